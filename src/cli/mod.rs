@@ -1,0 +1,236 @@
+//! The command line: clap commands that wire model loading, running and reporting together.
+//! No simulation logic lives here.
+//!
+//! Exit codes: 0 success, 2 bad input (the model or the arguments), 3 the run stopped at a
+//! bound (an unstable model or the event budget) and its results are partial.
+
+use crate::model::load::parse_spec;
+use crate::model::units::parse_duration;
+use crate::model::values::{DurationValue, PositiveInt};
+use crate::model::{validate::validate, ModelError, Validated};
+use crate::report;
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: bad input (model file, arguments, output paths).
+pub const EXIT_BAD_INPUT: i32 = 2;
+/// Exit code: the run stopped at a bound; results are partial.
+pub const EXIT_STOPPED: i32 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "capsim",
+    version,
+    about = "Discrete-event capacity simulator: predict latency, saturation and failures of a system described in JSON",
+    after_help = "Examples:\n  capsim run models/quickstart.json\n  capsim run models/quickstart.json --replications 20 --seed 3 --json results.json --csv out/\n  capsim validate models/quickstart.json\n  capsim schema > capsim.schema.json\n\nExit codes: 0 ok, 2 bad input, 3 the run stopped at a bound (unstable model or event budget)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a model and print a summary with 95 % confidence intervals.
+    #[command(
+        after_help = "Examples:\n  capsim run models/quickstart.json\n  capsim run models/mm1.json --replications 30 --duration 2h\n  capsim run model.json --json - --quiet | jq '.services[0].utilisation'"
+    )]
+    Run(RunArgs),
+    /// Check a model without running it: errors name the JSON path; warnings flag overload.
+    Validate {
+        /// The model file (JSON).
+        model: PathBuf,
+    },
+    /// Print the JSON Schema of the model format.
+    Schema,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The model file (JSON).
+    model: PathBuf,
+    /// Seed of every random stream (overrides the model's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Number of independent replications (overrides the model's).
+    #[arg(long)]
+    replications: Option<u32>,
+    /// Simulated time per replication, e.g. "2h" (overrides the model's).
+    #[arg(long)]
+    duration: Option<String>,
+    /// Warm-up excluded from statistics, e.g. "5m" (overrides the model's).
+    #[arg(long)]
+    warmup: Option<String>,
+    /// Write the full results as JSON to this file ("-" for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write summary.csv and timeseries.csv into this directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    csv: Option<PathBuf>,
+    /// Worker threads for replications (default: all cores); results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Do not print the summary table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// A failure the command line reports, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The model could not be loaded.
+    #[error("{0}")]
+    Model(#[from] ModelError),
+    /// A command-line value is wrong.
+    #[error("{0}")]
+    Argument(String),
+    /// An output could not be written.
+    #[error("cannot write {path}: {source}")]
+    Output {
+        /// The output path.
+        path: String,
+        /// The reason.
+        source: std::io::Error,
+    },
+}
+
+/// Parse the process arguments, run the command, and return the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+        }
+    };
+    match execute(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+/// Print to stdout; a closed pipe (`capsim run … | head`) is not an error.
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+fn execute(cli: Cli) -> Result<i32, CliError> {
+    match cli.command {
+        Command::Schema => {
+            print(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&crate::model::schema::model_schema()).unwrap_or_default()
+            ));
+            Ok(EXIT_OK)
+        }
+        Command::Validate { model } => {
+            let validated = load(&model, None)?;
+            let m = &validated.model;
+            print(&format!(
+                "ok: {} — {} clients, {} services ({} endpoints), {} databases, {} pools\n",
+                m.name,
+                m.clients.len(),
+                m.services.len(),
+                m.endpoints.len(),
+                m.databases.len(),
+                m.pools.len()
+            ));
+            for w in &validated.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Run(args) => run(args),
+    }
+}
+
+/// Overrides of model settings from the command line, applied before validation.
+struct Overrides<'a> {
+    args: &'a RunArgs,
+}
+
+fn load(path: &std::path::Path, overrides: Option<Overrides>) -> Result<Validated, CliError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    let mut spec = parse_spec(&text, &file)?;
+    if let Some(Overrides { args }) = overrides {
+        let duration = |flag: &str, text: &Option<String>| -> Result<Option<DurationValue>, CliError> {
+            text.as_deref()
+                .map(|t| {
+                    parse_duration(t)
+                        .map(DurationValue)
+                        .map_err(|why| CliError::Argument(format!("--{flag}: {why}, got \"{t}\"")))
+                })
+                .transpose()
+        };
+        if let Some(d) = duration("duration", &args.duration)? {
+            spec.duration = Some(d);
+        }
+        if let Some(w) = duration("warmup", &args.warmup)? {
+            spec.warmup = Some(w);
+        }
+        if let Some(seed) = args.seed {
+            spec.seed = Some(seed);
+        }
+        if let Some(r) = args.replications {
+            if r == 0 {
+                return Err(CliError::Argument(
+                    "--replications: expected a positive integer, got 0".into(),
+                ));
+            }
+            spec.replications = Some(PositiveInt(r));
+        }
+    }
+    validate(&spec).map_err(|diagnostics| CliError::Model(ModelError::Invalid { file, diagnostics }))
+}
+
+fn run(args: RunArgs) -> Result<i32, CliError> {
+    if args.threads == Some(0) {
+        return Err(CliError::Argument("--threads: expected a positive integer, got 0".into()));
+    }
+    let validated = load(&args.model, Some(Overrides { args: &args }))?;
+    let warnings: Vec<String> = validated.warnings.iter().map(|w| w.to_string()).collect();
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let result = crate::run(&validated.model, &warnings, args.threads);
+    let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    if !args.quiet && !json_to_stdout {
+        print(&report::table::summary(&result));
+    }
+    if let Some(path) = &args.json {
+        write(path, &report::json::to_json(&result))?;
+    }
+    if let Some(dir) = &args.csv {
+        std::fs::create_dir_all(dir).map_err(|source| CliError::Output {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        write(&dir.join("summary.csv"), &report::csv::summary_csv(&result))?;
+        write(&dir.join("timeseries.csv"), &report::csv::timeseries_csv(&result))?;
+    }
+    if !result.verdict.complete {
+        for msg in &result.verdict.messages {
+            eprintln!("stopped: {msg}");
+        }
+        return Ok(EXIT_STOPPED);
+    }
+    Ok(EXIT_OK)
+}
+
+fn write(path: &std::path::Path, contents: &str) -> Result<(), CliError> {
+    report::write_output(path, contents).map_err(|source| CliError::Output {
+        path: path.display().to_string(),
+        source,
+    })
+}

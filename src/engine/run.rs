@@ -1,0 +1,141 @@
+//! The run loop: pop events in time order until the horizon, the event budget or the process stops.
+
+use super::{EventQueue, Nanos};
+
+/// A simulation driven by the engine: it handles one event at a time and schedules new ones.
+pub trait Process {
+    /// The event payload this process schedules.
+    type Event;
+    /// Handle `event`, due now (`queue.now()`), scheduling follow-up events on `queue`.
+    /// Returning `Some(reason)` stops the run (e.g. a queue grew past its bound).
+    fn handle(&mut self, event: Self::Event, queue: &mut EventQueue<Self::Event>) -> Option<String>;
+}
+
+/// Bounds on one run.
+#[derive(Clone, Copy, Debug)]
+pub struct RunLimits {
+    /// Simulated time at which the run ends; events due later are not handled.
+    pub horizon: Nanos,
+    /// The most events to handle before stopping.
+    pub max_events: u64,
+}
+
+/// Why a run stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The clock reached the horizon (the normal end).
+    Horizon,
+    /// No events were left before the horizon.
+    Exhausted,
+    /// The event budget ran out at the given simulated time.
+    EventBudget { at: Nanos },
+    /// The process asked to stop, with its reason, at the given simulated time.
+    Stopped { at: Nanos, reason: String },
+}
+
+/// Drive `process` from the events already on `queue`.
+///
+/// 1. Peek the earliest event; if it is due after the horizon, stop with [`StopReason::Horizon`].
+/// 2. If the event budget is spent, stop with [`StopReason::EventBudget`].
+/// 3. Pop it (advancing the clock) and let the process handle it.
+///
+/// Returns the reason and the number of events handled.
+pub fn run<P: Process>(process: &mut P, queue: &mut EventQueue<P::Event>, limits: RunLimits) -> (StopReason, u64) {
+    let mut handled = 0u64;
+    loop {
+        match queue.peek_time() {
+            None => return (StopReason::Exhausted, handled),
+            Some(t) if t > limits.horizon => return (StopReason::Horizon, handled),
+            Some(_) => {}
+        }
+        if handled >= limits.max_events {
+            return (StopReason::EventBudget { at: queue.now() }, handled);
+        }
+        let Some((_, event)) = queue.pop() else {
+            return (StopReason::Exhausted, handled);
+        };
+        handled += 1;
+        if let Some(reason) = process.handle(event, queue) {
+            return (StopReason::Stopped { at: queue.now(), reason }, handled);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ticks every 10 ns and stops itself at the given count.
+    struct Ticker {
+        ticks: u64,
+        stop_at: u64,
+    }
+    impl Process for Ticker {
+        type Event = ();
+        fn handle(&mut self, _: (), queue: &mut EventQueue<()>) -> Option<String> {
+            self.ticks += 1;
+            queue.schedule_in(10, ());
+            (self.ticks == self.stop_at).then(|| "enough".to_string())
+        }
+    }
+
+    fn start() -> EventQueue<()> {
+        let mut q = EventQueue::new();
+        q.schedule_at(0, ());
+        q
+    }
+
+    #[test]
+    fn stops_at_horizon_after_handling_events_due_on_it() {
+        let mut t = Ticker {
+            ticks: 0,
+            stop_at: u64::MAX,
+        };
+        let (why, n) = run(
+            &mut t,
+            &mut start(),
+            RunLimits {
+                horizon: 100,
+                max_events: u64::MAX,
+            },
+        );
+        assert_eq!((why, n), (StopReason::Horizon, 11));
+    }
+
+    #[test]
+    fn stops_when_the_event_budget_is_spent() {
+        let mut t = Ticker {
+            ticks: 0,
+            stop_at: u64::MAX,
+        };
+        let (why, n) = run(
+            &mut t,
+            &mut start(),
+            RunLimits {
+                horizon: 1_000,
+                max_events: 5,
+            },
+        );
+        assert_eq!((why, n), (StopReason::EventBudget { at: 40 }, 5));
+    }
+
+    #[test]
+    fn stops_when_the_process_asks() {
+        let mut t = Ticker { ticks: 0, stop_at: 3 };
+        let (why, _) = run(
+            &mut t,
+            &mut start(),
+            RunLimits {
+                horizon: 1_000,
+                max_events: 100,
+            },
+        );
+        assert_eq!(
+            why,
+            StopReason::Stopped {
+                at: 20,
+                reason: "enough".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,73 @@
+//! # capsim — a discrete-event capacity simulator for production systems
+//!
+//! Describe a system in JSON — clients, services with workers and queues, databases, connection
+//! pools, network links — and capsim predicts latency percentiles, utilisation, queueing and
+//! failures, with confidence intervals across independent replications.
+//!
+//! ## A guided tour
+//!
+//! **1. Author a model.** Units are strings a person would write:
+//!
+//! ```
+//! let json = r#"{
+//!   "name": "tour", "duration": "10m", "warmup": "1m", "replications": 4, "seed": 7,
+//!   "clients":  { "web": { "open": { "rate": "80/s" }, "calls": "api.get", "timeout": "2s" } },
+//!   "services": { "api": { "workers": 4, "endpoints": {
+//!       "get": [ { "cpu": "exp(5ms)" },
+//!                { "transaction": { "pool": "pgbouncer", "queries": 3, "query": "exp(1ms)" } } ] } } },
+//!   "databases": { "pg": { "cores": 4 } },
+//!   "pools":     { "pgbouncer": { "database": "pg", "size": 8 } },
+//!   "links":     { "api -> pg": { "latency": "0.5ms" } }
+//! }"#;
+//! let validated = capsim::model::parse_model(json, "tour.json").expect("a valid model");
+//! ```
+//!
+//! **2. Run it.** Replications run in parallel and merge in order, so the result does not
+//! depend on the number of threads:
+//!
+//! ```
+//! # let json = r#"{"duration": "1m", "replications": 2, "clients": {"web": {"open": {"rate": "50/s"}, "calls": "api.get"}},
+//! #   "services": {"api": {"workers": 2, "endpoints": {"get": [{"cpu": "exp(10ms)"}]}}}}"#;
+//! # let validated = capsim::model::parse_model(json, "tour.json").unwrap();
+//! let result = capsim::run(&validated.model, &[], None);
+//! let api = &result.services[0];
+//! assert!(api.utilisation.mean > 0.0 && api.utilisation.mean < 1.0);
+//! ```
+//!
+//! **3. Read the results.** [`results::RunResult`] is one serializable value: every metric is an
+//! [`stats::Estimate`] (mean across replications with a 95 % confidence interval). The
+//! [`report`] module renders it as a terminal table, JSON or CSV.
+//!
+//! ## Layers
+//! `model` (JSON → validated [`model::Model`]) → `sim` (components, driven by the generic
+//! `engine`) → `stats` → `results` (merged replications) → `report` → `cli`. Arrows only point
+//! down: the engine knows nothing of services, reports never see the live simulation.
+
+pub mod cli;
+pub mod engine;
+pub mod model;
+pub mod report;
+pub mod results;
+pub mod sim;
+pub mod stats;
+
+use model::Model;
+use rayon::prelude::*;
+use results::RunResult;
+
+/// Run every replication of `model` (in parallel) and merge them; `warnings` from validation are
+/// carried into the result. `threads` fixes the worker threads (default: all cores); the result
+/// is the same whatever it is.
+pub fn run(model: &Model, warnings: &[String], threads: Option<usize>) -> RunResult {
+    let replicate = || -> Vec<sim::ReplicationResult> {
+        (0..model.replications)
+            .into_par_iter()
+            .map(|r| sim::run_replication(model, r))
+            .collect()
+    };
+    let reps = match threads.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()) {
+        Some(pool) => pool.install(replicate),
+        None => replicate(),
+    };
+    results::summarize(model, warnings, &reps)
+}

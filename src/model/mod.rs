@@ -1,0 +1,386 @@
+//! The model: the JSON format people write ([`spec`]), and the resolved, validated [`Model`] the
+//! simulator runs, where every name has become a typed id.
+
+pub mod capacity;
+pub mod dist;
+pub mod error;
+pub mod load;
+pub mod schema;
+pub mod spec;
+pub mod units;
+pub mod validate;
+pub use validate::Validated;
+pub mod values;
+
+pub use dist::Dist;
+pub use error::{Diagnostic, ModelError};
+pub use load::{load_model, parse_model};
+pub use units::Nanos;
+
+/// Index of a client in [`Model::clients`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientId(pub usize);
+/// Index of a service in [`Model::services`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ServiceId(pub usize);
+/// Index of an endpoint in [`Model::endpoints`] (endpoints of all services in one list).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EndpointId(pub usize);
+/// Index of a database in [`Model::databases`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DatabaseId(pub usize);
+/// Index of a connection pool in [`Model::pools`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PoolId(pub usize);
+
+/// A validated model, ready to simulate.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// Short name used in titles.
+    pub name: String,
+    /// What the model represents.
+    pub description: String,
+    /// Simulated time per replication.
+    pub duration_ns: Nanos,
+    /// Initial period excluded from statistics.
+    pub warmup_ns: Nanos,
+    /// Width of one time-series window.
+    pub window_ns: Nanos,
+    /// Independent replications.
+    pub replications: u32,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Most events one replication may handle.
+    pub max_events: u64,
+    /// Most requests in flight at once before the run is declared unstable.
+    pub max_in_flight: u32,
+    /// Traffic sources.
+    pub clients: Vec<Client>,
+    /// Services.
+    pub services: Vec<Service>,
+    /// Endpoints of all services.
+    pub endpoints: Vec<Endpoint>,
+    /// Databases.
+    pub databases: Vec<Database>,
+    /// Connection pools.
+    pub pools: Vec<Pool>,
+    /// Service level objectives.
+    pub slos: Vec<Slo>,
+}
+
+/// A traffic source and the call it makes.
+#[derive(Clone, Debug)]
+pub struct Client {
+    /// Name in the model.
+    pub name: String,
+    /// Open or closed arrivals.
+    pub arrivals: Arrivals,
+    /// The call each request makes (target, timeout, retries, link).
+    pub call: Call,
+}
+
+/// How a client's requests arrive.
+#[derive(Clone, Debug)]
+pub enum Arrivals {
+    /// Poisson arrivals at `rate_per_s` × the profile's factor.
+    Open {
+        /// Base rate in requests per second.
+        rate_per_s: f64,
+        /// Time-varying factor; constant 1 when absent.
+        profile: Option<Profile>,
+    },
+    /// Closed-loop users.
+    Closed {
+        /// Number of users.
+        users: u32,
+        /// Pause between a response and the next request.
+        think: Dist,
+        /// Requests per user, then the user stops; unlimited when absent.
+        requests: Option<u32>,
+        /// When the users start.
+        start_ns: Nanos,
+        /// Time after the start by which each user should be done.
+        deadline_ns: Option<Nanos>,
+    },
+}
+
+/// A piecewise traffic factor over time.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    /// (time, factor) points in non-decreasing time order, at least one.
+    pub points: Vec<(Nanos, f64)>,
+    /// Linear interpolation between points (else a step function).
+    pub linear: bool,
+    /// Repeat period; the last factor holds forever when absent.
+    pub period_ns: Option<Nanos>,
+}
+
+impl Profile {
+    /// The traffic factor at simulated time `t_ns`.
+    pub fn factor_at(&self, t_ns: Nanos) -> f64 {
+        let t = match self.period_ns {
+            Some(p) if p > 0 => t_ns % p,
+            _ => t_ns,
+        };
+        let after = self.points.partition_point(|&(at, _)| at <= t);
+        if after == 0 {
+            // Before the first point: wrap from the last point of the previous period, or hold the first.
+            return match (self.period_ns, self.linear) {
+                (Some(p), true) => {
+                    let (t0, f0) = *self.points.last().unwrap_or(&(0, 1.0));
+                    let (t1, f1) = self.points[0];
+                    interpolate(t0, f0, t1 + p, f1, t + p)
+                }
+                (Some(_), false) => self.points.last().map_or(1.0, |p| p.1),
+                (None, _) => self.points[0].1,
+            };
+        }
+        let (t0, f0) = self.points[after - 1];
+        if !self.linear {
+            return f0;
+        }
+        match (self.points.get(after), self.period_ns) {
+            (Some(&(t1, f1)), _) => interpolate(t0, f0, t1, f1, t),
+            (None, Some(p)) => {
+                let (t1, f1) = self.points[0];
+                interpolate(t0, f0, t1 + p, f1, t)
+            }
+            (None, None) => f0,
+        }
+    }
+
+    /// The largest factor the profile ever reaches (the peak).
+    pub fn max_factor(&self) -> f64 {
+        self.points.iter().map(|p| p.1).fold(0.0, f64::max)
+    }
+}
+
+/// Linear interpolation between (t0, f0) and (t1, f1) at t.
+fn interpolate(t0: Nanos, f0: f64, t1: Nanos, f1: f64, t: Nanos) -> f64 {
+    if t1 <= t0 {
+        return f1;
+    }
+    let w = (t.saturating_sub(t0)) as f64 / (t1 - t0) as f64;
+    f0 + (f1 - f0) * w.clamp(0.0, 1.0)
+}
+
+/// A synchronous call: where it goes, how long the caller waits, how it retries.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// The endpoint called.
+    pub target: EndpointId,
+    /// How long the caller waits for one attempt; forever when absent.
+    pub timeout_ns: Option<Nanos>,
+    /// Retry policy (one attempt means no retries).
+    pub retry: Retry,
+    /// Round-trip network latency of one attempt; zero when absent.
+    pub link: Option<Dist>,
+}
+
+/// Retry policy with exponential backoff.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Retry {
+    /// Total attempts, the first included.
+    pub attempts: u32,
+    /// Wait before the first retry.
+    pub backoff_ns: Nanos,
+    /// Growth of the wait at each further retry.
+    pub multiplier: f64,
+    /// Longest wait between attempts.
+    pub max_backoff_ns: Nanos,
+    /// How the wait is randomised.
+    pub jitter: Jitter,
+}
+
+impl Retry {
+    /// A policy that never retries.
+    pub fn none() -> Retry {
+        Retry {
+            attempts: 1,
+            backoff_ns: 0,
+            multiplier: 1.0,
+            max_backoff_ns: 0,
+            jitter: Jitter::None,
+        }
+    }
+
+    /// The wait before retry number `retry` (1 for the first retry), before jitter:
+    /// `backoff × multiplier^(retry−1)`, capped at `max_backoff`.
+    pub fn backoff_before_jitter_ns(&self, retry: u32) -> Nanos {
+        let grown = self.backoff_ns as f64 * self.multiplier.powi(retry.saturating_sub(1).min(1_000) as i32);
+        if grown.is_finite() {
+            (grown.round() as Nanos).min(self.max_backoff_ns)
+        } else {
+            self.max_backoff_ns
+        }
+    }
+}
+
+/// Load balancing over instances.
+pub use spec::BalancerSpec as Balancer;
+/// Queue discipline of a group of workers.
+pub use spec::DisciplineSpec as Discipline;
+/// Randomisation of a backoff wait.
+pub use spec::JitterSpec as Jitter;
+
+/// A service: instances, each with its own workers and queue.
+#[derive(Clone, Debug)]
+pub struct Service {
+    /// Name in the model.
+    pub name: String,
+    /// Identical instances.
+    pub instances: u32,
+    /// Workers per instance.
+    pub workers: u32,
+    /// Most requests waiting per instance; unbounded when absent.
+    pub queue_capacity: Option<u32>,
+    /// Which waiting request a free worker takes.
+    pub discipline: Discipline,
+    /// How requests are spread over instances.
+    pub balancer: Balancer,
+    /// For an asynchronous service, the most requests in flight per instance; `None` means
+    /// thread-per-request: a worker is held for the whole request.
+    pub async_max_in_flight: Option<u32>,
+    /// The service's endpoints.
+    pub endpoints: Vec<EndpointId>,
+}
+
+/// One endpoint of a service.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    /// The service it belongs to.
+    pub service: ServiceId,
+    /// "service.endpoint".
+    pub name: String,
+    /// Steps run in order.
+    pub steps: Vec<Step>,
+}
+
+/// One step of an endpoint.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// CPU work holding a worker.
+    Cpu(Dist),
+    /// A wait that uses no CPU.
+    Delay(Dist),
+    /// A synchronous call to another endpoint.
+    Call(Call),
+    /// Database work over one connection.
+    Transaction(Transaction),
+}
+
+/// Database work: queries in sequence over one connection.
+#[derive(Clone, Debug)]
+pub struct Transaction {
+    /// Where the connection comes from.
+    pub connection: ConnectionSource,
+    /// The database that runs the queries.
+    pub database: DatabaseId,
+    /// Queries run one after another.
+    pub queries: u32,
+    /// Database time of one query, data-size factor applied.
+    pub query: Dist,
+    /// Round-trip network latency of one query; zero when absent.
+    pub link: Option<Dist>,
+}
+
+/// Where a transaction's connection comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionSource {
+    /// A connection pool.
+    Pool(PoolId),
+    /// A direct connection to the database, opened for the step.
+    Direct,
+}
+
+/// A database.
+#[derive(Clone, Debug)]
+pub struct Database {
+    /// Name in the model.
+    pub name: String,
+    /// Queries processed at once.
+    pub cores: u32,
+    /// Most open connections.
+    pub max_connections: u32,
+    /// Multiplier of every query's cost.
+    pub data_factor: f64,
+}
+
+/// A connection pool.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    /// Name in the model.
+    pub name: String,
+    /// The database its connections go to.
+    pub database: DatabaseId,
+    /// Connections.
+    pub size: u32,
+    /// How long a transaction waits for a connection; forever when absent.
+    pub acquire_timeout_ns: Option<Nanos>,
+}
+
+/// What an SLO is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SloTarget {
+    /// An endpoint's service-side latency and errors.
+    Endpoint(EndpointId),
+    /// A client's end-to-end latency and errors.
+    Client(ClientId),
+}
+
+/// A service level objective.
+#[derive(Clone, Debug)]
+pub struct Slo {
+    /// The key it was written under ("api.checkout" or a client name).
+    pub name: String,
+    /// What it is about.
+    pub target: SloTarget,
+    /// Latency bounds: (quantile in [0,1], bound).
+    pub latency: Vec<(f64, Nanos)>,
+    /// Most failing share of requests.
+    pub error_rate: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(points: &[(u64, f64)], linear: bool, period: Option<u64>) -> Profile {
+        Profile {
+            points: points.to_vec(),
+            linear,
+            period_ns: period,
+        }
+    }
+
+    #[test]
+    fn step_profile_holds_each_factor_until_the_next_point() {
+        let p = profile(&[(0, 1.0), (100, 3.0)], false, None);
+        assert_eq!(p.factor_at(50), 1.0);
+        assert_eq!(p.factor_at(100), 3.0);
+        assert_eq!(p.factor_at(1_000), 3.0);
+    }
+
+    #[test]
+    fn linear_profile_interpolates_and_wraps_around_its_period() {
+        let p = profile(&[(0, 1.0), (100, 3.0)], true, Some(200));
+        assert_eq!(p.factor_at(50), 2.0);
+        // From 3.0 at t=100 back to 1.0 at t=200 (the next period's first point).
+        assert_eq!(p.factor_at(150), 2.0);
+        assert_eq!(p.factor_at(250), 2.0);
+        assert_eq!(p.max_factor(), 3.0);
+    }
+
+    #[test]
+    fn backoff_grows_geometrically_up_to_its_cap() {
+        let r = Retry {
+            attempts: 5,
+            backoff_ns: 100,
+            multiplier: 2.0,
+            max_backoff_ns: 300,
+            jitter: Jitter::None,
+        };
+        let waits: Vec<_> = (1..=4).map(|k| r.backoff_before_jitter_ns(k)).collect();
+        assert_eq!(waits, vec![100, 200, 300, 300]);
+    }
+}

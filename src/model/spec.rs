@@ -1,0 +1,301 @@
+//! The JSON model format as written by people: serde types, checked field by field while parsing.
+//!
+//! These `*Spec` types only describe the file. [`super::validate`] turns them into a resolved
+//! [`super::Model`] with typed ids, where every name refers to something that exists.
+
+use super::values::{DistValue, DurationValue, Factor, NonNegativeInt, PositiveInt, RateValue};
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A whole model: the system, how long to simulate it and what must hold.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Short name of the model, used in titles.
+    pub name: Option<String>,
+    /// What the model represents and where its numbers come from.
+    pub description: Option<String>,
+    /// Simulated time per replication (default "1h").
+    pub duration: Option<DurationValue>,
+    /// Initial period excluded from statistics (default: 5 % of the duration).
+    pub warmup: Option<DurationValue>,
+    /// Independent replications, run in parallel (default 5).
+    pub replications: Option<PositiveInt>,
+    /// Seed of every random stream (default 1).
+    pub seed: Option<u64>,
+    /// Width of the time-series windows (default: the duration after warm-up split in 60).
+    pub window: Option<DurationValue>,
+    /// Bounds that stop a run which would otherwise exhaust the machine.
+    #[serde(default)]
+    pub limits: LimitsSpec,
+    /// Traffic sources, by name.
+    #[serde(default)]
+    pub clients: IndexMap<String, ClientSpec>,
+    /// Services with worker pools, queues and endpoints, by name.
+    #[serde(default)]
+    pub services: IndexMap<String, ServiceSpec>,
+    /// Databases, by name.
+    #[serde(default)]
+    pub databases: IndexMap<String, DatabaseSpec>,
+    /// Connection pools in front of databases (pgBouncer in transaction mode), by name.
+    #[serde(default)]
+    pub pools: IndexMap<String, PoolSpec>,
+    /// Network latency between components: keys "a -> b" (either direction) or "default".
+    #[serde(default)]
+    pub links: IndexMap<String, LinkSpec>,
+    /// Service level objectives by "service.endpoint" or client name.
+    #[serde(default)]
+    pub slos: IndexMap<String, SloSpec>,
+}
+
+/// Bounds on one replication.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// Most events one replication may handle (default 2e9).
+    pub max_events: Option<u64>,
+    /// Most requests in flight at once before the run is declared unstable (default 1,000,000).
+    pub max_in_flight: Option<PositiveInt>,
+}
+
+/// A traffic source: exactly one of `open` or `closed`, and the endpoint it calls.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSpec {
+    /// Open arrivals: requests arrive at a rate whatever the system does (Poisson).
+    pub open: Option<OpenSpec>,
+    /// Closed loop: N users, each waiting for its response, then thinking, then sending again.
+    pub closed: Option<ClosedSpec>,
+    /// The endpoint called, as "service.endpoint".
+    pub calls: String,
+    /// How long the client waits for one attempt before giving up.
+    pub timeout: Option<DurationValue>,
+    /// Retries of failed or timed-out attempts.
+    pub retry: Option<RetrySpec>,
+}
+
+/// Open (Poisson) arrivals.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenSpec {
+    /// Mean arrival rate (multiplied by the profile's factor at each moment).
+    pub rate: RateValue,
+    /// How the rate varies over the run; constant when absent.
+    pub profile: Option<ProfileSpec>,
+}
+
+/// A time-varying traffic factor, piecewise over the run (e.g. lunch and dinner peaks).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSpec {
+    /// Points (time since the start, or since the start of each period, and factor), in time order.
+    pub points: Vec<ProfilePointSpec>,
+    /// "step": the factor holds until the next point; "linear" (default): interpolated between points.
+    pub shape: Option<ProfileShape>,
+    /// Repeat the profile with this period (e.g. "24h"); when absent the last factor holds to the end.
+    pub period: Option<DurationValue>,
+}
+
+/// One point of a traffic profile.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePointSpec {
+    /// When the point applies.
+    pub at: DurationValue,
+    /// The multiplier of the base rate from then on.
+    pub factor: Factor,
+}
+
+/// How a profile moves between its points.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileShape {
+    /// The factor holds until the next point.
+    Step,
+    /// The factor changes linearly from one point to the next.
+    Linear,
+}
+
+/// Closed-loop users.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClosedSpec {
+    /// Number of users, each with at most one request outstanding.
+    pub users: PositiveInt,
+    /// Pause between a response and the next request (default 0).
+    pub think: Option<DistValue>,
+    /// Requests each user sends strictly one after another, then stops (default: no end).
+    pub requests: Option<PositiveInt>,
+    /// When the users start (default 0).
+    pub start: Option<DurationValue>,
+    /// Time after the start by which each user's requests should be done.
+    pub deadline: Option<DurationValue>,
+}
+
+/// Retry policy for one call.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySpec {
+    /// Total attempts, the first included (default 3).
+    pub attempts: Option<PositiveInt>,
+    /// Wait before the first retry (default "100ms").
+    pub backoff: Option<DurationValue>,
+    /// Growth of the wait at each further retry (default 2).
+    pub multiplier: Option<Factor>,
+    /// Longest wait between attempts (default "10s").
+    pub max_backoff: Option<DurationValue>,
+    /// Randomisation of the wait (default "full").
+    pub jitter: Option<JitterSpec>,
+}
+
+/// How a backoff wait is randomised.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum JitterSpec {
+    /// Exactly the computed wait.
+    None,
+    /// Uniform between 0 and the computed wait.
+    Full,
+    /// Half the computed wait plus a uniform share of the other half.
+    Equal,
+}
+
+/// A service: instances, each with its own workers and queue, serving endpoints.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Identical instances behind a balancer (default 1).
+    pub instances: Option<PositiveInt>,
+    /// Workers (threads) per instance (default 1).
+    pub workers: Option<PositiveInt>,
+    /// Queue of requests waiting for a worker, per instance (default: unbounded FIFO).
+    pub queue: Option<QueueSpec>,
+    /// How requests are spread over instances (default "round_robin").
+    pub balancer: Option<BalancerSpec>,
+    /// When present, the service is asynchronous: only CPU steps hold a worker.
+    #[serde(rename = "async")]
+    pub asynchronous: Option<AsyncSpec>,
+    /// Endpoints by name, each a list of steps run in order.
+    pub endpoints: IndexMap<String, Vec<StepSpec>>,
+}
+
+/// A waiting line in front of a group of workers.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSpec {
+    /// Most requests waiting; a request arriving to a full queue is rejected (default: unbounded).
+    pub capacity: Option<NonNegativeInt>,
+    /// Which waiting request a free worker takes (default "fifo").
+    pub discipline: Option<DisciplineSpec>,
+}
+
+/// Queue discipline.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DisciplineSpec {
+    /// First in, first out.
+    Fifo,
+    /// Last in, first out (the newest request first).
+    Lifo,
+}
+
+/// Load balancing over a service's instances.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BalancerSpec {
+    /// Each instance in turn.
+    RoundRobin,
+    /// An instance drawn uniformly at random.
+    Random,
+    /// The instance with the fewest requests in flight (ties: the lowest index).
+    LeastOutstanding,
+}
+
+/// Settings of an asynchronous (event-loop) service.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AsyncSpec {
+    /// Most requests in flight per instance; more are rejected.
+    pub max_in_flight: PositiveInt,
+}
+
+/// One step of an endpoint: exactly one of `cpu`, `delay`, `call`, `transaction`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    /// CPU work: holds a worker for a duration drawn from this distribution.
+    pub cpu: Option<DistValue>,
+    /// A wait that uses no CPU (e.g. a third-party API): holds the worker only in a synchronous service.
+    pub delay: Option<DistValue>,
+    /// A synchronous call to "service.endpoint".
+    pub call: Option<String>,
+    /// With `call`: how long to wait for one attempt.
+    pub timeout: Option<DurationValue>,
+    /// With `call`: retries of failed or timed-out attempts.
+    pub retry: Option<RetrySpec>,
+    /// Database work holding one connection for all its queries.
+    pub transaction: Option<TransactionSpec>,
+}
+
+/// Database work: queries in sequence over one connection, network round trips included.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransactionSpec {
+    /// The connection pool to take the connection from.
+    pub pool: Option<String>,
+    /// Or a database to connect to directly (one connection for the step).
+    pub database: Option<String>,
+    /// Queries run one after another (default 1).
+    pub queries: Option<NonNegativeInt>,
+    /// Database time of one query before the data-size factor.
+    pub query: DistValue,
+}
+
+/// A database: cores serving queries, and a connection limit.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSpec {
+    /// Queries processed at once (default 1).
+    pub cores: Option<PositiveInt>,
+    /// Most open connections (default 100).
+    pub max_connections: Option<PositiveInt>,
+    /// Multiplies every query's cost: the size of the data relative to when costs were measured (default 1).
+    pub data_factor: Option<Factor>,
+}
+
+/// A connection pool (pgBouncer in transaction mode).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSpec {
+    /// The database the pool's connections go to.
+    pub database: String,
+    /// Connections to the database.
+    pub size: PositiveInt,
+    /// How long a transaction waits for a connection before failing (default: forever).
+    pub acquire_timeout: Option<DurationValue>,
+}
+
+/// Network latency between two components.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// Round-trip time of one request and its response: half is spent each way.
+    pub latency: DistValue,
+}
+
+/// What must hold for an endpoint ("service.endpoint") or a client: latency percentiles and error rate.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SloSpec {
+    /// Median latency at most this.
+    pub p50: Option<DurationValue>,
+    /// 90th percentile latency at most this.
+    pub p90: Option<DurationValue>,
+    /// 99th percentile latency at most this.
+    pub p99: Option<DurationValue>,
+    /// 99.9th percentile latency at most this.
+    pub p999: Option<DurationValue>,
+    /// Share of requests that fail (timeout, rejected, error) at most this, from 0 to 1.
+    pub error_rate: Option<Factor>,
+}

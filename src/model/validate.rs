@@ -1,0 +1,650 @@
+//! From the model format to a resolved [`Model`]: names become typed ids, defaults are filled,
+//! and everything that cannot run is reported with its JSON path.
+
+use super::dist::Dist;
+use super::error::Diagnostic;
+use super::spec::*;
+use super::units::{format_duration, Nanos};
+use super::*;
+use std::collections::HashMap;
+
+/// A validated model with the warnings found on the way (e.g. load above capacity).
+#[derive(Clone, Debug)]
+pub struct Validated {
+    /// The model, ready to run.
+    pub model: Model,
+    /// Problems that do not stop a run but deserve attention.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Default simulated duration: one hour.
+const DEFAULT_DURATION_NS: Nanos = 3_600_000_000_000;
+/// Default number of time-series windows after warm-up.
+const DEFAULT_WINDOWS: u64 = 60;
+/// Most time-series windows, so memory stays bounded whatever the duration.
+const MAX_WINDOWS: u64 = 10_000;
+
+/// Collects diagnostics while resolving.
+struct Checker {
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl Checker {
+    fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(Diagnostic {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+    fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.warnings.push(Diagnostic {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+}
+
+/// A map key written into a dotted path, quoted when it is not a plain identifier.
+fn key(name: &str) -> String {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        name.to_string()
+    } else {
+        format!("{name:?}")
+    }
+}
+
+/// Names of every kind of component, to resolve references and links.
+struct Names<'a> {
+    spec: &'a ModelSpec,
+    endpoints: HashMap<String, EndpointId>,
+}
+
+impl Names<'_> {
+    /// Resolve "service.endpoint", explaining what exists when it does not.
+    fn endpoint(&self, reference: &str) -> Result<EndpointId, String> {
+        if let Some(&id) = self.endpoints.get(reference) {
+            return Ok(id);
+        }
+        let Some((service, _)) = reference.split_once('.') else {
+            return Err(format!("expected \"service.endpoint\", got \"{reference}\""));
+        };
+        match self.spec.services.get(service) {
+            None => Err(format!(
+                "no service named \"{service}\" (services: {})",
+                list(self.spec.services.keys())
+            )),
+            Some(s) => Err(format!(
+                "service \"{service}\" has no endpoint \"{}\" (endpoints: {})",
+                &reference[service.len() + 1..],
+                list(s.endpoints.keys())
+            )),
+        }
+    }
+}
+
+/// A list of names for a message, or "none".
+fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let names: Vec<_> = names.map(|n| format!("\"{n}\"")).collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Validate a parsed model: resolve names, apply defaults, reject what cannot run.
+pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
+    let mut check = Checker {
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    check_unique_names(spec, &mut check);
+
+    // Endpoints get ids first, so calls can refer forward.
+    let mut endpoint_names = HashMap::new();
+    let mut endpoint_count = 0;
+    for (service_name, service) in &spec.services {
+        if service.endpoints.is_empty() {
+            check.error(
+                format!("services.{}.endpoints", key(service_name)),
+                "a service needs at least one endpoint",
+            );
+        }
+        for endpoint_name in service.endpoints.keys() {
+            endpoint_names.insert(format!("{service_name}.{endpoint_name}"), EndpointId(endpoint_count));
+            endpoint_count += 1;
+        }
+    }
+    let names = Names {
+        spec,
+        endpoints: endpoint_names,
+    };
+    let links = LinkTable::new(spec, &mut check);
+
+    let duration_ns = spec.duration.map_or(DEFAULT_DURATION_NS, |d| d.0);
+    if duration_ns == 0 {
+        check.error("duration", "expected a duration above 0");
+    }
+    let warmup_ns = spec.warmup.map_or(duration_ns / 20, |d| d.0);
+    if warmup_ns >= duration_ns && duration_ns > 0 {
+        check.error(
+            "warmup",
+            format!(
+                "the warm-up ({}) must be shorter than the duration ({})",
+                format_duration(warmup_ns),
+                format_duration(duration_ns)
+            ),
+        );
+    }
+    let observed = duration_ns.saturating_sub(warmup_ns).max(1);
+    let window_ns = match spec.window {
+        Some(w) if w.0 == 0 => {
+            check.error("window", "expected a duration above 0");
+            observed
+        }
+        Some(w) if observed / w.0 > MAX_WINDOWS => {
+            check.error(
+                "window",
+                format!(
+                    "{} gives more than {MAX_WINDOWS} windows over {}; use at least {}",
+                    format_duration(w.0),
+                    format_duration(observed),
+                    format_duration(observed.div_ceil(MAX_WINDOWS))
+                ),
+            );
+            observed
+        }
+        Some(w) => w.0,
+        None => observed.div_ceil(DEFAULT_WINDOWS).max(1),
+    };
+
+    let databases: Vec<Database> = spec
+        .databases
+        .iter()
+        .map(|(name, d)| Database {
+            name: name.clone(),
+            cores: d.cores.map_or(1, |c| c.0),
+            max_connections: d.max_connections.map_or(100, |c| c.0),
+            data_factor: d.data_factor.map_or(1.0, |f| f.0),
+        })
+        .collect();
+    let database_id = |name: &str| spec.databases.get_index_of(name).map(DatabaseId);
+
+    let mut pools = Vec::new();
+    for (name, p) in &spec.pools {
+        let path = format!("pools.{}", key(name));
+        let Some(database) = database_id(&p.database) else {
+            check.error(
+                format!("{path}.database"),
+                format!(
+                    "no database named \"{}\" (databases: {})",
+                    p.database,
+                    list(spec.databases.keys())
+                ),
+            );
+            continue;
+        };
+        pools.push(Pool {
+            name: name.clone(),
+            database,
+            size: p.size.0,
+            acquire_timeout_ns: p.acquire_timeout.map(|d| d.0),
+        });
+    }
+    for (d, db) in databases.iter().enumerate() {
+        let reserved: u64 = pools
+            .iter()
+            .filter(|p| p.database == DatabaseId(d))
+            .map(|p| u64::from(p.size))
+            .sum();
+        if reserved > u64::from(db.max_connections) {
+            check.error(
+                format!("databases.{}.max_connections", key(&db.name)),
+                format!(
+                    "its pools hold {reserved} connections, more than max_connections = {}",
+                    db.max_connections
+                ),
+            );
+        }
+    }
+
+    let mut services = Vec::new();
+    let mut endpoints = Vec::new();
+    for (s, (service_name, service)) in spec.services.iter().enumerate() {
+        let path = format!("services.{}", key(service_name));
+        let mut ids = Vec::new();
+        for (endpoint_name, steps) in &service.endpoints {
+            let endpoint_path = format!("{path}.endpoints.{}", key(endpoint_name));
+            let steps = steps
+                .iter()
+                .enumerate()
+                .filter_map(|(i, step)| {
+                    resolve_step(
+                        step,
+                        &format!("{endpoint_path}[{i}]"),
+                        service_name,
+                        spec,
+                        &names,
+                        &links,
+                        &databases,
+                        &pools,
+                        &mut check,
+                    )
+                })
+                .collect();
+            ids.push(EndpointId(endpoints.len()));
+            endpoints.push(Endpoint {
+                service: ServiceId(s),
+                name: format!("{service_name}.{endpoint_name}"),
+                steps,
+            });
+        }
+        let queue = service.queue.as_ref();
+        services.push(Service {
+            name: service_name.clone(),
+            instances: service.instances.map_or(1, |n| n.0),
+            workers: service.workers.map_or(1, |n| n.0),
+            queue_capacity: queue.and_then(|q| q.capacity).map(|c| c.0),
+            discipline: queue.and_then(|q| q.discipline).unwrap_or(Discipline::Fifo),
+            balancer: service.balancer.unwrap_or(Balancer::RoundRobin),
+            async_max_in_flight: service.asynchronous.as_ref().map(|a| a.max_in_flight.0),
+            endpoints: ids,
+        });
+    }
+
+    let mut clients = Vec::new();
+    for (name, c) in &spec.clients {
+        let path = format!("clients.{}", key(name));
+        let arrivals = match (&c.open, &c.closed) {
+            (Some(open), None) => Arrivals::Open {
+                rate_per_s: open.rate.0,
+                profile: open
+                    .profile
+                    .as_ref()
+                    .and_then(|p| resolve_profile(p, &format!("{path}.open.profile"), &mut check)),
+            },
+            (None, Some(closed)) if closed.deadline.is_some() && closed.requests.is_none() => {
+                check.warn(
+                    format!("{path}.closed.deadline"),
+                    "a deadline applies to users with a fixed number of \"requests\"; without one it is ignored",
+                );
+                Arrivals::Closed {
+                    users: closed.users.0,
+                    think: closed.think.as_ref().map_or(Dist::constant(0.0), |d| d.0.clone()),
+                    requests: None,
+                    start_ns: closed.start.map_or(0, |d| d.0),
+                    deadline_ns: None,
+                }
+            }
+            (None, Some(closed)) => Arrivals::Closed {
+                users: closed.users.0,
+                think: closed.think.as_ref().map_or(Dist::constant(0.0), |d| d.0.clone()),
+                requests: closed.requests.map(|r| r.0),
+                start_ns: closed.start.map_or(0, |d| d.0),
+                deadline_ns: closed.deadline.map(|d| d.0),
+            },
+            _ => {
+                check.error(&path, "a client needs exactly one of \"open\" or \"closed\"");
+                continue;
+            }
+        };
+        let target = match names.endpoint(&c.calls) {
+            Ok(t) => t,
+            Err(why) => {
+                check.error(format!("{path}.calls"), why);
+                continue;
+            }
+        };
+        let service_name = &spec
+            .services
+            .get_index(endpoints[target.0].service.0)
+            .map_or("", |s| s.0.as_str())
+            .to_string();
+        clients.push(Client {
+            name: name.clone(),
+            arrivals,
+            call: Call {
+                target,
+                timeout_ns: resolve_timeout(c.timeout, &format!("{path}.timeout"), &mut check),
+                retry: resolve_retry(c.retry.as_ref()),
+                link: links.between(name, service_name),
+            },
+        });
+    }
+
+    let slos = resolve_slos(spec, &names, &mut check);
+    if check.errors.is_empty() {
+        check_call_cycles(&endpoints, &mut check);
+    }
+    if !check.errors.is_empty() {
+        return Err(check.errors);
+    }
+    let model = Model {
+        name: spec.name.clone().unwrap_or_else(|| "model".into()),
+        description: spec.description.clone().unwrap_or_default(),
+        duration_ns,
+        warmup_ns,
+        window_ns,
+        replications: spec.replications.map_or(5, |r| r.0),
+        seed: spec.seed.unwrap_or(1),
+        max_events: spec.limits.max_events.unwrap_or(2_000_000_000),
+        max_in_flight: spec.limits.max_in_flight.map_or(1_000_000, |n| n.0),
+        clients,
+        services,
+        endpoints,
+        databases,
+        pools,
+        slos,
+    };
+    super::capacity::warn_about_overload(&model, &mut check.warnings);
+    Ok(Validated {
+        model,
+        warnings: check.warnings,
+    })
+}
+
+/// Component names are shared by links, so a name may be used by one component only.
+fn check_unique_names(spec: &ModelSpec, check: &mut Checker) {
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    let kinds = [
+        ("clients", spec.clients.keys().collect::<Vec<_>>()),
+        ("services", spec.services.keys().collect()),
+        ("databases", spec.databases.keys().collect()),
+        ("pools", spec.pools.keys().collect()),
+    ];
+    for (kind, names) in kinds {
+        for name in names {
+            if name.is_empty() || name.contains('.') || name.contains("->") {
+                check.error(
+                    format!("{kind}.{}", key(name)),
+                    "a name must be non-empty and contain neither \".\" nor \"->\"",
+                );
+            }
+            if let Some(other) = seen.insert(name, kind) {
+                check.error(
+                    format!("{kind}.{}", key(name)),
+                    format!("the name is already used in {other}"),
+                );
+            }
+        }
+    }
+}
+
+/// Link latencies by unordered pair of component names, with an optional default.
+struct LinkTable {
+    pairs: HashMap<(String, String), Dist>,
+    default: Option<Dist>,
+}
+
+impl LinkTable {
+    fn new(spec: &ModelSpec, check: &mut Checker) -> LinkTable {
+        let mut table = LinkTable {
+            pairs: HashMap::new(),
+            default: None,
+        };
+        let known = |n: &str| spec.clients.contains_key(n) || spec.services.contains_key(n) || spec.databases.contains_key(n);
+        for (name, link) in &spec.links {
+            let path = format!("links.{}", key(name));
+            if name == "default" {
+                table.default = Some(link.latency.0.clone());
+                continue;
+            }
+            let Some((a, b)) = name.split_once("->").map(|(a, b)| (a.trim(), b.trim())) else {
+                check.error(path, "expected a key like \"api -> pg\" or \"default\"");
+                continue;
+            };
+            for end in [a, b] {
+                if !known(end) {
+                    check.error(&path, format!("no client, service or database named \"{end}\""));
+                }
+            }
+            table.pairs.insert(Self::pair(a, b), link.latency.0.clone());
+        }
+        table
+    }
+
+    fn pair(a: &str, b: &str) -> (String, String) {
+        if a <= b {
+            (a.to_string(), b.to_string())
+        } else {
+            (b.to_string(), a.to_string())
+        }
+    }
+
+    /// The round-trip latency between two components; `None` means zero.
+    fn between(&self, a: &str, b: &str) -> Option<Dist> {
+        self.pairs.get(&Self::pair(a, b)).or(self.default.as_ref()).cloned()
+    }
+}
+
+/// Resolve one endpoint step; `None` (with an error recorded) when it cannot be.
+#[allow(clippy::too_many_arguments)]
+fn resolve_step(
+    step: &StepSpec,
+    path: &str,
+    service_name: &str,
+    spec: &ModelSpec,
+    names: &Names,
+    links: &LinkTable,
+    databases: &[Database],
+    pools: &[Pool],
+    check: &mut Checker,
+) -> Option<Step> {
+    let kinds = [
+        step.cpu.is_some(),
+        step.delay.is_some(),
+        step.call.is_some(),
+        step.transaction.is_some(),
+    ];
+    if kinds.iter().filter(|&&k| k).count() != 1 {
+        check.error(
+            path,
+            "a step needs exactly one of \"cpu\", \"delay\", \"call\", \"transaction\"",
+        );
+        return None;
+    }
+    if step.call.is_none() && (step.timeout.is_some() || step.retry.is_some()) {
+        check.error(path, "\"timeout\" and \"retry\" belong to a \"call\" step");
+        return None;
+    }
+    if let Some(d) = &step.cpu {
+        return Some(Step::Cpu(d.0.clone()));
+    }
+    if let Some(d) = &step.delay {
+        return Some(Step::Delay(d.0.clone()));
+    }
+    if let Some(reference) = &step.call {
+        let target = match names.endpoint(reference) {
+            Ok(t) => t,
+            Err(why) => {
+                check.error(format!("{path}.call"), why);
+                return None;
+            }
+        };
+        let target_service = reference.split('.').next().unwrap_or_default();
+        return Some(Step::Call(Call {
+            target,
+            timeout_ns: resolve_timeout(step.timeout, &format!("{path}.timeout"), check),
+            retry: resolve_retry(step.retry.as_ref()),
+            link: links.between(service_name, target_service),
+        }));
+    }
+    let tx = step.transaction.as_ref()?;
+    let tx_path = format!("{path}.transaction");
+    let (connection, database) = match (&tx.pool, &tx.database) {
+        (Some(pool), None) => match spec.pools.get_index_of(pool) {
+            Some(p) if p < pools.len() && pools[p].name == *pool => (ConnectionSource::Pool(PoolId(p)), pools[p].database),
+            Some(_) => return None, // the pool itself is invalid and already reported
+            None => {
+                check.error(
+                    format!("{tx_path}.pool"),
+                    format!("no pool named \"{pool}\" (pools: {})", list(spec.pools.keys())),
+                );
+                return None;
+            }
+        },
+        (None, Some(db)) => match spec.databases.get_index_of(db) {
+            Some(d) => (ConnectionSource::Direct, DatabaseId(d)),
+            None => {
+                check.error(
+                    format!("{tx_path}.database"),
+                    format!("no database named \"{db}\" (databases: {})", list(spec.databases.keys())),
+                );
+                return None;
+            }
+        },
+        _ => {
+            check.error(tx_path, "a transaction needs exactly one of \"pool\" or \"database\"");
+            return None;
+        }
+    };
+    let db = &databases[database.0];
+    Some(Step::Transaction(Transaction {
+        connection,
+        database,
+        queries: tx.queries.map_or(1, |q| q.0),
+        query: tx.query.0.scaled(db.data_factor),
+        link: links.between(service_name, &db.name),
+    }))
+}
+
+fn resolve_timeout(timeout: Option<values::DurationValue>, path: &str, check: &mut Checker) -> Option<Nanos> {
+    match timeout {
+        Some(t) if t.0 == 0 => {
+            check.error(path, "expected a duration above 0 (leave it out to wait forever)");
+            None
+        }
+        t => t.map(|t| t.0),
+    }
+}
+
+fn resolve_retry(retry: Option<&RetrySpec>) -> Retry {
+    let Some(r) = retry else {
+        return Retry::none();
+    };
+    Retry {
+        attempts: r.attempts.map_or(3, |a| a.0),
+        backoff_ns: r.backoff.map_or(100_000_000, |b| b.0),
+        multiplier: r.multiplier.map_or(2.0, |m| m.0),
+        max_backoff_ns: r.max_backoff.map_or(10_000_000_000, |b| b.0),
+        jitter: r.jitter.unwrap_or(Jitter::Full),
+    }
+}
+
+fn resolve_profile(p: &ProfileSpec, path: &str, check: &mut Checker) -> Option<Profile> {
+    if p.points.is_empty() {
+        check.error(format!("{path}.points"), "expected at least one point");
+        return None;
+    }
+    let points: Vec<(Nanos, f64)> = p.points.iter().map(|pt| (pt.at.0, pt.factor.0)).collect();
+    for (i, w) in points.windows(2).enumerate() {
+        if w[1].0 < w[0].0 {
+            check.error(format!("{path}.points[{}].at", i + 1), "points must be in time order");
+            return None;
+        }
+    }
+    if let Some(period) = p.period {
+        let last = points.last().map_or(0, |pt| pt.0);
+        if period.0 == 0 || last >= period.0 {
+            check.error(
+                format!("{path}.period"),
+                "the period must be longer than the time of the last point",
+            );
+            return None;
+        }
+    }
+    Some(Profile {
+        points,
+        linear: p.shape.unwrap_or(ProfileShape::Linear) == ProfileShape::Linear,
+        period_ns: p.period.map(|d| d.0),
+    })
+}
+
+fn resolve_slos(spec: &ModelSpec, names: &Names, check: &mut Checker) -> Vec<Slo> {
+    let mut slos = Vec::new();
+    for (name, s) in &spec.slos {
+        let path = format!("slos.{}", key(name));
+        let target = if let Some(c) = spec.clients.get_index_of(name) {
+            SloTarget::Client(ClientId(c))
+        } else {
+            match names.endpoint(name) {
+                Ok(e) => SloTarget::Endpoint(e),
+                Err(why) => {
+                    check.error(&path, format!("expected a client name or \"service.endpoint\": {why}"));
+                    continue;
+                }
+            }
+        };
+        let latency: Vec<(f64, Nanos)> = [(0.5, s.p50), (0.9, s.p90), (0.99, s.p99), (0.999, s.p999)]
+            .into_iter()
+            .filter_map(|(q, bound)| bound.map(|b| (q, b.0)))
+            .collect();
+        let error_rate = s.error_rate.map(|f| f.0);
+        if error_rate.is_some_and(|r| r > 1.0) {
+            check.error(format!("{path}.error_rate"), "expected a share from 0 to 1");
+        }
+        if latency.is_empty() && error_rate.is_none() {
+            check.error(&path, "an SLO needs at least one of p50, p90, p99, p999, error_rate");
+        }
+        slos.push(Slo {
+            name: name.clone(),
+            target,
+            latency,
+            error_rate,
+        });
+    }
+    slos
+}
+
+/// Synchronous calls must form no cycle: a request would wait on itself.
+fn check_call_cycles(endpoints: &[Endpoint], check: &mut Checker) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn visit(e: usize, endpoints: &[Endpoint], marks: &mut [Mark], stack: &mut Vec<usize>) -> Option<Vec<usize>> {
+        marks[e] = Mark::Active;
+        stack.push(e);
+        for step in &endpoints[e].steps {
+            if let Step::Call(call) = step {
+                let t = call.target.0;
+                match marks[t] {
+                    Mark::Active => {
+                        let from = stack.iter().position(|&x| x == t).unwrap_or(0);
+                        let mut cycle = stack[from..].to_vec();
+                        cycle.push(t);
+                        return Some(cycle);
+                    }
+                    Mark::New => {
+                        if let Some(c) = visit(t, endpoints, marks, stack) {
+                            return Some(c);
+                        }
+                    }
+                    Mark::Done => {}
+                }
+            }
+        }
+        stack.pop();
+        marks[e] = Mark::Done;
+        None
+    }
+    let mut marks = vec![Mark::New; endpoints.len()];
+    for e in 0..endpoints.len() {
+        if marks[e] == Mark::New {
+            if let Some(cycle) = visit(e, endpoints, &mut marks, &mut Vec::new()) {
+                let names: Vec<_> = cycle.iter().map(|&i| endpoints[i].name.as_str()).collect();
+                check.error("services", format!("synchronous calls form a cycle: {}", names.join(" -> ")));
+                return;
+            }
+        }
+    }
+}
+
+/// Number of time-series windows covering the observed part of the run (after the warm-up).
+pub fn window_count(model: &Model) -> usize {
+    let observed = model.duration_ns.saturating_sub(model.warmup_ns);
+    observed.div_ceil(model.window_ns.max(1)).clamp(1, MAX_WINDOWS) as usize
+}

@@ -1,0 +1,276 @@
+//! The terminal summary: what a capacity engineer reads first, every number with its 95 % CI.
+
+use super::text_table::TextTable;
+use crate::results::{Counts, LatencySummary, RunResult};
+use crate::stats::Estimate;
+
+/// "12.3 ±0.4" with `decimals` digits; "–" when there is no value.
+fn est(e: &Estimate, decimals: usize) -> String {
+    if !e.mean.is_finite() {
+        return "–".into();
+    }
+    if e.n < 2 || !e.ci95.is_finite() {
+        return format!("{:.*}", decimals, e.mean);
+    }
+    format!("{:.*} ±{:.*}", decimals, e.mean, decimals, e.ci95)
+}
+
+/// A latency in ms with sensible precision.
+fn latency(e: &Estimate) -> String {
+    let decimals = if e.mean.abs() >= 100.0 {
+        0
+    } else if e.mean.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    est(e, decimals)
+}
+
+/// A share as a percentage.
+fn percent(e: &Estimate) -> String {
+    let scaled = Estimate {
+        mean: e.mean * 100.0,
+        ci95: e.ci95 * 100.0,
+        min: e.min * 100.0,
+        max: e.max * 100.0,
+        n: e.n,
+    };
+    let text = est(&scaled, 1);
+    if text == "–" {
+        text
+    } else {
+        text + " %"
+    }
+}
+
+/// Outcomes that are not ok, compactly: "timeout 12, rejected 3".
+fn failures(c: &Counts) -> String {
+    let parts: Vec<String> = [
+        ("timeout", c.timeouts),
+        ("rejected", c.rejected),
+        ("error", c.errors),
+        ("retries", c.retries),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(what, n)| format!("{what} {n}"))
+    .collect();
+    if parts.is_empty() {
+        "–".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn latency_cells(l: &LatencySummary) -> [String; 4] {
+    [latency(&l.p50_ms), latency(&l.p90_ms), latency(&l.p99_ms), latency(&l.max_ms)]
+}
+
+/// The whole summary as text.
+pub fn summary(result: &RunResult) -> String {
+    let m = &result.model;
+    let mut out = format!(
+        "{} — {} replication{} × {} (warm-up {}), seed {}, {} events\n",
+        m.name,
+        m.replications,
+        if m.replications == 1 { "" } else { "s" },
+        crate::model::units::format_duration_f64(m.duration_s),
+        crate::model::units::format_duration_f64(m.warmup_s),
+        m.seed,
+        result.events
+    );
+    out.push_str("Values are means across replications ± the half-width of their 95 % confidence interval.\n");
+    if !result.verdict.complete {
+        out.push_str(if result.verdict.unstable {
+            "\nUNSTABLE — the run stopped early:\n"
+        } else {
+            "\nINCOMPLETE — the run stopped early:\n"
+        });
+        for msg in &result.verdict.messages {
+            out.push_str(&format!("  {msg}\n"));
+        }
+        out.push_str("  Statistics below cover only the time simulated before the stop.\n");
+    }
+
+    if !result.clients.is_empty() {
+        let mut t = TextTable::new(&[
+            "client", "calls", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failed", "failures",
+        ]);
+        for c in &result.clients {
+            let [p50, p90, p99, max] = latency_cells(&c.latency);
+            t.row(vec![
+                format!("{} ({})", c.name, c.kind),
+                c.calls.clone(),
+                est(&c.throughput_per_s, 1),
+                p50,
+                p90,
+                p99,
+                max,
+                percent(&c.error_rate),
+                failures(&c.counts),
+            ]);
+        }
+        out.push_str("\nClients (end to end, retries included)\n");
+        out.push_str(&t.render());
+        for c in &result.clients {
+            if let Some(b) = &c.batch {
+                let mut line = format!(
+                    "  {}: {} user{} × {} requests, all done in {} s",
+                    c.name,
+                    b.users,
+                    if b.users == 1 { "" } else { "s" },
+                    b.requests_per_user,
+                    est(&b.makespan_s, 1)
+                );
+                if let (Some(deadline), Some(slack)) = (b.deadline_s, &b.slack_s) {
+                    let verdict = if slack.mean.is_nan() {
+                        "did not finish within the run".to_string()
+                    } else if slack.high() < 0.0 {
+                        format!("MISSED the {deadline} s deadline by {} s", est(&neg(slack), 1))
+                    } else if slack.low() >= 0.0 {
+                        format!("met the {deadline} s deadline with {} s to spare", est(slack, 1))
+                    } else {
+                        format!("deadline {deadline} s: slack {} s, too close to call", est(slack, 1))
+                    };
+                    line.push_str(&format!("; {verdict}"));
+                }
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+    }
+
+    if !result.endpoints.is_empty() {
+        let mut t = TextTable::new(&[
+            "endpoint", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failed", "failures",
+        ]);
+        for e in &result.endpoints {
+            let [p50, p90, p99, max] = latency_cells(&e.latency);
+            t.row(vec![
+                e.name.clone(),
+                est(&e.throughput_per_s, 1),
+                p50,
+                p90,
+                p99,
+                max,
+                percent(&e.error_rate),
+                failures(&e.counts),
+            ]);
+        }
+        out.push_str("\nEndpoints (service side, from arrival to answer)\n");
+        out.push_str(&t.render());
+    }
+
+    if !result.services.is_empty() {
+        let mut t = TextTable::new(&[
+            "service",
+            "workers",
+            "utilisation",
+            "queue",
+            "queue max",
+            "wait p99 ms",
+            "in service",
+        ]);
+        for s in &result.services {
+            t.row(vec![
+                s.name.clone(),
+                format!("{}×{}", s.instances, s.workers),
+                percent(&s.utilisation),
+                est(&s.queue_length, 2),
+                est(&s.queue_length_max, 0),
+                latency(&s.worker_wait.p99_ms),
+                est(&s.in_service, 2),
+            ]);
+        }
+        out.push_str("\nServices\n");
+        out.push_str(&t.render());
+    }
+
+    if !result.databases.is_empty() {
+        let mut t = TextTable::new(&[
+            "database",
+            "cores",
+            "utilisation",
+            "queue",
+            "queries/s",
+            "query p99 ms",
+            "connections",
+            "max conn",
+        ]);
+        for d in &result.databases {
+            t.row(vec![
+                d.name.clone(),
+                d.cores.to_string(),
+                percent(&d.utilisation),
+                est(&d.queue_length, 2),
+                est(&d.queries_per_s, 1),
+                latency(&d.query_time.p99_ms),
+                est(&d.connections_in_use, 2),
+                est(&d.connections_max, 0),
+            ]);
+        }
+        out.push_str("\nDatabases\n");
+        out.push_str(&t.render());
+    }
+
+    if !result.pools.is_empty() {
+        let mut t = TextTable::new(&[
+            "pool",
+            "size",
+            "utilisation",
+            "in use max",
+            "waiting",
+            "wait p99 ms",
+            "waited",
+            "timeouts",
+        ]);
+        for p in &result.pools {
+            t.row(vec![
+                p.name.clone(),
+                p.size.to_string(),
+                percent(&p.utilisation),
+                est(&p.in_use_max, 0),
+                est(&p.waiting, 2),
+                latency(&p.acquire_wait.p99_ms),
+                percent(&p.acquire_wait.waited_share),
+                p.acquire_timeouts.to_string(),
+            ]);
+        }
+        out.push_str("\nConnection pools\n");
+        out.push_str(&t.render());
+    }
+
+    if !result.slos.is_empty() {
+        let mut t = TextTable::new(&["slo", "objective", "measured", "status"]);
+        for s in &result.slos {
+            let measured = if s.objective.starts_with("error") {
+                percent(&s.measured)
+            } else {
+                latency(&s.measured) + " ms"
+            };
+            t.row(vec![s.name.clone(), s.objective.clone(), measured, s.status.to_uppercase()]);
+        }
+        out.push_str("\nService level objectives\n");
+        out.push_str(&t.render());
+    }
+
+    if !result.warnings.is_empty() {
+        out.push_str("\nWarnings\n");
+        for w in &result.warnings {
+            out.push_str(&format!("  {w}\n"));
+        }
+    }
+    out
+}
+
+/// The estimate of the negated quantity.
+fn neg(e: &Estimate) -> Estimate {
+    Estimate {
+        mean: -e.mean,
+        ci95: e.ci95,
+        min: -e.max,
+        max: -e.min,
+        n: e.n,
+    }
+}

@@ -1,0 +1,366 @@
+//! Merging replications: per-replication values become estimates with confidence intervals.
+
+use super::slo::evaluate_slos;
+use super::*;
+use crate::engine::StopReason;
+use crate::model::units::{format_duration, nanos_to_secs};
+use crate::model::{Arrivals, Model};
+use crate::sim::replication::StationResult;
+use crate::sim::tally::RequestTally;
+use crate::sim::ReplicationResult;
+use crate::stats::{LatencyHistogram, WindowSeries};
+
+/// Milliseconds in a nanosecond count.
+fn ms(ns: f64) -> f64 {
+    ns / 1e6
+}
+
+/// The estimate of `f` over the replications.
+fn estimate<T>(items: &[T], f: impl Fn(&T) -> f64) -> Estimate {
+    Estimate::from_samples(&items.iter().map(f).collect::<Vec<_>>())
+}
+
+/// Merge the replications of `model` into one result.
+pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunResult {
+    let observed_s = |r: &ReplicationResult| nanos_to_secs(r.end_ns.saturating_sub(model.warmup_ns)).max(f64::MIN_POSITIVE);
+    let mut messages = Vec::new();
+    let mut unstable = false;
+    for r in reps {
+        match &r.stop {
+            StopReason::Horizon | StopReason::Exhausted => {}
+            StopReason::EventBudget { at } => messages.push(format!(
+                "replication {}: stopped at t = {} after the event budget of {} events",
+                r.replication,
+                format_duration(*at),
+                model.max_events
+            )),
+            StopReason::Stopped { reason, .. } => {
+                unstable = true;
+                messages.push(format!("replication {}: {reason}", r.replication));
+            }
+        }
+    }
+    let clients = model
+        .clients
+        .iter()
+        .enumerate()
+        .map(|(c, client)| {
+            let tallies: Vec<(&RequestTally, f64)> = reps.iter().map(|r| (&r.clients[c].tally, observed_s(r))).collect();
+            let batch = match &client.arrivals {
+                Arrivals::Closed {
+                    users,
+                    requests: Some(requests),
+                    start_ns,
+                    deadline_ns,
+                    ..
+                } => Some(batch_summary(reps, c, *users, *requests, *start_ns, *deadline_ns)),
+                _ => None,
+            };
+            ClientSummary {
+                name: client.name.clone(),
+                kind: match client.arrivals {
+                    Arrivals::Open { .. } => "open".into(),
+                    Arrivals::Closed { .. } => "closed".into(),
+                },
+                calls: model.endpoints[client.call.target.0].name.clone(),
+                throughput_per_s: estimate(&tallies, |(t, s)| t.finished as f64 / s),
+                error_rate: estimate(&tallies, |(t, _)| error_rate(t)),
+                latency: latency_summary(&tallies.iter().map(|(t, _)| &t.latency_ok).collect::<Vec<_>>()),
+                counts: counts(&tallies, reps.iter().map(|r| r.clients[c].in_flight_at_end).sum()),
+                batch,
+                series: traffic_series(model, reps.len(), tallies.iter().map(|(t, _)| &t.series)),
+            }
+        })
+        .collect();
+    let endpoints = model
+        .endpoints
+        .iter()
+        .enumerate()
+        .map(|(e, endpoint)| {
+            let tallies: Vec<(&RequestTally, f64)> = reps.iter().map(|r| (&r.endpoints[e].tally, observed_s(r))).collect();
+            EndpointSummary {
+                name: endpoint.name.clone(),
+                throughput_per_s: estimate(&tallies, |(t, s)| t.finished as f64 / s),
+                error_rate: estimate(&tallies, |(t, _)| error_rate(t)),
+                latency: latency_summary(&tallies.iter().map(|(t, _)| &t.latency_ok).collect::<Vec<_>>()),
+                sojourn_ms: estimate(&tallies, |(t, _)| {
+                    if t.finished == 0 {
+                        f64::NAN
+                    } else {
+                        ms(t.sojourn_all_ns as f64 / t.finished as f64)
+                    }
+                }),
+                counts: counts(&tallies, reps.iter().map(|r| r.endpoints[e].in_flight_at_end).sum()),
+                series: traffic_series(model, reps.len(), tallies.iter().map(|(t, _)| &t.series)),
+            }
+        })
+        .collect();
+    let services = model
+        .services
+        .iter()
+        .enumerate()
+        .map(|(s, service)| {
+            let stations: Vec<&StationResult> = reps.iter().map(|r| &r.services[s]).collect();
+            ServiceSummary {
+                name: service.name.clone(),
+                instances: service.instances,
+                workers: service.workers,
+                utilisation: estimate(&stations, |st| st.busy_mean / f64::from(st.capacity)),
+                queue_length: estimate(&stations, |st| st.waiting_mean),
+                queue_length_max: estimate(&stations, |st| st.waiting_max),
+                in_service: estimate(&stations, |st| st.inside_mean),
+                worker_wait: wait_summary(&stations),
+                series: station_series(model, &stations),
+            }
+        })
+        .collect();
+    let databases = model
+        .databases
+        .iter()
+        .enumerate()
+        .map(|(d, db)| {
+            let results: Vec<_> = reps.iter().map(|r| (&r.databases[d], observed_s(r))).collect();
+            let stations: Vec<&StationResult> = results.iter().map(|(r, _)| &r.cores).collect();
+            DatabaseSummary {
+                name: db.name.clone(),
+                cores: db.cores,
+                utilisation: estimate(&stations, |st| st.busy_mean / f64::from(st.capacity)),
+                queue_length: estimate(&stations, |st| st.waiting_mean),
+                queries_per_s: estimate(&results, |(r, s)| r.queries as f64 / s),
+                query_time: latency_summary(&results.iter().map(|(r, _)| &r.query_time).collect::<Vec<_>>()),
+                connections_in_use: estimate(&results, |(r, _)| r.connections_mean),
+                connections_max: estimate(&results, |(r, _)| r.connections_max),
+                refused_connections: results.iter().map(|(r, _)| r.refused_connections).sum(),
+                series: station_series(model, &stations),
+                connections_series: mean_rows(results.iter().map(|(r, _)| &r.connections_series)),
+            }
+        })
+        .collect();
+    let pools = model
+        .pools
+        .iter()
+        .enumerate()
+        .map(|(p, pool)| {
+            let results: Vec<_> = reps.iter().map(|r| &r.pools[p]).collect();
+            let stations: Vec<&StationResult> = results.iter().map(|r| &r.connections).collect();
+            PoolSummary {
+                name: pool.name.clone(),
+                size: pool.size,
+                utilisation: estimate(&stations, |st| st.busy_mean / f64::from(st.capacity)),
+                in_use_max: estimate(&results, |r| r.in_use_max),
+                waiting: estimate(&stations, |st| st.waiting_mean),
+                acquire_wait: wait_summary(&stations),
+                acquire_timeouts: results.iter().map(|r| r.acquire_timeouts).sum(),
+                series: station_series(model, &stations),
+            }
+        })
+        .collect();
+    let mut result = RunResult {
+        schema_version: SCHEMA_VERSION,
+        model: ModelInfo {
+            name: model.name.clone(),
+            description: model.description.clone(),
+            duration_s: nanos_to_secs(model.duration_ns),
+            warmup_s: nanos_to_secs(model.warmup_ns),
+            window_s: nanos_to_secs(model.window_ns),
+            replications: reps.len() as u32,
+            seed: model.seed,
+        },
+        verdict: Verdict {
+            complete: messages.is_empty(),
+            unstable,
+            messages,
+        },
+        warnings: warnings.to_vec(),
+        events: reps.iter().map(|r| r.events).sum(),
+        clients,
+        endpoints,
+        services,
+        databases,
+        pools,
+        slos: Vec::new(),
+    };
+    result.slos = evaluate_slos(model, &result);
+    result
+}
+
+/// Share of finished requests that did not end well (NaN when none finished).
+fn error_rate(t: &RequestTally) -> f64 {
+    if t.finished == 0 {
+        f64::NAN
+    } else {
+        (t.finished - t.ok) as f64 / t.finished as f64
+    }
+}
+
+/// Totals by outcome over the replications.
+fn counts(tallies: &[(&RequestTally, f64)], in_flight_at_end: u64) -> Counts {
+    let mut c = Counts {
+        in_flight_at_end,
+        ..Counts::default()
+    };
+    for (t, _) in tallies {
+        c.started += t.started;
+        c.ok += t.ok;
+        c.timeouts += t.timeouts;
+        c.rejected += t.rejected;
+        c.errors += t.errors;
+        c.retries += t.retries;
+        c.attempt_timeouts += t.attempt_timeouts;
+    }
+    c
+}
+
+/// Latency estimates from each replication's histogram (NaN for a replication with no sample).
+fn latency_summary(histograms: &[&LatencyHistogram]) -> LatencySummary {
+    let q = |q: f64| {
+        estimate(
+            histograms,
+            |h| {
+                if h.is_empty() {
+                    f64::NAN
+                } else {
+                    ms(h.quantile_ns(q) as f64)
+                }
+            },
+        )
+    };
+    LatencySummary {
+        mean_ms: estimate(histograms, |h| if h.is_empty() { f64::NAN } else { ms(h.mean_ns()) }),
+        p50_ms: q(0.5),
+        p90_ms: q(0.9),
+        p99_ms: q(0.99),
+        p999_ms: q(0.999),
+        max_ms: estimate(histograms, |h| if h.is_empty() { f64::NAN } else { ms(h.max_ns() as f64) }),
+    }
+}
+
+/// Waits for a unit, across replications.
+fn wait_summary(stations: &[&StationResult]) -> WaitSummary {
+    WaitSummary {
+        mean_ms: estimate(
+            stations,
+            |st| if st.wait.is_empty() { f64::NAN } else { ms(st.wait.mean_ns()) },
+        ),
+        p99_ms: estimate(stations, |st| {
+            if st.wait.is_empty() {
+                f64::NAN
+            } else {
+                ms(st.wait.quantile_ns(0.99) as f64)
+            }
+        }),
+        waited_share: estimate(stations, |st| {
+            if st.wait.is_empty() {
+                f64::NAN
+            } else {
+                st.waited as f64 / st.wait.count() as f64
+            }
+        }),
+    }
+}
+
+/// Start of each window, seconds.
+fn window_starts(model: &Model, windows: usize) -> Vec<f64> {
+    (0..windows)
+        .map(|w| nanos_to_secs(model.warmup_ns + w as u64 * model.window_ns))
+        .collect()
+}
+
+/// Per-window mean over replications of several equally long rows.
+fn mean_rows<'a>(rows: impl Iterator<Item = &'a Vec<f64>>) -> Vec<f64> {
+    let mut sum: Vec<f64> = Vec::new();
+    let mut n = 0.0;
+    for row in rows {
+        if sum.is_empty() {
+            sum = row.clone();
+        } else {
+            sum.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+        }
+        n += 1.0;
+    }
+    sum.iter().map(|v| v / n).collect()
+}
+
+/// Utilisation and waiting per window, mean over replications.
+fn station_series(model: &Model, stations: &[&StationResult]) -> StationSeries {
+    let busy = mean_rows(stations.iter().map(|st| &st.busy_series));
+    let capacity = stations.first().map_or(1.0, |st| f64::from(st.capacity));
+    StationSeries {
+        start_s: window_starts(model, busy.len()),
+        utilisation: busy.iter().map(|b| b / capacity).collect(),
+        waiting: mean_rows(stations.iter().map(|st| &st.waiting_series)),
+    }
+}
+
+/// Request traffic per window: windows of all replications merged, rates per replication.
+fn traffic_series<'a>(model: &Model, replications: usize, series: impl Iterator<Item = &'a WindowSeries>) -> Vec<TrafficWindow> {
+    let mut merged: Option<WindowSeries> = None;
+    for s in series {
+        match merged.as_mut() {
+            None => merged = Some(s.clone()),
+            Some(m) => {
+                m.merge(s);
+            }
+        }
+    }
+    let Some(merged) = merged else {
+        return Vec::new();
+    };
+    let window_s = nanos_to_secs(model.window_ns) * replications.max(1) as f64;
+    merged
+        .windows()
+        .into_iter()
+        .map(|w| TrafficWindow {
+            start_s: w.start_s,
+            throughput_per_s: w.count as f64 / window_s,
+            error_rate: if w.count == 0 {
+                f64::NAN
+            } else {
+                w.errors as f64 / w.count as f64
+            },
+            p50_ms: w.p50_ms,
+            p99_ms: w.p99_ms,
+        })
+        .collect()
+}
+
+/// Completion of users with a fixed number of requests, against their deadline.
+fn batch_summary(
+    reps: &[ReplicationResult],
+    c: usize,
+    users: u32,
+    requests: u32,
+    start_ns: u64,
+    deadline_ns: Option<u64>,
+) -> BatchSummary {
+    let batches: Vec<_> = reps.iter().filter_map(|r| r.clients[c].batch.as_ref()).collect();
+    let makespan = |b: &&crate::sim::tally::BatchTally| -> f64 {
+        let mut last = 0u64;
+        for f in &b.finished_at_ns {
+            match f {
+                Some(t) => last = last.max(t.saturating_sub(start_ns)),
+                None => return f64::NAN,
+            }
+        }
+        nanos_to_secs(last)
+    };
+    let met_share = |b: &&crate::sim::tally::BatchTally, deadline: u64| -> f64 {
+        let met = b
+            .finished_at_ns
+            .iter()
+            .filter(|f| f.is_some_and(|t| t.saturating_sub(start_ns) <= deadline))
+            .count();
+        met as f64 / f64::from(users)
+    };
+    BatchSummary {
+        users,
+        requests_per_user: requests,
+        finished_share: estimate(&batches, |b| {
+            b.finished_at_ns.iter().filter(|f| f.is_some()).count() as f64 / f64::from(users)
+        }),
+        makespan_s: estimate(&batches, makespan),
+        deadline_s: deadline_ns.map(nanos_to_secs),
+        met_deadline_share: deadline_ns.map(|d| estimate(&batches, |b| met_share(b, d))),
+        slack_s: deadline_ns.map(|d| estimate(&batches, |b| nanos_to_secs(d) - makespan(b))),
+    }
+}

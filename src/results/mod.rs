@@ -1,0 +1,296 @@
+//! The results of a run: every replication merged into one serializable [`RunResult`], the
+//! single source for the terminal table, JSON, CSV and any later report.
+//!
+//! Each metric is an [`Estimate`]: the mean across replications of the per-replication value,
+//! with its 95 % confidence interval (Student t), so differences can be judged.
+
+mod merge;
+mod slo;
+
+pub use merge::summarize;
+
+use crate::stats::Estimate;
+use serde::Serialize;
+
+/// Version of the JSON layout below; bumped when a field changes meaning or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything a run measured, merged across replications.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunResult {
+    /// Version of this layout.
+    pub schema_version: u32,
+    /// The model and run settings.
+    pub model: ModelInfo,
+    /// Whether the run completed, or stopped at a bound (unstable model, event budget).
+    pub verdict: Verdict,
+    /// Warnings from validation (e.g. offered load above capacity).
+    pub warnings: Vec<String>,
+    /// Events handled, all replications together.
+    pub events: u64,
+    /// Per client: what users experienced end to end.
+    pub clients: Vec<ClientSummary>,
+    /// Per endpoint: service-side latency and outcomes.
+    pub endpoints: Vec<EndpointSummary>,
+    /// Per service: workers and queues.
+    pub services: Vec<ServiceSummary>,
+    /// Per database: cores, queries and connections.
+    pub databases: Vec<DatabaseSummary>,
+    /// Per connection pool.
+    pub pools: Vec<PoolSummary>,
+    /// Service level objectives and whether they held.
+    pub slos: Vec<SloResult>,
+}
+
+/// The model and the run's settings.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelInfo {
+    /// Model name.
+    pub name: String,
+    /// Model description.
+    pub description: String,
+    /// Simulated seconds per replication.
+    pub duration_s: f64,
+    /// Seconds excluded from statistics at the start.
+    pub warmup_s: f64,
+    /// Width of a time-series window, in seconds.
+    pub window_s: f64,
+    /// Replications run.
+    pub replications: u32,
+    /// Seed of the random streams.
+    pub seed: u64,
+}
+
+/// Whether the run could be completed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    /// True when every replication reached the end of the simulated duration.
+    pub complete: bool,
+    /// True when some replication stopped because requests piled up without bound.
+    pub unstable: bool,
+    /// One line per replication that stopped early, saying why and when.
+    pub messages: Vec<String>,
+}
+
+/// Latency statistics in milliseconds, each across replications.
+#[derive(Clone, Debug, Serialize)]
+pub struct LatencySummary {
+    /// Mean.
+    pub mean_ms: Estimate,
+    /// Median.
+    pub p50_ms: Estimate,
+    /// 90th percentile.
+    pub p90_ms: Estimate,
+    /// 99th percentile.
+    pub p99_ms: Estimate,
+    /// 99.9th percentile.
+    pub p999_ms: Estimate,
+    /// Largest seen.
+    pub max_ms: Estimate,
+}
+
+/// Requests by outcome, totals over all replications (after the warm-up).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Counts {
+    /// Requests started (client) or arrived (endpoint).
+    pub started: u64,
+    /// Ended well.
+    pub ok: u64,
+    /// The caller's last attempt timed out (clients).
+    pub timeouts: u64,
+    /// Refused at admission.
+    pub rejected: u64,
+    /// Failed along the way.
+    pub errors: u64,
+    /// Retries made.
+    pub retries: u64,
+    /// Attempts that timed out (for an endpoint: of its own downstream calls).
+    pub attempt_timeouts: u64,
+    /// Still in flight when the run ended.
+    pub in_flight_at_end: u64,
+}
+
+/// One time window of request traffic, merged over replications.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrafficWindow {
+    /// Start of the window, seconds since the start of the run.
+    pub start_s: f64,
+    /// Finished requests per second (per replication).
+    pub throughput_per_s: f64,
+    /// Share of finished requests that failed.
+    pub error_rate: f64,
+    /// Median latency of successful requests, ms (null when none).
+    pub p50_ms: f64,
+    /// 99th percentile latency of successful requests, ms (null when none).
+    pub p99_ms: f64,
+}
+
+/// A client: what its users experienced, end to end, retries included.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClientSummary {
+    /// Name.
+    pub name: String,
+    /// "open" or "closed".
+    pub kind: String,
+    /// The endpoint it calls.
+    pub calls: String,
+    /// Finished requests per second.
+    pub throughput_per_s: Estimate,
+    /// Share of finished requests that did not end well.
+    pub error_rate: Estimate,
+    /// Latency of successful requests.
+    pub latency: LatencySummary,
+    /// Totals by outcome.
+    pub counts: Counts,
+    /// For closed-loop users with a fixed number of requests: when they finished.
+    pub batch: Option<BatchSummary>,
+    /// Per time window.
+    pub series: Vec<TrafficWindow>,
+}
+
+/// Progress of users that each send a fixed number of requests one after another.
+#[derive(Clone, Debug, Serialize)]
+pub struct BatchSummary {
+    /// Users.
+    pub users: u32,
+    /// Requests per user.
+    pub requests_per_user: u32,
+    /// Share of users that sent all their requests within the run.
+    pub finished_share: Estimate,
+    /// Time from the start to the last user's last answer, seconds (null when some user did not finish).
+    pub makespan_s: Estimate,
+    /// The deadline after the start, seconds (null when none).
+    pub deadline_s: Option<f64>,
+    /// Share of users done by the deadline.
+    pub met_deadline_share: Option<Estimate>,
+    /// Deadline minus makespan, seconds: negative when the batch was late.
+    pub slack_s: Option<Estimate>,
+}
+
+/// An endpoint, seen from the service: arrivals to answers.
+#[derive(Clone, Debug, Serialize)]
+pub struct EndpointSummary {
+    /// "service.endpoint".
+    pub name: String,
+    /// Requests finished per second.
+    pub throughput_per_s: Estimate,
+    /// Share of finished requests that did not end well.
+    pub error_rate: Estimate,
+    /// Latency of successful requests.
+    pub latency: LatencySummary,
+    /// Mean time in the service of every finished request, whatever its outcome, ms.
+    pub sojourn_ms: Estimate,
+    /// Totals by outcome.
+    pub counts: Counts,
+    /// Per time window.
+    pub series: Vec<TrafficWindow>,
+}
+
+/// Waiting for a unit (worker, core, connection).
+#[derive(Clone, Debug, Serialize)]
+pub struct WaitSummary {
+    /// Mean wait, ms.
+    pub mean_ms: Estimate,
+    /// 99th percentile wait, ms.
+    pub p99_ms: Estimate,
+    /// Share of grants that had to wait at all.
+    pub waited_share: Estimate,
+}
+
+/// Level time series of a station, mean across replications per window.
+#[derive(Clone, Debug, Serialize)]
+pub struct StationSeries {
+    /// Start of each window, seconds.
+    pub start_s: Vec<f64>,
+    /// Mean share of units busy per window.
+    pub utilisation: Vec<f64>,
+    /// Mean jobs waiting per window.
+    pub waiting: Vec<f64>,
+}
+
+/// A service's workers and queues (all instances together).
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceSummary {
+    /// Name.
+    pub name: String,
+    /// Instances.
+    pub instances: u32,
+    /// Workers per instance.
+    pub workers: u32,
+    /// Mean share of workers busy.
+    pub utilisation: Estimate,
+    /// Mean requests waiting for a worker.
+    pub queue_length: Estimate,
+    /// Most requests waiting at once (summed over instances' maxima).
+    pub queue_length_max: Estimate,
+    /// Mean requests in the service (waiting, working or waiting on downstream).
+    pub in_service: Estimate,
+    /// Waiting for a worker.
+    pub worker_wait: WaitSummary,
+    /// Over time.
+    pub series: StationSeries,
+}
+
+/// A database.
+#[derive(Clone, Debug, Serialize)]
+pub struct DatabaseSummary {
+    /// Name.
+    pub name: String,
+    /// Cores.
+    pub cores: u32,
+    /// Mean share of cores busy.
+    pub utilisation: Estimate,
+    /// Mean queries waiting for a core.
+    pub queue_length: Estimate,
+    /// Queries per second.
+    pub queries_per_s: Estimate,
+    /// Time of a query at the database (wait for a core + run).
+    pub query_time: LatencySummary,
+    /// Mean connections in use (pooled and direct).
+    pub connections_in_use: Estimate,
+    /// Most connections in use at once.
+    pub connections_max: Estimate,
+    /// Direct connections refused at max_connections (total).
+    pub refused_connections: u64,
+    /// Over time.
+    pub series: StationSeries,
+    /// Connections in use per window.
+    pub connections_series: Vec<f64>,
+}
+
+/// A connection pool.
+#[derive(Clone, Debug, Serialize)]
+pub struct PoolSummary {
+    /// Name.
+    pub name: String,
+    /// Connections.
+    pub size: u32,
+    /// Mean share of connections in use.
+    pub utilisation: Estimate,
+    /// Most connections in use at once.
+    pub in_use_max: Estimate,
+    /// Mean transactions waiting for a connection.
+    pub waiting: Estimate,
+    /// Waiting for a connection.
+    pub acquire_wait: WaitSummary,
+    /// Transactions that gave up waiting (total).
+    pub acquire_timeouts: u64,
+    /// Over time.
+    pub series: StationSeries,
+}
+
+/// One objective of an SLO and how it fared.
+#[derive(Clone, Debug, Serialize)]
+pub struct SloResult {
+    /// The SLO's key ("api.checkout" or a client name).
+    pub name: String,
+    /// The objective, e.g. "p99 <= 300ms".
+    pub objective: String,
+    /// The bound, in the measured unit (ms, or a share for error rates).
+    pub bound: f64,
+    /// What was measured, across replications.
+    pub measured: Estimate,
+    /// "met" (the whole CI is within the bound), "breached" (the whole CI is past it) or
+    /// "uncertain" (the CI straddles the bound: more replications would tell).
+    pub status: String,
+}

@@ -1,0 +1,71 @@
+//! Service level objectives: each bound compared with the measured estimate and its CI.
+
+use super::{LatencySummary, RunResult, SloResult};
+use crate::model::units::{format_duration, nanos_to_secs};
+use crate::model::{Model, SloTarget};
+use crate::stats::Estimate;
+
+/// "met" when the whole CI is within the bound, "breached" when the whole CI is past it,
+/// "uncertain" otherwise.
+pub fn status(measured: &Estimate, bound: f64) -> &'static str {
+    if measured.n == 0 {
+        "uncertain"
+    } else if measured.high() <= bound {
+        "met"
+    } else if measured.low() > bound {
+        "breached"
+    } else {
+        "uncertain"
+    }
+}
+
+/// The latency estimate for quantile `q` (one of 0.5, 0.9, 0.99, 0.999).
+fn quantile(latency: &LatencySummary, q: f64) -> &Estimate {
+    if q <= 0.5 {
+        &latency.p50_ms
+    } else if q <= 0.9 {
+        &latency.p90_ms
+    } else if q <= 0.99 {
+        &latency.p99_ms
+    } else {
+        &latency.p999_ms
+    }
+}
+
+/// Evaluate every SLO of the model against the merged result.
+pub fn evaluate_slos(model: &Model, result: &RunResult) -> Vec<SloResult> {
+    let mut out = Vec::new();
+    for slo in &model.slos {
+        let (latency, errors) = match slo.target {
+            SloTarget::Endpoint(e) => (&result.endpoints[e.0].latency, &result.endpoints[e.0].error_rate),
+            SloTarget::Client(c) => (&result.clients[c.0].latency, &result.clients[c.0].error_rate),
+        };
+        for &(q, bound_ns) in &slo.latency {
+            let measured = quantile(latency, q).clone();
+            let bound = nanos_to_secs(bound_ns) * 1e3;
+            let label = match q {
+                q if q <= 0.5 => "p50",
+                q if q <= 0.9 => "p90",
+                q if q <= 0.99 => "p99",
+                _ => "p999",
+            };
+            out.push(SloResult {
+                name: slo.name.clone(),
+                objective: format!("{label} <= {}", format_duration(bound_ns)),
+                bound,
+                status: status(&measured, bound).into(),
+                measured,
+            });
+        }
+        if let Some(bound) = slo.error_rate {
+            out.push(SloResult {
+                name: slo.name.clone(),
+                objective: format!("error rate <= {}%", bound * 100.0),
+                bound,
+                status: status(errors, bound).into(),
+                measured: errors.clone(),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,221 @@
+//! Database work: a transaction takes a connection (from a pool, or directly), runs its queries
+//! one after another, each a network round trip plus time on a database core, then lets go.
+
+use super::job::{JobRef, Outcome};
+use super::resource::Admission;
+use super::world::{Event, World};
+use crate::engine::{EventQueue, Nanos};
+use crate::model::{ConnectionSource, Step, Transaction};
+
+impl<'m> World<'m> {
+    /// The transaction the job is running now.
+    fn current_transaction(&self, job_ref: JobRef) -> Option<&'m Transaction> {
+        match self.step_of(self.jobs.get(job_ref)?) {
+            Some(Step::Transaction(tx)) => Some(tx),
+            _ => None,
+        }
+    }
+
+    /// Start a transaction step: get a connection, then run the first query.
+    pub(super) fn begin_transaction(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let Some(tx) = self.current_transaction(job_ref) else {
+            return;
+        };
+        let Some(job) = self.jobs.get_mut(job_ref) else {
+            return;
+        };
+        job.queries_left = tx.queries;
+        match tx.connection {
+            ConnectionSource::Pool(p) => {
+                let pool = &mut self.pools[p.0];
+                match pool.connections.request(now, job_ref, job.ticket) {
+                    Admission::Granted => {}
+                    Admission::Queued => {
+                        if let Some(timeout) = self.model.pools[p.0].acquire_timeout_ns {
+                            let ticket = job.ticket;
+                            queue.schedule_in(timeout, Event::AcquireTimeout { job: job_ref, ticket });
+                        }
+                        return;
+                    }
+                    Admission::Rejected => {
+                        self.finish_job(job_ref, Outcome::Error, queue);
+                        return;
+                    }
+                }
+            }
+            ConnectionSource::Direct => {
+                let db = &mut self.databases[tx.database.0];
+                if db.direct_in_use >= db.direct_limit {
+                    if now >= self.model.warmup_ns {
+                        db.refused_connections += 1;
+                    }
+                    self.finish_job(job_ref, Outcome::Error, queue);
+                    return;
+                }
+                db.direct_in_use += 1;
+            }
+        }
+        self.connection_taken(job_ref, tx, now);
+        self.send_query(job_ref, queue);
+    }
+
+    /// The job now holds a connection to the transaction's database.
+    fn connection_taken(&mut self, job_ref: JobRef, tx: &Transaction, now: Nanos) {
+        if let Some(job) = self.jobs.get_mut(job_ref) {
+            job.holds_connection = true;
+        }
+        self.update_connections(tx.database.0, now);
+    }
+
+    /// Record how many connections of database `d` are in use.
+    fn update_connections(&mut self, d: usize, now: Nanos) {
+        let pooled: u32 = self
+            .model
+            .pools
+            .iter()
+            .zip(&self.pools)
+            .filter(|(spec, _)| spec.database.0 == d)
+            .map(|(_, pool)| pool.connections.busy())
+            .sum();
+        let db = &mut self.databases[d];
+        let in_use = f64::from(pooled + db.direct_in_use);
+        db.connections.set(now, in_use);
+        db.connections_series.set(now, in_use);
+    }
+
+    /// Send the next query: half the round trip to the database.
+    fn send_query(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        let Some(tx) = self.current_transaction(job_ref) else {
+            return;
+        };
+        let Some(owner) = self.jobs.get(job_ref).map(|j| j.owner) else {
+            return;
+        };
+        let round_trip = match &tx.link {
+            Some(link) => link.sample_ns(self.rng_of(owner)),
+            None => 0,
+        };
+        let out = round_trip / 2;
+        if let Some(job) = self.jobs.get_mut(job_ref) {
+            job.query_back_ns = round_trip - out;
+        }
+        queue.schedule_in(out, Event::QueryAtDatabase(job_ref));
+    }
+
+    /// A query reaches the database: run it on a free core, or wait for one.
+    pub(super) fn on_query_at_database(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let Some(tx) = self.current_transaction(job_ref) else {
+            return;
+        };
+        let Some(job) = self.jobs.get_mut(job_ref) else {
+            return;
+        };
+        job.mark_ns = now;
+        let db = &mut self.databases[tx.database.0];
+        if db.cores.request(now, job_ref, job.ticket) == Admission::Granted {
+            let cost = tx.query.sample_ns(&mut db.rng);
+            queue.schedule_in(cost, Event::QueryDone(job_ref));
+        }
+    }
+
+    /// A core finished the query: hand the core to the next query and send the result back.
+    pub(super) fn on_query_done(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let Some(tx) = self.current_transaction(job_ref) else {
+            return;
+        };
+        let Some(job) = self.jobs.get(job_ref) else {
+            return;
+        };
+        let (sent, back) = (job.mark_ns, job.query_back_ns);
+        let d = tx.database.0;
+        let jobs = &self.jobs;
+        let db = &mut self.databases[d];
+        if now >= self.model.warmup_ns {
+            db.queries += 1;
+            db.query_time.record(now - sent);
+        }
+        if let Some(next) = db.cores.release(now, |w| World::waiter_is_live(jobs, w)) {
+            if let Some(next_tx) = self.current_transaction(next.job) {
+                if let Some(granted) = self.jobs.get_mut(next.job) {
+                    granted.ticket = granted.ticket.wrapping_add(1);
+                }
+                let cost = next_tx.query.sample_ns(&mut self.databases[d].rng);
+                queue.schedule_in(cost, Event::QueryDone(next.job));
+            }
+        }
+        queue.schedule_in(back, Event::QueryBack(job_ref));
+    }
+
+    /// The result is back at the service: next query, or end of the transaction.
+    pub(super) fn on_query_back(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        let Some(job) = self.jobs.get_mut(job_ref) else {
+            return;
+        };
+        job.queries_left = job.queries_left.saturating_sub(1);
+        if job.queries_left > 0 {
+            self.send_query(job_ref, queue);
+            return;
+        }
+        self.release_connection(job_ref, queue);
+        self.next_step(job_ref, queue);
+    }
+
+    /// Give the connection back: to the next transaction waiting in the pool, or to the database.
+    fn release_connection(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let Some(tx) = self.current_transaction(job_ref) else {
+            return;
+        };
+        let Some(job) = self.jobs.get_mut(job_ref) else {
+            return;
+        };
+        if !job.holds_connection {
+            return;
+        }
+        job.holds_connection = false;
+        match tx.connection {
+            ConnectionSource::Pool(p) => {
+                let jobs = &self.jobs;
+                let next = self.pools[p.0].connections.release(now, |w| World::waiter_is_live(jobs, w));
+                if let Some(next) = next {
+                    if let Some(granted) = self.jobs.get_mut(next.job) {
+                        granted.ticket = granted.ticket.wrapping_add(1);
+                    }
+                    if let Some(next_tx) = self.current_transaction(next.job) {
+                        self.connection_taken(next.job, next_tx, now);
+                        self.send_query(next.job, queue);
+                    }
+                }
+            }
+            ConnectionSource::Direct => self.databases[tx.database.0].direct_in_use -= 1,
+        }
+        self.update_connections(tx.database.0, now);
+    }
+
+    /// A transaction gave up waiting for a pooled connection: the job fails.
+    pub(super) fn on_acquire_timeout(&mut self, job_ref: JobRef, ticket: u32, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let Some(job) = self.jobs.get_mut(job_ref) else {
+            return;
+        };
+        if job.ticket != ticket || job.holds_connection {
+            return;
+        }
+        job.ticket = job.ticket.wrapping_add(1);
+        let Some(tx) = self.current_transaction(job_ref) else {
+            return;
+        };
+        if let ConnectionSource::Pool(p) = tx.connection {
+            let jobs = &self.jobs;
+            let pool = &mut self.pools[p.0];
+            pool.connections.abandon_wait(now, |w| World::waiter_is_live(jobs, w));
+            if now >= self.model.warmup_ns {
+                pool.acquire_timeouts += 1;
+            }
+        }
+        self.finish_job(job_ref, Outcome::Error, queue);
+    }
+}

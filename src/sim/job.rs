@@ -1,0 +1,191 @@
+//! Requests in flight: one [`Job`] per attempt at an endpoint (or per client request), kept in a
+//! slab and named by index + generation, so a stale reference is recognised instead of followed.
+
+use crate::engine::Nanos;
+
+/// A reference to a job: its slot and the generation of the slot when the job was created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobRef {
+    slot: u32,
+    generation: u32,
+}
+
+/// How a request ended, as its caller sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Served successfully.
+    Ok,
+    /// The caller stopped waiting for the (last) attempt.
+    Timeout,
+    /// Refused at admission: a full queue, or too many requests in flight.
+    Rejected,
+    /// Failed along the way: a downstream call failed, a connection could not be had.
+    Error,
+}
+
+/// Who a job works for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// A client request: its only step is the client's call.
+    Client {
+        /// Index of the client.
+        client: u32,
+        /// Index of the closed-loop user, 0 for open clients.
+        user: u32,
+    },
+    /// An attempt at an endpoint, on one instance of its service.
+    Endpoint {
+        /// Index of the endpoint.
+        endpoint: u32,
+        /// Index of the instance serving it (set on delivery).
+        instance: u32,
+    },
+}
+
+/// Where a job's answer goes.
+#[derive(Clone, Copy, Debug)]
+pub struct Parent {
+    /// The calling job.
+    pub job: JobRef,
+    /// Which of the caller's attempts this job is: replies to an older attempt are dropped.
+    pub attempt: u32,
+    /// Network time of the reply (the return half of the round trip).
+    pub reply_delay_ns: Nanos,
+}
+
+/// One request in flight and where it is in its endpoint's steps.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// Who the job works for.
+    pub owner: Owner,
+    /// Whom to answer; `None` for client requests.
+    pub parent: Option<Parent>,
+    /// Index of the current step.
+    pub step: u32,
+    /// When the job started (arrival at the service, or the client's first send).
+    pub started_ns: Nanos,
+    /// Whether the job holds a worker of its instance.
+    pub holds_worker: bool,
+    /// Whether the job holds a database connection (pooled or direct).
+    pub holds_connection: bool,
+    /// Generation of the current call attempt; bumped when an attempt ends, so its stale
+    /// timeout or late reply is recognised.
+    pub attempt: u32,
+    /// Attempts made so far in the current call step.
+    pub tries: u32,
+    /// Generation of the current wait for a resource (a worker, a connection, a core).
+    pub ticket: u32,
+    /// Queries left in the current transaction.
+    pub queries_left: u32,
+    /// Network time of the current query's way back.
+    pub query_back_ns: Nanos,
+    /// When the current query reached the database.
+    pub mark_ns: Nanos,
+}
+
+impl Job {
+    /// A fresh job at its first step.
+    pub fn new(owner: Owner, parent: Option<Parent>, started_ns: Nanos) -> Job {
+        Job {
+            owner,
+            parent,
+            step: 0,
+            started_ns,
+            holds_worker: false,
+            holds_connection: false,
+            attempt: 0,
+            tries: 0,
+            ticket: 0,
+            queries_left: 0,
+            query_back_ns: 0,
+            mark_ns: 0,
+        }
+    }
+}
+
+/// Slot storage for jobs with generation-checked references and slot reuse.
+#[derive(Default)]
+pub struct JobSlab {
+    slots: Vec<(u32, Option<Job>)>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+impl JobSlab {
+    /// Store a job and return its reference.
+    pub fn insert(&mut self, job: Job) -> JobRef {
+        self.live += 1;
+        if let Some(slot) = self.free.pop() {
+            let entry = &mut self.slots[slot as usize];
+            entry.1 = Some(job);
+            return JobRef {
+                slot,
+                generation: entry.0,
+            };
+        }
+        self.slots.push((0, Some(job)));
+        JobRef {
+            slot: (self.slots.len() - 1) as u32,
+            generation: 0,
+        }
+    }
+
+    /// The job behind `r`, unless it has finished since.
+    pub fn get(&self, r: JobRef) -> Option<&Job> {
+        match self.slots.get(r.slot as usize) {
+            Some((generation, Some(job))) if *generation == r.generation => Some(job),
+            _ => None,
+        }
+    }
+
+    /// The job behind `r`, mutably, unless it has finished since.
+    pub fn get_mut(&mut self, r: JobRef) -> Option<&mut Job> {
+        match self.slots.get_mut(r.slot as usize) {
+            Some((generation, Some(job))) if *generation == r.generation => Some(job),
+            _ => None,
+        }
+    }
+
+    /// Remove a finished job; its slot gets a new generation, so old references go stale.
+    pub fn remove(&mut self, r: JobRef) -> Option<Job> {
+        let entry = self.slots.get_mut(r.slot as usize)?;
+        if entry.0 != r.generation || entry.1.is_none() {
+            return None;
+        }
+        entry.0 = entry.0.wrapping_add(1);
+        self.free.push(r.slot);
+        self.live -= 1;
+        entry.1.take()
+    }
+
+    /// Jobs currently in flight.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    /// Every job in flight, with its reference.
+    pub fn iter(&self) -> impl Iterator<Item = &Job> {
+        self.slots.iter().filter_map(|(_, job)| job.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> Job {
+        Job::new(Owner::Client { client: 0, user: 0 }, None, 0)
+    }
+
+    #[test]
+    fn a_removed_jobs_reference_goes_stale_even_when_its_slot_is_reused() {
+        let mut slab = JobSlab::default();
+        let a = slab.insert(job());
+        assert!(slab.remove(a).is_some());
+        let b = slab.insert(job());
+        assert!(slab.get(a).is_none());
+        assert!(slab.get(b).is_some());
+        assert!(slab.remove(a).is_none());
+        assert_eq!(slab.live(), 1);
+    }
+}

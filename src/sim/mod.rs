@@ -1,0 +1,14 @@
+//! The simulation of a model: components built from a [`Model`], requests driven through them by
+//! the [`crate::engine`]. One call to [`run_replication`] is one independent replication.
+
+mod call;
+mod client;
+mod database;
+pub mod job;
+pub mod replication;
+pub mod resource;
+mod service;
+pub mod tally;
+pub mod world;
+
+pub use replication::{run_replication, ReplicationResult};

@@ -1,0 +1,225 @@
+//! One replication, start to finish: build the world, run the engine, collect what it measured.
+
+use super::job::Owner;
+use super::resource::Resource;
+use super::tally::{BatchTally, RequestTally};
+use super::world::World;
+use crate::engine::{run, EventQueue, Nanos, RunLimits, StopReason};
+use crate::model::Model;
+use crate::stats::{LatencyHistogram, LevelSeries};
+
+/// What one replication measured, raw enough to be merged across replications.
+pub struct ReplicationResult {
+    /// Index of the replication (its random streams derive from it).
+    pub replication: u32,
+    /// Why the run stopped.
+    pub stop: StopReason,
+    /// Events handled.
+    pub events: u64,
+    /// Simulated time at which statistics end (the horizon, or where the run stopped).
+    pub end_ns: Nanos,
+    /// Per client.
+    pub clients: Vec<ClientResult>,
+    /// Per endpoint.
+    pub endpoints: Vec<EndpointResult>,
+    /// Per service.
+    pub services: Vec<StationResult>,
+    /// Per database.
+    pub databases: Vec<DatabaseResult>,
+    /// Per pool.
+    pub pools: Vec<PoolResult>,
+}
+
+/// A client's requests.
+pub struct ClientResult {
+    /// Requests and outcomes since the warm-up.
+    pub tally: RequestTally,
+    /// Requests still in flight at the end.
+    pub in_flight_at_end: u64,
+    /// For users with a fixed number of requests: when each finished.
+    pub batch: Option<BatchTally>,
+}
+
+/// An endpoint's requests (service side).
+pub struct EndpointResult {
+    /// Requests and outcomes since the warm-up.
+    pub tally: RequestTally,
+    /// Requests still in flight at the end.
+    pub in_flight_at_end: u64,
+}
+
+/// Time averages of a group of units (workers, cores, connections) and its waiting line.
+pub struct StationResult {
+    /// Units.
+    pub capacity: u32,
+    /// Mean units in use.
+    pub busy_mean: f64,
+    /// Mean jobs waiting.
+    pub waiting_mean: f64,
+    /// Most jobs waiting at once.
+    pub waiting_max: f64,
+    /// Mean jobs inside: waiting or being served (for a service: admitted and not finished,
+    /// downstream waits included).
+    pub inside_mean: f64,
+    /// Waits for a unit.
+    pub wait: LatencyHistogram,
+    /// Grants that had to wait (a non-zero wait).
+    pub waited: u64,
+    /// Mean units in use per window.
+    pub busy_series: Vec<f64>,
+    /// Mean jobs waiting per window.
+    pub waiting_series: Vec<f64>,
+}
+
+/// A database's cores, queries and connections.
+pub struct DatabaseResult {
+    /// Cores and the query line.
+    pub cores: StationResult,
+    /// Queries finished.
+    pub queries: u64,
+    /// Time of queries at the database (wait + run).
+    pub query_time: LatencyHistogram,
+    /// Mean connections in use.
+    pub connections_mean: f64,
+    /// Most connections in use at once.
+    pub connections_max: f64,
+    /// Mean connections in use per window.
+    pub connections_series: Vec<f64>,
+    /// Direct connections refused: the database was at max_connections.
+    pub refused_connections: u64,
+}
+
+/// A pool's connections.
+pub struct PoolResult {
+    /// Connections and the line of transactions.
+    pub connections: StationResult,
+    /// Most connections in use at once.
+    pub in_use_max: f64,
+    /// Transactions that gave up waiting.
+    pub acquire_timeouts: u64,
+}
+
+/// The time-average level of each window.
+fn means(series: &LevelSeries) -> Vec<f64> {
+    series.windows().iter().map(|row| row.mean).collect()
+}
+
+/// Sum the statistics of several resources (the instances of a service) into one station.
+fn station(resources: &[&Resource], end_ns: Nanos, inside_mean: Option<f64>) -> StationResult {
+    let mut wait = LatencyHistogram::new();
+    let mut busy_series: Vec<f64> = Vec::new();
+    let mut waiting_series: Vec<f64> = Vec::new();
+    let add = |into: &mut Vec<f64>, rows: Vec<f64>| {
+        if into.is_empty() {
+            *into = rows;
+        } else {
+            into.iter_mut().zip(rows).for_each(|(a, b)| *a += b);
+        }
+    };
+    let (mut busy_mean, mut waiting_mean, mut waiting_max, mut capacity, mut waited) = (0.0, 0.0, 0.0, 0, 0);
+    for r in resources {
+        capacity += r.capacity();
+        busy_mean += r.stats.busy.mean(end_ns);
+        waiting_mean += r.stats.waiting.mean(end_ns);
+        waiting_max += r.stats.waiting.max_level();
+        wait.merge(&r.stats.wait);
+        waited += r.stats.waited;
+        add(&mut busy_series, means(&r.stats.busy_series));
+        add(&mut waiting_series, means(&r.stats.waiting_series));
+    }
+    StationResult {
+        capacity,
+        busy_mean,
+        waiting_mean,
+        waiting_max,
+        inside_mean: inside_mean.unwrap_or(busy_mean + waiting_mean),
+        wait,
+        waited,
+        busy_series,
+        waiting_series,
+    }
+}
+
+/// Run replication `replication` of `model`: a pure function of the model and the index.
+///
+/// 1. Build the world; it schedules the first arrivals.
+/// 2. Run the engine to the model's duration or until a bound stops it.
+/// 3. Close the time averages at the time reached and collect the tallies.
+pub fn run_replication(model: &Model, replication: u32) -> ReplicationResult {
+    let mut queue = EventQueue::new();
+    let mut world = World::new(model, replication, &mut queue);
+    let limits = RunLimits {
+        horizon: model.duration_ns,
+        max_events: model.max_events,
+    };
+    let (stop, events) = run(&mut world, &mut queue, limits);
+    let end_ns = match stop {
+        StopReason::Horizon | StopReason::Exhausted => model.duration_ns,
+        StopReason::EventBudget { at } | StopReason::Stopped { at, .. } => at.max(model.warmup_ns),
+    };
+    world.finish(end_ns);
+
+    let mut client_in_flight = vec![0u64; model.clients.len()];
+    let mut endpoint_in_flight = vec![0u64; model.endpoints.len()];
+    for job in world.jobs.iter() {
+        match job.owner {
+            Owner::Client { client, .. } => client_in_flight[client as usize] += 1,
+            Owner::Endpoint { endpoint, .. } => endpoint_in_flight[endpoint as usize] += 1,
+        }
+    }
+    let World {
+        clients,
+        services,
+        endpoints,
+        databases,
+        pools,
+        ..
+    } = world;
+    ReplicationResult {
+        replication,
+        stop,
+        events,
+        end_ns,
+        clients: clients
+            .into_iter()
+            .zip(client_in_flight)
+            .map(|(c, in_flight_at_end)| ClientResult {
+                tally: c.tally,
+                in_flight_at_end,
+                batch: c.batch,
+            })
+            .collect(),
+        endpoints: endpoints
+            .into_iter()
+            .zip(endpoint_in_flight)
+            .map(|(tally, in_flight_at_end)| EndpointResult { tally, in_flight_at_end })
+            .collect(),
+        services: services
+            .iter()
+            .map(|s| {
+                let workers: Vec<&Resource> = s.instances.iter().map(|i| &i.workers).collect();
+                station(&workers, end_ns, Some(s.in_service.mean(end_ns)))
+            })
+            .collect(),
+        databases: databases
+            .into_iter()
+            .map(|d| DatabaseResult {
+                cores: station(&[&d.cores], end_ns, None),
+                queries: d.queries,
+                query_time: d.query_time,
+                connections_mean: d.connections.mean(end_ns),
+                connections_max: d.connections.max_level(),
+                connections_series: means(&d.connections_series),
+                refused_connections: d.refused_connections,
+            })
+            .collect(),
+        pools: pools
+            .into_iter()
+            .map(|p| PoolResult {
+                in_use_max: p.connections.stats.busy.max_level(),
+                connections: station(&[&p.connections], end_ns, None),
+                acquire_timeouts: p.acquire_timeouts,
+            })
+            .collect(),
+    }
+}

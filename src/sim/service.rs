@@ -1,0 +1,204 @@
+//! Services: delivery to an instance, admission (workers or an in-flight cap), running an
+//! endpoint's steps in order, and answering the caller.
+
+use super::job::{JobRef, Outcome, Owner};
+use super::resource::Admission;
+use super::world::{Event, World};
+use crate::engine::EventQueue;
+use crate::model::{Balancer, Step};
+use rand::RngExt;
+
+impl World<'_> {
+    /// A request reaches its service: pick an instance and admit it or turn it away.
+    ///
+    /// 1. The balancer picks the instance.
+    /// 2. A thread-per-request service asks for a worker for the whole request (queueing or
+    ///    rejecting as the queue allows); an asynchronous one only checks its in-flight cap.
+    /// 3. Admitted requests start their first step.
+    pub(super) fn on_deliver(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let Some(Owner::Endpoint { endpoint, .. }) = self.jobs.get(job_ref).map(|j| j.owner) else {
+            return;
+        };
+        let s = self.model.endpoints[endpoint as usize].service.0;
+        let spec = &self.model.services[s];
+        let instance = self.pick_instance(s);
+        self.endpoints[endpoint as usize].start(now);
+        let Some(job) = self.jobs.get_mut(job_ref) else {
+            return;
+        };
+        job.owner = Owner::Endpoint { endpoint, instance };
+        job.started_ns = now;
+        let state = &mut self.services[s];
+        let inst = &mut state.instances[instance as usize];
+        let admitted = match spec.async_max_in_flight {
+            Some(cap) => inst.in_flight < cap,
+            None => match inst.workers.request(now, job_ref, job.ticket) {
+                Admission::Granted => {
+                    job.holds_worker = true;
+                    true
+                }
+                Admission::Queued => true,
+                Admission::Rejected => false,
+            },
+        };
+        if !admitted {
+            self.finish_job(job_ref, Outcome::Rejected, queue);
+            return;
+        }
+        inst.in_flight += 1;
+        state.in_flight += 1;
+        state.in_service.set(now, f64::from(state.in_flight));
+        if spec.async_max_in_flight.is_some() || job.holds_worker {
+            self.run_step(job_ref, queue);
+        }
+    }
+
+    /// The instance a new request of service `s` goes to.
+    fn pick_instance(&mut self, s: usize) -> u32 {
+        let state = &mut self.services[s];
+        let n = state.instances.len() as u32;
+        if n == 1 {
+            return 0;
+        }
+        match self.model.services[s].balancer {
+            Balancer::RoundRobin => {
+                let i = state.next_instance;
+                state.next_instance = (i + 1) % n;
+                i
+            }
+            Balancer::Random => state.rng.random_range(0..n),
+            Balancer::LeastOutstanding => {
+                let mut best = 0;
+                for (i, inst) in state.instances.iter().enumerate() {
+                    if inst.in_flight < state.instances[best].in_flight {
+                        best = i;
+                    }
+                }
+                best as u32
+            }
+        }
+    }
+
+    /// Start the job's current step, or finish the job when no step is left.
+    pub(super) fn run_step(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        let Some(job) = self.jobs.get(job_ref) else {
+            return;
+        };
+        let Owner::Endpoint { endpoint, instance } = job.owner else {
+            return;
+        };
+        let holds_worker = job.holds_worker;
+        let ticket = job.ticket;
+        let Some(step) = self.step_of(job) else {
+            self.finish_job(job_ref, Outcome::Ok, queue);
+            return;
+        };
+        let s = self.model.endpoints[endpoint as usize].service.0;
+        match step {
+            Step::Cpu(cost) => {
+                if !holds_worker {
+                    let now = queue.now();
+                    let workers = &mut self.services[s].instances[instance as usize].workers;
+                    match workers.request(now, job_ref, ticket) {
+                        Admission::Granted => {}
+                        Admission::Queued => return,
+                        Admission::Rejected => {
+                            self.finish_job(job_ref, Outcome::Error, queue);
+                            return;
+                        }
+                    }
+                    if let Some(job) = self.jobs.get_mut(job_ref) {
+                        job.holds_worker = true;
+                    }
+                }
+                let took = cost.sample_ns(&mut self.services[s].rng);
+                queue.schedule_in(took, Event::StepDone(job_ref));
+            }
+            Step::Delay(wait) => {
+                let took = wait.sample_ns(&mut self.services[s].rng);
+                queue.schedule_in(took, Event::StepDone(job_ref));
+            }
+            Step::Call(_) => self.start_attempt(job_ref, queue),
+            Step::Transaction(_) => self.begin_transaction(job_ref, queue),
+        }
+    }
+
+    /// A CPU or delay step is over; an asynchronous service gives its worker back after CPU.
+    pub(super) fn on_step_done(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        let Some(job) = self.jobs.get(job_ref) else {
+            return;
+        };
+        if let Owner::Endpoint { endpoint, .. } = job.owner {
+            let service = &self.model.services[self.model.endpoints[endpoint as usize].service.0];
+            if service.async_max_in_flight.is_some() && job.holds_worker {
+                self.release_worker(job_ref, queue);
+            }
+        }
+        self.next_step(job_ref, queue);
+    }
+
+    /// Move the job to its next step and start it.
+    pub(super) fn next_step(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        if let Some(job) = self.jobs.get_mut(job_ref) {
+            job.step += 1;
+            self.run_step(job_ref, queue);
+        }
+    }
+
+    /// Give the job's worker back; the next live waiter of that instance gets it and goes on.
+    fn release_worker(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        let Some(job) = self.jobs.get_mut(job_ref) else {
+            return;
+        };
+        let Owner::Endpoint { endpoint, instance } = job.owner else {
+            return;
+        };
+        job.holds_worker = false;
+        let s = self.model.endpoints[endpoint as usize].service.0;
+        let jobs = &self.jobs;
+        let workers = &mut self.services[s].instances[instance as usize].workers;
+        if let Some(next) = workers.release(queue.now(), |w| World::waiter_is_live(jobs, w)) {
+            if let Some(granted) = self.jobs.get_mut(next.job) {
+                granted.holds_worker = true;
+                granted.ticket = granted.ticket.wrapping_add(1);
+            }
+            self.run_step(next.job, queue);
+        }
+    }
+
+    /// The job is over: free what it holds, count it, and answer its caller over the network.
+    pub(super) fn finish_job(&mut self, job_ref: JobRef, outcome: Outcome, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let Some(job) = self.jobs.get(job_ref) else {
+            return;
+        };
+        let Owner::Endpoint { endpoint, instance } = job.owner else {
+            return;
+        };
+        if job.holds_worker {
+            self.release_worker(job_ref, queue);
+        }
+        let Some(job) = self.jobs.remove(job_ref) else {
+            return;
+        };
+        if outcome != Outcome::Rejected {
+            let s = self.model.endpoints[endpoint as usize].service.0;
+            let state = &mut self.services[s];
+            state.instances[instance as usize].in_flight -= 1;
+            state.in_flight -= 1;
+            state.in_service.set(now, f64::from(state.in_flight));
+        }
+        self.endpoints[endpoint as usize].finish(now, job.started_ns, outcome);
+        if let Some(parent) = job.parent {
+            queue.schedule_in(
+                parent.reply_delay_ns,
+                Event::Reply {
+                    to: parent.job,
+                    attempt: parent.attempt,
+                    outcome,
+                },
+            );
+        }
+    }
+}

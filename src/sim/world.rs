@@ -1,0 +1,331 @@
+//! The simulated world: the state of every component in one replication, and the event dispatch.
+
+use super::job::{Job, JobRef, JobSlab, Outcome, Owner};
+use super::resource::{Resource, Waiter};
+use super::tally::{BatchTally, RequestTally};
+use crate::engine::{stream, EventQueue, Nanos, Process, Stream};
+use crate::model::{Arrivals, Model, Step};
+use crate::stats::{LatencyHistogram, LevelSeries, TimeWeighted};
+
+/// Everything that can happen, each naming the job (and attempt or ticket) it concerns.
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    /// The next request of an open client arrives.
+    Arrival {
+        /// Index of the client.
+        client: u32,
+    },
+    /// A closed-loop user sends its next request.
+    UserReady {
+        /// Index of the client.
+        client: u32,
+        /// Index of the user.
+        user: u32,
+    },
+    /// A request reaches its service (after the network).
+    Deliver(JobRef),
+    /// A CPU or delay step is over.
+    StepDone(JobRef),
+    /// An answer reaches its caller (after the network).
+    Reply {
+        /// The caller.
+        to: JobRef,
+        /// The caller's attempt this answers.
+        attempt: u32,
+        /// How the attempt ended.
+        outcome: Outcome,
+    },
+    /// The caller stops waiting for an attempt.
+    AttemptTimeout {
+        /// The caller.
+        job: JobRef,
+        /// The attempt it stops waiting for.
+        attempt: u32,
+    },
+    /// The backoff before a retry is over.
+    RetryDue {
+        /// The caller.
+        job: JobRef,
+        /// The caller's attempt generation when the retry was scheduled.
+        attempt: u32,
+    },
+    /// A query reaches the database (after the network).
+    QueryAtDatabase(JobRef),
+    /// A database core has finished a query.
+    QueryDone(JobRef),
+    /// A query's result reaches the service (after the network).
+    QueryBack(JobRef),
+    /// A transaction stops waiting for a pooled connection.
+    AcquireTimeout {
+        /// The waiting job.
+        job: JobRef,
+        /// Its wait ticket when it started waiting.
+        ticket: u32,
+    },
+}
+
+/// One instance of a service: its workers and its requests in flight.
+pub struct Instance {
+    /// Workers and their waiting line.
+    pub workers: Resource,
+    /// Requests admitted and not finished.
+    pub in_flight: u32,
+}
+
+/// A service's instances and balancer state.
+pub struct ServiceState {
+    /// The instances.
+    pub instances: Vec<Instance>,
+    /// Next instance for round robin.
+    pub next_instance: u32,
+    /// Requests admitted and not finished, all instances together.
+    pub in_flight: u32,
+    /// Requests in the service (all instances) over time, for Little's law.
+    pub in_service: TimeWeighted,
+    /// Draws of CPU times, delays, link latencies, jitter and balancing.
+    pub rng: Stream,
+}
+
+/// A database's cores and connections.
+pub struct DatabaseState {
+    /// Cores and the line of queries waiting for one.
+    pub cores: Resource,
+    /// Direct (unpooled) connections open.
+    pub direct_in_use: u32,
+    /// Direct connections allowed: max_connections less what pools hold.
+    pub direct_limit: u32,
+    /// Connections in use (pooled and direct) over time.
+    pub connections: TimeWeighted,
+    /// Connections in use per window.
+    pub connections_series: LevelSeries,
+    /// Queries finished since the warm-up.
+    pub queries: u64,
+    /// Time of each query at the database: waiting for a core plus running.
+    pub query_time: LatencyHistogram,
+    /// Direct connections refused because the database was full.
+    pub refused_connections: u64,
+    /// Draws of query costs.
+    pub rng: Stream,
+}
+
+/// A connection pool.
+pub struct PoolState {
+    /// Connections and the line of transactions waiting for one.
+    pub connections: Resource,
+    /// Transactions that gave up waiting for a connection.
+    pub acquire_timeouts: u64,
+}
+
+/// A client's state and tallies.
+pub struct ClientState {
+    /// Requests and their outcomes.
+    pub tally: RequestTally,
+    /// Progress of users with a fixed number of requests.
+    pub batch: Option<BatchTally>,
+    /// Draws of arrivals, think times, link latencies and jitter.
+    pub rng: Stream,
+}
+
+/// The state of one replication.
+pub struct World<'m> {
+    /// The model simulated.
+    pub model: &'m Model,
+    /// Requests in flight.
+    pub jobs: JobSlab,
+    /// Per client.
+    pub clients: Vec<ClientState>,
+    /// Per service.
+    pub services: Vec<ServiceState>,
+    /// Per endpoint (service side).
+    pub endpoints: Vec<RequestTally>,
+    /// Per database.
+    pub databases: Vec<DatabaseState>,
+    /// Per pool.
+    pub pools: Vec<PoolState>,
+    /// Set when the run must stop (the model is unstable).
+    pub stop: Option<String>,
+}
+
+impl<'m> World<'m> {
+    /// Build the world of replication `replication` and schedule the first arrivals.
+    pub fn new(model: &'m Model, replication: u32, queue: &mut EventQueue<Event>) -> World<'m> {
+        let (warmup, window) = (model.warmup_ns, model.window_ns);
+        let windows = crate::model::validate::window_count(model);
+        let rng = |kind: &str, name: &str| stream(model.seed, replication, &format!("{kind}:{name}"));
+        let services = model
+            .services
+            .iter()
+            .map(|s| ServiceState {
+                instances: (0..s.instances)
+                    .map(|_| Instance {
+                        workers: Resource::new(
+                            s.workers,
+                            s.queue_capacity,
+                            s.discipline == crate::model::Discipline::Lifo,
+                            warmup,
+                            window,
+                            windows,
+                        ),
+                        in_flight: 0,
+                    })
+                    .collect(),
+                next_instance: 0,
+                in_flight: 0,
+                in_service: TimeWeighted::new(warmup),
+                rng: rng("service", &s.name),
+            })
+            .collect();
+        let databases = model
+            .databases
+            .iter()
+            .enumerate()
+            .map(|(d, db)| {
+                let pooled: u32 = model.pools.iter().filter(|p| p.database.0 == d).map(|p| p.size).sum();
+                DatabaseState {
+                    cores: Resource::new(db.cores, None, false, warmup, window, windows),
+                    direct_in_use: 0,
+                    direct_limit: db.max_connections.saturating_sub(pooled),
+                    connections: TimeWeighted::new(warmup),
+                    connections_series: LevelSeries::new(warmup, window, windows),
+                    queries: 0,
+                    query_time: LatencyHistogram::new(),
+                    refused_connections: 0,
+                    rng: rng("database", &db.name),
+                }
+            })
+            .collect();
+        let pools = model
+            .pools
+            .iter()
+            .map(|p| PoolState {
+                connections: Resource::new(p.size, None, false, warmup, window, windows),
+                acquire_timeouts: 0,
+            })
+            .collect();
+        let clients = model
+            .clients
+            .iter()
+            .map(|c| ClientState {
+                tally: RequestTally::new(warmup, window, windows),
+                batch: match c.arrivals {
+                    Arrivals::Closed {
+                        users,
+                        requests: Some(_),
+                        ..
+                    } => Some(BatchTally {
+                        finished_at_ns: vec![None; users as usize],
+                        done: vec![0; users as usize],
+                    }),
+                    _ => None,
+                },
+                rng: rng("client", &c.name),
+            })
+            .collect();
+        let endpoints = model
+            .endpoints
+            .iter()
+            .map(|_| RequestTally::new(warmup, window, windows))
+            .collect();
+        let mut world = World {
+            model,
+            jobs: JobSlab::default(),
+            clients,
+            services,
+            endpoints,
+            databases,
+            pools,
+            stop: None,
+        };
+        world.schedule_first_arrivals(queue);
+        world
+    }
+
+    /// Close every time-weighted statistic at `end_ns`.
+    pub fn finish(&mut self, end_ns: Nanos) {
+        for s in &mut self.services {
+            for i in &mut s.instances {
+                i.workers.finish(end_ns);
+            }
+        }
+        for d in &mut self.databases {
+            d.cores.finish(end_ns);
+            d.connections_series.finish(end_ns);
+        }
+        for p in &mut self.pools {
+            p.connections.finish(end_ns);
+        }
+    }
+
+    /// Store a new job, stopping the run when more requests are in flight than the model allows.
+    pub(super) fn spawn(&mut self, job: Job, now: Nanos) -> JobRef {
+        let r = self.jobs.insert(job);
+        if self.jobs.live() > self.model.max_in_flight as usize && self.stop.is_none() {
+            self.stop = Some(self.unstable_verdict(now));
+        }
+        r
+    }
+
+    /// Why the run is unstable: requests in flight and the longest waiting line.
+    fn unstable_verdict(&self, now: Nanos) -> String {
+        let mut longest: (u32, String) = (0, String::new());
+        for (s, state) in self.services.iter().enumerate() {
+            let waiting: u32 = state.instances.iter().map(|i| i.workers.waiting()).sum();
+            if waiting > longest.0 {
+                longest = (waiting, format!("service {}", self.model.services[s].name));
+            }
+        }
+        for (d, state) in self.databases.iter().enumerate() {
+            if state.cores.waiting() > longest.0 {
+                longest = (state.cores.waiting(), format!("database {}", self.model.databases[d].name));
+            }
+        }
+        for (p, state) in self.pools.iter().enumerate() {
+            if state.connections.waiting() > longest.0 {
+                longest = (state.connections.waiting(), format!("pool {}", self.model.pools[p].name));
+            }
+        }
+        let mut verdict = format!(
+            "unstable: more than {} requests in flight at t = {}",
+            self.model.max_in_flight,
+            crate::model::units::format_duration(now)
+        );
+        if longest.0 > 0 {
+            verdict.push_str(&format!("; longest queue: {} with {} waiting", longest.1, longest.0));
+        }
+        verdict
+    }
+
+    /// Whether a waiter in some line still waits: its job lives and holds the same ticket.
+    pub(super) fn waiter_is_live(jobs: &JobSlab, w: &Waiter) -> bool {
+        jobs.get(w.job).is_some_and(|j| j.ticket == w.ticket)
+    }
+
+    /// The steps of the job's endpoint (a client request has none: its call is the client's).
+    pub(super) fn step_of(&self, job: &Job) -> Option<&'m Step> {
+        match job.owner {
+            Owner::Endpoint { endpoint, .. } => self.model.endpoints[endpoint as usize].steps.get(job.step as usize),
+            Owner::Client { .. } => None,
+        }
+    }
+}
+
+impl Process for World<'_> {
+    type Event = Event;
+
+    fn handle(&mut self, event: Event, queue: &mut EventQueue<Event>) -> Option<String> {
+        match event {
+            Event::Arrival { client } => self.on_arrival(client, queue),
+            Event::UserReady { client, user } => self.on_user_ready(client, user, queue),
+            Event::Deliver(job) => self.on_deliver(job, queue),
+            Event::StepDone(job) => self.on_step_done(job, queue),
+            Event::Reply { to, attempt, outcome } => self.on_reply(to, attempt, outcome, queue),
+            Event::AttemptTimeout { job, attempt } => self.on_attempt_timeout(job, attempt, queue),
+            Event::RetryDue { job, attempt } => self.on_retry_due(job, attempt, queue),
+            Event::QueryAtDatabase(job) => self.on_query_at_database(job, queue),
+            Event::QueryDone(job) => self.on_query_done(job, queue),
+            Event::QueryBack(job) => self.on_query_back(job, queue),
+            Event::AcquireTimeout { job, ticket } => self.on_acquire_timeout(job, ticket, queue),
+        }
+        self.stop.take()
+    }
+}

@@ -1,0 +1,11 @@
+//! Statistics for simulation output: latency histograms, time-weighted levels, time series and confidence intervals.
+
+pub mod estimate;
+pub mod histogram;
+pub mod level;
+pub mod series;
+
+pub use estimate::{differs_significantly, Estimate, PairedDifference};
+pub use histogram::LatencyHistogram;
+pub use level::TimeWeighted;
+pub use series::{LevelRow, LevelSeries, SeriesRow, WindowSeries};

@@ -1,0 +1,531 @@
+//! Fixed-width time windows after the warm-up: event counts with latencies, and time-averaged levels.
+
+use serde::Serialize;
+
+use super::histogram::LatencyHistogram;
+
+type Nanos = u64;
+
+/// Nanoseconds in one second.
+const NS_PER_S: f64 = 1e9;
+
+/// Nanoseconds in one millisecond.
+const NS_PER_MS: f64 = 1e6;
+
+/// Significant digits of per-window latency histograms (1 % quantile error, small memory).
+const WINDOW_SIGFIG: u8 = 2;
+
+/// Where the windows lie: window `i` covers `[start + i·width, start + (i+1)·width)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Grid {
+    /// Start of window 0, in nanoseconds.
+    start_ns: Nanos,
+    /// Width of every window, in nanoseconds (at least 1).
+    window_ns: Nanos,
+    /// Number of windows; times past the last one are ignored.
+    max_windows: usize,
+}
+
+impl Grid {
+    fn new(start_ns: Nanos, window_ns: Nanos, max_windows: usize) -> Grid {
+        Grid {
+            start_ns,
+            window_ns: window_ns.max(1),
+            max_windows,
+        }
+    }
+
+    /// Whether two grids put windows at the same times (their counts may differ).
+    fn aligned(&self, other: &Grid) -> bool {
+        self.start_ns == other.start_ns && self.window_ns == other.window_ns
+    }
+
+    /// The window holding time `now_ns`, if any.
+    fn index(&self, now_ns: Nanos) -> Option<usize> {
+        let offset = now_ns.checked_sub(self.start_ns)?;
+        usize::try_from(offset / self.window_ns)
+            .ok()
+            .filter(|&i| i < self.max_windows)
+    }
+
+    /// Start of window `i`, in nanoseconds (saturating far out).
+    fn window_start_ns(&self, i: usize) -> Nanos {
+        let offset = (i as u128).saturating_mul(u128::from(self.window_ns));
+        Nanos::try_from(u128::from(self.start_ns).saturating_add(offset)).unwrap_or(Nanos::MAX)
+    }
+
+    /// Start of window `i`, in seconds.
+    fn window_start_s(&self, i: usize) -> f64 {
+        (u128::from(self.start_ns) + i as u128 * u128::from(self.window_ns)) as f64 / NS_PER_S
+    }
+
+    /// End of the last window, in nanoseconds.
+    fn horizon_ns(&self) -> Nanos {
+        self.window_start_ns(self.max_windows)
+    }
+
+    /// Number of windows that start before `end_ns`.
+    fn windows_before(&self, end_ns: Nanos) -> usize {
+        let span = end_ns.saturating_sub(self.start_ns);
+        usize::try_from(span.div_ceil(self.window_ns))
+            .unwrap_or(usize::MAX)
+            .min(self.max_windows)
+    }
+}
+
+/// One window of a [`WindowSeries`] as reported: counts and latencies of the events that ended
+/// in it. Latency fields are NaN (JSON `null`) when no event of the window carried a latency.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SeriesRow {
+    /// Start of the window, in seconds of simulated time.
+    pub start_s: f64,
+    /// Events in the window (totals over replications once series are merged).
+    pub count: u64,
+    /// Events that succeeded.
+    pub ok: u64,
+    /// Events that failed.
+    pub errors: u64,
+    /// Exact mean latency of the window's events that carried one, in milliseconds.
+    pub mean_ms: f64,
+    /// Median latency, in milliseconds (within 1 %).
+    pub p50_ms: f64,
+    /// 99th-percentile latency, in milliseconds (within 1 %).
+    pub p99_ms: f64,
+}
+
+/// Counts and latencies of one window.
+#[derive(Clone, Debug, Default)]
+struct EventWindow {
+    count: u64,
+    ok: u64,
+    errors: u64,
+    /// Allocated on the first latency, so quiet windows cost little.
+    latency: Option<LatencyHistogram>,
+}
+
+impl EventWindow {
+    fn latency_mut(&mut self) -> &mut LatencyHistogram {
+        self.latency
+            .get_or_insert_with(|| LatencyHistogram::with_precision(WINDOW_SIGFIG))
+    }
+}
+
+/// Events (requests ending, say) counted per fixed-width window from a start time on, each with
+/// an optional latency and an outcome; memory is bounded by the number of windows.
+#[derive(Clone, Debug)]
+pub struct WindowSeries {
+    grid: Grid,
+    windows: Vec<EventWindow>,
+}
+
+impl WindowSeries {
+    /// An empty series of `max_windows` windows of `window_ns` nanoseconds (0 is taken as 1)
+    /// starting at `start_ns`.
+    pub fn new(start_ns: Nanos, window_ns: Nanos, max_windows: usize) -> Self {
+        WindowSeries {
+            grid: Grid::new(start_ns, window_ns, max_windows),
+            windows: Vec::new(),
+        }
+    }
+
+    /// Counts an event at `now_ns` that succeeded when `ok`, with its latency in nanoseconds if
+    /// it has one; returns false (nothing counted) when `now_ns` is before the start or past the
+    /// last window.
+    pub fn record(&mut self, now_ns: Nanos, latency_ns: Option<Nanos>, ok: bool) -> bool {
+        let Some(i) = self.grid.index(now_ns) else {
+            return false;
+        };
+        let w = self.window_mut(i);
+        w.count += 1;
+        if ok {
+            w.ok += 1;
+        } else {
+            w.errors += 1;
+        }
+        if let Some(ns) = latency_ns {
+            w.latency_mut().record(ns);
+        }
+        true
+    }
+
+    /// Marks the run as observed up to `end_ns`, so quiet windows before it are reported with
+    /// zero counts rather than left out.
+    pub fn finish(&mut self, end_ns: Nanos) {
+        let n = self.grid.windows_before(end_ns);
+        if n > self.windows.len() {
+            self.windows.resize_with(n, EventWindow::default);
+        }
+    }
+
+    /// Adds the events of `other` (another replication) window by window; returns false and
+    /// changes nothing when the windows do not start at the same time with the same width.
+    /// Windows past this series' own count are dropped.
+    pub fn merge(&mut self, other: &WindowSeries) -> bool {
+        if !self.grid.aligned(&other.grid) {
+            return false;
+        }
+        for (i, theirs) in other.windows.iter().enumerate().take(self.grid.max_windows) {
+            let mine = self.window_mut(i);
+            mine.count = mine.count.saturating_add(theirs.count);
+            mine.ok = mine.ok.saturating_add(theirs.ok);
+            mine.errors = mine.errors.saturating_add(theirs.errors);
+            if let Some(h) = &theirs.latency {
+                mine.latency_mut().merge(h);
+            }
+        }
+        true
+    }
+
+    /// One row per window, from the first through the last one that saw an event or was
+    /// reached by [`WindowSeries::finish`].
+    pub fn windows(&self) -> Vec<SeriesRow> {
+        self.windows
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let (mean_ms, p50_ms, p99_ms) = match &w.latency {
+                    Some(h) if !h.is_empty() => (
+                        h.mean_ns() / NS_PER_MS,
+                        h.quantile_ns(0.5) as f64 / NS_PER_MS,
+                        h.quantile_ns(0.99) as f64 / NS_PER_MS,
+                    ),
+                    _ => (f64::NAN, f64::NAN, f64::NAN),
+                };
+                SeriesRow {
+                    start_s: self.grid.window_start_s(i),
+                    count: w.count,
+                    ok: w.ok,
+                    errors: w.errors,
+                    mean_ms,
+                    p50_ms,
+                    p99_ms,
+                }
+            })
+            .collect()
+    }
+
+    /// Window `i` (below the window count), created if not yet touched.
+    fn window_mut(&mut self, i: usize) -> &mut EventWindow {
+        if i >= self.windows.len() {
+            self.windows.resize_with(i + 1, EventWindow::default);
+        }
+        &mut self.windows[i]
+    }
+}
+
+/// One window of a [`LevelSeries`] as reported, in the unit of the level (busy workers, queued
+/// requests, connections in use).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct LevelRow {
+    /// Start of the window, in seconds of simulated time.
+    pub start_s: f64,
+    /// Time-average of the level over the observed part of the window (averaged over
+    /// replications once merged).
+    pub mean: f64,
+    /// Highest level held at any instant of the window (over all replications once merged).
+    pub max: f64,
+}
+
+/// Integral and peak of the level in one window.
+#[derive(Clone, Debug)]
+struct LevelWindow {
+    /// Integral of the level over the window's observed time, in level·nanoseconds.
+    integral: f64,
+    /// Highest level held in the window.
+    max: f64,
+}
+
+impl LevelWindow {
+    fn new() -> LevelWindow {
+        LevelWindow {
+            integral: 0.0,
+            max: f64::NEG_INFINITY,
+        }
+    }
+}
+
+/// A piecewise-constant level (utilisation, queue length) averaged over time per fixed-width
+/// window from a start time on; memory is bounded by the number of windows.
+///
+/// The level in force at the start is carried in; a timestamp earlier than the previous change
+/// is taken as the previous change time.
+#[derive(Clone, Debug)]
+pub struct LevelSeries {
+    grid: Grid,
+    /// Time of the latest change or of `finish`, in nanoseconds.
+    last_ns: Nanos,
+    /// Level in force since `last_ns`.
+    level: f64,
+    windows: Vec<LevelWindow>,
+}
+
+impl LevelSeries {
+    /// A level of 0, averaged over `max_windows` windows of `window_ns` nanoseconds (0 is taken
+    /// as 1) starting at `start_ns`.
+    pub fn new(start_ns: Nanos, window_ns: Nanos, max_windows: usize) -> Self {
+        LevelSeries {
+            grid: Grid::new(start_ns, window_ns, max_windows),
+            last_ns: 0,
+            level: 0.0,
+            windows: Vec::new(),
+        }
+    }
+
+    /// The level becomes `level` at `now_ns` and holds until the next change; a non-finite level
+    /// is ignored.
+    pub fn set(&mut self, now_ns: Nanos, level: f64) {
+        if !level.is_finite() {
+            return;
+        }
+        let now = now_ns.max(self.last_ns);
+        self.advance(now);
+        if let Some(i) = self.grid.index(now) {
+            let w = self.window_mut(i);
+            w.max = w.max.max(level);
+        }
+        self.level = level;
+    }
+
+    /// Integrates the current level up to `end_ns`, the end of the run, so the last windows are
+    /// complete.
+    pub fn finish(&mut self, end_ns: Nanos) {
+        self.advance(end_ns.max(self.last_ns));
+    }
+
+    /// One row per window from the first through the last one reached by a change or by
+    /// [`LevelSeries::finish`]; the last window's mean covers only its observed part.
+    pub fn windows(&self) -> Vec<LevelRow> {
+        let covered_until = self.last_ns.min(self.grid.horizon_ns());
+        (0..self.grid.windows_before(covered_until))
+            .map(|i| {
+                let from = self.grid.window_start_ns(i);
+                let to = self.grid.window_start_ns(i + 1).min(covered_until);
+                let (integral, max) = self.windows.get(i).map_or((0.0, f64::NAN), |w| (w.integral, w.max));
+                LevelRow {
+                    start_s: self.grid.window_start_s(i),
+                    mean: integral / to.saturating_sub(from) as f64,
+                    max,
+                }
+            })
+            .collect()
+    }
+
+    /// Rows averaged across replications: per window, the mean of the replications' means and
+    /// the largest of their maxima, over the replications that reached the window. Series whose
+    /// windows do not start at the same time with the same width as the first are left out.
+    pub fn merge_mean(series: &[LevelSeries]) -> Vec<LevelRow> {
+        let Some(first) = series.first() else {
+            return Vec::new();
+        };
+        let per_run: Vec<Vec<LevelRow>> = series
+            .iter()
+            .filter(|s| s.grid.aligned(&first.grid))
+            .map(LevelSeries::windows)
+            .collect();
+        let len = per_run.iter().map(Vec::len).max().unwrap_or(0);
+        (0..len)
+            .map(|i| {
+                let rows: Vec<&LevelRow> = per_run.iter().filter_map(|r| r.get(i)).collect();
+                LevelRow {
+                    start_s: first.grid.window_start_s(i),
+                    mean: rows.iter().map(|r| r.mean).sum::<f64>() / rows.len() as f64,
+                    max: rows.iter().map(|r| r.max).fold(f64::NAN, f64::max),
+                }
+            })
+            .collect()
+    }
+
+    /// Integrates the current level from the latest change to `now_ns` (not before it), window
+    /// by window, and moves the latest change there.
+    fn advance(&mut self, now_ns: Nanos) {
+        let mut from = self.last_ns.max(self.grid.start_ns);
+        let to = now_ns.min(self.grid.horizon_ns());
+        while from < to {
+            let Some(i) = self.grid.index(from) else {
+                break;
+            };
+            let seg_end = self.grid.window_start_ns(i + 1).min(to);
+            let level = self.level;
+            let w = self.window_mut(i);
+            w.integral += level * (seg_end - from) as f64;
+            w.max = w.max.max(level);
+            from = seg_end;
+        }
+        self.last_ns = self.last_ns.max(now_ns);
+    }
+
+    /// Window `i` (below the window count), created if not yet touched.
+    fn window_mut(&mut self, i: usize) -> &mut LevelWindow {
+        if i >= self.windows.len() {
+            self.windows.resize_with(i + 1, LevelWindow::new);
+        }
+        &mut self.windows[i]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+    const S: u64 = 1_000_000_000;
+
+    #[test]
+    fn events_land_in_windows_by_half_open_boundaries() {
+        // Windows of 1 s from 10 s: [10, 11), [11, 12), [12, 13).
+        let mut ws = WindowSeries::new(10 * S, S, 3);
+        assert!(!ws.record(10 * S - 1, Some(MS), true), "before the start");
+        assert!(ws.record(10 * S, Some(2 * MS), true));
+        assert!(ws.record(11 * S - 1, Some(4 * MS), false));
+        assert!(ws.record(11 * S, None, false));
+        assert!(ws.record(13 * S - 1, Some(MS), true));
+        assert!(!ws.record(13 * S, Some(MS), true), "past the last window");
+        let rows = ws.windows();
+        assert_eq!(rows.len(), 3);
+        assert_eq!((rows[0].start_s, rows[0].count, rows[0].ok, rows[0].errors), (10.0, 2, 1, 1));
+        assert_eq!(rows[0].mean_ms, 3.0);
+        // Two significant digits: quantiles within 1 % of the recorded 2 ms and 4 ms.
+        assert!((rows[0].p50_ms - 2.0).abs() <= 0.02, "p50 {}", rows[0].p50_ms);
+        assert!((rows[0].p99_ms - 4.0).abs() <= 0.04, "p99 {}", rows[0].p99_ms);
+        assert_eq!((rows[1].start_s, rows[1].count, rows[1].ok, rows[1].errors), (11.0, 1, 0, 1));
+        assert!(rows[1].mean_ms.is_nan() && rows[1].p99_ms.is_nan());
+        assert_eq!((rows[2].start_s, rows[2].count), (12.0, 1));
+    }
+
+    #[test]
+    fn quiet_windows_are_reported_up_to_finish() {
+        let mut ws = WindowSeries::new(0, S, 10);
+        ws.record(S / 2, Some(MS), true);
+        assert_eq!(ws.windows().len(), 1);
+        ws.finish(3 * S); // windows [0,1) [1,2) [2,3)
+        let rows = ws.windows();
+        assert_eq!(rows.len(), 3);
+        assert_eq!((rows[2].start_s, rows[2].count), (2.0, 0));
+        ws.finish(3 * S + 1);
+        assert_eq!(ws.windows().len(), 4);
+        ws.finish(u64::MAX);
+        assert_eq!(ws.windows().len(), 10, "bounded by the window count");
+    }
+
+    #[test]
+    fn empty_latencies_serialize_as_null() {
+        let mut ws = WindowSeries::new(0, S, 1);
+        ws.record(0, None, true);
+        let json = serde_json::to_string(&ws.windows()).unwrap();
+        assert_eq!(
+            json,
+            r#"[{"start_s":0.0,"count":1,"ok":1,"errors":0,"mean_ms":null,"p50_ms":null,"p99_ms":null}]"#
+        );
+    }
+
+    #[test]
+    fn merging_windows_equals_recording_together() {
+        let mut a = WindowSeries::new(0, S, 4);
+        let mut b = WindowSeries::new(0, S, 4);
+        let mut all = WindowSeries::new(0, S, 4);
+        for k in 0..1000u64 {
+            let (t, lat, ok) = (k * 3_999_999, (k % 97 + 1) * MS, k % 5 != 0);
+            let target = if k % 2 == 0 { &mut a } else { &mut b };
+            assert_eq!(target.record(t, Some(lat), ok), all.record(t, Some(lat), ok));
+        }
+        assert!(a.merge(&b));
+        assert_eq!(a.windows(), all.windows());
+        assert!(!a.merge(&WindowSeries::new(1, S, 4)));
+        assert!(!a.merge(&WindowSeries::new(0, 2 * S, 4)));
+        assert_eq!(a.windows(), all.windows());
+    }
+
+    #[test]
+    fn zero_width_and_zero_count_do_not_panic() {
+        let mut ws = WindowSeries::new(5, 0, 2);
+        assert!(ws.record(5, Some(1), true));
+        assert!(ws.record(6, Some(1), true));
+        assert!(!ws.record(7, Some(1), true));
+        let mut none = WindowSeries::new(0, S, 0);
+        assert!(!none.record(0, Some(1), true));
+        none.finish(u64::MAX);
+        assert!(none.windows().is_empty());
+        let mut far = WindowSeries::new(u64::MAX - 1, u64::MAX, usize::MAX);
+        assert!(far.record(u64::MAX, None, true));
+        far.finish(u64::MAX);
+        assert_eq!(far.windows().len(), 1);
+    }
+
+    #[test]
+    fn level_means_per_window_by_hand() {
+        // Windows of 10 s from 100 s. Level 3 from 95 s (carried in), 1 from 104 s,
+        // 5 from 112 s, 0 from 118 s; run ends at 125 s.
+        let mut ls = LevelSeries::new(100 * S, 10 * S, 5);
+        ls.set(95 * S, 3.0);
+        ls.set(104 * S, 1.0);
+        ls.set(112 * S, 5.0);
+        ls.set(118 * S, 0.0);
+        ls.finish(125 * S);
+        let rows = ls.windows();
+        assert_eq!(rows.len(), 3);
+        // [100,110): 3·4 + 1·6 = 18 over 10 s.
+        assert_eq!((rows[0].start_s, rows[0].mean, rows[0].max), (100.0, 1.8, 3.0));
+        // [110,120): 1·2 + 5·6 + 0·2 = 32 over 10 s.
+        assert_eq!((rows[1].start_s, rows[1].mean, rows[1].max), (110.0, 3.2, 5.0));
+        // [120,125): 0 over the 5 s observed.
+        assert_eq!((rows[2].start_s, rows[2].mean, rows[2].max), (120.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn level_spikes_and_boundaries() {
+        let mut ls = LevelSeries::new(0, S, 3);
+        ls.set(S / 2, 9.0);
+        ls.set(S / 2, 2.0); // a momentary 9: no time, but seen
+        ls.set(S, 4.0); // exactly on the boundary: belongs to window 1 only
+        ls.finish(2 * S);
+        let rows = ls.windows();
+        assert_eq!(rows.len(), 2, "the run ends exactly where window 2 starts");
+        assert_eq!((rows[0].mean, rows[0].max), (1.0, 9.0));
+        assert_eq!((rows[1].mean, rows[1].max), (4.0, 4.0));
+        // Past the last window: ignored, and finish far out stays bounded.
+        ls.set(100 * S, 7.0);
+        ls.finish(u64::MAX);
+        let rows = ls.windows();
+        assert_eq!(rows.len(), 3);
+        assert_eq!((rows[2].mean, rows[2].max), (4.0, 4.0));
+    }
+
+    #[test]
+    fn level_series_agrees_with_time_weighted() {
+        use crate::stats::level::TimeWeighted;
+        let mut ls = LevelSeries::new(0, 7 * S, 100);
+        let mut tw = TimeWeighted::new(0);
+        for k in 0..200u64 {
+            let (t, v) = (k * 3 * S + k % 7 * MS, (k * k % 11) as f64);
+            ls.set(t, v);
+            tw.set(t, v);
+        }
+        let end = 700 * S;
+        ls.finish(end);
+        let rows = ls.windows();
+        assert_eq!(rows.len(), 100);
+        let avg = rows.iter().map(|r| r.mean).sum::<f64>() / rows.len() as f64;
+        assert!((avg - tw.mean(end)).abs() < 1e-9, "{avg} vs {}", tw.mean(end));
+        let peak = rows.iter().map(|r| r.max).fold(f64::NAN, f64::max);
+        assert_eq!(peak, tw.max_level());
+    }
+
+    #[test]
+    fn merge_mean_averages_means_and_keeps_the_largest_max() {
+        let mut a = LevelSeries::new(0, S, 4);
+        a.set(0, 2.0);
+        a.finish(2 * S);
+        let mut b = LevelSeries::new(0, S, 4);
+        b.set(0, 4.0);
+        b.set(S, 8.0);
+        b.finish(3 * S);
+        let misaligned = LevelSeries::new(1, S, 4);
+        let rows = LevelSeries::merge_mean(&[a, b, misaligned]);
+        assert_eq!(rows.len(), 3);
+        assert_eq!((rows[0].start_s, rows[0].mean, rows[0].max), (0.0, 3.0, 4.0));
+        assert_eq!((rows[1].mean, rows[1].max), (5.0, 8.0));
+        // Only b reached window 2.
+        assert_eq!((rows[2].start_s, rows[2].mean, rows[2].max), (2.0, 8.0, 8.0));
+        assert!(LevelSeries::merge_mean(&[]).is_empty());
+    }
+}
