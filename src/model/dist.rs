@@ -331,8 +331,11 @@ fn segments(points: &[(f64, f64)]) -> impl Iterator<Item = (f64, f64, f64)> + '_
 
 /// The arguments of one distribution form: positional values, then `name=value` pairs.
 struct Args<'a> {
+    /// Distribution name, for messages.
     family: &'a str,
+    /// Values given without a name, in order.
     positional: Vec<&'a str>,
+    /// (name, value) pairs, in the order given.
     named: Vec<(&'a str, &'a str)>,
 }
 
@@ -544,8 +547,8 @@ impl fmt::Display for Dist {
 
 #[cfg(test)]
 mod tests {
+    use super::super::units::nanos_to_secs;
     use super::*;
-    use crate::units::nanos_to_secs;
     use rand::rngs::SmallRng;
     use rand::SeedableRng;
 

@@ -29,9 +29,13 @@ const UNITS: [(&str, u64); 10] = [
     ("d", 86_400 * NS_PER_S),
 ];
 
+/// Error for text that is not a duration.
 const EXPECTED_DURATION: &str = r#"expected a duration like "250ms", "1.5s" or "2h""#;
+/// Error for a number without a known unit.
 const EXPECTED_UNIT: &str = r#"expected a unit (ns, us, ms, s, m or min, h, d) after the number, like "250ms""#;
+/// Error for text that is not a rate.
 const EXPECTED_RATE: &str = r#"expected a rate like "120/s", "7200/h" or "2/ms""#;
+/// Error for text that is not a ratio.
 const EXPECTED_RATIO: &str = r#"expected a ratio between 0 and 1, like "0.4" or "40%""#;
 
 /// Nanoseconds in one `unit` ("ms", "h", ...), if it is a known unit.
@@ -87,6 +91,7 @@ fn duration_terms(text: &str) -> Result<Vec<(f64, u64)>, String> {
     Ok(terms)
 }
 
+/// Error for a duration over 100 years.
 fn too_long() -> String {
     "expected a duration of at most 100 years".to_string()
 }

@@ -157,7 +157,7 @@ impl<'de> Deserialize<'de> for Factor {
                 f.write_str("a finite number of at least 0")
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
-                if v.is_finite() && v >= 0.0 && v <= 1e9 {
+                if (0.0..=1e9).contains(&v) {
                     Ok(v)
                 } else {
                     Err(E::custom(format!("expected a finite number from 0 to 1e9, got {v}")))

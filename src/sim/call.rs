@@ -2,9 +2,9 @@
 //! exponential backoff and jitter. Client requests and endpoint call steps share this code.
 
 use super::job::{Job, JobRef, Outcome, Owner, Parent};
-use super::world::{Event, World};
+use super::world::{schedule_network, Event, World};
 use crate::engine::{EventQueue, Nanos, Stream};
-use crate::model::{Call, Jitter, Step};
+use crate::model::{Call, Dist, Jitter, Step};
 use rand::RngExt;
 
 impl<'m> World<'m> {
@@ -56,15 +56,16 @@ impl<'m> World<'m> {
             job: caller,
             attempt,
             reply_delay_ns: round_trip - out,
+            reply_delay_fixed: matches!(call.link, Some(Dist::Constant { .. })),
         };
         let owner = Owner::Endpoint {
             endpoint: call.target.0 as u32,
             instance: 0,
         };
         let child = self.spawn(Job::new(owner, Some(parent), now.saturating_add(out)), now);
-        queue.schedule_in(out, Event::Deliver(child));
+        schedule_network(queue, &call.link, out, Event::Deliver(child));
         if let Some(timeout) = call.timeout_ns {
-            queue.schedule_in(timeout, Event::AttemptTimeout { job: caller, attempt });
+            queue.schedule_fixed(timeout, Event::AttemptTimeout { job: caller, attempt });
         }
     }
 

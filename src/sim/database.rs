@@ -3,7 +3,7 @@
 
 use super::job::{JobRef, Outcome};
 use super::resource::Admission;
-use super::world::{Event, World};
+use super::world::{schedule_network, Event, World};
 use crate::engine::{EventQueue, Nanos};
 use crate::model::{ConnectionSource, Step, Transaction};
 
@@ -34,7 +34,7 @@ impl<'m> World<'m> {
                     Admission::Queued => {
                         if let Some(timeout) = self.model.pools[p.0].acquire_timeout_ns {
                             let ticket = job.ticket;
-                            queue.schedule_in(timeout, Event::AcquireTimeout { job: job_ref, ticket });
+                            queue.schedule_fixed(timeout, Event::AcquireTimeout { job: job_ref, ticket });
                         }
                         return;
                     }
@@ -80,7 +80,6 @@ impl<'m> World<'m> {
             .sum();
         let db = &mut self.databases[d];
         let in_use = f64::from(pooled + db.direct_in_use);
-        db.connections.set(now, in_use);
         db.connections_series.set(now, in_use);
     }
 
@@ -100,7 +99,7 @@ impl<'m> World<'m> {
         if let Some(job) = self.jobs.get_mut(job_ref) {
             job.query_back_ns = round_trip - out;
         }
-        queue.schedule_in(out, Event::QueryAtDatabase(job_ref));
+        schedule_network(queue, &tx.link, out, Event::QueryAtDatabase(job_ref));
     }
 
     /// A query reaches the database: run it on a free core, or wait for one.
@@ -146,7 +145,7 @@ impl<'m> World<'m> {
                 queue.schedule_in(cost, Event::QueryDone(next.job));
             }
         }
-        queue.schedule_in(back, Event::QueryBack(job_ref));
+        schedule_network(queue, &tx.link, back, Event::QueryBack(job_ref));
     }
 
     /// The result is back at the service: next query, or end of the transaction.

@@ -51,6 +51,8 @@ pub struct Parent {
     pub attempt: u32,
     /// Network time of the reply (the return half of the round trip).
     pub reply_delay_ns: Nanos,
+    /// Whether the reply delay is the same for every call (a constant or absent link).
+    pub reply_delay_fixed: bool,
 }
 
 /// One request in flight and where it is in its endpoint's steps.

@@ -105,7 +105,7 @@ fn means(series: &LevelSeries) -> Vec<f64> {
 }
 
 /// Sum the statistics of several resources (the instances of a service) into one station.
-fn station(resources: &[&Resource], end_ns: Nanos, inside_mean: Option<f64>) -> StationResult {
+fn station(resources: &[&Resource], inside_mean: Option<f64>) -> StationResult {
     let mut wait = LatencyHistogram::new();
     let mut busy_series: Vec<f64> = Vec::new();
     let mut waiting_series: Vec<f64> = Vec::new();
@@ -119,13 +119,13 @@ fn station(resources: &[&Resource], end_ns: Nanos, inside_mean: Option<f64>) -> 
     let (mut busy_mean, mut waiting_mean, mut waiting_max, mut capacity, mut waited) = (0.0, 0.0, 0.0, 0, 0);
     for r in resources {
         capacity += r.capacity();
-        busy_mean += r.stats.busy.mean(end_ns);
-        waiting_mean += r.stats.waiting.mean(end_ns);
+        busy_mean += r.stats.busy.mean();
+        waiting_mean += r.stats.waiting.mean();
         waiting_max += r.stats.waiting.max_level();
         wait.merge(&r.stats.wait);
         waited += r.stats.waited;
-        add(&mut busy_series, means(&r.stats.busy_series));
-        add(&mut waiting_series, means(&r.stats.waiting_series));
+        add(&mut busy_series, means(&r.stats.busy));
+        add(&mut waiting_series, means(&r.stats.waiting));
     }
     StationResult {
         capacity,
@@ -198,17 +198,17 @@ pub fn run_replication(model: &Model, replication: u32) -> ReplicationResult {
             .iter()
             .map(|s| {
                 let workers: Vec<&Resource> = s.instances.iter().map(|i| &i.workers).collect();
-                station(&workers, end_ns, Some(s.in_service.mean(end_ns)))
+                station(&workers, Some(s.in_service.mean(end_ns)))
             })
             .collect(),
         databases: databases
             .into_iter()
             .map(|d| DatabaseResult {
-                cores: station(&[&d.cores], end_ns, None),
+                cores: station(&[&d.cores], None),
                 queries: d.queries,
                 query_time: d.query_time,
-                connections_mean: d.connections.mean(end_ns),
-                connections_max: d.connections.max_level(),
+                connections_mean: d.connections_series.mean(),
+                connections_max: d.connections_series.max_level(),
                 connections_series: means(&d.connections_series),
                 refused_connections: d.refused_connections,
             })
@@ -217,7 +217,7 @@ pub fn run_replication(model: &Model, replication: u32) -> ReplicationResult {
             .into_iter()
             .map(|p| PoolResult {
                 in_use_max: p.connections.stats.busy.max_level(),
-                connections: station(&[&p.connections], end_ns, None),
+                connections: station(&[&p.connections], None),
                 acquire_timeouts: p.acquire_timeouts,
             })
             .collect(),

@@ -2,7 +2,7 @@
 
 use super::job::JobRef;
 use crate::engine::Nanos;
-use crate::stats::{LatencyHistogram, LevelSeries, TimeWeighted};
+use crate::stats::{LatencyHistogram, LevelSeries};
 use std::collections::VecDeque;
 
 /// A job waiting for a unit, with the ticket it held when it started waiting.
@@ -29,18 +29,14 @@ pub enum Admission {
 
 /// How the units, the line and the waits have behaved, from the warm-up on.
 pub struct ResourceStats {
-    /// Units in use over time.
-    pub busy: TimeWeighted,
-    /// Jobs waiting over time.
-    pub waiting: TimeWeighted,
     /// Time from request to grant of every grant (zero when a unit was free).
     pub wait: LatencyHistogram,
     /// Grants that had to wait (a non-zero wait).
     pub waited: u64,
-    /// Units in use per time window.
-    pub busy_series: LevelSeries,
-    /// Jobs waiting per time window.
-    pub waiting_series: LevelSeries,
+    /// Units in use over time, per window.
+    pub busy: LevelSeries,
+    /// Jobs waiting over time, per window.
+    pub waiting: LevelSeries,
 }
 
 /// `capacity` identical units and a FIFO or LIFO line of bounded or unbounded length.
@@ -80,12 +76,10 @@ impl Resource {
             lifo,
             warmup_ns,
             stats: ResourceStats {
-                busy: TimeWeighted::new(warmup_ns),
-                waiting: TimeWeighted::new(warmup_ns),
                 wait: LatencyHistogram::new(),
                 waited: 0,
-                busy_series: LevelSeries::new(warmup_ns, window_ns, windows),
-                waiting_series: LevelSeries::new(warmup_ns, window_ns, windows),
+                busy: LevelSeries::new(warmup_ns, window_ns, windows),
+                waiting: LevelSeries::new(warmup_ns, window_ns, windows),
             },
         }
     }
@@ -152,20 +146,18 @@ impl Resource {
 
     /// Close the statistics at the end of the run.
     pub fn finish(&mut self, end_ns: Nanos) {
-        self.stats.busy_series.finish(end_ns);
-        self.stats.waiting_series.finish(end_ns);
+        self.stats.busy.finish(end_ns);
+        self.stats.waiting.finish(end_ns);
     }
 
     fn set_busy(&mut self, now: Nanos, busy: u32) {
         self.busy = busy;
         self.stats.busy.set(now, f64::from(busy));
-        self.stats.busy_series.set(now, f64::from(busy));
     }
 
     fn set_waiting(&mut self, now: Nanos, waiting: u32) {
         self.live_waiting = waiting;
         self.stats.waiting.set(now, f64::from(waiting));
-        self.stats.waiting_series.set(now, f64::from(waiting));
     }
 
     fn record_wait(&mut self, now: Nanos, wait_ns: Nanos) {

@@ -191,14 +191,16 @@ impl World<'_> {
         }
         self.endpoints[endpoint as usize].finish(now, job.started_ns, outcome);
         if let Some(parent) = job.parent {
-            queue.schedule_in(
-                parent.reply_delay_ns,
-                Event::Reply {
-                    to: parent.job,
-                    attempt: parent.attempt,
-                    outcome,
-                },
-            );
+            let reply = Event::Reply {
+                to: parent.job,
+                attempt: parent.attempt,
+                outcome,
+            };
+            if parent.reply_delay_fixed {
+                queue.schedule_fixed(parent.reply_delay_ns, reply);
+            } else {
+                queue.schedule_in(parent.reply_delay_ns, reply);
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ use super::job::{Job, JobRef, JobSlab, Outcome, Owner};
 use super::resource::{Resource, Waiter};
 use super::tally::{BatchTally, RequestTally};
 use crate::engine::{stream, EventQueue, Nanos, Process, Stream};
-use crate::model::{Arrivals, Model, Step};
+use crate::model::{Arrivals, Dist, Model, Step};
 use crate::stats::{LatencyHistogram, LevelSeries, TimeWeighted};
 
 /// Everything that can happen, each naming the job (and attempt or ticket) it concerns.
@@ -94,9 +94,7 @@ pub struct DatabaseState {
     pub direct_in_use: u32,
     /// Direct connections allowed: max_connections less what pools hold.
     pub direct_limit: u32,
-    /// Connections in use (pooled and direct) over time.
-    pub connections: TimeWeighted,
-    /// Connections in use per window.
+    /// Connections in use (pooled and direct) over time, per window.
     pub connections_series: LevelSeries,
     /// Queries finished since the warm-up.
     pub queries: u64,
@@ -185,7 +183,6 @@ impl<'m> World<'m> {
                     cores: Resource::new(db.cores, None, false, warmup, window, windows),
                     direct_in_use: 0,
                     direct_limit: db.max_connections.saturating_sub(pooled),
-                    connections: TimeWeighted::new(warmup),
                     connections_series: LevelSeries::new(warmup, window, windows),
                     queries: 0,
                     query_time: LatencyHistogram::new(),
@@ -254,6 +251,12 @@ impl<'m> World<'m> {
         for p in &mut self.pools {
             p.connections.finish(end_ns);
         }
+        for c in &mut self.clients {
+            c.tally.series.finish(end_ns);
+        }
+        for e in &mut self.endpoints {
+            e.series.finish(end_ns);
+        }
     }
 
     /// Store a new job, stopping the run when more requests are in flight than the model allows.
@@ -306,6 +309,16 @@ impl<'m> World<'m> {
             Owner::Endpoint { endpoint, .. } => self.model.endpoints[endpoint as usize].steps.get(job.step as usize),
             Owner::Client { .. } => None,
         }
+    }
+}
+
+/// Schedule an event that crosses a link: a constant latency is the same for every crossing, so
+/// the event can go to the queue's fixed-delay lane. (Zero delays stay in the heap: an event due
+/// now sifts straight to the top, cheaper than checking lanes on every pop.)
+pub(super) fn schedule_network(queue: &mut EventQueue<Event>, link: &Option<Dist>, delay: Nanos, event: Event) {
+    match link {
+        Some(Dist::Constant { .. }) => queue.schedule_fixed(delay, event),
+        _ => queue.schedule_in(delay, event),
     }
 }
 

@@ -136,11 +136,11 @@ impl WindowSeries {
             return false;
         };
         let w = self.window_mut(i);
-        w.count += 1;
+        w.count = w.count.saturating_add(1);
         if ok {
-            w.ok += 1;
+            w.ok = w.ok.saturating_add(1);
         } else {
-            w.errors += 1;
+            w.errors = w.errors.saturating_add(1);
         }
         if let Some(ns) = latency_ns {
             w.latency_mut().record(ns);
@@ -257,6 +257,8 @@ pub struct LevelSeries {
     /// Level in force since `last_ns`.
     level: f64,
     windows: Vec<LevelWindow>,
+    /// The window being filled and its end: most changes fall in it, so no division is needed.
+    cursor: Option<(usize, Nanos)>,
 }
 
 impl LevelSeries {
@@ -268,6 +270,7 @@ impl LevelSeries {
             last_ns: 0,
             level: 0.0,
             windows: Vec::new(),
+            cursor: None,
         }
     }
 
@@ -279,7 +282,7 @@ impl LevelSeries {
         }
         let now = now_ns.max(self.last_ns);
         self.advance(now);
-        if let Some(i) = self.grid.index(now) {
+        if let Some(i) = self.window_at(now) {
             let w = self.window_mut(i);
             w.max = w.max.max(level);
         }
@@ -310,41 +313,16 @@ impl LevelSeries {
             .collect()
     }
 
-    /// Rows averaged across replications: per window, the mean of the replications' means and
-    /// the largest of their maxima, over the replications that reached the window. Series whose
-    /// windows do not start at the same time with the same width as the first are left out.
-    pub fn merge_mean(series: &[LevelSeries]) -> Vec<LevelRow> {
-        let Some(first) = series.first() else {
-            return Vec::new();
-        };
-        let per_run: Vec<Vec<LevelRow>> = series
-            .iter()
-            .filter(|s| s.grid.aligned(&first.grid))
-            .map(LevelSeries::windows)
-            .collect();
-        let len = per_run.iter().map(Vec::len).max().unwrap_or(0);
-        (0..len)
-            .map(|i| {
-                let rows: Vec<&LevelRow> = per_run.iter().filter_map(|r| r.get(i)).collect();
-                LevelRow {
-                    start_s: first.grid.window_start_s(i),
-                    mean: rows.iter().map(|r| r.mean).sum::<f64>() / rows.len() as f64,
-                    max: rows.iter().map(|r| r.max).fold(f64::NAN, f64::max),
-                }
-            })
-            .collect()
-    }
-
     /// Integrates the current level from the latest change to `now_ns` (not before it), window
     /// by window, and moves the latest change there.
     fn advance(&mut self, now_ns: Nanos) {
         let mut from = self.last_ns.max(self.grid.start_ns);
         let to = now_ns.min(self.grid.horizon_ns());
         while from < to {
-            let Some(i) = self.grid.index(from) else {
+            let Some(i) = self.window_at(from) else {
                 break;
             };
-            let seg_end = self.grid.window_start_ns(i + 1).min(to);
+            let seg_end = self.cursor.map_or(to, |(_, end)| end).min(to);
             let level = self.level;
             let w = self.window_mut(i);
             w.integral += level * (seg_end - from) as f64;
@@ -352,6 +330,34 @@ impl LevelSeries {
             from = seg_end;
         }
         self.last_ns = self.last_ns.max(now_ns);
+    }
+
+    /// The window holding `now_ns` (never earlier than the last one asked for), moving the
+    /// cursor to it.
+    fn window_at(&mut self, now_ns: Nanos) -> Option<usize> {
+        if let Some((i, end)) = self.cursor {
+            if now_ns < end && now_ns >= self.grid.start_ns {
+                return Some(i);
+            }
+        }
+        let i = self.grid.index(now_ns)?;
+        self.cursor = Some((i, self.grid.window_start_ns(i + 1)));
+        Some(i)
+    }
+
+    /// Time-average of the level over everything covered so far (from the start to the last
+    /// change or [`LevelSeries::finish`]); 0 when nothing is covered.
+    pub fn mean(&self) -> f64 {
+        let covered = self.last_ns.min(self.grid.horizon_ns()).saturating_sub(self.grid.start_ns);
+        if covered == 0 {
+            return 0.0;
+        }
+        self.windows.iter().map(|w| w.integral).sum::<f64>() / covered as f64
+    }
+
+    /// Highest level held at any instant from the start on (0 when nothing is covered).
+    pub fn max_level(&self) -> f64 {
+        self.windows.iter().map(|w| w.max).fold(0.0, f64::max)
     }
 
     /// Window `i` (below the window count), created if not yet touched.
@@ -508,24 +514,7 @@ mod tests {
         assert!((avg - tw.mean(end)).abs() < 1e-9, "{avg} vs {}", tw.mean(end));
         let peak = rows.iter().map(|r| r.max).fold(f64::NAN, f64::max);
         assert_eq!(peak, tw.max_level());
-    }
-
-    #[test]
-    fn merge_mean_averages_means_and_keeps_the_largest_max() {
-        let mut a = LevelSeries::new(0, S, 4);
-        a.set(0, 2.0);
-        a.finish(2 * S);
-        let mut b = LevelSeries::new(0, S, 4);
-        b.set(0, 4.0);
-        b.set(S, 8.0);
-        b.finish(3 * S);
-        let misaligned = LevelSeries::new(1, S, 4);
-        let rows = LevelSeries::merge_mean(&[a, b, misaligned]);
-        assert_eq!(rows.len(), 3);
-        assert_eq!((rows[0].start_s, rows[0].mean, rows[0].max), (0.0, 3.0, 4.0));
-        assert_eq!((rows[1].mean, rows[1].max), (5.0, 8.0));
-        // Only b reached window 2.
-        assert_eq!((rows[2].start_s, rows[2].mean, rows[2].max), (2.0, 8.0, 8.0));
-        assert!(LevelSeries::merge_mean(&[]).is_empty());
+        assert!((ls.mean() - tw.mean(end)).abs() < 1e-9, "{} vs {}", ls.mean(), tw.mean(end));
+        assert_eq!(ls.max_level(), tw.max_level());
     }
 }

@@ -1,0 +1,73 @@
+//! Engine throughput: events per second on M/M/1 at ρ = 0.8 (one core) and on the quickstart
+//! model (1 hour, 10 replications, all cores). Run with `cargo bench`; nothing here asserts on time.
+
+use std::time::Instant;
+
+/// M/M/1 at ρ = 0.8: arrivals at 80/s, exponential service of mean 10 ms.
+const MM1: &str = r#"{
+  "name": "mm1-bench", "duration": "DURATION", "warmup": "1m", "replications": 1, "seed": 1,
+  "clients": { "arrivals": { "open": { "rate": "80/s" }, "calls": "server.serve" } },
+  "services": { "server": { "workers": 1, "endpoints": { "serve": [ { "cpu": "exp(10ms)" } ] } } }
+}"#;
+
+fn mm1(duration: &str) -> capsim::model::Model {
+    capsim::model::parse_model(&MM1.replace("DURATION", duration), "mm1-bench.json")
+        .expect("bench model is valid")
+        .model
+}
+
+/// Run `model` `rounds` times on `threads` threads; print the best events/second.
+fn measure(label: &str, model: &capsim::model::Model, threads: usize, rounds: usize) {
+    let mut best = f64::MAX;
+    let mut events = 0;
+    for _ in 0..rounds {
+        let start = Instant::now();
+        let result = capsim::run(model, &[], Some(threads));
+        best = best.min(start.elapsed().as_secs_f64());
+        events = result.events;
+    }
+    println!(
+        "{label:<52} {:>12} events in {:>7.3} s  = {:>6.2} M events/s",
+        events,
+        best,
+        events as f64 / best / 1e6
+    );
+}
+
+fn main() {
+    // `cargo test --benches` runs this binary with --bench absent: keep that quick.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let rounds = if quick { 1 } else { 3 };
+    let duration = if quick { "10m" } else { "10h" };
+    println!("capsim engine throughput (best of {rounds})");
+    measure(
+        &format!("M/M/1 rho=0.8, {duration}, 1 replication, 1 thread"),
+        &mm1(duration),
+        1,
+        rounds,
+    );
+
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/quickstart.json");
+    let quickstart = capsim::model::load_model(path).expect("quickstart model is valid").model;
+    if quick {
+        let mut short = quickstart.clone();
+        short.duration_ns /= 12;
+        short.warmup_ns /= 12;
+        short.window_ns /= 12;
+        measure(
+            "quickstart, 5m, 10 replications, all cores",
+            &short,
+            rayon::current_num_threads(),
+            1,
+        );
+    } else {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        measure("quickstart, 1h, 10 replications, 1 thread", &quickstart, 1, rounds);
+        measure(
+            &format!("quickstart, 1h, 10 replications, {threads} threads"),
+            &quickstart,
+            threads,
+            rounds,
+        );
+    }
+}
