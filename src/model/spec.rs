@@ -247,7 +247,7 @@ pub struct TransactionSpec {
     /// Or a database to connect to directly (one connection for the step).
     pub database: Option<String>,
     /// Queries run one after another (default 1).
-    pub queries: Option<NonNegativeInt>,
+    pub queries: Option<PositiveInt>,
     /// Database time of one query before the data-size factor.
     pub query: DistValue,
 }

@@ -23,6 +23,12 @@ const DEFAULT_DURATION_NS: Nanos = 3_600_000_000_000;
 const DEFAULT_WINDOWS: u64 = 60;
 /// Most time-series windows, so memory stays bounded whatever the duration.
 const MAX_WINDOWS: u64 = 10_000;
+/// Most instances of one service (each has its own worker line and statistics).
+const MAX_INSTANCES: u32 = 100_000;
+/// Most closed-loop users of one client (each is tracked individually).
+const MAX_USERS: u32 = 1_000_000;
+/// Most replications of one run (each keeps its histograms until they are merged).
+const MAX_REPLICATIONS: u32 = 10_000;
 
 /// Collects diagnostics while resolving.
 struct Checker {
@@ -122,6 +128,12 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
     };
     let links = LinkTable::new(spec, &mut check);
 
+    if let Some(r) = spec.replications.filter(|r| r.0 > MAX_REPLICATIONS) {
+        check.error(
+            "replications",
+            format!("expected at most {MAX_REPLICATIONS} replications, got {}", r.0),
+        );
+    }
     let duration_ns = spec.duration.map_or(DEFAULT_DURATION_NS, |d| d.0);
     if duration_ns == 0 {
         check.error("duration", "expected a duration above 0");
@@ -216,6 +228,9 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         let mut ids = Vec::new();
         for (endpoint_name, steps) in &service.endpoints {
             let endpoint_path = format!("{path}.endpoints.{}", key(endpoint_name));
+            if steps.is_empty() {
+                check.error(&endpoint_path, "an endpoint needs at least one step");
+            }
             let steps = steps
                 .iter()
                 .enumerate()
@@ -239,6 +254,12 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                 name: format!("{service_name}.{endpoint_name}"),
                 steps,
             });
+        }
+        if let Some(n) = service.instances.filter(|n| n.0 > MAX_INSTANCES) {
+            check.error(
+                format!("{path}.instances"),
+                format!("expected at most {MAX_INSTANCES} instances, got {}", n.0),
+            );
         }
         let queue = service.queue.as_ref();
         services.push(Service {
@@ -264,6 +285,13 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                     .as_ref()
                     .and_then(|p| resolve_profile(p, &format!("{path}.open.profile"), &mut check)),
             },
+            (None, Some(closed)) if closed.users.0 > MAX_USERS => {
+                check.error(
+                    format!("{path}.closed.users"),
+                    format!("expected at most {MAX_USERS} users, got {}", closed.users.0),
+                );
+                continue;
+            }
             (None, Some(closed)) if closed.deadline.is_some() && closed.requests.is_none() => {
                 check.warn(
                     format!("{path}.closed.deadline"),

@@ -93,6 +93,13 @@ pub fn summary(result: &RunResult) -> String {
         out.push_str("  Statistics below cover only the time simulated before the stop.\n");
     }
 
+    if !result.warnings.is_empty() {
+        out.push_str("\nWARNINGS\n");
+        for w in &result.warnings {
+            out.push_str(&format!("  {w}\n"));
+        }
+    }
+
     if !result.clients.is_empty() {
         let mut t = TextTable::new(&[
             "client", "calls", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failed", "failures",
@@ -255,12 +262,6 @@ pub fn summary(result: &RunResult) -> String {
         out.push_str(&t.render());
     }
 
-    if !result.warnings.is_empty() {
-        out.push_str("\nWarnings\n");
-        for w in &result.warnings {
-            out.push_str(&format!("  {w}\n"));
-        }
-    }
     out
 }
 
