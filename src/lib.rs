@@ -48,6 +48,7 @@ pub mod engine;
 pub mod model;
 pub mod report;
 pub mod results;
+pub mod scenario;
 pub mod sim;
 pub mod stats;
 

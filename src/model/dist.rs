@@ -85,6 +85,13 @@ pub enum Dist {
         /// 0 to 100 and non-decreasing durations.
         points: Vec<(f64, f64)>,
     },
+    /// Another distribution plus a constant: what "add 10 ms of latency" does to any latency.
+    Shifted {
+        /// The constant added to every draw, in seconds.
+        offset: f64,
+        /// The distribution shifted.
+        base: Box<Dist>,
+    },
 }
 
 impl Dist {
@@ -93,6 +100,11 @@ impl Dist {
     /// is a short "expected ..." message naming the accepted forms or the offending parameter.
     pub fn parse(text: &str) -> Result<Dist, String> {
         let text = text.trim();
+        if let Some(plus) = top_level_plus(text) {
+            let base = Dist::parse(&text[..plus])?;
+            let offset = parse_duration_secs(text[plus + 1..].trim()).map_err(|why| format!("after \"+\": {why}"))?;
+            return Ok(base.shifted(offset));
+        }
         let Some((name, rest)) = text.split_once('(') else {
             if text.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '-') {
                 return parse_duration_secs(text).map(Dist::constant);
@@ -181,6 +193,7 @@ impl Dist {
     fn sample_secs<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Dist::Constant { secs } => *secs,
+            Dist::Shifted { offset, base } => offset + base.sample_secs(rng),
             Dist::Exponential { mean } => mean * exp1(rng),
             Dist::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
             Dist::Normal { mean, sd } => (0..NORMAL_TRIES)
@@ -208,6 +221,7 @@ impl Dist {
     pub fn mean_secs(&self) -> f64 {
         match self {
             Dist::Constant { secs } => *secs,
+            Dist::Shifted { offset, base } => offset + base.mean_secs(),
             Dist::Exponential { mean } => *mean,
             Dist::Uniform { min, max } => (min + max) / 2.0,
             Dist::Normal { mean, sd } => {
@@ -229,6 +243,7 @@ impl Dist {
     pub fn variance_secs2(&self) -> f64 {
         match self {
             Dist::Constant { .. } => 0.0,
+            Dist::Shifted { base, .. } => base.variance_secs2(),
             Dist::Exponential { mean } => mean * mean,
             Dist::Uniform { min, max } => (max - min).powi(2) / 12.0,
             Dist::Normal { mean, sd } => {
@@ -274,6 +289,7 @@ impl Dist {
         }
         match self {
             Dist::Constant { secs } => Dist::Constant { secs: secs * k },
+            Dist::Shifted { offset, base } => base.scaled(k).shifted(offset * k),
             Dist::Exponential { mean } => Dist::Exponential { mean: mean * k },
             Dist::Uniform { min, max } => Dist::Uniform {
                 min: min * k,
@@ -304,6 +320,37 @@ impl Dist {
             },
         }
     }
+}
+
+impl Dist {
+    /// The same distribution with `offset_secs` added to every draw (a negative offset is allowed
+    /// as long as draws stay non-negative on average; each draw is still clamped at 0).
+    pub fn shifted(&self, offset_secs: f64) -> Dist {
+        match self {
+            Dist::Constant { secs } => Dist::constant(secs + offset_secs),
+            Dist::Shifted { offset, base } => base.shifted(offset + offset_secs),
+            _ if offset_secs == 0.0 => self.clone(),
+            other => Dist::Shifted {
+                offset: offset_secs,
+                base: Box::new(other.clone()),
+            },
+        }
+    }
+}
+
+/// Byte index of the last "+" outside parentheses, if any (the shift in "exp(1ms) + 10ms").
+fn top_level_plus(text: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut found = None;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            '+' if depth == 0 && i > 0 => found = Some(i),
+            _ => {}
+        }
+    }
+    found
 }
 
 /// One draw of the exponential distribution of mean 1.
@@ -520,6 +567,7 @@ impl fmt::Display for Dist {
         let d = |secs: &f64| format_secs_exact(*secs);
         match self {
             Dist::Constant { secs } => write!(f, "{}", d(secs)),
+            Dist::Shifted { offset, base } => write!(f, "{base} + {}", d(offset)),
             Dist::Exponential { mean } => write!(f, "exp({})", d(mean)),
             Dist::Uniform { min, max } => write!(f, "uniform({}, {})", d(min), d(max)),
             Dist::Normal { mean, sd } => write!(f, "normal(mean={}, sd={})", d(mean), d(sd)),
@@ -1081,5 +1129,18 @@ mod tests {
             }
         }
         assert!(parsed > 0);
+    }
+
+    #[test]
+    fn a_shift_adds_a_constant_to_every_draw_and_reads_back() {
+        let d = parse("exp(1ms) + 10ms");
+        assert!(close(d.mean_secs(), 0.011, 1e-12));
+        assert!(close(d.variance_secs2(), 1e-6, 1e-12));
+        assert_eq!(parse(&d.to_string()), d);
+        assert_eq!(parse("0.5ms + 10ms"), Dist::constant(0.0105));
+        assert_eq!(parse("exp(1ms)").shifted(0.002).shifted(0.003), parse("exp(1ms) + 5ms"));
+        assert!(draws(&d, 3).iter().all(|&x| x >= 0.010));
+        assert_mean_matches("exp(1ms) + 10ms");
+        assert!(Dist::parse("exp(1ms) + fast").is_err());
     }
 }

@@ -24,6 +24,20 @@ pub fn parse_model(text: &str, file: &str) -> Result<Validated, ModelError> {
 
 /// Parse JSON text into the model format, naming the JSON path of the first bad value.
 pub fn parse_spec(text: &str, file: &str) -> Result<ModelSpec, ModelError> {
+    let first = text.trim_start();
+    if !first.is_empty() && !first.starts_with('{') {
+        let line = text.len() - first.len();
+        let line = text[..line].matches('\n').count() + 1;
+        return Err(ModelError::Parse {
+            file: file.to_string(),
+            diagnostic: Diagnostic {
+                path: String::new(),
+                message: "a model is a JSON object: expected \"{\"".into(),
+            },
+            line,
+            column: 1,
+        });
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let spec: ModelSpec = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = json_path(&err.path().to_string());
@@ -34,6 +48,18 @@ pub fn parse_spec(text: &str, file: &str) -> Result<ModelSpec, ModelError> {
     Ok(spec)
 }
 
+/// Turn JSON already in memory (a model with scenario changes applied) into the model format,
+/// naming the JSON path of the first bad value (there is no line or column to give).
+pub fn parse_spec_value(json: serde_json::Value, file: &str) -> Result<ModelSpec, ModelError> {
+    serde_path_to_error::deserialize(json).map_err(|err| ModelError::Invalid {
+        file: file.to_string(),
+        diagnostics: vec![Diagnostic {
+            path: json_path(&err.path().to_string()),
+            message: readable(&err.into_inner().to_string()),
+        }],
+    })
+}
+
 /// A parse error with serde_json's own " at line L column C" suffix moved into fields.
 fn parse_error(file: &str, path: String, err: &serde_json::Error) -> ModelError {
     let text = err.to_string();
@@ -41,11 +67,20 @@ fn parse_error(file: &str, path: String, err: &serde_json::Error) -> ModelError 
         Some(i) => text[..i].to_string(),
         None => text,
     };
+    let message = readable(&message);
     ModelError::Parse {
         file: file.to_string(),
         diagnostic: Diagnostic { path, message },
         line: err.line(),
         column: err.column(),
+    }
+}
+
+/// serde's "expected struct ModelSpec with 14 elements" names an internal type: say "an object".
+fn readable(message: &str) -> String {
+    match message.find("expected struct ") {
+        Some(i) => format!("{}expected a JSON object", &message[..i]),
+        None => message.to_string(),
     }
 }
 

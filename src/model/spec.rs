@@ -47,6 +47,21 @@ pub struct ModelSpec {
     /// Service level objectives by "service.endpoint" or client name.
     #[serde(default)]
     pub slos: IndexMap<String, SloSpec>,
+    /// Named what-if scenarios: changes to this model, compared with it by `capsim run --scenario`.
+    #[serde(default)]
+    pub scenarios: IndexMap<String, ScenarioSpec>,
+}
+
+/// A what-if scenario: changes applied to the model by path.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// What the scenario represents.
+    pub description: Option<String>,
+    /// Changes by path: `"links.api -> pg.latency.add": "10ms"`, `"clients.web.open.rate.scale": 1.5`,
+    /// `"pools.pgbouncer.size": 40` (a path without `.add`/`.scale` sets the value).
+    #[serde(default)]
+    pub set: IndexMap<String, serde_json::Value>,
 }
 
 /// Bounds on one replication.

@@ -29,13 +29,7 @@ fn latency(e: &Estimate) -> String {
 
 /// A share as a percentage.
 fn percent(e: &Estimate) -> String {
-    let scaled = Estimate {
-        mean: e.mean * 100.0,
-        ci95: e.ci95 * 100.0,
-        min: e.min * 100.0,
-        max: e.max * 100.0,
-        n: e.n,
-    };
+    let scaled = e.scaled(100.0);
     let text = est(&scaled, 1);
     if text == "–" {
         text
@@ -134,7 +128,7 @@ pub fn summary(result: &RunResult) -> String {
                     let verdict = if slack.mean.is_nan() {
                         "did not finish within the run".to_string()
                     } else if slack.high() < 0.0 {
-                        format!("MISSED the {deadline} s deadline by {} s", est(&neg(slack), 1))
+                        format!("MISSED the {deadline} s deadline by {} s", est(&slack.scaled(-1.0), 1))
                     } else if slack.low() >= 0.0 {
                         format!("met the {deadline} s deadline with {} s to spare", est(slack, 1))
                     } else {
@@ -263,15 +257,4 @@ pub fn summary(result: &RunResult) -> String {
     }
 
     out
-}
-
-/// The estimate of the negated quantity.
-fn neg(e: &Estimate) -> Estimate {
-    Estimate {
-        mean: -e.mean,
-        ci95: e.ci95,
-        min: -e.max,
-        max: -e.min,
-        n: e.n,
-    }
 }

@@ -66,6 +66,8 @@ pub struct Job {
     pub step: u32,
     /// When the job started (arrival at the service, or the client's first send).
     pub started_ns: Nanos,
+    /// Whether the job reached its service and was admitted (not still on the network).
+    pub admitted: bool,
     /// Whether the job holds a worker of its instance.
     pub holds_worker: bool,
     /// Whether the job holds a database connection (pooled or direct).
@@ -93,6 +95,7 @@ impl Job {
             parent,
             step: 0,
             started_ns,
+            admitted: false,
             holds_worker: false,
             holds_connection: false,
             attempt: 0,

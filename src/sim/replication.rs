@@ -164,7 +164,9 @@ pub fn run_replication(model: &Model, replication: u32) -> ReplicationResult {
     for job in world.jobs.iter() {
         match job.owner {
             Owner::Client { client, .. } => client_in_flight[client as usize] += 1,
-            Owner::Endpoint { endpoint, .. } => endpoint_in_flight[endpoint as usize] += 1,
+            // A request still on the network has not arrived, so its endpoint has not counted it.
+            Owner::Endpoint { endpoint, .. } if job.admitted => endpoint_in_flight[endpoint as usize] += 1,
+            Owner::Endpoint { .. } => {}
         }
     }
     let World {

@@ -46,6 +46,7 @@ impl World<'_> {
             self.finish_job(job_ref, Outcome::Rejected, queue);
             return;
         }
+        job.admitted = true;
         inst.in_flight += 1;
         state.in_flight += 1;
         state.in_service.set(now, f64::from(state.in_flight));

@@ -23,6 +23,10 @@ pub struct Estimate {
     pub max: f64,
     /// Number of finite samples used; NaN and infinite samples are left out.
     pub n: usize,
+    /// The per-replication values, in replication order, non-finite ones included (kept for
+    /// paired comparisons; not serialized).
+    #[serde(skip)]
+    pub samples: Vec<f64>,
 }
 
 impl Estimate {
@@ -35,6 +39,24 @@ impl Estimate {
             min: s.min,
             max: s.max,
             n: s.n,
+            samples: samples.to_vec(),
+        }
+    }
+
+    /// The estimate of the quantity multiplied by `k` (a change of unit; `k` may be negative).
+    pub fn scaled(&self, k: f64) -> Estimate {
+        let (min, max) = if k < 0.0 {
+            (self.max * k, self.min * k)
+        } else {
+            (self.min * k, self.max * k)
+        };
+        Estimate {
+            mean: self.mean * k,
+            ci95: self.ci95 * k.abs(),
+            min,
+            max,
+            n: self.n,
+            samples: self.samples.iter().map(|x| x * k).collect(),
         }
     }
 

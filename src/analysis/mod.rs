@@ -1,0 +1,5 @@
+//! Reading results: metrics by name, paired comparisons of scenarios, knees of sweeps,
+//! expectations.
+
+pub mod compare;
+pub mod metric;

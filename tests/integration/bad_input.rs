@@ -1,0 +1,210 @@
+//! Hostile models: each is refused with exit code 2 and a message that says where and what, by
+//! both `run` and `validate`, and never with a panic. Runs that hit a bound exit 3.
+
+use crate::{capsim, hostile};
+use std::time::{Duration, Instant};
+
+/// A hostile model file (in tests/integration/models/) and fragments its error must contain.
+struct Case {
+    file: &'static str,
+    fragments: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        file: "not_json.json",
+        fragments: &["(line 3, column "],
+    },
+    Case {
+        file: "empty.json",
+        fragments: &["(line 1, column "],
+    },
+    Case {
+        file: "top_level_array.json",
+        fragments: &["(line 1, column "],
+    },
+    Case {
+        file: "unknown_field.json",
+        fragments: &["services.api.wrokers", "unknown field", "`wrokers`", "(line 4, column "],
+    },
+    Case {
+        file: "negative_workers.json",
+        fragments: &["services.api.workers", "positive integer", "-3"],
+    },
+    Case {
+        file: "workers_overflow.json",
+        fragments: &["services.api.workers", "positive integer", "99999999999"],
+    },
+    Case {
+        file: "zero_duration.json",
+        fragments: &["duration: ", "above 0"],
+    },
+    Case {
+        file: "duration_without_unit.json",
+        fragments: &["duration: ", "unit", "\"10\""],
+    },
+    Case {
+        file: "nan_rate.json",
+        fragments: &["clients.web.open.rate", "\"NaN/s\""],
+    },
+    Case {
+        file: "inf_rate.json",
+        fragments: &["clients.web.open.rate", "\"inf/s\""],
+    },
+    Case {
+        file: "rate_as_number.json",
+        fragments: &["clients.web.open.rate", "a string with a unit"],
+    },
+    Case {
+        file: "negative_mean.json",
+        fragments: &["services.api.endpoints.get[0].cpu", "exp(-1ms)"],
+    },
+    Case {
+        file: "unknown_endpoint.json",
+        fragments: &["clients.web.calls", "\"gte\"", "\"get\"", "\"put\""],
+    },
+    Case {
+        file: "unknown_pool.json",
+        fragments: &[
+            "services.api.endpoints.get[0].transaction.pool",
+            "\"pgbouncr\"",
+            "\"pgbouncer\"",
+        ],
+    },
+    Case {
+        file: "unknown_link_end.json",
+        fragments: &["links.", "\"nowhere\""],
+    },
+    Case {
+        file: "empty_endpoint.json",
+        fragments: &["services.api.endpoints.get", "at least one step"],
+    },
+    Case {
+        file: "call_cycle.json",
+        fragments: &["cycle", "a.x -> b.y -> a.x"],
+    },
+    Case {
+        file: "self_call.json",
+        fragments: &["cycle", "api.get -> api.get"],
+    },
+    Case {
+        file: "open_and_closed.json",
+        fragments: &["clients.web", "\"open\"", "\"closed\""],
+    },
+    Case {
+        file: "step_with_two_kinds.json",
+        fragments: &["services.api.endpoints.get[0]", "exactly one of"],
+    },
+    Case {
+        file: "zero_timeout.json",
+        fragments: &["clients.web.timeout", "above 0"],
+    },
+    Case {
+        file: "warmup_not_shorter.json",
+        fragments: &["warmup", "shorter than the duration"],
+    },
+    Case {
+        file: "pool_above_max_connections.json",
+        fragments: &["databases.pg.max_connections", "20", "max_connections = 10"],
+    },
+];
+
+#[test]
+fn every_hostile_model_is_refused_with_exit_2_and_a_precise_message() {
+    let mut failures = Vec::new();
+    for case in CASES {
+        let path = hostile(case.file);
+        let path = path.to_str().unwrap();
+        for command in ["run", "validate"] {
+            let run = capsim(&[command, path]);
+            let mut problems = Vec::new();
+            if run.code != Some(2) {
+                problems.push(format!("exit code {:?}, expected 2", run.code));
+            }
+            if run.stderr.contains("panicked") {
+                problems.push("panicked".to_string());
+            }
+            if !run.stderr.starts_with(&format!("error: {path}: ")) {
+                problems.push("stderr does not start with \"error: FILE: \"".to_string());
+            }
+            for fragment in case.fragments {
+                if !run.stderr.contains(fragment) {
+                    problems.push(format!("stderr lacks {fragment:?}"));
+                }
+            }
+            if !run.stdout.is_empty() {
+                problems.push("something was printed on stdout".to_string());
+            }
+            if !problems.is_empty() {
+                failures.push(format!(
+                    "capsim {command} {}: {}\n--- stderr\n{}--- stdout\n{}",
+                    case.file,
+                    problems.join("; "),
+                    run.stderr,
+                    run.stdout
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_file_in_the_hostile_corpus_has_a_case() {
+    let dir = hostile("");
+    let bound = ["overloaded.json", "event_budget.json"];
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            CASES.iter().any(|c| c.file == name) || bound.contains(&name.as_str()),
+            "{name} in {} is tested by no case",
+            dir.display()
+        );
+    }
+}
+
+#[test]
+fn an_overloaded_model_exits_3_quickly_and_says_unstable() {
+    let model = hostile("overloaded.json");
+    let started = Instant::now();
+    let run = capsim(&["run", model.to_str().unwrap()]);
+    let took = started.elapsed();
+    run.expect_code(3).stderr_has("unstable").stdout_has("unstable");
+    // 200/s into 100/s of capacity passes 5000 requests in flight within a minute of simulated
+    // time; the run must stop there rather than simulate the whole hour.
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+}
+
+#[test]
+fn an_overloaded_model_reports_an_unstable_verdict_in_json() {
+    let model = hostile("overloaded.json");
+    let run = capsim(&["run", model.to_str().unwrap(), "--json", "-"]);
+    run.expect_code(3);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("--json - is JSON even when the run stops");
+    assert_eq!(json["verdict"]["complete"], false, "{}", run.stdout);
+    assert_eq!(json["verdict"]["unstable"], true, "{}", run.stdout);
+    assert_eq!(
+        json["verdict"]["messages"].as_array().map(Vec::len),
+        Some(2),
+        "one message per replication"
+    );
+}
+
+#[test]
+fn validate_warns_that_an_overloaded_model_exceeds_capacity_but_exits_0() {
+    let model = hostile("overloaded.json");
+    capsim(&["validate", model.to_str().unwrap()])
+        .expect_code(0)
+        .stdout_has("ok: ")
+        .stderr_has("warning: ")
+        .stderr_has("services.api")
+        .stderr_has("capacity");
+}
+
+#[test]
+fn a_run_that_spends_its_event_budget_exits_3_and_says_so() {
+    let model = hostile("event_budget.json");
+    let run = capsim(&["run", model.to_str().unwrap(), "-q"]);
+    run.expect_code(3).stderr_has("event budget").stderr_has("1000 events");
+    assert!(!run.stderr.contains("unstable"), "{}", run.stderr);
+}

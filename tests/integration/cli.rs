@@ -1,0 +1,260 @@
+//! The command line end to end: every example runs and validates, outputs are written in their
+//! documented form, and bad arguments are refused with exit code 2 naming the flag.
+
+use crate::{capsim, example, examples, scratch_dir};
+use serde_json::Value;
+use std::path::Path;
+
+/// Quick settings for running the examples: short runs, two replications.
+const QUICK: [&str; 4] = ["--duration", "5m", "--replications", "2"];
+
+/// The "service.endpoint" names of a model file, read from its JSON.
+fn endpoint_names(model: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(model).expect("the model is readable");
+    let json: Value = serde_json::from_str(&text).expect("the example model is JSON");
+    let services = json["services"].as_object().expect("the model has services");
+    services
+        .iter()
+        .flat_map(|(service, spec)| {
+            let endpoints = spec["endpoints"].as_object().expect("a service has endpoints");
+            endpoints.keys().map(move |endpoint| format!("{service}.{endpoint}"))
+        })
+        .collect()
+}
+
+fn parse_json(text: &str, what: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{what} is not valid JSON: {e}\n{text}"))
+}
+
+#[test]
+fn every_example_model_runs_and_prints_each_of_its_endpoints() {
+    for model in examples() {
+        let run = capsim(&[&["run", model.to_str().unwrap()][..], &QUICK[..]].concat());
+        run.expect_code(0);
+        let endpoints = endpoint_names(&model);
+        assert!(!endpoints.is_empty(), "{} has no endpoints", model.display());
+        for endpoint in endpoints {
+            run.stdout_has(&endpoint);
+        }
+    }
+}
+
+#[test]
+fn every_example_model_validates() {
+    for model in examples() {
+        let run = capsim(&["validate", model.to_str().unwrap()]);
+        run.expect_code(0);
+        assert!(run.stdout.starts_with("ok: "), "`{}` said:\n{}", run.command, run.stdout);
+    }
+}
+
+#[test]
+fn json_output_is_valid_json_with_schema_version_1_and_the_seed() {
+    let dir = scratch_dir("json");
+    let out = dir.join("results.json");
+    let model = example("mm1.json");
+    capsim(&[
+        "run",
+        model.to_str().unwrap(),
+        "--duration",
+        "2m",
+        "--warmup",
+        "10s",
+        "--replications",
+        "2",
+        "--seed",
+        "4242",
+        "--json",
+        out.to_str().unwrap(),
+        "-q",
+    ])
+    .expect_code(0);
+    let text = std::fs::read_to_string(&out).expect("--json wrote the file");
+    let json = parse_json(&text, "--json output");
+    assert_eq!(json["schema_version"], 1, "{text}");
+    assert_eq!(json["model"]["seed"], 4242, "{text}");
+    assert_eq!(json["model"]["replications"], 2, "{text}");
+    assert_eq!(json["model"]["duration_s"], 120.0, "{text}");
+    assert_eq!(json["verdict"]["complete"], true, "{text}");
+    assert_eq!(json["endpoints"][0]["name"], "server.serve", "{text}");
+}
+
+#[test]
+fn json_to_stdout_prints_only_json() {
+    let model = example("mm1.json");
+    let run = capsim(&[
+        "run",
+        model.to_str().unwrap(),
+        "--duration",
+        "1m",
+        "--warmup",
+        "5s",
+        "--json",
+        "-",
+    ]);
+    run.expect_code(0);
+    let json = parse_json(&run.stdout, "`--json -` output");
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["model"]["seed"], 1, "the model's own seed when --seed is absent");
+}
+
+#[test]
+fn quiet_run_prints_nothing_on_stdout() {
+    let model = example("mm1.json");
+    let run = capsim(&["run", model.to_str().unwrap(), "--duration", "1m", "--warmup", "5s", "-q"]);
+    run.expect_code(0);
+    assert!(run.stdout.is_empty(), "stdout:\n{}", run.stdout);
+}
+
+#[test]
+fn csv_output_writes_summary_and_timeseries_with_their_headers() {
+    let dir = scratch_dir("csv").join("not/yet/there");
+    let model = example("quickstart.json");
+    capsim(
+        &[
+            &["run", model.to_str().unwrap(), "--csv", dir.to_str().unwrap(), "-q"][..],
+            &QUICK[..],
+        ]
+        .concat(),
+    )
+    .expect_code(0);
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv written");
+    let timeseries = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv written");
+    let mut summary_lines = summary.lines();
+    assert_eq!(summary_lines.next(), Some("kind,component,metric,mean,ci95,min,max,n"));
+    let mut series_lines = timeseries.lines();
+    assert_eq!(series_lines.next(), Some("window_start_s,kind,component,metric,value"));
+    for (name, mut rows, columns) in [("summary.csv", summary_lines, 8), ("timeseries.csv", series_lines, 5)] {
+        let first = rows.next().unwrap_or_else(|| panic!("{name} has no rows"));
+        for row in std::iter::once(first).chain(rows) {
+            assert_eq!(row.split(',').count(), columns, "{name}: row {row:?}");
+        }
+    }
+    for component in [
+        "client,shoppers,",
+        "endpoint,api.checkout,",
+        "service,menu,",
+        "database,pg,",
+        "pool,pgbouncer,",
+    ] {
+        assert!(
+            summary.contains(component),
+            "summary.csv lacks a {component:?} row:\n{summary}"
+        );
+    }
+}
+
+#[test]
+fn schema_prints_a_json_object_whose_properties_include_services() {
+    let run = capsim(&["schema"]);
+    run.expect_code(0);
+    let json = parse_json(&run.stdout, "the schema");
+    let properties = json["properties"].as_object().expect("the schema has \"properties\"");
+    for key in ["services", "clients", "databases", "pools", "duration"] {
+        assert!(properties.contains_key(key), "schema properties lack {key:?}");
+    }
+}
+
+#[test]
+fn help_mentions_examples() {
+    capsim(&["--help"])
+        .expect_code(0)
+        .stdout_has("Examples")
+        .stdout_has("capsim run");
+    capsim(&["run", "--help"])
+        .expect_code(0)
+        .stdout_has("Examples")
+        .stdout_has("--replications");
+}
+
+#[test]
+fn zero_replications_is_refused_with_exit_2_naming_the_flag() {
+    let model = example("mm1.json");
+    let run = capsim(&["run", model.to_str().unwrap(), "--replications", "0"]);
+    run.expect_code(2).stderr_has("--replications");
+    assert!(run.stdout.is_empty(), "nothing runs: {}", run.stdout);
+}
+
+#[test]
+fn a_duration_without_a_unit_or_number_is_refused_with_exit_2_naming_the_flag() {
+    let model = example("mm1.json");
+    for bad in ["abc", "10", ""] {
+        capsim(&["run", model.to_str().unwrap(), "--duration", bad])
+            .expect_code(2)
+            .stderr_has("--duration");
+    }
+    // A leading "-" would read as a flag: negative values are passed with "=".
+    capsim(&["run", model.to_str().unwrap(), "--duration=-5s"])
+        .expect_code(2)
+        .stderr_has("--duration");
+    capsim(&["run", model.to_str().unwrap(), "--warmup", "abc"])
+        .expect_code(2)
+        .stderr_has("--warmup");
+}
+
+#[test]
+fn other_bad_arguments_exit_2_naming_what_is_wrong() {
+    let model = example("mm1.json");
+    let model = model.to_str().unwrap();
+    capsim(&["run", model, "--threads", "0"])
+        .expect_code(2)
+        .stderr_has("--threads");
+    capsim(&["run", model, "--seed", "minus-one"])
+        .expect_code(2)
+        .stderr_has("--seed");
+    capsim(&["run", model, "--replications=-3"])
+        .expect_code(2)
+        .stderr_has("--replications");
+    capsim(&["run", model, "--no-such-flag"])
+        .expect_code(2)
+        .stderr_has("--no-such-flag");
+    capsim(&["run"]).expect_code(2).stderr_has("MODEL");
+    capsim(&["frobnicate"]).expect_code(2).stderr_has("frobnicate");
+    // A warm-up the command line makes as long as the duration is a model error.
+    capsim(&["run", model, "--duration", "1m", "--warmup", "1m"])
+        .expect_code(2)
+        .stderr_has("warmup");
+}
+
+#[test]
+fn a_missing_model_file_exits_2_naming_the_file() {
+    let missing = "no/such/model.json";
+    capsim(&["run", missing]).expect_code(2).stderr_has(missing);
+    capsim(&["validate", missing]).expect_code(2).stderr_has(missing);
+}
+
+#[test]
+fn an_unwritable_output_path_exits_2_naming_it() {
+    let dir = scratch_dir("unwritable");
+    let out = dir.join("missing-dir").join("results.json");
+    let model = example("mm1.json");
+    capsim(&[
+        "run",
+        model.to_str().unwrap(),
+        "--duration",
+        "1m",
+        "--warmup",
+        "5s",
+        "--json",
+        out.to_str().unwrap(),
+        "-q",
+    ])
+    .expect_code(2)
+    .stderr_has("results.json");
+    // A file where the CSV directory should be.
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    capsim(&[
+        "run",
+        model.to_str().unwrap(),
+        "--duration",
+        "1m",
+        "--warmup",
+        "5s",
+        "--csv",
+        file.to_str().unwrap(),
+        "-q",
+    ])
+    .expect_code(2)
+    .stderr_has("a-file");
+}
