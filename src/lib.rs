@@ -43,6 +43,7 @@
 //! `engine`) → `stats` → `results` (merged replications) → `report` → `cli`. Arrows only point
 //! down: the engine knows nothing of services, reports never see the live simulation.
 
+pub mod analysis;
 pub mod cli;
 pub mod engine;
 pub mod model;

@@ -57,13 +57,22 @@ fn wait(w: &WaitSummary, stat: &str) -> Option<MetricValue> {
 }
 
 fn ms(estimate: Estimate) -> MetricValue {
-    MetricValue { estimate, unit: Unit::Millis }
+    MetricValue {
+        estimate,
+        unit: Unit::Millis,
+    }
 }
 fn share(estimate: Estimate) -> MetricValue {
-    MetricValue { estimate, unit: Unit::Share }
+    MetricValue {
+        estimate,
+        unit: Unit::Share,
+    }
 }
 fn count(estimate: Estimate) -> MetricValue {
-    MetricValue { estimate, unit: Unit::Count }
+    MetricValue {
+        estimate,
+        unit: Unit::Count,
+    }
 }
 
 /// Resolve `name` against `result`, or explain what exists.
@@ -92,10 +101,20 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
             "error_rate" => Ok(share(c.error_rate.clone())),
             "throughput" => Ok(count(c.throughput_per_s.clone())),
             "makespan" | "slack" => {
-                let batch = c.batch.as_ref().ok_or_else(|| format!("client \"{component}\" sends no fixed number of requests"))?;
-                let e = if stat == "makespan" { Some(batch.makespan_s.clone()) } else { batch.slack_s.clone() };
-                e.map(|estimate| MetricValue { estimate, unit: Unit::Seconds })
-                    .ok_or_else(|| format!("client \"{component}\" has no deadline"))
+                let batch = c
+                    .batch
+                    .as_ref()
+                    .ok_or_else(|| format!("client \"{component}\" sends no fixed number of requests"))?;
+                let e = if stat == "makespan" {
+                    Some(batch.makespan_s.clone())
+                } else {
+                    batch.slack_s.clone()
+                };
+                e.map(|estimate| MetricValue {
+                    estimate,
+                    unit: Unit::Seconds,
+                })
+                .ok_or_else(|| format!("client \"{component}\" has no deadline"))
             }
             s => latency(&c.latency, s).map(ms).ok_or_else(|| unknown(name, stat)),
         };
@@ -133,7 +152,10 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
     names.extend(result.services.iter().map(|s| s.name.as_str()));
     names.extend(result.databases.iter().map(|d| d.name.as_str()));
     names.extend(result.pools.iter().map(|p| p.name.as_str()));
-    Err(format!("no component \"{component}\" in \"{name}\" (components: {})", names.join(", ")))
+    Err(format!(
+        "no component \"{component}\" in \"{name}\" (components: {})",
+        names.join(", ")
+    ))
 }
 
 fn unknown(name: &str, stat: &str) -> String {

@@ -4,11 +4,13 @@
 //! Exit codes: 0 success, 2 bad input (the model or the arguments), 3 the run stopped at a
 //! bound (an unstable model or the event budget) and its results are partial.
 
-use crate::model::load::parse_spec;
+use crate::analysis::compare::{compare, ScenarioReport, ScenarioRun};
+use crate::model::spec::ModelSpec;
 use crate::model::units::parse_duration;
 use crate::model::values::{DurationValue, PositiveInt};
-use crate::model::{validate::validate, ModelError, Validated};
+use crate::model::{ModelError, Validated};
 use crate::report;
+use crate::scenario::ModelSource;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
@@ -73,6 +75,13 @@ struct RunArgs {
     /// Worker threads for replications (default: all cores); results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
+    /// Also run this scenario of the model and compare it with the baseline (repeatable;
+    /// "a,b" applies a and b together).
+    #[arg(long, value_name = "NAME")]
+    scenario: Vec<String>,
+    /// Also run every scenario of the model, each compared with the baseline.
+    #[arg(long, conflicts_with = "scenario")]
+    all_scenarios: bool,
     /// Do not print the summary table.
     #[arg(long, short)]
     quiet: bool,
@@ -131,7 +140,11 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
             Ok(EXIT_OK)
         }
         Command::Validate { model } => {
-            let validated = load(&model, None)?;
+            let source = load(&model)?;
+            let validated = source.baseline(|_| {})?;
+            for name in source.scenario_names() {
+                source.variant_model(&source.scenario_variant(&name)?, |_| {})?;
+            }
             let m = &validated.model;
             print(&format!(
                 "ok: {} — {} clients, {} services ({} endpoints), {} databases, {} pools\n",
@@ -151,19 +164,18 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
     }
 }
 
-/// Overrides of model settings from the command line, applied before validation.
-struct Overrides<'a> {
-    args: &'a RunArgs,
+/// Model settings given on the command line, applied to every run (baseline and scenarios).
+#[derive(Clone, Default)]
+struct Overrides {
+    duration: Option<DurationValue>,
+    warmup: Option<DurationValue>,
+    seed: Option<u64>,
+    replications: Option<PositiveInt>,
 }
 
-fn load(path: &std::path::Path, overrides: Option<Overrides>) -> Result<Validated, CliError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
-        file: file.clone(),
-        source,
-    })?;
-    let mut spec = parse_spec(&text, &file)?;
-    if let Some(Overrides { args }) = overrides {
+impl Overrides {
+    /// Check the flags' values.
+    fn from_args(args: &RunArgs) -> Result<Overrides, CliError> {
         let duration = |flag: &str, text: &Option<String>| -> Result<Option<DurationValue>, CliError> {
             text.as_deref()
                 .map(|t| {
@@ -173,43 +185,99 @@ fn load(path: &std::path::Path, overrides: Option<Overrides>) -> Result<Validate
                 })
                 .transpose()
         };
-        if let Some(d) = duration("duration", &args.duration)? {
+        if args.replications == Some(0) {
+            return Err(CliError::Argument(
+                "--replications: expected a positive integer, got 0".into(),
+            ));
+        }
+        Ok(Overrides {
+            duration: duration("duration", &args.duration)?,
+            warmup: duration("warmup", &args.warmup)?,
+            seed: args.seed,
+            replications: args.replications.map(PositiveInt),
+        })
+    }
+
+    /// Apply to a parsed model.
+    fn apply(&self, spec: &mut ModelSpec) {
+        if let Some(d) = self.duration {
             spec.duration = Some(d);
         }
-        if let Some(w) = duration("warmup", &args.warmup)? {
+        if let Some(w) = self.warmup {
             spec.warmup = Some(w);
         }
-        if let Some(seed) = args.seed {
+        if let Some(seed) = self.seed {
             spec.seed = Some(seed);
         }
-        if let Some(r) = args.replications {
-            if r == 0 {
-                return Err(CliError::Argument(
-                    "--replications: expected a positive integer, got 0".into(),
-                ));
-            }
-            spec.replications = Some(PositiveInt(r));
+        if let Some(r) = self.replications {
+            spec.replications = Some(r);
         }
     }
-    validate(&spec).map_err(|diagnostics| CliError::Model(ModelError::Invalid { file, diagnostics }))
+}
+
+fn load(path: &std::path::Path) -> Result<ModelSource, CliError> {
+    Ok(ModelSource::read(&path.display().to_string())?)
 }
 
 fn run(args: RunArgs) -> Result<i32, CliError> {
     if args.threads == Some(0) {
         return Err(CliError::Argument("--threads: expected a positive integer, got 0".into()));
     }
-    let validated = load(&args.model, Some(Overrides { args: &args }))?;
-    let warnings: Vec<String> = validated.warnings.iter().map(|w| w.to_string()).collect();
-    for w in &warnings {
-        eprintln!("warning: {w}");
+    let overrides = Overrides::from_args(&args)?;
+    let source = load(&args.model)?;
+    let baseline_model = source.baseline(|spec| overrides.apply(spec))?;
+    let mut variants = Vec::new();
+    let names = if args.all_scenarios {
+        source.scenario_names()
+    } else {
+        args.scenario.clone()
+    };
+    for name in &names {
+        let variant = source.scenario_variant(name)?;
+        let model = source.variant_model(&variant, |spec| overrides.apply(spec))?;
+        variants.push((variant.name, model));
     }
-    let result = crate::run(&validated.model, &warnings, args.threads);
+    if args.all_scenarios && variants.is_empty() {
+        return Err(CliError::Argument(format!(
+            "--all-scenarios: {} declares no scenarios",
+            source.file
+        )));
+    }
+    let result = run_validated(&baseline_model, args.threads);
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
-    if !args.quiet && !json_to_stdout {
-        print(&report::table::summary(&result));
-    }
-    if let Some(path) = &args.json {
-        write(path, &report::json::to_json(&result))?;
+    let mut complete = result.verdict.complete;
+    if variants.is_empty() {
+        if !args.quiet && !json_to_stdout {
+            print(&report::table::summary(&result));
+        }
+        if let Some(path) = &args.json {
+            write(path, &report::json::to_json(&result))?;
+        }
+    } else {
+        let scenarios: Vec<ScenarioRun> = variants
+            .iter()
+            .map(|(name, validated)| {
+                let scenario = run_validated(validated, args.threads);
+                ScenarioRun {
+                    name: name.clone(),
+                    comparison: compare(&result, &scenario),
+                    result: scenario,
+                }
+            })
+            .collect();
+        complete &= scenarios.iter().all(|s| s.result.verdict.complete);
+        let report = ScenarioReport {
+            schema_version: crate::results::SCHEMA_VERSION,
+            baseline: result.clone(),
+            scenarios,
+        };
+        if !args.quiet && !json_to_stdout {
+            print(&report::table::summary(&result));
+            print(&report::compare::comparison(&report));
+        }
+        if let Some(path) = &args.json {
+            write(path, &report::json::to_json(&report))?;
+        }
     }
     if let Some(dir) = &args.csv {
         std::fs::create_dir_all(dir).map_err(|source| CliError::Output {
@@ -219,13 +287,22 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         write(&dir.join("summary.csv"), &report::csv::summary_csv(&result))?;
         write(&dir.join("timeseries.csv"), &report::csv::timeseries_csv(&result))?;
     }
-    if !result.verdict.complete {
+    if !complete {
         for msg in &result.verdict.messages {
             eprintln!("stopped: {msg}");
         }
         return Ok(EXIT_STOPPED);
     }
     Ok(EXIT_OK)
+}
+
+/// Run a validated model, printing its warnings to stderr.
+fn run_validated(validated: &Validated, threads: Option<usize>) -> crate::results::RunResult {
+    let warnings: Vec<String> = validated.warnings.iter().map(|w| w.to_string()).collect();
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    crate::run(&validated.model, &warnings, threads)
 }
 
 fn write(path: &std::path::Path, contents: &str) -> Result<(), CliError> {

@@ -1,0 +1,119 @@
+//! Paired comparison of a scenario with the baseline. Both ran the same replications with the
+//! same random streams (common random numbers), so each replication's difference is a paired
+//! sample and small effects show up as significant.
+
+use super::metric::{format_value, resolve, Unit};
+use crate::results::RunResult;
+use crate::stats::{differs_significantly, Estimate, PairedDifference};
+use serde::Serialize;
+
+/// One metric in the baseline and in the scenario.
+#[derive(Clone, Debug, Serialize)]
+pub struct ComparedMetric {
+    /// Metric name as accepted by expectations (`api.checkout.p99`).
+    pub metric: String,
+    /// Baseline value.
+    pub baseline: Estimate,
+    /// Scenario value.
+    pub scenario: Estimate,
+    /// Scenario minus baseline, paired by replication.
+    pub difference: PairedDifference,
+    /// Unit of the three values: "ms", "share", "s" or "count".
+    pub unit: &'static str,
+}
+
+/// The metrics worth comparing for every component of the result, in report order.
+pub fn headline_metrics(result: &RunResult) -> Vec<String> {
+    let mut names = Vec::new();
+    for c in &result.clients {
+        for stat in ["throughput", "p50", "p99", "error_rate"] {
+            names.push(format!("{}.{stat}", c.name));
+        }
+        if let Some(b) = &c.batch {
+            names.push(format!("{}.makespan", c.name));
+            if b.deadline_s.is_some() {
+                names.push(format!("{}.slack", c.name));
+            }
+        }
+    }
+    for e in &result.endpoints {
+        for stat in ["p50", "p99", "error_rate"] {
+            names.push(format!("{}.{stat}", e.name));
+        }
+    }
+    for s in &result.services {
+        names.push(format!("{}.utilisation", s.name));
+        names.push(format!("{}.queue", s.name));
+    }
+    for d in &result.databases {
+        names.push(format!("{}.utilisation", d.name));
+        names.push(format!("{}.query.p99", d.name));
+        names.push(format!("{}.connections", d.name));
+    }
+    for p in &result.pools {
+        names.push(format!("{}.utilisation", p.name));
+        names.push(format!("{}.wait.p99", p.name));
+    }
+    names
+}
+
+fn unit_name(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Millis => "ms",
+        Unit::Share => "share",
+        Unit::Seconds => "s",
+        Unit::Count => "count",
+    }
+}
+
+/// Compare `scenario` with `baseline` on every headline metric present in both.
+pub fn compare(baseline: &RunResult, scenario: &RunResult) -> Vec<ComparedMetric> {
+    headline_metrics(baseline)
+        .into_iter()
+        .filter_map(|metric| {
+            let a = resolve(baseline, &metric).ok()?;
+            let b = resolve(scenario, &metric).ok()?;
+            let difference = differs_significantly(&b.estimate.samples, &a.estimate.samples);
+            Some(ComparedMetric {
+                metric,
+                unit: unit_name(a.unit),
+                baseline: a.estimate,
+                scenario: b.estimate,
+                difference,
+            })
+        })
+        .collect()
+}
+
+/// A value of a compared metric for people.
+pub fn show(value: f64, unit: &str) -> String {
+    let unit = match unit {
+        "ms" => Unit::Millis,
+        "share" => Unit::Share,
+        "s" => Unit::Seconds,
+        _ => Unit::Count,
+    };
+    format_value(value, unit)
+}
+
+/// A scenario's run and how it differs from the baseline.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioRun {
+    /// The scenario's name ("a+b" when combined).
+    pub name: String,
+    /// Its full results.
+    pub result: RunResult,
+    /// Headline metrics, baseline vs scenario.
+    pub comparison: Vec<ComparedMetric>,
+}
+
+/// A baseline and its scenarios, run with the same seeds: what `capsim run --scenario` writes.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioReport {
+    /// Version of the layout (the same as the results').
+    pub schema_version: u32,
+    /// The model as written.
+    pub baseline: RunResult,
+    /// Each scenario with its comparison.
+    pub scenarios: Vec<ScenarioRun>,
+}
