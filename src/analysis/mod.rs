@@ -2,4 +2,5 @@
 //! expectations.
 
 pub mod compare;
+pub mod knee;
 pub mod metric;

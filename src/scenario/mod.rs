@@ -2,6 +2,7 @@
 //! path ([`overlay`]). Every variant is parsed and validated like a written model.
 
 pub mod overlay;
+pub mod sweep;
 
 use crate::model::load::{parse_spec, parse_spec_value};
 use crate::model::validate::validate;
