@@ -4,3 +4,4 @@
 pub mod compare;
 pub mod knee;
 pub mod metric;
+pub mod sweep;

@@ -13,6 +13,8 @@ use crate::report;
 use crate::scenario::ModelSource;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
+
+mod sweep;
 use std::path::PathBuf;
 
 /// Exit code: success.
@@ -41,6 +43,14 @@ enum Command {
         after_help = "Examples:\n  capsim run models/quickstart.json\n  capsim run models/mm1.json --replications 30 --duration 2h\n  capsim run model.json --json - --quiet | jq '.services[0].utilisation'"
     )]
     Run(RunArgs),
+    /// Run a model over a grid of parameter values and find where it breaks (the knee, the
+    /// first SLO breach).
+    #[command(
+        after_help = "Examples:\n  capsim sweep models/quickstart.json --param 'links.api -> pg.latency.add' --values 0ms..10ms/1ms\n  capsim sweep models/mm1.json --param clients.arrivals.open.rate --values 10/s..90/s/10/s --metric server.serve.mean\n  capsim sweep model.json --shard 1/4 --json part1.json   # then: capsim merge part*.json --json sweep.json"
+    )]
+    Sweep(sweep::SweepArgs),
+    /// Put the shard files of a sweep back together (byte-identical to running it whole).
+    Merge(sweep::MergeArgs),
     /// Check a model without running it: errors name the JSON path; warnings flag overload.
     Validate {
         /// The model file (JSON).
@@ -54,6 +64,29 @@ enum Command {
 struct RunArgs {
     /// The model file (JSON).
     model: PathBuf,
+    #[command(flatten)]
+    settings: RunSettings,
+    /// Write the full results as JSON to this file ("-" for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write summary.csv and timeseries.csv into this directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    csv: Option<PathBuf>,
+    /// Also run this scenario of the model and compare it with the baseline (repeatable;
+    /// "a,b" applies a and b together).
+    #[arg(long, value_name = "NAME")]
+    scenario: Vec<String>,
+    /// Also run every scenario of the model, each compared with the baseline.
+    #[arg(long, conflicts_with = "scenario")]
+    all_scenarios: bool,
+    /// Do not print the summary table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Run settings shared by the commands that simulate, overriding the model's.
+#[derive(Args, Clone)]
+pub struct RunSettings {
     /// Seed of every random stream (overrides the model's).
     #[arg(long)]
     seed: Option<u64>,
@@ -66,25 +99,9 @@ struct RunArgs {
     /// Warm-up excluded from statistics, e.g. "5m" (overrides the model's).
     #[arg(long)]
     warmup: Option<String>,
-    /// Write the full results as JSON to this file ("-" for stdout).
-    #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
-    /// Write summary.csv and timeseries.csv into this directory (created if missing).
-    #[arg(long, value_name = "DIR")]
-    csv: Option<PathBuf>,
     /// Worker threads for replications (default: all cores); results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
-    /// Also run this scenario of the model and compare it with the baseline (repeatable;
-    /// "a,b" applies a and b together).
-    #[arg(long, value_name = "NAME")]
-    scenario: Vec<String>,
-    /// Also run every scenario of the model, each compared with the baseline.
-    #[arg(long, conflicts_with = "scenario")]
-    all_scenarios: bool,
-    /// Do not print the summary table.
-    #[arg(long, short)]
-    quiet: bool,
 }
 
 /// A failure the command line reports, with the exit code it maps to.
@@ -125,7 +142,7 @@ pub fn main() -> i32 {
 }
 
 /// Print to stdout; a closed pipe (`capsim run … | head`) is not an error.
-fn print(text: &str) {
+pub(crate) fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
@@ -161,12 +178,14 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
             Ok(EXIT_OK)
         }
         Command::Run(args) => run(args),
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Merge(args) => sweep::merge_shards(args),
     }
 }
 
 /// Model settings given on the command line, applied to every run (baseline and scenarios).
 #[derive(Clone, Default)]
-struct Overrides {
+pub struct Overrides {
     duration: Option<DurationValue>,
     warmup: Option<DurationValue>,
     seed: Option<u64>,
@@ -175,7 +194,7 @@ struct Overrides {
 
 impl Overrides {
     /// Check the flags' values.
-    fn from_args(args: &RunArgs) -> Result<Overrides, CliError> {
+    pub fn from_settings(args: &RunSettings) -> Result<Overrides, CliError> {
         let duration = |flag: &str, text: &Option<String>| -> Result<Option<DurationValue>, CliError> {
             text.as_deref()
                 .map(|t| {
@@ -185,6 +204,9 @@ impl Overrides {
                 })
                 .transpose()
         };
+        if args.threads == Some(0) {
+            return Err(CliError::Argument("--threads: expected a positive integer, got 0".into()));
+        }
         if args.replications == Some(0) {
             return Err(CliError::Argument(
                 "--replications: expected a positive integer, got 0".into(),
@@ -199,7 +221,7 @@ impl Overrides {
     }
 
     /// Apply to a parsed model.
-    fn apply(&self, spec: &mut ModelSpec) {
+    pub fn apply(&self, spec: &mut ModelSpec) {
         if let Some(d) = self.duration {
             spec.duration = Some(d);
         }
@@ -215,15 +237,12 @@ impl Overrides {
     }
 }
 
-fn load(path: &std::path::Path) -> Result<ModelSource, CliError> {
+pub(crate) fn load(path: &std::path::Path) -> Result<ModelSource, CliError> {
     Ok(ModelSource::read(&path.display().to_string())?)
 }
 
 fn run(args: RunArgs) -> Result<i32, CliError> {
-    if args.threads == Some(0) {
-        return Err(CliError::Argument("--threads: expected a positive integer, got 0".into()));
-    }
-    let overrides = Overrides::from_args(&args)?;
+    let overrides = Overrides::from_settings(&args.settings)?;
     let source = load(&args.model)?;
     let baseline_model = source.baseline(|spec| overrides.apply(spec))?;
     let mut variants = Vec::new();
@@ -243,7 +262,7 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
             source.file
         )));
     }
-    let result = run_validated(&baseline_model, args.threads);
+    let result = run_validated(&baseline_model, args.settings.threads);
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     let mut complete = result.verdict.complete;
     if variants.is_empty() {
@@ -257,7 +276,7 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         let scenarios: Vec<ScenarioRun> = variants
             .iter()
             .map(|(name, validated)| {
-                let scenario = run_validated(validated, args.threads);
+                let scenario = run_validated(validated, args.settings.threads);
                 ScenarioRun {
                     name: name.clone(),
                     comparison: compare(&result, &scenario),
@@ -297,7 +316,7 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
 }
 
 /// Run a validated model, printing its warnings to stderr.
-fn run_validated(validated: &Validated, threads: Option<usize>) -> crate::results::RunResult {
+pub(crate) fn run_validated(validated: &Validated, threads: Option<usize>) -> crate::results::RunResult {
     let warnings: Vec<String> = validated.warnings.iter().map(|w| w.to_string()).collect();
     for w in &warnings {
         eprintln!("warning: {w}");
@@ -305,7 +324,7 @@ fn run_validated(validated: &Validated, threads: Option<usize>) -> crate::result
     crate::run(&validated.model, &warnings, threads)
 }
 
-fn write(path: &std::path::Path, contents: &str) -> Result<(), CliError> {
+pub(crate) fn write(path: &std::path::Path, contents: &str) -> Result<(), CliError> {
     report::write_output(path, contents).map_err(|source| CliError::Output {
         path: path.display().to_string(),
         source,

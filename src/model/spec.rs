@@ -50,6 +50,25 @@ pub struct ModelSpec {
     /// Named what-if scenarios: changes to this model, compared with it by `capsim run --scenario`.
     #[serde(default)]
     pub scenarios: IndexMap<String, ScenarioSpec>,
+    /// Named sweeps, run by `capsim sweep --sweep NAME` (the first one by default).
+    #[serde(default)]
+    pub sweeps: IndexMap<String, SweepSpec>,
+}
+
+/// A sweep: parameters by path, each over values; every combination is run.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// What the sweep explores.
+    pub description: Option<String>,
+    /// Path → values: a list, or a range like "0ms..10ms/1ms" or "0.5..1.5/0.25".
+    pub params: IndexMap<String, serde_json::Value>,
+    /// The metric whose knee is sought (default: the first client's p99).
+    pub metric: Option<String>,
+    /// How far above its low-load trend the metric must be to make a knee (default "10%").
+    pub threshold: Option<String>,
+    /// A scenario to sweep on top of (default: the baseline).
+    pub scenario: Option<String>,
 }
 
 /// A what-if scenario: changes applied to the model by path.

@@ -129,3 +129,38 @@ fn latency_rows(l: &crate::results::LatencySummary) -> [(&'static str, &crate::s
         ("latency_max_ms", &l.max_ms),
     ]
 }
+
+/// One row per sweep point and headline metric: the parameters' values, then
+/// `metric,mean,ci95,min,max,n`.
+pub fn sweep_csv(header: &crate::analysis::sweep::SweepHeader, points: &[crate::analysis::sweep::SweepPoint]) -> String {
+    let mut out = String::new();
+    for p in &header.params {
+        out.push_str(&field(p));
+        out.push(',');
+    }
+    out.push_str("metric,mean,ci95,min,max,n\n");
+    for point in points {
+        let values: Vec<String> = point
+            .values
+            .iter()
+            .map(|v| field(&crate::scenario::sweep::show_value(v)))
+            .collect();
+        for name in crate::analysis::compare::headline_metrics(&point.result) {
+            if let Ok(m) = crate::analysis::metric::resolve(&point.result, &name) {
+                let e = &m.estimate;
+                let _ = writeln!(
+                    out,
+                    "{},{},{},{},{},{},{}",
+                    values.join(","),
+                    field(&name),
+                    num(e.mean),
+                    num(e.ci95),
+                    num(e.min),
+                    num(e.max),
+                    e.n
+                );
+            }
+        }
+    }
+    out
+}
