@@ -51,7 +51,7 @@ pub fn parse_values_text(text: &str) -> Result<Vec<Value>, String> {
     let (end, step) = (&rest[..split], &rest[split + 1..]);
     let kind = Kind::of(start.trim())?;
     let (a, b, s) = (kind.read(start.trim())?, kind.read(end.trim())?, kind.read(step.trim())?);
-    if !(s > 0.0) {
+    if s.is_nan() || s <= 0.0 {
         return Err(format!("the step of \"{text}\" must be above 0"));
     }
     if b < a {
