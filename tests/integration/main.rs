@@ -7,6 +7,7 @@ mod bad_input;
 mod cli;
 mod determinism;
 mod properties;
+mod whatif;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,189 @@
+//! Scenarios and sweeps end to end: a scenario changes exactly what arithmetic says, the baseline
+//! of a comparison is the plain baseline (common random numbers), a load sweep finds the knee
+//! where theory puts it, and sharded sweeps merge back byte for byte.
+
+use super::{capsim, example, scratch_dir};
+use serde_json::Value;
+
+/// A system with no contention and constant times: one transaction of 3 queries of 1 ms over a
+/// 0.5 ms link, so an answer takes exactly 3 × (1 + 0.5) = 4.5 ms; with 10 ms added to the link,
+/// 3 × (1 + 10.5) = 34.5 ms.
+const NO_CONTENTION: &str = r#"{
+  "name": "arithmetic", "duration": "2m", "warmup": "10s", "replications": 3, "seed": 5,
+  "clients": { "c": { "open": { "rate": "20/s" }, "calls": "api.get" } },
+  "services": { "api": { "workers": 1000, "endpoints": { "get": [
+      { "transaction": { "pool": "p", "queries": 3, "query": "1ms" } } ] } } },
+  "databases": { "db": { "cores": 1000, "max_connections": 1000 } },
+  "pools": { "p": { "database": "db", "size": 1000 } },
+  "links": { "api -> db": { "latency": "0.5ms" } },
+  "scenarios": {
+    "far": { "set": { "links.api -> db.latency.add": "10ms" } },
+    "typo": { "set": { "links.api -> db.latencyy.add": "10ms" } }
+  }
+}"#;
+
+fn write_model(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("model written");
+    path.display().to_string()
+}
+
+fn json_of(path: &std::path::Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("output written")).expect("valid JSON")
+}
+
+#[test]
+fn a_scenario_adding_link_latency_adds_exactly_queries_times_the_latency() {
+    let dir = scratch_dir("scenario-arithmetic");
+    let model = write_model(&dir, "m.json", NO_CONTENTION);
+    let out = dir.join("out.json");
+    capsim(&["run", &model, "--scenario", "far", "--json", out.to_str().unwrap(), "-q"]).expect_code(0);
+    let report = json_of(&out);
+    let baseline = report["baseline"]["endpoints"][0]["latency"]["mean_ms"]["mean"]
+        .as_f64()
+        .unwrap();
+    let far = report["scenarios"][0]["result"]["endpoints"][0]["latency"]["mean_ms"]["mean"]
+        .as_f64()
+        .unwrap();
+    assert!((baseline - 4.5).abs() < 1e-6, "baseline {baseline} ms, arithmetic 4.5 ms");
+    assert!((far - 34.5).abs() < 1e-6, "scenario {far} ms, arithmetic 34.5 ms");
+    let change = report["scenarios"][0]["comparison"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "api.get.p50")
+        .expect("api.get.p50 compared");
+    assert!(
+        (change["difference"]["mean_diff"].as_f64().unwrap() - 30.0).abs() < 0.05,
+        "{change}"
+    );
+    assert_eq!(change["difference"]["significant"], Value::Bool(true));
+}
+
+#[test]
+fn a_wrong_scenario_path_is_bad_input_naming_the_nearest_key() {
+    let dir = scratch_dir("scenario-typo");
+    let model = write_model(&dir, "m.json", NO_CONTENTION);
+    capsim(&["run", &model, "--scenario", "typo"])
+        .expect_code(2)
+        .stderr_has("did you mean \"latency\"");
+    capsim(&["run", &model, "--scenario", "nope"])
+        .expect_code(2)
+        .stderr_has("no scenario named \"nope\"");
+    capsim(&["validate", &model]).expect_code(2).stderr_has("scenarios.typo.set");
+}
+
+#[test]
+fn the_baseline_of_a_comparison_is_the_plain_baseline_run() {
+    let dir = scratch_dir("crn");
+    let quickstart = example("quickstart.json");
+    let (plain, compared) = (dir.join("plain.json"), dir.join("compared.json"));
+    let q = quickstart.to_str().unwrap();
+    capsim(&[
+        "run",
+        q,
+        "--duration",
+        "3m",
+        "--replications",
+        "3",
+        "--json",
+        plain.to_str().unwrap(),
+        "-q",
+    ])
+    .expect_code(0);
+    capsim(&[
+        "run",
+        q,
+        "--duration",
+        "3m",
+        "--replications",
+        "3",
+        "--all-scenarios",
+        "--json",
+        compared.to_str().unwrap(),
+        "-q",
+    ])
+    .expect_code(0);
+    assert_eq!(json_of(&plain), json_of(&compared)["baseline"]);
+}
+
+/// Mean time in an M/M/1 system with service rate 100/s: 1/(μ − λ), in ms.
+fn mm1_sojourn_ms(lambda: f64) -> f64 {
+    1000.0 / (100.0 - lambda)
+}
+
+#[test]
+fn an_mm1_load_sweep_finds_the_knee_where_theory_puts_it() {
+    let dir = scratch_dir("mm1-knee");
+    let out = dir.join("sweep.json");
+    let mm1 = example("mm1.json");
+    #[rustfmt::skip]
+    let args = ["sweep", mm1.to_str().unwrap(), "--param", "clients.arrivals.open.rate", "--values", "10/s..90/s/10/s",
+        "--metric", "server.serve.sojourn", "--duration", "30m", "--replications", "10", "--json", out.to_str().unwrap(), "-q"];
+    capsim(&args).expect_code(0);
+    let sweep = json_of(&out);
+    let theory: Vec<(f64, f64)> = (1..10).map(|k| (10.0 * k as f64, mm1_sojourn_ms(10.0 * k as f64))).collect();
+    let theory_knee = capsim::analysis::knee::knee(&theory, 0.10).expect("theory has a knee");
+    assert_eq!(sweep["knee"]["index"].as_u64(), Some(theory_knee as u64), "{}", sweep["knee"]);
+    // Nine simultaneous claims: each CI is widened by 1.5 (a 95 % interval becomes ≈ 99.7 %), so
+    // the nine hold together with ≈ 97 % probability (Bonferroni) when the engine is right.
+    for (point, (lambda, w)) in sweep["points"].as_array().unwrap().iter().zip(&theory) {
+        let (mean, ci) = (
+            point["metric"]["mean"].as_f64().unwrap(),
+            point["metric"]["ci95"].as_f64().unwrap(),
+        );
+        assert!(
+            (mean - w).abs() <= 1.5 * ci,
+            "lambda {lambda}/s: simulated {mean} ± {ci} ms, theory {w} ms"
+        );
+    }
+}
+
+#[test]
+fn sharded_sweeps_merge_byte_identical_to_the_whole_sweep() {
+    let dir = scratch_dir("shards");
+    let mm1 = example("mm1.json");
+    let whole = dir.join("whole.json");
+    let base = |extra: &[&str]| {
+        let mut args = vec![
+            "sweep".to_string(),
+            mm1.display().to_string(),
+            "--param".into(),
+            "clients.arrivals.open.rate".into(),
+            "--values".into(),
+            "20/s..80/s/10/s".into(),
+            "--duration".into(),
+            "3m".into(),
+            "--replications".into(),
+            "2".into(),
+            "-q".into(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    capsim(&base(&["--json", whole.to_str().unwrap()])).expect_code(0);
+    let expected = std::fs::read(&whole).unwrap();
+    for count in [1, 2, 3, 7] {
+        let mut parts = Vec::new();
+        for i in 1..=count {
+            let part = dir.join(format!("part-{i}-of-{count}.json"));
+            capsim(&base(&["--shard", &format!("{i}/{count}"), "--json", part.to_str().unwrap()])).expect_code(0);
+            parts.push(part.display().to_string());
+        }
+        // Shards merge in any order.
+        parts.reverse();
+        let merged = dir.join(format!("merged-{count}.json"));
+        let mut args = vec!["merge".to_string()];
+        args.extend(parts.iter().cloned());
+        args.extend(["--json".to_string(), merged.display().to_string()]);
+        capsim(&args).expect_code(0);
+        assert!(
+            std::fs::read(&merged).unwrap() == expected,
+            "{count} shards merged differ from the whole sweep"
+        );
+    }
+    let lone = dir.join("part-1-of-3.json");
+    capsim(&["merge", lone.to_str().unwrap()])
+        .expect_code(2)
+        .stderr_has("missing");
+}
