@@ -153,6 +153,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
         None => Variant {
             name: String::new(),
             changes: Vec::new(),
+            actions: Vec::new(),
         },
     };
     let points = grid(&plan.params, &base, "--param").map_err(CliError::Argument)?;

@@ -47,7 +47,7 @@ pub fn warn_about_overload(model: &Model, warnings: &mut Vec<Diagnostic>) {
                     let queries = f64::from(tx.queries);
                     database_demand[tx.database.0] += rates[e] * queries * tx.query.mean_secs();
                     if let ConnectionSource::Pool(p) = tx.connection {
-                        let link = tx.link.as_ref().map_or(0.0, |l| l.mean_secs());
+                        let link = tx.link.latency.as_ref().map_or(0.0, |l| l.mean_secs());
                         pool_demand[p.0] += rates[e] * queries * (tx.query.mean_secs() + link);
                     }
                 }

@@ -29,6 +29,9 @@ pub struct EndpointId(pub usize);
 /// Index of a database in [`Model::databases`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DatabaseId(pub usize);
+/// Index of a network path between two components in [`Model::links`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LinkId(pub usize);
 /// Index of a connection pool in [`Model::pools`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PoolId(pub usize);
@@ -66,6 +69,64 @@ pub struct Model {
     pub pools: Vec<Pool>,
     /// Service level objectives.
     pub slos: Vec<Slo>,
+    /// Names ("a -> b") of the network paths that calls and queries cross, by [`LinkId`].
+    pub links: Vec<String>,
+    /// Changes at given simulated times (added latency, traffic, injected work, outages).
+    pub actions: Vec<TimedAction>,
+}
+
+/// The network path a call or query crosses.
+#[derive(Clone, Debug)]
+pub struct Link {
+    /// Which path, for changes at run time (added latency).
+    pub id: LinkId,
+    /// Round-trip latency; zero when absent.
+    pub latency: Option<Dist>,
+}
+
+/// A change that starts at a simulated time and, with `until_ns`, is undone later.
+#[derive(Clone, Debug)]
+pub struct TimedAction {
+    /// When it starts.
+    pub at_ns: Nanos,
+    /// When it is undone; it stays when absent.
+    pub until_ns: Option<Nanos>,
+    /// What it does.
+    pub kind: ActionKind,
+}
+
+/// What a timed action does.
+#[derive(Clone, Debug)]
+pub enum ActionKind {
+    /// Add this much to every round trip over a link.
+    AddLatency {
+        /// The link.
+        link: LinkId,
+        /// Added round-trip time.
+        latency_ns: Nanos,
+    },
+    /// Multiply an open client's arrival rate.
+    ScaleTraffic {
+        /// The client.
+        client: ClientId,
+        /// The multiplier.
+        factor: f64,
+    },
+    /// Run queries on a database that come from outside the modelled services (a support tool's
+    /// expensive query): each holds a core for its cost.
+    Inject {
+        /// The database.
+        database: DatabaseId,
+        /// How many queries, all sent at once.
+        queries: u32,
+        /// Core time of each query (data-size factor applied).
+        cost: Dist,
+    },
+    /// A service refuses every request (all instances down).
+    Down {
+        /// The service.
+        service: ServiceId,
+    },
 }
 
 /// A traffic source and the call it makes.
@@ -173,8 +234,8 @@ pub struct Call {
     pub timeout_ns: Option<Nanos>,
     /// Retry policy (one attempt means no retries).
     pub retry: Retry,
-    /// Round-trip network latency of one attempt; zero when absent.
-    pub link: Option<Dist>,
+    /// The network path of each attempt.
+    pub link: Link,
 }
 
 /// Retry policy with exponential backoff.
@@ -280,8 +341,8 @@ pub struct Transaction {
     pub queries: u32,
     /// Database time of one query, data-size factor applied.
     pub query: Dist,
-    /// Round-trip network latency of one query; zero when absent.
-    pub link: Option<Dist>,
+    /// The network path of each query.
+    pub link: Link,
 }
 
 /// Where a transaction's connection comes from.

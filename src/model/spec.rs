@@ -47,6 +47,9 @@ pub struct ModelSpec {
     /// Service level objectives by "service.endpoint" or client name.
     #[serde(default)]
     pub slos: IndexMap<String, SloSpec>,
+    /// Changes at given simulated times, in every run of this model (scenarios can add more).
+    #[serde(default)]
+    pub actions: Vec<ActionSpec>,
     /// Named what-if scenarios: changes to this model, compared with it by `capsim run --scenario`.
     #[serde(default)]
     pub scenarios: IndexMap<String, ScenarioSpec>,
@@ -81,6 +84,68 @@ pub struct ScenarioSpec {
     /// `"pools.pgbouncer.size": 40` (a path without `.add`/`.scale` sets the value).
     #[serde(default)]
     pub set: IndexMap<String, serde_json::Value>,
+    /// Timed actions added to the model's own.
+    #[serde(default)]
+    pub actions: Vec<ActionSpec>,
+}
+
+/// A change at a simulated time: exactly one of `add_latency`, `scale_traffic`, `inject`, `down`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionSpec {
+    /// When the change starts (simulated time since the start of the run).
+    pub at: DurationValue,
+    /// How long it lasts before it is undone (it stays when absent).
+    #[serde(rename = "for")]
+    pub lasts: Option<DurationValue>,
+    /// Add latency to every round trip over a link.
+    pub add_latency: Option<AddLatencySpec>,
+    /// Multiply an open client's arrival rate.
+    pub scale_traffic: Option<ScaleTrafficSpec>,
+    /// Send queries to a database from outside the modelled services (an expensive ad-hoc query).
+    pub inject: Option<InjectSpec>,
+    /// Take a service down: every request to it is refused.
+    pub down: Option<DownSpec>,
+}
+
+/// Added latency on a link.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddLatencySpec {
+    /// The link, "a -> b" (either direction).
+    pub link: String,
+    /// Added round-trip time.
+    pub latency: DurationValue,
+}
+
+/// A change of traffic.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleTrafficSpec {
+    /// The open client.
+    pub client: String,
+    /// The multiplier of its rate.
+    pub factor: Factor,
+}
+
+/// Queries injected into a database.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InjectSpec {
+    /// The database.
+    pub database: String,
+    /// How many queries, all sent at once (default 1).
+    pub queries: Option<PositiveInt>,
+    /// Core time of each query before the data-size factor, e.g. "5m".
+    pub cost: DistValue,
+}
+
+/// A service taken down.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DownSpec {
+    /// The service.
+    pub service: String,
 }
 
 /// Bounds on one replication.

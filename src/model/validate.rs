@@ -342,6 +342,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
     }
 
     let slos = resolve_slos(spec, &names, &mut check);
+    let actions = resolve_actions(spec, &links, &databases, duration_ns, &mut check);
     if check.errors.is_empty() {
         check_call_cycles(&endpoints, &mut check);
     }
@@ -364,6 +365,8 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         databases,
         pools,
         slos,
+        links: links.names(),
+        actions,
     };
     super::capacity::warn_about_overload(&model, &mut check.warnings);
     Ok(Validated {
@@ -399,10 +402,12 @@ fn check_unique_names(spec: &ModelSpec, check: &mut Checker) {
     }
 }
 
-/// Link latencies by unordered pair of component names, with an optional default.
+/// Link latencies by unordered pair of component names, with an optional default; every pair a
+/// call or query crosses gets a [`LinkId`] on first use.
 struct LinkTable {
     pairs: HashMap<(String, String), Dist>,
     default: Option<Dist>,
+    used: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 impl LinkTable {
@@ -410,6 +415,7 @@ impl LinkTable {
         let mut table = LinkTable {
             pairs: HashMap::new(),
             default: None,
+            used: std::cell::RefCell::new(Vec::new()),
         };
         let known = |n: &str| spec.clients.contains_key(n) || spec.services.contains_key(n) || spec.databases.contains_key(n);
         for (name, link) in &spec.links {
@@ -440,9 +446,30 @@ impl LinkTable {
         }
     }
 
-    /// The round-trip latency between two components; `None` means zero.
-    fn between(&self, a: &str, b: &str) -> Option<Dist> {
-        self.pairs.get(&Self::pair(a, b)).or(self.default.as_ref()).cloned()
+    /// The link between two components: its id and round-trip latency (`None` means zero).
+    fn between(&self, a: &str, b: &str) -> Link {
+        let pair = Self::pair(a, b);
+        let latency = self.pairs.get(&pair).or(self.default.as_ref()).cloned();
+        let mut used = self.used.borrow_mut();
+        let id = match used.iter().position(|p| *p == pair) {
+            Some(i) => i,
+            None => {
+                used.push(pair);
+                used.len() - 1
+            }
+        };
+        Link { id: LinkId(id), latency }
+    }
+
+    /// The id of the link between two components, if a call or query crosses it.
+    fn find(&self, a: &str, b: &str) -> Option<LinkId> {
+        let pair = Self::pair(a, b);
+        self.used.borrow().iter().position(|p| *p == pair).map(LinkId)
+    }
+
+    /// Names of the links used, by id.
+    fn names(&self) -> Vec<String> {
+        self.used.borrow().iter().map(|(a, b)| format!("{a} -> {b}")).collect()
     }
 }
 
@@ -675,4 +702,119 @@ fn check_call_cycles(endpoints: &[Endpoint], check: &mut Checker) {
 pub fn window_count(model: &Model) -> usize {
     let observed = model.duration_ns.saturating_sub(model.warmup_ns);
     observed.div_ceil(model.window_ns.max(1)).clamp(1, MAX_WINDOWS) as usize
+}
+
+/// Resolve the timed actions: names to ids, times within the run.
+fn resolve_actions(
+    spec: &ModelSpec,
+    links: &LinkTable,
+    databases: &[Database],
+    duration_ns: Nanos,
+    check: &mut Checker,
+) -> Vec<TimedAction> {
+    let mut actions = Vec::new();
+    for (i, a) in spec.actions.iter().enumerate() {
+        let path = format!("actions[{i}]");
+        let kinds = [
+            a.add_latency.is_some(),
+            a.scale_traffic.is_some(),
+            a.inject.is_some(),
+            a.down.is_some(),
+        ];
+        if kinds.iter().filter(|&&k| k).count() != 1 {
+            check.error(
+                &path,
+                "an action needs exactly one of \"add_latency\", \"scale_traffic\", \"inject\", \"down\"",
+            );
+            continue;
+        }
+        if a.at.0 >= duration_ns {
+            check.warn(
+                format!("{path}.at"),
+                format!("{} is not before the end of the run", format_duration(a.at.0)),
+            );
+        }
+        let kind = if let Some(l) = &a.add_latency {
+            let Some((x, y)) = l.link.split_once("->").map(|(x, y)| (x.trim(), y.trim())) else {
+                check.error(
+                    format!("{path}.add_latency.link"),
+                    format!("expected \"a -> b\", got \"{}\"", l.link),
+                );
+                continue;
+            };
+            let Some(link) = links.find(x, y) else {
+                check.error(
+                    format!("{path}.add_latency.link"),
+                    format!(
+                        "no call or query goes between \"{x}\" and \"{y}\" (links crossed: {})",
+                        links.names().join(", ")
+                    ),
+                );
+                continue;
+            };
+            ActionKind::AddLatency {
+                link,
+                latency_ns: l.latency.0,
+            }
+        } else if let Some(t) = &a.scale_traffic {
+            match spec.clients.get_index_of(&t.client) {
+                Some(c) if spec.clients[c].open.is_some() => ActionKind::ScaleTraffic {
+                    client: ClientId(c),
+                    factor: t.factor.0,
+                },
+                Some(_) => {
+                    check.error(
+                        format!("{path}.scale_traffic.client"),
+                        "only open clients have a rate to scale",
+                    );
+                    continue;
+                }
+                None => {
+                    check.error(
+                        format!("{path}.scale_traffic.client"),
+                        format!("no client named \"{}\" (clients: {})", t.client, list(spec.clients.keys())),
+                    );
+                    continue;
+                }
+            }
+        } else if let Some(j) = &a.inject {
+            let Some(d) = spec.databases.get_index_of(&j.database) else {
+                check.error(
+                    format!("{path}.inject.database"),
+                    format!(
+                        "no database named \"{}\" (databases: {})",
+                        j.database,
+                        list(spec.databases.keys())
+                    ),
+                );
+                continue;
+            };
+            ActionKind::Inject {
+                database: DatabaseId(d),
+                queries: j.queries.map_or(1, |q| q.0),
+                cost: j.cost.0.scaled(databases[d].data_factor),
+            }
+        } else if let Some(down) = &a.down {
+            let Some(s) = spec.services.get_index_of(&down.service) else {
+                check.error(
+                    format!("{path}.down.service"),
+                    format!(
+                        "no service named \"{}\" (services: {})",
+                        down.service,
+                        list(spec.services.keys())
+                    ),
+                );
+                continue;
+            };
+            ActionKind::Down { service: ServiceId(s) }
+        } else {
+            continue;
+        };
+        actions.push(TimedAction {
+            at_ns: a.at.0,
+            until_ns: a.lasts.map(|d| a.at.0.saturating_add(d.0)),
+            kind,
+        });
+    }
+    actions
 }

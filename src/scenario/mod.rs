@@ -24,6 +24,8 @@ pub struct Variant {
     pub name: String,
     /// (path, value) changes in order, each labelled with where it was written for errors.
     pub changes: Vec<Change>,
+    /// Timed actions added to the model's own (as written in the scenarios).
+    pub actions: Vec<Value>,
 }
 
 /// One change: a path (maybe ending in `.add`/`.scale`), a value, and where it came from.
@@ -89,6 +91,7 @@ impl ModelSource {
     /// The variant made of the named scenarios applied one after another (`"a,b"` combines).
     pub fn scenario_variant(&self, combined: &str) -> Result<Variant, ModelError> {
         let mut changes = Vec::new();
+        let mut actions = Vec::new();
         let names: Vec<&str> = combined.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
         for name in &names {
             let Some(set) = self.json.get("scenarios").and_then(|s| s.get(*name)) else {
@@ -105,6 +108,7 @@ impl ModelSource {
                     ),
                 }]));
             };
+            actions.extend(set.get("actions").and_then(Value::as_array).into_iter().flatten().cloned());
             if let Some(map) = set.get("set").and_then(Value::as_object) {
                 for (path, value) in map {
                     changes.push(Change {
@@ -118,6 +122,7 @@ impl ModelSource {
         Ok(Variant {
             name: names.join("+"),
             changes,
+            actions,
         })
     }
 
@@ -135,6 +140,14 @@ impl ModelSource {
                     message,
                 }])
             })?;
+        }
+        if !variant.actions.is_empty() {
+            if let Some(model) = json.as_object_mut() {
+                let list = model.entry("actions").or_insert_with(|| Value::Array(Vec::new()));
+                if let Some(list) = list.as_array_mut() {
+                    list.extend(variant.actions.iter().cloned());
+                }
+            }
         }
         let file = format!("{} (scenario {})", self.file, variant.name);
         let mut spec = parse_spec_value(json, &file)?;

@@ -256,6 +256,7 @@ mod tests {
         let base = Variant {
             name: String::new(),
             changes: Vec::new(),
+            actions: Vec::new(),
         };
         let points = grid(&params, &base, "--param").unwrap();
         let values: Vec<Vec<Value>> = points.iter().map(|(v, _)| v.clone()).collect();

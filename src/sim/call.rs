@@ -16,6 +16,7 @@ impl<'m> World<'m> {
                 Some(Step::Call(call)) => Some(call),
                 _ => None,
             },
+            Owner::Injected { .. } => None,
         }
     }
 
@@ -27,6 +28,7 @@ impl<'m> World<'m> {
                 let service = self.model.endpoints[endpoint as usize].service.0;
                 &mut self.services[service].rng
             }
+            Owner::Injected { .. } => &mut self.action_rng,
         }
     }
 
@@ -41,10 +43,7 @@ impl<'m> World<'m> {
         let Some(call) = self.current_call(job) else {
             return;
         };
-        let round_trip: Nanos = match &call.link {
-            Some(link) => link.sample_ns(self.rng_of(owner)),
-            None => 0,
-        };
+        let round_trip = self.round_trip(&call.link, owner);
         let out = round_trip / 2;
         let Some(job) = self.jobs.get_mut(caller) else {
             return;
@@ -56,14 +55,14 @@ impl<'m> World<'m> {
             job: caller,
             attempt,
             reply_delay_ns: round_trip - out,
-            reply_delay_fixed: matches!(call.link, Some(Dist::Constant { .. })),
+            reply_delay_fixed: matches!(call.link.latency, Some(Dist::Constant { .. })),
         };
         let owner = Owner::Endpoint {
             endpoint: call.target.0 as u32,
             instance: 0,
         };
         let child = self.spawn(Job::new(owner, Some(parent), now.saturating_add(out)), now);
-        schedule_network(queue, &call.link, out, Event::Deliver(child));
+        schedule_network(queue, &call.link.latency, out, Event::Deliver(child));
         if let Some(timeout) = call.timeout_ns {
             queue.schedule_fixed(timeout, Event::AttemptTimeout { job: caller, attempt });
         }
@@ -97,7 +96,9 @@ impl<'m> World<'m> {
         }
         job.attempt = job.attempt.wrapping_add(1);
         let owner = job.owner;
-        self.tally_of(owner).attempt_timeout(queue.now());
+        if let Some(tally) = self.tally_of(owner) {
+            tally.attempt_timeout(queue.now());
+        }
         self.attempt_failed(job_ref, Outcome::Timeout, queue);
     }
 
@@ -113,7 +114,9 @@ impl<'m> World<'m> {
         if tries < call.retry.attempts {
             let wait = call.retry.backoff_before_jitter_ns(tries);
             let wait = jittered(wait, call.retry.jitter, self.rng_of(owner));
-            self.tally_of(owner).retry(queue.now());
+            if let Some(tally) = self.tally_of(owner) {
+                tally.retry(queue.now());
+            }
             queue.schedule_in(wait, Event::RetryDue { job: job_ref, attempt });
         } else {
             self.call_failed(job_ref, outcome, queue);
@@ -132,7 +135,7 @@ impl<'m> World<'m> {
         match self.jobs.get(job).map(|j| j.owner) {
             Some(Owner::Client { client, user }) => self.finish_client_request(job, client, user, Outcome::Ok, queue),
             Some(Owner::Endpoint { .. }) => self.next_step(job, queue),
-            None => {}
+            Some(Owner::Injected { .. }) | None => {}
         }
     }
 
@@ -142,15 +145,16 @@ impl<'m> World<'m> {
         match self.jobs.get(job).map(|j| j.owner) {
             Some(Owner::Client { client, user }) => self.finish_client_request(job, client, user, outcome, queue),
             Some(Owner::Endpoint { .. }) => self.finish_job(job, Outcome::Error, queue),
-            None => {}
+            Some(Owner::Injected { .. }) | None => {}
         }
     }
 
     /// The tally that counts this owner's retries and timeouts.
-    fn tally_of(&mut self, owner: Owner) -> &mut super::tally::RequestTally {
+    fn tally_of(&mut self, owner: Owner) -> Option<&mut super::tally::RequestTally> {
         match owner {
-            Owner::Client { client, .. } => &mut self.clients[client as usize].tally,
-            Owner::Endpoint { endpoint, .. } => &mut self.endpoints[endpoint as usize],
+            Owner::Client { client, .. } => Some(&mut self.clients[client as usize].tally),
+            Owner::Endpoint { endpoint, .. } => Some(&mut self.endpoints[endpoint as usize]),
+            Owner::Injected { .. } => None,
         }
     }
 }

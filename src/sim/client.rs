@@ -24,11 +24,11 @@ impl World<'_> {
 
     /// Draw the next arrival of open client `c` by thinning a Poisson process at the peak rate:
     /// candidates arrive at rate λmax and are kept with probability λ(t)/λmax.
-    fn schedule_next_arrival(&mut self, c: u32, queue: &mut EventQueue<Event>) {
+    pub(super) fn schedule_next_arrival(&mut self, c: u32, queue: &mut EventQueue<Event>) {
         let Arrivals::Open { rate_per_s, profile } = &self.model.clients[c as usize].arrivals else {
             return;
         };
-        let peak = rate_per_s * profile.as_ref().map_or(1.0, |p| p.max_factor());
+        let peak = rate_per_s * profile.as_ref().map_or(1.0, |p| p.max_factor()) * self.traffic_factor[c as usize];
         if peak <= 0.0 {
             return;
         }
@@ -42,17 +42,21 @@ impl World<'_> {
             }
             let keep = match profile {
                 None => true,
-                Some(p) => rng.random::<f64>() * peak < rate_per_s * p.factor_at(t),
+                Some(p) => rng.random::<f64>() * peak < rate_per_s * p.factor_at(t) * self.traffic_factor[c as usize],
             };
             if keep {
-                queue.schedule_at(t, Event::Arrival { client: c });
+                let generation = self.arrival_generation[c as usize];
+                queue.schedule_at(t, Event::Arrival { client: c, generation });
                 return;
             }
         }
     }
 
     /// An open client's request arrives: start it and draw the next one.
-    pub(super) fn on_arrival(&mut self, c: u32, queue: &mut EventQueue<Event>) {
+    pub(super) fn on_arrival(&mut self, c: u32, generation: u32, queue: &mut EventQueue<Event>) {
+        if generation != self.arrival_generation[c as usize] {
+            return;
+        }
         self.start_client_request(c, 0, queue);
         self.schedule_next_arrival(c, queue);
     }

@@ -1,11 +1,11 @@
 //! Database work: a transaction takes a connection (from a pool, or directly), runs its queries
 //! one after another, each a network round trip plus time on a database core, then lets go.
 
-use super::job::{JobRef, Outcome};
+use super::job::{JobRef, Outcome, Owner};
 use super::resource::Admission;
 use super::world::{schedule_network, Event, World};
 use crate::engine::{EventQueue, Nanos};
-use crate::model::{ConnectionSource, Step, Transaction};
+use crate::model::{ActionKind, ConnectionSource, Dist, Step, Transaction};
 
 impl<'m> World<'m> {
     /// The transaction the job is running now.
@@ -13,6 +13,18 @@ impl<'m> World<'m> {
         match self.step_of(self.jobs.get(job_ref)?) {
             Some(Step::Transaction(tx)) => Some(tx),
             _ => None,
+        }
+    }
+
+    /// The query the job is running: its cost distribution and its database.
+    fn query_of(&self, job_ref: JobRef) -> Option<(&'m Dist, usize)> {
+        let job = self.jobs.get(job_ref)?;
+        match job.owner {
+            Owner::Injected { action } => match &self.model.actions[action as usize].kind {
+                ActionKind::Inject { cost, database, .. } => Some((cost, database.0)),
+                _ => None,
+            },
+            _ => self.current_transaction(job_ref).map(|tx| (&tx.query, tx.database.0)),
         }
     }
 
@@ -91,30 +103,27 @@ impl<'m> World<'m> {
         let Some(owner) = self.jobs.get(job_ref).map(|j| j.owner) else {
             return;
         };
-        let round_trip = match &tx.link {
-            Some(link) => link.sample_ns(self.rng_of(owner)),
-            None => 0,
-        };
+        let round_trip = self.round_trip(&tx.link, owner);
         let out = round_trip / 2;
         if let Some(job) = self.jobs.get_mut(job_ref) {
             job.query_back_ns = round_trip - out;
         }
-        schedule_network(queue, &tx.link, out, Event::QueryAtDatabase(job_ref));
+        schedule_network(queue, &tx.link.latency, out, Event::QueryAtDatabase(job_ref));
     }
 
     /// A query reaches the database: run it on a free core, or wait for one.
     pub(super) fn on_query_at_database(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        let Some(tx) = self.current_transaction(job_ref) else {
+        let Some((query, d)) = self.query_of(job_ref) else {
             return;
         };
         let Some(job) = self.jobs.get_mut(job_ref) else {
             return;
         };
         job.mark_ns = now;
-        let db = &mut self.databases[tx.database.0];
+        let db = &mut self.databases[d];
         if db.cores.request(now, job_ref, job.ticket) == Admission::Granted {
-            let cost = tx.query.sample_ns(&mut db.rng);
+            let cost = query.sample_ns(&mut db.rng);
             queue.schedule_in(cost, Event::QueryDone(job_ref));
         }
     }
@@ -122,14 +131,13 @@ impl<'m> World<'m> {
     /// A core finished the query: hand the core to the next query and send the result back.
     pub(super) fn on_query_done(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        let Some(tx) = self.current_transaction(job_ref) else {
+        let Some((_, d)) = self.query_of(job_ref) else {
             return;
         };
         let Some(job) = self.jobs.get(job_ref) else {
             return;
         };
-        let (sent, back) = (job.mark_ns, job.query_back_ns);
-        let d = tx.database.0;
+        let (sent, back, owner) = (job.mark_ns, job.query_back_ns, job.owner);
         let jobs = &self.jobs;
         let db = &mut self.databases[d];
         if now >= self.model.warmup_ns {
@@ -137,15 +145,21 @@ impl<'m> World<'m> {
             db.query_time.record(now - sent);
         }
         if let Some(next) = db.cores.release(now, |w| World::waiter_is_live(jobs, w)) {
-            if let Some(next_tx) = self.current_transaction(next.job) {
+            if let Some((next_query, _)) = self.query_of(next.job) {
                 if let Some(granted) = self.jobs.get_mut(next.job) {
                     granted.ticket = granted.ticket.wrapping_add(1);
                 }
-                let cost = next_tx.query.sample_ns(&mut self.databases[d].rng);
+                let cost = next_query.sample_ns(&mut self.databases[d].rng);
                 queue.schedule_in(cost, Event::QueryDone(next.job));
             }
         }
-        schedule_network(queue, &tx.link, back, Event::QueryBack(job_ref));
+        match (owner, self.current_transaction(job_ref)) {
+            (Owner::Endpoint { .. }, Some(tx)) => schedule_network(queue, &tx.link.latency, back, Event::QueryBack(job_ref)),
+            // Injected work answers no one: it is done.
+            _ => {
+                self.jobs.remove(job_ref);
+            }
+        }
     }
 
     /// The result is back at the service: next query, or end of the transaction.

@@ -40,6 +40,11 @@ pub enum Owner {
         /// Index of the instance serving it (set on delivery).
         instance: u32,
     },
+    /// A query injected into a database by a timed action (work from outside the model).
+    Injected {
+        /// Index of the action in the model's timed actions.
+        action: u32,
+    },
 }
 
 /// Where a job's answer goes.

@@ -1,6 +1,7 @@
 //! The simulation of a model: components built from a [`Model`], requests driven through them by
 //! the [`crate::engine`]. One call to [`run_replication`] is one independent replication.
 
+mod actions;
 mod call;
 mod client;
 mod database;

@@ -166,7 +166,7 @@ pub fn run_replication(model: &Model, replication: u32) -> ReplicationResult {
             Owner::Client { client, .. } => client_in_flight[client as usize] += 1,
             // A request still on the network has not arrived, so its endpoint has not counted it.
             Owner::Endpoint { endpoint, .. } if job.admitted => endpoint_in_flight[endpoint as usize] += 1,
-            Owner::Endpoint { .. } => {}
+            Owner::Endpoint { .. } | Owner::Injected { .. } => {}
         }
     }
     let World {

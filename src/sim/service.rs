@@ -29,6 +29,10 @@ impl World<'_> {
         };
         job.owner = Owner::Endpoint { endpoint, instance };
         job.started_ns = now;
+        if self.service_down[s] > 0 {
+            self.finish_job(job_ref, Outcome::Rejected, queue);
+            return;
+        }
         let state = &mut self.services[s];
         let inst = &mut state.instances[instance as usize];
         let admitted = match spec.async_max_in_flight {

@@ -14,6 +14,15 @@ pub enum Event {
     Arrival {
         /// Index of the client.
         client: u32,
+        /// The client's arrival generation when drawn: a change of rate makes it stale.
+        generation: u32,
+    },
+    /// A timed action starts or is undone.
+    Action {
+        /// Index in the model's timed actions.
+        index: u32,
+        /// True when the action ends and its change is undone.
+        undo: bool,
     },
     /// A closed-loop user sends its next request.
     UserReady {
@@ -142,6 +151,18 @@ pub struct World<'m> {
     pub pools: Vec<PoolState>,
     /// Set when the run must stop (the model is unstable).
     pub stop: Option<String>,
+    /// Round-trip time added to each link by timed actions.
+    pub link_extra_ns: Vec<Nanos>,
+    /// Multiplier of each client's arrival rate set by timed actions.
+    pub traffic_factor: Vec<f64>,
+    /// Generation of each open client's pending arrival: a change of rate redraws it.
+    pub arrival_generation: Vec<u32>,
+    /// Timed actions currently taking each service down.
+    pub service_down: Vec<u32>,
+    /// Whether each timed action is in force.
+    pub action_active: Vec<bool>,
+    /// Draws of injected queries' costs.
+    pub action_rng: Stream,
 }
 
 impl<'m> World<'m> {
@@ -232,8 +253,15 @@ impl<'m> World<'m> {
             databases,
             pools,
             stop: None,
+            link_extra_ns: vec![0; model.links.len()],
+            traffic_factor: vec![1.0; model.clients.len()],
+            arrival_generation: vec![0; model.clients.len()],
+            service_down: vec![0; model.services.len()],
+            action_active: vec![false; model.actions.len()],
+            action_rng: rng("actions", "injected"),
         };
         world.schedule_first_arrivals(queue);
+        world.schedule_actions(queue);
         world
     }
 
@@ -307,7 +335,7 @@ impl<'m> World<'m> {
     pub(super) fn step_of(&self, job: &Job) -> Option<&'m Step> {
         match job.owner {
             Owner::Endpoint { endpoint, .. } => self.model.endpoints[endpoint as usize].steps.get(job.step as usize),
-            Owner::Client { .. } => None,
+            Owner::Client { .. } | Owner::Injected { .. } => None,
         }
     }
 }
@@ -327,7 +355,8 @@ impl Process for World<'_> {
 
     fn handle(&mut self, event: Event, queue: &mut EventQueue<Event>) -> Option<String> {
         match event {
-            Event::Arrival { client } => self.on_arrival(client, queue),
+            Event::Arrival { client, generation } => self.on_arrival(client, generation, queue),
+            Event::Action { index, undo } => self.on_action(index, undo, queue),
             Event::UserReady { client, user } => self.on_user_ready(client, user, queue),
             Event::Deliver(job) => self.on_deliver(job, queue),
             Event::StepDone(job) => self.on_step_done(job, queue),
