@@ -122,6 +122,14 @@ pub enum ActionKind {
         /// Core time of each query (data-size factor applied).
         cost: Dist,
     },
+    /// Instances of a service crash: requests in flight on them are reset (they fail at their
+    /// next step) and the instances take no requests until they have restarted.
+    Crash {
+        /// The service.
+        service: ServiceId,
+        /// How many of its instances (the first ones).
+        instances: u32,
+    },
     /// A service refuses every request (all instances down).
     Down {
         /// The service.

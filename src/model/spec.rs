@@ -89,7 +89,8 @@ pub struct ScenarioSpec {
     pub actions: Vec<ActionSpec>,
 }
 
-/// A change at a simulated time: exactly one of `add_latency`, `scale_traffic`, `inject`, `down`.
+/// A change at a simulated time: exactly one of `add_latency`, `scale_traffic`, `inject`, `down`,
+/// `crash`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionSpec {
@@ -106,6 +107,20 @@ pub struct ActionSpec {
     pub inject: Option<InjectSpec>,
     /// Take a service down: every request to it is refused.
     pub down: Option<DownSpec>,
+    /// Crash instances of a service: they restart after a while, and what they were doing is lost.
+    pub crash: Option<CrashSpec>,
+}
+
+/// Instances that crash and restart.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CrashSpec {
+    /// The service.
+    pub service: String,
+    /// How many of its instances crash (default: all).
+    pub instances: Option<PositiveInt>,
+    /// How long an instance takes to come back.
+    pub restart: DurationValue,
 }
 
 /// Added latency on a link.

@@ -720,14 +720,16 @@ fn resolve_actions(
             a.scale_traffic.is_some(),
             a.inject.is_some(),
             a.down.is_some(),
+            a.crash.is_some(),
         ];
         if kinds.iter().filter(|&&k| k).count() != 1 {
             check.error(
                 &path,
-                "an action needs exactly one of \"add_latency\", \"scale_traffic\", \"inject\", \"down\"",
+                "an action needs exactly one of \"add_latency\", \"scale_traffic\", \"inject\", \"down\", \"crash\"",
             );
             continue;
         }
+        let mut until_ns = a.lasts.map(|d| a.at.0.saturating_add(d.0));
         if a.at.0 >= duration_ns {
             check.warn(
                 format!("{path}.at"),
@@ -807,12 +809,42 @@ fn resolve_actions(
                 continue;
             };
             ActionKind::Down { service: ServiceId(s) }
+        } else if let Some(crash) = &a.crash {
+            let Some(s) = spec.services.get_index_of(&crash.service) else {
+                check.error(
+                    format!("{path}.crash.service"),
+                    format!(
+                        "no service named \"{}\" (services: {})",
+                        crash.service,
+                        list(spec.services.keys())
+                    ),
+                );
+                continue;
+            };
+            if a.lasts.is_some() {
+                check.error(format!("{path}.for"), "a crash lasts its \"restart\" time; leave \"for\" out");
+                continue;
+            }
+            let all = spec.services[s].instances.map_or(1, |n| n.0);
+            let instances = crash.instances.map_or(all, |n| n.0);
+            if instances > all {
+                check.error(
+                    format!("{path}.crash.instances"),
+                    format!("the service has {all} instances, got {instances}"),
+                );
+                continue;
+            }
+            until_ns = Some(a.at.0.saturating_add(crash.restart.0));
+            ActionKind::Crash {
+                service: ServiceId(s),
+                instances,
+            }
         } else {
             continue;
         };
         actions.push(TimedAction {
             at_ns: a.at.0,
-            until_ns: a.lasts.map(|d| a.at.0.saturating_add(d.0)),
+            until_ns,
             kind,
         });
     }

@@ -69,6 +69,14 @@ impl World<'_> {
                     self.on_query_at_database(job, queue);
                 }
             }
+            ActionKind::Crash { service, instances } => {
+                for inst in self.services[service.0].instances.iter_mut().take(*instances as usize) {
+                    inst.up = undo;
+                    if !undo {
+                        inst.epoch = inst.epoch.wrapping_add(1);
+                    }
+                }
+            }
             ActionKind::Down { service } => {
                 let down = &mut self.service_down[service.0];
                 *down = if undo { down.saturating_sub(1) } else { *down + 1 };
@@ -88,5 +96,16 @@ impl World<'_> {
                 _ => None,
             })
             .product()
+    }
+
+    /// Whether the job's instance crashed since the job arrived.
+    pub(super) fn was_reset(&self, job_ref: super::job::JobRef) -> bool {
+        match self.jobs.get(job_ref).map(|j| (j.owner, j.epoch)) {
+            Some((Owner::Endpoint { endpoint, instance }, epoch)) => {
+                let s = self.model.endpoints[endpoint as usize].service.0;
+                self.services[s].instances[instance as usize].epoch != epoch
+            }
+            _ => false,
+        }
     }
 }

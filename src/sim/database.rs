@@ -168,7 +168,7 @@ impl<'m> World<'m> {
             return;
         };
         job.queries_left = job.queries_left.saturating_sub(1);
-        if job.queries_left > 0 {
+        if job.queries_left > 0 && !self.was_reset(job_ref) {
             self.send_query(job_ref, queue);
             return;
         }

@@ -73,6 +73,8 @@ pub struct Job {
     pub started_ns: Nanos,
     /// Whether the job reached its service and was admitted (not still on the network).
     pub admitted: bool,
+    /// Its instance's crash count when it arrived: a later crash resets the job.
+    pub epoch: u32,
     /// Whether the job holds a worker of its instance.
     pub holds_worker: bool,
     /// Whether the job holds a database connection (pooled or direct).
@@ -101,6 +103,7 @@ impl Job {
             step: 0,
             started_ns,
             admitted: false,
+            epoch: 0,
             holds_worker: false,
             holds_connection: false,
             attempt: 0,

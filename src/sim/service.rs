@@ -22,14 +22,16 @@ impl World<'_> {
         };
         let s = self.model.endpoints[endpoint as usize].service.0;
         let spec = &self.model.services[s];
-        let instance = self.pick_instance(s);
+        let picked = self.pick_instance(s);
+        let instance = picked.unwrap_or(0);
         self.endpoints[endpoint as usize].start(now);
         let Some(job) = self.jobs.get_mut(job_ref) else {
             return;
         };
         job.owner = Owner::Endpoint { endpoint, instance };
         job.started_ns = now;
-        if self.service_down[s] > 0 {
+        job.epoch = self.services[s].instances[instance as usize].epoch;
+        if self.service_down[s] > 0 || picked.is_none() {
             self.finish_job(job_ref, Outcome::Rejected, queue);
             return;
         }
@@ -60,29 +62,47 @@ impl World<'_> {
     }
 
     /// The instance a new request of service `s` goes to.
-    fn pick_instance(&mut self, s: usize) -> u32 {
+    /// The instance a new request of service `s` goes to; `None` when every instance is down
+    /// (restarting after a crash). Instances that are down are skipped.
+    fn pick_instance(&mut self, s: usize) -> Option<u32> {
         let state = &mut self.services[s];
         let n = state.instances.len() as u32;
-        if n == 1 {
-            return 0;
+        let up = state.instances.iter().filter(|i| i.up).count() as u32;
+        if up == 0 {
+            return None;
         }
-        match self.model.services[s].balancer {
-            Balancer::RoundRobin => {
+        if n == 1 {
+            return Some(0);
+        }
+        let chosen = match self.model.services[s].balancer {
+            Balancer::RoundRobin => loop {
                 let i = state.next_instance;
                 state.next_instance = (i + 1) % n;
-                i
+                if state.instances[i as usize].up {
+                    break i;
+                }
+            },
+            Balancer::Random => {
+                let k = state.rng.random_range(0..up) as usize;
+                state
+                    .instances
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, i)| i.up)
+                    .nth(k)
+                    .map_or(0, |(i, _)| i as u32)
             }
-            Balancer::Random => state.rng.random_range(0..n),
             Balancer::LeastOutstanding => {
-                let mut best = 0;
-                for (i, inst) in state.instances.iter().enumerate() {
-                    if inst.in_flight < state.instances[best].in_flight {
-                        best = i;
+                let mut best: Option<usize> = None;
+                for (i, inst) in state.instances.iter().enumerate().filter(|(_, i)| i.up) {
+                    if best.is_none_or(|b| inst.in_flight < state.instances[b].in_flight) {
+                        best = Some(i);
                     }
                 }
-                best as u32
+                best.unwrap_or(0) as u32
             }
-        }
+        };
+        Some(chosen)
     }
 
     /// Start the job's current step, or finish the job when no step is left.
@@ -95,11 +115,16 @@ impl World<'_> {
         };
         let holds_worker = job.holds_worker;
         let ticket = job.ticket;
+        let s = self.model.endpoints[endpoint as usize].service.0;
+        if self.services[s].instances[instance as usize].epoch != job.epoch {
+            // Its instance crashed since the job arrived: the request was reset.
+            self.finish_job(job_ref, Outcome::Error, queue);
+            return;
+        }
         let Some(step) = self.step_of(job) else {
             self.finish_job(job_ref, Outcome::Ok, queue);
             return;
         };
-        let s = self.model.endpoints[endpoint as usize].service.0;
         match step {
             Step::Cpu(cost) => {
                 if !holds_worker {
@@ -161,14 +186,26 @@ impl World<'_> {
         };
         job.holds_worker = false;
         let s = self.model.endpoints[endpoint as usize].service.0;
-        let jobs = &self.jobs;
-        let workers = &mut self.services[s].instances[instance as usize].workers;
-        if let Some(next) = workers.release(queue.now(), |w| World::waiter_is_live(jobs, w)) {
+        loop {
+            let jobs = &self.jobs;
+            let workers = &mut self.services[s].instances[instance as usize].workers;
+            let Some(next) = workers.release(queue.now(), |w| World::waiter_is_live(jobs, w)) else {
+                return;
+            };
             if let Some(granted) = self.jobs.get_mut(next.job) {
-                granted.holds_worker = true;
                 granted.ticket = granted.ticket.wrapping_add(1);
             }
+            if self.was_reset(next.job) {
+                // A request that waited through a crash fails without running; the worker goes
+                // on to the next in line (a loop, not recursion: the line may be long).
+                self.finish_job(next.job, Outcome::Error, queue);
+                continue;
+            }
+            if let Some(granted) = self.jobs.get_mut(next.job) {
+                granted.holds_worker = true;
+            }
             self.run_step(next.job, queue);
+            return;
         }
     }
 

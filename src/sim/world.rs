@@ -79,6 +79,10 @@ pub struct Instance {
     pub workers: Resource,
     /// Requests admitted and not finished.
     pub in_flight: u32,
+    /// Whether the instance takes requests (false while it restarts after a crash).
+    pub up: bool,
+    /// How many times it crashed: requests that arrived before a crash are reset.
+    pub epoch: u32,
 }
 
 /// A service's instances and balancer state.
@@ -186,6 +190,8 @@ impl<'m> World<'m> {
                             windows,
                         ),
                         in_flight: 0,
+                        up: true,
+                        epoch: 0,
                     })
                     .collect(),
                 next_instance: 0,

@@ -200,7 +200,8 @@ const TIMED: &str = r#"{
     "surge": { "actions": [ { "at": "20m", "for": "20m", "scale_traffic": { "client": "c", "factor": 2 } } ] },
     "slow-db": { "actions": [ { "at": "20m", "for": "10m", "add_latency": { "link": "api -> db", "latency": "20ms" } } ] },
     "support-query": { "actions": [ { "at": "20m", "inject": { "database": "db", "queries": 2, "cost": "3m" } } ] },
-    "outage": { "actions": [ { "at": "20m", "for": "6m", "down": { "service": "api" } } ] }
+    "outage": { "actions": [ { "at": "20m", "for": "6m", "down": { "service": "api" } } ] },
+    "crash": { "actions": [ { "at": "20m", "crash": { "service": "api", "restart": "3m" } } ] }
   }
 }"#;
 
@@ -280,4 +281,18 @@ fn an_injected_query_holds_the_database_and_an_outage_refuses_its_share_of_reque
     // The share of Poisson arrivals in the window is 0.1 on average; requests in flight at 20m
     // finish normally, so the CI (widened by their < 0.1 % share) must hold 0.1.
     assert!((mean - 0.1).abs() <= ci + 0.001, "refused share {mean} ± {ci}, expected 0.1");
+    // A crash with a 3-minute restart refuses 3 of 60 minutes of requests and resets those in flight.
+    let crash = &report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "crash")
+        .unwrap()["result"];
+    let counts = &crash["clients"][0]["counts"];
+    let refused = counts["rejected"].as_f64().unwrap() / counts["started"].as_f64().unwrap();
+    assert!((refused - 0.05).abs() < 0.005, "refused share {refused}, expected 0.05");
+    assert!(
+        counts["errors"].as_u64().unwrap() > 0,
+        "requests in flight at the crash are reset: {counts}"
+    );
 }
