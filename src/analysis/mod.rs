@@ -2,6 +2,7 @@
 //! expectations.
 
 pub mod compare;
+pub mod expect;
 pub mod knee;
 pub mod metric;
 pub mod sweep;

@@ -1,7 +1,7 @@
 //! The command line: clap commands that wire model loading, running and reporting together.
 //! No simulation logic lives here.
 //!
-//! Exit codes: 0 success, 2 bad input (the model or the arguments), 3 the run stopped at a
+//! Exit codes: 0 success, 1 an expectation failed (`capsim check`), 2 bad input (the model or the arguments), 3 the run stopped at a
 //! bound (an unstable model or the event budget) and its results are partial.
 
 use crate::analysis::compare::{compare, ScenarioReport, ScenarioRun};
@@ -14,6 +14,7 @@ use crate::scenario::ModelSource;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 
+pub mod check;
 mod sweep;
 use std::path::PathBuf;
 
@@ -29,7 +30,7 @@ pub const EXIT_STOPPED: i32 = 3;
     name = "capsim",
     version,
     about = "Discrete-event capacity simulator: predict latency, saturation and failures of a system described in JSON",
-    after_help = "Examples:\n  capsim run models/quickstart.json\n  capsim run models/quickstart.json --replications 20 --seed 3 --json results.json --csv out/\n  capsim validate models/quickstart.json\n  capsim schema > capsim.schema.json\n\nExit codes: 0 ok, 2 bad input, 3 the run stopped at a bound (unstable model or event budget)."
+    after_help = "Examples:\n  capsim run models/quickstart.json\n  capsim run models/quickstart.json --replications 20 --seed 3 --json results.json --csv out/\n  capsim validate models/quickstart.json\n  capsim schema > capsim.schema.json\n\nExit codes: 0 ok, 1 an expectation failed (check), 2 bad input, 3 the run stopped at a bound (unstable model or event budget)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -51,6 +52,11 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Put the shard files of a sweep back together (byte-identical to running it whole).
     Merge(sweep::MergeArgs),
+    /// Run the expectations written in a model ("expect"): exit 0 when all hold, 1 when one fails.
+    #[command(
+        after_help = "Examples:\n  capsim check models/quickstart.json\n  capsim check model.json --junit capsim-junit.xml"
+    )]
+    Check(check::CheckArgs),
     /// Check a model without running it: errors name the JSON path; warnings flag overload.
     Validate {
         /// The model file (JSON).
@@ -162,6 +168,7 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
             for name in source.scenario_names() {
                 source.variant_model(&source.scenario_variant(&name)?, |_| {})?;
             }
+            check::validate_expectations(&source)?;
             let m = &validated.model;
             print(&format!(
                 "ok: {} — {} clients, {} services ({} endpoints), {} databases, {} pools\n",
@@ -178,6 +185,7 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
             Ok(EXIT_OK)
         }
         Command::Run(args) => run(args),
+        Command::Check(args) => check::check_command(&args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge_shards(args),
     }

@@ -53,6 +53,9 @@ pub struct ModelSpec {
     /// Named what-if scenarios: changes to this model, compared with it by `capsim run --scenario`.
     #[serde(default)]
     pub scenarios: IndexMap<String, ScenarioSpec>,
+    /// Claims about the results that must hold, checked by `capsim check`.
+    #[serde(default)]
+    pub expect: Vec<crate::analysis::expect::ExpectSpec>,
     /// Named sweeps, run by `capsim sweep --sweep NAME` (the first one by default).
     #[serde(default)]
     pub sweeps: IndexMap<String, SweepSpec>,

@@ -4,6 +4,7 @@
 pub mod compare;
 pub mod csv;
 pub mod json;
+pub mod junit;
 pub mod sweep;
 pub mod table;
 mod text_table;

@@ -1,0 +1,567 @@
+//! Expectations: claims about a model's results that must hold, written in the model and checked
+//! by `capsim check` (a gate for CI).
+//!
+//! ```json
+//! "expect": [
+//!   { "that": "shoppers.p99 < 300ms" },
+//!   { "that": "api.checkout.p99 < 250ms", "scenario": "db-10ms-away" }
+//! ]
+//! ```
+//!
+//! A claim is `METRIC OP BOUND`: a metric by name ([`super::metric::resolve`]), one of the
+//! operators [`OPERATORS`], and a bound in the metric's unit ([`super::metric::parse_bound`]).
+//! It passes when the mean across replications satisfies it; the confidence interval is reported
+//! alongside, and a note says when it straddles the bound (more replications would tell).
+
+use super::metric::{format_value, parse_bound, resolve, significant, MetricValue, Unit};
+use crate::model::Diagnostic;
+use crate::results::RunResult;
+use crate::stats::Estimate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The comparison operators a claim may use, for messages.
+pub const OPERATORS: &str = "<, <=, >, >=";
+
+/// One expectation as written in the model's `expect` list.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    /// The claim, `METRIC OP BOUND` with OP one of <, <=, >, >=: "api.checkout.p99 < 300ms",
+    /// "shoppers.error_rate <= 1%", "api.utilisation < 0.7", "backoffice.makespan < 15m".
+    pub that: String,
+    /// The scenario the claim is about ("a,b" applies a then b); the model as written when absent.
+    pub scenario: Option<String>,
+    /// Why the claim matters, for people reading the model.
+    pub description: Option<String>,
+}
+
+/// How a claim compares the measured value with its bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    /// `<`
+    Less,
+    /// `<=`
+    LessOrEqual,
+    /// `>`
+    Greater,
+    /// `>=`
+    GreaterOrEqual,
+}
+
+impl Comparison {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Less => "<",
+            Comparison::LessOrEqual => "<=",
+            Comparison::Greater => ">",
+            Comparison::GreaterOrEqual => ">=",
+        }
+    }
+
+    /// Whether `value OP bound` holds (never for NaN).
+    pub fn holds(self, value: f64, bound: f64) -> bool {
+        match self {
+            Comparison::Less => value < bound,
+            Comparison::LessOrEqual => value <= bound,
+            Comparison::Greater => value > bound,
+            Comparison::GreaterOrEqual => value >= bound,
+        }
+    }
+}
+
+/// A claim split into its parts; the bound is read once the metric's unit is known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// The metric's name (`api.checkout.p99`).
+    pub metric: String,
+    /// The operator.
+    pub comparison: Comparison,
+    /// The bound as written (`300ms`, `1%`, `0.7`).
+    pub bound: String,
+}
+
+impl Claim {
+    /// Split `METRIC OP BOUND`, or say what was expected.
+    pub fn parse(text: &str) -> Result<Claim, String> {
+        let expected = || {
+            format!("expected \"METRIC OP BOUND\" with OP one of {OPERATORS} (like \"api.checkout.p99 < 300ms\"), got \"{text}\"")
+        };
+        let Some(at) = text.find(['<', '>', '=', '!']) else {
+            return Err(expected());
+        };
+        let rest = &text[at..];
+        let (comparison, len) = if rest.starts_with("<=") {
+            (Comparison::LessOrEqual, 2)
+        } else if rest.starts_with(">=") {
+            (Comparison::GreaterOrEqual, 2)
+        } else if rest.starts_with('<') {
+            (Comparison::Less, 1)
+        } else if rest.starts_with('>') {
+            (Comparison::Greater, 1)
+        } else {
+            let op: String = rest.chars().take_while(|c| "<>=!".contains(*c)).collect();
+            return Err(format!("unknown operator \"{op}\": {}", expected()));
+        };
+        let metric = text[..at].trim();
+        let bound = rest[len..].trim();
+        if metric.is_empty() {
+            return Err(format!("no metric before \"{}\": {}", comparison.symbol(), expected()));
+        }
+        if bound.is_empty() {
+            return Err(format!("no bound after \"{}\": {}", comparison.symbol(), expected()));
+        }
+        if bound.contains(['<', '>', '=', '!']) {
+            return Err(format!("more than one operator: {}", expected()));
+        }
+        Ok(Claim {
+            metric: metric.to_string(),
+            comparison,
+            bound: bound.to_string(),
+        })
+    }
+
+    /// The claim's metric in `result` and its bound in the metric's unit, or what is wrong.
+    pub fn resolve(&self, result: &RunResult) -> Result<(MetricValue, f64), String> {
+        let value = resolve(result, &self.metric)?;
+        let bound = parse_bound(&self.bound, value.unit).map_err(|why| format!("bound of \"{}\": {why}", self.metric))?;
+        Ok((value, bound))
+    }
+}
+
+/// An expectation read from the model, ready to check.
+#[derive(Clone, Debug)]
+pub struct Expectation {
+    /// Position in the model's `expect` list.
+    pub index: usize,
+    /// The claim as written.
+    pub that: String,
+    /// The claim's parts.
+    pub claim: Claim,
+    /// The scenario as written ("a,b"), `None` for the model as written.
+    pub scenario: Option<String>,
+    /// Why it matters, as written.
+    pub description: Option<String>,
+}
+
+impl Expectation {
+    /// The JSON path of this expectation's claim, for messages: `expect[2].that`.
+    pub fn path(&self) -> String {
+        format!("expect[{}].that", self.index)
+    }
+}
+
+/// Read the `expect` list of a model's JSON (`Null` when absent). Scenarios must be among
+/// `scenarios`. Every problem is returned, each at its JSON path (`expect[1].that`).
+pub fn read_expectations(expect: &Value, scenarios: &[String]) -> Result<Vec<Expectation>, Vec<Diagnostic>> {
+    let diagnostic = |path: String, message: String| Diagnostic { path, message };
+    let items = match expect {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items) => items,
+        other => {
+            return Err(vec![diagnostic(
+                "expect".into(),
+                format!(
+                    "expected a list of expectations like [{{\"that\": \"api.checkout.p99 < 300ms\"}}], got {}",
+                    kind(other)
+                ),
+            )])
+        }
+    };
+    let mut expectations = Vec::new();
+    let mut problems = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let spec: ExpectSpec = match serde_path_to_error::deserialize(item) {
+            Ok(spec) => spec,
+            Err(err) => {
+                let inner = err.path().to_string();
+                let path = if inner == "." {
+                    format!("expect[{index}]")
+                } else {
+                    format!("expect[{index}].{inner}")
+                };
+                let message = err
+                    .into_inner()
+                    .to_string()
+                    .replace("struct ExpectSpec", "an object with \"that\"");
+                problems.push(diagnostic(path, message));
+                continue;
+            }
+        };
+        if let Some(scenario) = &spec.scenario {
+            let names: Vec<&str> = scenario.split(',').map(str::trim).collect();
+            let path = format!("expect[{index}].scenario");
+            if names.iter().any(|n| n.is_empty()) {
+                problems.push(diagnostic(
+                    path,
+                    format!("expected scenario names separated by commas, got \"{scenario}\""),
+                ));
+            } else if let Some(missing) = names.iter().find(|n| !scenarios.iter().any(|s| s == *n)) {
+                let known = if scenarios.is_empty() {
+                    "none".to_string()
+                } else {
+                    scenarios.join(", ")
+                };
+                problems.push(diagnostic(
+                    path,
+                    format!("no scenario named \"{missing}\" (scenarios: {known})"),
+                ));
+            }
+        }
+        match Claim::parse(&spec.that) {
+            Ok(claim) => expectations.push(Expectation {
+                index,
+                that: spec.that,
+                claim,
+                scenario: spec.scenario,
+                description: spec.description,
+            }),
+            Err(message) => problems.push(diagnostic(format!("expect[{index}].that"), message)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(expectations)
+    } else {
+        Err(problems)
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The verdict on one expectation.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExpectationResult {
+    /// Position in the model's `expect` list.
+    pub index: usize,
+    /// The claim as written.
+    pub that: String,
+    /// The scenario it was checked on ("a+b" when combined); `null` for the model as written.
+    pub scenario: Option<String>,
+    /// Whether the claim held (on the mean, and the run was complete).
+    pub passed: bool,
+    /// The metric across replications, in `unit`.
+    pub measured: Estimate,
+    /// The bound, in `unit`.
+    pub bound: f64,
+    /// Unit of `measured` and `bound`: "ms", "share", "s" or "count".
+    pub unit: &'static str,
+    /// Why to look closer: the confidence interval straddles the bound, nothing was measured,
+    /// or the run stopped early.
+    pub note: Option<String>,
+}
+
+fn unit_name(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Millis => "ms",
+        Unit::Share => "share",
+        Unit::Seconds => "s",
+        Unit::Count => "count",
+    }
+}
+
+fn unit_of(name: &str) -> Unit {
+    match name {
+        "ms" => Unit::Millis,
+        "share" => Unit::Share,
+        "s" => Unit::Seconds,
+        _ => Unit::Count,
+    }
+}
+
+/// Check `expectation` against `result`, the run of its scenario (named `scenario`, "a+b").
+/// Fails when the claim does not hold on the mean, nothing was measured, or the run stopped
+/// early (its results are partial). Errors when the metric or the bound cannot be read.
+pub fn evaluate(expectation: &Expectation, scenario: Option<&str>, result: &RunResult) -> Result<ExpectationResult, String> {
+    let (value, bound) = expectation.claim.resolve(result)?;
+    let measured = value.estimate;
+    let mut notes = Vec::new();
+    let mut passed = expectation.claim.comparison.holds(measured.mean, bound);
+    if !measured.mean.is_finite() {
+        notes.push("nothing was measured".to_string());
+        passed = false;
+    } else if measured.ci95 > 0.0 && measured.contains(bound) {
+        notes.push("the CI straddles the bound".to_string());
+    }
+    if !result.verdict.complete {
+        notes.push("the run stopped early, its results are partial".to_string());
+        passed = false;
+    }
+    Ok(ExpectationResult {
+        index: expectation.index,
+        that: expectation.that.clone(),
+        scenario: scenario.map(str::to_string),
+        passed,
+        measured,
+        bound,
+        unit: unit_name(value.unit),
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+    })
+}
+
+impl ExpectationResult {
+    /// The claim and its scenario: `api.checkout.p99 < 300ms [db-10ms-away]`.
+    pub fn title(&self) -> String {
+        match &self.scenario {
+            Some(s) => format!("{} [{s}]", self.that),
+            None => self.that.clone(),
+        }
+    }
+
+    /// The measured value for people: `212 ms ±4`, `0.52 % ±0.04`, `–` when nothing was measured.
+    pub fn measured_text(&self) -> String {
+        let unit = unit_of(self.unit);
+        let mean = format_value(self.measured.mean, unit);
+        let ci95 = self.measured.ci95;
+        if !self.measured.mean.is_finite() || ci95.is_nan() || ci95 <= 0.0 {
+            return mean;
+        }
+        let scale = if unit == Unit::Share { 100.0 } else { 1.0 };
+        // The half-width with as many decimals as the mean shows.
+        let shown = significant(self.measured.mean * scale);
+        let decimals = shown.split_once('.').map_or(0, |(_, d)| d.len());
+        format!("{mean} ±{:.decimals$}", ci95 * scale)
+    }
+
+    /// The bound for people: `300 ms`, `1.00 %`.
+    pub fn bound_text(&self) -> String {
+        format_value(self.bound, unit_of(self.unit))
+    }
+
+    /// One line for the terminal: `PASS  api.checkout.p99 < 300ms [db-10ms-away]  measured 212 ms ±4`.
+    pub fn line(&self) -> String {
+        let verdict = if self.passed { "PASS" } else { "FAIL" };
+        let note = self.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
+        format!("{verdict}  {}  measured {}{note}", self.title(), self.measured_text())
+    }
+}
+
+/// Every expectation of a model and its verdict: what `capsim check --json` writes.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    /// Version of the layout (the same as the results').
+    pub schema_version: u32,
+    /// The model's name.
+    pub model: String,
+    /// One verdict per expectation, in the model's order.
+    pub results: Vec<ExpectationResult>,
+}
+
+impl CheckReport {
+    /// A report on `model`'s `results`.
+    pub fn new(model: &str, results: Vec<ExpectationResult>) -> CheckReport {
+        CheckReport {
+            schema_version: crate::results::SCHEMA_VERSION,
+            model: model.to_string(),
+            results,
+        }
+    }
+
+    /// How many expectations failed.
+    pub fn failed(&self) -> usize {
+        self.results.iter().filter(|r| !r.passed).count()
+    }
+
+    /// How many expectations held.
+    pub fn passed(&self) -> usize {
+        self.results.len() - self.failed()
+    }
+
+    /// Whether every expectation held.
+    pub fn all_passed(&self) -> bool {
+        self.failed() == 0
+    }
+
+    /// One line per expectation, then `N passed, M failed`, each ending in a newline.
+    pub fn text(&self) -> String {
+        let mut text: String = self.results.iter().map(|r| r.line() + "\n").collect();
+        text.push_str(&format!("{} passed, {} failed\n", self.passed(), self.failed()));
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn claims_split_into_metric_operator_and_bound() {
+        let c = Claim::parse(" api.checkout.p99<=300ms ").unwrap();
+        assert_eq!(c.metric, "api.checkout.p99");
+        assert_eq!(c.comparison, Comparison::LessOrEqual);
+        assert_eq!(c.bound, "300ms");
+        assert_eq!(Claim::parse("a.b > 1").unwrap().comparison, Comparison::Greater);
+        assert_eq!(Claim::parse("a.b >= 1").unwrap().comparison, Comparison::GreaterOrEqual);
+        assert_eq!(Claim::parse("a.b < 1%").unwrap().comparison, Comparison::Less);
+    }
+
+    #[test]
+    fn malformed_claims_list_the_operators() {
+        for text in [
+            "api.checkout.p99 300ms",
+            "api.p99 == 3",
+            "api.p99 = 3",
+            "< 3ms",
+            "a.p99 <",
+            "a.p99 < 3 < 4",
+            "a.p99 != 3",
+        ] {
+            let err = Claim::parse(text).unwrap_err();
+            assert!(err.contains("<, <=, >, >="), "{text}: {err}");
+            assert!(err.contains(text), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn comparisons_never_hold_for_nan() {
+        for c in [
+            Comparison::Less,
+            Comparison::LessOrEqual,
+            Comparison::Greater,
+            Comparison::GreaterOrEqual,
+        ] {
+            assert!(!c.holds(f64::NAN, 1.0));
+        }
+        assert!(Comparison::LessOrEqual.holds(1.0, 1.0) && !Comparison::Less.holds(1.0, 1.0));
+    }
+
+    #[test]
+    fn expectations_are_read_with_paths_for_every_problem() {
+        let scenarios = vec!["slow".to_string(), "busy".to_string()];
+        let ok = read_expectations(
+            &json!([{"that": "a.p99 < 1s"}, {"that": "a.p99 < 2s", "scenario": "slow, busy", "description": "x"}]),
+            &scenarios,
+        )
+        .unwrap();
+        assert_eq!(ok.len(), 2);
+        assert_eq!(ok[1].scenario.as_deref(), Some("slow, busy"));
+        assert_eq!(ok[1].path(), "expect[1].that");
+        assert!(read_expectations(&Value::Null, &scenarios).unwrap().is_empty());
+
+        let errs = read_expectations(
+            &json!([{"that": "a.p99 ~ 1s"}, {"that": "a.p99 < 1s", "scenario": "fast"}, {"what": 1}, {"that": 3}]),
+            &scenarios,
+        )
+        .unwrap_err();
+        let text: Vec<String> = errs.iter().map(|d| d.to_string()).collect();
+        assert_eq!(errs.len(), 4, "{text:?}");
+        assert!(text[0].starts_with("expect[0].that: ") && text[0].contains("<="), "{text:?}");
+        assert!(
+            text[1].starts_with("expect[1].scenario: ") && text[1].contains("slow, busy"),
+            "{text:?}"
+        );
+        assert!(text[2].starts_with("expect[2]") && text[2].contains("what"), "{text:?}");
+        assert!(text[3].starts_with("expect[3].that"), "{text:?}");
+        let not_a_list = read_expectations(&json!({"that": "a.p99 < 1s"}), &scenarios).unwrap_err();
+        assert_eq!(not_a_list[0].path, "expect");
+    }
+
+    fn result(mean: f64, ci95: f64, unit: &'static str) -> ExpectationResult {
+        ExpectationResult {
+            index: 0,
+            that: "x".into(),
+            scenario: None,
+            passed: true,
+            measured: Estimate {
+                mean,
+                ci95,
+                min: mean,
+                max: mean,
+                n: 3,
+                samples: vec![],
+            },
+            bound: 0.01,
+            unit,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn measured_values_show_the_half_width_with_the_mean_s_decimals() {
+        assert_eq!(result(212.4, 4.2, "ms").measured_text(), "212 ms ±4");
+        assert_eq!(result(12.34, 0.56, "ms").measured_text(), "12.3 ms ±0.6");
+        assert_eq!(result(0.0052, 0.0004, "share").measured_text(), "0.520 % ±0.040");
+        assert_eq!(result(7.0, 0.0, "count").measured_text(), "7.00");
+        assert_eq!(result(f64::NAN, f64::NAN, "ms").measured_text(), "–");
+        assert_eq!(result(1.0, 0.0, "share").bound_text(), "1.00 %");
+    }
+
+    #[test]
+    fn the_summary_line_counts_passes_and_failures() {
+        let mut failing = result(5.0, 1.0, "ms");
+        failing.passed = false;
+        failing.scenario = Some("a+b".into());
+        failing.note = Some("the CI straddles the bound".into());
+        let report = CheckReport::new("m", vec![result(1.0, 0.0, "ms"), failing]);
+        assert_eq!(report.passed(), 1);
+        assert!(!report.all_passed());
+        let text = report.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "PASS  x  measured 1.00 ms");
+        assert_eq!(lines[1], "FAIL  x [a+b]  measured 5.00 ms ±1.00 (the CI straddles the bound)");
+        assert_eq!(lines[2], "1 passed, 1 failed");
+    }
+
+    fn mm1(rate: &str, limits: &str) -> RunResult {
+        let json = format!(
+            r#"{{"duration": "2m", "warmup": "10s", "replications": 3, "seed": 5, {limits}
+                "clients": {{"arrivals": {{"open": {{"rate": "{rate}"}}, "calls": "server.serve"}}}},
+                "services": {{"server": {{"workers": 1, "endpoints": {{"serve": [{{"cpu": "exp(10ms)"}}]}}}}}}}}"#
+        );
+        let validated = crate::model::parse_model(&json, "mm1.json").unwrap();
+        crate::run(&validated.model, &[], Some(1))
+    }
+
+    fn expectation(that: &str) -> Expectation {
+        read_expectations(&serde_json::json!([{ "that": that }]), &[])
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn verdicts_follow_the_mean_and_note_a_straddled_bound() {
+        let result = mm1("50/s", "");
+        let pass = evaluate(&expectation("server.serve.p99 < 1s"), None, &result).unwrap();
+        assert!(
+            pass.passed && pass.note.is_none() && pass.unit == "ms" && pass.bound == 1000.0,
+            "{pass:?}"
+        );
+        let fail = evaluate(&expectation("server.serve.p99 < 1ms"), Some("s"), &result).unwrap();
+        assert!(!fail.passed && fail.note.is_none(), "{fail:?}");
+        assert_eq!(fail.scenario.as_deref(), Some("s"));
+        let mean = resolve(&result, "server.serve.mean").unwrap().estimate;
+        assert!(mean.ci95 > 0.0);
+        let close = format!("server.serve.mean < {}us", ((mean.mean + mean.ci95 / 2.0) * 1000.0).round());
+        let straddled = evaluate(&expectation(&close), None, &result).unwrap();
+        assert!(straddled.passed, "{straddled:?}");
+        assert_eq!(straddled.note.as_deref(), Some("the CI straddles the bound"));
+        let share = evaluate(&expectation("server.utilisation >= 40%"), None, &result).unwrap();
+        assert!(share.passed && share.unit == "share" && share.bound == 0.4, "{share:?}");
+        assert!(evaluate(&expectation("server.utilisation < 40ms"), None, &result)
+            .unwrap_err()
+            .contains("ratio"));
+        assert!(evaluate(&expectation("server.nope < 1"), None, &result)
+            .unwrap_err()
+            .contains("unknown statistic"));
+    }
+
+    #[test]
+    fn a_run_that_stopped_early_fails_its_expectations() {
+        let result = mm1("200/s", r#""limits": {"max_in_flight": 50},"#);
+        assert!(!result.verdict.complete);
+        let verdict = evaluate(&expectation("server.utilisation <= 100%"), None, &result).unwrap();
+        assert!(!verdict.passed, "{verdict:?}");
+        assert!(verdict.note.unwrap().contains("stopped early"));
+    }
+}
