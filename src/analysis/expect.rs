@@ -48,6 +48,9 @@ pub enum Comparison {
     Greater,
     /// `>=`
     GreaterOrEqual,
+    /// `recovers within`: after the scenario's timed actions end, the metric's windows come back
+    /// into the baseline's band within the bound.
+    RecoversWithin,
 }
 
 impl Comparison {
@@ -58,6 +61,7 @@ impl Comparison {
             Comparison::LessOrEqual => "<=",
             Comparison::Greater => ">",
             Comparison::GreaterOrEqual => ">=",
+            Comparison::RecoversWithin => "recovers within",
         }
     }
 
@@ -68,6 +72,7 @@ impl Comparison {
             Comparison::LessOrEqual => value <= bound,
             Comparison::Greater => value > bound,
             Comparison::GreaterOrEqual => value >= bound,
+            Comparison::RecoversWithin => value <= bound,
         }
     }
 }
@@ -86,6 +91,17 @@ pub struct Claim {
 impl Claim {
     /// Split `METRIC OP BOUND`, or say what was expected.
     pub fn parse(text: &str) -> Result<Claim, String> {
+        if let Some((metric, within)) = text.split_once(" recovers within ") {
+            let (metric, within) = (metric.trim(), within.trim());
+            if metric.is_empty() || within.is_empty() {
+                return Err(format!("expected \"METRIC recovers within DURATION\" (like \"api.checkout.p99 recovers within 10m\"), got \"{text}\""));
+            }
+            return Ok(Claim {
+                metric: metric.to_string(),
+                comparison: Comparison::RecoversWithin,
+                bound: within.to_string(),
+            });
+        }
         let expected = || {
             format!("expected \"METRIC OP BOUND\" with OP one of {OPERATORS} (like \"api.checkout.p99 < 300ms\"), got \"{text}\"")
         };
@@ -125,6 +141,19 @@ impl Claim {
 
     /// The claim's metric in `result` and its bound in the metric's unit, or what is wrong.
     pub fn resolve(&self, result: &RunResult) -> Result<(MetricValue, f64), String> {
+        if self.comparison == Comparison::RecoversWithin {
+            crate::analysis::metric::series(result, &self.metric)?;
+            let bound =
+                parse_bound(&self.bound, Unit::Seconds).map_err(|why| format!("recovery time of \"{}\": {why}", self.metric))?;
+            let estimate = Estimate::from_samples(&[]);
+            return Ok((
+                MetricValue {
+                    estimate,
+                    unit: Unit::Seconds,
+                },
+                bound,
+            ));
+        }
         let value = resolve(result, &self.metric)?;
         let bound = parse_bound(&self.bound, value.unit).map_err(|why| format!("bound of \"{}\": {why}", self.metric))?;
         Ok((value, bound))
@@ -282,13 +311,43 @@ fn unit_of(name: &str) -> Unit {
 /// Check `expectation` against `result`, the run of its scenario (named `scenario`, "a+b").
 /// Fails when the claim does not hold on the mean, nothing was measured, or the run stopped
 /// early (its results are partial). Errors when the metric or the bound cannot be read.
-pub fn evaluate(expectation: &Expectation, scenario: Option<&str>, result: &RunResult) -> Result<ExpectationResult, String> {
+/// A recovery claim needs `baseline`, the run of the model as written, for its band.
+pub fn evaluate(
+    expectation: &Expectation,
+    scenario: Option<&str>,
+    result: &RunResult,
+    baseline: Option<&RunResult>,
+) -> Result<ExpectationResult, String> {
     let (value, bound) = expectation.claim.resolve(result)?;
-    let measured = value.estimate;
+    let mut measured = value.estimate;
     let mut notes = Vec::new();
+    if expectation.claim.comparison == Comparison::RecoversWithin {
+        let baseline = baseline.ok_or("a recovery claim needs the baseline run")?;
+        let Some(from) = result.model.actions_end_s else {
+            return Err(format!(
+                "\"{}\": the run has no timed action to recover from",
+                expectation.that
+            ));
+        };
+        let metric = &expectation.claim.metric;
+        let recovery = crate::analysis::metric::recovery_s(
+            &crate::analysis::metric::series(result, metric)?,
+            &crate::analysis::metric::series(baseline, metric)?,
+            from,
+        );
+        measured = Estimate::from_samples(&[recovery.unwrap_or(f64::NAN)]);
+        if recovery.is_none() {
+            notes.push(format!(
+                "still outside the baseline band at the end of the run, {} after the last action",
+                format_value(result.model.duration_s - from, Unit::Seconds)
+            ));
+        }
+    }
     let mut passed = expectation.claim.comparison.holds(measured.mean, bound);
     if !measured.mean.is_finite() {
-        notes.push("nothing was measured".to_string());
+        if notes.is_empty() {
+            notes.push("nothing was measured".to_string());
+        }
         passed = false;
     } else if measured.ci95 > 0.0 && measured.contains(bound) {
         notes.push("the CI straddles the bound".to_string());
@@ -532,26 +591,26 @@ mod tests {
     #[test]
     fn verdicts_follow_the_mean_and_note_a_straddled_bound() {
         let result = mm1("50/s", "");
-        let pass = evaluate(&expectation("server.serve.p99 < 1s"), None, &result).unwrap();
+        let pass = evaluate(&expectation("server.serve.p99 < 1s"), None, &result, None).unwrap();
         assert!(
             pass.passed && pass.note.is_none() && pass.unit == "ms" && pass.bound == 1000.0,
             "{pass:?}"
         );
-        let fail = evaluate(&expectation("server.serve.p99 < 1ms"), Some("s"), &result).unwrap();
+        let fail = evaluate(&expectation("server.serve.p99 < 1ms"), Some("s"), &result, None).unwrap();
         assert!(!fail.passed && fail.note.is_none(), "{fail:?}");
         assert_eq!(fail.scenario.as_deref(), Some("s"));
         let mean = resolve(&result, "server.serve.mean").unwrap().estimate;
         assert!(mean.ci95 > 0.0);
         let close = format!("server.serve.mean < {}us", ((mean.mean + mean.ci95 / 2.0) * 1000.0).round());
-        let straddled = evaluate(&expectation(&close), None, &result).unwrap();
+        let straddled = evaluate(&expectation(&close), None, &result, None).unwrap();
         assert!(straddled.passed, "{straddled:?}");
         assert_eq!(straddled.note.as_deref(), Some("the CI straddles the bound"));
-        let share = evaluate(&expectation("server.utilisation >= 40%"), None, &result).unwrap();
+        let share = evaluate(&expectation("server.utilisation >= 40%"), None, &result, None).unwrap();
         assert!(share.passed && share.unit == "share" && share.bound == 0.4, "{share:?}");
-        assert!(evaluate(&expectation("server.utilisation < 40ms"), None, &result)
+        assert!(evaluate(&expectation("server.utilisation < 40ms"), None, &result, None)
             .unwrap_err()
             .contains("ratio"));
-        assert!(evaluate(&expectation("server.nope < 1"), None, &result)
+        assert!(evaluate(&expectation("server.nope < 1"), None, &result, None)
             .unwrap_err()
             .contains("unknown statistic"));
     }
@@ -560,7 +619,7 @@ mod tests {
     fn a_run_that_stopped_early_fails_its_expectations() {
         let result = mm1("200/s", r#""limits": {"max_in_flight": 50},"#);
         assert!(!result.verdict.complete);
-        let verdict = evaluate(&expectation("server.utilisation <= 100%"), None, &result).unwrap();
+        let verdict = evaluate(&expectation("server.utilisation <= 100%"), None, &result, None).unwrap();
         assert!(!verdict.passed, "{verdict:?}");
         assert!(verdict.note.unwrap().contains("stopped early"));
     }

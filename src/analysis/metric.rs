@@ -209,3 +209,88 @@ pub fn significant(value: f64) -> String {
     };
     format!("{value:.decimals$}")
 }
+
+/// The metric per time window, as (window start in seconds, value): for clients and endpoints
+/// `p50`, `p99`, `throughput`, `error_rate`; for services, databases and pools `utilisation`
+/// and `queue` / `waiting`. Empty windows give NaN.
+pub fn series(result: &RunResult, name: &str) -> Result<Vec<(f64, f64)>, String> {
+    let name = name.trim();
+    let traffic = |windows: &[crate::results::TrafficWindow], stat: &str| -> Option<Vec<(f64, f64)>> {
+        let pick: fn(&crate::results::TrafficWindow) -> f64 = match stat {
+            "p50" => |w| w.p50_ms,
+            "p99" => |w| w.p99_ms,
+            "throughput" => |w| w.throughput_per_s,
+            "error_rate" => |w| w.error_rate,
+            _ => return None,
+        };
+        Some(windows.iter().map(|w| (w.start_s, pick(w))).collect())
+    };
+    let station = |s: &crate::results::StationSeries, stat: &str| -> Option<Vec<(f64, f64)>> {
+        let values = match stat {
+            "utilisation" => &s.utilisation,
+            "queue" | "waiting" => &s.waiting,
+            _ => return None,
+        };
+        Some(s.start_s.iter().copied().zip(values.iter().copied()).collect())
+    };
+    let found = if let Some(e) = result
+        .endpoints
+        .iter()
+        .find(|e| name.strip_prefix(e.name.as_str()).is_some_and(|r| r.starts_with('.')))
+    {
+        traffic(&e.series, &name[e.name.len() + 1..])
+    } else {
+        let (component, stat) = name.split_once('.').unwrap_or((name, ""));
+        if let Some(c) = result.clients.iter().find(|c| c.name == component) {
+            traffic(&c.series, stat)
+        } else if let Some(s) = result.services.iter().find(|s| s.name == component) {
+            station(&s.series, stat)
+        } else if let Some(d) = result.databases.iter().find(|d| d.name == component) {
+            station(&d.series, stat)
+        } else if let Some(p) = result.pools.iter().find(|p| p.name == component) {
+            station(&p.series, stat)
+        } else {
+            None
+        }
+    };
+    found.ok_or_else(|| {
+        format!(
+            "\"{name}\" has no time series: use a client's or endpoint's p50, p99, throughput or error_rate, \
+             or a service's, database's or pool's utilisation or queue"
+        )
+    })
+}
+
+/// How long after `from_s` the metric's windows come back, for good, within the band the
+/// baseline's windows span (widened by 10 % on each side): the start of the first window at or
+/// after `from_s` from which every window is in the band, minus `from_s`, in seconds. `None`
+/// when the last window is still outside. Empty windows count as inside.
+pub fn recovery_s(scenario: &[(f64, f64)], baseline: &[(f64, f64)], from_s: f64) -> Option<f64> {
+    let finite = baseline.iter().map(|w| w.1).filter(|v| v.is_finite());
+    let low = finite.clone().fold(f64::INFINITY, f64::min);
+    let high = finite.fold(f64::NEG_INFINITY, f64::max);
+    let inside = |v: f64| !v.is_finite() || !low.is_finite() || (v >= low - 0.1 * low.abs() && v <= high + 0.1 * high.abs());
+    let after: Vec<&(f64, f64)> = scenario.iter().filter(|w| w.0 >= from_s - 1e-9).collect();
+    let first_good = after.iter().rposition(|w| !inside(w.1)).map_or(0, |bad| bad + 1);
+    after.get(first_good).map(|w| (w.0 - from_s).max(0.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::recovery_s;
+
+    #[test]
+    fn recovery_is_the_first_window_from_which_the_metric_stays_in_the_baseline_band() {
+        let baseline: Vec<(f64, f64)> = (0..10).map(|i| (60.0 * i as f64, 10.0 + (i % 2) as f64)).collect();
+        // Out of the band [9, 12.1] from 180 s to 299 s, back from 300 s; a blip at 420 s.
+        let mut scenario = baseline.clone();
+        scenario[3].1 = 50.0;
+        scenario[4].1 = 30.0;
+        assert_eq!(recovery_s(&scenario, &baseline, 240.0), Some(60.0));
+        scenario[7].1 = 13.0;
+        assert_eq!(recovery_s(&scenario, &baseline, 240.0), Some(240.0));
+        scenario[9].1 = 40.0;
+        assert_eq!(recovery_s(&scenario, &baseline, 240.0), None);
+        assert_eq!(recovery_s(&baseline, &baseline, 240.0), Some(0.0));
+    }
+}

@@ -85,6 +85,16 @@ fn plan(source: &ModelSource, expect: &Value, overrides: &Overrides) -> Result<P
         };
         runs.push(at);
     }
+    // A recovery claim measures against the model as written: make sure it runs.
+    let recovery = expectations
+        .iter()
+        .any(|e| e.claim.comparison == crate::analysis::expect::Comparison::RecoversWithin);
+    if recovery && !targets.iter().any(|t| t.name.is_none()) {
+        targets.push(Target {
+            name: None,
+            validated: source.baseline(|spec| overrides.apply(spec))?,
+        });
+    }
     // Metric names and bounds are checked against the components each run has: a result of
     // no replications has every component and no values.
     let shapes: Vec<RunResult> = targets
@@ -165,7 +175,10 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
     let verdicts = expectations
         .iter()
         .zip(&runs)
-        .map(|(e, &at)| verdict(e, targets[at].name.as_deref(), &results[at]))
+        .map(|(e, &at)| {
+            let baseline = targets.iter().position(|t| t.name.is_none()).map(|b| &results[b]);
+            verdict(e, targets[at].name.as_deref(), &results[at], baseline)
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|d| invalid(&source, d))?;
     let model_name = targets.first().map(|t| t.validated.model.name.clone()).unwrap_or_default();
@@ -190,6 +203,7 @@ fn verdict(
     e: &Expectation,
     scenario: Option<&str>,
     result: &RunResult,
+    baseline: Option<&RunResult>,
 ) -> Result<crate::analysis::expect::ExpectationResult, Vec<Diagnostic>> {
-    evaluate(e, scenario, result).map_err(|message| vec![Diagnostic { path: e.path(), message }])
+    evaluate(e, scenario, result, baseline).map_err(|message| vec![Diagnostic { path: e.path(), message }])
 }

@@ -165,6 +165,12 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
             window_s: nanos_to_secs(model.window_ns),
             replications: reps.len() as u32,
             seed: model.seed,
+            actions_end_s: model
+                .actions
+                .iter()
+                .map(|a| a.until_ns.unwrap_or(a.at_ns))
+                .max()
+                .map(nanos_to_secs),
         },
         verdict: Verdict {
             complete: messages.is_empty(),

@@ -59,6 +59,9 @@ pub struct ModelInfo {
     pub replications: u32,
     /// Seed of the random streams.
     pub seed: u64,
+    /// When the last timed action ends (its undo, or its start when it has none), seconds;
+    /// null without timed actions. Recovery is measured from here.
+    pub actions_end_s: Option<f64>,
 }
 
 /// Whether the run could be completed.

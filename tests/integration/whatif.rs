@@ -296,3 +296,34 @@ fn an_injected_query_holds_the_database_and_an_outage_refuses_its_share_of_reque
         "requests in flight at the crash are reset: {counts}"
     );
 }
+
+#[test]
+fn recovery_claims_pass_when_the_metric_returns_to_its_band_and_fail_when_it_stays_out() {
+    let dir = scratch_dir("recovery");
+    let mut model: Value = serde_json::from_str(TIMED).unwrap();
+    model["window"] = Value::from("1m");
+    model["scenarios"]["stuck"] = serde_json::json!({
+        "actions": [ { "at": "20m", "add_latency": { "link": "api -> db", "latency": "20ms" } } ] });
+    model["expect"] = serde_json::json!([
+        { "scenario": "slow-db", "that": "api.get.p99 recovers within 5m" },
+        { "scenario": "surge", "that": "c.throughput recovers within 2m" },
+        { "scenario": "stuck", "that": "c.p99 recovers within 10m" }
+    ]);
+    let path = write_model(&dir, "recovery.json", &model.to_string());
+    let out = dir.join("check.json");
+    capsim(&["check", &path, "--json", out.to_str().unwrap()])
+        .expect_code(1)
+        .stdout_has("2 passed, 1 failed");
+    let report = json_of(&out);
+    let passed: Vec<bool> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["passed"].as_bool().unwrap())
+        .collect();
+    assert_eq!(passed, vec![true, true, false], "{report}");
+    assert!(
+        report["results"][2]["note"].as_str().unwrap().contains("still outside"),
+        "{report}"
+    );
+}
