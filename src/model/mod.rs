@@ -373,6 +373,19 @@ pub struct Database {
     pub max_connections: u32,
     /// Multiplier of every query's cost.
     pub data_factor: f64,
+    /// Universal Scalability Law contention coefficient (0: none).
+    pub usl_sigma: f64,
+    /// Universal Scalability Law coherency coefficient (0: none).
+    pub usl_kappa: f64,
+}
+
+impl Database {
+    /// The factor on a query's cost when `active` queries (itself included) are at the
+    /// database: 1 + σ(n − 1) + κ·n(n − 1).
+    pub fn contention_factor(&self, active: u32) -> f64 {
+        let n = f64::from(active.max(1));
+        1.0 + self.usl_sigma * (n - 1.0) + self.usl_kappa * n * (n - 1.0)
+    }
 }
 
 /// A connection pool.

@@ -379,6 +379,20 @@ pub struct DatabaseSpec {
     pub max_connections: Option<PositiveInt>,
     /// Multiplies every query's cost: the size of the data relative to when costs were measured (default 1).
     pub data_factor: Option<Factor>,
+    /// Slowdown as more queries are active at once (Universal Scalability Law).
+    pub contention: Option<ContentionSpec>,
+}
+
+/// The Universal Scalability Law: with n queries active at the database, each query's cost is
+/// multiplied by 1 + sigma·(n − 1) + kappa·n·(n − 1), so throughput n / (1 + sigma·(n−1) + kappa·n·(n−1))
+/// peaks and then falls as concurrency grows.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContentionSpec {
+    /// Contention (serialisation on shared resources: locks, latches), e.g. 0.02.
+    pub sigma: Factor,
+    /// Coherency (crosstalk between active queries: cache-line and buffer invalidation), e.g. 0.0005.
+    pub kappa: Option<Factor>,
 }
 
 /// A connection pool (pgBouncer in transaction mode).

@@ -179,6 +179,8 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             cores: d.cores.map_or(1, |c| c.0),
             max_connections: d.max_connections.map_or(100, |c| c.0),
             data_factor: d.data_factor.map_or(1.0, |f| f.0),
+            usl_sigma: d.contention.as_ref().map_or(0.0, |c| c.sigma.0),
+            usl_kappa: d.contention.as_ref().and_then(|c| c.kappa).map_or(0.0, |k| k.0),
         })
         .collect();
     let database_id = |name: &str| spec.databases.get_index_of(name).map(DatabaseId);

@@ -28,6 +28,19 @@ impl<'m> World<'m> {
         }
     }
 
+    /// Core time of a query starting now on database `d`: a draw of its cost, slowed by the
+    /// contention of the queries active there (running or waiting for a core).
+    fn query_cost(&mut self, query: &Dist, d: usize) -> Nanos {
+        let spec = &self.model.databases[d];
+        let db = &mut self.databases[d];
+        let cost = query.sample_ns(&mut db.rng);
+        if spec.usl_sigma == 0.0 && spec.usl_kappa == 0.0 {
+            return cost;
+        }
+        let active = db.cores.busy() + db.cores.waiting();
+        (cost as f64 * spec.contention_factor(active)).round() as Nanos
+    }
+
     /// Start a transaction step: get a connection, then run the first query.
     pub(super) fn begin_transaction(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
         let now = queue.now();
@@ -123,7 +136,7 @@ impl<'m> World<'m> {
         job.mark_ns = now;
         let db = &mut self.databases[d];
         if db.cores.request(now, job_ref, job.ticket) == Admission::Granted {
-            let cost = query.sample_ns(&mut db.rng);
+            let cost = self.query_cost(query, d);
             queue.schedule_in(cost, Event::QueryDone(job_ref));
         }
     }
@@ -149,7 +162,7 @@ impl<'m> World<'m> {
                 if let Some(granted) = self.jobs.get_mut(next.job) {
                     granted.ticket = granted.ticket.wrapping_add(1);
                 }
-                let cost = next_query.sample_ns(&mut self.databases[d].rng);
+                let cost = self.query_cost(next_query, d);
                 queue.schedule_in(cost, Event::QueryDone(next.job));
             }
         }

@@ -18,6 +18,7 @@
 //! rerun the model with many more replications (e.g. 200): a real bias stays outside the much
 //! narrower interval, while bad luck disappears.
 
+mod contention;
 mod formulas;
 mod little;
 mod loss;
