@@ -116,18 +116,25 @@ pub fn summary(result: &RunResult) -> String {
         out.push_str(&t.render());
         for c in &result.clients {
             if let Some(b) = &c.batch {
+                let finished_all = b.finished_share.min >= 1.0;
                 let mut line = format!(
-                    "  {}: {} user{} × {} requests, all done in {} s",
+                    "  {}: {} user{} × {} requests, {} {} s",
                     c.name,
                     b.users,
                     if b.users == 1 { "" } else { "s" },
                     b.requests_per_user,
+                    if finished_all {
+                        "all done in"
+                    } else {
+                        "NOT ALL DONE by the end of the run, after"
+                    },
                     est(&b.makespan_s, 1)
                 );
+                if b.failed_share.mean > 0.0 {
+                    line.push_str(&format!(" ({} of them failed)", percent(&b.failed_share)));
+                }
                 if let (Some(deadline), Some(slack)) = (b.deadline_s, &b.slack_s) {
-                    let verdict = if slack.mean.is_nan() {
-                        "did not finish within the run".to_string()
-                    } else if slack.high() < 0.0 {
+                    let verdict = if slack.high() < 0.0 {
                         format!("MISSED the {deadline} s deadline by {} s", est(&slack.scaled(-1.0), 1))
                     } else if slack.low() >= 0.0 {
                         format!("met the {deadline} s deadline with {} s to spare", est(slack, 1))

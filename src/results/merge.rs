@@ -339,18 +339,22 @@ fn batch_summary(
     start_ns: u64,
     deadline_ns: Option<u64>,
 ) -> BatchSummary {
-    let batches: Vec<_> = reps.iter().filter_map(|r| r.clients[c].batch.as_ref()).collect();
-    let makespan = |b: &&crate::sim::tally::BatchTally| -> f64 {
-        let mut last = 0u64;
-        for f in &b.finished_at_ns {
-            match f {
-                Some(t) => last = last.max(t.saturating_sub(start_ns)),
-                None => return f64::NAN,
-            }
-        }
+    let batches: Vec<(&crate::sim::tally::BatchTally, u64)> = reps
+        .iter()
+        .filter_map(|r| r.clients[c].batch.as_ref().map(|b| (b, r.end_ns)))
+        .collect();
+    // A user still sending at the end of the run is counted as done then: its makespan is at
+    // least that long, so a deadline already past is known to be missed.
+    let makespan = |(b, end): &(&crate::sim::tally::BatchTally, u64)| -> f64 {
+        let last = b
+            .finished_at_ns
+            .iter()
+            .map(|f| f.unwrap_or(*end).saturating_sub(start_ns))
+            .max()
+            .unwrap_or(0);
         nanos_to_secs(last)
     };
-    let met_share = |b: &&crate::sim::tally::BatchTally, deadline: u64| -> f64 {
+    let met_share = |(b, _): &(&crate::sim::tally::BatchTally, u64), deadline: u64| -> f64 {
         let met = b
             .finished_at_ns
             .iter()
@@ -361,8 +365,16 @@ fn batch_summary(
     BatchSummary {
         users,
         requests_per_user: requests,
-        finished_share: estimate(&batches, |b| {
+        finished_share: estimate(&batches, |(b, _)| {
             b.finished_at_ns.iter().filter(|f| f.is_some()).count() as f64 / f64::from(users)
+        }),
+        failed_share: estimate(&batches, |(b, _)| {
+            let done: u32 = b.done.iter().sum();
+            if done == 0 {
+                f64::NAN
+            } else {
+                f64::from(b.failed.iter().sum::<u32>()) / f64::from(done)
+            }
         }),
         makespan_s: estimate(&batches, makespan),
         deadline_s: deadline_ns.map(nanos_to_secs),

@@ -160,7 +160,10 @@ pub struct BatchSummary {
     pub requests_per_user: u32,
     /// Share of users that sent all their requests within the run.
     pub finished_share: Estimate,
-    /// Time from the start to the last user's last answer, seconds (null when some user did not finish).
+    /// Share of the batch's requests that did not end well (they still count as done).
+    pub failed_share: Estimate,
+    /// Time from the start to the last user's last answer, seconds; a user still sending when
+    /// the run ends counts as done then (so this is a lower bound when `finished_share` < 1).
     pub makespan_s: Estimate,
     /// The deadline after the start, seconds (null when none).
     pub deadline_s: Option<f64>,

@@ -5,7 +5,8 @@ use super::{Change, Variant};
 use crate::model::units::{format_secs_exact, parse_duration, parse_rate};
 use serde_json::Value;
 
-/// One swept parameter: a change path (maybe ending in `.add`/`.scale`) and its values.
+/// One swept parameter: a change path (maybe ending in `.add`/`.scale`) and its values. Several
+/// paths separated by commas take the same value together (e.g. the latency of two links).
 #[derive(Clone, Debug)]
 pub struct SweptParam {
     /// The path changed at each point.
@@ -152,11 +153,13 @@ pub fn grid(params: &[SweptParam], base: &Variant, origin: &str) -> Result<Vec<(
                     let mut values = values.clone();
                     values.push(v.clone());
                     let mut variant = variant.clone();
-                    variant.changes.push(Change {
-                        path: param.path.clone(),
-                        value: v.clone(),
-                        origin: origin.to_string(),
-                    });
+                    for path in param.path.split(',').map(str::trim) {
+                        variant.changes.push(Change {
+                            path: path.to_string(),
+                            value: v.clone(),
+                            origin: origin.to_string(),
+                        });
+                    }
                     (values, variant)
                 })
             })

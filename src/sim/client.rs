@@ -95,6 +95,7 @@ impl World<'_> {
         if let (Some(limit), Some(batch)) = (requests, state.batch.as_mut()) {
             let u = user as usize;
             batch.done[u] += 1;
+            batch.failed[u] += u32::from(outcome != Outcome::Ok);
             if batch.done[u] >= *limit {
                 batch.finished_at_ns[u] = Some(now);
                 return;

@@ -104,4 +104,6 @@ pub struct BatchTally {
     pub finished_at_ns: Vec<Option<Nanos>>,
     /// Requests done per user.
     pub done: Vec<u32>,
+    /// Requests that did not end well, per user.
+    pub failed: Vec<u32>,
 }

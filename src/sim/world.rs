@@ -239,6 +239,7 @@ impl<'m> World<'m> {
                     } => Some(BatchTally {
                         finished_at_ns: vec![None; users as usize],
                         done: vec![0; users as usize],
+                        failed: vec![0; users as usize],
                     }),
                     _ => None,
                 },
