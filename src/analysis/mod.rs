@@ -4,5 +4,6 @@
 pub mod compare;
 pub mod expect;
 pub mod knee;
+pub mod ladder;
 pub mod metric;
 pub mod sweep;

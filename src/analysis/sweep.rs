@@ -27,6 +27,9 @@ pub struct SweepHeader {
     pub threshold: f64,
     /// Points in the whole sweep.
     pub total_points: usize,
+    /// For a sweep of added link latency: round trips over the swept links per request of each
+    /// endpoint that crosses them (the spreadsheet's "queries").
+    pub round_trips: indexmap::IndexMap<String, u64>,
 }
 
 /// One point of a sweep.

@@ -188,6 +188,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
             result,
         });
     }
+    let header_params: Vec<String> = plan.params.iter().map(|p| p.path.clone()).collect();
     let header = SweepHeader {
         schema_version: crate::results::SCHEMA_VERSION,
         model: models.first().map(|(_, v)| v.model.name.clone()).unwrap_or_default(),
@@ -196,6 +197,12 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
         metric: metric_name.unwrap_or_default(),
         threshold,
         total_points: models.len(),
+        round_trips: models
+            .first()
+            .map(|(_, v)| crate::analysis::ladder::round_trips(&v.model, &crate::analysis::ladder::swept_links(&header_params)))
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
     };
     let header_json = serde_json::to_value(&header).unwrap_or(Value::Null);
     let point_json: Vec<Value> = sweep_points
@@ -219,6 +226,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
         let finished = finish(&header_json, point_json);
         if !args.quiet && !json_to_stdout {
             print(&report::sweep::sweep_table(&header, &sweep_points, &finished));
+            print(&report::sweep::ladder_table(&header, &sweep_points));
         }
         if let Some(path) = &args.json {
             write(path, &report::json::to_json(&finished))?;

@@ -88,3 +88,113 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
     });
     out
 }
+
+/// The ladder section of a latency sweep: each workload beside the spreadsheet's straight line,
+/// the pools and the batch deadlines, and where each first goes wrong.
+pub fn ladder_table(header: &SweepHeader, points: &[SweepPoint]) -> String {
+    use crate::analysis::ladder::spreadsheet_ms;
+    if header.round_trips.is_empty() || header.params.len() != 1 || points.is_empty() {
+        return String::new();
+    }
+    let added: Vec<f64> = points
+        .iter()
+        .map(|p| p.values.first().and_then(crate::scenario::sweep::numeric).unwrap_or(f64::NAN))
+        .collect();
+    let endpoint = |p: &SweepPoint, name: &str| {
+        p.result
+            .endpoints
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.latency.mean_ms.clone())
+    };
+    let mut columns: Vec<String> = vec!["added".into()];
+    for (name, trips) in &header.round_trips {
+        columns.push(format!("{name} ms"));
+        columns.push(format!("sheet ({trips} trips)"));
+        columns.push("vs sheet".into());
+    }
+    let first = &points[0].result;
+    for p in &first.pools {
+        columns.push(format!("{} use", p.name));
+        columns.push("waited".into());
+        columns.push("wait p99 ms".into());
+    }
+    for d in &first.databases {
+        columns.push(format!("{} conns", d.name));
+    }
+    let refs: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let mut t = TextTable::new(&refs);
+    let mut departs: Option<String> = None;
+    let mut saturates: Option<String> = None;
+    for (i, p) in points.iter().enumerate() {
+        let mut row = vec![show_value(&p.values[0])];
+        for (name, trips) in &header.round_trips {
+            let base = endpoint(&points[0], name).map_or(f64::NAN, |e| e.mean);
+            let sim = endpoint(p, name).unwrap_or_else(|| crate::stats::Estimate::from_samples(&[]));
+            let sheet = spreadsheet_ms(base, *trips, added[i]);
+            let off = sim.mean / sheet - 1.0;
+            row.push(if sim.mean.is_finite() {
+                format!("{} ±{}", significant(sim.mean), significant(sim.ci95))
+            } else {
+                "–".into()
+            });
+            row.push(if sheet.is_finite() { significant(sheet) } else { "–".into() });
+            row.push(if off.is_finite() {
+                format!("{:+.0} %", 100.0 * off)
+            } else {
+                "–".into()
+            });
+            if departs.is_none() && off > header.threshold && sim.low() > sheet {
+                departs = Some(format!(
+                    "Leaves the spreadsheet: at +{}, {name} takes {} ms where the spreadsheet says {} ms ({:+.0} %).\n",
+                    show_value(&p.values[0]),
+                    significant(sim.mean),
+                    significant(sheet),
+                    100.0 * off
+                ));
+            }
+        }
+        for pool in &p.result.pools {
+            row.push(format!("{:.0} %", 100.0 * pool.utilisation.mean));
+            row.push(format!("{:.1} %", 100.0 * pool.acquire_wait.waited_share.mean));
+            row.push(significant(pool.acquire_wait.p99_ms.mean));
+            if saturates.is_none() && pool.acquire_wait.waited_share.mean >= 0.05 {
+                saturates = Some(format!(
+                    "Pool {} saturates: at +{}, {:.0} % of transactions wait for a connection (p99 wait {} ms).\n",
+                    pool.name,
+                    show_value(&p.values[0]),
+                    100.0 * pool.acquire_wait.waited_share.mean,
+                    significant(pool.acquire_wait.p99_ms.mean)
+                ));
+            }
+        }
+        for d in &p.result.databases {
+            row.push(significant(d.connections_in_use.mean));
+        }
+        t.row(row);
+    }
+    let mut out = String::from("\nLatency ladder against the spreadsheet (duration at +0 plus round trips × added latency)\n");
+    out.push_str(&t.render());
+    out.push_str(&departs.unwrap_or_else(|| "Leaves the spreadsheet: never, within the threshold.\n".into()));
+    out.push_str(&saturates.unwrap_or_else(|| "Pools: none saturates (fewer than 5 % of transactions wait).\n".into()));
+    for (c, client) in first.clients.iter().enumerate() {
+        let Some(deadline) = client.batch.as_ref().and_then(|b| b.deadline_s) else {
+            continue;
+        };
+        let batch = |p: &SweepPoint| p.result.clients[c].batch.clone();
+        let missed = points
+            .iter()
+            .find(|p| batch(p).and_then(|b| b.slack_s).is_some_and(|s| s.mean < 0.0));
+        let unfinished = points.iter().find(|p| batch(p).is_some_and(|b| b.finished_share.mean < 1.0));
+        out.push_str(&match (missed, unfinished) {
+            (Some(p), _) => format!("Deadline: {} misses its {deadline} s deadline from +{} on.\n", client.name, show_value(&p.values[0])),
+            (None, Some(p)) => format!(
+                "Deadline: {} is still running when the run ends from +{} on, before its {deadline} s deadline: run longer to tell.\n",
+                client.name,
+                show_value(&p.values[0])
+            ),
+            (None, None) => format!("Deadline: {} meets its {deadline} s deadline at every step.\n", client.name),
+        });
+    }
+    out
+}
