@@ -61,10 +61,21 @@ use results::RunResult;
 /// carried into the result. `threads` fixes the worker threads (default: all cores); the result
 /// is the same whatever it is.
 pub fn run(model: &Model, warnings: &[String], threads: Option<usize>) -> RunResult {
+    run_until(model, warnings, threads, &std::sync::atomic::AtomicBool::new(false))
+}
+
+/// [`run`], stopping early when `interrupt` is raised (Ctrl-C, a wall-clock limit): the result
+/// then covers what was simulated and its verdict says it is incomplete.
+pub fn run_until(
+    model: &Model,
+    warnings: &[String],
+    threads: Option<usize>,
+    interrupt: &std::sync::atomic::AtomicBool,
+) -> RunResult {
     let replicate = || -> Vec<sim::ReplicationResult> {
         (0..model.replications)
             .into_par_iter()
-            .map(|r| sim::run_replication(model, r))
+            .map(|r| sim::run_replication(model, r, interrupt))
             .collect()
     };
     let reps = match threads.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()) {

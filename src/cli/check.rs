@@ -161,7 +161,7 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
                     warned.push(w.clone());
                 }
             }
-            let result = crate::run(&t.validated.model, &warnings, args.settings.threads);
+            let result = super::run_validated_quietly(&t.validated, &warnings, args.settings.threads);
             for msg in &result.verdict.messages {
                 match &t.name {
                     Some(name) => eprintln!("stopped [{name}]: {msg}"),

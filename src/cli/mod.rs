@@ -13,6 +13,7 @@ use crate::report;
 use crate::scenario::ModelSource;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub mod check;
 mod sweep;
@@ -108,6 +109,10 @@ pub struct RunSettings {
     /// Worker threads for replications (default: all cores); results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
+    /// Stop simulating after this much real time, e.g. "30s": the results cover what was
+    /// simulated, are marked incomplete, and the exit code is 3.
+    #[arg(long, value_name = "DURATION")]
+    max_wall: Option<String>,
 }
 
 /// A failure the command line reports, with the exit code it maps to.
@@ -129,6 +134,32 @@ pub enum CliError {
     },
 }
 
+/// Raised by Ctrl-C / SIGTERM or by `--max-wall`: every run stops at its next check and keeps
+/// what it simulated.
+static INTERRUPT: AtomicBool = AtomicBool::new(false);
+
+/// On the first Ctrl-C (or SIGTERM), ask the runs to stop and keep their results; on the second,
+/// exit at once. Outputs are written atomically, so no truncated file is left either way.
+fn install_interrupt_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPT.swap(true, Ordering::SeqCst) {
+            eprintln!("interrupted again: exiting without results");
+            std::process::exit(130);
+        }
+        eprintln!("interrupted: stopping the runs and keeping what was simulated (Ctrl-C again to quit now)");
+    });
+}
+
+/// Raise the interrupt flag after `limit` of real time.
+fn arm_wall_clock_limit(limit: std::time::Duration) {
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        if !INTERRUPT.swap(true, Ordering::SeqCst) {
+            eprintln!("--max-wall reached: stopping the runs and keeping what was simulated");
+        }
+    });
+}
+
 /// Parse the process arguments, run the command, and return the exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -138,6 +169,7 @@ pub fn main() -> i32 {
             return if e.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
         }
     };
+    install_interrupt_handler();
     match execute(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -212,6 +244,10 @@ impl Overrides {
                 })
                 .transpose()
         };
+        if let Some(text) = &args.max_wall {
+            let ns = parse_duration(text).map_err(|why| CliError::Argument(format!("--max-wall: {why}, got \"{text}\"")))?;
+            arm_wall_clock_limit(std::time::Duration::from_nanos(ns));
+        }
         if args.threads == Some(0) {
             return Err(CliError::Argument("--threads: expected a positive integer, got 0".into()));
         }
@@ -323,13 +359,22 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
     Ok(EXIT_OK)
 }
 
+/// Run a validated model (stopping early on Ctrl-C or `--max-wall`) without printing warnings.
+pub(crate) fn run_validated_quietly(
+    validated: &Validated,
+    warnings: &[String],
+    threads: Option<usize>,
+) -> crate::results::RunResult {
+    crate::run_until(&validated.model, warnings, threads, &INTERRUPT)
+}
+
 /// Run a validated model, printing its warnings to stderr.
 pub(crate) fn run_validated(validated: &Validated, threads: Option<usize>) -> crate::results::RunResult {
     let warnings: Vec<String> = validated.warnings.iter().map(|w| w.to_string()).collect();
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    crate::run(&validated.model, &warnings, threads)
+    crate::run_until(&validated.model, &warnings, threads, &INTERRUPT)
 }
 
 pub(crate) fn write(path: &std::path::Path, contents: &str) -> Result<(), CliError> {

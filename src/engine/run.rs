@@ -1,6 +1,11 @@
 //! The run loop: pop events in time order until the horizon, the event budget or the process stops.
 
 use super::{EventQueue, Nanos};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Events handled between two looks at the interrupt flag: often enough to stop within
+/// milliseconds, rarely enough to cost nothing.
+const INTERRUPT_CHECK_EVENTS: u64 = 4096;
 
 /// A simulation driven by the engine: it handles one event at a time and schedules new ones.
 pub trait Process {
@@ -31,18 +36,29 @@ pub enum StopReason {
     EventBudget { at: Nanos },
     /// The process asked to stop, with its reason, at the given simulated time.
     Stopped { at: Nanos, reason: String },
+    /// The interrupt flag was raised (Ctrl-C, a wall-clock limit) at the given simulated time.
+    Interrupted { at: Nanos },
 }
 
 /// Drive `process` from the events already on `queue`.
 ///
 /// 1. Peek the earliest event; if it is due after the horizon, stop with [`StopReason::Horizon`].
 /// 2. If the event budget is spent, stop with [`StopReason::EventBudget`].
-/// 3. Pop it (advancing the clock) and let the process handle it.
+/// 3. Every few thousand events, stop with [`StopReason::Interrupted`] if `interrupt` is set.
+/// 4. Pop it (advancing the clock) and let the process handle it.
 ///
 /// Returns the reason and the number of events handled.
-pub fn run<P: Process>(process: &mut P, queue: &mut EventQueue<P::Event>, limits: RunLimits) -> (StopReason, u64) {
+pub fn run<P: Process>(
+    process: &mut P,
+    queue: &mut EventQueue<P::Event>,
+    limits: RunLimits,
+    interrupt: &AtomicBool,
+) -> (StopReason, u64) {
     let mut handled = 0u64;
     loop {
+        if handled.is_multiple_of(INTERRUPT_CHECK_EVENTS) && interrupt.load(Ordering::Relaxed) {
+            return (StopReason::Interrupted { at: queue.now() }, handled);
+        }
         match queue.peek_time() {
             None => return (StopReason::Exhausted, handled),
             Some(t) if t > limits.horizon => return (StopReason::Horizon, handled),
@@ -98,6 +114,7 @@ mod tests {
                 horizon: 100,
                 max_events: u64::MAX,
             },
+            &AtomicBool::new(false),
         );
         assert_eq!((why, n), (StopReason::Horizon, 11));
     }
@@ -115,8 +132,27 @@ mod tests {
                 horizon: 1_000,
                 max_events: 5,
             },
+            &AtomicBool::new(false),
         );
         assert_eq!((why, n), (StopReason::EventBudget { at: 40 }, 5));
+    }
+
+    #[test]
+    fn stops_when_interrupted() {
+        let mut t = Ticker {
+            ticks: 0,
+            stop_at: u64::MAX,
+        };
+        let (why, n) = run(
+            &mut t,
+            &mut start(),
+            RunLimits {
+                horizon: 1_000,
+                max_events: 100,
+            },
+            &AtomicBool::new(true),
+        );
+        assert_eq!((why, n), (StopReason::Interrupted { at: 0 }, 0));
     }
 
     #[test]
@@ -129,6 +165,7 @@ mod tests {
                 horizon: 1_000,
                 max_events: 100,
             },
+            &AtomicBool::new(false),
         );
         assert_eq!(
             why,

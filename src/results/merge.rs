@@ -34,6 +34,11 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
                 format_duration(*at),
                 model.max_events
             )),
+            StopReason::Interrupted { at } => messages.push(format!(
+                "replication {}: interrupted at t = {}",
+                r.replication,
+                format_duration(*at)
+            )),
             StopReason::Stopped { reason, .. } => {
                 unstable = true;
                 messages.push(format!("replication {}: {reason}", r.replication));

@@ -7,6 +7,7 @@ use super::world::World;
 use crate::engine::{run, EventQueue, Nanos, RunLimits, StopReason};
 use crate::model::Model;
 use crate::stats::{LatencyHistogram, LevelSeries};
+use std::sync::atomic::AtomicBool;
 
 /// What one replication measured, raw enough to be merged across replications.
 pub struct ReplicationResult {
@@ -140,22 +141,25 @@ fn station(resources: &[&Resource], inside_mean: Option<f64>) -> StationResult {
     }
 }
 
-/// Run replication `replication` of `model`: a pure function of the model and the index.
+/// Run replication `replication` of `model`: a pure function of the model and the index, unless
+/// `interrupt` is raised (then it stops early and says so).
 ///
 /// 1. Build the world; it schedules the first arrivals.
 /// 2. Run the engine to the model's duration or until a bound stops it.
 /// 3. Close the time averages at the time reached and collect the tallies.
-pub fn run_replication(model: &Model, replication: u32) -> ReplicationResult {
+pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) -> ReplicationResult {
     let mut queue = EventQueue::new();
     let mut world = World::new(model, replication, &mut queue);
     let limits = RunLimits {
         horizon: model.duration_ns,
         max_events: model.max_events,
     };
-    let (stop, events) = run(&mut world, &mut queue, limits);
+    let (stop, events) = run(&mut world, &mut queue, limits, interrupt);
     let end_ns = match stop {
         StopReason::Horizon | StopReason::Exhausted => model.duration_ns,
-        StopReason::EventBudget { at } | StopReason::Stopped { at, .. } => at.max(model.warmup_ns),
+        StopReason::EventBudget { at } | StopReason::Stopped { at, .. } | StopReason::Interrupted { at } => {
+            at.max(model.warmup_ns)
+        }
     };
     world.finish(end_ns);
 

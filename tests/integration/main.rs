@@ -7,6 +7,7 @@ mod bad_input;
 mod check;
 mod cli;
 mod determinism;
+mod interrupt;
 mod migration;
 mod properties;
 mod whatif;
