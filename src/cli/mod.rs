@@ -109,6 +109,10 @@ pub struct RunSettings {
     /// Worker threads for replications (default: all cores); results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
+    /// Most events one replication may handle (overrides the model's limits.max_events); a run
+    /// that reaches it stops with partial results and exit code 3.
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
     /// Stop simulating after this much real time, e.g. "30s": the results cover what was
     /// simulated, are marked incomplete, and the exit code is 3.
     #[arg(long, value_name = "DURATION")]
@@ -230,6 +234,7 @@ pub struct Overrides {
     warmup: Option<DurationValue>,
     seed: Option<u64>,
     replications: Option<PositiveInt>,
+    max_events: Option<u64>,
 }
 
 impl Overrides {
@@ -261,6 +266,7 @@ impl Overrides {
             warmup: duration("warmup", &args.warmup)?,
             seed: args.seed,
             replications: args.replications.map(PositiveInt),
+            max_events: args.max_events,
         })
     }
 
@@ -277,6 +283,9 @@ impl Overrides {
         }
         if let Some(r) = self.replications {
             spec.replications = Some(r);
+        }
+        if let Some(n) = self.max_events {
+            spec.limits.max_events = Some(n);
         }
     }
 }
