@@ -6,4 +6,5 @@ pub mod expect;
 pub mod knee;
 pub mod ladder;
 pub mod metric;
+pub mod spreadsheet;
 pub mod sweep;

@@ -16,6 +16,8 @@ use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub mod check;
+mod init;
+mod latency_table;
 mod sweep;
 use std::path::PathBuf;
 
@@ -65,6 +67,18 @@ enum Command {
     },
     /// Print the JSON Schema of the model format.
     Schema,
+    /// The spreadsheet: each workload's duration with latency added to every query
+    /// (measured + queries × added), exactly; the no-contention baseline.
+    #[command(
+        after_help = "Examples:\n  capsim latency-table models/workloads.csv --added 5ms,10ms\n  capsim latency-table workloads.csv --added 1ms,2ms,5ms --csv table.csv --json table.json\n\nThe CSV has a header with the columns name,queries,duration (durations with a unit: \"150ms\", \"2810s\"); other columns are ignored."
+    )]
+    LatencyTable(latency_table::LatencyTableArgs),
+    /// Write a starting model from measured workloads (a CSV of name,queries,duration): without
+    /// contention it reproduces the measured durations.
+    #[command(
+        after_help = "Examples:\n  capsim init --from models/workloads.csv --out payments.json\n  capsim init --from workloads.csv --latency 0.3ms --rate 20/s --out - | jq .services"
+    )]
+    Init(init::InitArgs),
 }
 
 #[derive(Args)]
@@ -224,6 +238,8 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
         Command::Check(args) => check::check_command(&args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge_shards(args),
+        Command::LatencyTable(args) => latency_table::latency_table(&args),
+        Command::Init(args) => init::init(&args),
     }
 }
 

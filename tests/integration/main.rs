@@ -10,6 +10,7 @@ mod determinism;
 mod interrupt;
 mod migration;
 mod properties;
+mod spreadsheet;
 mod whatif;
 
 use std::path::{Path, PathBuf};
