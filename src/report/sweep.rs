@@ -122,6 +122,9 @@ pub fn ladder_table(header: &SweepHeader, points: &[SweepPoint]) -> String {
     for d in &first.databases {
         columns.push(format!("{} conns", d.name));
     }
+    for s in &first.services {
+        columns.push(format!("{} busy", s.name));
+    }
     let refs: Vec<&str> = columns.iter().map(String::as_str).collect();
     let mut t = TextTable::new(&refs);
     let mut departs: Option<String> = None;
@@ -170,6 +173,9 @@ pub fn ladder_table(header: &SweepHeader, points: &[SweepPoint]) -> String {
         }
         for d in &p.result.databases {
             row.push(significant(d.connections_in_use.mean));
+        }
+        for s in &p.result.services {
+            row.push(format!("{:.0} %", 100.0 * s.utilisation.mean));
         }
         t.row(row);
     }
