@@ -25,7 +25,18 @@ pub fn parse_model(text: &str, file: &str) -> Result<Validated, ModelError> {
 /// Parse JSON text into the model format, naming the JSON path of the first bad value.
 pub fn parse_spec(text: &str, file: &str) -> Result<ModelSpec, ModelError> {
     let first = text.trim_start();
-    if !first.is_empty() && !first.starts_with('{') {
+    if first.is_empty() {
+        return Err(ModelError::Parse {
+            file: file.to_string(),
+            diagnostic: Diagnostic {
+                path: String::new(),
+                message: "the file is empty: a model is a JSON object like {\"services\": {...}}".into(),
+            },
+            line: 1,
+            column: 1,
+        });
+    }
+    if !first.starts_with('{') {
         let line = text.len() - first.len();
         let line = text[..line].matches('\n').count() + 1;
         return Err(ModelError::Parse {

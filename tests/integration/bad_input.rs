@@ -17,11 +17,11 @@ const CASES: &[Case] = &[
     },
     Case {
         file: "empty.json",
-        fragments: &["(line 1, column "],
+        fragments: &["the file is empty", "(line 1, column "],
     },
     Case {
         file: "top_level_array.json",
-        fragments: &["(line 1, column "],
+        fragments: &["a model is a JSON object", "(line 1, column "],
     },
     Case {
         file: "unknown_field.json",
