@@ -57,15 +57,6 @@ pub fn headline_metrics(result: &RunResult) -> Vec<String> {
     names
 }
 
-fn unit_name(unit: Unit) -> &'static str {
-    match unit {
-        Unit::Millis => "ms",
-        Unit::Share => "share",
-        Unit::Seconds => "s",
-        Unit::Count => "count",
-    }
-}
-
 /// Compare `scenario` with `baseline` on every headline metric present in both.
 pub fn compare(baseline: &RunResult, scenario: &RunResult) -> Vec<ComparedMetric> {
     headline_metrics(baseline)
@@ -76,7 +67,7 @@ pub fn compare(baseline: &RunResult, scenario: &RunResult) -> Vec<ComparedMetric
             let difference = differs_significantly(&b.estimate.samples, &a.estimate.samples);
             Some(ComparedMetric {
                 metric,
-                unit: unit_name(a.unit),
+                unit: a.unit.name(),
                 baseline: a.estimate,
                 scenario: b.estimate,
                 difference,
@@ -87,13 +78,7 @@ pub fn compare(baseline: &RunResult, scenario: &RunResult) -> Vec<ComparedMetric
 
 /// A value of a compared metric for people.
 pub fn show(value: f64, unit: &str) -> String {
-    let unit = match unit {
-        "ms" => Unit::Millis,
-        "share" => Unit::Share,
-        "s" => Unit::Seconds,
-        _ => Unit::Count,
-    };
-    format_value(value, unit)
+    format_value(value, Unit::from_name(unit))
 }
 
 /// A scenario's run and how it differs from the baseline.

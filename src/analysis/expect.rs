@@ -290,24 +290,6 @@ pub struct ExpectationResult {
     pub note: Option<String>,
 }
 
-fn unit_name(unit: Unit) -> &'static str {
-    match unit {
-        Unit::Millis => "ms",
-        Unit::Share => "share",
-        Unit::Seconds => "s",
-        Unit::Count => "count",
-    }
-}
-
-fn unit_of(name: &str) -> Unit {
-    match name {
-        "ms" => Unit::Millis,
-        "share" => Unit::Share,
-        "s" => Unit::Seconds,
-        _ => Unit::Count,
-    }
-}
-
 /// Check `expectation` against `result`, the run of its scenario (named `scenario`, "a+b").
 /// Fails when the claim does not hold on the mean, nothing was measured, or the run stopped
 /// early (its results are partial). Errors when the metric or the bound cannot be read.
@@ -363,7 +345,7 @@ pub fn evaluate(
         passed,
         measured,
         bound,
-        unit: unit_name(value.unit),
+        unit: value.unit.name(),
         note: (!notes.is_empty()).then(|| notes.join("; ")),
     })
 }
@@ -379,7 +361,7 @@ impl ExpectationResult {
 
     /// The measured value for people: `212 ms ±4`, `0.52 % ±0.04`, `–` when nothing was measured.
     pub fn measured_text(&self) -> String {
-        let unit = unit_of(self.unit);
+        let unit = Unit::from_name(self.unit);
         let mean = format_value(self.measured.mean, unit);
         let ci95 = self.measured.ci95;
         if !self.measured.mean.is_finite() || ci95.is_nan() || ci95 <= 0.0 {
@@ -394,7 +376,7 @@ impl ExpectationResult {
 
     /// The bound for people: `300 ms`, `1.00 %`.
     pub fn bound_text(&self) -> String {
-        format_value(self.bound, unit_of(self.unit))
+        format_value(self.bound, Unit::from_name(self.unit))
     }
 
     /// One line for the terminal: `PASS  api.checkout.p99 < 300ms [db-10ms-away]  measured 212 ms ±4`.

@@ -17,6 +17,28 @@ pub enum Unit {
     Count,
 }
 
+impl Unit {
+    /// The unit's name in JSON outputs: "ms", "share", "s" or "count".
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Millis => "ms",
+            Unit::Share => "share",
+            Unit::Seconds => "s",
+            Unit::Count => "count",
+        }
+    }
+
+    /// The unit of a name written by [`Unit::name`] (anything else is a count).
+    pub fn from_name(name: &str) -> Unit {
+        match name {
+            "ms" => Unit::Millis,
+            "share" => Unit::Share,
+            "s" => Unit::Seconds,
+            _ => Unit::Count,
+        }
+    }
+}
+
 /// A metric resolved against a result: its estimate and unit.
 #[derive(Clone, Debug)]
 pub struct MetricValue {
