@@ -93,6 +93,9 @@ struct RunArgs {
     /// Write summary.csv and timeseries.csv into this directory (created if missing).
     #[arg(long, value_name = "DIR")]
     csv: Option<PathBuf>,
+    /// Write a report directory: report.html (self-contained), plots as SVG and PNG, results.json and CSV.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     /// Also run this scenario of the model and compare it with the baseline (repeatable;
     /// "a,b" applies a and b together).
     #[arg(long, value_name = "NAME")]
@@ -341,6 +344,9 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         if let Some(path) = &args.json {
             write(path, &report::json::to_json(&result))?;
         }
+        if let Some(dir) = &args.report {
+            write_report(dir, &report::html::ReportInput::Run(&result))?;
+        }
     } else {
         let scenarios: Vec<ScenarioRun> = variants
             .iter()
@@ -366,6 +372,9 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         if let Some(path) = &args.json {
             write(path, &report::json::to_json(&report))?;
         }
+        if let Some(dir) = &args.report {
+            write_report(dir, &report::html::ReportInput::Scenarios(&report))?;
+        }
     }
     if let Some(dir) = &args.csv {
         std::fs::create_dir_all(dir).map_err(|source| CliError::Output {
@@ -382,6 +391,16 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         return Ok(EXIT_STOPPED);
     }
     Ok(EXIT_OK)
+}
+
+/// Write a report directory (HTML page, plots, JSON, CSV).
+pub(crate) fn write_report(dir: &std::path::Path, input: &report::html::ReportInput) -> Result<(), CliError> {
+    report::html::write_report(dir, input)
+        .map(drop)
+        .map_err(|source| CliError::Output {
+            path: dir.display().to_string(),
+            source,
+        })
 }
 
 /// Run a validated model (stopping early on Ctrl-C or `--max-wall`) without printing warnings.

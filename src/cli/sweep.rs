@@ -43,6 +43,9 @@ pub struct SweepArgs {
     /// Write sweep.csv (one row per point and metric) into this directory.
     #[arg(long, value_name = "DIR")]
     csv: Option<PathBuf>,
+    /// Write a report directory: report.html (self-contained), the sweep's plots, results.json and sweep.csv.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     #[command(flatten)]
     settings: RunSettings,
     /// Do not print the table.
@@ -143,6 +146,11 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
         .map(Shard::parse)
         .transpose()
         .map_err(|why| CliError::Argument(format!("--shard: {why}")))?;
+    if shard.is_some() && args.report.is_some() {
+        return Err(CliError::Argument(
+            "--report needs the whole sweep: run it without --shard".into(),
+        ));
+    }
     if shard.is_some() && args.json.is_none() {
         return Err(CliError::Argument(
             "--shard needs --json FILE: a shard's points are merged later with `capsim merge`".into(),
@@ -237,6 +245,16 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
                 source,
             })?;
             write(&dir.join("sweep.csv"), &report::csv::sweep_csv(&header, &sweep_points))?;
+        }
+        if let Some(dir) = &args.report {
+            super::write_report(
+                dir,
+                &report::html::ReportInput::Sweep {
+                    header: &header,
+                    points: &sweep_points,
+                    finished: &finished,
+                },
+            )?;
         }
     }
     Ok(if complete { EXIT_OK } else { EXIT_STOPPED })

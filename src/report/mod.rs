@@ -3,8 +3,10 @@
 
 pub mod compare;
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod plot;
 pub mod sweep;
 pub mod table;
 mod text_table;

@@ -10,6 +10,7 @@ mod determinism;
 mod interrupt;
 mod migration;
 mod properties;
+mod report;
 mod spreadsheet;
 mod whatif;
 

@@ -1,0 +1,764 @@
+//! A report directory: `report.html` — one self-contained page (inline CSS and SVG, no external
+//! URL) with the model's description, the verdicts, the summary tables with their confidence
+//! intervals and the plots — beside the plots as SVG and PNG, `results.json` and the CSV files.
+//!
+//! ```no_run
+//! # let result: capsim::results::RunResult = unimplemented!();
+//! use capsim::report::html::{write_report, ReportInput};
+//! let files = write_report(std::path::Path::new("report"), &ReportInput::Run(&result))?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use super::plot::{self, Figure};
+use super::{csv, json, write_output};
+use crate::analysis::compare::{show, ScenarioReport};
+use crate::analysis::metric::significant;
+use crate::analysis::sweep::{SweepHeader, SweepPoint};
+use crate::results::RunResult;
+use crate::scenario::sweep::show_value;
+use crate::stats::Estimate;
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What a report is made from: one run, a baseline with scenarios, or a complete sweep.
+pub enum ReportInput<'a> {
+    /// A single run (`capsim run MODEL`).
+    Run(&'a RunResult),
+    /// A baseline and its scenarios (`capsim run MODEL --scenario …`).
+    Scenarios(&'a ScenarioReport),
+    /// A complete sweep (`capsim sweep`): its header, points in grid order, and the finished JSON
+    /// from [`crate::analysis::sweep::finish`] (with the knee and the first SLO breach).
+    Sweep {
+        /// The sweep's header.
+        header: &'a SweepHeader,
+        /// Every point, in grid order.
+        points: &'a [SweepPoint],
+        /// The finished sweep as JSON.
+        finished: &'a Value,
+    },
+}
+
+/// Write the report into `dir` (created if missing): `report.html`, each plot as `NAME.svg` and
+/// `NAME.png`, `results.json`, and the CSV files (`summary.csv` and `timeseries.csv` of the run
+/// or baseline, or `sweep.csv`). Every file is written atomically. Returns the paths written,
+/// `report.html` last.
+pub fn write_report(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    let put = |name: &str, contents: &str, written: &mut Vec<PathBuf>| -> io::Result<()> {
+        let path = dir.join(name);
+        write_output(&path, contents)?;
+        written.push(path);
+        Ok(())
+    };
+    let figures = match input {
+        ReportInput::Run(result) => {
+            put("results.json", &json::to_json(result), &mut written)?;
+            put("summary.csv", &csv::summary_csv(result), &mut written)?;
+            put("timeseries.csv", &csv::timeseries_csv(result), &mut written)?;
+            vec![plot::latency_over_time(result, None), plot::stations_over_time(result, None)]
+        }
+        ReportInput::Scenarios(report) => {
+            put("results.json", &json::to_json(report), &mut written)?;
+            put("summary.csv", &csv::summary_csv(&report.baseline), &mut written)?;
+            put("timeseries.csv", &csv::timeseries_csv(&report.baseline), &mut written)?;
+            scenario_figures(report)
+        }
+        ReportInput::Sweep {
+            header,
+            points,
+            finished,
+        } => {
+            put("results.json", &json::to_json(finished), &mut written)?;
+            put("sweep.csv", &csv::sweep_csv(header, points), &mut written)?;
+            std::iter::once(plot::sweep_curve(header, points, finished))
+                .chain(plot::ladder(header, points))
+                .collect()
+        }
+    };
+    let mut svgs = Vec::new();
+    for figure in &figures {
+        let svg = plot::svg(figure)?;
+        put(&format!("{}.svg", figure.name), &svg, &mut written)?;
+        let png = dir.join(format!("{}.png", figure.name));
+        plot::write_png(figure, &png)?;
+        written.push(png);
+        svgs.push((figure.name.as_str(), svg));
+    }
+    put("report.html", &page(input, &svgs), &mut written)?;
+    Ok(written)
+}
+
+/// The baseline's plots, the comparison, then each scenario's plots, with unique file names.
+fn scenario_figures(report: &ScenarioReport) -> Vec<Figure> {
+    let mut figures = vec![
+        plot::latency_over_time(&report.baseline, None),
+        plot::stations_over_time(&report.baseline, None),
+    ];
+    if !report.baseline.clients.is_empty() {
+        figures.push(plot::scenarios_compared(report));
+    }
+    for (i, run) in report.scenarios.iter().enumerate() {
+        for mut figure in [
+            plot::latency_over_time(&run.result, Some(&run.name)),
+            plot::stations_over_time(&run.result, Some(&run.name)),
+        ] {
+            figure.name = scenario_figure(&figure.name, i, &run.name);
+            figures.push(figure);
+        }
+    }
+    figures
+}
+
+/// The file stem of scenario `index`'s figure `kind`: its position keeps it unique.
+fn scenario_figure(kind: &str, index: usize, name: &str) -> String {
+    format!("{kind}-{}-{}", index + 1, slug(name))
+}
+
+/// A file-name-safe form of a name: letters, digits, `-` and `_`, at most 40 characters.
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(40)
+        .collect();
+    if s.is_empty() {
+        "scenario".into()
+    } else {
+        s
+    }
+}
+
+/// `text` safe in HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+body { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; color: #1d1d1d; margin: 24px auto; max-width: 1080px; padding: 0 16px; line-height: 1.4; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.6em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
+h3 { font-size: 1.05em; margin-top: 1.2em; } p.settings { color: #555; margin-top: 0; }
+p.description { font-size: 1.05em; max-width: 60em; }
+div.scroll { overflow-x: auto; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.88em; }
+th, td { border: 1px solid #d4d4d4; padding: 3px 8px; } th { background: #f1f3f5; text-align: left; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.mark td { background: #fff4db; }
+.met { color: #1a7f37; font-weight: bold; } .breached { color: #c62828; font-weight: bold; } .uncertain { color: #a36100; font-weight: bold; }
+ul.verdicts { padding-left: 1.2em; } ul.verdicts li { margin: 0.2em 0; }
+div.alert { border-left: 4px solid #c62828; background: #fdecea; padding: 6px 12px; margin: 0.8em 0; }
+div.warn { border-left: 4px solid #a36100; background: #fff4db; padding: 6px 12px; margin: 0.8em 0; }
+figure { margin: 1em 0; } figure svg { width: 100%; height: auto; border: 1px solid #e3e3e3; }
+svg text { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; }
+p.note { color: #666; font-size: 0.85em; }
+@media print {
+  body { max-width: none; margin: 0; font-size: 10pt; }
+  h2, h3 { break-after: avoid; } div.scroll { overflow: visible; }
+  table { font-size: 7pt; max-width: 100%; } td.n { white-space: normal; } th, td { padding: 2px 4px; } table, figure { break-inside: avoid; } figure svg { border: none; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"#;
+
+/// The whole page.
+fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
+    let (name, description, kind) = match input {
+        ReportInput::Run(r) => (r.model.name.as_str(), r.model.description.as_str(), "run"),
+        ReportInput::Scenarios(s) => (
+            s.baseline.model.name.as_str(),
+            s.baseline.model.description.as_str(),
+            "what-if scenarios",
+        ),
+        ReportInput::Sweep { header, points, .. } => (
+            header.model.as_str(),
+            points.first().map_or("", |p| p.result.model.description.as_str()),
+            "sweep",
+        ),
+    };
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{} — capsim {kind} report</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<h1>{} <small>— capsim {kind} report</small></h1>\n",
+        escape(name),
+        escape(name)
+    );
+    if !description.is_empty() {
+        let _ = writeln!(out, "<p class=\"description\">{}</p>", escape(description));
+    }
+    let figure = |name: &str| -> String {
+        svgs.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, svg)| format!("<figure>\n{}\n</figure>\n", inline_svg(svg)))
+            .unwrap_or_default()
+    };
+    match input {
+        ReportInput::Run(result) => {
+            out.push_str(&run_body(result, "h2"));
+            out.push_str("<h2>Plots</h2>\n");
+            out.push_str(&figure("latency"));
+            out.push_str(&figure("stations"));
+        }
+        ReportInput::Scenarios(report) => out.push_str(&scenarios_body(report, &figure)),
+        ReportInput::Sweep {
+            header,
+            points,
+            finished,
+        } => {
+            out.push_str(&sweep_body(header, points, finished));
+            out.push_str("<h2>Plots</h2>\n");
+            out.push_str(&figure("sweep"));
+            out.push_str(&figure("ladder"));
+        }
+    }
+    out.push_str("<p class=\"note\">Values are means across replications ± the half-width of their 95 % confidence interval.</p>\n</body>\n</html>\n");
+    out
+}
+
+/// An SVG document as an element of the page (its XML declaration, if any, dropped).
+fn inline_svg(svg: &str) -> &str {
+    let svg = svg.trim_start();
+    match svg.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or(svg, |(_, body)| body.trim_start()),
+        None => svg,
+    }
+}
+
+/// An HTML table; cells are escaped, and those whose text starts like a number are right-aligned.
+fn table(header: &[String], rows: &[Vec<String>], marked: &[usize]) -> String {
+    let mut out = String::from("<div class=\"scroll\"><table>\n<tr>");
+    for h in header {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr>\n");
+    for (i, row) in rows.iter().enumerate() {
+        out.push_str(if marked.contains(&i) { "<tr class=\"mark\">" } else { "<tr>" });
+        for (j, cell) in row.iter().enumerate() {
+            let numeric = j > 0 && cell.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '–');
+            let class = status_class(cell).map_or(if numeric { " class=\"n\"" } else { "" }, |c| c);
+            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table></div>\n");
+    out
+}
+
+fn status_class(cell: &str) -> Option<&'static str> {
+    match cell {
+        "MET" => Some(" class=\"met\""),
+        "BREACHED" => Some(" class=\"breached\""),
+        "UNCERTAIN" => Some(" class=\"uncertain\""),
+        _ => None,
+    }
+}
+
+fn strings(header: &[&str]) -> Vec<String> {
+    header.iter().map(|h| h.to_string()).collect()
+}
+
+/// "12.3 ± 0.4", scaled by `k` (100 for shares as %); "–" when there is no value.
+fn est(e: &Estimate, k: f64) -> String {
+    let number = |v: f64| if v == 0.0 { "0".to_string() } else { significant(v) };
+    if !e.mean.is_finite() {
+        return "–".into();
+    }
+    if e.n < 2 || !e.ci95.is_finite() {
+        return number(e.mean * k);
+    }
+    format!("{} ± {}", number(e.mean * k), number(e.ci95 * k))
+}
+
+/// The settings, verdicts and summary tables of one run.
+fn run_body(r: &RunResult, heading: &str) -> String {
+    let m = &r.model;
+    let mut out = format!(
+        "<p class=\"settings\">{} replication{} × {} (warm-up {}, windows of {}), seed {}, {} events</p>\n",
+        m.replications,
+        if m.replications == 1 { "" } else { "s" },
+        crate::model::units::format_duration_f64(m.duration_s),
+        crate::model::units::format_duration_f64(m.warmup_s),
+        crate::model::units::format_duration_f64(m.window_s),
+        m.seed,
+        r.events
+    );
+    out.push_str(&verdicts(r, heading));
+    out.push_str(&summary_tables(r));
+    out
+}
+
+/// Stops, warnings, SLO verdicts and batch deadlines, as lists.
+fn verdicts(r: &RunResult, heading: &str) -> String {
+    let mut out = String::new();
+    if !r.verdict.complete {
+        let what = if r.verdict.unstable { "UNSTABLE" } else { "INCOMPLETE" };
+        let _ = write!(out, "<div class=\"alert\"><b>{what}</b> — the run stopped early; statistics cover only the time simulated before the stop.<ul>");
+        for msg in &r.verdict.messages {
+            let _ = write!(out, "<li>{}</li>", escape(msg));
+        }
+        out.push_str("</ul></div>\n");
+    }
+    if !r.warnings.is_empty() {
+        out.push_str("<div class=\"warn\"><b>Warnings</b><ul>");
+        for w in &r.warnings {
+            let _ = write!(out, "<li>{}</li>", escape(w));
+        }
+        out.push_str("</ul></div>\n");
+    }
+    let mut items: Vec<String> = Vec::new();
+    for s in &r.slos {
+        let class = s.status.as_str();
+        items.push(format!(
+            "<span class=\"{}\">{}</span> SLO {} {}: measured {}",
+            escape(class),
+            escape(&s.status.to_uppercase()),
+            escape(&s.name),
+            escape(&s.objective),
+            escape(&slo_measured(s))
+        ));
+    }
+    for c in &r.clients {
+        let Some(b) = &c.batch else { continue };
+        let mut line = format!(
+            "batch {} ({} user{} × {} requests) done in {} s",
+            c.name,
+            b.users,
+            if b.users == 1 { "" } else { "s" },
+            b.requests_per_user,
+            est(&b.makespan_s, 1.0)
+        );
+        if b.finished_share.min < 1.0 {
+            line.push_str(" (not all done by the end of the run)");
+        }
+        let Some((deadline, slack)) = b.deadline_s.zip(b.slack_s.as_ref()) else {
+            items.push(escape(&format!("Batch: {line}")));
+            continue;
+        };
+        let (verdict, class) = if slack.high() < 0.0 {
+            ("MISSED", "breached")
+        } else if slack.low() >= 0.0 {
+            ("MET", "met")
+        } else {
+            ("TOO CLOSE TO CALL", "uncertain")
+        };
+        items.push(format!(
+            "<span class=\"{class}\">{verdict}</span> deadline: {}",
+            escape(&format!(
+                "{line} against its {deadline} s deadline; slack {} s",
+                est(slack, 1.0)
+            ))
+        ));
+    }
+    if !items.is_empty() {
+        let _ = writeln!(out, "<{heading}>Verdicts</{heading}>\n<ul class=\"verdicts\">");
+        for item in items {
+            let _ = writeln!(out, "<li>{item}</li>");
+        }
+        out.push_str("</ul>\n");
+    }
+    out
+}
+
+fn slo_measured(s: &crate::results::SloResult) -> String {
+    if s.objective.starts_with("error") {
+        format!("{} %", est(&s.measured, 100.0))
+    } else {
+        format!("{} ms", est(&s.measured, 1.0))
+    }
+}
+
+/// Clients, endpoints, services, databases, pools and SLOs, each as a table.
+fn summary_tables(r: &RunResult) -> String {
+    let mut out = String::new();
+    let mut section = |title: &str, header: &[&str], rows: Vec<Vec<String>>| {
+        if !rows.is_empty() {
+            let _ = writeln!(out, "<h3>{}</h3>", escape(title));
+            out.push_str(&table(&strings(header), &rows, &[]));
+        }
+    };
+    let latency = |l: &crate::results::LatencySummary| {
+        [
+            est(&l.p50_ms, 1.0),
+            est(&l.p90_ms, 1.0),
+            est(&l.p99_ms, 1.0),
+            est(&l.max_ms, 1.0),
+        ]
+    };
+    section(
+        "Clients (end to end, retries included)",
+        &[
+            "client", "kind", "calls", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failed %",
+        ],
+        r.clients
+            .iter()
+            .map(|c| {
+                let mut row = vec![c.name.clone(), c.kind.clone(), c.calls.clone(), est(&c.throughput_per_s, 1.0)];
+                row.extend(latency(&c.latency));
+                row.push(est(&c.error_rate, 100.0));
+                row
+            })
+            .collect(),
+    );
+    section(
+        "Endpoints (service side, from arrival to answer)",
+        &["endpoint", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failed %"],
+        r.endpoints
+            .iter()
+            .map(|e| {
+                let mut row = vec![e.name.clone(), est(&e.throughput_per_s, 1.0)];
+                row.extend(latency(&e.latency));
+                row.push(est(&e.error_rate, 100.0));
+                row
+            })
+            .collect(),
+    );
+    section(
+        "Services",
+        &[
+            "service",
+            "workers",
+            "utilisation %",
+            "queue",
+            "queue max",
+            "wait p99 ms",
+            "in service",
+        ],
+        r.services
+            .iter()
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    format!("{}×{}", s.instances, s.workers),
+                    est(&s.utilisation, 100.0),
+                    est(&s.queue_length, 1.0),
+                    est(&s.queue_length_max, 1.0),
+                    est(&s.worker_wait.p99_ms, 1.0),
+                    est(&s.in_service, 1.0),
+                ]
+            })
+            .collect(),
+    );
+    section(
+        "Databases",
+        &[
+            "database",
+            "cores",
+            "utilisation %",
+            "queue",
+            "queries/s",
+            "query p99 ms",
+            "connections",
+            "max conn",
+        ],
+        r.databases
+            .iter()
+            .map(|d| {
+                vec![
+                    d.name.clone(),
+                    d.cores.to_string(),
+                    est(&d.utilisation, 100.0),
+                    est(&d.queue_length, 1.0),
+                    est(&d.queries_per_s, 1.0),
+                    est(&d.query_time.p99_ms, 1.0),
+                    est(&d.connections_in_use, 1.0),
+                    est(&d.connections_max, 1.0),
+                ]
+            })
+            .collect(),
+    );
+    section(
+        "Connection pools",
+        &[
+            "pool",
+            "size",
+            "utilisation %",
+            "in use max",
+            "waiting",
+            "wait p99 ms",
+            "waited %",
+            "timeouts",
+        ],
+        r.pools
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    p.size.to_string(),
+                    est(&p.utilisation, 100.0),
+                    est(&p.in_use_max, 1.0),
+                    est(&p.waiting, 1.0),
+                    est(&p.acquire_wait.p99_ms, 1.0),
+                    est(&p.acquire_wait.waited_share, 100.0),
+                    p.acquire_timeouts.to_string(),
+                ]
+            })
+            .collect(),
+    );
+    section(
+        "Service level objectives",
+        &["slo", "objective", "measured", "status"],
+        r.slos
+            .iter()
+            .map(|s| vec![s.name.clone(), s.objective.clone(), slo_measured(s), s.status.to_uppercase()])
+            .collect(),
+    );
+    out
+}
+
+/// The baseline, each scenario's comparison, the SLOs per run, and the plots.
+fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> String {
+    let mut out = String::from("<h2>Baseline</h2>\n");
+    out.push_str(&run_body(&report.baseline, "h3"));
+    out.push_str(&figure("latency"));
+    out.push_str(&figure("stations"));
+    out.push_str("<h2>Scenarios compared with the baseline</h2>\n<p>Same random numbers in every run; changes are paired by replication, with their 95 % CI.</p>\n");
+    out.push_str(&figure("scenarios"));
+    for run in &report.scenarios {
+        let _ = writeln!(out, "<h3>Scenario {} vs baseline</h3>", escape(&run.name));
+        if !run.result.verdict.complete {
+            out.push_str("<div class=\"alert\"><b>STOPPED EARLY</b><ul>");
+            for m in &run.result.verdict.messages {
+                let _ = write!(out, "<li>{}</li>", escape(m));
+            }
+            out.push_str("</ul></div>\n");
+        }
+        let rows: Vec<Vec<String>> = run
+            .comparison
+            .iter()
+            .filter(|m| m.baseline.mean.is_finite() || m.scenario.mean.is_finite())
+            .map(|m| {
+                let d = &m.difference;
+                let change = if d.mean_diff.is_finite() {
+                    let sign = if d.mean_diff >= 0.0 { "+" } else { "" };
+                    let mut text = format!("{sign}{} ± {}", show(d.mean_diff, m.unit), show(d.ci95, m.unit));
+                    if m.unit != "share" && m.baseline.mean.is_finite() && m.baseline.mean.abs() > 1e-12 {
+                        let _ = write!(text, " ({sign}{:.0} %)", 100.0 * d.mean_diff / m.baseline.mean);
+                    }
+                    text
+                } else {
+                    "–".into()
+                };
+                vec![
+                    m.metric.clone(),
+                    show(m.baseline.mean, m.unit),
+                    show(m.scenario.mean, m.unit),
+                    change,
+                    if d.significant { "yes".into() } else { "no".into() },
+                ]
+            })
+            .collect();
+        let marked: Vec<usize> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r[4] == "yes")
+            .map(|(i, _)| i)
+            .collect();
+        out.push_str(&table(
+            &strings(&["metric", "baseline", "scenario", "change", "significant"]),
+            &rows,
+            &marked,
+        ));
+    }
+    if !report.baseline.slos.is_empty() {
+        out.push_str("<h3>Service level objectives per run</h3>\n");
+        let mut header = strings(&["slo", "objective", "baseline"]);
+        header.extend(report.scenarios.iter().map(|s| s.name.clone()));
+        let rows: Vec<Vec<String>> = report
+            .baseline
+            .slos
+            .iter()
+            .enumerate()
+            .map(|(i, slo)| {
+                let mut row = vec![slo.name.clone(), slo.objective.clone(), slo.status.to_uppercase()];
+                row.extend(
+                    report
+                        .scenarios
+                        .iter()
+                        .map(|s| s.result.slos.get(i).map_or("–".into(), |s| s.status.to_uppercase())),
+                );
+                row
+            })
+            .collect();
+        out.push_str(&table(&header, &rows, &[]));
+    }
+    for (i, run) in report.scenarios.iter().enumerate() {
+        let _ = writeln!(out, "<h2>Scenario {}</h2>", escape(&run.name));
+        out.push_str(&verdicts(&run.result, "h3"));
+        out.push_str(&figure(&scenario_figure("latency", i, &run.name)));
+        out.push_str(&figure(&scenario_figure("stations", i, &run.name)));
+    }
+    out
+}
+
+/// Lines of a text report that are verdicts: not indented (table rows are), the title excepted.
+fn verdict_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.starts_with(' ') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The sweep's settings, verdicts, table, and the ladder when it is one.
+fn sweep_body(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> String {
+    let mut out = format!(
+        "<p class=\"settings\">Sweep over {} point{}{} of {} — metric {}, knee threshold {} % above the low-load trend (the line through the first two points)</p>\n",
+        header.total_points,
+        if header.total_points == 1 { "" } else { "s" },
+        if header.scenario.is_empty() { String::new() } else { format!(" on scenario {}", escape(&header.scenario)) },
+        escape(&header.params.join(" × ")),
+        escape(&header.metric),
+        significant(header.threshold * 100.0)
+    );
+    if let Some(r) = points.first() {
+        let m = &r.result.model;
+        let _ = writeln!(
+            out,
+            "<p class=\"settings\">Each point: {} replication{} × {} (warm-up {}), seed {}</p>",
+            m.replications,
+            if m.replications == 1 { "" } else { "s" },
+            crate::model::units::format_duration_f64(m.duration_s),
+            crate::model::units::format_duration_f64(m.warmup_s),
+            m.seed
+        );
+    }
+    let incomplete = points.iter().filter(|p| !p.result.verdict.complete).count();
+    if incomplete > 0 {
+        let _ = writeln!(
+            out,
+            "<div class=\"alert\"><b>INCOMPLETE</b> — {incomplete} point{} stopped early; their statistics are partial.</div>",
+            if incomplete == 1 { "" } else { "s" }
+        );
+    }
+    let ladder_text = super::sweep::ladder_table(header, points);
+    out.push_str("<h2>Verdicts</h2>\n<ul class=\"verdicts\">\n");
+    for line in verdict_lines(&super::sweep::sweep_table(header, points, finished))
+        .into_iter()
+        .chain(verdict_lines(ladder_text.trim_start()))
+    {
+        let _ = writeln!(out, "<li>{}</li>", escape(&line));
+    }
+    out.push_str("</ul>\n<h2>Sweep</h2>\n");
+    let knee = finished["knee"]["index"].as_u64().map(|i| i as usize);
+    let mut columns = header.params.clone();
+    columns.extend([
+        format!("{} (mean ± CI)", header.metric),
+        "vs trend".into(),
+        "SLOs breached".into(),
+    ]);
+    let xs: Vec<f64> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| p.values.first().and_then(crate::scenario::sweep::numeric).unwrap_or(i as f64))
+        .collect();
+    let rows: Vec<Vec<String>> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut row: Vec<String> = p.values.iter().map(show_value).collect();
+            row.push(est(&p.metric, 1.0));
+            let trend = match (header.params.len(), points.get(1)) {
+                (1, Some(second)) if i >= 2 && xs[1] != xs[0] => {
+                    let (y0, y1) = (points[0].metric.mean, second.metric.mean);
+                    Some(y0 + (y1 - y0) / (xs[1] - xs[0]) * (xs[i] - xs[0]))
+                }
+                _ => None,
+            };
+            row.push(match trend {
+                Some(t) if t.abs() > 0.0 && t.is_finite() => {
+                    let mark = if knee == Some(i) { " ◀ knee" } else { "" };
+                    format!("{:+.0} %{mark}", 100.0 * (p.metric.mean - t) / t.abs())
+                }
+                _ => "–".into(),
+            });
+            row.push(if p.slos_breached.is_empty() {
+                "–".into()
+            } else {
+                p.slos_breached.join("; ")
+            });
+            row
+        })
+        .collect();
+    out.push_str(&table(&columns, &rows, &knee.into_iter().collect::<Vec<_>>()));
+    out.push_str(&ladder_html(header, points));
+    out
+}
+
+/// The latency ladder as a table: each endpoint beside the spreadsheet, the pools, databases and
+/// services at each step (empty unless the sweep adds latency over one parameter).
+fn ladder_html(header: &SweepHeader, points: &[SweepPoint]) -> String {
+    use crate::analysis::ladder::spreadsheet_ms;
+    if header.round_trips.is_empty() || header.params.len() != 1 || points.is_empty() {
+        return String::new();
+    }
+    let first = &points[0].result;
+    let mut columns = vec!["added".to_string()];
+    for (name, trips) in &header.round_trips {
+        columns.extend([
+            format!("{name} ms"),
+            format!("sheet ({} trips)", super::plot::thousands(*trips)),
+            "vs sheet".into(),
+        ]);
+    }
+    for p in &first.pools {
+        columns.extend([format!("{} use %", p.name), "waited %".into(), "wait p99 ms".into()]);
+    }
+    columns.extend(first.databases.iter().map(|d| format!("{} conns", d.name)));
+    columns.extend(first.services.iter().map(|s| format!("{} busy %", s.name)));
+    let mean_ms = |p: &SweepPoint, name: &str| {
+        p.result
+            .endpoints
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.latency.mean_ms.clone())
+    };
+    let rows: Vec<Vec<String>> = points
+        .iter()
+        .map(|p| {
+            let added = p.values.first().and_then(crate::scenario::sweep::numeric).unwrap_or(f64::NAN);
+            let mut row = vec![p.values.first().map(show_value).unwrap_or_default()];
+            for (name, trips) in &header.round_trips {
+                let base = mean_ms(&points[0], name).map_or(f64::NAN, |e| e.mean);
+                let sim = mean_ms(p, name).unwrap_or_else(|| Estimate::from_samples(&[]));
+                let sheet = spreadsheet_ms(base, *trips, added);
+                let off = sim.mean / sheet - 1.0;
+                row.push(est(&sim, 1.0));
+                row.push(if sheet.is_finite() { significant(sheet) } else { "–".into() });
+                row.push(if off.is_finite() {
+                    format!("{:+.0} %", 100.0 * off)
+                } else {
+                    "–".into()
+                });
+            }
+            for pool in &p.result.pools {
+                row.push(est(&pool.utilisation, 100.0));
+                row.push(est(&pool.acquire_wait.waited_share, 100.0));
+                row.push(est(&pool.acquire_wait.p99_ms, 1.0));
+            }
+            row.extend(p.result.databases.iter().map(|d| est(&d.connections_in_use, 1.0)));
+            row.extend(p.result.services.iter().map(|s| est(&s.utilisation, 100.0)));
+            row
+        })
+        .collect();
+    format!(
+        "<h2>Latency ladder against the spreadsheet</h2>\n<p>The spreadsheet's line: duration at +0 plus round trips × added latency.</p>\n{}",
+        table(&columns, &rows, &[])
+    )
+}

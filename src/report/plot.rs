@@ -1,0 +1,719 @@
+//! Plots of results as SVG and PNG, drawn with plotters and the embedded DejaVu Sans font (so
+//! text renders the same on a machine without system fonts).
+//!
+//! Each plot kind is a function that turns results into a [`Figure`] — panels of lines, CI bands,
+//! markers and vertical marks — and [`svg`] / [`write_png`] draw any figure. Every figure has a
+//! title naming the model, axis labels with units, and a legend beside each panel.
+
+use crate::analysis::compare::ScenarioReport;
+use crate::analysis::ladder::spreadsheet_ms;
+use crate::analysis::metric::{resolve, significant, Unit};
+use crate::analysis::sweep::{SweepHeader, SweepPoint};
+use crate::results::{RunResult, StationSeries, TrafficWindow};
+use crate::scenario::sweep::numeric;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use serde_json::Value;
+use std::path::Path;
+
+/// Width of every figure, pixels.
+const WIDTH: u32 = 1000;
+/// Height of one panel, pixels.
+const PANEL_HEIGHT: u32 = 400;
+/// Height of the figure's title strip, pixels.
+const TITLE_HEIGHT: u32 = 44;
+/// Width of the legend strip right of each panel, pixels.
+const LEGEND_WIDTH: u32 = 230;
+/// The font family every text uses (registered from the embedded TTF).
+const FONT: &str = "sans-serif";
+
+/// Distinguishable colours (Tableau 10), picked by index.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+fn colour(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// A plot: a title over one or more panels stacked vertically.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// File stem for its SVG and PNG ("latency", "sweep").
+    pub name: String,
+    /// Title, naming the model (and scenario).
+    pub title: String,
+    /// Panels, top to bottom.
+    pub panels: Vec<Panel>,
+}
+
+/// One set of axes.
+#[derive(Clone, Debug, Default)]
+pub struct Panel {
+    /// Small heading above the axes ("" for none).
+    pub heading: String,
+    /// X axis label, with its unit.
+    pub x_label: String,
+    /// Y axis label, with its unit.
+    pub y_label: String,
+    /// Lines; non-finite y values break them.
+    pub lines: Vec<Line>,
+    /// Shaded bands (confidence intervals).
+    pub bands: Vec<Band>,
+    /// Marked points.
+    pub markers: Vec<Markers>,
+    /// Vertical marks at an x value, with a label.
+    pub verticals: Vec<(f64, String)>,
+}
+
+/// A line in the legend and on the axes.
+#[derive(Clone, Debug)]
+pub struct Line {
+    /// Legend text.
+    pub label: String,
+    /// (x, y) points in order of x.
+    pub points: Vec<(f64, f64)>,
+    /// Palette index.
+    pub colour: usize,
+    /// Dashed instead of solid.
+    pub dashed: bool,
+}
+
+/// A shaded band between a low and a high value at each x.
+#[derive(Clone, Debug)]
+pub struct Band {
+    /// Legend text.
+    pub label: String,
+    /// (x, low, high).
+    pub points: Vec<(f64, f64, f64)>,
+    /// Palette index.
+    pub colour: usize,
+}
+
+/// How marked points are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// A filled circle.
+    Circle,
+    /// A cross.
+    Cross,
+}
+
+/// Points marked with a shape.
+#[derive(Clone, Debug)]
+pub struct Markers {
+    /// Legend text.
+    pub label: String,
+    /// (x, y).
+    pub points: Vec<(f64, f64)>,
+    /// Palette index.
+    pub colour: usize,
+    /// The shape.
+    pub shape: Shape,
+}
+
+/// Register the embedded font with plotters, once per process (every text uses [`FONT`]).
+fn register_fonts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for (style, bytes) in [
+            (FontStyle::Normal, dejavu::sans::regular()),
+            (FontStyle::Bold, dejavu::sans::bold()),
+            (FontStyle::Oblique, dejavu::sans::oblique()),
+            (FontStyle::Italic, dejavu::sans::oblique()),
+        ] {
+            // The font is compiled in and known to be valid; a failure would show as missing text.
+            let _ = plotters::style::register_font(FONT, style, bytes);
+        }
+    });
+}
+
+/// Pixel size of a figure.
+pub fn size(figure: &Figure) -> (u32, u32) {
+    (WIDTH, TITLE_HEIGHT + PANEL_HEIGHT * figure.panels.len().max(1) as u32)
+}
+
+/// The figure as an SVG document.
+pub fn svg(figure: &Figure) -> std::io::Result<String> {
+    register_fonts();
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, size(figure)).into_drawing_area();
+        draw(figure, &root).map_err(std::io::Error::other)?;
+    }
+    Ok(out)
+}
+
+/// Draw the figure as a PNG file at `path`, atomically: into a temporary file beside it
+/// (whose name also ends in `.png`, which tells the encoder the format), then renamed.
+pub fn write_png(figure: &Figure, path: &Path) -> std::io::Result<()> {
+    register_fonts();
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.tmp-{}.png", std::process::id()));
+    let drawn = {
+        let root = BitMapBackend::new(&tmp, size(figure)).into_drawing_area();
+        draw(figure, &root).map_err(std::io::Error::other)
+    };
+    match drawn.and_then(|()| std::fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+fn draw<DB: DrawingBackend>(figure: &Figure, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (top, body) = root.split_vertically(TITLE_HEIGHT);
+    top.draw_text(
+        &figure.title,
+        &(FONT, 20).into_font().style(FontStyle::Bold).color(&BLACK),
+        (14, 12),
+    )?;
+    let areas = body.split_evenly((figure.panels.len().max(1), 1));
+    for (panel, area) in figure.panels.iter().zip(&areas) {
+        draw_panel(panel, area)?;
+    }
+    root.present()
+}
+
+/// The x and y ranges covering every finite value, y from 0 unless negative, with some headroom.
+fn ranges(panel: &Panel) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
+    let mut xs: Vec<f64> = Vec::new();
+    let mut ys: Vec<f64> = vec![0.0];
+    for line in &panel.lines {
+        xs.extend(line.points.iter().map(|p| p.0));
+        ys.extend(line.points.iter().map(|p| p.1));
+    }
+    for band in &panel.bands {
+        xs.extend(band.points.iter().map(|p| p.0));
+        ys.extend(band.points.iter().flat_map(|p| [p.1, p.2]));
+    }
+    for m in &panel.markers {
+        xs.extend(m.points.iter().map(|p| p.0));
+        ys.extend(m.points.iter().map(|p| p.1));
+    }
+    xs.extend(panel.verticals.iter().map(|v| v.0));
+    let span = |values: &[f64], pad: f64| {
+        let finite = values.iter().copied().filter(|v| v.is_finite());
+        let low = finite.clone().fold(f64::INFINITY, f64::min);
+        let high = finite.fold(f64::NEG_INFINITY, f64::max);
+        if !low.is_finite() || (high - low < 1e-12 && low == 0.0) {
+            0.0..1.0
+        } else if high - low < 1e-12 {
+            low - low.abs() * 0.1..high + high.abs() * 0.1
+        } else {
+            low..high + (high - low) * pad
+        }
+    };
+    (span(&xs, 0.0), span(&ys, 0.08))
+}
+
+/// Runs of consecutive finite points: a gap (no requests in a window) breaks a line.
+fn segments<T: Copy>(points: &[T], finite: impl Fn(&T) -> bool) -> Vec<Vec<T>> {
+    let mut out: Vec<Vec<T>> = vec![Vec::new()];
+    for p in points {
+        if finite(p) {
+            out.last_mut().expect("never empty").push(*p);
+        } else if !out.last().expect("never empty").is_empty() {
+            out.push(Vec::new());
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    let (plot_area, legend_area) = area.split_horizontally(WIDTH - LEGEND_WIDTH);
+    let (x_range, y_range) = ranges(panel);
+    let (y_low, y_high) = (y_range.start, y_range.end);
+    let mut builder = ChartBuilder::on(&plot_area);
+    builder.margin(12).x_label_area_size(46).y_label_area_size(78);
+    if !panel.heading.is_empty() {
+        builder.caption(&panel.heading, (FONT, 16));
+    }
+    let mut chart = builder.build_cartesian_2d(x_range, y_range)?;
+    chart
+        .configure_mesh()
+        .x_desc(panel.x_label.as_str())
+        .y_desc(panel.y_label.as_str())
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .max_light_lines(1)
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()?;
+    for band in &panel.bands {
+        for seg in segments(&band.points, |p| p.0.is_finite() && p.1.is_finite() && p.2.is_finite()) {
+            let outline: Vec<(f64, f64)> = seg
+                .iter()
+                .map(|p| (p.0, p.2))
+                .chain(seg.iter().rev().map(|p| (p.0, p.1)))
+                .collect();
+            chart.draw_series(std::iter::once(Polygon::new(outline, colour(band.colour).mix(0.18).filled())))?;
+        }
+    }
+    for (x, label) in &panel.verticals {
+        let style = ShapeStyle::from(&BLACK.mix(0.55)).stroke_width(1);
+        chart.draw_series(DashedLineSeries::new(vec![(*x, y_low), (*x, y_high)], 5, 4, style))?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!(" {label}"),
+            (*x, y_high),
+            (FONT, 12)
+                .into_font()
+                .color(&BLACK.mix(0.7))
+                .pos(Pos::new(HPos::Left, VPos::Top)),
+        )))?;
+    }
+    for line in &panel.lines {
+        let style = colour(line.colour).stroke_width(2);
+        for seg in segments(&line.points, |p| p.0.is_finite() && p.1.is_finite()) {
+            if seg.len() == 1 {
+                chart.draw_series(std::iter::once(Circle::new(seg[0], 2, style.filled())))?;
+            } else if line.dashed {
+                chart.draw_series(DashedLineSeries::new(seg, 7, 4, style))?;
+            } else {
+                chart.draw_series(LineSeries::new(seg, style))?;
+            }
+        }
+    }
+    for m in &panel.markers {
+        let c = colour(m.colour);
+        let points = m.points.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite());
+        match m.shape {
+            Shape::Circle => chart.draw_series(points.map(|p| Circle::new(p, 6, c.filled())))?,
+            Shape::Cross => chart.draw_series(points.map(|p| Cross::new(p, 7, c.stroke_width(3))))?,
+        };
+    }
+    draw_legend(panel, &legend_area)
+}
+
+/// The legend, in its own strip right of the axes so it never hides data.
+fn draw_legend<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    let text = (FONT, 13).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
+    let mut y = if panel.heading.is_empty() { 24 } else { 44 };
+    let sample_x = 6;
+    let text_x = 42;
+    let entry = |y: i32, label: &str| area.draw(&Text::new(shorten(label, 26), (text_x, y), text.clone()));
+    for line in &panel.lines {
+        let style = colour(line.colour).stroke_width(2);
+        if line.dashed {
+            area.draw(&PathElement::new(vec![(sample_x, y), (sample_x + 12, y)], style))?;
+            area.draw(&PathElement::new(vec![(sample_x + 18, y), (sample_x + 30, y)], style))?;
+        } else {
+            area.draw(&PathElement::new(vec![(sample_x, y), (sample_x + 30, y)], style))?;
+        }
+        entry(y, &line.label)?;
+        y += 20;
+    }
+    for band in &panel.bands {
+        area.draw(&Rectangle::new(
+            [(sample_x, y - 6), (sample_x + 30, y + 6)],
+            colour(band.colour).mix(0.25).filled(),
+        ))?;
+        entry(y, &band.label)?;
+        y += 20;
+    }
+    for m in &panel.markers {
+        let c = colour(m.colour);
+        match m.shape {
+            Shape::Circle => area.draw(&Circle::new((sample_x + 15, y), 6, c.filled()))?,
+            Shape::Cross => area.draw(&Cross::new((sample_x + 15, y), 7, c.stroke_width(3)))?,
+        }
+        entry(y, &m.label)?;
+        y += 20;
+    }
+    Ok(())
+}
+
+/// `text` cut to `max` characters with an ellipsis.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        text.chars().take(max - 1).chain(std::iter::once('…')).collect()
+    }
+}
+
+/// An integer with thousands separators: 1,124,000.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An axis tick: three significant digits, no exponent, no trailing zeros.
+fn tick(v: f64) -> String {
+    let text = significant(v);
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// Simulated time on the x axis: minutes for runs of ten minutes or more, else seconds.
+fn time_axis(result: &RunResult) -> (f64, &'static str) {
+    if result.model.duration_s >= 600.0 {
+        (1.0 / 60.0, "simulated time (min)")
+    } else {
+        (1.0, "simulated time (s)")
+    }
+}
+
+/// "model" or "model — scenario".
+fn title(result: &RunResult, scenario: Option<&str>, what: &str) -> String {
+    match scenario {
+        Some(s) => format!("{} — scenario {s}: {what}", result.model.name),
+        None => format!("{}: {what}", result.model.name),
+    }
+}
+
+/// A vertical mark where the last timed action ends (the model records no start times).
+fn action_marks(result: &RunResult, scale: f64) -> Vec<(f64, String)> {
+    result
+        .model
+        .actions_end_s
+        .map(|end| vec![(end * scale, "last timed action".to_string())])
+        .unwrap_or_default()
+}
+
+/// p50 (dashed) and p99 (solid) latency over time of each component, one colour per component.
+fn latency_panel(heading: &str, x_label: &str, scale: f64, components: &[(&str, &[TrafficWindow])]) -> Panel {
+    let mut panel = Panel {
+        heading: heading.into(),
+        x_label: x_label.into(),
+        y_label: "latency (ms)".into(),
+        ..Panel::default()
+    };
+    for (i, (name, series)) in components.iter().enumerate() {
+        let pick = |f: fn(&TrafficWindow) -> f64| series.iter().map(|w| (w.start_s * scale, f(w))).collect();
+        panel.lines.push(Line {
+            label: format!("{name} p99"),
+            points: pick(|w| w.p99_ms),
+            colour: i,
+            dashed: false,
+        });
+        panel.lines.push(Line {
+            label: format!("{name} p50"),
+            points: pick(|w| w.p50_ms),
+            colour: i,
+            dashed: true,
+        });
+    }
+    panel
+}
+
+/// Plot (a): p50 and p99 latency over time, one panel for the clients (end to end) and one for
+/// the endpoints (service side); the end of the timed actions is marked.
+pub fn latency_over_time(result: &RunResult, scenario: Option<&str>) -> Figure {
+    let (scale, x_label) = time_axis(result);
+    let clients: Vec<(&str, &[TrafficWindow])> = result.clients.iter().map(|c| (c.name.as_str(), &c.series[..])).collect();
+    let endpoints: Vec<(&str, &[TrafficWindow])> = result.endpoints.iter().map(|e| (e.name.as_str(), &e.series[..])).collect();
+    let mut panels = Vec::new();
+    for (heading, components) in [("Clients (end to end)", clients), ("Endpoints (service side)", endpoints)] {
+        if !components.is_empty() {
+            let mut panel = latency_panel(heading, x_label, scale, &components);
+            panel.verticals = action_marks(result, scale);
+            panels.push(panel);
+        }
+    }
+    Figure {
+        name: "latency".into(),
+        title: title(result, scenario, "latency over time (p99 solid, p50 dashed)"),
+        panels,
+    }
+}
+
+/// Plot (b): utilisation and queue length (jobs waiting) over time of every service, database
+/// and connection pool.
+pub fn stations_over_time(result: &RunResult, scenario: Option<&str>) -> Figure {
+    let (scale, x_label) = time_axis(result);
+    let stations: Vec<(String, &StationSeries)> = result
+        .services
+        .iter()
+        .map(|s| (format!("service {}", s.name), &s.series))
+        .chain(result.databases.iter().map(|d| (format!("database {}", d.name), &d.series)))
+        .chain(result.pools.iter().map(|p| (format!("pool {}", p.name), &p.series)))
+        .collect();
+    let panel = |heading: &str, y_label: &str, pick: fn(&StationSeries) -> &Vec<f64>, k: f64| Panel {
+        heading: heading.into(),
+        x_label: x_label.into(),
+        y_label: y_label.into(),
+        lines: stations
+            .iter()
+            .enumerate()
+            .map(|(i, (name, s))| Line {
+                label: name.clone(),
+                points: s.start_s.iter().zip(pick(s)).map(|(t, v)| (t * scale, v * k)).collect(),
+                colour: i,
+                dashed: false,
+            })
+            .collect(),
+        verticals: action_marks(result, scale),
+        ..Panel::default()
+    };
+    Figure {
+        name: "stations".into(),
+        title: title(result, scenario, "utilisation and queues over time"),
+        panels: vec![
+            panel(
+                "Utilisation (share of workers, cores or connections busy)",
+                "utilisation (%)",
+                |s| &s.utilisation,
+                100.0,
+            ),
+            panel("Queue length (jobs waiting for a unit)", "jobs waiting", |s| &s.waiting, 1.0),
+        ],
+    }
+}
+
+/// Plot (c): each client's p99 over time in the baseline and every scenario, on the same axes
+/// (one panel per client).
+pub fn scenarios_compared(report: &ScenarioReport) -> Figure {
+    let base = &report.baseline;
+    let (scale, x_label) = time_axis(base);
+    let runs: Vec<(&str, &RunResult)> = std::iter::once(("baseline", base))
+        .chain(report.scenarios.iter().map(|s| (s.name.as_str(), &s.result)))
+        .collect();
+    let panels = base
+        .clients
+        .iter()
+        .enumerate()
+        .map(|(c, client)| Panel {
+            heading: format!("Client {} (end to end)", client.name),
+            x_label: x_label.into(),
+            y_label: "p99 latency (ms)".into(),
+            lines: runs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (name, run))| {
+                    let series = &run.clients.get(c)?.series;
+                    Some(Line {
+                        label: name.to_string(),
+                        points: series.iter().map(|w| (w.start_s * scale, w.p99_ms)).collect(),
+                        colour: i,
+                        dashed: false,
+                    })
+                })
+                .collect(),
+            verticals: runs
+                .iter()
+                .filter_map(|(name, run)| {
+                    run.model
+                        .actions_end_s
+                        .map(|end| (end * scale, format!("{name}: last timed action")))
+                })
+                .collect(),
+            ..Panel::default()
+        })
+        .collect();
+    Figure {
+        name: "scenarios".into(),
+        title: format!("{}: client p99 over time, baseline vs scenarios", base.model.name),
+        panels,
+    }
+}
+
+/// The sweep's x axis: the first parameter's values (durations in ms, rates per second), or the
+/// point's index for a grid of several parameters.
+fn sweep_axis(header: &SweepHeader, points: &[SweepPoint]) -> (Vec<f64>, String) {
+    let first = points.first().and_then(|p| p.values.first());
+    let numeric_x = header.params.len() == 1 && points.iter().all(|p| p.values.first().and_then(numeric).is_some());
+    if !numeric_x {
+        return (points.iter().map(|p| p.index as f64).collect(), "point (grid order)".into());
+    }
+    let (k, unit) = match first {
+        Some(Value::String(s)) if s.contains('/') => (1.0, " (per s)"),
+        Some(Value::String(_)) => (1e3, " (ms)"),
+        _ => (1.0, ""),
+    };
+    let xs = points
+        .iter()
+        .map(|p| p.values.first().and_then(numeric).unwrap_or(f64::NAN) * k)
+        .collect();
+    (xs, format!("{}{unit}", header.params[0]))
+}
+
+/// A metric's axis label and the factor from its unit to the axis (shares as %).
+fn metric_axis(name: &str, unit: Option<Unit>) -> (String, f64) {
+    match unit {
+        Some(Unit::Millis) => (format!("{name} (ms)"), 1.0),
+        Some(Unit::Share) => (format!("{name} (%)"), 100.0),
+        Some(Unit::Seconds) => (format!("{name} (s)"), 1.0),
+        _ => (name.to_string(), 1.0),
+    }
+}
+
+/// Plot (d): the sweep's metric at each point with its 95 % CI band, the low-load trend (the
+/// line through the first two points), the knee and the points where an SLO is breached.
+pub fn sweep_curve(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> Figure {
+    let (xs, x_label) = sweep_axis(header, points);
+    let unit = points
+        .first()
+        .and_then(|p| resolve(&p.result, &header.metric).ok())
+        .map(|m| m.unit);
+    let (y_label, k) = metric_axis(&header.metric, unit);
+    let mean: Vec<(f64, f64)> = xs.iter().zip(points).map(|(x, p)| (*x, p.metric.mean * k)).collect();
+    let mut panel = Panel {
+        x_label,
+        y_label,
+        lines: vec![Line {
+            label: "mean".into(),
+            points: mean.clone(),
+            colour: 0,
+            dashed: false,
+        }],
+        bands: vec![Band {
+            label: "95 % CI of the mean".into(),
+            points: xs
+                .iter()
+                .zip(points)
+                .map(|(x, p)| (*x, p.metric.low() * k, p.metric.high() * k))
+                .collect(),
+            colour: 0,
+        }],
+        ..Panel::default()
+    };
+    if header.params.len() == 1 && mean.len() >= 2 && mean[1].0 != mean[0].0 {
+        let slope = (mean[1].1 - mean[0].1) / (mean[1].0 - mean[0].0);
+        panel.lines.push(Line {
+            label: "low-load trend".into(),
+            points: mean.iter().map(|(x, _)| (*x, mean[0].1 + slope * (x - mean[0].0))).collect(),
+            colour: 7,
+            dashed: true,
+        });
+    }
+    let breached: Vec<(f64, f64)> = mean
+        .iter()
+        .zip(points)
+        .filter(|(_, p)| !p.slos_breached.is_empty())
+        .map(|(m, _)| *m)
+        .collect();
+    if !breached.is_empty() {
+        panel.markers.push(Markers {
+            label: "SLO breached".into(),
+            points: breached,
+            colour: 3,
+            shape: Shape::Cross,
+        });
+    }
+    if let Some(i) = finished["knee"]["index"].as_u64().and_then(|i| mean.get(i as usize)) {
+        panel.markers.push(Markers {
+            label: format!("knee (> {} % above trend)", tick(header.threshold * 100.0)),
+            points: vec![*i],
+            colour: 1,
+            shape: Shape::Circle,
+        });
+    }
+    let scenario = if header.scenario.is_empty() {
+        String::new()
+    } else {
+        format!(" — scenario {}", header.scenario)
+    };
+    Figure {
+        name: "sweep".into(),
+        title: format!("{}{scenario}: sweep of {}", header.model, header.metric),
+        panels: vec![panel],
+    }
+}
+
+/// Plot (d) for latency ladders: each endpoint's simulated mean latency (with its CI band)
+/// beside the spreadsheet's line — duration at +0 plus round trips × added latency — one panel
+/// per endpoint. `None` unless the sweep adds latency to links over one parameter.
+pub fn ladder(header: &SweepHeader, points: &[SweepPoint]) -> Option<Figure> {
+    if header.round_trips.is_empty() || header.params.len() != 1 || points.is_empty() {
+        return None;
+    }
+    let (xs, x_label) = sweep_axis(header, points);
+    let added_s: Vec<f64> = points
+        .iter()
+        .map(|p| p.values.first().and_then(numeric).unwrap_or(f64::NAN))
+        .collect();
+    let panels = header
+        .round_trips
+        .iter()
+        .map(|(name, trips)| {
+            let latency = |p: &SweepPoint| {
+                p.result
+                    .endpoints
+                    .iter()
+                    .find(|e| &e.name == name)
+                    .map(|e| e.latency.mean_ms.clone())
+            };
+            let base = latency(&points[0]).map_or(f64::NAN, |e| e.mean);
+            let sim: Vec<(f64, f64, f64, f64)> = xs
+                .iter()
+                .zip(points)
+                .map(|(x, p)| latency(p).map_or((*x, f64::NAN, f64::NAN, f64::NAN), |e| (*x, e.mean, e.low(), e.high())))
+                .collect();
+            let finished = sim.iter().any(|s| s.1.is_finite());
+            Panel {
+                heading: format!(
+                    "{name}: {} round trips per request{}",
+                    thousands(*trips),
+                    if finished {
+                        ""
+                    } else {
+                        " — no request finished within the run"
+                    }
+                ),
+                x_label: x_label.clone(),
+                y_label: "mean latency (ms)".into(),
+                lines: vec![
+                    Line {
+                        label: "simulated".into(),
+                        points: sim.iter().map(|s| (s.0, s.1)).collect(),
+                        colour: 0,
+                        dashed: false,
+                    },
+                    Line {
+                        label: "spreadsheet".into(),
+                        points: xs
+                            .iter()
+                            .zip(&added_s)
+                            .map(|(x, a)| (*x, spreadsheet_ms(base, *trips, *a)))
+                            .collect(),
+                        colour: 1,
+                        dashed: true,
+                    },
+                ],
+                bands: vec![Band {
+                    label: "95 % CI of the mean".into(),
+                    points: sim.iter().map(|s| (s.0, s.2, s.3)).collect(),
+                    colour: 0,
+                }],
+                ..Panel::default()
+            }
+        })
+        .collect();
+    Some(Figure {
+        name: "ladder".into(),
+        title: format!(
+            "{}: latency ladder against the spreadsheet (base + round trips × added latency)",
+            header.model
+        ),
+        panels,
+    })
+}

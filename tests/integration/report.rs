@@ -1,0 +1,302 @@
+//! Report directories (`capsim::report::html::write_report`), through the library: every file is
+//! there, each SVG is well-formed XML with its title and axis labels, each PNG has the figure's
+//! size and is not blank, and `report.html` is self-contained (no URL but the SVG namespace).
+
+use super::{example, scratch_dir};
+use capsim::analysis::compare::{compare, ScenarioReport, ScenarioRun};
+use capsim::analysis::metric::resolve;
+use capsim::analysis::sweep::{breaches, finish, SweepHeader, SweepPoint};
+use capsim::model::spec::ModelSpec;
+use capsim::model::values::{DurationValue, PositiveInt};
+use capsim::report::html::{write_report, ReportInput};
+use capsim::results::RunResult;
+use capsim::scenario::sweep::{grid, parse_values_text, SweptParam};
+use capsim::scenario::{ModelSource, Variant};
+use std::path::{Path, PathBuf};
+
+/// A small system with every kind of component, an SLO it breaches, and markup in its name.
+const SMALL: &str = r#"{
+  "name": "small <&> shop", "description": "A test model: \"quotes\" & <tags> are escaped.",
+  "duration": "3m", "warmup": "20s", "window": "10s", "replications": 2, "seed": 3,
+  "clients": { "web": { "open": { "rate": "40/s" }, "calls": "api.get", "timeout": "2s" } },
+  "services": { "api": { "workers": 4, "endpoints": { "get": [
+      { "cpu": "exp(20ms)" },
+      { "transaction": { "pool": "pgb", "queries": 3, "query": "exp(2ms)" } } ] } } },
+  "databases": { "pg": { "cores": 2 } },
+  "pools": { "pgb": { "database": "pg", "size": 4 } },
+  "links": { "api -> pg": { "latency": "1ms" } },
+  "slos": { "web": { "p99": "20ms" } }
+}"#;
+
+fn run_small() -> RunResult {
+    let validated = capsim::model::parse_model(SMALL, "small.json").expect("a valid model");
+    capsim::run(&validated.model, &[], None)
+}
+
+/// Shorten a model's run for the test suite.
+fn shorter(spec: &mut ModelSpec, duration: &str, replications: u32) {
+    let ns = capsim::model::units::parse_duration(duration).expect("a duration");
+    spec.duration = Some(DurationValue(ns));
+    spec.warmup = Some(DurationValue(ns / 20));
+    spec.replications = Some(PositiveInt(replications));
+}
+
+fn names(paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Every text of an SVG, unescaped, after checking it parses as XML with an `svg` root.
+fn svg_texts(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: not well-formed XML: {e}", path.display()));
+    assert_eq!(doc.root_element().tag_name().name(), "svg", "{}", path.display());
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.descendants().filter_map(|t| t.text()).collect::<String>())
+        .collect()
+}
+
+#[track_caller]
+fn assert_svg_has(path: &Path, expected: &[&str]) {
+    let texts = svg_texts(path);
+    for e in expected {
+        assert!(
+            texts.iter().any(|t| t.contains(e)),
+            "{}: no text {e:?} among {texts:?}",
+            path.display()
+        );
+    }
+}
+
+/// Decode a PNG: its size and how many distinct colours it has.
+fn png_size_and_colours(path: &Path) -> ((u32, u32), usize) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let bytes = &buf[..info.buffer_size()];
+    let step = info.color_type.samples() * if info.bit_depth == png::BitDepth::Sixteen { 2 } else { 1 };
+    let colours: std::collections::HashSet<&[u8]> = bytes.chunks(step).collect();
+    ((info.width, info.height), colours.len())
+}
+
+#[track_caller]
+fn assert_png(path: &Path, panels: u32) {
+    let (size, colours) = png_size_and_colours(path);
+    assert_eq!(size, (1000, 44 + 400 * panels), "{}", path.display());
+    assert!(colours > 2, "{}: {colours} colours: blank?", path.display());
+}
+
+/// `report.html` names the model, is self-contained, and returns its text.
+#[track_caller]
+fn check_html(dir: &Path, model_name_escaped: &str) -> String {
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(
+        html.contains(model_name_escaped),
+        "report.html lacks the model's name {model_name_escaped:?}"
+    );
+    let namespace = "xmlns=\"http://www.w3.org/2000/svg\"";
+    let svgs = html.matches("<svg").count();
+    assert!(svgs > 0, "no inline SVG");
+    assert_eq!(
+        html.matches(namespace).count(),
+        svgs,
+        "each inline SVG has exactly its namespace"
+    );
+    let rest = html.replace(namespace, "");
+    for url in ["http://", "https://", " src=", " href=", "url(", "@import"] {
+        assert!(!rest.contains(url), "report.html refers to something outside: {url:?}");
+    }
+    assert!(html.contains("@media print"));
+    html
+}
+
+#[test]
+fn a_run_report_has_its_plots_tables_data_and_a_self_contained_page() {
+    let result = run_small();
+    let dir = scratch_dir("report-run");
+    let written = write_report(&dir, &ReportInput::Run(&result)).expect("report written");
+    let mut got = names(&written);
+    got.sort();
+    #[rustfmt::skip]
+    let expected = ["latency.png", "latency.svg", "report.html", "results.json", "stations.png", "stations.svg", "summary.csv", "timeseries.csv"];
+    assert_eq!(got, expected);
+    for path in &written {
+        assert!(
+            path.is_file() && std::fs::metadata(path).unwrap().len() > 0,
+            "{}",
+            path.display()
+        );
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    #[rustfmt::skip]
+    assert_svg_has(&dir.join("latency.svg"), &["small <&> shop: latency over time", "simulated time (s)", "latency (ms)", "web p99", "web p50", "api.get p99", "Clients (end to end)"]);
+    #[rustfmt::skip]
+    assert_svg_has(&dir.join("stations.svg"), &["small <&> shop: utilisation and queues", "utilisation (%)", "jobs waiting", "service api", "database pg", "pool pgb"]);
+    assert_png(&dir.join("latency.png"), 2);
+    assert_png(&dir.join("stations.png"), 2);
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
+    assert_eq!(json["model"]["name"], "small <&> shop");
+    let html = check_html(&dir, "small &lt;&amp;&gt; shop");
+    assert!(!html.contains("<&>") && !html.contains("<tags>"), "text is escaped");
+    assert!(html.contains("A test model: &quot;quotes&quot; &amp; &lt;tags&gt; are escaped."));
+    for heading in [
+        "Clients",
+        "Endpoints",
+        "Services",
+        "Databases",
+        "Connection pools",
+        "Service level objectives",
+    ] {
+        assert!(html.contains(&format!("<h3>{heading}")), "no {heading} table");
+    }
+    assert!(
+        html.contains("BREACHED"),
+        "the 20 ms p99 SLO is breached and the page says so"
+    );
+    assert!(html.contains(" ± "), "estimates carry their CI");
+}
+
+#[test]
+fn a_scenario_report_compares_each_scenario_with_the_baseline() {
+    let source = ModelSource::read(example("quickstart.json").to_str().unwrap()).unwrap();
+    let edit = |spec: &mut ModelSpec| shorter(spec, "40m", 2);
+    let baseline = capsim::run(&source.baseline(edit).unwrap().model, &[], None);
+    let scenarios: Vec<ScenarioRun> = ["ad-hoc-query", "db-10ms-away"]
+        .iter()
+        .map(|name| {
+            let variant = source.scenario_variant(name).unwrap();
+            let result = capsim::run(&source.variant_model(&variant, edit).unwrap().model, &[], None);
+            ScenarioRun {
+                name: name.to_string(),
+                comparison: compare(&baseline, &result),
+                result,
+            }
+        })
+        .collect();
+    let report = ScenarioReport {
+        schema_version: capsim::results::SCHEMA_VERSION,
+        baseline,
+        scenarios,
+    };
+    let dir = scratch_dir("report-scenarios");
+    let written = names(&write_report(&dir, &ReportInput::Scenarios(&report)).expect("report written"));
+    for name in [
+        "results.json",
+        "summary.csv",
+        "timeseries.csv",
+        "latency.svg",
+        "stations.png",
+        "scenarios.svg",
+        "scenarios.png",
+        "latency-1-ad-hoc-query.svg",
+        "stations-2-db-10ms-away.png",
+        "report.html",
+    ] {
+        assert!(written.iter().any(|w| w == name), "{name} not written: {written:?}");
+        assert!(dir.join(name).is_file());
+    }
+    let clients = report.baseline.clients.len() as u32;
+    #[rustfmt::skip]
+    assert_svg_has(&dir.join("scenarios.svg"), &["quickstart: client p99 over time, baseline vs scenarios", "p99 latency (ms)", "simulated time (min)", "baseline", "ad-hoc-query", "db-10ms-away", "Client shoppers"]);
+    assert_png(&dir.join("scenarios.png"), clients);
+    #[rustfmt::skip]
+    assert_svg_has(&dir.join("latency-1-ad-hoc-query.svg"), &["quickstart — scenario ad-hoc-query: latency over time", "last timed action"]);
+    assert_png(&dir.join("latency-1-ad-hoc-query.png"), 2);
+    let html = check_html(&dir, "quickstart");
+    assert!(html.contains("Scenario ad-hoc-query vs baseline") && html.contains("Scenario db-10ms-away vs baseline"));
+    assert!(html.contains("<th>significant</th>"));
+    assert!(html.contains("Service level objectives per run"));
+    assert_eq!(html.matches("<svg").count(), 2 + 1 + 2 * 2, "every plot is inline");
+}
+
+/// The model's latency ladder, run through the library as `capsim sweep` runs it, with fewer
+/// and shorter points.
+fn ladder_sweep() -> (SweepHeader, Vec<SweepPoint>, serde_json::Value) {
+    let source = ModelSource::read(example("db-migration.json").to_str().unwrap()).unwrap();
+    let path = "links.api -> postgres.latency.add, links.workers -> postgres.latency.add";
+    let params = vec![SweptParam {
+        path: path.to_string(),
+        values: parse_values_text("0ms..10ms/2ms").unwrap(),
+    }];
+    let base = Variant {
+        name: String::new(),
+        changes: Vec::new(),
+        actions: Vec::new(),
+    };
+    let metric = "api.create_payment.mean";
+    let mut first_model = None;
+    let points: Vec<SweepPoint> = grid(&params, &base, "test")
+        .unwrap()
+        .into_iter()
+        .enumerate()
+        .map(|(index, (values, variant))| {
+            let validated = source.variant_model(&variant, |spec| shorter(spec, "10m", 2)).unwrap();
+            let result = capsim::run(&validated.model, &[], None);
+            first_model.get_or_insert(validated.model);
+            SweepPoint {
+                index,
+                values,
+                metric: resolve(&result, metric).unwrap().estimate,
+                slos_breached: breaches(&result),
+                result,
+            }
+        })
+        .collect();
+    let links = capsim::analysis::ladder::swept_links(&[path.to_string()]);
+    let header = SweepHeader {
+        schema_version: capsim::results::SCHEMA_VERSION,
+        model: points[0].result.model.name.clone(),
+        scenario: String::new(),
+        params: vec![path.to_string()],
+        metric: metric.to_string(),
+        threshold: 0.1,
+        total_points: points.len(),
+        round_trips: capsim::analysis::ladder::round_trips(first_model.as_ref().unwrap(), &links)
+            .into_iter()
+            .collect(),
+    };
+    let point_json = points.iter().map(|p| serde_json::to_value(p).unwrap()).collect();
+    let finished = finish(&serde_json::to_value(&header).unwrap(), point_json);
+    (header, points, finished)
+}
+
+#[test]
+fn a_sweep_report_plots_the_curve_its_knee_and_the_ladder_against_the_spreadsheet() {
+    let (header, points, finished) = ladder_sweep();
+    assert!(!header.round_trips.is_empty(), "a latency ladder");
+    let dir = scratch_dir("report-sweep");
+    let input = ReportInput::Sweep {
+        header: &header,
+        points: &points,
+        finished: &finished,
+    };
+    let mut written = names(&write_report(&dir, &input).expect("report written"));
+    written.sort();
+    #[rustfmt::skip]
+    assert_eq!(written, ["ladder.png", "ladder.svg", "report.html", "results.json", "sweep.csv", "sweep.png", "sweep.svg"]);
+    let name = &header.model;
+    #[rustfmt::skip]
+    assert_svg_has(&dir.join("sweep.svg"), &[&format!("{name}: sweep of api.create_payment.mean"), "api.create_payment.mean (ms)", "(ms)", "95 % CI of the mean", "low-load trend"]);
+    if !finished["knee"].is_null() {
+        assert_svg_has(&dir.join("sweep.svg"), &["knee"]);
+    }
+    assert_png(&dir.join("sweep.png"), 1);
+    #[rustfmt::skip]
+    assert_svg_has(&dir.join("ladder.svg"), &["latency ladder against the spreadsheet", "mean latency (ms)", "simulated", "spreadsheet", "api.create_payment: 24 round trips"]);
+    assert_png(&dir.join("ladder.png"), header.round_trips.len() as u32);
+    let html = check_html(&dir, name);
+    assert!(html.contains("<h2>Sweep</h2>") && html.contains("Latency ladder against the spreadsheet"));
+    assert!(
+        html.contains("Knee:") && html.contains("Leaves the spreadsheet"),
+        "the verdicts are there"
+    );
+}
