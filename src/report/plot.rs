@@ -74,6 +74,8 @@ pub struct Panel {
     pub markers: Vec<Markers>,
     /// Vertical marks at an x value, with a label.
     pub verticals: Vec<(f64, String)>,
+    /// Shaded intervals on the x axis (timed actions), with a label.
+    pub spans: Vec<Span>,
 }
 
 /// A line in the legend and on the axes.
@@ -268,6 +270,18 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
             chart.draw_series(std::iter::once(Polygon::new(outline, colour(band.colour).mix(0.18).filled())))?;
         }
     }
+    for (from, to, label) in &panel.spans {
+        let shade = RGBColor(255, 160, 60).mix(0.18).filled();
+        chart.draw_series(std::iter::once(Rectangle::new([(*from, y_low), (*to, y_high)], shade)))?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!(" {label}"),
+            (*from, y_high),
+            (FONT, 12)
+                .into_font()
+                .color(&BLACK.mix(0.7))
+                .pos(Pos::new(HPos::Left, VPos::Top)),
+        )))?;
+    }
     for (x, label) in &panel.verticals {
         let style = ShapeStyle::from(&BLACK.mix(0.55)).stroke_width(1);
         chart.draw_series(DashedLineSeries::new(vec![(*x, y_low), (*x, y_high)], 5, 4, style))?;
@@ -390,17 +404,25 @@ fn title(result: &RunResult, scenario: Option<&str>, what: &str) -> String {
     }
 }
 
-/// A vertical mark where the last timed action ends (the model records no start times).
-fn action_marks(result: &RunResult, scale: f64) -> Vec<(f64, String)> {
-    result
-        .model
-        .actions_end_s
-        .map(|end| vec![(end * scale, "last timed action".to_string())])
-        .unwrap_or_default()
+/// An interval of the x axis with a label: (from, to, label).
+type Span = (f64, f64, String);
+
+/// A shaded span per timed action that lasts; a vertical mark per action that stays.
+fn action_marks(result: &RunResult, scale: f64) -> (Vec<Span>, Vec<(f64, String)>) {
+    let mut spans = Vec::new();
+    let mut marks = Vec::new();
+    for a in &result.model.actions {
+        match a.end_s {
+            Some(end) => spans.push((a.start_s * scale, end * scale, a.what.clone())),
+            None => marks.push((a.start_s * scale, a.what.clone())),
+        }
+    }
+    (spans, marks)
 }
 
 /// p50 (dashed) and p99 (solid) latency over time of each component, one colour per component.
-fn latency_panel(heading: &str, x_label: &str, scale: f64, components: &[(&str, &[TrafficWindow])]) -> Panel {
+/// Each window's value is drawn at the middle of its window (`half_window_s` after its start).
+fn latency_panel(heading: &str, x_label: &str, scale: f64, half_window_s: f64, components: &[(&str, &[TrafficWindow])]) -> Panel {
     let mut panel = Panel {
         heading: heading.into(),
         x_label: x_label.into(),
@@ -408,7 +430,7 @@ fn latency_panel(heading: &str, x_label: &str, scale: f64, components: &[(&str, 
         ..Panel::default()
     };
     for (i, (name, series)) in components.iter().enumerate() {
-        let pick = |f: fn(&TrafficWindow) -> f64| series.iter().map(|w| (w.start_s * scale, f(w))).collect();
+        let pick = |f: fn(&TrafficWindow) -> f64| series.iter().map(|w| ((w.start_s + half_window_s) * scale, f(w))).collect();
         panel.lines.push(Line {
             label: format!("{name} p99"),
             points: pick(|w| w.p99_ms),
@@ -434,8 +456,8 @@ pub fn latency_over_time(result: &RunResult, scenario: Option<&str>) -> Figure {
     let mut panels = Vec::new();
     for (heading, components) in [("Clients (end to end)", clients), ("Endpoints (service side)", endpoints)] {
         if !components.is_empty() {
-            let mut panel = latency_panel(heading, x_label, scale, &components);
-            panel.verticals = action_marks(result, scale);
+            let mut panel = latency_panel(heading, x_label, scale, result.model.window_s / 2.0, &components);
+            (panel.spans, panel.verticals) = action_marks(result, scale);
             panels.push(panel);
         }
     }
@@ -466,12 +488,18 @@ pub fn stations_over_time(result: &RunResult, scenario: Option<&str>) -> Figure 
             .enumerate()
             .map(|(i, (name, s))| Line {
                 label: name.clone(),
-                points: s.start_s.iter().zip(pick(s)).map(|(t, v)| (t * scale, v * k)).collect(),
+                points: s
+                    .start_s
+                    .iter()
+                    .zip(pick(s))
+                    .map(|(t, v)| ((t + result.model.window_s / 2.0) * scale, v * k))
+                    .collect(),
                 colour: i,
                 dashed: false,
             })
             .collect(),
-        verticals: action_marks(result, scale),
+        spans: action_marks(result, scale).0,
+        verticals: action_marks(result, scale).1,
         ..Panel::default()
     };
     Figure {
@@ -512,18 +540,31 @@ pub fn scenarios_compared(report: &ScenarioReport) -> Figure {
                     let series = &run.clients.get(c)?.series;
                     Some(Line {
                         label: name.to_string(),
-                        points: series.iter().map(|w| (w.start_s * scale, w.p99_ms)).collect(),
+                        points: series
+                            .iter()
+                            .map(|w| ((w.start_s + run.model.window_s / 2.0) * scale, w.p99_ms))
+                            .collect(),
                         colour: i,
                         dashed: false,
                     })
                 })
                 .collect(),
+            spans: runs
+                .iter()
+                .flat_map(|(name, run)| {
+                    action_marks(run, scale)
+                        .0
+                        .into_iter()
+                        .map(move |(a, b, what)| (a, b, format!("{name}: {what}")))
+                })
+                .collect(),
             verticals: runs
                 .iter()
-                .filter_map(|(name, run)| {
-                    run.model
-                        .actions_end_s
-                        .map(|end| (end * scale, format!("{name}: last timed action")))
+                .flat_map(|(name, run)| {
+                    action_marks(run, scale)
+                        .1
+                        .into_iter()
+                        .map(move |(x, what)| (x, format!("{name}: {what}")))
                 })
                 .collect(),
             ..Panel::default()

@@ -176,6 +176,15 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
                 .map(|a| a.until_ns.unwrap_or(a.at_ns))
                 .max()
                 .map(nanos_to_secs),
+            actions: model
+                .actions
+                .iter()
+                .map(|a| ActionInfo {
+                    what: describe_action(model, &a.kind),
+                    start_s: nanos_to_secs(a.at_ns),
+                    end_s: a.until_ns.map(nanos_to_secs),
+                })
+                .collect(),
         },
         verdict: Verdict {
             complete: messages.is_empty(),
@@ -385,5 +394,19 @@ fn batch_summary(
         deadline_s: deadline_ns.map(nanos_to_secs),
         met_deadline_share: deadline_ns.map(|d| estimate(&batches, |b| met_share(b, d))),
         slack_s: deadline_ns.map(|d| estimate(&batches, |b| nanos_to_secs(d) - makespan(b))),
+    }
+}
+
+/// A timed action in a few words, for reports.
+fn describe_action(model: &Model, kind: &crate::model::ActionKind) -> String {
+    use crate::model::ActionKind;
+    match kind {
+        ActionKind::AddLatency { link, latency_ns } => format!("+{} on {}", format_duration(*latency_ns), model.links[link.0]),
+        ActionKind::ScaleTraffic { client, factor } => format!("{} traffic ×{factor}", model.clients[client.0].name),
+        ActionKind::Inject { database, queries, .. } => {
+            format!("{queries} injected queries on {}", model.databases[database.0].name)
+        }
+        ActionKind::Crash { service, instances } => format!("{instances} {} instances crash", model.services[service.0].name),
+        ActionKind::Down { service } => format!("{} down", model.services[service.0].name),
     }
 }

@@ -62,6 +62,19 @@ pub struct ModelInfo {
     /// When the last timed action ends (its undo, or its start when it has none), seconds;
     /// null without timed actions. Recovery is measured from here.
     pub actions_end_s: Option<f64>,
+    /// The timed actions, for plots and reports.
+    pub actions: Vec<ActionInfo>,
+}
+
+/// A timed action of the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct ActionInfo {
+    /// What it does, e.g. "inject 1 queries into pg".
+    pub what: String,
+    /// When it starts, seconds.
+    pub start_s: f64,
+    /// When it is undone, seconds (null when it stays).
+    pub end_s: Option<f64>,
 }
 
 /// Whether the run could be completed.

@@ -209,7 +209,7 @@ fn a_scenario_report_compares_each_scenario_with_the_baseline() {
     assert_svg_has(&dir.join("scenarios.svg"), &["quickstart: client p99 over time, baseline vs scenarios", "p99 latency (ms)", "simulated time (min)", "baseline", "ad-hoc-query", "db-10ms-away", "Client shoppers"]);
     assert_png(&dir.join("scenarios.png"), clients);
     #[rustfmt::skip]
-    assert_svg_has(&dir.join("latency-1-ad-hoc-query.svg"), &["quickstart — scenario ad-hoc-query: latency over time", "last timed action"]);
+    assert_svg_has(&dir.join("latency-1-ad-hoc-query.svg"), &["quickstart — scenario ad-hoc-query: latency over time", "1 injected queries on pg"]);
     assert_png(&dir.join("latency-1-ad-hoc-query.png"), 2);
     let html = check_html(&dir, "quickstart");
     assert!(html.contains("Scenario ad-hoc-query vs baseline") && html.contains("Scenario db-10ms-away vs baseline"));
