@@ -318,7 +318,13 @@ pub fn evaluate(
             from,
         );
         measured = Estimate::from_samples(&[recovery.unwrap_or(f64::NAN)]);
-        if recovery.is_none() {
+        if from >= result.model.duration_s {
+            notes.push(format!(
+                "the run ({}) ends before its timed actions do ({})",
+                format_value(result.model.duration_s, Unit::Seconds),
+                format_value(from, Unit::Seconds)
+            ));
+        } else if recovery.is_none() {
             notes.push(format!(
                 "still outside the baseline band at the end of the run, {} after the last action",
                 format_value(result.model.duration_s - from, Unit::Seconds)

@@ -33,6 +33,10 @@ pub struct CheckArgs {
     /// Write every verdict as JSON to this file ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Write a report directory of the runs checked (report.html, plots, JSON, CSV); with a
+    /// baseline run, the scenarios are compared with it.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
 }
 
 /// One distinct run: the model as written (`name` None) or a scenario ("a+b").
@@ -196,7 +200,35 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
     if let Some(path) = &args.junit {
         write(path, &report::junit::junit_xml(&report))?;
     }
+    if let Some(dir) = &args.report {
+        write_runs_report(dir, &targets, &results)?;
+    }
     Ok(if report.all_passed() { EXIT_OK } else { EXIT_FAILED })
+}
+
+/// The report of the runs a check made: the scenarios compared with the baseline when it ran,
+/// else the first run on its own.
+fn write_runs_report(dir: &std::path::Path, targets: &[Target], results: &[RunResult]) -> Result<(), CliError> {
+    let Some(base) = targets.iter().position(|t| t.name.is_none()) else {
+        return super::write_report(dir, &report::html::ReportInput::Run(&results[0]));
+    };
+    let scenarios = targets
+        .iter()
+        .zip(results)
+        .filter_map(|(t, r)| {
+            t.name.as_ref().map(|name| crate::analysis::compare::ScenarioRun {
+                name: name.clone(),
+                comparison: crate::analysis::compare::compare(&results[base], r),
+                result: r.clone(),
+            })
+        })
+        .collect();
+    let scenario_report = crate::analysis::compare::ScenarioReport {
+        schema_version: crate::results::SCHEMA_VERSION,
+        baseline: results[base].clone(),
+        scenarios,
+    };
+    super::write_report(dir, &report::html::ReportInput::Scenarios(&scenario_report))
 }
 
 fn verdict(
