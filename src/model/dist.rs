@@ -100,9 +100,15 @@ impl Dist {
     /// is a short "expected ..." message naming the accepted forms or the offending parameter.
     pub fn parse(text: &str) -> Result<Dist, String> {
         let text = text.trim();
-        if let Some(plus) = top_level_plus(text) {
-            let base = Dist::parse(&text[..plus])?;
-            let offset = parse_duration_secs(text[plus + 1..].trim()).map_err(|why| format!("after \"+\": {why}"))?;
+        let pluses = top_level_pluses(text);
+        if let Some(&first) = pluses.first() {
+            // "base + a + b": the base, then every offset, in one pass (no recursion).
+            let base = Dist::parse(&text[..first])?;
+            let mut offset = 0.0;
+            let ends = pluses.iter().skip(1).copied().chain(std::iter::once(text.len()));
+            for (&plus, end) in pluses.iter().zip(ends) {
+                offset += parse_duration_secs(text[plus + 1..end].trim()).map_err(|why| format!("after \"+\": {why}"))?;
+            }
             return Ok(base.shifted(offset));
         }
         let Some((name, rest)) = text.split_once('(') else {
@@ -149,7 +155,16 @@ impl Dist {
                 let [shape, mean, scale] = args.slots(["shape", "mean", "scale"], false)?;
                 let shape = args.positive_number("shape", args.required(shape, "shape")?)?;
                 let scale = match (mean, scale) {
-                    (Some(mean), None) => args.positive_duration("mean", mean)? / shape,
+                    (Some(mean), None) => {
+                        let scale = args.positive_duration("mean", mean)? / shape;
+                        // mean / shape may leave the range of durations for a tiny shape.
+                        if !(scale.is_finite() && scale > 0.0 && scale <= MAX_NANOS as f64 / 1e9) {
+                            return Err(format!(
+                                "gamma: mean / shape must be a duration of at most 100 years, got {scale} s"
+                            ));
+                        }
+                        scale
+                    }
                     (None, Some(scale)) => args.positive_duration("scale", scale)?,
                     _ => return Err(GAMMA_EXPECTED.to_string()),
                 };
@@ -338,15 +353,15 @@ impl Dist {
     }
 }
 
-/// Byte index of the last "+" outside parentheses, if any (the shift in "exp(1ms) + 10ms").
-fn top_level_plus(text: &str) -> Option<usize> {
+/// Byte indices of the "+" signs outside parentheses (the shifts in "exp(1ms) + 10ms").
+fn top_level_pluses(text: &str) -> Vec<usize> {
     let mut depth = 0i32;
-    let mut found = None;
+    let mut found = Vec::new();
     for (i, c) in text.char_indices() {
         match c {
             '(' => depth += 1,
             ')' => depth -= 1,
-            '+' if depth == 0 && i > 0 => found = Some(i),
+            '+' if depth == 0 && i > 0 => found.push(i),
             _ => {}
         }
     }
@@ -510,10 +525,12 @@ fn parse_lognormal(args: &Args) -> Result<Dist, String> {
             let mean = args.positive_duration("mean", mean)?;
             let sd = args.positive_duration("sd", sd)?;
             let spread = 1.0 + (sd / mean).powi(2);
-            Ok(Dist::LogNormal {
-                median: mean / spread.sqrt(),
-                sigma: spread.ln().sqrt(),
-            })
+            let (median, sigma) = (mean / spread.sqrt(), spread.ln().sqrt());
+            // An extreme sd/mean ratio leaves no usable median or spread.
+            if !(median.is_finite() && median > 0.0 && sigma.is_finite()) {
+                return Err(format!("lognormal: sd / mean = {} is too extreme to fit", sd / mean));
+            }
+            Ok(Dist::LogNormal { median, sigma })
         }
         _ => Err(EXPECTED.to_string()),
     }

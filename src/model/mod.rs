@@ -218,6 +218,29 @@ impl Profile {
         }
     }
 
+    /// The largest factor over the stretch between points that holds `t_ns`, and when that
+    /// stretch ends: the envelope that arrivals are thinned against, so a stretch at factor 0 is
+    /// skipped at once instead of drawing candidates through it.
+    pub fn envelope_at(&self, t_ns: Nanos) -> (f64, Nanos) {
+        let (t, base) = match self.period_ns {
+            Some(p) if p > 0 => (t_ns % p, t_ns - t_ns % p),
+            _ => (t_ns, 0),
+        };
+        let first = self.points[0];
+        let last = *self.points.last().unwrap_or(&first);
+        let after = self.points.partition_point(|&(at, _)| at <= t);
+        let (from, to, end) = match (after, self.period_ns) {
+            // Before the first point: from the previous period's last point, or the first held.
+            (0, Some(_)) => (last.1, first.1, first.0),
+            (0, None) => (first.1, first.1, first.0),
+            (i, _) if i < self.points.len() => (self.points[i - 1].1, self.points[i].1, self.points[i].0),
+            (_, Some(p)) => (last.1, first.1, p),
+            (_, None) => (last.1, last.1, Nanos::MAX - base),
+        };
+        let max = if self.linear { from.max(to) } else { from };
+        (max, base.saturating_add(end))
+    }
+
     /// The largest factor the profile ever reaches (the peak).
     pub fn max_factor(&self) -> f64 {
         self.points.iter().map(|p| p.1).fold(0.0, f64::max)
@@ -451,6 +474,21 @@ mod tests {
         assert_eq!(p.factor_at(150), 2.0);
         assert_eq!(p.factor_at(250), 2.0);
         assert_eq!(p.max_factor(), 3.0);
+    }
+
+    #[test]
+    fn the_envelope_is_the_largest_factor_of_the_current_stretch() {
+        let step = profile(&[(0, 0.0), (100, 5.0), (200, 1.0)], false, None);
+        assert_eq!(step.envelope_at(50), (0.0, 100));
+        assert_eq!(step.envelope_at(150), (5.0, 200));
+        assert_eq!(step.envelope_at(250).0, 1.0);
+        let daily = profile(&[(10, 1.0), (100, 3.0)], true, Some(200));
+        // Before the first point: the ramp from the previous period's 3.0 down to 1.0 at 10.
+        assert_eq!(daily.envelope_at(5), (3.0, 10));
+        assert_eq!(daily.envelope_at(50), (3.0, 100));
+        // From 3.0 at 100 back to 1.0 at the next period's 10: the stretch ends with the period.
+        assert_eq!(daily.envelope_at(150), (3.0, 200));
+        assert_eq!(daily.envelope_at(450), (3.0, 500));
     }
 
     #[test]

@@ -23,7 +23,7 @@ const DEFAULT_DURATION_NS: Nanos = 3_600_000_000_000;
 const DEFAULT_WINDOWS: u64 = 60;
 /// Most time-series windows, so memory stays bounded whatever the duration.
 const MAX_WINDOWS: u64 = 10_000;
-/// Most instances of one service (each has its own worker line and statistics).
+/// Most instances of all services together (each has its own worker line and statistics).
 const MAX_INSTANCES: u32 = 100_000;
 /// Most closed-loop users of one client (each is tracked individually).
 const MAX_USERS: u32 = 1_000_000;
@@ -223,6 +223,17 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         }
     }
 
+    let total_instances: u64 = spec
+        .services
+        .values()
+        .map(|s| u64::from(s.instances.map_or(1, |n| n.0)))
+        .sum();
+    if total_instances > u64::from(MAX_INSTANCES) {
+        check.error(
+            "services",
+            format!("expected at most {MAX_INSTANCES} instances in all, got {total_instances}"),
+        );
+    }
     let mut services = Vec::new();
     let mut endpoints = Vec::new();
     for (s, (service_name, service)) in spec.services.iter().enumerate() {

@@ -52,16 +52,21 @@ pub fn parse_values_text(text: &str) -> Result<Vec<Value>, String> {
     let (end, step) = (&rest[..split], &rest[split + 1..]);
     let kind = Kind::of(start.trim())?;
     let (a, b, s) = (kind.read(start.trim())?, kind.read(end.trim())?, kind.read(step.trim())?);
-    if s.is_nan() || s <= 0.0 {
+    if !(a.is_finite() && b.is_finite() && s.is_finite()) {
+        return Err(format!("the start, end and step of \"{text}\" must be finite"));
+    }
+    if s <= 0.0 {
         return Err(format!("the step of \"{text}\" must be above 0"));
     }
     if b < a {
         return Err(format!("the end of \"{text}\" is before its start"));
     }
-    let count = ((b - a) / s + 1e-9).floor() as usize + 1;
-    if count > MAX_POINTS {
-        return Err(format!("\"{text}\" has {count} values, more than {MAX_POINTS}"));
+    // Counted in floating point first: a huge range must be refused, not overflow.
+    let steps = ((b - a) / s + 1e-9).floor();
+    if !steps.is_finite() || steps >= MAX_POINTS as f64 {
+        return Err(format!("\"{text}\" has more than {MAX_POINTS} values"));
     }
+    let count = steps as usize + 1;
     Ok((0..count).map(|i| kind.write(a + s * i as f64)).collect())
 }
 

@@ -67,6 +67,10 @@ impl World<'_> {
                 for _ in 0..*queries {
                     let job = self.spawn(Job::new(Owner::Injected { action: index }, None, now), now);
                     self.on_query_at_database(job, queue);
+                    if self.stop.is_some() {
+                        // More in flight than the model allows: the run stops as unstable.
+                        break;
+                    }
                 }
             }
             ActionKind::Crash { service, instances } => {

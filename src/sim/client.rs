@@ -22,33 +22,44 @@ impl World<'_> {
         }
     }
 
-    /// Draw the next arrival of open client `c` by thinning a Poisson process at the peak rate:
-    /// candidates arrive at rate λmax and are kept with probability λ(t)/λmax.
+    /// Draw the next arrival of open client `c` by thinning a Poisson process: within each
+    /// stretch of the profile, candidates arrive at the stretch's largest rate λmax and are kept
+    /// with probability λ(t)/λmax; a candidate past the stretch's end is dropped and drawing
+    /// starts again from that end (Poisson processes are memoryless), so a stretch at factor 0
+    /// costs nothing.
     pub(super) fn schedule_next_arrival(&mut self, c: u32, queue: &mut EventQueue<Event>) {
         let Arrivals::Open { rate_per_s, profile } = &self.model.clients[c as usize].arrivals else {
             return;
         };
-        let peak = rate_per_s * profile.as_ref().map_or(1.0, |p| p.max_factor()) * self.traffic_factor[c as usize];
-        if peak <= 0.0 {
-            return;
-        }
+        let rate = rate_per_s * self.traffic_factor[c as usize];
         let rng = &mut self.clients[c as usize].rng;
         let mut t = queue.now();
-        loop {
+        while t < self.model.duration_ns {
+            let (factor, stretch_end) = profile.as_ref().map_or((1.0, Nanos::MAX), |p| p.envelope_at(t));
+            let peak = rate * factor;
+            if peak <= 0.0 {
+                t = stretch_end;
+                continue;
+            }
             let gap: f64 = -(1.0 - rng.random::<f64>()).ln() / peak;
-            t = t.saturating_add(secs_to_nanos(gap));
-            if t > self.model.duration_ns {
+            let candidate = t.saturating_add(secs_to_nanos(gap));
+            if candidate >= stretch_end {
+                t = stretch_end;
+                continue;
+            }
+            if candidate > self.model.duration_ns {
                 return;
             }
             let keep = match profile {
                 None => true,
-                Some(p) => rng.random::<f64>() * peak < rate_per_s * p.factor_at(t) * self.traffic_factor[c as usize],
+                Some(p) => rng.random::<f64>() * peak < rate * p.factor_at(candidate),
             };
             if keep {
                 let generation = self.arrival_generation[c as usize];
-                queue.schedule_at(t, Event::Arrival { client: c, generation });
+                queue.schedule_at(candidate, Event::Arrival { client: c, generation });
                 return;
             }
+            t = candidate;
         }
     }
 

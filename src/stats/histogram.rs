@@ -20,7 +20,10 @@ const MAX_BUCKETED_NS: Nanos = (i64::MAX / 4) as Nanos;
 /// mean, minimum and maximum are exact, because analytic validation compares means.
 #[derive(Clone, Debug)]
 pub struct LatencyHistogram {
-    hist: Histogram<u64>,
+    /// The buckets, allocated on the first record: an idle station (one of 100,000 instances,
+    /// say) then costs a few bytes instead of ~16 KB.
+    hist: Option<Histogram<u64>>,
+    sigfig: u8,
     count: u64,
     sum_ns: u128,
     min_ns: Nanos,
@@ -42,10 +45,9 @@ impl LatencyHistogram {
     /// An empty histogram keeping `sigfig` significant decimal digits for quantiles (clamped to
     /// 0..=5); 2 digits (1 % error) keep per-window histograms of a time series small.
     pub fn with_precision(sigfig: u8) -> Self {
-        let hist = Histogram::new(sigfig.min(MAX_SIGFIG))
-            .expect("a lowest value of 1 ns with at most 5 significant digits is a valid HDR layout");
         LatencyHistogram {
-            hist,
+            hist: None,
+            sigfig: sigfig.min(MAX_SIGFIG),
             count: 0,
             sum_ns: 0,
             min_ns: Nanos::MAX,
@@ -53,12 +55,21 @@ impl LatencyHistogram {
         }
     }
 
+    /// The buckets, allocated now if this is the first record.
+    fn buckets(&mut self) -> &mut Histogram<u64> {
+        let sigfig = self.sigfig;
+        self.hist.get_or_insert_with(|| {
+            Histogram::new(sigfig).expect("a lowest value of 1 ns with at most 5 significant digits is a valid HDR layout")
+        })
+    }
+
     /// Records one latency of `ns` nanoseconds (0 ns is a valid latency).
     pub fn record(&mut self, ns: Nanos) {
         let bucketed = ns.min(MAX_BUCKETED_NS);
-        if self.hist.record(bucketed).is_err() {
+        let hist = self.buckets();
+        if hist.record(bucketed).is_err() {
             // Only reachable if growing the buckets fails; clamp into the current range instead.
-            self.hist.saturating_record(bucketed);
+            hist.saturating_record(bucketed);
         }
         self.count = self.count.saturating_add(1);
         self.sum_ns = self.sum_ns.saturating_add(u128::from(ns));
@@ -111,19 +122,23 @@ impl LatencyHistogram {
         if self.count == 0 || q.is_nan() {
             return 0;
         }
-        self.hist.value_at_quantile(q.clamp(0.0, 1.0)).clamp(self.min_ns, self.max_ns)
+        let at = self
+            .hist
+            .as_ref()
+            .map_or(self.max_ns, |h| h.value_at_quantile(q.clamp(0.0, 1.0)));
+        at.clamp(self.min_ns, self.max_ns)
     }
 
     /// Adds every latency recorded in `other` to this histogram, as if recorded here.
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        if other.count == 0 {
+        let Some(theirs) = other.hist.as_ref().filter(|_| other.count > 0) else {
             return;
-        }
-        if self.hist.add(&other.hist).is_err() {
+        };
+        let hist = self.buckets();
+        if hist.add(theirs).is_err() {
             // Only reachable if growing the buckets fails; fall back to clamped re-recording.
-            for bucket in other.hist.iter_recorded() {
-                self.hist
-                    .saturating_record_n(bucket.value_iterated_to(), bucket.count_at_value());
+            for bucket in theirs.iter_recorded() {
+                hist.saturating_record_n(bucket.value_iterated_to(), bucket.count_at_value());
             }
         }
         self.count = self.count.saturating_add(other.count);
