@@ -393,7 +393,19 @@ fn batch_summary(
         makespan_s: estimate(&batches, makespan),
         deadline_s: deadline_ns.map(nanos_to_secs),
         met_deadline_share: deadline_ns.map(|d| estimate(&batches, |b| met_share(b, d))),
-        slack_s: deadline_ns.map(|d| estimate(&batches, |b| nanos_to_secs(d) - makespan(b))),
+        // Slack is known when every user finished, or when the deadline passed before the end
+        // of the run anyway (a miss); otherwise it is unknown (null).
+        slack_s: deadline_ns.map(|d| {
+            estimate(&batches, |b| {
+                let slack = nanos_to_secs(d) - makespan(b);
+                let all_finished = b.0.finished_at_ns.iter().all(Option::is_some);
+                if all_finished || slack < 0.0 {
+                    slack
+                } else {
+                    f64::NAN
+                }
+            })
+        }),
     }
 }
 
