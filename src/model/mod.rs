@@ -229,16 +229,45 @@ impl Profile {
         let first = self.points[0];
         let last = *self.points.last().unwrap_or(&first);
         let after = self.points.partition_point(|&(at, _)| at <= t);
-        let (from, to, end) = match (after, self.period_ns) {
+        // The stretch holding t: from (start, from) to (end, to), in time within the period.
+        let (start, from, end, to) = match (after, self.period_ns) {
             // Before the first point: from the previous period's last point, or the first held.
-            (0, Some(_)) => (last.1, first.1, first.0),
-            (0, None) => (first.1, first.1, first.0),
-            (i, _) if i < self.points.len() => (self.points[i - 1].1, self.points[i].1, self.points[i].0),
-            (_, Some(p)) => (last.1, first.1, p),
-            (_, None) => (last.1, last.1, Nanos::MAX - base),
+            (0, Some(p)) => (last.0 as i128 - p as i128, last.1, first.0, first.1),
+            (0, None) => (0, first.1, first.0, first.1),
+            (i, _) if i < self.points.len() => (
+                self.points[i - 1].0 as i128,
+                self.points[i - 1].1,
+                self.points[i].0,
+                self.points[i].1,
+            ),
+            (_, Some(p)) => (last.0 as i128, last.1, p + first.0, first.1),
+            (_, None) => (last.0 as i128, last.1, Nanos::MAX - base, last.1),
         };
-        let max = if self.linear { from.max(to) } else { from };
-        (max, base.saturating_add(end))
+        if !self.linear || from == to {
+            return (from, base.saturating_add(end));
+        }
+        // A linear stretch is cut where its factor doubles (rising) or halves (falling) from the
+        // factor at t, so at least half the candidates drawn against the envelope are kept.
+        let span = (end as i128 - start) as f64;
+        let at = |factor: f64| start as f64 + (factor - from) / (to - from) * span;
+        let now = from + (to - from) * ((t as i128 - start) as f64 / span).clamp(0.0, 1.0);
+        let (max, cut) = if to > from {
+            let target = (2.0 * now).max(to / 1e9);
+            if target >= to {
+                (to, end as f64)
+            } else {
+                (target, at(target))
+            }
+        } else {
+            let target = now / 2.0;
+            if target <= to {
+                (now, end as f64)
+            } else {
+                (now, at(target))
+            }
+        };
+        let cut = (cut.ceil() as i128).clamp(t as i128 + 1, end as i128) as Nanos;
+        (max, base.saturating_add(cut))
     }
 
     /// The largest factor the profile ever reaches (the peak).
@@ -482,13 +511,21 @@ mod tests {
         assert_eq!(step.envelope_at(50), (0.0, 100));
         assert_eq!(step.envelope_at(150), (5.0, 200));
         assert_eq!(step.envelope_at(250).0, 1.0);
+        // A linear ramp is cut where the factor doubles (rising) or halves (falling), so the
+        // envelope is never more than twice the factor: 1.0 at 10 rising to 3.0 at 100.
         let daily = profile(&[(10, 1.0), (100, 3.0)], true, Some(200));
-        // Before the first point: the ramp from the previous period's 3.0 down to 1.0 at 10.
-        assert_eq!(daily.envelope_at(5), (3.0, 10));
-        assert_eq!(daily.envelope_at(50), (3.0, 100));
-        // From 3.0 at 100 back to 1.0 at the next period's 10: the stretch ends with the period.
-        assert_eq!(daily.envelope_at(150), (3.0, 200));
-        assert_eq!(daily.envelope_at(450), (3.0, 500));
+        assert_eq!(daily.envelope_at(10), (2.0, 55));
+        assert_eq!(daily.envelope_at(55), (3.0, 100));
+        // Falling from 3.0 at 100 to 1.0 at the next period's 10 (at 210): halves at 1.5 (t = 182.5).
+        assert_eq!(daily.envelope_at(100), (3.0, 183));
+        assert_eq!(daily.envelope_at(300), (3.0, 383));
+        for t in 0..400 {
+            let (max, end) = daily.envelope_at(t);
+            assert!(
+                end > t && max >= daily.factor_at(t) - 1e-12 && max <= 2.0 * daily.factor_at(t) + 1e-12,
+                "{t}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,245 @@
+//! Absurd-but-valid numbers, one model each: rates at the 1e9/s limit, durations of 100 years,
+//! 100k instances, huge queues, a billion queries per transaction, ×1e9 scales, 10,000-point
+//! sweeps. Each runs in a child process (this binary) with a memory cap, killed if it runs past
+//! a generous hang detector; runs use small event budgets, so each should take milliseconds.
+//! The child prints its time and peak memory (`cargo test --test fuzz -- --nocapture`).
+
+use crate::isolated_test;
+use crate::support::{run_and_check, Bounds};
+use capsim::model::parse_model;
+use capsim::scenario::overlay::apply_change;
+use capsim::scenario::sweep::{grid, parse_values, parse_values_text, SweptParam, MAX_POINTS};
+use capsim::scenario::Variant;
+use serde_json::{json, Value};
+
+/// Small event budget: enough to exercise the model, small enough to finish in milliseconds.
+const BUDGET: u64 = 200_000;
+
+/// Parse `model`; run it when it validates (a refusal is fine: absurd values may be refused).
+fn load_and_run(what: &str, model: &Value) -> bool {
+    let text = serde_json::to_string(model).expect("JSON values serialize");
+    match parse_model(&text, "extreme.json") {
+        Ok(validated) => {
+            run_and_check(&validated, model).unwrap_or_else(|why| panic!("{what}: {why}"));
+            true
+        }
+        Err(e) => {
+            println!("{what}: refused: {e}");
+            false
+        }
+    }
+}
+
+/// A one-service model around `client` and `service` with the tiny budget.
+fn model(client: Value, service: Value, extra: Value) -> Value {
+    let mut m = json!({
+        "duration": "36525d", "warmup": "0s", "replications": 1,
+        "limits": { "max_events": BUDGET },
+        "clients": { "web": client },
+        "services": { "api": service },
+    });
+    if let (Some(m), Value::Object(extra)) = (m.as_object_mut(), extra) {
+        m.extend(extra);
+    }
+    m
+}
+
+isolated_test!(rate_at_the_1e9_per_second_limit_over_100_years, Bounds::default_bounds(), {
+    let m = model(
+        json!({ "open": { "rate": "1e9/s" }, "calls": "api.get", "timeout": "1ns",
+                "retry": { "attempts": 4294967295u32, "backoff": "0s", "multiplier": 1e9, "max_backoff": "36525d" } }),
+        json!({ "workers": 4294967295u32, "queue": { "capacity": 4294967295u32 },
+                "endpoints": { "get": [ { "cpu": "exp(36525d)" }, { "delay": "36525d" } ] } }),
+        json!({ "limits": { "max_events": BUDGET, "max_in_flight": 4294967295u32 } }),
+    );
+    assert!(load_and_run("rate 1e9/s", &m));
+    let mut over = m.clone();
+    over["clients"]["web"]["open"]["rate"] = json!("1000000001/s");
+    assert!(!load_and_run("rate above 1e9/s", &over), "a rate above 1e9/s must be refused");
+});
+
+isolated_test!(durations_of_100_years_everywhere, Bounds::default_bounds(), {
+    let m = json!({
+        "duration": "36525d", "warmup": "0s", "window": "36525d", "replications": 1,
+        "limits": { "max_events": BUDGET },
+        "clients": {
+            "web": { "open": { "rate": "1/s", "profile": { "shape": "linear", "period": "36525d",
+                       "points": [ { "at": "0s", "factor": 1 }, { "at": "36524d", "factor": 2 } ] } },
+                     "calls": "api.get", "timeout": "36525d" },
+            "batch": { "closed": { "users": 3, "think": "36525d", "requests": 4294967295u32, "start": "36524d", "deadline": "36525d" },
+                       "calls": "api.get" }
+        },
+        "services": { "api": { "endpoints": { "get": [
+            { "cpu": "uniform(0s, 36525d)" }, { "delay": "lognormal(p50=1ns, p999=36525d)" },
+            { "call": "db.q", "timeout": "36525d", "retry": { "attempts": 3, "backoff": "36525d", "max_backoff": "36525d" } } ] } },
+            "db": { "endpoints": { "q": [ { "transaction": { "pool": "pool", "queries": 3, "query": "pareto(shape=0.0001, scale=1d)" } } ] } } },
+        "databases": { "pg": { "cores": 1 } },
+        "pools": { "pool": { "database": "pg", "size": 1, "acquire_timeout": "36525d" } },
+        "links": { "default": { "latency": "36525d" } },
+        "actions": [ { "at": "36524d", "for": "36525d", "add_latency": { "link": "api -> db", "latency": "36525d" } } ]
+    });
+    assert!(load_and_run("100 years", &m));
+});
+
+isolated_test!(
+    hundred_thousand_instances,
+    Bounds {
+        cap_bytes: 4 << 30,
+        ..Bounds::default_bounds()
+    },
+    {
+        // Every request scans all instances (see the report): keep the budget small here.
+        for (balancer, events) in [("round_robin", 2_000), ("random", 500), ("least_outstanding", 500)] {
+            let m = model(
+                json!({ "open": { "rate": "1e6/s" }, "calls": "api.get" }),
+                json!({ "instances": 100000, "workers": 1, "balancer": balancer, "queue": { "capacity": 0 },
+                    "endpoints": { "get": [ { "cpu": "exp(1s)" } ] } }),
+                json!({ "duration": "1s", "limits": { "max_events": events },
+                    "actions": [ { "at": "0.1ms", "crash": { "service": "api", "instances": 99999, "restart": "36524d" } } ] }),
+            );
+            assert!(load_and_run(balancer, &m));
+        }
+        let mut over = model(
+            json!({ "open": { "rate": "1/s" }, "calls": "api.get" }),
+            json!({ "instances": 100001, "endpoints": { "get": [ { "cpu": "1ms" } ] } }),
+            json!({}),
+        );
+        assert!(!load_and_run("100,001 instances", &over));
+        over["services"]["api"]["instances"] = json!(4294967295u32);
+        assert!(!load_and_run("u32::MAX instances", &over));
+    }
+);
+
+isolated_test!(a_billion_queries_in_one_transaction, Bounds::default_bounds(), {
+    let m = model(
+        json!({ "closed": { "users": 1000000, "think": "0s" }, "calls": "api.get" }),
+        json!({ "workers": 1000, "endpoints": { "get": [ { "transaction": { "pool": "p", "queries": 1000000000, "query": "1ns" } } ] } }),
+        json!({ "databases": { "pg": { "cores": 4294967295u32, "max_connections": 4294967295u32, "data_factor": 1e9,
+                                       "contention": { "sigma": 1e9, "kappa": 1e9 } } },
+                "pools": { "p": { "database": "pg", "size": 4294967295u32 } } }),
+    );
+    assert!(load_and_run("1e9 queries", &m));
+});
+
+isolated_test!(huge_queues_and_an_overloaded_service, Bounds::default_bounds(), {
+    let m = model(
+        json!({ "open": { "rate": "1e9/s" }, "calls": "api.get" }),
+        json!({ "instances": 2, "workers": 1, "queue": { "capacity": 4294967295u32, "discipline": "lifo" },
+                "endpoints": { "get": [ { "cpu": "36525d" } ] } }),
+        json!({ "limits": { "max_events": BUDGET, "max_in_flight": 4294967295u32 } }),
+    );
+    assert!(load_and_run("huge queue", &m));
+});
+
+isolated_test!(traffic_scaled_by_1e9, Bounds::default_bounds(), {
+    // A timed action multiplies a client already at the limit by 1e9; a second one takes it to 0.
+    let m = model(
+        json!({ "open": { "rate": "1e9/s" }, "calls": "api.get" }),
+        json!({ "workers": 8, "async": { "max_in_flight": 4294967295u32 }, "endpoints": { "get": [ { "cpu": "1ms" } ] } }),
+        json!({ "actions": [
+            { "at": "1ns", "scale_traffic": { "client": "web", "factor": 1e9 } },
+            { "at": "1ms", "for": "1ms", "scale_traffic": { "client": "web", "factor": 0 } },
+            { "at": "1ns", "down": { "service": "api" } },
+            { "at": "2ns", "inject": { "database": "pg", "queries": 1000, "cost": "36525d" } } ],
+            "databases": { "pg": {} } }),
+    );
+    assert!(load_and_run("scale_traffic 1e9", &m));
+});
+
+isolated_test!(every_number_of_the_examples_scaled_by_1e9, Bounds::default_bounds(), {
+    for name in ["quickstart.json", "db-migration.json"] {
+        let base = crate::support::example(name);
+        for path in crate::parsers::paths(&base) {
+            if !path.starts_with("clients")
+                && !path.starts_with("services")
+                && !path.starts_with("databases")
+                && !path.starts_with("pools")
+                && !path.starts_with("links")
+            {
+                continue;
+            }
+            // Workers × 1e9 makes instances × workers pass u32::MAX: that is
+            // known_bugs::instances_times_workers_above_u32_max_is_not_an_overflow.
+            if path.ends_with(".workers") {
+                continue;
+            }
+            for k in [1e9, 1e-9] {
+                let mut m = base.clone();
+                if apply_change(&mut m, &format!("{path}.scale"), &json!(k)).is_err() {
+                    continue;
+                }
+                crate::support::shrink_budget(&mut m, "10s", 20_000);
+                load_and_run(&format!("{name}: {path} x {k}"), &m);
+            }
+        }
+    }
+});
+
+isolated_test!(
+    sweeps_of_10000_points_are_bounded_and_more_are_refused,
+    Bounds::default_bounds(),
+    {
+        let at_limit = parse_values_text("1..10000/1").expect("10,000 points is the limit");
+        assert_eq!(at_limit.len(), MAX_POINTS);
+        for text in ["1..10001/1", "0ms..10s/1ms", "0/s..1e9/s/1/s", "0..1e12/1", "0ns..36525d/1ns"] {
+            assert!(parse_values_text(text).is_err(), "{text} must be refused");
+        }
+        let hundred: Vec<Value> = (0..100).map(Value::from).collect();
+        let param = |path: &str, values: &[Value]| SweptParam {
+            path: path.to_string(),
+            values: values.to_vec(),
+        };
+        let base = Variant {
+            name: String::new(),
+            changes: Vec::new(),
+            actions: Vec::new(),
+        };
+        let points = grid(&[param("a", &hundred), param("b", &hundred)], &base, "fuzz").expect("10,000 points");
+        assert_eq!(points.len(), 10_000);
+        assert!(grid(
+            &[param("a", &hundred), param("b", &hundred), param("c", &hundred[..2])],
+            &base,
+            "fuzz"
+        )
+        .is_err());
+        // A JSON list is not limited by itself, but its grid is.
+        let million = parse_values(&Value::Array((0..1_000_000).map(Value::from).collect())).expect("a list");
+        assert!(grid(&[param("a", &million)], &base, "fuzz").is_err());
+        let many: Vec<SweptParam> = (0..64).map(|i| param(&format!("p{i}"), &hundred[..2])).collect();
+        assert!(
+            grid(&many, &base, "fuzz").is_err(),
+            "2^64 points must be refused without overflow"
+        );
+        // Every point of a 10,000-point sweep of the quickstart model is built and validated (not run).
+        let text = serde_json::to_string(&crate::support::example("quickstart.json")).expect("serializes");
+        let source = capsim::scenario::ModelSource::from_text(text, "quickstart.json").expect("loads");
+        let values = parse_values_text("0ms..9999ms/1ms").expect("10,000 latencies");
+        let points = grid(
+            &[SweptParam {
+                path: "links.api -> pg.latency.add".into(),
+                values,
+            }],
+            &base,
+            "fuzz",
+        )
+        .expect("grid");
+        assert_eq!(points.len(), 10_000);
+        for (_, variant) in points.iter().step_by(10) {
+            source.variant_model(variant, |_| {}).expect("every point validates");
+        }
+    }
+);
+
+isolated_test!(a_million_closed_users_and_many_actions, Bounds::default_bounds(), {
+    let actions: Vec<Value> = (0..10_000)
+        .map(|i| json!({ "at": format!("{i}ms"), "for": "1ms", "add_latency": { "link": "web -> api", "latency": "36525d" } }))
+        .collect();
+    let m = model(
+        json!({ "closed": { "users": 1000000, "requests": 4294967295u32, "think": "exp(1ns)", "deadline": "1ns" },
+                "calls": "api.get", "timeout": "1ns", "retry": { "attempts": 100, "backoff": "1ns", "jitter": "equal" } }),
+        json!({ "endpoints": { "get": [ { "cpu": "1ns" } ] } }),
+        json!({ "actions": actions, "links": { "web -> api": { "latency": "normal(mean=0s, sd=36525d)" } },
+                "limits": { "max_events": BUDGET, "max_in_flight": 1 } }),
+    );
+    assert!(load_and_run("1e6 users", &m));
+});

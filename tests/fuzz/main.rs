@@ -1,0 +1,24 @@
+//! Fuzz and property tests of capsim: text parsers, model loading and running, and absurd-but-valid
+//! numbers must never panic, hang or allocate without bound.
+//!
+//! - [`parsers`]: units, distributions, sweep values, shards, claims, overlay changes.
+//! - [`models`]: arbitrary JSON biased toward the model's keys, and mutations of the example
+//!   models; those that validate are run with a tiny budget (in forked children with a timeout
+//!   and a memory cap) and must conserve their requests.
+//! - [`extremes`]: one valid model per absurd number, each in a child process with a timeout
+//!   and a memory cap.
+//! - [`known_bugs`]: the failing cases found so far, one test each (they fail until fixed).
+//!
+//! Case counts: `PROPTEST_CASES` when set, else small defaults that keep the binary well under a
+//! minute of CPU. A failing case prints its seed and is saved beside this file
+//! (`tests/fuzz/*.proptest-regressions`), then replayed first on every run.
+
+mod alloc;
+mod extremes;
+mod known_bugs;
+mod models;
+mod parsers;
+mod support;
+
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
