@@ -110,7 +110,7 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
                 name: service.name.clone(),
                 instances: service.instances,
                 workers: service.workers,
-                utilisation: estimate(&stations, |st| st.busy_mean / f64::from(st.capacity)),
+                utilisation: estimate(&stations, |st| st.busy_mean / st.capacity as f64),
                 queue_length: estimate(&stations, |st| st.waiting_mean),
                 queue_length_max: estimate(&stations, |st| st.waiting_max),
                 in_service: estimate(&stations, |st| st.inside_mean),
@@ -129,7 +129,7 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
             DatabaseSummary {
                 name: db.name.clone(),
                 cores: db.cores,
-                utilisation: estimate(&stations, |st| st.busy_mean / f64::from(st.capacity)),
+                utilisation: estimate(&stations, |st| st.busy_mean / st.capacity as f64),
                 queue_length: estimate(&stations, |st| st.waiting_mean),
                 queries_per_s: estimate(&results, |(r, s)| r.queries as f64 / s),
                 query_time: latency_summary(&results.iter().map(|(r, _)| &r.query_time).collect::<Vec<_>>()),
@@ -151,7 +151,7 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
             PoolSummary {
                 name: pool.name.clone(),
                 size: pool.size,
-                utilisation: estimate(&stations, |st| st.busy_mean / f64::from(st.capacity)),
+                utilisation: estimate(&stations, |st| st.busy_mean / st.capacity as f64),
                 in_use_max: estimate(&results, |r| r.in_use_max),
                 waiting: estimate(&stations, |st| st.waiting_mean),
                 acquire_wait: wait_summary(&stations),
@@ -304,7 +304,7 @@ fn mean_rows<'a>(rows: impl Iterator<Item = &'a Vec<f64>>) -> Vec<f64> {
 /// Utilisation and waiting per window, mean over replications.
 fn station_series(model: &Model, stations: &[&StationResult]) -> StationSeries {
     let busy = mean_rows(stations.iter().map(|st| &st.busy_series));
-    let capacity = stations.first().map_or(1.0, |st| f64::from(st.capacity));
+    let capacity = stations.first().map_or(1.0, |st| st.capacity as f64);
     StationSeries {
         start_s: window_starts(model, busy.len()),
         utilisation: busy.iter().map(|b| b / capacity).collect(),

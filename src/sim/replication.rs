@@ -52,7 +52,7 @@ pub struct EndpointResult {
 /// Time averages of a group of units (workers, cores, connections) and its waiting line.
 pub struct StationResult {
     /// Units.
-    pub capacity: u32,
+    pub capacity: u64,
     /// Mean units in use.
     pub busy_mean: f64,
     /// Mean jobs waiting.
@@ -119,7 +119,7 @@ fn station(resources: &[&Resource], inside_mean: Option<f64>) -> StationResult {
     };
     let (mut busy_mean, mut waiting_mean, mut waiting_max, mut capacity, mut waited) = (0.0, 0.0, 0.0, 0, 0);
     for r in resources {
-        capacity += r.capacity();
+        capacity += u64::from(r.capacity());
         busy_mean += r.stats.busy.mean();
         waiting_mean += r.stats.waiting.mean();
         waiting_max += r.stats.waiting.max_level();
