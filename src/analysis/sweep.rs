@@ -122,7 +122,14 @@ pub fn merge(shards: &[(String, Value)]) -> Result<Value, String> {
     let header = header_of(first);
     let total = header["total_points"]
         .as_u64()
-        .ok_or("the first file is not a capsim sweep shard (no total_points)")? as usize;
+        .ok_or("the first file is not a capsim sweep shard (no total_points)")?;
+    let max = crate::scenario::sweep::MAX_POINTS as u64;
+    if total > max {
+        return Err(format!(
+            "the shard says the sweep has {total} points; a sweep has at most {max}"
+        ));
+    }
+    let total = total as usize;
     let mut seen = vec![false; total];
     let mut points = Vec::new();
     for (name, shard) in shards {
