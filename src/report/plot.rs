@@ -208,7 +208,7 @@ fn ranges(panel: &Panel) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
         xs.extend(m.points.iter().map(|p| p.0));
         ys.extend(m.points.iter().map(|p| p.1));
     }
-    xs.extend(panel.verticals.iter().map(|v| v.0));
+    // Timed actions do not widen the axis: one may lie far past the run (they are clipped).
     let span = |values: &[f64], pad: f64| {
         let finite = values.iter().copied().filter(|v| v.is_finite());
         let low = finite.clone().fold(f64::INFINITY, f64::min);
@@ -241,6 +241,7 @@ fn segments<T: Copy>(points: &[T], finite: impl Fn(&T) -> bool) -> Vec<Vec<T>> {
 fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
     let (plot_area, legend_area) = area.split_horizontally(WIDTH - LEGEND_WIDTH);
     let (x_range, y_range) = ranges(panel);
+    let (x_low, x_high) = (x_range.start, x_range.end);
     let (y_low, y_high) = (y_range.start, y_range.end);
     let mut builder = ChartBuilder::on(&plot_area);
     builder.margin(12).x_label_area_size(46).y_label_area_size(78);
@@ -271,6 +272,11 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
         }
     }
     for (from, to, label) in &panel.spans {
+        // Clipped to the axis: an action may start before the plotted windows or end long after.
+        let (from, to) = (&from.max(x_low), &to.min(x_high));
+        if from >= to {
+            continue;
+        }
         let shade = RGBColor(255, 160, 60).mix(0.18).filled();
         chart.draw_series(std::iter::once(Rectangle::new([(*from, y_low), (*to, y_high)], shade)))?;
         chart.draw_series(std::iter::once(Text::new(
@@ -282,7 +288,7 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
                 .pos(Pos::new(HPos::Left, VPos::Top)),
         )))?;
     }
-    for (x, label) in &panel.verticals {
+    for (x, label) in panel.verticals.iter().filter(|v| v.0 >= x_low && v.0 <= x_high) {
         let style = ShapeStyle::from(&BLACK.mix(0.55)).stroke_width(1);
         chart.draw_series(DashedLineSeries::new(vec![(*x, y_low), (*x, y_high)], 5, 4, style))?;
         chart.draw_series(std::iter::once(Text::new(

@@ -177,3 +177,47 @@ fn instances_times_workers_above_u32_max_is_not_an_overflow() {
     let result = capsim::run(&validated.model, &[], Some(1));
     assert!(result.services[0].utilisation.mean >= 0.0);
 }
+
+/// src/report/plot.rs, `draw_panel`: the shaded span of a timed action (`Panel::spans`, from
+/// `action_marks`) is drawn at its own start and end, but `ranges` leaves spans out of the x
+/// range; an action that ends far past the plotted windows (a crash with a long `restart`, an
+/// `add_latency` whose `for` outlasts the run) maps to a pixel beyond i32, and plotters'
+/// `RangedCoordf64::map` overflows: "attempt to add with overflow" with overflow checks (test and
+/// dev builds: `capsim run --report` panics), wrapped coordinates in release. Found by the
+/// 100k-instance extreme (crash restart 36524d). Fix: clamp each span to the x range before
+/// drawing (`from.max(x.start)..to.min(x.end)`, skipped when empty), as for verticals.
+#[test]
+fn an_action_lasting_past_the_run_plots_without_overflow() {
+    let model = json!({
+        "duration": "10s", "warmup": "0s", "replications": 1, "limits": { "max_events": 10000 },
+        "clients": { "web": { "open": { "rate": "100/s" }, "calls": "api.get" } },
+        "services": { "api": { "instances": 2, "endpoints": { "get": [ { "cpu": "1ms" } ] } } },
+        "actions": [ { "at": "1s", "crash": { "service": "api", "instances": 1, "restart": "36524d" } } ]
+    });
+    let validated = parse_model(&model.to_string(), "span.json").expect("a valid model");
+    let result = capsim::run(&validated.model, &[], Some(1));
+    let _ = capsim::report::plot::svg(&capsim::report::plot::latency_over_time(&result, None));
+    let _ = capsim::report::plot::svg(&capsim::report::plot::stations_over_time(&result, None));
+}
+
+isolated_test!(
+    /// src/analysis/sweep.rs, `merge` (`capsim merge SHARD.json…`): `total_points` is read from the
+    /// first shard file and trusted: `vec![false; total]` allocates it up front, and a shard that
+    /// misses points gets a message listing every missing index (`Vec<String>` + `join`). A shard
+    /// file saying `"total_points": 100000000` with one point needs ~3 GB; 1e12 aborts on the
+    /// allocation. Fix: refuse a total above `scenario::sweep::MAX_POINTS` (no sweep can have
+    /// more) or above what the shards hold plus a bound, and list only the first few missing
+    /// indices ("points missing: 1, 2, 3, … (99999999 in all)").
+    merging_a_shard_claiming_huge_total_points_is_refused_cheaply,
+    Bounds { cap_bytes: 256 << 20, ..Bounds::default_bounds() },
+    {
+        for total in [100_000_000u64, 1_000_000_000_000] {
+            let header = json!({ "schema_version": 1, "model": "m", "scenario": "", "params": ["a"], "metric": "web.p99",
+                                 "threshold": 0.1, "total_points": total, "round_trips": {} });
+            let point = json!({ "index": 0, "values": [1], "metric": { "mean": 1.0 }, "slos_breached": [] });
+            let shard = capsim::analysis::sweep::shard_file(&header, "1/1", vec![point]);
+            let merged = capsim::analysis::sweep::merge(&[("shard.json".to_string(), shard)]);
+            assert!(merged.is_err(), "total_points {total} with one point must be refused");
+        }
+    }
+);

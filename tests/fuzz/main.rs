@@ -7,17 +7,25 @@
 //!   and a memory cap) and must conserve their requests.
 //! - [`extremes`]: one valid model per absurd number, each in a child process with a timeout
 //!   and a memory cap.
-//! - [`known_bugs`]: the failing cases found so far, one test each (they fail until fixed).
+//! - [`shards`]: `capsim merge` on shard files, realistic then edited.
+//! - [`known_bugs`]: the failing cases found so far, one test each (they fail until fixed, and
+//!   stay as regressions after).
 //!
 //! Case counts: `PROPTEST_CASES` when set, else small defaults that keep the binary well under a
 //! minute of CPU. A failing case prints its seed and is saved beside this file
 //! (`tests/fuzz/*.proptest-regressions`), then replayed first on every run.
+//!
+//! Knobs: `FUZZ_SKIP_KNOWN_BUGS=1` keeps the properties off inputs that only hit an open bug of
+//! [`known_bugs`] (for soaks looking for new ones); `FUZZ_STATS=1` with `--nocapture` prints how
+//! many mutated models validate and run (`FUZZSTAT` lines); `FUZZ_TIMEOUT_SCALE` multiplies the
+//! hang detectors (10-20 s for work that takes milliseconds) on slow machines.
 
 mod alloc;
 mod extremes;
 mod known_bugs;
 mod models;
 mod parsers;
+mod shards;
 mod support;
 
 #[global_allocator]

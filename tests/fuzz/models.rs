@@ -507,14 +507,50 @@ fn apply(model: &mut Value, m: &Mutation) {
 /// Most events of one tiny-budget run.
 const MAX_EVENTS: u64 = 200_000;
 
-/// The command-line-like overrides of a tiny-budget run: simulated `duration_ns`, no warm-up, the
-/// default window, one replication, at most [`MAX_EVENTS`] events.
-fn tiny_budget(duration_ns: u64) -> impl Fn(&mut ModelSpec) {
+/// The run settings of a tiny-budget run.
+#[derive(Clone, Copy, Debug)]
+struct Budget {
+    /// Simulated time.
+    duration_ns: u64,
+    /// Warm-up, in tenths of the duration (0: every request is counted, and conservation is
+    /// checked).
+    warmup_tenths: u64,
+    /// Replications.
+    replications: u32,
+}
+
+impl Budget {
+    /// One replication of `duration_ns`, no warm-up.
+    fn plain(duration_ns: u64) -> Budget {
+        Budget {
+            duration_ns,
+            warmup_tenths: 0,
+            replications: 1,
+        }
+    }
+}
+
+fn budget() -> impl Strategy<Value = Budget> {
+    (
+        select(&[1_000_000_000u64, 10_000_000_000, 60_000_000_000, 600_000_000_000][..]),
+        prop_oneof![3 => Just(0u64), 1 => 1u64..10],
+        prop_oneof![3 => Just(1u32), 1 => 2u32..4],
+    )
+        .prop_map(|(duration_ns, warmup_tenths, replications)| Budget {
+            duration_ns,
+            warmup_tenths,
+            replications,
+        })
+}
+
+/// The command-line-like overrides of a tiny-budget run: `budget`'s duration, warm-up and
+/// replications, the default window, at most [`MAX_EVENTS`] events per replication.
+fn tiny_budget(budget: Budget) -> impl Fn(&mut ModelSpec) {
     move |spec: &mut ModelSpec| {
-        spec.duration = Some(DurationValue(duration_ns));
-        spec.warmup = Some(DurationValue(0));
+        spec.duration = Some(DurationValue(budget.duration_ns));
+        spec.warmup = Some(DurationValue(budget.duration_ns / 10 * budget.warmup_tenths));
         spec.window = None;
-        spec.replications = Some(PositiveInt(1));
+        spec.replications = Some(PositiveInt(budget.replications));
         spec.limits.max_events = Some(MAX_EVENTS);
     }
 }
@@ -525,18 +561,6 @@ fn stat(what: &str) {
     if std::env::var_os("FUZZ_STATS").is_some() {
         eprintln!("FUZZSTAT {what}");
     }
-}
-
-/// With `FUZZ_SKIP_KNOWN_BUGS` set, models that would only hit an open, reported bug are not run
-/// (so a soak looks for new ones): instances × workers above u32::MAX
-/// (known_bugs::instances_times_workers_above_u32_max_is_not_an_overflow).
-fn hits_known_bug(validated: &capsim::model::Validated) -> bool {
-    std::env::var_os("FUZZ_SKIP_KNOWN_BUGS").is_some()
-        && validated
-            .model
-            .services
-            .iter()
-            .any(|s| u64::from(s.instances) * u64::from(s.workers) > u64::from(u32::MAX))
 }
 
 /// Which of a model's runs to make.
@@ -552,7 +576,7 @@ enum Runs {
 
 /// Load `text` every way the command line does, and run (tiny budget) whatever validates among
 /// the baseline and its scenarios, as `runs` says.
-fn load_and_run(text: &str, runs: Runs, duration_ns: u64) -> Result<(), TestCaseError> {
+fn load_and_run(text: &str, runs: Runs, budget: Budget) -> Result<(), TestCaseError> {
     match parse_model(text, "fuzz.json") {
         Ok(_) => stat("case valid"),
         Err(e) => stat(&format!(
@@ -566,11 +590,13 @@ fn load_and_run(text: &str, runs: Runs, duration_ns: u64) -> Result<(), TestCase
     let json = source.json().clone();
     let scenarios = source.scenario_names();
     let _ = capsim::analysis::expect::read_expectations(json.get("expect").unwrap_or(&Value::Null), &scenarios);
-    let edit = tiny_budget(duration_ns);
+    let edit = tiny_budget(budget);
+    let mut baseline = None;
     if let Ok(validated) = source.baseline(&edit) {
-        if !matches!(runs, Runs::None) && !hits_known_bug(&validated) {
+        if !matches!(runs, Runs::None) {
             stat("run baseline");
-            run_and_check(&validated, &json).map_err(|why| TestCaseError::fail(format!("baseline: {why}")))?;
+            let result = run_and_check(&validated, &json).map_err(|why| TestCaseError::fail(format!("baseline: {why}")))?;
+            baseline = Some(result);
         }
     }
     let mut names: Vec<String> = scenarios.clone();
@@ -589,9 +615,13 @@ fn load_and_run(text: &str, runs: Runs, duration_ns: u64) -> Result<(), TestCase
             continue;
         };
         if let Ok(validated) = source.variant_model(&variant, &edit) {
-            if (matches!(runs, Runs::All) || pick == Some(i)) && !hits_known_bug(&validated) {
+            if (matches!(runs, Runs::All) || pick == Some(i)) {
                 stat("run scenario");
-                run_and_check(&validated, &json).map_err(|why| TestCaseError::fail(format!("scenario {name}: {why}")))?;
+                let result =
+                    run_and_check(&validated, &json).map_err(|why| TestCaseError::fail(format!("scenario {name}: {why}")))?;
+                if let Some(baseline) = &baseline {
+                    crate::support::compare_and_render(baseline, &variant.name, result, &json);
+                }
             }
         }
     }
@@ -605,7 +635,7 @@ proptest! {
     #[test]
     fn arbitrary_json_loads_or_is_refused(model in json_model()) {
         let text = serde_json::to_string(&model).expect("JSON values serialize");
-        load_and_run(&text, Runs::None, 1_000_000_000)?;
+        load_and_run(&text, Runs::None, Budget::plain(1_000_000_000))?;
     }
 
     /// Arbitrary text: loading never panics.
@@ -633,7 +663,7 @@ proptest! {
     fn mutated_examples_load_and_run(
         which in 0usize..2,
         mutations in prop::collection::vec(mutation(), 1..5),
-        duration_ns in select(&[1_000_000_000u64, 10_000_000_000, 60_000_000_000, 600_000_000_000][..]),
+        budget in budget(),
         scenario in any::<Index>(),
     ) {
         cap_memory_in_child();
@@ -642,7 +672,7 @@ proptest! {
             apply(&mut model, m);
         }
         let text = serde_json::to_string_pretty(&model).expect("JSON values serialize");
-        load_and_run(&text, Runs::One(scenario), duration_ns)?;
+        load_and_run(&text, Runs::One(scenario), budget)?;
     }
 
     /// Random JSON grafted into the examples at random places, then run as above.
@@ -659,7 +689,7 @@ proptest! {
             apply(&mut model, &mutation);
         }
         let text = serde_json::to_string(&model).expect("JSON values serialize");
-        load_and_run(&text, Runs::One(scenario), 60_000_000_000)?;
+        load_and_run(&text, Runs::One(scenario), Budget::plain(60_000_000_000))?;
     }
 }
 
@@ -667,7 +697,7 @@ proptest! {
 fn the_examples_run_on_a_tiny_budget_and_account_for_every_request() {
     for name in EXAMPLES {
         let text = serde_json::to_string(&example(name)).expect("JSON values serialize");
-        load_and_run(&text, Runs::All, 60_000_000_000).unwrap_or_else(|e| panic!("{name}: {e}"));
+        load_and_run(&text, Runs::All, Budget::plain(60_000_000_000)).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
 
@@ -717,7 +747,7 @@ proptest! {
         };
         if let Ok(points) = grid(&swept, &base, "--param") {
             for (_, variant) in points.iter().take(12) {
-                let _ = source.variant_model(variant, tiny_budget(1_000_000_000));
+                let _ = source.variant_model(variant, tiny_budget(Budget::plain(1_000_000_000)));
             }
         }
     }
