@@ -54,6 +54,19 @@ pub fn headline_metrics(result: &RunResult) -> Vec<String> {
         names.push(format!("{}.utilisation", p.name));
         names.push(format!("{}.wait.p99", p.name));
     }
+    for q in &result.queues {
+        for stat in ["amplification", "goodput", "backlog"] {
+            names.push(format!("{}.{stat}", q.name));
+        }
+    }
+    for e in &result.effects {
+        names.push(format!("{}.per_unit", e.name));
+    }
+    for s in &result.services {
+        if s.wasted.cpu_s.mean > 0.0 {
+            names.push(format!("{}.wasted_cpu", s.name));
+        }
+    }
     names
 }
 

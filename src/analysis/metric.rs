@@ -52,7 +52,8 @@ pub struct MetricValue {
 pub const KNOWN: &str = "for clients and endpoints: p50, p90, p99, p999, max, mean, error_rate, throughput \
     (endpoints also sojourn; batch clients makespan, slack); for services: utilisation, queue, in_service, \
     wait.mean, wait.p99; for databases: utilisation, queue, queries, connections, query.p50/p90/p99/mean; \
-    for pools: utilisation, waiting, wait.mean, wait.p99, waited";
+    for pools: utilisation, waiting, wait.mean, wait.p99, waited; for queues: amplification, goodput, \
+    deliveries, backlog, error_rate; for side effects: per_unit; for services also wasted_cpu";
 
 fn latency(l: &LatencySummary, stat: &str) -> Option<Estimate> {
     Some(
@@ -146,6 +147,10 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
             "utilisation" => Ok(share(s.utilisation.clone())),
             "queue" => Ok(count(s.queue_length.clone())),
             "in_service" => Ok(count(s.in_service.clone())),
+            "wasted_cpu" => Ok(MetricValue {
+                estimate: s.wasted.cpu_s.clone(),
+                unit: Unit::Seconds,
+            }),
             _ => wait(&s.worker_wait, stat).ok_or_else(|| unknown(name, stat)),
         };
     }
@@ -169,11 +174,29 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
             _ => wait(&p.acquire_wait, stat).ok_or_else(|| unknown(name, stat)),
         };
     }
+    if let Some(q) = result.queues.iter().find(|q| q.name == component) {
+        return match stat {
+            "amplification" => Ok(count(q.amplification.clone())),
+            "goodput" => Ok(count(q.goodput_per_s.clone())),
+            "deliveries" => Ok(count(q.deliveries_per_s.clone())),
+            "backlog" => Ok(count(q.backlog.clone())),
+            "error_rate" => Ok(share(q.delivery_error_rate.clone())),
+            _ => Err(unknown(name, stat)),
+        };
+    }
+    if let Some(e) = result.effects.iter().find(|e| e.name == component) {
+        return match stat {
+            "per_unit" => Ok(count(e.per_unit.clone())),
+            _ => Err(unknown(name, stat)),
+        };
+    }
     let mut names: Vec<&str> = result.clients.iter().map(|c| c.name.as_str()).collect();
     names.extend(result.endpoints.iter().map(|e| e.name.as_str()));
     names.extend(result.services.iter().map(|s| s.name.as_str()));
     names.extend(result.databases.iter().map(|d| d.name.as_str()));
     names.extend(result.pools.iter().map(|p| p.name.as_str()));
+    names.extend(result.queues.iter().map(|q| q.name.as_str()));
+    names.extend(result.effects.iter().map(|e| e.name.as_str()));
     Err(format!(
         "no component \"{component}\" in \"{name}\" (components: {})",
         names.join(", ")
@@ -271,6 +294,16 @@ pub fn series(result: &RunResult, name: &str) -> Result<Vec<(f64, f64)>, String>
             station(&d.series, stat)
         } else if let Some(p) = result.pools.iter().find(|p| p.name == component) {
             station(&p.series, stat)
+        } else if let Some(q) = result.queues.iter().find(|q| q.name == component) {
+            let pick: Option<fn(&crate::results::resilience::QueueWindow) -> f64> = match stat {
+                "backlog" => Some(|w| w.backlog),
+                "in_flight" => Some(|w| w.in_flight),
+                "amplification" => Some(|w| w.amplification),
+                "goodput" => Some(|w| w.deleted_per_s),
+                "deliveries" => Some(|w| w.receives_per_s),
+                _ => None,
+            };
+            pick.map(|f| q.series.iter().map(|w| (w.start_s, f(w))).collect())
         } else {
             None
         }
@@ -278,7 +311,8 @@ pub fn series(result: &RunResult, name: &str) -> Result<Vec<(f64, f64)>, String>
     found.ok_or_else(|| {
         format!(
             "\"{name}\" has no time series: use a client's or endpoint's p50, p99, throughput or error_rate, \
-             or a service's, database's or pool's utilisation or queue"
+             a service's, database's or pool's utilisation or queue, or a queue's backlog, in_flight, \
+             amplification, goodput or deliveries"
         )
     })
 }

@@ -5,16 +5,19 @@ pub mod capacity;
 pub mod dist;
 pub mod error;
 pub mod load;
+pub mod resilience;
 pub mod schema;
 pub mod spec;
 pub mod units;
 pub mod validate;
+mod validate_resilience;
 pub use validate::Validated;
 pub mod values;
 
 pub use dist::Dist;
 pub use error::{Diagnostic, ModelError};
 pub use load::{load_model, parse_model};
+pub use resilience::{Breaker, Budget, CallSite, CallerGone, Idempotency, MessageQueue, QueueId, Throttle};
 pub use units::Nanos;
 
 /// Index of a client in [`Model::clients`].
@@ -73,6 +76,14 @@ pub struct Model {
     pub links: Vec<String>,
     /// Changes at given simulated times (added latency, traffic, injected work, outages).
     pub actions: Vec<TimedAction>,
+    /// Message queues.
+    pub queues: Vec<MessageQueue>,
+    /// Every place a call is made from, with its policies; [`Call::site`] indexes it.
+    pub call_sites: Vec<CallSite>,
+    /// Names of the side effects steps have; [`Endpoint::effects`] indexes it.
+    pub effects: Vec<String>,
+    /// The metric watched for a metastability verdict, when the model asks for one.
+    pub metastability: Option<String>,
 }
 
 /// The network path a call or query crosses.
@@ -296,6 +307,8 @@ pub struct Call {
     pub retry: Retry,
     /// The network path of each attempt.
     pub link: Link,
+    /// Index of the call site in [`Model::call_sites`].
+    pub site: usize,
 }
 
 /// Retry policy with exponential backoff.
@@ -364,6 +377,10 @@ pub struct Service {
     pub async_max_in_flight: Option<u32>,
     /// The service's endpoints.
     pub endpoints: Vec<EndpointId>,
+    /// What a request does when its caller stops waiting.
+    pub on_caller_gone: CallerGone,
+    /// Checks that skip work for a unit already in flight or done.
+    pub idempotency: Idempotency,
 }
 
 /// One endpoint of a service.
@@ -375,6 +392,8 @@ pub struct Endpoint {
     pub name: String,
     /// Steps run in order.
     pub steps: Vec<Step>,
+    /// Per step, the side effect it has when it completes (an index in [`Model::effects`]).
+    pub effects: Vec<Option<u32>>,
 }
 
 /// One step of an endpoint.

@@ -38,6 +38,9 @@ pub struct ModelSpec {
     /// Databases, by name.
     #[serde(default)]
     pub databases: IndexMap<String, DatabaseSpec>,
+    /// Message queues (SQS-like) with their producers and consumer, by name.
+    #[serde(default)]
+    pub queues: IndexMap<String, MessageQueueSpec>,
     /// Connection pools in front of databases (pgBouncer in transaction mode), by name.
     #[serde(default)]
     pub pools: IndexMap<String, PoolSpec>,
@@ -59,6 +62,8 @@ pub struct ModelSpec {
     /// Named sweeps, run by `capsim sweep --sweep NAME` (the first one by default).
     #[serde(default)]
     pub sweeps: IndexMap<String, SweepSpec>,
+    /// Whether the system returns to its baseline after a trigger (bursts, timed actions).
+    pub metastability: Option<MetastabilitySpec>,
 }
 
 /// A sweep: parameters by path, each over values; every combination is run.
@@ -190,6 +195,10 @@ pub struct ClientSpec {
     pub timeout: Option<DurationValue>,
     /// Retries of failed or timed-out attempts.
     pub retry: Option<RetrySpec>,
+    /// Client-side adaptive throttling of the calls.
+    pub throttle: Option<ThrottleSpec>,
+    /// A circuit breaker in front of the calls.
+    pub breaker: Option<BreakerSpec>,
 }
 
 /// Open (Poisson) arrivals.
@@ -264,6 +273,8 @@ pub struct RetrySpec {
     pub max_backoff: Option<DurationValue>,
     /// Randomisation of the wait (default "full").
     pub jitter: Option<JitterSpec>,
+    /// Retries allowed as a share of requests (as in gRPC and Finagle); unlimited when absent.
+    pub budget: Option<BudgetSpec>,
 }
 
 /// How a backoff wait is randomised.
@@ -276,6 +287,9 @@ pub enum JitterSpec {
     Full,
     /// Half the computed wait plus a uniform share of the other half.
     Equal,
+    /// Uniform between the base backoff and three times the previous wait, capped
+    /// (`min(max_backoff, uniform(backoff, 3 × previous))`); the multiplier is not used.
+    Decorrelated,
 }
 
 /// A service: instances, each with its own workers and queue, serving endpoints.
@@ -293,6 +307,10 @@ pub struct ServiceSpec {
     /// When present, the service is asynchronous: only CPU steps hold a worker.
     #[serde(rename = "async")]
     pub asynchronous: Option<AsyncSpec>,
+    /// What a request does when its caller stops waiting (default "finish").
+    pub on_caller_gone: Option<CallerGoneSpec>,
+    /// Checks that skip work already being done or already done for the same unit of work.
+    pub idempotency: Option<IdempotencySpec>,
     /// Endpoints by name, each a list of steps run in order.
     pub endpoints: IndexMap<String, Vec<StepSpec>>,
 }
@@ -337,7 +355,8 @@ pub struct AsyncSpec {
     pub max_in_flight: PositiveInt,
 }
 
-/// One step of an endpoint: exactly one of `cpu`, `delay`, `call`, `transaction`.
+/// One step of an endpoint: exactly one of `cpu`, `delay`, `call`, `transaction`, optionally with
+/// the side `effect` it has.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
@@ -351,6 +370,12 @@ pub struct StepSpec {
     pub timeout: Option<DurationValue>,
     /// With `call`: retries of failed or timed-out attempts.
     pub retry: Option<RetrySpec>,
+    /// With `call`: client-side adaptive throttling.
+    pub throttle: Option<ThrottleSpec>,
+    /// With `call`: a circuit breaker in front of the call.
+    pub breaker: Option<BreakerSpec>,
+    /// A side effect (e.g. "email") that happens when this step completes; counted per unit of work.
+    pub effect: Option<String>,
     /// Database work holding one connection for all its queries.
     pub transaction: Option<TransactionSpec>,
 }
@@ -429,4 +454,141 @@ pub struct SloSpec {
     pub p999: Option<DurationValue>,
     /// Share of requests that fail (timeout, rejected, error) at most this, from 0 to 1.
     pub error_rate: Option<Factor>,
+}
+
+/// What a request does when its caller stops waiting for it.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CallerGoneSpec {
+    /// Keep working to the end, side effects included (the work is wasted).
+    Finish,
+    /// Stop at the next step or query.
+    Stop,
+}
+
+/// Idempotency checks of a service, keyed by the unit of work (a client request, a queue message).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdempotencySpec {
+    /// Skip (answer at once, successfully) a request whose unit is already being worked on here.
+    pub dedupe: Option<StoreSpec>,
+    /// Skip a request whose unit was already completed here.
+    pub skip_completed: Option<StoreSpec>,
+}
+
+/// The store behind an idempotency check.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSpec {
+    /// Most keys kept (default: unbounded). A full in-flight store tracks no new key; a full
+    /// completed store forgets its oldest key.
+    pub capacity: Option<PositiveInt>,
+    /// How long a completed key is remembered (default: forever; only for `skip_completed`).
+    pub ttl: Option<DurationValue>,
+}
+
+/// A retry budget: retries within a sliding window at most `ratio` × requests + `min_per_s` × window.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSpec {
+    /// Retries allowed per request, e.g. 0.1.
+    pub ratio: Factor,
+    /// Retries per second always allowed (default 0).
+    pub min_per_s: Option<Factor>,
+    /// The sliding window (default "10s").
+    pub window: Option<DurationValue>,
+}
+
+/// Client-side adaptive throttling (Google SRE book): before each attempt, reject it locally with
+/// probability max(0, (requests − k·accepts) / (requests + 1)) over a sliding window.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleSpec {
+    /// The multiplier k of accepted requests (default 2).
+    pub k: Option<Factor>,
+    /// The sliding window (default "2m").
+    pub window: Option<DurationValue>,
+}
+
+/// A circuit breaker: opens when the share of failed (or slow) calls over a window reaches a
+/// threshold, fails calls fast while open, then lets probes through (half-open).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerSpec {
+    /// Share of failed calls over the window that opens the breaker, e.g. 0.5.
+    pub failure_rate: Option<Factor>,
+    /// A call slower than this counts as slow.
+    pub slow_call: Option<DurationValue>,
+    /// Share of slow calls over the window that opens the breaker (default 1 when `slow_call` is set).
+    pub slow_call_rate: Option<Factor>,
+    /// The sliding window (default "10s").
+    pub window: Option<DurationValue>,
+    /// Fewest calls in the window before the breaker may open (default 20).
+    pub min_calls: Option<PositiveInt>,
+    /// How long it stays open before letting probes through (default "5s").
+    pub open_for: DurationValue,
+    /// Probe calls let through when half-open; all must succeed to close (default 1).
+    pub probes: Option<PositiveInt>,
+}
+
+/// A message queue with SQS semantics.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageQueueSpec {
+    /// Who publishes messages, by name.
+    #[serde(default)]
+    pub producers: IndexMap<String, ProducerSpec>,
+    /// How long a received message stays invisible before another receive can take it.
+    pub visibility_timeout: DurationValue,
+    /// After a failed delivery, how long before the message is visible again (default: the
+    /// visibility timeout).
+    pub error_visibility_timeout: Option<DurationValue>,
+    /// Receives after which a message goes to the dead-letter queue instead (default: never).
+    pub max_receives: Option<PositiveInt>,
+    /// The consumer that delivers each message as a call.
+    pub consumer: ConsumerSpec,
+}
+
+/// A producer of messages: steady Poisson traffic, scheduled bursts, or both.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProducerSpec {
+    /// Mean rate of steady publishing.
+    pub rate: Option<RateValue>,
+    /// Scheduled bursts (a cron job publishing one message per unit of work).
+    #[serde(default)]
+    pub bursts: Vec<BurstSpec>,
+}
+
+/// Messages published at a scheduled time.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BurstSpec {
+    /// When the burst starts.
+    pub at: DurationValue,
+    /// How many messages.
+    pub messages: PositiveInt,
+    /// Spread evenly over this long (default: all at once).
+    pub over: Option<DurationValue>,
+}
+
+/// The consumer of a queue: a daemon that receives messages and delivers each as a call.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerSpec {
+    /// The endpoint called with each message, "service.endpoint".
+    pub calls: String,
+    /// Messages delivered at once (HTTP connections of the daemon).
+    pub concurrency: PositiveInt,
+    /// How long the consumer waits for the call; forever when absent. A timeout is a failure:
+    /// the message comes back after the error visibility timeout.
+    pub timeout: Option<DurationValue>,
+}
+
+/// Whether the system returns to its baseline after a trigger.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetastabilitySpec {
+    /// The metric whose windows are watched, e.g. "search.utilisation" or "website.p99".
+    pub metric: String,
 }

@@ -5,6 +5,7 @@ use super::dist::Dist;
 use super::error::Diagnostic;
 use super::spec::*;
 use super::units::{format_duration, Nanos};
+use super::validate_resilience as resilience;
 use super::*;
 use std::collections::HashMap;
 
@@ -31,19 +32,19 @@ const MAX_USERS: u32 = 1_000_000;
 const MAX_REPLICATIONS: u32 = 10_000;
 
 /// Collects diagnostics while resolving.
-struct Checker {
+pub(super) struct Checker {
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
 }
 
 impl Checker {
-    fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.errors.push(Diagnostic {
             path: path.into(),
             message: message.into(),
         });
     }
-    fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.warnings.push(Diagnostic {
             path: path.into(),
             message: message.into(),
@@ -52,7 +53,7 @@ impl Checker {
 }
 
 /// A map key written into a dotted path, quoted when it is not a plain identifier.
-fn key(name: &str) -> String {
+pub(super) fn key(name: &str) -> String {
     if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         name.to_string()
     } else {
@@ -236,6 +237,8 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
     }
     let mut services = Vec::new();
     let mut endpoints = Vec::new();
+    let mut call_sites: Vec<CallSite> = Vec::new();
+    let mut effects: Vec<String> = Vec::new();
     for (s, (service_name, service)) in spec.services.iter().enumerate() {
         let path = format!("services.{}", key(service_name));
         let mut ids = Vec::new();
@@ -244,28 +247,34 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             if steps.is_empty() {
                 check.error(&endpoint_path, "an endpoint needs at least one step");
             }
-            let steps = steps
+            let endpoint_full = format!("{service_name}.{endpoint_name}");
+            let (steps, step_effects) = steps
                 .iter()
                 .enumerate()
                 .filter_map(|(i, step)| {
-                    resolve_step(
-                        step,
-                        &format!("{endpoint_path}[{i}]"),
+                    let step_path = format!("{endpoint_path}[{i}]");
+                    let effect = step
+                        .effect
+                        .as_deref()
+                        .and_then(|e| resilience::effect_id(e, &mut effects, &format!("{step_path}.effect"), &mut check));
+                    let context = StepContext {
                         service_name,
+                        endpoint: &endpoint_full,
                         spec,
-                        &names,
-                        &links,
-                        &databases,
-                        &pools,
-                        &mut check,
-                    )
+                        names: &names,
+                        links: &links,
+                        databases: &databases,
+                        pools: &pools,
+                    };
+                    Some((resolve_step(step, &step_path, &context, &mut call_sites, &mut check)?, effect))
                 })
-                .collect();
+                .unzip();
             ids.push(EndpointId(endpoints.len()));
             endpoints.push(Endpoint {
                 service: ServiceId(s),
-                name: format!("{service_name}.{endpoint_name}"),
+                name: endpoint_full,
                 steps,
+                effects: step_effects,
             });
         }
         if let Some(n) = service.instances.filter(|n| n.0 > MAX_INSTANCES) {
@@ -284,6 +293,8 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             balancer: service.balancer.unwrap_or(Balancer::RoundRobin),
             async_max_in_flight: service.asynchronous.as_ref().map(|a| a.max_in_flight.0),
             endpoints: ids,
+            on_caller_gone: service.on_caller_gone.unwrap_or(CallerGone::Finish),
+            idempotency: resilience::idempotency(service.idempotency.as_ref(), &path, &mut check),
         });
     }
 
@@ -342,6 +353,14 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             .get_index(endpoints[target.0].service.0)
             .map_or("", |s| s.0.as_str())
             .to_string();
+        call_sites.push(resilience::call_site(
+            format!("client {name}"),
+            c.retry.as_ref(),
+            c.throttle.as_ref(),
+            c.breaker.as_ref(),
+            &path,
+            &mut check,
+        ));
         clients.push(Client {
             name: name.clone(),
             arrivals,
@@ -350,9 +369,53 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                 timeout_ns: resolve_timeout(c.timeout, &format!("{path}.timeout"), &mut check),
                 retry: resolve_retry(c.retry.as_ref()),
                 link: links.between(name, service_name),
+                site: call_sites.len() - 1,
             },
         });
     }
+
+    let mut queues = Vec::new();
+    for (name, q) in &spec.queues {
+        let target = names.endpoint(&q.consumer.calls);
+        let site = call_sites.len();
+        let make_call = |target: EndpointId, timeout_ns: Option<Nanos>| Call {
+            target,
+            timeout_ns,
+            retry: Retry::none(),
+            link: links.between(name, &services[endpoints[target.0].service.0].name),
+            site,
+        };
+        if let Some(resolved) = resilience::queue(name, q, target, make_call, &mut check) {
+            call_sites.push(CallSite {
+                name: format!("queue {name} consumer"),
+                budget: None,
+                throttle: None,
+                breaker: None,
+            });
+            queues.push(resolved);
+        }
+    }
+    let metastability = spec.metastability.as_ref().and_then(|m| {
+        let component = m.metric.split('.').next().unwrap_or_default();
+        let known = spec.clients.contains_key(component)
+            || spec.services.contains_key(component)
+            || spec.databases.contains_key(component)
+            || spec.pools.contains_key(component)
+            || spec.queues.contains_key(component);
+        if known && m.metric.contains('.') {
+            Some(m.metric.clone())
+        } else {
+            check.error(
+                "metastability.metric",
+                format!(
+                    "expected \"component.statistic\" naming a client, endpoint, service, database, pool or queue, \
+                     like \"search.utilisation\" or \"website.p99\", got \"{}\"",
+                    m.metric
+                ),
+            );
+            None
+        }
+    });
 
     let slos = resolve_slos(spec, &names, &mut check);
     let actions = resolve_actions(spec, &links, &databases, duration_ns, &mut check);
@@ -380,6 +443,10 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         slos,
         links: links.names(),
         actions,
+        queues,
+        call_sites,
+        effects,
+        metastability,
     };
     super::capacity::warn_about_overload(&model, &mut check.warnings);
     Ok(Validated {
@@ -396,6 +463,11 @@ fn check_unique_names(spec: &ModelSpec, check: &mut Checker) {
         ("services", spec.services.keys().collect()),
         ("databases", spec.databases.keys().collect()),
         ("pools", spec.pools.keys().collect()),
+        ("queues", spec.queues.keys().collect()),
+        (
+            "queues.*.producers",
+            spec.queues.values().flat_map(|q| q.producers.keys()).collect(),
+        ),
     ];
     for (kind, names) in kinds {
         for name in names {
@@ -430,7 +502,12 @@ impl LinkTable {
             default: None,
             used: std::cell::RefCell::new(Vec::new()),
         };
-        let known = |n: &str| spec.clients.contains_key(n) || spec.services.contains_key(n) || spec.databases.contains_key(n);
+        let known = |n: &str| {
+            spec.clients.contains_key(n)
+                || spec.services.contains_key(n)
+                || spec.databases.contains_key(n)
+                || spec.queues.contains_key(n)
+        };
         for (name, link) in &spec.links {
             let path = format!("links.{}", key(name));
             if name == "default" {
@@ -443,7 +520,7 @@ impl LinkTable {
             };
             for end in [a, b] {
                 if !known(end) {
-                    check.error(&path, format!("no client, service or database named \"{end}\""));
+                    check.error(&path, format!("no client, service, database or queue named \"{end}\""));
                 }
             }
             table.pairs.insert(Self::pair(a, b), link.latency.0.clone());
@@ -486,19 +563,29 @@ impl LinkTable {
     }
 }
 
-/// Resolve one endpoint step; `None` (with an error recorded) when it cannot be.
-#[allow(clippy::too_many_arguments)]
-fn resolve_step(
-    step: &StepSpec,
-    path: &str,
-    service_name: &str,
-    spec: &ModelSpec,
-    names: &Names,
-    links: &LinkTable,
-    databases: &[Database],
-    pools: &[Pool],
-    check: &mut Checker,
-) -> Option<Step> {
+/// What a step is resolved against: its service and endpoint, and the model's components.
+struct StepContext<'a> {
+    service_name: &'a str,
+    endpoint: &'a str,
+    spec: &'a ModelSpec,
+    names: &'a Names<'a>,
+    links: &'a LinkTable,
+    databases: &'a [Database],
+    pools: &'a [Pool],
+}
+
+/// Resolve one endpoint step; `None` (with an error recorded) when it cannot be. A call step
+/// adds its call site to `sites`.
+fn resolve_step(step: &StepSpec, path: &str, cx: &StepContext, sites: &mut Vec<CallSite>, check: &mut Checker) -> Option<Step> {
+    let StepContext {
+        service_name,
+        spec,
+        names,
+        links,
+        databases,
+        pools,
+        ..
+    } = *cx;
     let kinds = [
         step.cpu.is_some(),
         step.delay.is_some(),
@@ -512,8 +599,13 @@ fn resolve_step(
         );
         return None;
     }
-    if step.call.is_none() && (step.timeout.is_some() || step.retry.is_some()) {
-        check.error(path, "\"timeout\" and \"retry\" belong to a \"call\" step");
+    if step.call.is_none()
+        && (step.timeout.is_some() || step.retry.is_some() || step.throttle.is_some() || step.breaker.is_some())
+    {
+        check.error(
+            path,
+            "\"timeout\", \"retry\", \"throttle\" and \"breaker\" belong to a \"call\" step",
+        );
         return None;
     }
     if let Some(d) = &step.cpu {
@@ -531,11 +623,20 @@ fn resolve_step(
             }
         };
         let target_service = reference.split('.').next().unwrap_or_default();
+        sites.push(resilience::call_site(
+            format!("{} → {reference}", cx.endpoint),
+            step.retry.as_ref(),
+            step.throttle.as_ref(),
+            step.breaker.as_ref(),
+            path,
+            check,
+        ));
         return Some(Step::Call(Call {
             target,
             timeout_ns: resolve_timeout(step.timeout, &format!("{path}.timeout"), check),
             retry: resolve_retry(step.retry.as_ref()),
             link: links.between(service_name, target_service),
+            site: sites.len() - 1,
         }));
     }
     let tx = step.transaction.as_ref()?;

@@ -62,5 +62,58 @@ pub fn comparison(report: &ScenarioReport) -> String {
         out.push_str("\nService level objectives per run\n");
         out.push_str(&t.render());
     }
+    out.push_str(&storm_per_run(&all_slos));
+    out
+}
+
+/// For models with queues, side effects or a metastability watch: one line per run with the
+/// amplification, the side effects per unit of work, the wasted work and the verdict.
+fn storm_per_run(runs: &[(&str, &crate::results::RunResult)]) -> String {
+    let Some((_, baseline)) = runs.first() else {
+        return String::new();
+    };
+    if baseline.queues.is_empty() && baseline.effects.is_empty() && baseline.metastability.is_none() {
+        return String::new();
+    }
+    let mut header = vec!["run".to_string()];
+    header.extend(baseline.queues.iter().map(|q| format!("{} receives/msg", q.name)));
+    header.extend(baseline.queues.iter().map(|q| format!("{} done", q.name)));
+    header.extend(baseline.effects.iter().map(|e| format!("{} per unit", e.name)));
+    header.push("wasted CPU s/run".into());
+    header.push("after the trigger".into());
+    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut t = TextTable::new(&header_refs);
+    for (name, r) in runs {
+        let mut row = vec![name.to_string()];
+        row.extend(r.queues.iter().map(|q| show(q.amplification.mean, "count")));
+        row.extend(r.queues.iter().map(|q| format!("{} of {}", q.deleted, q.published)));
+        row.extend(r.effects.iter().map(|e| show(e.per_unit.mean, "count")));
+        let wasted: f64 = r.services.iter().map(|s| s.wasted.cpu_s.mean).sum();
+        row.push(show(wasted, "count"));
+        row.push(r.metastability.as_ref().map_or("–".into(), |m| match m.status.as_str() {
+            "recovered" => format!(
+                "recovered after {}",
+                crate::model::units::format_duration_f64(m.recovered_after_s.unwrap_or(0.0))
+            ),
+            "metastable" => format!(
+                "METASTABLE (still overloaded {} after)",
+                crate::model::units::format_duration_f64(m.still_out_after_s.unwrap_or(0.0))
+            ),
+            other => other.to_string(),
+        }));
+        t.row(row);
+    }
+    let mut out = String::from("\nRetry storm per run (amplification, duplicates, wasted work, metastability)\n");
+    out.push_str(&t.render());
+    if let Some(m) = &baseline.metastability {
+        out.push_str(&format!(
+            "  watched: {} against its band before the trigger ({} to {}, trigger {}–{})\n",
+            m.metric,
+            show(m.baseline_band[0], "count"),
+            show(m.baseline_band[1], "count"),
+            crate::model::units::format_duration_f64(m.trigger_start_s),
+            crate::model::units::format_duration_f64(m.trigger_end_s)
+        ));
+    }
     out
 }

@@ -249,6 +249,8 @@ pub fn summary(result: &RunResult) -> String {
         out.push_str(&t.render());
     }
 
+    out.push_str(&resilience(result));
+
     if !result.slos.is_empty() {
         let mut t = TextTable::new(&["slo", "objective", "measured", "status"]);
         for s in &result.slos {
@@ -262,6 +264,121 @@ pub fn summary(result: &RunResult) -> String {
         out.push_str("\nService level objectives\n");
         out.push_str(&t.render());
     }
+    if let Some(m) = &result.metastability {
+        out.push_str(&format!("\nAfter the trigger: {}\n", m.text));
+    }
 
+    out
+}
+
+/// Queues, side effects, wasted work and call policies: the sections of retry-storm models.
+fn resilience(result: &RunResult) -> String {
+    let mut out = String::new();
+    if !result.queues.is_empty() {
+        let mut t = TextTable::new(&[
+            "queue",
+            "published",
+            "receives",
+            "receives/msg",
+            "done",
+            "dead-lettered",
+            "left",
+            "done/s",
+            "delivery failed",
+        ]);
+        for q in &result.queues {
+            t.row(vec![
+                format!("{} → {} (×{})", q.name, q.consumer_calls, q.concurrency),
+                q.published.to_string(),
+                q.receives.to_string(),
+                est(&q.amplification, 2),
+                q.deleted.to_string(),
+                q.dead_lettered.to_string(),
+                q.left_at_end.to_string(),
+                est(&q.goodput_per_s, 2),
+                percent(&q.delivery_error_rate),
+            ]);
+        }
+        out.push_str("\nMessage queues (totals over replications; receives/msg is the work amplification)\n");
+        out.push_str(&t.render());
+    }
+    if !result.effects.is_empty() {
+        let mut t = TextTable::new(&[
+            "side effect",
+            "count",
+            "per unit of work",
+            "duplicates",
+            "after the caller left",
+        ]);
+        for e in &result.effects {
+            t.row(vec![
+                e.name.clone(),
+                e.count.to_string(),
+                est(&e.per_unit, 2),
+                e.duplicates.to_string(),
+                e.for_nobody.to_string(),
+            ]);
+        }
+        out.push_str("\nSide effects (1.00 per unit of work means no duplicates)\n");
+        out.push_str(&t.render());
+    }
+    let wasteful: Vec<_> = result
+        .services
+        .iter()
+        .filter(|s| {
+            let w = &s.wasted;
+            w.cpu_s.mean > 0.0
+                || w.queries + w.calls + w.finished_for_nobody + w.stopped + w.skipped_in_flight + w.skipped_completed > 0
+        })
+        .collect();
+    if !wasteful.is_empty() {
+        let mut t = TextTable::new(&[
+            "service",
+            "CPU s/run",
+            "queries",
+            "calls",
+            "finished",
+            "stopped",
+            "skipped: in flight",
+            "skipped: done",
+        ]);
+        for s in wasteful {
+            let w = &s.wasted;
+            t.row(vec![
+                s.name.clone(),
+                est(&w.cpu_s, 1),
+                w.queries.to_string(),
+                w.calls.to_string(),
+                w.finished_for_nobody.to_string(),
+                w.stopped.to_string(),
+                w.skipped_in_flight.to_string(),
+                w.skipped_completed.to_string(),
+            ]);
+        }
+        out.push_str("\nWasted work (done for callers who had already given up) and work skipped by idempotency checks\n");
+        out.push_str(&t.render());
+    }
+    if !result.call_sites.is_empty() {
+        let mut t = TextTable::new(&[
+            "call site",
+            "retries refused by budget",
+            "throttled",
+            "breaker fast-fails",
+            "breaker opened",
+            "breaker open",
+        ]);
+        for c in &result.call_sites {
+            t.row(vec![
+                c.name.clone(),
+                c.budget_denied.to_string(),
+                c.throttled.to_string(),
+                c.breaker_refused.to_string(),
+                c.breaker_opened.to_string(),
+                percent(&c.breaker_open_share),
+            ]);
+        }
+        out.push_str("\nCall policies\n");
+        out.push_str(&t.render());
+    }
     out
 }

@@ -16,7 +16,7 @@ fn ms(ns: f64) -> f64 {
 }
 
 /// The estimate of `f` over the replications.
-fn estimate<T>(items: &[T], f: impl Fn(&T) -> f64) -> Estimate {
+pub(super) fn estimate<T>(items: &[T], f: impl Fn(&T) -> f64) -> Estimate {
     Estimate::from_samples(&items.iter().map(f).collect::<Vec<_>>())
 }
 
@@ -100,6 +100,8 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
             }
         })
         .collect();
+    let observed: &dyn Fn(&ReplicationResult) -> f64 = &observed_s;
+    let queues = super::resilience::queues(model, reps, observed);
     let services = model
         .services
         .iter()
@@ -116,6 +118,7 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
                 in_service: estimate(&stations, |st| st.inside_mean),
                 worker_wait: wait_summary(&stations),
                 series: station_series(model, &stations),
+                wasted: super::resilience::wasted(reps, s),
             }
         })
         .collect();
@@ -198,14 +201,19 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
         services,
         databases,
         pools,
+        queues,
+        effects: super::resilience::effects(model, reps),
+        call_sites: super::resilience::call_sites(model, reps),
         slos: Vec::new(),
+        metastability: None,
     };
     result.slos = evaluate_slos(model, &result);
+    result.metastability = super::resilience::metastability(model, &result);
     result
 }
 
 /// Share of finished requests that did not end well (NaN when none finished).
-fn error_rate(t: &RequestTally) -> f64 {
+pub(super) fn error_rate(t: &RequestTally) -> f64 {
     if t.finished == 0 {
         f64::NAN
     } else {
@@ -214,7 +222,7 @@ fn error_rate(t: &RequestTally) -> f64 {
 }
 
 /// Totals by outcome over the replications.
-fn counts(tallies: &[(&RequestTally, f64)], in_flight_at_end: u64) -> Counts {
+pub(super) fn counts(tallies: &[(&RequestTally, f64)], in_flight_at_end: u64) -> Counts {
     let mut c = Counts {
         in_flight_at_end,
         ..Counts::default()
@@ -232,7 +240,7 @@ fn counts(tallies: &[(&RequestTally, f64)], in_flight_at_end: u64) -> Counts {
 }
 
 /// Latency estimates from each replication's histogram (NaN for a replication with no sample).
-fn latency_summary(histograms: &[&LatencyHistogram]) -> LatencySummary {
+pub(super) fn latency_summary(histograms: &[&LatencyHistogram]) -> LatencySummary {
     let q = |q: f64| {
         estimate(
             histograms,
@@ -280,14 +288,14 @@ fn wait_summary(stations: &[&StationResult]) -> WaitSummary {
 }
 
 /// Start of each window, seconds.
-fn window_starts(model: &Model, windows: usize) -> Vec<f64> {
+pub(super) fn window_starts(model: &Model, windows: usize) -> Vec<f64> {
     (0..windows)
         .map(|w| nanos_to_secs(model.warmup_ns + w as u64 * model.window_ns))
         .collect()
 }
 
 /// Per-window mean over replications of several equally long rows.
-fn mean_rows<'a>(rows: impl Iterator<Item = &'a Vec<f64>>) -> Vec<f64> {
+pub(super) fn mean_rows<'a>(rows: impl Iterator<Item = &'a Vec<f64>>) -> Vec<f64> {
     let mut sum: Vec<f64> = Vec::new();
     let mut n = 0.0;
     for row in rows {

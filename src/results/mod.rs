@@ -5,9 +5,11 @@
 //! with its 95 % confidence interval (Student t), so differences can be judged.
 
 mod merge;
+pub mod resilience;
 mod slo;
 
 pub use merge::summarize;
+pub use resilience::{CallSiteSummary, EffectSummary, Metastability, QueueSummary, WastedSummary};
 
 use crate::stats::Estimate;
 use serde::Serialize;
@@ -38,8 +40,16 @@ pub struct RunResult {
     pub databases: Vec<DatabaseSummary>,
     /// Per connection pool.
     pub pools: Vec<PoolSummary>,
+    /// Per message queue.
+    pub queues: Vec<QueueSummary>,
+    /// Per side effect.
+    pub effects: Vec<EffectSummary>,
+    /// Per call site with a policy (retry budget, throttling, breaker).
+    pub call_sites: Vec<CallSiteSummary>,
     /// Service level objectives and whether they held.
     pub slos: Vec<SloResult>,
+    /// Whether the watched metric came back to its baseline after the trigger (when the model asks).
+    pub metastability: Option<Metastability>,
 }
 
 /// The model and the run's settings.
@@ -248,6 +258,8 @@ pub struct ServiceSummary {
     pub worker_wait: WaitSummary,
     /// Over time.
     pub series: StationSeries,
+    /// Work done for callers who had left, and work skipped by idempotency checks.
+    pub wasted: WastedSummary,
 }
 
 /// A database.

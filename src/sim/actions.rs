@@ -65,7 +65,10 @@ impl World<'_> {
                     return;
                 }
                 for _ in 0..*queries {
-                    let job = self.spawn(Job::new(Owner::Injected { action: index }, None, now), now);
+                    let job = self.spawn(
+                        Job::new(Owner::Injected { action: index }, None, now, super::unit::NO_UNIT),
+                        now,
+                    );
                     self.on_query_at_database(job, queue);
                     if self.stop.is_some() {
                         // More in flight than the model allows: the run stops as unstable.

@@ -81,7 +81,8 @@ impl World<'_> {
     fn start_client_request(&mut self, c: u32, user: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         self.clients[c as usize].tally.start(now);
-        let job = self.spawn(Job::new(Owner::Client { client: c, user }, None, now), now);
+        let unit = self.units.create();
+        let job = self.spawn(Job::new(Owner::Client { client: c, user }, None, now, unit), now);
         self.start_attempt(job, queue);
     }
 
@@ -95,7 +96,7 @@ impl World<'_> {
         queue: &mut EventQueue<Event>,
     ) {
         let now = queue.now();
-        let Some(done) = self.jobs.remove(job) else {
+        let Some(done) = self.retire(job) else {
             return;
         };
         let state = &mut self.clients[c as usize];

@@ -118,6 +118,9 @@ impl<'m> World<'m> {
         };
         let round_trip = self.round_trip(&tx.link, owner);
         let out = round_trip / 2;
+        if let Some(wasted) = self.wasted_by(job_ref, queue.now()) {
+            wasted.queries += 1;
+        }
         if let Some(job) = self.jobs.get_mut(job_ref) {
             job.query_back_ns = round_trip - out;
         }
@@ -170,7 +173,7 @@ impl<'m> World<'m> {
             (Owner::Endpoint { .. }, Some(tx)) => schedule_network(queue, &tx.link.latency, back, Event::QueryBack(job_ref)),
             // Injected work answers no one: it is done.
             _ => {
-                self.jobs.remove(job_ref);
+                self.retire(job_ref);
             }
         }
     }
@@ -181,7 +184,14 @@ impl<'m> World<'m> {
             return;
         };
         job.queries_left = job.queries_left.saturating_sub(1);
-        if job.queries_left > 0 && !self.was_reset(job_ref) {
+        let more = job.queries_left > 0;
+        if more && self.stops_for_nobody(job_ref) {
+            // The caller left: the rest of the transaction is not run.
+            self.release_connection(job_ref, queue);
+            self.stop_for_nobody(job_ref, queue);
+            return;
+        }
+        if more && !self.was_reset(job_ref) {
             self.send_query(job_ref, queue);
             return;
         }

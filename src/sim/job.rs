@@ -45,6 +45,15 @@ pub enum Owner {
         /// Index of the action in the model's timed actions.
         action: u32,
     },
+    /// A queue's consumer delivering one received message: its only step is the delivery call.
+    Consumer {
+        /// Index of the queue.
+        queue: u32,
+        /// The message's slot in the queue.
+        slot: u32,
+        /// The message's receive count when this delivery received it.
+        receipt: u32,
+    },
 }
 
 /// Where a job's answer goes.
@@ -92,11 +101,25 @@ pub struct Job {
     pub query_back_ns: Nanos,
     /// When the current query reached the database.
     pub mark_ns: Nanos,
+    /// The unit of work the job is for (see [`super::unit`]).
+    pub unit: u32,
+    /// The current downstream attempt of a call step, so a caller that gives up can tell it.
+    pub child: Option<JobRef>,
+    /// Whether whoever waited for this job has stopped waiting (its work is wasted).
+    pub orphaned: bool,
+    /// Whether the job's unit is recorded in its service's in-flight (dedupe) store.
+    pub deduped: bool,
+    /// When the current call attempt was sent (for breakers' slow calls).
+    pub sent_ns: Nanos,
+    /// Whether the current attempt is a half-open breaker's probe.
+    pub probe: bool,
+    /// The last backoff wait (decorrelated jitter grows from it).
+    pub last_backoff_ns: Nanos,
 }
 
 impl Job {
-    /// A fresh job at its first step.
-    pub fn new(owner: Owner, parent: Option<Parent>, started_ns: Nanos) -> Job {
+    /// A fresh job at its first step, working for `unit`.
+    pub fn new(owner: Owner, parent: Option<Parent>, started_ns: Nanos, unit: u32) -> Job {
         Job {
             owner,
             parent,
@@ -112,6 +135,13 @@ impl Job {
             queries_left: 0,
             query_back_ns: 0,
             mark_ns: 0,
+            unit,
+            child: None,
+            orphaned: false,
+            deduped: false,
+            sent_ns: 0,
+            probe: false,
+            last_backoff_ns: 0,
         }
     }
 }
@@ -187,7 +217,7 @@ mod tests {
     use super::*;
 
     fn job() -> Job {
-        Job::new(Owner::Client { client: 0, user: 0 }, None, 0)
+        Job::new(Owner::Client { client: 0, user: 0 }, None, 0, 0)
     }
 
     #[test]

@@ -1,15 +1,20 @@
 //! The simulation of a model: components built from a [`Model`], requests driven through them by
 //! the [`crate::engine`]. One call to [`run_replication`] is one independent replication.
 
+mod abandon;
 mod actions;
 mod call;
 mod client;
 mod database;
+mod effects;
 pub mod job;
+pub mod mqueue;
+pub mod policy;
 pub mod replication;
 pub mod resource;
 mod service;
 pub mod tally;
+pub mod unit;
 pub mod world;
 
 pub use replication::{run_replication, ReplicationResult};

@@ -2,11 +2,11 @@
 
 use super::job::Owner;
 use super::resource::Resource;
-use super::tally::{BatchTally, RequestTally};
+use super::tally::{BatchTally, EffectTally, RequestTally, WastedWork};
 use super::world::World;
 use crate::engine::{run, EventQueue, Nanos, RunLimits, StopReason};
 use crate::model::Model;
-use crate::stats::{LatencyHistogram, LevelSeries};
+use crate::stats::{CountSeries, LatencyHistogram, LevelSeries};
 use std::sync::atomic::AtomicBool;
 
 /// What one replication measured, raw enough to be merged across replications.
@@ -29,6 +29,48 @@ pub struct ReplicationResult {
     pub databases: Vec<DatabaseResult>,
     /// Per pool.
     pub pools: Vec<PoolResult>,
+    /// Per message queue.
+    pub queues: Vec<QueueResult>,
+    /// Per side effect.
+    pub effects: Vec<EffectTally>,
+    /// Per call site.
+    pub sites: Vec<SiteResult>,
+    /// Per service: work done for callers who had left.
+    pub wasted: Vec<WastedWork>,
+    /// Per service: requests skipped by idempotency checks (unit in flight, unit completed).
+    pub skipped: Vec<(u64, u64)>,
+}
+
+/// A message queue's counts and levels.
+pub struct QueueResult {
+    /// The consumer's deliveries.
+    pub tally: RequestTally,
+    /// Totals since the warm-up, by [`crate::sim::mqueue::column`].
+    pub totals: [u64; 5],
+    /// Counts per window, same columns.
+    pub series: CountSeries<5>,
+    /// Mean visible messages per window.
+    pub backlog_series: Vec<f64>,
+    /// Mean received (invisible) messages per window.
+    pub invisible_series: Vec<f64>,
+    /// Mean visible messages.
+    pub backlog_mean: f64,
+    /// Messages left in the queue at the end.
+    pub left_at_end: u64,
+}
+
+/// What a call site's policies did.
+pub struct SiteResult {
+    /// Retries the budget refused.
+    pub budget_denied: u64,
+    /// Attempts throttled locally.
+    pub throttled: u64,
+    /// Attempts failed fast by the open breaker.
+    pub breaker_refused: u64,
+    /// Times the breaker opened.
+    pub breaker_opened: u64,
+    /// Time the breaker was not closed, nanoseconds.
+    pub breaker_not_closed_ns: Nanos,
 }
 
 /// A client's requests.
@@ -170,7 +212,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
             Owner::Client { client, .. } => client_in_flight[client as usize] += 1,
             // A request still on the network has not arrived, so its endpoint has not counted it.
             Owner::Endpoint { endpoint, .. } if job.admitted => endpoint_in_flight[endpoint as usize] += 1,
-            Owner::Endpoint { .. } | Owner::Injected { .. } => {}
+            Owner::Endpoint { .. } | Owner::Injected { .. } | Owner::Consumer { .. } => {}
         }
     }
     let World {
@@ -179,8 +221,38 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         endpoints,
         databases,
         pools,
+        queues,
+        effects,
+        sites,
         ..
     } = world;
+    let queues = queues
+        .into_iter()
+        .map(|q| QueueResult {
+            left_at_end: u64::from(q.stored()),
+            backlog_mean: q.backlog.mean(),
+            backlog_series: means(&q.backlog),
+            invisible_series: means(&q.invisible),
+            totals: q.totals,
+            series: q.series,
+            tally: q.tally,
+        })
+        .collect();
+    let sites = sites
+        .into_iter()
+        .map(|s| SiteResult {
+            budget_denied: s.budget_denied,
+            throttled: s.throttled,
+            breaker_refused: s.breaker_refused,
+            breaker_opened: s.breaker.as_ref().map_or(0, |b| b.opened),
+            breaker_not_closed_ns: s.breaker.as_ref().map_or(0, |b| b.not_closed_ns(end_ns)),
+        })
+        .collect();
+    let wasted = services.iter().map(|s| s.wasted.clone()).collect();
+    let skipped = services
+        .iter()
+        .map(|s| (s.idempotency.skipped_in_flight, s.idempotency.skipped_completed))
+        .collect();
     ReplicationResult {
         replication,
         stop,
@@ -227,5 +299,10 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
                 acquire_timeouts: p.acquire_timeouts,
             })
             .collect(),
+        queues,
+        effects,
+        sites,
+        wasted,
+        skipped,
     }
 }

@@ -35,7 +35,16 @@ impl World<'_> {
             self.finish_job(job_ref, Outcome::Rejected, queue);
             return;
         }
+        let unit_key = self.units.key(job.unit);
         let state = &mut self.services[s];
+        if let Some(skip) = state.idempotency.check(&spec.idempotency, unit_key, now) {
+            // Already being done or done for this unit of work: answered at once.
+            if now >= self.model.warmup_ns {
+                state.idempotency.count_skip(skip);
+            }
+            self.finish_job(job_ref, Outcome::Ok, queue);
+            return;
+        }
         let inst = &mut state.instances[instance as usize];
         let admitted = match spec.async_max_in_flight {
             Some(cap) => inst.in_flight < cap,
@@ -53,6 +62,7 @@ impl World<'_> {
             return;
         }
         job.admitted = true;
+        job.deduped = state.idempotency.start(&spec.idempotency, unit_key);
         inst.in_flight += 1;
         state.in_flight += 1;
         state.in_service.set(now, f64::from(state.in_flight));
@@ -121,6 +131,10 @@ impl World<'_> {
             self.finish_job(job_ref, Outcome::Error, queue);
             return;
         }
+        if self.stops_for_nobody(job_ref) {
+            self.stop_for_nobody(job_ref, queue);
+            return;
+        }
         let Some(step) = self.step_of(job) else {
             self.finish_job(job_ref, Outcome::Ok, queue);
             return;
@@ -143,6 +157,9 @@ impl World<'_> {
                     }
                 }
                 let took = cost.sample_ns(&mut self.services[s].rng);
+                if let Some(wasted) = self.wasted_by(job_ref, queue.now()) {
+                    wasted.cpu_ns += u128::from(took);
+                }
                 queue.schedule_in(took, Event::StepDone(job_ref));
             }
             Step::Delay(wait) => {
@@ -168,8 +185,9 @@ impl World<'_> {
         self.next_step(job_ref, queue);
     }
 
-    /// Move the job to its next step and start it.
+    /// The job's current step completed: record its side effect, move to the next step and start it.
     pub(super) fn next_step(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        self.record_effect(job_ref, queue.now());
         if let Some(job) = self.jobs.get_mut(job_ref) {
             job.step += 1;
             self.run_step(job_ref, queue);
@@ -201,6 +219,11 @@ impl World<'_> {
                 self.finish_job(next.job, Outcome::Error, queue);
                 continue;
             }
+            if self.stops_for_nobody(next.job) {
+                // Its caller left while it waited: it does not start.
+                self.stop_for_nobody(next.job, queue);
+                continue;
+            }
             if let Some(granted) = self.jobs.get_mut(next.job) {
                 granted.holds_worker = true;
             }
@@ -221,15 +244,26 @@ impl World<'_> {
         if job.holds_worker {
             self.release_worker(job_ref, queue);
         }
-        let Some(job) = self.jobs.remove(job_ref) else {
+        let Some(job) = self.retire(job_ref) else {
             return;
         };
-        if outcome != Outcome::Rejected {
+        if job.admitted {
             let s = self.model.endpoints[endpoint as usize].service.0;
+            let spec = &self.model.services[s];
+            let unit_key = self.units.key(job.unit);
             let state = &mut self.services[s];
             state.instances[instance as usize].in_flight -= 1;
             state.in_flight -= 1;
             state.in_service.set(now, f64::from(state.in_flight));
+            if job.deduped {
+                state.idempotency.end(unit_key);
+            }
+            if outcome == Outcome::Ok {
+                state.idempotency.completed(&spec.idempotency, unit_key, now);
+                if job.orphaned && now >= self.model.warmup_ns {
+                    state.wasted.finished += 1;
+                }
+            }
         }
         self.endpoints[endpoint as usize].finish(now, job.started_ns, outcome);
         if let Some(parent) = job.parent {

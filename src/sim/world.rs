@@ -1,8 +1,11 @@
 //! The simulated world: the state of every component in one replication, and the event dispatch.
 
 use super::job::{Job, JobRef, JobSlab, Outcome, Owner};
+use super::mqueue::QueueState;
+use super::policy::SiteState;
 use super::resource::{Resource, Waiter};
-use super::tally::{BatchTally, RequestTally};
+use super::tally::{BatchTally, EffectTally, IdempotencyState, RequestTally, WastedWork};
+use super::unit::{Units, NO_UNIT};
 use crate::engine::{stream, EventQueue, Nanos, Process, Stream};
 use crate::model::{Arrivals, Dist, Model, Step};
 use crate::stats::{LatencyHistogram, LevelSeries, TimeWeighted};
@@ -71,6 +74,31 @@ pub enum Event {
         /// Its wait ticket when it started waiting.
         ticket: u32,
     },
+    /// A steady producer publishes a message.
+    Publish {
+        /// Index of the queue.
+        queue: u32,
+        /// Index of the steady producer.
+        producer: u32,
+    },
+    /// A scheduled burst publishes its next message.
+    BurstMessage {
+        /// Index of the queue.
+        queue: u32,
+        /// Index of the burst in the queue's bursts.
+        burst: u32,
+        /// Messages of the burst published so far.
+        sent: u32,
+    },
+    /// A received message's invisibility is over.
+    MessageVisible {
+        /// Index of the queue.
+        queue: u32,
+        /// The message's slot.
+        slot: u32,
+        /// The message's visibility generation when the timer was set.
+        generation: u32,
+    },
 }
 
 /// One instance of a service: its workers and its requests in flight.
@@ -97,6 +125,10 @@ pub struct ServiceState {
     pub in_service: TimeWeighted,
     /// Draws of CPU times, delays, link latencies, jitter and balancing.
     pub rng: Stream,
+    /// Work done for callers who had already left.
+    pub wasted: WastedWork,
+    /// Idempotency stores and what they skipped.
+    pub idempotency: IdempotencyState,
 }
 
 /// A database's cores and connections.
@@ -167,6 +199,16 @@ pub struct World<'m> {
     pub action_active: Vec<bool>,
     /// Draws of injected queries' costs.
     pub action_rng: Stream,
+    /// Units of work alive.
+    pub units: Units,
+    /// Per message queue.
+    pub queues: Vec<QueueState>,
+    /// Per call site: retry budget, throttling and breaker state.
+    pub sites: Vec<SiteState>,
+    /// Per side effect.
+    pub effects: Vec<EffectTally>,
+    /// Draws of throttling decisions.
+    pub policy_rng: Stream,
 }
 
 impl<'m> World<'m> {
@@ -198,6 +240,8 @@ impl<'m> World<'m> {
                 in_flight: 0,
                 in_service: TimeWeighted::new(warmup),
                 rng: rng("service", &s.name),
+                wasted: WastedWork::default(),
+                idempotency: IdempotencyState::default(),
             })
             .collect();
         let databases = model
@@ -266,8 +310,22 @@ impl<'m> World<'m> {
             service_down: vec![0; model.services.len()],
             action_active: vec![false; model.actions.len()],
             action_rng: rng("actions", "injected"),
+            units: Units::default(),
+            queues: model
+                .queues
+                .iter()
+                .map(|q| QueueState::new(warmup, window, windows, rng("queue", &q.name)))
+                .collect(),
+            sites: model.call_sites.iter().map(SiteState::new).collect(),
+            effects: model
+                .effects
+                .iter()
+                .map(|_| EffectTally::new(warmup, window, windows))
+                .collect(),
+            policy_rng: rng("policies", "throttle"),
         };
         world.schedule_first_arrivals(queue);
+        world.schedule_producers(queue);
         world.schedule_actions(queue);
         world
     }
@@ -292,9 +350,22 @@ impl<'m> World<'m> {
         for e in &mut self.endpoints {
             e.series.finish(end_ns);
         }
+        for q in &mut self.queues {
+            q.finish(end_ns);
+        }
     }
 
-    /// Store a new job, stopping the run when more requests are in flight than the model allows.
+    /// Remove a finished job and let go of its unit of work.
+    pub(super) fn retire(&mut self, job_ref: JobRef) -> Option<Job> {
+        let job = self.jobs.remove(job_ref)?;
+        if job.unit != NO_UNIT {
+            self.units.release(job.unit);
+        }
+        Some(job)
+    }
+
+    /// Store a new job (which holds a reference to its unit of work), stopping the run when more
+    /// requests are in flight than the model allows.
     pub(super) fn spawn(&mut self, job: Job, now: Nanos) -> JobRef {
         let r = self.jobs.insert(job);
         if self.jobs.live() > self.model.max_in_flight as usize && self.stop.is_none() {
@@ -342,7 +413,7 @@ impl<'m> World<'m> {
     pub(super) fn step_of(&self, job: &Job) -> Option<&'m Step> {
         match job.owner {
             Owner::Endpoint { endpoint, .. } => self.model.endpoints[endpoint as usize].steps.get(job.step as usize),
-            Owner::Client { .. } | Owner::Injected { .. } => None,
+            Owner::Client { .. } | Owner::Injected { .. } | Owner::Consumer { .. } => None,
         }
     }
 }
@@ -374,6 +445,13 @@ impl Process for World<'_> {
             Event::QueryDone(job) => self.on_query_done(job, queue),
             Event::QueryBack(job) => self.on_query_back(job, queue),
             Event::AcquireTimeout { job, ticket } => self.on_acquire_timeout(job, ticket, queue),
+            Event::Publish { queue: q, producer } => self.on_publish(q, producer, queue),
+            Event::BurstMessage { queue: q, burst, sent } => self.on_burst_message(q, burst, sent, queue),
+            Event::MessageVisible {
+                queue: q,
+                slot,
+                generation,
+            } => self.on_message_visible(q, slot, generation, queue),
         }
         self.stop.take()
     }

@@ -1,10 +1,12 @@
 //! Statistics for simulation output: latency histograms, time-weighted levels, time series and confidence intervals.
 
+pub mod counts;
 pub mod estimate;
 pub mod histogram;
 pub mod level;
 pub mod series;
 
+pub use counts::CountSeries;
 pub use estimate::{differs_significantly, Estimate, PairedDifference};
 pub use histogram::LatencyHistogram;
 pub use level::TimeWeighted;

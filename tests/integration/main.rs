@@ -11,6 +11,7 @@ mod interrupt;
 mod migration;
 mod properties;
 mod report;
+mod retry_storm;
 mod spreadsheet;
 mod whatif;
 

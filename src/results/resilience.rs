@@ -1,0 +1,417 @@
+//! Results of the resilience mechanisms: message queues (amplification, goodput, dead letters),
+//! side effects per unit of work, wasted work, call-site policies and the metastability verdict.
+
+use super::merge::{counts, error_rate, estimate, latency_summary, window_starts};
+use super::{Counts, LatencySummary, RunResult};
+use crate::analysis::metric::{recovery_s, series};
+use crate::model::units::{format_duration_f64, nanos_to_secs};
+use crate::model::Model;
+use crate::sim::mqueue::column;
+use crate::sim::tally::RequestTally;
+use crate::sim::ReplicationResult;
+use crate::stats::{CountSeries, Estimate};
+use serde::Serialize;
+
+/// A message queue: what was published, how often messages were delivered, what came of them.
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueSummary {
+    /// Name.
+    pub name: String,
+    /// The endpoint each message is delivered to.
+    pub consumer_calls: String,
+    /// Deliveries at once.
+    pub concurrency: u32,
+    /// Messages published (total over replications, after the warm-up).
+    pub published: u64,
+    /// Receives (deliveries started), total.
+    pub receives: u64,
+    /// Messages deleted after a successful delivery, total.
+    pub deleted: u64,
+    /// Messages moved to the dead-letter queue, total.
+    pub dead_lettered: u64,
+    /// Messages still in the queue at the end, total.
+    pub left_at_end: u64,
+    /// Work amplification: receives per message received at least once.
+    pub amplification: Estimate,
+    /// Messages done (deleted) per second: goodput.
+    pub goodput_per_s: Estimate,
+    /// Deliveries started per second: throughput, useful or not.
+    pub deliveries_per_s: Estimate,
+    /// Mean visible messages waiting.
+    pub backlog: Estimate,
+    /// Share of deliveries that failed (error or the consumer's timeout).
+    pub delivery_error_rate: Estimate,
+    /// Latency of successful deliveries.
+    pub delivery_latency: LatencySummary,
+    /// Deliveries by outcome.
+    pub delivery_counts: Counts,
+    /// Per time window.
+    pub series: Vec<QueueWindow>,
+}
+
+/// One window of a queue, mean over replications.
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueWindow {
+    /// Start of the window, seconds.
+    pub start_s: f64,
+    /// Messages published per second.
+    pub published_per_s: f64,
+    /// Receives per second.
+    pub receives_per_s: f64,
+    /// Messages deleted per second (goodput).
+    pub deleted_per_s: f64,
+    /// Messages dead-lettered per second.
+    pub dead_lettered_per_s: f64,
+    /// Receives per first receive in the window (null when no message was received for the first time).
+    pub amplification: f64,
+    /// Mean visible messages.
+    pub backlog: f64,
+    /// Mean messages received and not yet done.
+    pub in_flight: f64,
+}
+
+/// A side effect (an email sent): how often, and how often more than once for one unit of work.
+#[derive(Clone, Debug, Serialize)]
+pub struct EffectSummary {
+    /// Name.
+    pub name: String,
+    /// Times it happened (total).
+    pub count: u64,
+    /// Times it happened again for a unit that had it already (total).
+    pub duplicates: u64,
+    /// Times it happened in a request whose caller had left (total).
+    pub for_nobody: u64,
+    /// Effects per unit of work that had it at least once (1 means no duplicates).
+    pub per_unit: Estimate,
+    /// Per time window.
+    pub series: Vec<EffectWindow>,
+}
+
+/// One window of a side effect, mean over replications.
+#[derive(Clone, Debug, Serialize)]
+pub struct EffectWindow {
+    /// Start of the window, seconds.
+    pub start_s: f64,
+    /// Effects per second.
+    pub per_s: f64,
+    /// Duplicates per second.
+    pub duplicates_per_s: f64,
+}
+
+/// Work a service did for callers who had left, and work its idempotency checks skipped (totals).
+#[derive(Clone, Debug, Serialize)]
+pub struct WastedSummary {
+    /// CPU seconds of steps started for nobody, per replication.
+    pub cpu_s: Estimate,
+    /// Queries sent for nobody.
+    pub queries: u64,
+    /// Downstream call attempts sent for nobody.
+    pub calls: u64,
+    /// Requests that ran to the end for nobody.
+    pub finished_for_nobody: u64,
+    /// Requests stopped because their caller had left.
+    pub stopped: u64,
+    /// Requests skipped because their unit of work was already in flight here.
+    pub skipped_in_flight: u64,
+    /// Requests skipped because their unit of work was already completed here.
+    pub skipped_completed: u64,
+}
+
+/// What the policies of a call site did (totals).
+#[derive(Clone, Debug, Serialize)]
+pub struct CallSiteSummary {
+    /// "client web" or "api.checkout → menu.get".
+    pub name: String,
+    /// Retries the retry budget refused.
+    pub budget_denied: u64,
+    /// Attempts rejected locally by adaptive throttling.
+    pub throttled: u64,
+    /// Attempts failed fast by the open circuit breaker.
+    pub breaker_refused: u64,
+    /// Times the breaker opened.
+    pub breaker_opened: u64,
+    /// Share of the run the breaker was open or half-open.
+    pub breaker_open_share: Estimate,
+}
+
+/// Whether the system came back to its baseline after the trigger.
+#[derive(Clone, Debug, Serialize)]
+pub struct Metastability {
+    /// The metric watched.
+    pub metric: String,
+    /// When the trigger (first burst or timed action) started, seconds.
+    pub trigger_start_s: f64,
+    /// When the trigger ended (last burst sent, last action undone), seconds.
+    pub trigger_end_s: f64,
+    /// The band of the metric before the trigger (its windows' range, widened by 10 %).
+    pub baseline_band: [f64; 2],
+    /// "stable", "recovered", "metastable" or "undetermined".
+    pub status: String,
+    /// For "recovered": how long after the trigger ended, seconds.
+    pub recovered_after_s: Option<f64>,
+    /// For "metastable": how long after the trigger ended the run was still out of band, seconds.
+    pub still_out_after_s: Option<f64>,
+    /// The verdict in a sentence.
+    pub text: String,
+}
+
+/// Per-replication rates of one queue column, and totals.
+fn column_total(reps: &[ReplicationResult], q: usize, c: usize) -> u64 {
+    reps.iter().map(|r| r.queues[q].totals[c]).sum()
+}
+
+/// Every queue of the model.
+pub fn queues(model: &Model, reps: &[ReplicationResult], observed_s: &dyn Fn(&ReplicationResult) -> f64) -> Vec<QueueSummary> {
+    model
+        .queues
+        .iter()
+        .enumerate()
+        .map(|(q, spec)| {
+            let tallies: Vec<(&RequestTally, f64)> = reps.iter().map(|r| (&r.queues[q].tally, observed_s(r))).collect();
+            let mut merged: Option<CountSeries<5>> = None;
+            for r in reps {
+                match merged.as_mut() {
+                    None => merged = Some(r.queues[q].series.clone()),
+                    Some(m) => m.merge(&r.queues[q].series),
+                }
+            }
+            let n = reps.len().max(1) as f64;
+            let window_s = nanos_to_secs(model.window_ns);
+            let rows = merged.as_ref().map_or(&[][..], |m| m.rows());
+            let backlog = super::merge::mean_rows(reps.iter().map(|r| &r.queues[q].backlog_series));
+            let invisible = super::merge::mean_rows(reps.iter().map(|r| &r.queues[q].invisible_series));
+            let starts = window_starts(model, rows.len());
+            let per_s = |v: u64| v as f64 / n / window_s;
+            let series = rows
+                .iter()
+                .enumerate()
+                .map(|(i, row)| QueueWindow {
+                    start_s: starts[i],
+                    published_per_s: per_s(row[column::PUBLISHED]),
+                    receives_per_s: per_s(row[column::RECEIVES]),
+                    deleted_per_s: per_s(row[column::DELETED]),
+                    dead_lettered_per_s: per_s(row[column::DEAD_LETTERED]),
+                    amplification: if row[column::FIRST_RECEIVES] == 0 {
+                        f64::NAN
+                    } else {
+                        row[column::RECEIVES] as f64 / row[column::FIRST_RECEIVES] as f64
+                    },
+                    backlog: backlog.get(i).copied().unwrap_or(f64::NAN),
+                    in_flight: invisible.get(i).copied().unwrap_or(f64::NAN),
+                })
+                .collect();
+            QueueSummary {
+                name: spec.name.clone(),
+                consumer_calls: model.endpoints[spec.call.target.0].name.clone(),
+                concurrency: spec.concurrency,
+                published: column_total(reps, q, column::PUBLISHED),
+                receives: column_total(reps, q, column::RECEIVES),
+                deleted: column_total(reps, q, column::DELETED),
+                dead_lettered: column_total(reps, q, column::DEAD_LETTERED),
+                left_at_end: reps.iter().map(|r| r.queues[q].left_at_end).sum(),
+                amplification: estimate(reps, |r| {
+                    let t = &r.queues[q].totals;
+                    if t[column::FIRST_RECEIVES] == 0 {
+                        f64::NAN
+                    } else {
+                        t[column::RECEIVES] as f64 / t[column::FIRST_RECEIVES] as f64
+                    }
+                }),
+                goodput_per_s: estimate(reps, |r| r.queues[q].totals[column::DELETED] as f64 / observed_s(r)),
+                deliveries_per_s: estimate(reps, |r| r.queues[q].totals[column::RECEIVES] as f64 / observed_s(r)),
+                backlog: estimate(reps, |r| r.queues[q].backlog_mean),
+                delivery_error_rate: estimate(&tallies, |(t, _)| error_rate(t)),
+                delivery_latency: latency_summary(&tallies.iter().map(|(t, _)| &t.latency_ok).collect::<Vec<_>>()),
+                delivery_counts: counts(&tallies, 0),
+                series,
+            }
+        })
+        .collect()
+}
+
+/// Every side effect of the model.
+pub fn effects(model: &Model, reps: &[ReplicationResult]) -> Vec<EffectSummary> {
+    model
+        .effects
+        .iter()
+        .enumerate()
+        .map(|(e, name)| {
+            let n = reps.len().max(1) as f64;
+            let window_s = nanos_to_secs(model.window_ns);
+            let mut merged: Option<CountSeries<2>> = None;
+            for r in reps {
+                match merged.as_mut() {
+                    None => merged = Some(r.effects[e].series.clone()),
+                    Some(m) => m.merge(&r.effects[e].series),
+                }
+            }
+            let rows = merged.as_ref().map_or(&[][..], |m| m.rows());
+            let starts = window_starts(model, rows.len());
+            EffectSummary {
+                name: name.clone(),
+                count: reps.iter().map(|r| r.effects[e].count).sum(),
+                duplicates: reps.iter().map(|r| r.effects[e].duplicates).sum(),
+                for_nobody: reps.iter().map(|r| r.effects[e].for_nobody).sum(),
+                per_unit: estimate(reps, |r| {
+                    let t = &r.effects[e];
+                    let units = t.count - t.duplicates;
+                    if units == 0 {
+                        f64::NAN
+                    } else {
+                        t.count as f64 / units as f64
+                    }
+                }),
+                series: rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, row)| EffectWindow {
+                        start_s: starts[i],
+                        per_s: row[0] as f64 / n / window_s,
+                        duplicates_per_s: row[1] as f64 / n / window_s,
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// A service's wasted and skipped work.
+pub fn wasted(reps: &[ReplicationResult], s: usize) -> WastedSummary {
+    WastedSummary {
+        cpu_s: estimate(reps, |r| r.wasted[s].cpu_ns as f64 / 1e9),
+        queries: reps.iter().map(|r| r.wasted[s].queries).sum(),
+        calls: reps.iter().map(|r| r.wasted[s].calls).sum(),
+        finished_for_nobody: reps.iter().map(|r| r.wasted[s].finished).sum(),
+        stopped: reps.iter().map(|r| r.wasted[s].stopped).sum(),
+        skipped_in_flight: reps.iter().map(|r| r.skipped[s].0).sum(),
+        skipped_completed: reps.iter().map(|r| r.skipped[s].1).sum(),
+    }
+}
+
+/// The call sites that have a policy.
+pub fn call_sites(model: &Model, reps: &[ReplicationResult]) -> Vec<CallSiteSummary> {
+    model
+        .call_sites
+        .iter()
+        .enumerate()
+        .filter(|(_, site)| site.has_policy())
+        .map(|(i, site)| CallSiteSummary {
+            name: site.name.clone(),
+            budget_denied: reps.iter().map(|r| r.sites[i].budget_denied).sum(),
+            throttled: reps.iter().map(|r| r.sites[i].throttled).sum(),
+            breaker_refused: reps.iter().map(|r| r.sites[i].breaker_refused).sum(),
+            breaker_opened: reps.iter().map(|r| r.sites[i].breaker_opened).sum(),
+            breaker_open_share: estimate(reps, |r| r.sites[i].breaker_not_closed_ns as f64 / r.end_ns.max(1) as f64),
+        })
+        .collect()
+}
+
+/// When the trigger starts and ends, seconds: the first and last of the timed actions and bursts.
+fn trigger(model: &Model) -> Option<(f64, f64)> {
+    let starts = model
+        .actions
+        .iter()
+        .map(|a| a.at_ns)
+        .chain(model.queues.iter().flat_map(|q| q.bursts.iter().map(|b| b.at_ns)));
+    let ends = model
+        .actions
+        .iter()
+        .map(|a| a.until_ns.unwrap_or(a.at_ns))
+        .chain(model.queues.iter().flat_map(|q| q.bursts.iter().map(|b| b.at_ns + b.over_ns)));
+    Some((nanos_to_secs(starts.min()?), nanos_to_secs(ends.max()?)))
+}
+
+/// The metastability verdict on the model's watched metric, from the windows of `result`.
+pub fn metastability(model: &Model, result: &RunResult) -> Option<Metastability> {
+    let metric = model.metastability.clone()?;
+    let undetermined = |why: String, start: f64, end: f64| Metastability {
+        metric: metric.clone(),
+        trigger_start_s: start,
+        trigger_end_s: end,
+        baseline_band: [f64::NAN, f64::NAN],
+        status: "undetermined".into(),
+        recovered_after_s: None,
+        still_out_after_s: None,
+        text: format!("metastability undetermined: {why}"),
+    };
+    let Some((start, end)) = trigger(model) else {
+        return Some(undetermined(
+            "the model has no trigger (no burst, no timed action)".into(),
+            0.0,
+            0.0,
+        ));
+    };
+    let windows = match series(result, &metric) {
+        Ok(w) => w,
+        Err(why) => return Some(undetermined(why, start, end)),
+    };
+    let width = result.model.window_s;
+    let before: Vec<(f64, f64)> = windows.iter().copied().filter(|w| w.0 + width <= start + 1e-9).collect();
+    if before.iter().all(|w| !w.1.is_finite()) {
+        return Some(undetermined(
+            format!(
+                "no window of {metric} ends before the trigger at {}; start the trigger later or shorten the warm-up",
+                format_duration_f64(start)
+            ),
+            start,
+            end,
+        ));
+    }
+    let low = before
+        .iter()
+        .map(|w| w.1)
+        .filter(|v| v.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    let high = before
+        .iter()
+        .map(|w| w.1)
+        .filter(|v| v.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let band = [low - 0.1 * low.abs(), high + 0.1 * high.abs()];
+    let left = windows
+        .iter()
+        .any(|w| w.0 >= start - 1e-9 && w.1.is_finite() && (w.1 < band[0] || w.1 > band[1]));
+    let run_end = result.model.duration_s;
+    let (status, recovered, still, text) = if !left {
+        (
+            "stable",
+            None,
+            None,
+            format!("stable: {metric} stayed within its baseline band through the trigger"),
+        )
+    } else {
+        match recovery_s(&windows, &before, end) {
+            Some(after) => (
+                "recovered",
+                Some(after),
+                None,
+                format!(
+                    "recovered: {metric} was back in its baseline band {} after the trigger ended",
+                    format_duration_f64(after)
+                ),
+            ),
+            None => {
+                let out = run_end - end;
+                (
+                    "metastable",
+                    None,
+                    Some(out),
+                    format!(
+                        "METASTABLE: {metric} still out of its baseline band {} after the trigger ended (at the end of the run)",
+                        format_duration_f64(out)
+                    ),
+                )
+            }
+        }
+    };
+    Some(Metastability {
+        metric,
+        trigger_start_s: start,
+        trigger_end_s: end,
+        baseline_band: band,
+        status: status.into(),
+        recovered_after_s: recovered,
+        still_out_after_s: still,
+        text,
+    })
+}
