@@ -271,6 +271,88 @@ pub fn summary(result: &RunResult) -> String {
     out
 }
 
+/// Rows of the storm timeline: about this many, evenly spread over the windows.
+const TIMELINE_ROWS: usize = 15;
+
+/// The first queue over time, with the side effects and the watched metric: how a storm starts,
+/// lasts and ends. Each row is one window (means over replications).
+fn storm_timeline(result: &RunResult) -> String {
+    let Some(q) = result.queues.first() else {
+        return String::new();
+    };
+    let step = q.series.len().div_ceil(TIMELINE_ROWS).max(1);
+    let watched = result.metastability.as_ref().and_then(|m| {
+        crate::analysis::metric::series(result, &m.metric)
+            .ok()
+            .map(|s| (m.metric.clone(), s))
+    });
+    let mut header = vec![
+        "window from".to_string(),
+        "published/s".into(),
+        "receives/s".into(),
+        "done/s".into(),
+        "backlog".into(),
+        "in delivery".into(),
+    ];
+    for e in &result.effects {
+        header.push(format!("{}/s", e.name));
+        header.push(format!("duplicate {}/s", e.name));
+    }
+    if let Some((metric, _)) = &watched {
+        header.push(metric.clone());
+    }
+    let refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut t = TextTable::new(&refs);
+    let num = |v: f64, decimals: usize| {
+        if v.is_finite() {
+            format!("{v:.decimals$}")
+        } else {
+            "–".into()
+        }
+    };
+    // Each row is the mean of a block of `step` windows (empty windows left out).
+    let block = |values: &mut dyn Iterator<Item = f64>| {
+        let (sum, n) = values.filter(|v| v.is_finite()).fold((0.0, 0), |(s, n), v| (s + v, n + 1));
+        if n == 0 {
+            f64::NAN
+        } else {
+            sum / n as f64
+        }
+    };
+    for start in (0..q.series.len()).step_by(step) {
+        let windows = &q.series[start..(start + step).min(q.series.len())];
+        let mut row = vec![crate::model::units::format_duration_f64(windows[0].start_s)];
+        let columns: [fn(&crate::results::resilience::QueueWindow) -> f64; 5] = [
+            |w| w.published_per_s,
+            |w| w.receives_per_s,
+            |w| w.deleted_per_s,
+            |w| w.backlog,
+            |w| w.in_flight,
+        ];
+        for (c, f) in columns.iter().enumerate() {
+            row.push(num(block(&mut windows.iter().map(f)), if c < 3 { 2 } else { 0 }));
+        }
+        for e in &result.effects {
+            let rows = e.series.get(start..(start + step).min(e.series.len())).unwrap_or(&[]);
+            row.push(num(block(&mut rows.iter().map(|w| w.per_s)), 3));
+            row.push(num(block(&mut rows.iter().map(|w| w.duplicates_per_s)), 3));
+        }
+        if let Some((_, series)) = &watched {
+            let rows = series.get(start..(start + step).min(series.len())).unwrap_or(&[]);
+            row.push(num(block(&mut rows.iter().map(|p| p.1)), 3));
+        }
+        t.row(row);
+    }
+    format!(
+        "\n{} over time (each row the mean of {} window{} of {})\n{}",
+        q.name,
+        step,
+        if step == 1 { "" } else { "s" },
+        crate::model::units::format_duration_f64(result.model.window_s),
+        t.render()
+    )
+}
+
 /// Queues, side effects, wasted work and call policies: the sections of retry-storm models.
 fn resilience(result: &RunResult) -> String {
     let mut out = String::new();
@@ -301,6 +383,7 @@ fn resilience(result: &RunResult) -> String {
         }
         out.push_str("\nMessage queues (totals over replications; receives/msg is the work amplification)\n");
         out.push_str(&t.render());
+        out.push_str(&storm_timeline(result));
     }
     if !result.effects.is_empty() {
         let mut t = TextTable::new(&[

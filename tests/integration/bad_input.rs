@@ -12,6 +12,30 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        file: "queue_bad_consumer.json",
+        fragments: &[
+            "queues.documents.consumer.calls: no service named \"pipline\"",
+            "queues.documents.visibility_timeout: expected a duration above 0",
+            "queues.documents.producers.cron: a producer needs a \"rate\" or \"bursts\"",
+        ],
+    },
+    Case {
+        file: "bad_breaker.json",
+        fragments: &[
+            "clients.web.breaker.failure_rate: expected a share above 0 and at most 1, got 1.5",
+            "clients.web.throttle.k: expected k of at least 1",
+            "services.api.endpoints.get[0]: \"timeout\", \"retry\", \"throttle\" and \"breaker\" belong to a \"call\" step",
+        ],
+    },
+    Case {
+        file: "bad_metastability.json",
+        fragments: &[
+            "metastability.metric: expected \"component.statistic\"",
+            "services.api.idempotency.dedupe.ttl: an in-flight key lasts as long as its request",
+            "services.api.endpoints.get[0].effect: expected the name of the side effect",
+        ],
+    },
+    Case {
         file: "not_json.json",
         fragments: &["(line 3, column "],
     },
