@@ -3,6 +3,7 @@
 
 use super::text_table::TextTable;
 use crate::analysis::compare::{show, ScenarioReport};
+use crate::model::units::format_duration_f64;
 
 /// "+12.3 ms ±1.1" style change with its relative size.
 fn change(mean_diff: f64, ci95: f64, baseline: f64, unit: &str) -> String {
@@ -66,14 +67,13 @@ pub fn comparison(report: &ScenarioReport) -> String {
     out
 }
 
-/// For models with queues, side effects or a metastability watch: one line per run with the
-/// amplification, the side effects per unit of work, the wasted work and the verdict.
-fn storm_per_run(runs: &[(&str, &crate::results::RunResult)]) -> String {
-    let Some((_, baseline)) = runs.first() else {
-        return String::new();
-    };
+/// The per-run storm table: header, one row per run (amplification, messages done, side effects
+/// per unit of work, wasted CPU, the metastability verdict) and a note on the watched metric;
+/// `None` for models without queues, side effects or a metastability watch.
+pub(super) fn storm_rows(runs: &[(&str, &crate::results::RunResult)]) -> Option<(Vec<String>, Vec<Vec<String>>, String)> {
+    let (_, baseline) = runs.first()?;
     if baseline.queues.is_empty() && baseline.effects.is_empty() && baseline.metastability.is_none() {
-        return String::new();
+        return None;
     }
     let mut header = vec!["run".to_string()];
     header.extend(baseline.queues.iter().map(|q| format!("{} receives/msg", q.name)));
@@ -81,39 +81,53 @@ fn storm_per_run(runs: &[(&str, &crate::results::RunResult)]) -> String {
     header.extend(baseline.effects.iter().map(|e| format!("{} per unit", e.name)));
     header.push("wasted CPU s/run".into());
     header.push("after the trigger".into());
-    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
-    let mut t = TextTable::new(&header_refs);
-    for (name, r) in runs {
-        let mut row = vec![name.to_string()];
-        row.extend(r.queues.iter().map(|q| show(q.amplification.mean, "count")));
-        row.extend(r.queues.iter().map(|q| format!("{} of {}", q.deleted, q.published)));
-        row.extend(r.effects.iter().map(|e| show(e.per_unit.mean, "count")));
-        let wasted: f64 = r.services.iter().map(|s| s.wasted.cpu_s.mean).sum();
-        row.push(show(wasted, "count"));
-        row.push(r.metastability.as_ref().map_or("–".into(), |m| match m.status.as_str() {
-            "recovered" => format!(
-                "recovered after {}",
-                crate::model::units::format_duration_f64(m.recovered_after_s.unwrap_or(0.0))
-            ),
-            "metastable" => format!(
-                "METASTABLE (still overloaded {} after)",
-                crate::model::units::format_duration_f64(m.still_out_after_s.unwrap_or(0.0))
-            ),
-            other => other.to_string(),
-        }));
+    let rows = runs
+        .iter()
+        .map(|(name, r)| {
+            let mut row = vec![name.to_string()];
+            row.extend(r.queues.iter().map(|q| show(q.amplification.mean, "count")));
+            row.extend(r.queues.iter().map(|q| format!("{} of {}", q.deleted, q.published)));
+            row.extend(r.effects.iter().map(|e| show(e.per_unit.mean, "count")));
+            let wasted: f64 = r.services.iter().map(|s| s.wasted.cpu_s.mean).sum();
+            row.push(show(wasted, "count"));
+            row.push(r.metastability.as_ref().map_or("–".into(), |m| match m.status.as_str() {
+                "recovered" => format!("recovered after {}", format_duration_f64(m.recovered_after_s.unwrap_or(0.0))),
+                "metastable" => format!(
+                    "METASTABLE (still overloaded {} after)",
+                    format_duration_f64(m.still_out_after_s.unwrap_or(0.0))
+                ),
+                other => other.to_string(),
+            }));
+            row
+        })
+        .collect();
+    let note = baseline.metastability.as_ref().map_or(String::new(), |m| {
+        format!(
+            "watched: {} against its band before the trigger ({} to {}, trigger {}–{})",
+            m.metric,
+            show(m.baseline_band[0], "count"),
+            show(m.baseline_band[1], "count"),
+            format_duration_f64(m.trigger_start_s),
+            format_duration_f64(m.trigger_end_s)
+        )
+    });
+    Some((header, rows, note))
+}
+
+/// The per-run storm table as text.
+fn storm_per_run(runs: &[(&str, &crate::results::RunResult)]) -> String {
+    let Some((header, rows, note)) = storm_rows(runs) else {
+        return String::new();
+    };
+    let refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut t = TextTable::new(&refs);
+    for row in rows {
         t.row(row);
     }
     let mut out = String::from("\nRetry storm per run (amplification, duplicates, wasted work, metastability)\n");
     out.push_str(&t.render());
-    if let Some(m) = &baseline.metastability {
-        out.push_str(&format!(
-            "  watched: {} against its band before the trigger ({} to {}, trigger {}–{})\n",
-            m.metric,
-            show(m.baseline_band[0], "count"),
-            show(m.baseline_band[1], "count"),
-            crate::model::units::format_duration_f64(m.trigger_start_s),
-            crate::model::units::format_duration_f64(m.trigger_end_s)
-        ));
+    if !note.is_empty() {
+        out.push_str(&format!("  {note}\n"));
     }
     out
 }

@@ -58,7 +58,10 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf>>
             put("results.json", &json::to_json(result), &mut written)?;
             put("summary.csv", &csv::summary_csv(result), &mut written)?;
             put("timeseries.csv", &csv::timeseries_csv(result), &mut written)?;
-            vec![plot::latency_over_time(result, None), plot::stations_over_time(result, None)]
+            [plot::latency_over_time(result, None), plot::stations_over_time(result, None)]
+                .into_iter()
+                .chain(plot::storm_over_time(result, None))
+                .collect()
         }
         ReportInput::Scenarios(report) => {
             put("results.json", &json::to_json(report), &mut written)?;
@@ -97,14 +100,19 @@ fn scenario_figures(report: &ScenarioReport) -> Vec<Figure> {
         plot::latency_over_time(&report.baseline, None),
         plot::stations_over_time(&report.baseline, None),
     ];
+    figures.extend(plot::storm_over_time(&report.baseline, None));
     if !report.baseline.clients.is_empty() {
         figures.push(plot::scenarios_compared(report));
     }
     for (i, run) in report.scenarios.iter().enumerate() {
+        let storm = plot::storm_over_time(&run.result, Some(&run.name));
         for mut figure in [
             plot::latency_over_time(&run.result, Some(&run.name)),
             plot::stations_over_time(&run.result, Some(&run.name)),
-        ] {
+        ]
+        .into_iter()
+        .chain(storm)
+        {
             figure.name = scenario_figure(&figure.name, i, &run.name);
             figures.push(figure);
         }
@@ -215,6 +223,7 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
             out.push_str("<h2>Plots</h2>\n");
             out.push_str(&figure("latency"));
             out.push_str(&figure("stations"));
+            out.push_str(&figure("storm"));
         }
         ReportInput::Scenarios(report) => out.push_str(&scenarios_body(report, &figure)),
         ReportInput::Sweep {
@@ -366,6 +375,18 @@ fn verdicts(r: &RunResult, heading: &str) -> String {
             ))
         ));
     }
+    if let Some(m) = &r.metastability {
+        let class = match m.status.as_str() {
+            "metastable" => "breached",
+            "undetermined" => "uncertain",
+            _ => "met",
+        };
+        items.push(format!(
+            "<span class=\"{class}\">{}</span> after the trigger: {}",
+            escape(&m.status.to_uppercase()),
+            escape(&m.text)
+        ));
+    }
     if !items.is_empty() {
         let _ = writeln!(out, "<{heading}>Verdicts</{heading}>\n<ul class=\"verdicts\">");
         for item in items {
@@ -512,6 +533,117 @@ fn summary_tables(r: &RunResult) -> String {
             .collect(),
     );
     section(
+        "Message queues (receives per message is the work amplification; totals over replications)",
+        &[
+            "queue",
+            "consumer",
+            "published",
+            "receives",
+            "receives per message",
+            "done",
+            "dead-lettered",
+            "left",
+            "done per s",
+            "delivery failed %",
+        ],
+        r.queues
+            .iter()
+            .map(|q| {
+                vec![
+                    q.name.clone(),
+                    format!("{} ×{}", q.consumer_calls, q.concurrency),
+                    q.published.to_string(),
+                    q.receives.to_string(),
+                    est(&q.amplification, 1.0),
+                    q.deleted.to_string(),
+                    q.dead_lettered.to_string(),
+                    q.left_at_end.to_string(),
+                    est(&q.goodput_per_s, 1.0),
+                    est(&q.delivery_error_rate, 100.0),
+                ]
+            })
+            .collect(),
+    );
+    section(
+        "Side effects (per unit of work: 1 means no duplicates)",
+        &[
+            "side effect",
+            "count",
+            "per unit of work",
+            "duplicates",
+            "after the caller left",
+        ],
+        r.effects
+            .iter()
+            .map(|e| {
+                vec![
+                    e.name.clone(),
+                    e.count.to_string(),
+                    est(&e.per_unit, 1.0),
+                    e.duplicates.to_string(),
+                    e.for_nobody.to_string(),
+                ]
+            })
+            .collect(),
+    );
+    section(
+        "Wasted work (for callers who had given up) and work skipped by idempotency checks",
+        &[
+            "service",
+            "CPU s per run",
+            "queries",
+            "calls",
+            "finished for nobody",
+            "stopped",
+            "skipped: in flight",
+            "skipped: done",
+        ],
+        r.services
+            .iter()
+            .filter(|s| {
+                s.wasted.cpu_s.mean > 0.0
+                    || s.wasted.queries + s.wasted.stopped + s.wasted.skipped_in_flight + s.wasted.skipped_completed > 0
+            })
+            .map(|s| {
+                let w = &s.wasted;
+                vec![
+                    s.name.clone(),
+                    est(&w.cpu_s, 1.0),
+                    w.queries.to_string(),
+                    w.calls.to_string(),
+                    w.finished_for_nobody.to_string(),
+                    w.stopped.to_string(),
+                    w.skipped_in_flight.to_string(),
+                    w.skipped_completed.to_string(),
+                ]
+            })
+            .collect(),
+    );
+    section(
+        "Call policies",
+        &[
+            "call site",
+            "retries refused by budget",
+            "throttled",
+            "breaker fast-fails",
+            "breaker opened",
+            "breaker open %",
+        ],
+        r.call_sites
+            .iter()
+            .map(|c| {
+                vec![
+                    c.name.clone(),
+                    c.budget_denied.to_string(),
+                    c.throttled.to_string(),
+                    c.breaker_refused.to_string(),
+                    c.breaker_opened.to_string(),
+                    est(&c.breaker_open_share, 100.0),
+                ]
+            })
+            .collect(),
+    );
+    section(
         "Service level objectives",
         &["slo", "objective", "measured", "status"],
         r.slos
@@ -528,6 +660,7 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
     out.push_str(&run_body(&report.baseline, "h3"));
     out.push_str(&figure("latency"));
     out.push_str(&figure("stations"));
+    out.push_str(&figure("storm"));
     out.push_str("<h2>Scenarios compared with the baseline</h2>\n<p>Same random numbers in every run; changes are paired by replication, with their 95 % CI.</p>\n");
     out.push_str(&figure("scenarios"));
     for run in &report.scenarios {
@@ -598,11 +731,28 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
             .collect();
         out.push_str(&table(&header, &rows, &[]));
     }
+    let runs: Vec<(&str, &RunResult)> = std::iter::once(("baseline", &report.baseline))
+        .chain(report.scenarios.iter().map(|s| (s.name.as_str(), &s.result)))
+        .collect();
+    if let Some((header, rows, note)) = super::compare::storm_rows(&runs) {
+        out.push_str("<h3>Retry storm per run (amplification, duplicates, wasted work, metastability)</h3>\n");
+        let marked: Vec<usize> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.last().is_some_and(|v| v.starts_with("METASTABLE")))
+            .map(|(i, _)| i)
+            .collect();
+        out.push_str(&table(&header, &rows, &marked));
+        if !note.is_empty() {
+            let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&note));
+        }
+    }
     for (i, run) in report.scenarios.iter().enumerate() {
         let _ = writeln!(out, "<h2>Scenario {}</h2>", escape(&run.name));
         out.push_str(&verdicts(&run.result, "h3"));
         out.push_str(&figure(&scenario_figure("latency", i, &run.name)));
         out.push_str(&figure(&scenario_figure("stations", i, &run.name)));
+        out.push_str(&figure(&scenario_figure("storm", i, &run.name)));
     }
     out
 }

@@ -523,6 +523,94 @@ pub fn stations_over_time(result: &RunResult, scenario: Option<&str>) -> Figure 
     }
 }
 
+/// One column of a queue's windows.
+type QueueColumn = fn(&crate::results::resilience::QueueWindow) -> f64;
+
+/// Plot (f): a retry storm over time — each queue's publications, deliveries, completions and
+/// dead letters per second with its work amplification, and each side effect per second with its
+/// duplicates. `None` for a model without queues or side effects.
+pub fn storm_over_time(result: &RunResult, scenario: Option<&str>) -> Option<Figure> {
+    if result.queues.is_empty() && result.effects.is_empty() {
+        return None;
+    }
+    let (scale, x_label) = time_axis(result);
+    let mid = |start_s: f64| (start_s + result.model.window_s / 2.0) * scale;
+    let (spans, verticals) = action_marks(result, scale);
+    let mut panels = Vec::new();
+    if !result.queues.is_empty() {
+        let mut deliveries = Panel {
+            heading: "Queue deliveries (received, done, dead-lettered, published)".into(),
+            x_label: x_label.into(),
+            y_label: "messages per second".into(),
+            spans: spans.clone(),
+            verticals: verticals.clone(),
+            ..Panel::default()
+        };
+        let mut amplification = Panel {
+            heading: "Work amplification so far (receives per message received)".into(),
+            x_label: x_label.into(),
+            y_label: "receives per message".into(),
+            spans: spans.clone(),
+            verticals: verticals.clone(),
+            ..Panel::default()
+        };
+        for (i, q) in result.queues.iter().enumerate() {
+            let columns: [(&str, QueueColumn, bool); 4] = [
+                ("received", |w| w.receives_per_s, false),
+                ("done", |w| w.deleted_per_s, false),
+                ("dead-lettered", |w| w.dead_lettered_per_s, true),
+                ("published", |w| w.published_per_s, true),
+            ];
+            for (k, (what, pick, dashed)) in columns.into_iter().enumerate() {
+                deliveries.lines.push(Line {
+                    label: format!("{} {what}", q.name),
+                    points: q.series.iter().map(|w| (mid(w.start_s), pick(w))).collect(),
+                    colour: i * 4 + k,
+                    dashed,
+                });
+            }
+            amplification.lines.push(Line {
+                label: q.name.clone(),
+                points: q.series.iter().map(|w| (mid(w.start_s), w.amplification)).collect(),
+                colour: i,
+                dashed: false,
+            });
+        }
+        panels.push(deliveries);
+        panels.push(amplification);
+    }
+    if !result.effects.is_empty() {
+        let mut effects = Panel {
+            heading: "Side effects (all, and duplicates: again for the same unit of work)".into(),
+            x_label: x_label.into(),
+            y_label: "per second".into(),
+            spans,
+            verticals,
+            ..Panel::default()
+        };
+        for (i, e) in result.effects.iter().enumerate() {
+            effects.lines.push(Line {
+                label: e.name.clone(),
+                points: e.series.iter().map(|w| (mid(w.start_s), w.per_s)).collect(),
+                colour: i,
+                dashed: false,
+            });
+            effects.lines.push(Line {
+                label: format!("duplicate {}", e.name),
+                points: e.series.iter().map(|w| (mid(w.start_s), w.duplicates_per_s)).collect(),
+                colour: i,
+                dashed: true,
+            });
+        }
+        panels.push(effects);
+    }
+    Some(Figure {
+        name: "storm".into(),
+        title: title(result, scenario, "retry storm over time"),
+        panels,
+    })
+}
+
 /// Plot (c): each client's p99 over time in the baseline and every scenario, on the same axes
 /// (one panel per client).
 pub fn scenarios_compared(report: &ScenarioReport) -> Figure {

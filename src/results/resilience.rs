@@ -62,7 +62,8 @@ pub struct QueueWindow {
     pub deleted_per_s: f64,
     /// Messages dead-lettered per second.
     pub dead_lettered_per_s: f64,
-    /// Receives per first receive in the window (null when no message was received for the first time).
+    /// Work amplification so far: receives per message received, from the warm-up to the end of
+    /// this window (null before the first receive).
     pub amplification: f64,
     /// Mean visible messages.
     pub backlog: f64,
@@ -182,19 +183,25 @@ pub fn queues(model: &Model, reps: &[ReplicationResult], observed_s: &dyn Fn(&Re
             let invisible = super::merge::mean_rows(reps.iter().map(|r| &r.queues[q].invisible_series));
             let starts = window_starts(model, rows.len());
             let per_s = |v: u64| v as f64 / n / window_s;
+            let (mut receives, mut firsts) = (0u64, 0u64);
             let series = rows
                 .iter()
                 .enumerate()
-                .map(|(i, row)| QueueWindow {
+                .map(|(i, row)| {
+                    receives += row[column::RECEIVES];
+                    firsts += row[column::FIRST_RECEIVES];
+                    (i, row, receives, firsts)
+                })
+                .map(|(i, row, receives, firsts)| QueueWindow {
                     start_s: starts[i],
                     published_per_s: per_s(row[column::PUBLISHED]),
                     receives_per_s: per_s(row[column::RECEIVES]),
                     deleted_per_s: per_s(row[column::DELETED]),
                     dead_lettered_per_s: per_s(row[column::DEAD_LETTERED]),
-                    amplification: if row[column::FIRST_RECEIVES] == 0 {
+                    amplification: if firsts == 0 {
                         f64::NAN
                     } else {
-                        row[column::RECEIVES] as f64 / row[column::FIRST_RECEIVES] as f64
+                        receives as f64 / firsts as f64
                     },
                     backlog: backlog.get(i).copied().unwrap_or(f64::NAN),
                     in_flight: invisible.get(i).copied().unwrap_or(f64::NAN),

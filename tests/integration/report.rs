@@ -300,3 +300,36 @@ fn a_sweep_report_plots_the_curve_its_knee_and_the_ladder_against_the_spreadshee
         "the verdicts are there"
     );
 }
+
+#[test]
+fn a_retry_storm_report_plots_deliveries_amplification_and_duplicates_and_states_the_verdict() {
+    let path = example("retry-stampede.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut spec: ModelSpec = capsim::model::load::parse_spec(&text, "retry-stampede.json").expect("the example model");
+    spec.replications = Some(PositiveInt(2));
+    let validated = capsim::model::validate::validate(&spec).unwrap_or_else(|e| panic!("{e:?}"));
+    let result = capsim::run(&validated.model, &[], None);
+    let dir = scratch_dir("report-storm");
+    let written = names(&write_report(&dir, &ReportInput::Run(&result)).unwrap());
+    for file in ["storm.svg", "storm.png", "report.html"] {
+        assert!(written.contains(&file.to_string()), "{file} missing from {written:?}");
+    }
+    assert_svg_has(
+        &dir.join("storm.svg"),
+        &[
+            "retry-stampede: retry storm over time",
+            "Queue deliveries",
+            "Work amplification so far",
+            "Side effects",
+            "messages per second",
+            "receives per message",
+            "simulated time (min)",
+            "duplicate email",
+        ],
+    );
+    assert_png(&dir.join("storm.png"), 3);
+    let html = check_html(&dir, "retry-stampede");
+    for text in ["Message queues", "Side effects", "Wasted work", "METASTABLE"] {
+        assert!(html.contains(text), "report.html lacks {text:?}");
+    }
+}
