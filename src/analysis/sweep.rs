@@ -57,6 +57,21 @@ pub fn breaches(result: &RunResult) -> Vec<String> {
         .collect()
 }
 
+/// The first point (in grid order: the smallest trigger of a one-parameter sweep) whose
+/// metastability verdict is "metastable", as JSON; null when none is.
+fn first_metastable(points: &[Value]) -> Value {
+    points
+        .iter()
+        .find(|p| p["result"]["metastability"]["status"] == "metastable")
+        .map_or(Value::Null, |p| {
+            serde_json::json!({
+                "index": p["index"],
+                "values": p["values"],
+                "text": p["result"]["metastability"]["text"],
+            })
+        })
+}
+
 /// The knee and first-breach verdicts of complete points (as JSON), in grid order.
 fn verdicts(threshold: f64, one_param: bool, points: &[Value]) -> (Value, Value) {
     let knee_verdict = if one_param {
@@ -92,10 +107,15 @@ pub fn finish(header: &Value, mut points: Vec<Value>) -> Value {
     let threshold = header["threshold"].as_f64().unwrap_or(0.1);
     let one_param = header["params"].as_array().is_some_and(|p| p.len() == 1);
     let (knee_verdict, breach) = verdicts(threshold, one_param, &points);
+    let watched = points.iter().any(|p| p["result"]["metastability"].is_object());
+    let tipping = first_metastable(&points);
     let mut out: Map<String, Value> = header.as_object().cloned().unwrap_or_default();
     out.insert("points".into(), Value::Array(points));
     out.insert("knee".into(), knee_verdict);
     out.insert("first_slo_breach".into(), breach);
+    if watched {
+        out.insert("first_metastable".into(), tipping);
+    }
     Value::Object(out)
 }
 

@@ -24,6 +24,10 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
     );
     let mut columns: Vec<&str> = header.params.iter().map(String::as_str).collect();
     columns.extend([header.metric.as_str(), "±95 % CI", "vs trend", "SLOs breached"]);
+    let watched = points.iter().any(|p| p.result.metastability.is_some());
+    if watched {
+        columns.push("after the trigger");
+    }
     let mut t = TextTable::new(&columns);
     let knee = finished["knee"]["index"].as_u64();
     let first = points.first().map(|p| p.metric.mean);
@@ -53,6 +57,20 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
         } else {
             p.slos_breached.join("; ")
         });
+        if watched {
+            row.push(
+                p.result
+                    .metastability
+                    .as_ref()
+                    .map_or("–".into(), |m| match m.status.as_str() {
+                        "recovered" => format!(
+                            "recovered after {}",
+                            crate::model::units::format_duration_f64(m.recovered_after_s.unwrap_or(0.0))
+                        ),
+                        status => status.to_uppercase(),
+                    }),
+            );
+        }
         t.row(row);
     }
     out.push_str(&t.render());
@@ -86,6 +104,16 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
             format!("First SLO breach: at {}: {}.\n", describe(&b["values"]), slos.join("; "))
         }
     });
+    if watched {
+        out.push_str(&match &finished["first_metastable"] {
+            Value::Null => "Metastability: no point tips the system over; it comes back after every trigger swept.\n".to_string(),
+            m => format!(
+                "Tips over: at {} (the first point swept that does), {}.\n",
+                describe(&m["values"]),
+                m["text"].as_str().unwrap_or_default()
+            ),
+        });
+    }
     out
 }
 

@@ -243,3 +243,30 @@ fn a_burst_the_system_absorbs_is_stable_or_recovers() {
     assert!(m.recovered_after_s.unwrap() <= 60.0, "{}", m.text);
     assert_eq!((r.queues[0].deleted, r.queues[0].receives), (200, 200));
 }
+
+#[test]
+fn a_sweep_of_the_trigger_names_the_smallest_one_that_tips_the_system_over() {
+    let dir = scratch_dir("retry-stampede-sweep");
+    let out = dir.join("sweep.json");
+    capsim(&[
+        "sweep",
+        example("retry-stampede.json").to_str().unwrap(),
+        "--json",
+        out.to_str().unwrap(),
+    ])
+    .expect_code(0)
+    .stdout_has("Tips over: at actions[0].inject.queries = ");
+    let sweep: Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    let statuses: Vec<&str> = sweep["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["result"]["metastability"]["status"].as_str().unwrap())
+        .collect();
+    // A small reindex is absorbed; the largest tips the storm over; the verdict names the first.
+    assert_eq!(statuses.first(), Some(&"recovered"));
+    assert_eq!(statuses.last(), Some(&"metastable"));
+    let first = statuses.iter().position(|s| *s == "metastable").unwrap();
+    assert_eq!(sweep["first_metastable"]["index"], first);
+    assert_eq!(sweep["first_metastable"]["values"], sweep["points"][first]["values"]);
+}
