@@ -64,6 +64,23 @@ pub fn timeseries_csv(result: &RunResult) -> String {
             push(*start, "database", &d.name, "connections_in_use", *v);
         }
     }
+    for q in &result.queues {
+        for w in &q.series {
+            push(w.start_s, "queue", &q.name, "published_per_s", w.published_per_s);
+            push(w.start_s, "queue", &q.name, "receives_per_s", w.receives_per_s);
+            push(w.start_s, "queue", &q.name, "done_per_s", w.deleted_per_s);
+            push(w.start_s, "queue", &q.name, "dead_lettered_per_s", w.dead_lettered_per_s);
+            push(w.start_s, "queue", &q.name, "amplification", w.amplification);
+            push(w.start_s, "queue", &q.name, "backlog", w.backlog);
+            push(w.start_s, "queue", &q.name, "in_delivery", w.in_flight);
+        }
+    }
+    for e in &result.effects {
+        for w in &e.series {
+            push(w.start_s, "effect", &e.name, "per_s", w.per_s);
+            push(w.start_s, "effect", &e.name, "duplicates_per_s", w.duplicates_per_s);
+        }
+    }
     out
 }
 
@@ -115,6 +132,19 @@ pub fn summary_csv(result: &RunResult) -> String {
         push("pool", &p.name, "waiting", &p.waiting);
         push("pool", &p.name, "acquire_wait_mean_ms", &p.acquire_wait.mean_ms);
         push("pool", &p.name, "acquire_wait_p99_ms", &p.acquire_wait.p99_ms);
+    }
+    for q in &result.queues {
+        push("queue", &q.name, "amplification", &q.amplification);
+        push("queue", &q.name, "done_per_s", &q.goodput_per_s);
+        push("queue", &q.name, "deliveries_per_s", &q.deliveries_per_s);
+        push("queue", &q.name, "backlog", &q.backlog);
+        push("queue", &q.name, "delivery_error_rate", &q.delivery_error_rate);
+    }
+    for e in &result.effects {
+        push("effect", &e.name, "per_unit", &e.per_unit);
+    }
+    for s in result.services.iter().filter(|s| s.wasted.cpu_s.mean > 0.0) {
+        push("service", &s.name, "wasted_cpu_s", &s.wasted.cpu_s);
     }
     out
 }
