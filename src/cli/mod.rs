@@ -90,7 +90,8 @@ struct RunArgs {
     /// Write the full results as JSON to this file ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Write summary.csv and timeseries.csv into this directory (created if missing).
+    /// Write summary.csv and timeseries.csv into this directory (created if missing); with
+    /// scenarios also summary-N-NAME.csv and timeseries-N-NAME.csv for each.
     #[arg(long, value_name = "DIR")]
     csv: Option<PathBuf>,
     /// Write a report directory: report.html (self-contained), plots as SVG and PNG, results.json and CSV.
@@ -337,6 +338,8 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
     let result = run_validated(&baseline_model, args.settings.threads);
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     let mut complete = result.verdict.complete;
+    // Each run's CSV files: the baseline's, then each scenario's (named like its report files).
+    let mut csv_runs: Vec<(String, crate::results::RunResult)> = Vec::new();
     if variants.is_empty() {
         if !args.quiet && !json_to_stdout {
             print(&report::table::summary(&result));
@@ -375,6 +378,14 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         if let Some(dir) = &args.report {
             write_report(dir, &report::html::ReportInput::Scenarios(&report))?;
         }
+        if args.csv.is_some() {
+            csv_runs = report
+                .scenarios
+                .into_iter()
+                .enumerate()
+                .map(|(i, run)| (report::html::scenario_figure("", i, &run.name), run.result))
+                .collect();
+        }
     }
     if let Some(dir) = &args.csv {
         std::fs::create_dir_all(dir).map_err(|source| CliError::Output {
@@ -383,6 +394,13 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         })?;
         write(&dir.join("summary.csv"), &report::csv::summary_csv(&result))?;
         write(&dir.join("timeseries.csv"), &report::csv::timeseries_csv(&result))?;
+        for (suffix, run) in &csv_runs {
+            write(&dir.join(format!("summary{suffix}.csv")), &report::csv::summary_csv(run))?;
+            write(
+                &dir.join(format!("timeseries{suffix}.csv")),
+                &report::csv::timeseries_csv(run),
+            )?;
+        }
     }
     if !complete {
         for msg in &result.verdict.messages {

@@ -67,6 +67,12 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf>>
             put("results.json", &json::to_json(report), &mut written)?;
             put("summary.csv", &csv::summary_csv(&report.baseline), &mut written)?;
             put("timeseries.csv", &csv::timeseries_csv(&report.baseline), &mut written)?;
+            for (i, run) in report.scenarios.iter().enumerate() {
+                let summary = format!("{}.csv", scenario_figure("summary", i, &run.name));
+                put(&summary, &csv::summary_csv(&run.result), &mut written)?;
+                let series = format!("{}.csv", scenario_figure("timeseries", i, &run.name));
+                put(&series, &csv::timeseries_csv(&run.result), &mut written)?;
+            }
             scenario_figures(report)
         }
         ReportInput::Sweep {
@@ -120,8 +126,9 @@ fn scenario_figures(report: &ScenarioReport) -> Vec<Figure> {
     figures
 }
 
-/// The file stem of scenario `index`'s figure `kind`: its position keeps it unique.
-fn scenario_figure(kind: &str, index: usize, name: &str) -> String {
+/// The file stem of scenario `index`'s figure or file `kind` ("latency", "summary"): its position
+/// keeps it unique.
+pub fn scenario_figure(kind: &str, index: usize, name: &str) -> String {
     format!("{kind}-{}-{}", index + 1, slug(name))
 }
 

@@ -270,3 +270,40 @@ fn a_sweep_of_the_trigger_names_the_smallest_one_that_tips_the_system_over() {
     assert_eq!(sweep["first_metastable"]["index"], first);
     assert_eq!(sweep["first_metastable"]["values"], sweep["points"][first]["values"]);
 }
+
+#[test]
+fn csv_output_has_a_pair_of_files_per_scenario_with_the_queue_and_its_effects() {
+    let dir = scratch_dir("retry-stampede-csv");
+    capsim(&[
+        "run",
+        example("retry-stampede.json").to_str().unwrap(),
+        "--replications",
+        "2",
+        "--scenario",
+        "visibility-5m",
+        "--csv",
+        dir.to_str().unwrap(),
+        "-q",
+    ])
+    .expect_code(0);
+    for (summary, series) in [
+        ("summary.csv", "timeseries.csv"),
+        ("summary-1-visibility-5m.csv", "timeseries-1-visibility-5m.csv"),
+    ] {
+        let summary = std::fs::read_to_string(dir.join(summary)).expect("summary written");
+        assert!(summary.contains("queue,documents,amplification,"), "{summary}");
+        assert!(summary.contains("effect,email,per_unit,"), "{summary}");
+        let series = std::fs::read_to_string(dir.join(series)).expect("time series written");
+        assert!(series.contains(",queue,documents,receives_per_s,"));
+        assert!(series.contains(",effect,email,duplicates_per_s,"));
+    }
+    // The scenario's file is the scenario's: one delivery per document, not ~9.5.
+    let scenario = std::fs::read_to_string(dir.join("summary-1-visibility-5m.csv")).unwrap();
+    let amplification = scenario
+        .lines()
+        .find(|l| l.starts_with("queue,documents,amplification,"))
+        .and_then(|l| l.split(',').nth(3))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap();
+    assert!(amplification < 1.5, "{amplification}");
+}
