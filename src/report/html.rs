@@ -607,10 +607,7 @@ fn summary_tables(r: &RunResult) -> String {
         ],
         r.services
             .iter()
-            .filter(|s| {
-                s.wasted.cpu_s.mean > 0.0
-                    || s.wasted.queries + s.wasted.stopped + s.wasted.skipped_in_flight + s.wasted.skipped_completed > 0
-            })
+            .filter(|s| s.wasted.any())
             .map(|s| {
                 let w = &s.wasted;
                 vec![

@@ -405,15 +405,7 @@ fn resilience(result: &RunResult) -> String {
         out.push_str("\nSide effects (1.00 per unit of work means no duplicates)\n");
         out.push_str(&t.render());
     }
-    let wasteful: Vec<_> = result
-        .services
-        .iter()
-        .filter(|s| {
-            let w = &s.wasted;
-            w.cpu_s.mean > 0.0
-                || w.queries + w.calls + w.finished_for_nobody + w.stopped + w.skipped_in_flight + w.skipped_completed > 0
-        })
-        .collect();
+    let wasteful: Vec<_> = result.services.iter().filter(|s| s.wasted.any()).collect();
     if !wasteful.is_empty() {
         let mut t = TextTable::new(&[
             "service",

@@ -118,6 +118,20 @@ pub struct WastedSummary {
     pub skipped_completed: u64,
 }
 
+impl WastedSummary {
+    /// Whether the service did any work for nobody or skipped any.
+    pub fn any(&self) -> bool {
+        self.cpu_s.mean > 0.0
+            || self.queries
+                + self.calls
+                + self.finished_for_nobody
+                + self.stopped
+                + self.skipped_in_flight
+                + self.skipped_completed
+                > 0
+    }
+}
+
 /// What the policies of a call site did (totals).
 #[derive(Clone, Debug, Serialize)]
 pub struct CallSiteSummary {
