@@ -9,6 +9,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+use super::markup::escape;
 use super::plot::{self, Figure};
 use super::{csv, json, write_output};
 use crate::analysis::compare::{show, ScenarioReport};
@@ -150,22 +151,6 @@ fn slug(name: &str) -> String {
     } else {
         s
     }
-}
-
-/// `text` safe in HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 const STYLE: &str = r#"

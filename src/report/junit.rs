@@ -1,6 +1,7 @@
 //! A [`CheckReport`] as JUnit XML, the test report format CI systems display: one test suite
 //! for the model, one test case per expectation, a `<failure>` for each that did not hold.
 
+use super::markup::escape;
 use crate::analysis::expect::{CheckReport, ExpectationResult};
 
 /// The report as a JUnit XML document (with a trailing newline).
@@ -57,28 +58,6 @@ fn class_name(model: &str) -> String {
     } else {
         name
     }
-}
-
-/// `text` safe inside XML 1.0 attribute values and element content: markup characters become
-/// entities, line breaks and tabs character references (kept in attributes), and characters XML
-/// cannot carry at all become U+FFFD.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod markup;
 pub mod plot;
 pub mod sweep;
 pub mod table;
