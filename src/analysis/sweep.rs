@@ -7,11 +7,11 @@ use super::knee::knee;
 use crate::results::RunResult;
 use crate::scenario::sweep::numeric;
 use crate::stats::Estimate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// What every sweep file starts with.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SweepHeader {
     /// Version of the layout.
     pub schema_version: u32,
@@ -24,6 +24,7 @@ pub struct SweepHeader {
     /// The metric whose knee is sought.
     pub metric: String,
     /// How far above its low-load trend the metric must be to make a knee (a share).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub threshold: f64,
     /// Points in the whole sweep.
     pub total_points: usize,
@@ -33,7 +34,7 @@ pub struct SweepHeader {
 }
 
 /// One point of a sweep.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SweepPoint {
     /// Position in the grid (0-based).
     pub index: usize,

@@ -62,6 +62,12 @@ pub struct MergeArgs {
     /// Write the merged sweep as JSON ("-" for stdout, the default).
     #[arg(long, value_name = "FILE", default_value = "-")]
     json: PathBuf,
+    /// Also write a report directory for the merged sweep (report.html, plots, sweep.csv).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Also write sweep.csv into this directory (created if missing).
+    #[arg(long, value_name = "DIR")]
+    csv: Option<PathBuf>,
 }
 
 /// What to sweep, from the flags or the model's `sweeps`.
@@ -281,5 +287,27 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
     }
     let merged = merge(&shards).map_err(CliError::Argument)?;
     write(&args.json, &report::json::to_json(&merged))?;
+    if args.report.is_none() && args.csv.is_none() {
+        return Ok(EXIT_OK);
+    }
+    // The points read back as results (NaN was written as null and reads back as NaN).
+    let unreadable = |e: serde_json::Error| CliError::Argument(format!("the merged sweep cannot be read back for a report: {e}"));
+    let header: SweepHeader = serde_json::from_value(merged.clone()).map_err(unreadable)?;
+    let points: Vec<SweepPoint> = serde_json::from_value(merged["points"].clone()).map_err(unreadable)?;
+    if let Some(dir) = &args.csv {
+        std::fs::create_dir_all(dir).map_err(|source| CliError::Output {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        write(&dir.join("sweep.csv"), &report::csv::sweep_csv(&header, &points))?;
+    }
+    if let Some(dir) = &args.report {
+        let input = report::html::ReportInput::Sweep {
+            header: &header,
+            points: &points,
+            finished: &merged,
+        };
+        super::write_report(dir, &input)?;
+    }
     Ok(EXIT_OK)
 }

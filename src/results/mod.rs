@@ -12,13 +12,13 @@ pub use merge::summarize;
 pub use resilience::{CallSiteSummary, EffectSummary, Metastability, QueueSummary, WastedSummary};
 
 use crate::stats::Estimate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Version of the JSON layout below; bumped when a field changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// Everything a run measured, merged across replications.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunResult {
     /// Version of this layout.
     pub schema_version: u32,
@@ -53,17 +53,20 @@ pub struct RunResult {
 }
 
 /// The model and the run's settings.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModelInfo {
     /// Model name.
     pub name: String,
     /// Model description.
     pub description: String,
     /// Simulated seconds per replication.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub duration_s: f64,
     /// Seconds excluded from statistics at the start.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub warmup_s: f64,
     /// Width of a time-series window, in seconds.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub window_s: f64,
     /// Replications run.
     pub replications: u32,
@@ -77,18 +80,19 @@ pub struct ModelInfo {
 }
 
 /// A timed action of the run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ActionInfo {
     /// What it does, e.g. "inject 1 queries into pg".
     pub what: String,
     /// When it starts, seconds.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub start_s: f64,
     /// When it is undone, seconds (null when it stays).
     pub end_s: Option<f64>,
 }
 
 /// Whether the run could be completed.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Verdict {
     /// True when every replication reached the end of the simulated duration.
     pub complete: bool,
@@ -99,7 +103,7 @@ pub struct Verdict {
 }
 
 /// Latency statistics in milliseconds, each across replications.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Mean.
     pub mean_ms: Estimate,
@@ -116,7 +120,7 @@ pub struct LatencySummary {
 }
 
 /// Requests by outcome, totals over all replications (after the warm-up).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Counts {
     /// Requests started (client) or arrived (endpoint).
     pub started: u64,
@@ -137,22 +141,27 @@ pub struct Counts {
 }
 
 /// One time window of request traffic, merged over replications.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TrafficWindow {
     /// Start of the window, seconds since the start of the run.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub start_s: f64,
     /// Finished requests per second (per replication).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub throughput_per_s: f64,
     /// Share of finished requests that failed.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub error_rate: f64,
     /// Median latency of successful requests, ms (null when none).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub p50_ms: f64,
     /// 99th percentile latency of successful requests, ms (null when none).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub p99_ms: f64,
 }
 
 /// A client: what its users experienced, end to end, retries included.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClientSummary {
     /// Name.
     pub name: String,
@@ -175,7 +184,7 @@ pub struct ClientSummary {
 }
 
 /// Progress of users that each send a fixed number of requests one after another.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BatchSummary {
     /// Users.
     pub users: u32,
@@ -197,7 +206,7 @@ pub struct BatchSummary {
 }
 
 /// An endpoint, seen from the service: arrivals to answers.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EndpointSummary {
     /// "service.endpoint".
     pub name: String,
@@ -216,7 +225,7 @@ pub struct EndpointSummary {
 }
 
 /// Waiting for a unit (worker, core, connection).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WaitSummary {
     /// Mean wait, ms.
     pub mean_ms: Estimate,
@@ -227,18 +236,21 @@ pub struct WaitSummary {
 }
 
 /// Level time series of a station, mean across replications per window.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StationSeries {
     /// Start of each window, seconds.
+    #[serde(deserialize_with = "crate::stats::nan::numbers")]
     pub start_s: Vec<f64>,
     /// Mean share of units busy per window.
+    #[serde(deserialize_with = "crate::stats::nan::numbers")]
     pub utilisation: Vec<f64>,
     /// Mean jobs waiting per window.
+    #[serde(deserialize_with = "crate::stats::nan::numbers")]
     pub waiting: Vec<f64>,
 }
 
 /// A service's workers and queues (all instances together).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ServiceSummary {
     /// Name.
     pub name: String,
@@ -263,7 +275,7 @@ pub struct ServiceSummary {
 }
 
 /// A database.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DatabaseSummary {
     /// Name.
     pub name: String,
@@ -286,11 +298,12 @@ pub struct DatabaseSummary {
     /// Over time.
     pub series: StationSeries,
     /// Connections in use per window.
+    #[serde(deserialize_with = "crate::stats::nan::numbers")]
     pub connections_series: Vec<f64>,
 }
 
 /// A connection pool.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PoolSummary {
     /// Name.
     pub name: String,
@@ -311,13 +324,14 @@ pub struct PoolSummary {
 }
 
 /// One objective of an SLO and how it fared.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SloResult {
     /// The SLO's key ("api.checkout" or a client name).
     pub name: String,
     /// The objective, e.g. "p99 <= 300ms".
     pub objective: String,
     /// The bound, in the measured unit (ms, or a share for error rates).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub bound: f64,
     /// What was measured, across replications.
     pub measured: Estimate,

@@ -10,10 +10,10 @@ use crate::sim::mqueue::column;
 use crate::sim::tally::RequestTally;
 use crate::sim::ReplicationResult;
 use crate::stats::{CountSeries, Estimate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A message queue: what was published, how often messages were delivered, what came of them.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct QueueSummary {
     /// Name.
     pub name: String,
@@ -50,29 +50,37 @@ pub struct QueueSummary {
 }
 
 /// One window of a queue, mean over replications.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct QueueWindow {
     /// Start of the window, seconds.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub start_s: f64,
     /// Messages published per second.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub published_per_s: f64,
     /// Receives per second.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub receives_per_s: f64,
     /// Messages deleted per second (goodput).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub deleted_per_s: f64,
     /// Messages dead-lettered per second.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub dead_lettered_per_s: f64,
     /// Work amplification so far: receives per message received, from the warm-up to the end of
     /// this window (null before the first receive).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub amplification: f64,
     /// Mean visible messages.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub backlog: f64,
     /// Mean messages received and not yet done.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub in_flight: f64,
 }
 
 /// A side effect (an email sent): how often, and how often more than once for one unit of work.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EffectSummary {
     /// Name.
     pub name: String,
@@ -89,18 +97,21 @@ pub struct EffectSummary {
 }
 
 /// One window of a side effect, mean over replications.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EffectWindow {
     /// Start of the window, seconds.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub start_s: f64,
     /// Effects per second.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub per_s: f64,
     /// Duplicates per second.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub duplicates_per_s: f64,
 }
 
 /// Work a service did for callers who had left, and work its idempotency checks skipped (totals).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WastedSummary {
     /// CPU seconds of steps started for nobody, per replication.
     pub cpu_s: Estimate,
@@ -133,7 +144,7 @@ impl WastedSummary {
 }
 
 /// What the policies of a call site did (totals).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CallSiteSummary {
     /// "client web" or "api.checkout → menu.get".
     pub name: String,
@@ -150,15 +161,18 @@ pub struct CallSiteSummary {
 }
 
 /// Whether the system came back to its baseline after the trigger.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Metastability {
     /// The metric watched.
     pub metric: String,
     /// When the trigger (first burst or timed action) started, seconds.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub trigger_start_s: f64,
     /// When the trigger ended (last burst sent, last action undone), seconds.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub trigger_end_s: f64,
     /// The band of the metric before the trigger (its windows' range, widened by 10 %).
+    #[serde(deserialize_with = "crate::stats::nan::pair")]
     pub baseline_band: [f64; 2],
     /// "stable", "recovered", "metastable" or "undetermined".
     pub status: String,

@@ -1,6 +1,6 @@
 //! Confidence intervals across independent replications, and paired comparisons under common random numbers.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Two-sided 95 % confidence: the t quantile used is at 0.975.
@@ -10,16 +10,20 @@ const UPPER_QUANTILE_95: f64 = 0.975;
 ///
 /// Fields are in the unit of the samples. Non-finite fields (the mean, minimum and maximum of no
 /// samples are NaN) serialize to JSON as `null`, which is how serde_json writes NaN and infinity.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Estimate {
     /// Sample mean of the finite samples (NaN when there are none).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub mean: f64,
     /// Half-width of the 95 % confidence interval of the mean, from Student's t with n − 1
     /// degrees of freedom; 0 when fewer than 2 samples.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub ci95: f64,
     /// Smallest finite sample (NaN when there are none).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub min: f64,
     /// Largest finite sample (NaN when there are none).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub max: f64,
     /// Number of finite samples used; NaN and infinite samples are left out.
     pub n: usize,
@@ -80,12 +84,14 @@ impl Estimate {
 /// random numbers), with its 95 % confidence interval.
 ///
 /// Non-finite fields serialize to JSON as `null`.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PairedDifference {
     /// Mean of `a − b` over the pairs, in the unit of the samples (NaN when there are no pairs).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub mean_diff: f64,
     /// Half-width of the 95 % confidence interval of `mean_diff` (paired t, n − 1 degrees of
     /// freedom); 0 when fewer than 2 pairs.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
     pub ci95: f64,
     /// Whether the interval excludes 0: the configurations differ beyond replication noise.
     /// Never with fewer than 2 pairs.

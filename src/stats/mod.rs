@@ -4,6 +4,7 @@ pub mod counts;
 pub mod estimate;
 pub mod histogram;
 pub mod level;
+pub mod nan;
 pub mod series;
 
 pub use counts::CountSeries;
