@@ -92,6 +92,8 @@ pub struct Job {
     pub query_back_ns: Nanos,
     /// When the current query reached the database.
     pub mark_ns: Nanos,
+    /// Left behind by a cache timeout: it finishes its transaction for no one, then goes.
+    pub detached: bool,
 }
 
 impl Job {
@@ -112,6 +114,7 @@ impl Job {
             queries_left: 0,
             query_back_ns: 0,
             mark_ns: 0,
+            detached: false,
         }
     }
 }

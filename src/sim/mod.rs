@@ -2,6 +2,7 @@
 //! the [`crate::engine`]. One call to [`run_replication`] is one independent replication.
 
 mod actions;
+pub mod cache;
 mod call;
 mod client;
 mod database;

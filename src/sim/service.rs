@@ -149,6 +149,7 @@ impl World<'_> {
                 let took = wait.sample_ns(&mut self.services[s].rng);
                 queue.schedule_in(took, Event::StepDone(job_ref));
             }
+            Step::Call(_) | Step::Transaction(_) if self.cache_hit(job_ref, queue) => {}
             Step::Call(_) => self.start_attempt(job_ref, queue),
             Step::Transaction(_) => self.begin_transaction(job_ref, queue),
         }
@@ -168,8 +169,12 @@ impl World<'_> {
         self.next_step(job_ref, queue);
     }
 
-    /// Move the job to its next step and start it.
+    /// Move the job to its next step and start it (a job left behind by a cache timeout is done).
     pub(super) fn next_step(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        if self.jobs.get(job_ref).is_some_and(|j| j.detached) {
+            self.jobs.remove(job_ref);
+            return;
+        }
         if let Some(job) = self.jobs.get_mut(job_ref) {
             job.step += 1;
             self.run_step(job_ref, queue);

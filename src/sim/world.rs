@@ -1,10 +1,11 @@
 //! The simulated world: the state of every component in one replication, and the event dispatch.
 
+use super::cache::CacheTally;
 use super::job::{Job, JobRef, JobSlab, Outcome, Owner};
 use super::resource::{Resource, Waiter};
 use super::tally::{BatchTally, RequestTally};
 use crate::engine::{stream, EventQueue, Nanos, Process, Stream};
-use crate::model::{Arrivals, Dist, Model, Step};
+use crate::model::{Arrivals, Database, Dist, Model, Step};
 use crate::stats::{LatencyHistogram, LevelSeries, TimeWeighted};
 
 /// Everything that can happen, each naming the job (and attempt or ticket) it concerns.
@@ -64,6 +65,13 @@ pub enum Event {
     QueryDone(JobRef),
     /// A query's result reaches the service (after the network).
     QueryBack(JobRef),
+    /// A cache stops waiting for the backend of a miss and answers from its stale copy.
+    CacheTimeout {
+        /// The job.
+        job: JobRef,
+        /// The step whose backend it waited for.
+        step: u32,
+    },
     /// A transaction stops waiting for a pooled connection.
     AcquireTimeout {
         /// The waiting job.
@@ -97,12 +105,17 @@ pub struct ServiceState {
     pub in_service: TimeWeighted,
     /// Draws of CPU times, delays, link latencies, jitter and balancing.
     pub rng: Stream,
+    /// Draws of cache hits and hit times.
+    pub cache_rng: Stream,
 }
 
 /// A database's cores and connections.
 pub struct DatabaseState {
-    /// Cores and the line of queries waiting for one.
-    pub cores: Resource,
+    /// Cores and the line of queries waiting for one: the shared cores first, then one lane per
+    /// resource group.
+    pub lanes: Vec<Resource>,
+    /// Rows written by transactions since the start (they stay).
+    pub rows_written: f64,
     /// Direct (unpooled) connections open.
     pub direct_in_use: u32,
     /// Direct connections allowed: max_connections less what pools hold.
@@ -117,6 +130,30 @@ pub struct DatabaseState {
     pub refused_connections: u64,
     /// Draws of query costs.
     pub rng: Stream,
+}
+
+impl DatabaseState {
+    /// The cores that run queries of resource group `group` (the shared ones for none).
+    pub fn lane_mut(&mut self, group: Option<usize>) -> &mut Resource {
+        &mut self.lanes[group.map_or(0, |g| g + 1)]
+    }
+
+    /// The data size now, relative to when costs were measured: the data factor plus the rows
+    /// written over the rows measured.
+    pub fn data_size(&self, spec: &Database) -> f64 {
+        spec.data_factor + spec.rows.map_or(0.0, |rows| self.rows_written / rows)
+    }
+
+    /// How much more a query costs now than at the start, from the rows written since.
+    pub fn growth_factor(&self, spec: &Database) -> f64 {
+        let start = spec.cost_scaling.multiplier(spec.data_factor);
+        let now = spec.cost_scaling.multiplier(self.data_size(spec));
+        if start > 0.0 {
+            now / start
+        } else {
+            1.0
+        }
+    }
 }
 
 /// A connection pool.
@@ -149,6 +186,8 @@ pub struct World<'m> {
     pub services: Vec<ServiceState>,
     /// Per endpoint (service side).
     pub endpoints: Vec<RequestTally>,
+    /// Per endpoint: what its caches did.
+    pub cache_tallies: Vec<CacheTally>,
     /// Per database.
     pub databases: Vec<DatabaseState>,
     /// Per pool.
@@ -198,6 +237,7 @@ impl<'m> World<'m> {
                 in_flight: 0,
                 in_service: TimeWeighted::new(warmup),
                 rng: rng("service", &s.name),
+                cache_rng: rng("cache", &s.name),
             })
             .collect();
         let databases = model
@@ -207,7 +247,11 @@ impl<'m> World<'m> {
             .map(|(d, db)| {
                 let pooled: u32 = model.pools.iter().filter(|p| p.database.0 == d).map(|p| p.size).sum();
                 DatabaseState {
-                    cores: Resource::new(db.cores, None, false, warmup, window, windows),
+                    lanes: std::iter::once(db.shared_cores())
+                        .chain(db.groups.iter().map(|g| g.cores))
+                        .map(|cores| Resource::new(cores, None, false, warmup, window, windows))
+                        .collect(),
+                    rows_written: 0.0,
                     direct_in_use: 0,
                     direct_limit: db.max_connections.saturating_sub(pooled),
                     connections_series: LevelSeries::new(warmup, window, windows),
@@ -257,6 +301,7 @@ impl<'m> World<'m> {
             clients,
             services,
             endpoints,
+            cache_tallies: vec![CacheTally::default(); model.endpoints.len()],
             databases,
             pools,
             stop: None,
@@ -280,7 +325,7 @@ impl<'m> World<'m> {
             }
         }
         for d in &mut self.databases {
-            d.cores.finish(end_ns);
+            d.lanes.iter_mut().for_each(|lane| lane.finish(end_ns));
             d.connections_series.finish(end_ns);
         }
         for p in &mut self.pools {
@@ -288,9 +333,11 @@ impl<'m> World<'m> {
         }
         for c in &mut self.clients {
             c.tally.series.finish(end_ns);
+            c.tally.arrivals.finish(end_ns);
         }
         for e in &mut self.endpoints {
             e.series.finish(end_ns);
+            e.arrivals.finish(end_ns);
         }
     }
 
@@ -313,8 +360,9 @@ impl<'m> World<'m> {
             }
         }
         for (d, state) in self.databases.iter().enumerate() {
-            if state.cores.waiting() > longest.0 {
-                longest = (state.cores.waiting(), format!("database {}", self.model.databases[d].name));
+            let waiting = state.lanes.iter().map(Resource::waiting).sum::<u32>();
+            if waiting > longest.0 {
+                longest = (waiting, format!("database {}", self.model.databases[d].name));
             }
         }
         for (p, state) in self.pools.iter().enumerate() {
@@ -374,6 +422,7 @@ impl Process for World<'_> {
             Event::QueryDone(job) => self.on_query_done(job, queue),
             Event::QueryBack(job) => self.on_query_back(job, queue),
             Event::AcquireTimeout { job, ticket } => self.on_acquire_timeout(job, ticket, queue),
+            Event::CacheTimeout { job, step } => self.on_cache_timeout(job, step, queue),
         }
         self.stop.take()
     }

@@ -11,6 +11,7 @@ mod interrupt;
 mod migration;
 mod properties;
 mod report;
+mod shared_database;
 mod spreadsheet;
 mod whatif;
 
