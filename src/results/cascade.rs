@@ -233,6 +233,14 @@ pub fn analyse(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<W
         let recovered_s =
             (last + 1 < v.windows.len()).then(|| nanos_to_secs(model.warmup_ns + (start + last + 1) as u64 * window));
         let (objective, measured) = v.windows[w].clone().unwrap_or_default();
+        let window_start = |k: usize| nanos_to_secs(model.warmup_ns + (start + k) as u64 * window);
+        let mut stretches: Vec<[f64; 2]> = Vec::new();
+        for k in (0..v.windows.len()).filter(|&k| v.windows[k].is_some()) {
+            match stretches.last_mut() {
+                Some(last) if last[1] == window_start(k) => last[1] = window_start(k + 1),
+                _ => stretches.push([window_start(k).max(nanos_to_secs(trigger_ns)), window_start(k + 1)]),
+            }
+        }
         timeline.push((
             w,
             route.as_ref().map_or(usize::MAX, Vec::len),
@@ -247,6 +255,7 @@ pub fn analyse(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<W
                 objective,
                 measured,
                 breached_windows: count as u64,
+                breached_s: stretches,
                 recovered_s,
                 path: route.map_or_else(Vec::new, |r| r.iter().map(|n| n.name(model)).collect()),
             },

@@ -78,6 +78,8 @@ pub struct CascadeEntry {
     pub measured: String,
     /// Windows in breach after the trigger.
     pub breached_windows: u64,
+    /// The stretches of consecutive windows in breach, [start, end] in seconds since the start.
+    pub breached_s: Vec<[f64; 2]>,
     /// End of the last window in breach when later windows were fine again, seconds (null when
     /// it was still breached at the end of the run).
     pub recovered_s: Option<f64>,
