@@ -25,6 +25,7 @@ pub fn render(c: &Cascade) -> String {
     if c.timeline.is_empty() {
         out.push_str("  No SLO breached after the trigger.\n");
     } else {
+        out.push_str("  (a component is in breach in a window where its SLO fails; \"breached after\" counts from the trigger to its first such window; the path runs from it to what the trigger hit)\n");
         let mut t = TextTable::new(&["#", "component", "breached after", "in breach", "first breach", "path"]);
         for (i, e) in c.timeline.iter().enumerate() {
             let span = format_duration_f64(e.breached_windows as f64 * c.window_s);

@@ -25,6 +25,9 @@ pub fn comparison(report: &ScenarioReport) -> String {
             "\nScenario {} vs baseline (same random numbers; changes paired by replication, 95 % CI)\n",
             run.name
         ));
+        if let Some(description) = &run.description {
+            out.push_str(&format!("  {description}\n"));
+        }
         if !run.result.verdict.complete {
             for m in &run.result.verdict.messages {
                 out.push_str(&format!("  STOPPED EARLY: {m}\n"));

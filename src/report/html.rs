@@ -609,6 +609,9 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
     out.push_str(&figure("scenarios"));
     for run in &report.scenarios {
         let _ = writeln!(out, "<h3>Scenario {} vs baseline</h3>", escape(&run.name));
+        if let Some(description) = &run.description {
+            let _ = writeln!(out, "<p>{}</p>", escape(description));
+        }
         if !run.result.verdict.complete {
             out.push_str("<div class=\"alert\"><b>STOPPED EARLY</b><ul>");
             for m in &run.result.verdict.messages {

@@ -181,6 +181,7 @@ fn a_scenario_report_compares_each_scenario_with_the_baseline() {
             let result = capsim::run(&source.variant_model(&variant, edit).unwrap().model, &[], None);
             ScenarioRun {
                 name: name.to_string(),
+                description: source.scenario_description(name),
                 comparison: compare(&baseline, &result),
                 result,
             }
