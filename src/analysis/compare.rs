@@ -99,6 +99,8 @@ pub fn show(value: f64, unit: &str) -> String {
 pub struct ScenarioRun {
     /// The scenario's name ("a+b" when combined).
     pub name: String,
+    /// What it represents, from the model (null when it has no description).
+    pub description: Option<String>,
     /// Its full results.
     pub result: RunResult,
     /// Headline metrics, baseline vs scenario.

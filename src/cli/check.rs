@@ -201,14 +201,19 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
         write(path, &report::junit::junit_xml(&report))?;
     }
     if let Some(dir) = &args.report {
-        write_runs_report(dir, &targets, &results)?;
+        write_runs_report(dir, &source, &targets, &results)?;
     }
     Ok(if report.all_passed() { EXIT_OK } else { EXIT_FAILED })
 }
 
 /// The report of the runs a check made: the scenarios compared with the baseline when it ran,
 /// else the first run on its own.
-fn write_runs_report(dir: &std::path::Path, targets: &[Target], results: &[RunResult]) -> Result<(), CliError> {
+fn write_runs_report(
+    dir: &std::path::Path,
+    source: &crate::scenario::ModelSource,
+    targets: &[Target],
+    results: &[RunResult],
+) -> Result<(), CliError> {
     let Some(base) = targets.iter().position(|t| t.name.is_none()) else {
         return super::write_report(dir, &report::html::ReportInput::Run(&results[0]));
     };
@@ -218,6 +223,7 @@ fn write_runs_report(dir: &std::path::Path, targets: &[Target], results: &[RunRe
         .filter_map(|(t, r)| {
             t.name.as_ref().map(|name| crate::analysis::compare::ScenarioRun {
                 name: name.clone(),
+                description: source.scenario_description(name),
                 comparison: crate::analysis::compare::compare(&results[base], r),
                 result: r.clone(),
             })

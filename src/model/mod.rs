@@ -128,6 +128,8 @@ pub enum ActionKind {
     Inject {
         /// The database.
         database: DatabaseId,
+        /// The resource group whose cores run them (index in the database's groups).
+        group: Option<usize>,
         /// How many queries, all sent at once.
         queries: u32,
         /// Core time of each query (data-size factor applied).
@@ -157,6 +159,8 @@ pub struct Client {
     pub arrivals: Arrivals,
     /// The call each request makes (target, timeout, retries, link).
     pub call: Call,
+    /// Synthetic requests (a load test): reported apart from real users.
+    pub synthetic: bool,
 }
 
 /// How a client's requests arrive.
@@ -394,6 +398,21 @@ pub struct Endpoint {
     pub steps: Vec<Step>,
     /// Per step, the side effect it has when it completes (an index in [`Model::effects`]).
     pub effects: Vec<Option<u32>>,
+    /// The cache in front of each step, by step index (only call and transaction steps have one).
+    pub caches: Vec<Option<Cache>>,
+}
+
+/// A cache in front of a call or a transaction: hits skip it.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    /// Share of requests the cache answers.
+    pub hit_ratio: f64,
+    /// Time of a hit.
+    pub hit: Dist,
+    /// Answer a failed miss from the stale copy instead of failing.
+    pub serve_stale: bool,
+    /// Answer a miss from the stale copy when the backend takes longer than this.
+    pub timeout_ns: Option<Nanos>,
 }
 
 /// One step of an endpoint.
@@ -422,6 +441,10 @@ pub struct Transaction {
     pub query: Dist,
     /// The network path of each query.
     pub link: Link,
+    /// Rows each finished transaction adds to the database.
+    pub writes: f64,
+    /// The resource group whose cores run its queries (index in the database's groups).
+    pub group: Option<usize>,
 }
 
 /// Where a transaction's connection comes from.
@@ -448,9 +471,62 @@ pub struct Database {
     pub usl_sigma: f64,
     /// Universal Scalability Law coherency coefficient (0: none).
     pub usl_kappa: f64,
+    /// Rows when the query costs were measured (for growth and n·log n).
+    pub rows: Option<f64>,
+    /// How query cost grows with the data size.
+    pub cost_scaling: CostScaling,
+    /// Cores set apart for groups of queries; the shared cores are `cores` less theirs.
+    pub groups: Vec<ResourceGroup>,
+}
+
+/// Cores of a database reserved for one group of queries.
+#[derive(Clone, Debug)]
+pub struct ResourceGroup {
+    /// Name in the model.
+    pub name: String,
+    /// Cores reserved.
+    pub cores: u32,
+}
+
+/// How query cost grows with the size s of the data (relative to when costs were measured).
+#[derive(Clone, Debug, PartialEq)]
+pub enum CostScaling {
+    /// Cost × s.
+    Linear,
+    /// Cost × s·ln(s·rows)/ln(rows): n·log n in the number of rows.
+    NLogN {
+        /// Rows at s = 1 (more than 1).
+        rows: f64,
+    },
+    /// Cost × the table's multiplier at s, linear between points, the nearest point's outside.
+    Table(Vec<(f64, f64)>),
+}
+
+impl CostScaling {
+    /// The multiplier of a query's measured cost when the data is `size` times as large.
+    pub fn multiplier(&self, size: f64) -> f64 {
+        match self {
+            CostScaling::Linear => size,
+            CostScaling::NLogN { rows } => (size * (size * rows).ln() / rows.ln()).max(0.0),
+            CostScaling::Table(points) => {
+                let after = points.partition_point(|&(s, _)| s <= size);
+                match (after.checked_sub(1).map(|i| points[i]), points.get(after)) {
+                    (Some((s0, m0)), Some(&(s1, m1))) if s1 > s0 => m0 + (m1 - m0) * (size - s0) / (s1 - s0),
+                    (Some((_, m0)), _) => m0,
+                    (None, Some(&(_, m1))) => m1,
+                    (None, None) => 1.0,
+                }
+            }
+        }
+    }
 }
 
 impl Database {
+    /// Cores shared by the queries of no group.
+    pub fn shared_cores(&self) -> u32 {
+        self.cores - self.groups.iter().map(|g| g.cores).sum::<u32>()
+    }
+
     /// The factor on a query's cost when `active` queries (itself included) are at the
     /// database: 1 + σ(n − 1) + κ·n(n − 1).
     pub fn contention_factor(&self, active: u32) -> f64 {
@@ -545,6 +621,20 @@ mod tests {
                 "{t}"
             );
         }
+    }
+
+    #[test]
+    fn cost_grows_with_the_data_as_its_scaling_says() {
+        assert_eq!(CostScaling::Linear.multiplier(1.7), 1.7);
+        // n log n with 1e6 rows: doubling the data costs 2·ln(2e6)/ln(1e6) = 2.1003…
+        let nlogn = CostScaling::NLogN { rows: 1e6 };
+        assert!((nlogn.multiplier(1.0) - 1.0).abs() < 1e-12);
+        assert!((nlogn.multiplier(2.0) - 2.0 * (2e6f64).ln() / (1e6f64).ln()).abs() < 1e-12);
+        let table = CostScaling::Table(vec![(1.0, 1.0), (2.0, 3.0), (4.0, 5.0)]);
+        assert_eq!(table.multiplier(0.5), 1.0);
+        assert_eq!(table.multiplier(1.5), 2.0);
+        assert_eq!(table.multiplier(3.0), 4.0);
+        assert_eq!(table.multiplier(9.0), 5.0);
     }
 
     #[test]

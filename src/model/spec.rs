@@ -161,6 +161,11 @@ pub struct InjectSpec {
     pub queries: Option<PositiveInt>,
     /// Core time of each query before the data-size factor, e.g. "5m".
     pub cost: DistValue,
+    /// Send the queries again at this interval, while the action lasts (its `for`) or to the end
+    /// of the run (default: once).
+    pub every: Option<DurationValue>,
+    /// The database resource group whose cores run the queries (default: the shared cores).
+    pub group: Option<String>,
 }
 
 /// A service taken down.
@@ -189,6 +194,11 @@ pub struct ClientSpec {
     pub open: Option<OpenSpec>,
     /// Closed loop: N users, each waiting for its response, then thinking, then sending again.
     pub closed: Option<ClosedSpec>,
+    /// A load test: synthetic traffic that follows a real open client's rate and profile.
+    pub load_test: Option<LoadTestSpec>,
+    /// Its requests are synthetic (a load test): reported apart from real users and left out of
+    /// the traffic share of the blast radius (default false; true for `load_test`).
+    pub synthetic: Option<bool>,
     /// The endpoint called, as "service.endpoint".
     pub calls: String,
     /// How long the client waits for one attempt before giving up.
@@ -199,6 +209,17 @@ pub struct ClientSpec {
     pub throttle: Option<ThrottleSpec>,
     /// A circuit breaker in front of the calls.
     pub breaker: Option<BreakerSpec>,
+}
+
+/// A load test run in production: synthetic requests on top of a real client's traffic.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadTestSpec {
+    /// The real (open) client whose rate and profile the test follows.
+    pub of: String,
+    /// The traffic with the test is this multiple of the real traffic at every moment (1.5: the
+    /// test adds half the real rate, bringing the dinner peak to 150 %); at least 1.
+    pub scale: Factor,
 }
 
 /// Open (Poisson) arrivals.
@@ -216,11 +237,32 @@ pub struct OpenSpec {
 #[serde(deny_unknown_fields)]
 pub struct ProfileSpec {
     /// Points (time since the start, or since the start of each period, and factor), in time order.
+    #[serde(default)]
     pub points: Vec<ProfilePointSpec>,
+    /// Or a named daily shape (period 24h, factors relative to the day's peak): "lunch_and_dinner",
+    /// "office_hours", "evening" or "flat".
+    pub daily: Option<DailyShape>,
+    /// With a period: the time within the period at the start of the run, e.g. "17h" to start a
+    /// daily profile at 17:00 (default 0).
+    pub clock: Option<DurationValue>,
     /// "step": the factor holds until the next point; "linear" (default): interpolated between points.
     pub shape: Option<ProfileShape>,
     /// Repeat the profile with this period (e.g. "24h"); when absent the last factor holds to the end.
     pub period: Option<DurationValue>,
+}
+
+/// A named daily traffic shape: factors relative to the day's peak, linear between hours.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DailyShape {
+    /// Food delivery: a lunch peak (0.55 at 12:30) and the dinner peak (1.0 at 19:00).
+    LunchAndDinner,
+    /// Office work: 1.0 from 09:00 to 17:00, quiet at night.
+    OfficeHours,
+    /// Streaming and leisure: rising through the day to 1.0 at 21:00.
+    Evening,
+    /// The same all day (1.0).
+    Flat,
 }
 
 /// One point of a traffic profile.
@@ -378,6 +420,24 @@ pub struct StepSpec {
     pub effect: Option<String>,
     /// Database work holding one connection for all its queries.
     pub transaction: Option<TransactionSpec>,
+    /// With `call` or `transaction`: a cache in front of it; hits skip the call or transaction.
+    pub cache: Option<CacheSpec>,
+}
+
+/// A cache in front of a call or a transaction.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    /// Share of requests answered by the cache, from 0 to 1; the others fall through (misses).
+    pub hit_ratio: Factor,
+    /// Time of a hit (default "0.5ms").
+    pub hit: Option<DistValue>,
+    /// When a miss fails (the call fails or times out, no database connection can be had), answer
+    /// from the stale copy instead of failing (default false).
+    pub serve_stale: Option<bool>,
+    /// With `serve_stale`: answer from the stale copy when the backend has not answered a miss
+    /// within this time (its work goes on, unwaited for).
+    pub timeout: Option<DurationValue>,
 }
 
 /// Database work: queries in sequence over one connection, network round trips included.
@@ -392,6 +452,11 @@ pub struct TransactionSpec {
     pub queries: Option<PositiveInt>,
     /// Database time of one query before the data-size factor.
     pub query: DistValue,
+    /// Rows each finished transaction adds to the database's data (they stay: nobody cleans them
+    /// up), so query costs grow as the run goes on; needs the database's `data.rows`.
+    pub writes: Option<Factor>,
+    /// The database resource group whose cores run its queries (default: the shared cores).
+    pub group: Option<String>,
 }
 
 /// A database: cores serving queries, and a connection limit.
@@ -406,6 +471,53 @@ pub struct DatabaseSpec {
     pub data_factor: Option<Factor>,
     /// Slowdown as more queries are active at once (Universal Scalability Law).
     pub contention: Option<ContentionSpec>,
+    /// How query cost grows with the size of the data, and how many rows the measured costs saw.
+    pub data: Option<DataSpec>,
+    /// Cores set apart for some queries (a resource group, a lane): queries of a group run only on
+    /// its cores, the others only on the rest.
+    #[serde(default)]
+    pub resource_groups: IndexMap<String, ResourceGroupSpec>,
+}
+
+/// The data behind a database's query costs.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    /// Rows when the query costs were measured (`data_factor` 1); needed for `n_log_n` and for
+    /// transactions that write.
+    pub rows: Option<Factor>,
+    /// Cost multiplier as a function of the data size s (relative to measurement): "linear"
+    /// (default, s), "n_log_n" (s·ln(s·rows)/ln(rows)) or a table [[s, multiplier], …]
+    /// interpolated linearly (the nearest point's multiplier outside it).
+    pub cost: Option<CostScalingSpec>,
+}
+
+/// How query cost grows with the data size.
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+pub enum CostScalingSpec {
+    /// "linear" or "n_log_n".
+    Named(CostScalingName),
+    /// Points [data size, cost multiplier] in increasing size.
+    Table(Vec<[Factor; 2]>),
+}
+
+/// A named cost growth.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CostScalingName {
+    /// Cost proportional to the data size (a scan).
+    Linear,
+    /// Cost proportional to n·log n (a sort, or a scan with index look-ups).
+    NLogN,
+}
+
+/// Cores reserved for one group of queries.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceGroupSpec {
+    /// Cores of the database reserved for the group (taken from the shared ones).
+    pub cores: PositiveInt,
 }
 
 /// The Universal Scalability Law: with n queries active at the database, each query's cost is
@@ -591,4 +703,33 @@ pub struct ConsumerSpec {
 pub struct MetastabilitySpec {
     /// The metric whose windows are watched, e.g. "search.utilisation" or "website.p99".
     pub metric: String,
+}
+
+impl<'de> Deserialize<'de> for CostScalingSpec {
+    /// A name or a table, with one message that says which forms are accepted.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let expected = "expected \"linear\", \"n_log_n\" or a table [[size, multiplier], …] of numbers from 0 to 1e9";
+        let value = serde_json::Value::deserialize(d)?;
+        if let Some(name) = value.as_str() {
+            return match name {
+                "linear" => Ok(CostScalingSpec::Named(CostScalingName::Linear)),
+                "n_log_n" => Ok(CostScalingSpec::Named(CostScalingName::NLogN)),
+                _ => Err(D::Error::custom(format!("{expected}, got \"{name}\""))),
+            };
+        }
+        let number = |v: &serde_json::Value| v.as_f64().filter(|x| (0.0..=1e9).contains(x)).map(Factor);
+        let rows = value.as_array().map(|rows| {
+            rows.iter()
+                .map(|row| match row.as_array().map(Vec::as_slice) {
+                    Some([size, multiplier]) => Some([number(size)?, number(multiplier)?]),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+        });
+        match rows {
+            Some(Some(table)) => Ok(CostScalingSpec::Table(table)),
+            _ => Err(D::Error::custom(format!("{expected}, got {value}"))),
+        }
+    }
 }

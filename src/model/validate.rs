@@ -28,6 +28,8 @@ const MAX_WINDOWS: u64 = 10_000;
 const MAX_INSTANCES: u32 = 100_000;
 /// Most closed-loop users of one client (each is tracked individually).
 const MAX_USERS: u32 = 1_000_000;
+/// Most repetitions of a recurring injection (each is a timed action of its own).
+const MAX_REPEATS: u64 = 10_000;
 /// Most replications of one run (each keeps its histograms until they are merged).
 const MAX_REPLICATIONS: u32 = 10_000;
 
@@ -175,14 +177,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
     let databases: Vec<Database> = spec
         .databases
         .iter()
-        .map(|(name, d)| Database {
-            name: name.clone(),
-            cores: d.cores.map_or(1, |c| c.0),
-            max_connections: d.max_connections.map_or(100, |c| c.0),
-            data_factor: d.data_factor.map_or(1.0, |f| f.0),
-            usl_sigma: d.contention.as_ref().map_or(0.0, |c| c.sigma.0),
-            usl_kappa: d.contention.as_ref().and_then(|c| c.kappa).map_or(0.0, |k| k.0),
-        })
+        .map(|(name, d)| resolve_database(name, d, &mut check))
         .collect();
     let database_id = |name: &str| spec.databases.get_index_of(name).map(DatabaseId);
 
@@ -248,7 +243,8 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                 check.error(&endpoint_path, "an endpoint needs at least one step");
             }
             let endpoint_full = format!("{service_name}.{endpoint_name}");
-            let (steps, step_effects) = steps
+            let mut step_effects = Vec::new();
+            let (steps, caches): (Vec<Step>, Vec<Option<Cache>>) = steps
                 .iter()
                 .enumerate()
                 .filter_map(|(i, step)| {
@@ -257,6 +253,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                         .effect
                         .as_deref()
                         .and_then(|e| resilience::effect_id(e, &mut effects, &format!("{step_path}.effect"), &mut check));
+                    let cache = resolve_cache(step, &step_path, &mut check);
                     let context = StepContext {
                         service_name,
                         endpoint: &endpoint_full,
@@ -266,7 +263,9 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                         databases: &databases,
                         pools: &pools,
                     };
-                    Some((resolve_step(step, &step_path, &context, &mut call_sites, &mut check)?, effect))
+                    let resolved = resolve_step(step, &step_path, &context, &mut call_sites, &mut check)?;
+                    step_effects.push(effect);
+                    Some((resolved, cache))
                 })
                 .unzip();
             ids.push(EndpointId(endpoints.len()));
@@ -275,6 +274,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                 name: endpoint_full,
                 steps,
                 effects: step_effects,
+                caches,
             });
         }
         if let Some(n) = service.instances.filter(|n| n.0 > MAX_INSTANCES) {
@@ -301,7 +301,21 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
     let mut clients = Vec::new();
     for (name, c) in &spec.clients {
         let path = format!("clients.{}", key(name));
+        if c.load_test.is_some() && (c.open.is_some() || c.closed.is_some()) {
+            check.error(&path, "a client needs exactly one of \"open\", \"closed\" or \"load_test\"");
+            continue;
+        }
         let arrivals = match (&c.open, &c.closed) {
+            (None, None) if c.load_test.is_some() => {
+                match c
+                    .load_test
+                    .as_ref()
+                    .and_then(|t| resolve_load_test(t, spec, &format!("{path}.load_test"), &mut check))
+                {
+                    Some(arrivals) => arrivals,
+                    None => continue,
+                }
+            }
             (Some(open), None) => Arrivals::Open {
                 rate_per_s: open.rate.0,
                 profile: open
@@ -337,7 +351,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                 deadline_ns: closed.deadline.map(|d| d.0),
             },
             _ => {
-                check.error(&path, "a client needs exactly one of \"open\" or \"closed\"");
+                check.error(&path, "a client needs exactly one of \"open\", \"closed\" or \"load_test\"");
                 continue;
             }
         };
@@ -371,6 +385,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                 link: links.between(name, service_name),
                 site: call_sites.len() - 1,
             },
+            synthetic: c.synthetic.unwrap_or(c.load_test.is_some()),
         });
     }
 
@@ -669,13 +684,177 @@ fn resolve_step(step: &StepSpec, path: &str, cx: &StepContext, sites: &mut Vec<C
         }
     };
     let db = &databases[database.0];
+    let writes = tx.writes.map_or(0.0, |w| w.0);
+    if writes > 0.0 && db.rows.is_none() {
+        check.error(
+            format!("{tx_path}.writes"),
+            format!(
+                "writes grow the data relative to the rows it had when costs were measured: set databases.{}.data.rows",
+                key(&db.name)
+            ),
+        );
+    }
+    let group = tx
+        .group
+        .as_ref()
+        .and_then(|g| resolve_group(db, g, &format!("{tx_path}.group"), check));
     Some(Step::Transaction(Transaction {
         connection,
         database,
         queries: tx.queries.map_or(1, |q| q.0),
-        query: tx.query.0.scaled(db.data_factor),
+        query: tx.query.0.scaled(db.cost_scaling.multiplier(db.data_factor)),
         link: links.between(service_name, &db.name),
+        writes,
+        group,
     }))
+}
+
+/// The index of resource group `name` of `db`, or an error listing its groups.
+fn resolve_group(db: &Database, name: &str, path: &str, check: &mut Checker) -> Option<usize> {
+    let found = db.groups.iter().position(|g| g.name == name);
+    if found.is_none() {
+        let names: Vec<String> = db.groups.iter().map(|g| g.name.clone()).collect();
+        check.error(
+            path,
+            format!(
+                "database \"{}\" has no resource group \"{name}\" (resource_groups: {})",
+                db.name,
+                list(names.iter())
+            ),
+        );
+    }
+    found
+}
+
+/// A database: its cores, data and resource groups.
+fn resolve_database(name: &str, d: &DatabaseSpec, check: &mut Checker) -> Database {
+    let path = format!("databases.{}", key(name));
+    let cores = d.cores.map_or(1, |c| c.0);
+    let rows = d.data.as_ref().and_then(|data| data.rows).map(|r| r.0);
+    let cost_scaling = match d.data.as_ref().and_then(|data| data.cost.as_ref()) {
+        None | Some(CostScalingSpec::Named(CostScalingName::Linear)) => CostScaling::Linear,
+        Some(CostScalingSpec::Named(CostScalingName::NLogN)) => match rows {
+            Some(rows) if rows > 1.0 => CostScaling::NLogN { rows },
+            _ => {
+                check.error(
+                    format!("{path}.data.rows"),
+                    "\"n_log_n\" needs the rows the costs were measured with (more than 1)",
+                );
+                CostScaling::Linear
+            }
+        },
+        Some(CostScalingSpec::Table(points)) => {
+            let points: Vec<(f64, f64)> = points.iter().map(|[s, m]| (s.0, m.0)).collect();
+            if points.is_empty() || points.windows(2).any(|w| w[1].0 <= w[0].0) {
+                check.error(
+                    format!("{path}.data.cost"),
+                    "expected at least one [size, multiplier] point, in increasing size",
+                );
+            }
+            CostScaling::Table(points)
+        }
+    };
+    if rows.is_some_and(|r| r <= 0.0) {
+        check.error(format!("{path}.data.rows"), "expected a number of rows above 0");
+    }
+    let groups: Vec<ResourceGroup> = d
+        .resource_groups
+        .iter()
+        .map(|(name, g)| ResourceGroup {
+            name: name.clone(),
+            cores: g.cores.0,
+        })
+        .collect();
+    let reserved: u64 = groups.iter().map(|g| u64::from(g.cores)).sum();
+    if reserved >= u64::from(cores) && !groups.is_empty() {
+        check.error(
+            format!("{path}.resource_groups"),
+            format!("the groups reserve {reserved} of the {cores} cores: at least one must stay shared"),
+        );
+    }
+    Database {
+        name: name.to_string(),
+        cores,
+        max_connections: d.max_connections.map_or(100, |c| c.0),
+        data_factor: d.data_factor.map_or(1.0, |f| f.0),
+        usl_sigma: d.contention.as_ref().map_or(0.0, |c| c.sigma.0),
+        usl_kappa: d.contention.as_ref().and_then(|c| c.kappa).map_or(0.0, |k| k.0),
+        rows,
+        cost_scaling,
+        // Unusable groups are reported above; dropping them keeps the shared cores positive.
+        groups: if reserved >= u64::from(cores) { Vec::new() } else { groups },
+    }
+}
+
+/// The cache in front of a step, if it has one.
+fn resolve_cache(step: &StepSpec, path: &str, check: &mut Checker) -> Option<Cache> {
+    let c = step.cache.as_ref()?;
+    if step.call.is_none() && step.transaction.is_none() {
+        check.error(
+            format!("{path}.cache"),
+            "a cache belongs to a \"call\" or \"transaction\" step",
+        );
+        return None;
+    }
+    if c.hit_ratio.0 > 1.0 {
+        check.error(
+            format!("{path}.cache.hit_ratio"),
+            format!("expected a share from 0 to 1, got {}", c.hit_ratio.0),
+        );
+        return None;
+    }
+    let serve_stale = c.serve_stale.unwrap_or(false);
+    if c.timeout.is_some() && !serve_stale {
+        check.error(
+            format!("{path}.cache.timeout"),
+            "a cache timeout answers from the stale copy: set \"serve_stale\": true",
+        );
+        return None;
+    }
+    Some(Cache {
+        hit_ratio: c.hit_ratio.0,
+        hit: c.hit.as_ref().map_or(Dist::constant(0.0005), |d| d.0.clone()),
+        serve_stale,
+        timeout_ns: resolve_timeout(c.timeout, &format!("{path}.cache.timeout"), check),
+    })
+}
+
+/// A load test: the rate and profile of the real client it follows, times (scale − 1).
+fn resolve_load_test(t: &LoadTestSpec, spec: &ModelSpec, path: &str, check: &mut Checker) -> Option<Arrivals> {
+    let Some(real) = spec.clients.get(&t.of) else {
+        check.error(
+            format!("{path}.of"),
+            format!("no client named \"{}\" (clients: {})", t.of, list(spec.clients.keys())),
+        );
+        return None;
+    };
+    let Some(open) = &real.open else {
+        check.error(
+            format!("{path}.of"),
+            format!("\"{}\" is not an open client: a load test follows a rate", t.of),
+        );
+        return None;
+    };
+    if t.scale.0 < 1.0 {
+        check.error(
+            format!("{path}.scale"),
+            format!("a load test adds traffic: expected a scale of at least 1, got {}", t.scale.0),
+        );
+        return None;
+    }
+    let profile_path = format!("clients.{}.open.profile", key(&t.of));
+    // Errors of the real client's profile are reported once, with it.
+    let mut quiet = Checker {
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    Some(Arrivals::Open {
+        rate_per_s: open.rate.0 * (t.scale.0 - 1.0),
+        profile: open
+            .profile
+            .as_ref()
+            .and_then(|p| resolve_profile(p, &profile_path, &mut quiet)),
+    })
 }
 
 fn resolve_timeout(timeout: Option<values::DurationValue>, path: &str, check: &mut Checker) -> Option<Nanos> {
@@ -701,21 +880,76 @@ fn resolve_retry(retry: Option<&RetrySpec>) -> Retry {
     }
 }
 
-fn resolve_profile(p: &ProfileSpec, path: &str, check: &mut Checker) -> Option<Profile> {
-    if p.points.is_empty() {
-        check.error(format!("{path}.points"), "expected at least one point");
-        return None;
+/// Hours and factors of a named daily shape (relative to the day's peak), linear in between.
+fn daily_points(shape: DailyShape) -> &'static [(f64, f64)] {
+    match shape {
+        DailyShape::LunchAndDinner => &[
+            (0.0, 0.05),
+            (7.0, 0.05),
+            (10.5, 0.15),
+            (12.5, 0.55),
+            (14.5, 0.2),
+            (17.0, 0.3),
+            (19.0, 1.0),
+            (21.0, 0.45),
+            (23.0, 0.1),
+        ],
+        DailyShape::OfficeHours => &[(0.0, 0.05), (7.0, 0.1), (9.0, 1.0), (17.0, 1.0), (19.0, 0.2), (22.0, 0.05)],
+        DailyShape::Evening => &[
+            (0.0, 0.3),
+            (4.0, 0.05),
+            (8.0, 0.2),
+            (12.0, 0.4),
+            (18.0, 0.7),
+            (21.0, 1.0),
+            (23.0, 0.6),
+        ],
+        DailyShape::Flat => &[(0.0, 1.0)],
     }
-    let points: Vec<(Nanos, f64)> = p.points.iter().map(|pt| (pt.at.0, pt.factor.0)).collect();
+}
+
+/// Nanoseconds in one hour.
+const HOUR_NS: f64 = 3.6e12;
+
+fn resolve_profile(p: &ProfileSpec, path: &str, check: &mut Checker) -> Option<Profile> {
+    let (points, period, linear): (Vec<(Nanos, f64)>, Option<Nanos>, bool) = match (p.daily, p.points.is_empty()) {
+        (Some(shape), true) => {
+            if p.period.is_some() || p.shape.is_some() {
+                check.error(
+                    path,
+                    "a \"daily\" shape has its own period (24h) and shape: leave \"period\" and \"shape\" out",
+                );
+                return None;
+            }
+            let points = daily_points(shape)
+                .iter()
+                .map(|&(h, f)| ((h * HOUR_NS) as Nanos, f))
+                .collect();
+            (points, Some((24.0 * HOUR_NS) as Nanos), true)
+        }
+        (Some(_), false) => {
+            check.error(path, "a profile needs exactly one of \"points\" or \"daily\"");
+            return None;
+        }
+        (None, true) => {
+            check.error(format!("{path}.points"), "expected at least one point (or a \"daily\" shape)");
+            return None;
+        }
+        (None, false) => (
+            p.points.iter().map(|pt| (pt.at.0, pt.factor.0)).collect(),
+            p.period.map(|d| d.0),
+            p.shape.unwrap_or(ProfileShape::Linear) == ProfileShape::Linear,
+        ),
+    };
     for (i, w) in points.windows(2).enumerate() {
         if w[1].0 < w[0].0 {
             check.error(format!("{path}.points[{}].at", i + 1), "points must be in time order");
             return None;
         }
     }
-    if let Some(period) = p.period {
+    if let Some(period) = period {
         let last = points.last().map_or(0, |pt| pt.0);
-        if period.0 == 0 || last >= period.0 {
+        if period == 0 || last >= period {
             check.error(
                 format!("{path}.period"),
                 "the period must be longer than the time of the last point",
@@ -723,11 +957,37 @@ fn resolve_profile(p: &ProfileSpec, path: &str, check: &mut Checker) -> Option<P
             return None;
         }
     }
+    let points = match (p.clock, period) {
+        (None, _) => points,
+        (Some(clock), Some(period)) if clock.0 < period => rotate(&points, clock.0, period),
+        (Some(_), Some(period)) => {
+            check.error(
+                format!("{path}.clock"),
+                format!("expected a time within the period (below {})", format_duration(period)),
+            );
+            return None;
+        }
+        (Some(_), None) => {
+            check.error(
+                format!("{path}.clock"),
+                "a clock time needs a repeating profile (a \"period\" or \"daily\")",
+            );
+            return None;
+        }
+    };
     Some(Profile {
         points,
-        linear: p.shape.unwrap_or(ProfileShape::Linear) == ProfileShape::Linear,
-        period_ns: p.period.map(|d| d.0),
+        linear,
+        period_ns: period,
     })
+}
+
+/// The points of a repeating profile as seen from a run that starts at `clock` within the
+/// period: each moves to (t − clock) mod period. The cyclic order, and so the function, is kept.
+fn rotate(points: &[(Nanos, f64)], clock: Nanos, period: Nanos) -> Vec<(Nanos, f64)> {
+    let mut rotated: Vec<(Nanos, f64)> = points.iter().map(|&(t, f)| ((t + period - clock) % period, f)).collect();
+    rotated.sort_by_key(|&(t, _)| t);
+    rotated
 }
 
 fn resolve_slos(spec: &ModelSpec, names: &Names, check: &mut Checker) -> Vec<Slo> {
@@ -905,11 +1165,45 @@ fn resolve_actions(
                 );
                 continue;
             };
-            ActionKind::Inject {
-                database: DatabaseId(d),
-                queries: j.queries.map_or(1, |q| q.0),
-                cost: j.cost.0.scaled(databases[d].data_factor),
+            let db = &databases[d];
+            let group = j
+                .group
+                .as_ref()
+                .and_then(|g| resolve_group(db, g, &format!("{path}.inject.group"), check));
+            if j.group.is_some() && group.is_none() {
+                continue;
             }
+            let kind = ActionKind::Inject {
+                database: DatabaseId(d),
+                group,
+                queries: j.queries.map_or(1, |q| q.0),
+                cost: j.cost.0.scaled(db.cost_scaling.multiplier(db.data_factor)),
+            };
+            if let Some(every) = j.every {
+                // A recurring injection is the same action at each interval, while it lasts.
+                let end = until_ns.unwrap_or(duration_ns).min(duration_ns);
+                let times = if every.0 == 0 {
+                    u64::MAX
+                } else {
+                    end.saturating_sub(a.at.0).div_ceil(every.0)
+                };
+                if times > MAX_REPEATS {
+                    check.error(
+                        format!("{path}.inject.every"),
+                        format!("repeats the injection {times} times: expected at most {MAX_REPEATS} (a longer interval, or a shorter \"for\")"),
+                    );
+                    continue;
+                }
+                for k in 0..times {
+                    actions.push(TimedAction {
+                        at_ns: a.at.0 + k * every.0,
+                        until_ns: None,
+                        kind: kind.clone(),
+                    });
+                }
+                continue;
+            }
+            kind
         } else if let Some(down) = &a.down {
             let Some(s) = spec.services.get_index_of(&down.service) else {
                 check.error(

@@ -26,6 +26,9 @@ pub fn comparison(report: &ScenarioReport) -> String {
             "\nScenario {} vs baseline (same random numbers; changes paired by replication, 95 % CI)\n",
             run.name
         ));
+        if let Some(description) = &run.description {
+            out.push_str(&format!("  {description}\n"));
+        }
         if !run.result.verdict.complete {
             for m in &run.result.verdict.messages {
                 out.push_str(&format!("  STOPPED EARLY: {m}\n"));
@@ -45,6 +48,10 @@ pub fn comparison(report: &ScenarioReport) -> String {
             ]);
         }
         out.push_str(&t.render());
+        out.push_str(&new_clients(&report.baseline, &run.result));
+        if !run.result.slos.is_empty() {
+            out.push_str(&super::cascade::render(&run.result.cascade));
+        }
     }
     let all_slos: Vec<(&str, &crate::results::RunResult)> = std::iter::once(("baseline", &report.baseline))
         .chain(report.scenarios.iter().map(|s| (s.name.as_str(), &s.result)))
@@ -128,6 +135,28 @@ fn storm_per_run(runs: &[(&str, &crate::results::RunResult)]) -> String {
     out.push_str(&t.render());
     if !note.is_empty() {
         out.push_str(&format!("  {note}\n"));
+    }
+    out
+}
+
+/// Clients the scenario adds (a load test, say), which the comparison cannot pair: one line each.
+fn new_clients(baseline: &crate::results::RunResult, scenario: &crate::results::RunResult) -> String {
+    let mut out = String::new();
+    for c in scenario
+        .clients
+        .iter()
+        .filter(|c| !baseline.clients.iter().any(|b| b.name == c.name))
+    {
+        out.push_str(&format!(
+            "  only in this scenario: {} ({}{}) → {}: {} req/s, p99 {}, {} failed\n",
+            c.name,
+            c.kind,
+            if c.synthetic { ", synthetic" } else { "" },
+            c.calls,
+            show(c.throughput_per_s.mean, "count"),
+            show(c.latency.p99_ms.mean, "ms"),
+            show(c.error_rate.mean, "share"),
+        ));
     }
     out
 }

@@ -59,10 +59,10 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf>>
             put("results.json", &json::to_json(result), &mut written)?;
             put("summary.csv", &csv::summary_csv(result), &mut written)?;
             put("timeseries.csv", &csv::timeseries_csv(result), &mut written)?;
-            [plot::latency_over_time(result, None), plot::stations_over_time(result, None)]
-                .into_iter()
-                .chain(plot::storm_over_time(result, None))
-                .collect()
+            let mut figures = vec![plot::latency_over_time(result, None), plot::stations_over_time(result, None)];
+            figures.extend(plot::cascade(result, None));
+            figures.extend(plot::storm_over_time(result, None));
+            figures
         }
         ReportInput::Scenarios(report) => {
             put("results.json", &json::to_json(report), &mut written)?;
@@ -107,19 +107,19 @@ fn scenario_figures(report: &ScenarioReport) -> Vec<Figure> {
         plot::latency_over_time(&report.baseline, None),
         plot::stations_over_time(&report.baseline, None),
     ];
+    figures.extend(plot::cascade(&report.baseline, None));
     figures.extend(plot::storm_over_time(&report.baseline, None));
     if !report.baseline.clients.is_empty() {
         figures.push(plot::scenarios_compared(report));
     }
     for (i, run) in report.scenarios.iter().enumerate() {
-        let storm = plot::storm_over_time(&run.result, Some(&run.name));
-        for mut figure in [
-            plot::latency_over_time(&run.result, Some(&run.name)),
-            plot::stations_over_time(&run.result, Some(&run.name)),
-        ]
-        .into_iter()
-        .chain(storm)
-        {
+        let own = [
+            Some(plot::latency_over_time(&run.result, Some(&run.name))),
+            Some(plot::stations_over_time(&run.result, Some(&run.name))),
+            plot::cascade(&run.result, Some(&run.name)),
+            plot::storm_over_time(&run.result, Some(&run.name)),
+        ];
+        for mut figure in own.into_iter().flatten() {
             figure.name = scenario_figure(&figure.name, i, &run.name);
             figures.push(figure);
         }
@@ -215,6 +215,7 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
             out.push_str("<h2>Plots</h2>\n");
             out.push_str(&figure("latency"));
             out.push_str(&figure("stations"));
+            out.push_str(&figure("cascade"));
             out.push_str(&figure("storm"));
         }
         ReportInput::Scenarios(report) => out.push_str(&scenarios_body(report, &figure)),
@@ -302,6 +303,76 @@ fn run_body(r: &RunResult, heading: &str) -> String {
     );
     out.push_str(&verdicts(r, heading));
     out.push_str(&summary_tables(r));
+    out.push_str(&cascade_html(r, heading));
+    out
+}
+
+/// The cascade after the trigger: who breached their SLO, when, for how long, through what; and
+/// the blast radius. Nothing without SLOs.
+fn cascade_html(r: &RunResult, heading: &str) -> String {
+    if r.slos.is_empty() {
+        return String::new();
+    }
+    let c = &r.cascade;
+    let duration = crate::model::units::format_duration_f64;
+    let mut out = format!(
+        "<{heading}>Cascade</{heading}>\n<p>After {} — SLOs judged per {} window, all replications pooled.</p>\n",
+        escape(&c.trigger),
+        duration(c.window_s)
+    );
+    if c.timeline.is_empty() {
+        out.push_str("<p>No SLO breached after the trigger.</p>\n");
+    } else {
+        let rows: Vec<Vec<String>> = c
+            .timeline
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                vec![
+                    (i + 1).to_string(),
+                    e.name.clone(),
+                    format!("+{}", duration(e.after_trigger_s)),
+                    match e.recovered_s {
+                        Some(end) => format!(
+                            "{}, ok from {}",
+                            duration(e.breached_windows as f64 * c.window_s),
+                            duration(end)
+                        ),
+                        None => format!("{}, to the end", duration(e.breached_windows as f64 * c.window_s)),
+                    },
+                    format!("{}: {}", e.objective, e.measured),
+                    if e.path.is_empty() {
+                        "–".into()
+                    } else {
+                        e.path.join(" → ")
+                    },
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &strings(&["#", "component", "breached after", "in breach", "first breach", "path"]),
+            &rows,
+            &[],
+        ));
+    }
+    let b = &c.blast_radius;
+    let percent = |share: f64| {
+        if share.is_finite() {
+            format!("{:.0} %", share * 100.0)
+        } else {
+            "–".into()
+        }
+    };
+    let _ = writeln!(
+        out,
+        "<p><b>Blast radius:</b> {} of {} endpoints with an SLO ({}); {} of real users' requests after the trigger met a breached SLO ({} of {}; synthetic clients left out).</p>",
+        b.endpoints_breached,
+        b.endpoints_with_slo,
+        percent(b.endpoint_share),
+        percent(b.traffic_share),
+        b.real_requests_affected,
+        b.real_requests_after_trigger
+    );
     out
 }
 
@@ -649,11 +720,15 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
     out.push_str(&run_body(&report.baseline, "h3"));
     out.push_str(&figure("latency"));
     out.push_str(&figure("stations"));
+    out.push_str(&figure("cascade"));
     out.push_str(&figure("storm"));
     out.push_str("<h2>Scenarios compared with the baseline</h2>\n<p>Same random numbers in every run; changes are paired by replication, with their 95 % CI.</p>\n");
     out.push_str(&figure("scenarios"));
     for run in &report.scenarios {
         let _ = writeln!(out, "<h3>Scenario {} vs baseline</h3>", escape(&run.name));
+        if let Some(description) = &run.description {
+            let _ = writeln!(out, "<p>{}</p>", escape(description));
+        }
         if !run.result.verdict.complete {
             out.push_str("<div class=\"alert\"><b>STOPPED EARLY</b><ul>");
             for m in &run.result.verdict.messages {
@@ -739,6 +814,8 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
     for (i, run) in report.scenarios.iter().enumerate() {
         let _ = writeln!(out, "<h2>Scenario {}</h2>", escape(&run.name));
         out.push_str(&verdicts(&run.result, "h3"));
+        out.push_str(&cascade_html(&run.result, "h3"));
+        out.push_str(&figure(&scenario_figure("cascade", i, &run.name)));
         out.push_str(&figure(&scenario_figure("latency", i, &run.name)));
         out.push_str(&figure(&scenario_figure("stations", i, &run.name)));
         out.push_str(&figure(&scenario_figure("storm", i, &run.name)));

@@ -76,6 +76,8 @@ pub struct Panel {
     pub verticals: Vec<(f64, String)>,
     /// Shaded intervals on the x axis (timed actions), with a label.
     pub spans: Vec<Span>,
+    /// Names of the rows when the y axis is categorical (row k at y = k + 1); numbers otherwise.
+    pub y_categories: Vec<String>,
 }
 
 /// A line in the legend and on the axes.
@@ -244,17 +246,31 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
     let (x_low, x_high) = (x_range.start, x_range.end);
     let (y_low, y_high) = (y_range.start, y_range.end);
     let mut builder = ChartBuilder::on(&plot_area);
-    builder.margin(12).x_label_area_size(46).y_label_area_size(78);
+    // Row names need more room than numbers.
+    let y_label_area = if panel.y_categories.is_empty() { 78 } else { 150 };
+    builder.margin(12).x_label_area_size(46).y_label_area_size(y_label_area);
     if !panel.heading.is_empty() {
         builder.caption(&panel.heading, (FONT, 16));
     }
     let mut chart = builder.build_cartesian_2d(x_range, y_range)?;
+    let categories = &panel.y_categories;
+    let y_tick = |v: &f64| {
+        if categories.is_empty() {
+            return tick(*v);
+        }
+        let row = v.round();
+        match categories.get((row as usize).wrapping_sub(1)) {
+            Some(name) if (v - row).abs() < 1e-6 && row >= 1.0 => shorten(name, 20),
+            _ => String::new(),
+        }
+    };
     chart
         .configure_mesh()
         .x_desc(panel.x_label.as_str())
         .y_desc(panel.y_label.as_str())
         .x_label_formatter(&|v| tick(*v))
-        .y_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&y_tick)
+        .y_labels(if categories.is_empty() { 10 } else { categories.len() + 2 })
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
         .max_light_lines(1)
@@ -268,7 +284,12 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
                 .map(|p| (p.0, p.2))
                 .chain(seg.iter().rev().map(|p| (p.0, p.1)))
                 .collect();
-            chart.draw_series(std::iter::once(Polygon::new(outline, colour(band.colour).mix(0.18).filled())))?;
+            // Bands shade an interval around lines; on a categorical axis they are the bars themselves.
+            let opacity = if categories.is_empty() { 0.18 } else { 0.7 };
+            chart.draw_series(std::iter::once(Polygon::new(
+                outline,
+                colour(band.colour).mix(opacity).filled(),
+            )))?;
         }
     }
     for (from, to, label) in &panel.spans {
@@ -608,6 +629,63 @@ pub fn storm_over_time(result: &RunResult, scenario: Option<&str>) -> Option<Fig
         name: "storm".into(),
         title: title(result, scenario, "retry storm over time"),
         panels,
+    })
+}
+
+/// Plot (d): the cascade as a Gantt chart — one row per component whose SLO breached after the
+/// trigger, the first to breach on top, a bar over each stretch of windows in breach; the trigger
+/// and the timed actions are marked. None when nothing breached.
+pub fn cascade(result: &RunResult, scenario: Option<&str>) -> Option<Figure> {
+    let timeline = &result.cascade.timeline;
+    if timeline.is_empty() {
+        return None;
+    }
+    let (scale, x_label) = time_axis(result);
+    let rows = timeline.len();
+    let mut panel = Panel {
+        heading: format!(
+            "SLO breaches after {} (first to breach on top; {} windows)",
+            result.cascade.trigger,
+            crate::model::units::format_duration_f64(result.model.window_s)
+        ),
+        x_label: x_label.into(),
+        // Row k (from the bottom) is the (rows − k + 1)-th to breach.
+        y_categories: timeline.iter().rev().map(|e| e.name.clone()).collect(),
+        ..Panel::default()
+    };
+    for (i, entry) in timeline.iter().enumerate() {
+        let y = (rows - i) as f64;
+        let mut points = Vec::new();
+        for [from, to] in &entry.breached_s {
+            points.push((from * scale, y - 0.35, y + 0.35));
+            points.push((to * scale, y - 0.35, y + 0.35));
+            points.push((f64::NAN, f64::NAN, f64::NAN));
+        }
+        panel.bands.push(Band {
+            label: format!(
+                "{} (+{})",
+                entry.name,
+                crate::model::units::format_duration_f64(entry.after_trigger_s)
+            ),
+            points,
+            colour: i,
+        });
+    }
+    // The whole run on the x axis, so the breaches are seen against it (points without a band).
+    if let Some(first) = panel.bands.first_mut() {
+        first.points.push((result.model.warmup_s * scale, f64::NAN, f64::NAN));
+        first.points.push((result.model.duration_s * scale, f64::NAN, f64::NAN));
+    }
+    (panel.spans, panel.verticals) = action_marks(result, scale);
+    if result.model.actions.is_empty() {
+        panel
+            .verticals
+            .push((result.cascade.trigger_s * scale, "start of measurement".into()));
+    }
+    Some(Figure {
+        name: "cascade".into(),
+        title: title(result, scenario, "cascade of SLO breaches"),
+        panels: vec![panel],
     })
 }
 

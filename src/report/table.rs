@@ -101,7 +101,11 @@ pub fn summary(result: &RunResult) -> String {
         for c in &result.clients {
             let [p50, p90, p99, max] = latency_cells(&c.latency);
             t.row(vec![
-                format!("{} ({})", c.name, c.kind),
+                if c.synthetic {
+                    format!("{} ({}, synthetic)", c.name, c.kind)
+                } else {
+                    format!("{} ({})", c.name, c.kind)
+                },
                 c.calls.clone(),
                 est(&c.throughput_per_s, 1),
                 p50,
@@ -168,6 +172,14 @@ pub fn summary(result: &RunResult) -> String {
         }
         out.push_str("\nEndpoints (service side, from arrival to answer)\n");
         out.push_str(&t.render());
+        for e in &result.endpoints {
+            if let Some(c) = &e.cache {
+                out.push_str(&format!(
+                    "  {} cache: {} hits, {} misses (hit ratio {:.3}), {} stale answers when the backend failed\n",
+                    e.name, c.hits, c.misses, c.hit_ratio, c.stale
+                ));
+            }
+        }
     }
 
     if !result.services.is_empty() {
@@ -220,6 +232,14 @@ pub fn summary(result: &RunResult) -> String {
         }
         out.push_str("\nDatabases\n");
         out.push_str(&t.render());
+        for d in result.databases.iter().filter(|d| d.cost_growth_end.mean > 1.0 + 1e-9) {
+            out.push_str(&format!(
+                "  {}: rows written grew the data to {} × the measured size; queries cost {} × their cost at the start\n",
+                d.name,
+                est(&d.data_size_end, 3),
+                est(&d.cost_growth_end, 3)
+            ));
+        }
     }
 
     if !result.pools.is_empty() {
@@ -263,6 +283,7 @@ pub fn summary(result: &RunResult) -> String {
         }
         out.push_str("\nService level objectives\n");
         out.push_str(&t.render());
+        out.push_str(&super::cascade::render(&result.cascade));
     }
     if let Some(m) = &result.metastability {
         out.push_str(&format!("\nAfter the trigger: {}\n", m.text));

@@ -1,5 +1,6 @@
 //! Merging replications: per-replication values become estimates with confidence intervals.
 
+use super::cascade::Windows;
 use super::slo::evaluate_slos;
 use super::*;
 use crate::engine::StopReason;
@@ -45,6 +46,18 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
             }
         }
     }
+    let windows = |tallies: Vec<&RequestTally>| {
+        Some(Windows {
+            answers: merged_series(tallies.iter().map(|t| &t.series))?,
+            arrivals: merged_series(tallies.iter().map(|t| &t.arrivals))?,
+        })
+    };
+    let client_series: Vec<Option<Windows>> = (0..model.clients.len())
+        .map(|c| windows(reps.iter().map(|r| &r.clients[c].tally).collect()))
+        .collect();
+    let endpoint_series: Vec<Option<Windows>> = (0..model.endpoints.len())
+        .map(|e| windows(reps.iter().map(|r| &r.endpoints[e].tally).collect()))
+        .collect();
     let clients = model
         .clients
         .iter()
@@ -68,12 +81,13 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
                     Arrivals::Closed { .. } => "closed".into(),
                 },
                 calls: model.endpoints[client.call.target.0].name.clone(),
+                synthetic: client.synthetic,
                 throughput_per_s: estimate(&tallies, |(t, s)| t.finished as f64 / s),
                 error_rate: estimate(&tallies, |(t, _)| error_rate(t)),
                 latency: latency_summary(&tallies.iter().map(|(t, _)| &t.latency_ok).collect::<Vec<_>>()),
                 counts: counts(&tallies, reps.iter().map(|r| r.clients[c].in_flight_at_end).sum()),
                 batch,
-                series: traffic_series(model, reps.len(), tallies.iter().map(|(t, _)| &t.series)),
+                series: traffic_series(model, reps.len(), client_series[c].as_ref().map(|w| &w.answers)),
             }
         })
         .collect();
@@ -96,7 +110,8 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
                     }
                 }),
                 counts: counts(&tallies, reps.iter().map(|r| r.endpoints[e].in_flight_at_end).sum()),
-                series: traffic_series(model, reps.len(), tallies.iter().map(|(t, _)| &t.series)),
+                cache: endpoint.caches.iter().any(Option::is_some).then(|| cache_summary(reps, e)),
+                series: traffic_series(model, reps.len(), endpoint_series[e].as_ref().map(|w| &w.answers)),
             }
         })
         .collect();
@@ -139,6 +154,8 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
                 connections_in_use: estimate(&results, |(r, _)| r.connections_mean),
                 connections_max: estimate(&results, |(r, _)| r.connections_max),
                 refused_connections: results.iter().map(|(r, _)| r.refused_connections).sum(),
+                data_size_end: estimate(&results, |(r, _)| r.data_size_end),
+                cost_growth_end: estimate(&results, |(r, _)| r.cost_growth_end),
                 series: station_series(model, &stations),
                 connections_series: mean_rows(results.iter().map(|(r, _)| &r.connections_series)),
             }
@@ -206,10 +223,32 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
         call_sites: super::resilience::call_sites(model, reps),
         slos: Vec::new(),
         metastability: None,
+        cascade: super::cascade::analyse(model, &client_series, &endpoint_series),
     };
     result.slos = evaluate_slos(model, &result);
     result.metastability = super::resilience::metastability(model, &result);
     result
+}
+
+/// Cache lookups of endpoint `e`, totals over the replications.
+fn cache_summary(reps: &[ReplicationResult], e: usize) -> CacheSummary {
+    let (mut hits, mut misses, mut stale) = (0, 0, 0);
+    for r in reps {
+        let c = &r.endpoints[e].cache;
+        hits += c.hits;
+        misses += c.misses;
+        stale += c.stale;
+    }
+    CacheSummary {
+        hits,
+        misses,
+        stale,
+        hit_ratio: if hits + misses == 0 {
+            f64::NAN
+        } else {
+            hits as f64 / (hits + misses) as f64
+        },
+    }
 }
 
 /// Share of finished requests that did not end well (NaN when none finished).
@@ -320,8 +359,8 @@ fn station_series(model: &Model, stations: &[&StationResult]) -> StationSeries {
     }
 }
 
-/// Request traffic per window: windows of all replications merged, rates per replication.
-fn traffic_series<'a>(model: &Model, replications: usize, series: impl Iterator<Item = &'a WindowSeries>) -> Vec<TrafficWindow> {
+/// The windows of all replications merged (None without replications).
+fn merged_series<'a>(series: impl Iterator<Item = &'a WindowSeries>) -> Option<WindowSeries> {
     let mut merged: Option<WindowSeries> = None;
     for s in series {
         match merged.as_mut() {
@@ -331,6 +370,11 @@ fn traffic_series<'a>(model: &Model, replications: usize, series: impl Iterator<
             }
         }
     }
+    merged
+}
+
+/// Request traffic per window from the merged windows, rates per replication.
+fn traffic_series(model: &Model, replications: usize, merged: Option<&WindowSeries>) -> Vec<TrafficWindow> {
     let Some(merged) = merged else {
         return Vec::new();
     };
@@ -418,7 +462,7 @@ fn batch_summary(
 }
 
 /// A timed action in a few words, for reports.
-fn describe_action(model: &Model, kind: &crate::model::ActionKind) -> String {
+pub(super) fn describe_action(model: &Model, kind: &crate::model::ActionKind) -> String {
     use crate::model::ActionKind;
     match kind {
         ActionKind::AddLatency { link, latency_ns } => format!("+{} on {}", format_duration(*latency_ns), model.links[link.0]),

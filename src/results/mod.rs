@@ -4,6 +4,7 @@
 //! Each metric is an [`Estimate`]: the mean across replications of the per-replication value,
 //! with its 95 % confidence interval (Student t), so differences can be judged.
 
+pub mod cascade;
 mod merge;
 pub mod resilience;
 mod slo;
@@ -50,6 +51,78 @@ pub struct RunResult {
     pub slos: Vec<SloResult>,
     /// Whether the watched metric came back to its baseline after the trigger (when the model asks).
     pub metastability: Option<Metastability>,
+    /// Which SLOs breached after the trigger (the first timed action), when, and through which
+    /// dependencies; the blast radius.
+    pub cascade: Cascade,
+}
+
+/// The failure cascade after a trigger, judged window by window against each SLO.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Cascade {
+    /// What triggered it: the first timed action, or the start of measurement without one.
+    pub trigger: String,
+    /// When, seconds since the start of the run.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub trigger_s: f64,
+    /// Width of the windows the SLOs are judged in, seconds: the resolution of the timeline.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub window_s: f64,
+    /// Components whose SLO breached after the trigger, in the order they breached.
+    pub timeline: Vec<CascadeEntry>,
+    /// How far the failure reached.
+    pub blast_radius: BlastRadius,
+}
+
+/// One component of the cascade.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CascadeEntry {
+    /// The SLO's key: "service.endpoint" or a client name.
+    pub name: String,
+    /// "endpoint" or "client".
+    pub kind: String,
+    /// Start of the first window in breach (not before the trigger), seconds since the start.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub first_breach_s: f64,
+    /// The same, seconds after the trigger.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub after_trigger_s: f64,
+    /// The objective breached first, e.g. "p99 <= 400ms" ("answers" when none came at all).
+    pub objective: String,
+    /// What that window measured.
+    pub measured: String,
+    /// Windows in breach after the trigger.
+    pub breached_windows: u64,
+    /// The stretches of consecutive windows in breach, [start, end] in seconds since the start.
+    #[serde(deserialize_with = "crate::stats::nan::pairs")]
+    pub breached_s: Vec<[f64; 2]>,
+    /// End of the last window in breach when later windows were fine again, seconds (null when
+    /// it was still breached at the end of the run).
+    pub recovered_s: Option<f64>,
+    /// The dependencies that carried the failure, from the component to what the trigger hit
+    /// (through breached components where such a path exists); empty when none leads there.
+    pub path: Vec<String>,
+}
+
+/// How far a failure reached.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BlastRadius {
+    /// Endpoints with an SLO.
+    pub endpoints_with_slo: u64,
+    /// Of those, the ones whose SLO breached after the trigger.
+    pub endpoints_breached: u64,
+    /// Their share (null without endpoint SLOs).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub endpoint_share: f64,
+    /// SLO'd components (endpoints and clients) that breached.
+    pub components_breached: u64,
+    /// Requests of real (not synthetic) clients that ended after the trigger, all replications.
+    pub real_requests_after_trigger: u64,
+    /// Of those, the ones that ended in a window where their client's SLO, or that of the
+    /// endpoint it calls, was breached.
+    pub real_requests_affected: u64,
+    /// Their share (null without real traffic).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub traffic_share: f64,
 }
 
 /// The model and the run's settings.
@@ -169,6 +242,8 @@ pub struct ClientSummary {
     pub kind: String,
     /// The endpoint it calls.
     pub calls: String,
+    /// Synthetic requests (a load test), reported apart from real users.
+    pub synthetic: bool,
     /// Finished requests per second.
     pub throughput_per_s: Estimate,
     /// Share of finished requests that did not end well.
@@ -220,8 +295,24 @@ pub struct EndpointSummary {
     pub sojourn_ms: Estimate,
     /// Totals by outcome.
     pub counts: Counts,
+    /// What the caches in front of its steps did (null without a cache).
+    pub cache: Option<CacheSummary>,
     /// Per time window.
     pub series: Vec<TrafficWindow>,
+}
+
+/// Cache lookups of an endpoint, totals over all replications (after the warm-up).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CacheSummary {
+    /// Lookups answered by the cache.
+    pub hits: u64,
+    /// Lookups that fell through to the backend.
+    pub misses: u64,
+    /// Misses whose backend failed, answered from the stale copy (degraded mode).
+    pub stale: u64,
+    /// Hits over lookups (null when none).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub hit_ratio: f64,
 }
 
 /// Waiting for a unit (worker, core, connection).
@@ -295,6 +386,11 @@ pub struct DatabaseSummary {
     pub connections_max: Estimate,
     /// Direct connections refused at max_connections (total).
     pub refused_connections: u64,
+    /// Data size at the end of the run, relative to when query costs were measured (the data
+    /// factor, plus rows written over the rows measured).
+    pub data_size_end: Estimate,
+    /// How much more a query cost at the end than at the start, from the rows written.
+    pub cost_growth_end: Estimate,
     /// Over time.
     pub series: StationSeries,
     /// Connections in use per window.

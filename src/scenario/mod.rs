@@ -88,6 +88,16 @@ impl ModelSource {
             .unwrap_or_default()
     }
 
+    /// What the named scenarios represent, as their descriptions say (`"a,b"`: both, joined by
+    /// " + "); None when none has a description.
+    pub fn scenario_description(&self, combined: &str) -> Option<String> {
+        let texts: Vec<&str> = combined
+            .split(',')
+            .filter_map(|name| self.json.get("scenarios")?.get(name.trim())?.get("description")?.as_str())
+            .collect();
+        (!texts.is_empty()).then(|| texts.join(" + "))
+    }
+
     /// The variant made of the named scenarios applied one after another (`"a,b"` combines).
     pub fn scenario_variant(&self, combined: &str) -> Result<Variant, ModelError> {
         let mut changes = Vec::new();

@@ -178,7 +178,7 @@ impl<'m> World<'m> {
     fn call_failed(&mut self, job: JobRef, outcome: Outcome, queue: &mut EventQueue<Event>) {
         match self.jobs.get(job).map(|j| j.owner) {
             Some(Owner::Client { client, user }) => self.finish_client_request(job, client, user, outcome, queue),
-            Some(Owner::Endpoint { .. }) => self.finish_job(job, Outcome::Error, queue),
+            Some(Owner::Endpoint { .. }) => self.step_failed(job, queue),
             Some(Owner::Consumer { .. }) => self.delivery_done(job, outcome, queue),
             Some(Owner::Injected { .. }) | None => {}
         }

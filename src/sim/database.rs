@@ -1,7 +1,7 @@
 //! Database work: a transaction takes a connection (from a pool, or directly), runs its queries
 //! one after another, each a network round trip plus time on a database core, then lets go.
 
-use super::job::{JobRef, Outcome, Owner};
+use super::job::{JobRef, Owner};
 use super::resource::Admission;
 use super::world::{schedule_network, Event, World};
 use crate::engine::{EventQueue, Nanos};
@@ -16,28 +16,36 @@ impl<'m> World<'m> {
         }
     }
 
-    /// The query the job is running: its cost distribution and its database.
-    fn query_of(&self, job_ref: JobRef) -> Option<(&'m Dist, usize)> {
+    /// The query the job is running: its cost distribution, its database and its resource group.
+    fn query_of(&self, job_ref: JobRef) -> Option<(&'m Dist, usize, Option<usize>)> {
         let job = self.jobs.get(job_ref)?;
         match job.owner {
             Owner::Injected { action } => match &self.model.actions[action as usize].kind {
-                ActionKind::Inject { cost, database, .. } => Some((cost, database.0)),
+                ActionKind::Inject {
+                    cost, database, group, ..
+                } => Some((cost, database.0, *group)),
                 _ => None,
             },
-            _ => self.current_transaction(job_ref).map(|tx| (&tx.query, tx.database.0)),
+            _ => self
+                .current_transaction(job_ref)
+                .map(|tx| (&tx.query, tx.database.0, tx.group)),
         }
     }
 
-    /// Core time of a query starting now on database `d`: a draw of its cost, slowed by the
-    /// contention of the queries active there (running or waiting for a core).
+    /// Core time of a query starting now on database `d`: a draw of its cost, grown with the
+    /// rows written so far, slowed by the contention of the queries active there (running or
+    /// waiting for a core, in every resource group: they share one machine).
     fn query_cost(&mut self, query: &Dist, d: usize) -> Nanos {
         let spec = &self.model.databases[d];
         let db = &mut self.databases[d];
-        let cost = query.sample_ns(&mut db.rng);
+        let mut cost = query.sample_ns(&mut db.rng);
+        if db.rows_written > 0.0 {
+            cost = (cost as f64 * db.growth_factor(spec)).round() as Nanos;
+        }
         if spec.usl_sigma == 0.0 && spec.usl_kappa == 0.0 {
             return cost;
         }
-        let active = db.cores.busy() + db.cores.waiting();
+        let active = db.lanes.iter().map(|lane| lane.busy() + lane.waiting()).sum();
         (cost as f64 * spec.contention_factor(active)).round() as Nanos
     }
 
@@ -64,7 +72,7 @@ impl<'m> World<'m> {
                         return;
                     }
                     Admission::Rejected => {
-                        self.finish_job(job_ref, Outcome::Error, queue);
+                        self.step_failed(job_ref, queue);
                         return;
                     }
                 }
@@ -75,7 +83,7 @@ impl<'m> World<'m> {
                     if now >= self.model.warmup_ns {
                         db.refused_connections += 1;
                     }
-                    self.finish_job(job_ref, Outcome::Error, queue);
+                    self.step_failed(job_ref, queue);
                     return;
                 }
                 db.direct_in_use += 1;
@@ -130,7 +138,7 @@ impl<'m> World<'m> {
     /// A query reaches the database: run it on a free core, or wait for one.
     pub(super) fn on_query_at_database(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        let Some((query, d)) = self.query_of(job_ref) else {
+        let Some((query, d, group)) = self.query_of(job_ref) else {
             return;
         };
         let Some(job) = self.jobs.get_mut(job_ref) else {
@@ -138,7 +146,7 @@ impl<'m> World<'m> {
         };
         job.mark_ns = now;
         let db = &mut self.databases[d];
-        if db.cores.request(now, job_ref, job.ticket) == Admission::Granted {
+        if db.lane_mut(group).request(now, job_ref, job.ticket) == Admission::Granted {
             let cost = self.query_cost(query, d);
             queue.schedule_in(cost, Event::QueryDone(job_ref));
         }
@@ -147,7 +155,7 @@ impl<'m> World<'m> {
     /// A core finished the query: hand the core to the next query and send the result back.
     pub(super) fn on_query_done(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        let Some((_, d)) = self.query_of(job_ref) else {
+        let Some((_, d, group)) = self.query_of(job_ref) else {
             return;
         };
         let Some(job) = self.jobs.get(job_ref) else {
@@ -160,8 +168,8 @@ impl<'m> World<'m> {
             db.queries += 1;
             db.query_time.record(now - sent);
         }
-        if let Some(next) = db.cores.release(now, |w| World::waiter_is_live(jobs, w)) {
-            if let Some((next_query, _)) = self.query_of(next.job) {
+        if let Some(next) = db.lane_mut(group).release(now, |w| World::waiter_is_live(jobs, w)) {
+            if let Some((next_query, ..)) = self.query_of(next.job) {
                 if let Some(granted) = self.jobs.get_mut(next.job) {
                     granted.ticket = granted.ticket.wrapping_add(1);
                 }
@@ -194,6 +202,10 @@ impl<'m> World<'m> {
         if more && !self.was_reset(job_ref) {
             self.send_query(job_ref, queue);
             return;
+        }
+        if let Some(tx) = self.current_transaction(job_ref).filter(|tx| tx.writes > 0.0) {
+            // Written rows stay (nobody cleans them up): later queries cost more.
+            self.databases[tx.database.0].rows_written += tx.writes;
         }
         self.release_connection(job_ref, queue);
         self.next_step(job_ref, queue);
@@ -252,6 +264,6 @@ impl<'m> World<'m> {
                 pool.acquire_timeouts += 1;
             }
         }
-        self.finish_job(job_ref, Outcome::Error, queue);
+        self.step_failed(job_ref, queue);
     }
 }

@@ -115,6 +115,8 @@ pub struct Job {
     pub probe: bool,
     /// The last backoff wait (decorrelated jitter grows from it).
     pub last_backoff_ns: Nanos,
+    /// Left behind by a cache timeout: it finishes its transaction for no one, then goes.
+    pub detached: bool,
 }
 
 impl Job {
@@ -142,6 +144,7 @@ impl Job {
             sent_ns: 0,
             probe: false,
             last_backoff_ns: 0,
+            detached: false,
         }
     }
 }

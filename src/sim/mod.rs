@@ -3,6 +3,7 @@
 
 mod abandon;
 mod actions;
+pub mod cache;
 mod call;
 mod client;
 mod database;

@@ -1,5 +1,6 @@
 //! One replication, start to finish: build the world, run the engine, collect what it measured.
 
+use super::cache::CacheTally;
 use super::job::Owner;
 use super::resource::Resource;
 use super::tally::{BatchTally, EffectTally, RequestTally, WastedWork};
@@ -87,6 +88,8 @@ pub struct ClientResult {
 pub struct EndpointResult {
     /// Requests and outcomes since the warm-up.
     pub tally: RequestTally,
+    /// What its caches did.
+    pub cache: CacheTally,
     /// Requests still in flight at the end.
     pub in_flight_at_end: u64,
 }
@@ -130,6 +133,10 @@ pub struct DatabaseResult {
     pub connections_series: Vec<f64>,
     /// Direct connections refused: the database was at max_connections.
     pub refused_connections: u64,
+    /// Data size at the end, relative to when costs were measured.
+    pub data_size_end: f64,
+    /// How much more a query cost at the end than at the start, from rows written.
+    pub cost_growth_end: f64,
 }
 
 /// A pool's connections.
@@ -211,7 +218,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         match job.owner {
             Owner::Client { client, .. } => client_in_flight[client as usize] += 1,
             // A request still on the network has not arrived, so its endpoint has not counted it.
-            Owner::Endpoint { endpoint, .. } if job.admitted => endpoint_in_flight[endpoint as usize] += 1,
+            Owner::Endpoint { endpoint, .. } if job.admitted && !job.detached => endpoint_in_flight[endpoint as usize] += 1,
             Owner::Endpoint { .. } | Owner::Injected { .. } | Owner::Consumer { .. } => {}
         }
     }
@@ -219,6 +226,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         clients,
         services,
         endpoints,
+        cache_tallies,
         databases,
         pools,
         queues,
@@ -270,7 +278,12 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         endpoints: endpoints
             .into_iter()
             .zip(endpoint_in_flight)
-            .map(|(tally, in_flight_at_end)| EndpointResult { tally, in_flight_at_end })
+            .zip(cache_tallies)
+            .map(|((tally, in_flight_at_end), cache)| EndpointResult {
+                tally,
+                cache,
+                in_flight_at_end,
+            })
             .collect(),
         services: services
             .iter()
@@ -281,8 +294,11 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
             .collect(),
         databases: databases
             .into_iter()
-            .map(|d| DatabaseResult {
-                cores: station(&[&d.cores], None),
+            .enumerate()
+            .map(|(i, d)| DatabaseResult {
+                cores: station(&d.lanes.iter().collect::<Vec<_>>(), None),
+                data_size_end: d.data_size(&model.databases[i]),
+                cost_growth_end: d.growth_factor(&model.databases[i]),
                 queries: d.queries,
                 query_time: d.query_time,
                 connections_mean: d.connections_series.mean(),

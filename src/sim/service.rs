@@ -166,6 +166,7 @@ impl World<'_> {
                 let took = wait.sample_ns(&mut self.services[s].rng);
                 queue.schedule_in(took, Event::StepDone(job_ref));
             }
+            Step::Call(_) | Step::Transaction(_) if self.cache_hit(job_ref, queue) => {}
             Step::Call(_) => self.start_attempt(job_ref, queue),
             Step::Transaction(_) => self.begin_transaction(job_ref, queue),
         }
@@ -185,9 +186,14 @@ impl World<'_> {
         self.next_step(job_ref, queue);
     }
 
-    /// The job's current step completed: record its side effect, move to the next step and start it.
+    /// The job's current step completed: record its side effect, move to the next step and start
+    /// it (a job left behind by a cache timeout is done).
     pub(super) fn next_step(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
         self.record_effect(job_ref, queue.now());
+        if self.jobs.get(job_ref).is_some_and(|j| j.detached) {
+            self.retire(job_ref);
+            return;
+        }
         if let Some(job) = self.jobs.get_mut(job_ref) {
             job.step += 1;
             self.run_step(job_ref, queue);

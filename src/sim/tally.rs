@@ -28,6 +28,8 @@ pub struct RequestTally {
     pub finished: u64,
     /// Counts and latencies per time window.
     pub series: WindowSeries,
+    /// Requests started (client) or arrived (endpoint) per time window.
+    pub arrivals: WindowSeries,
     warmup_ns: Nanos,
 }
 
@@ -46,6 +48,7 @@ impl RequestTally {
             sojourn_all_ns: 0,
             finished: 0,
             series: WindowSeries::new(warmup_ns, window_ns, windows),
+            arrivals: WindowSeries::new(warmup_ns, window_ns, windows),
             warmup_ns,
         }
     }
@@ -59,6 +62,7 @@ impl RequestTally {
     pub fn start(&mut self, now: Nanos) {
         if self.counts(now) {
             self.started += 1;
+            self.arrivals.record(now, None, true);
         }
     }
 

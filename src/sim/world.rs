@@ -1,5 +1,6 @@
 //! The simulated world: the state of every component in one replication, and the event dispatch.
 
+use super::cache::CacheTally;
 use super::job::{Job, JobRef, JobSlab, Outcome, Owner};
 use super::mqueue::QueueState;
 use super::policy::SiteState;
@@ -7,7 +8,7 @@ use super::resource::{Resource, Waiter};
 use super::tally::{BatchTally, EffectTally, IdempotencyState, RequestTally, WastedWork};
 use super::unit::{Units, NO_UNIT};
 use crate::engine::{stream, EventQueue, Nanos, Process, Stream};
-use crate::model::{Arrivals, Dist, Model, Step};
+use crate::model::{Arrivals, Database, Dist, Model, Step};
 use crate::stats::{LatencyHistogram, LevelSeries, TimeWeighted};
 
 /// Everything that can happen, each naming the job (and attempt or ticket) it concerns.
@@ -67,6 +68,13 @@ pub enum Event {
     QueryDone(JobRef),
     /// A query's result reaches the service (after the network).
     QueryBack(JobRef),
+    /// A cache stops waiting for the backend of a miss and answers from its stale copy.
+    CacheTimeout {
+        /// The job.
+        job: JobRef,
+        /// The step whose backend it waited for.
+        step: u32,
+    },
     /// A transaction stops waiting for a pooled connection.
     AcquireTimeout {
         /// The waiting job.
@@ -129,12 +137,17 @@ pub struct ServiceState {
     pub wasted: WastedWork,
     /// Idempotency stores and what they skipped.
     pub idempotency: IdempotencyState,
+    /// Draws of cache hits and hit times.
+    pub cache_rng: Stream,
 }
 
 /// A database's cores and connections.
 pub struct DatabaseState {
-    /// Cores and the line of queries waiting for one.
-    pub cores: Resource,
+    /// Cores and the line of queries waiting for one: the shared cores first, then one lane per
+    /// resource group.
+    pub lanes: Vec<Resource>,
+    /// Rows written by transactions since the start (they stay).
+    pub rows_written: f64,
     /// Direct (unpooled) connections open.
     pub direct_in_use: u32,
     /// Direct connections allowed: max_connections less what pools hold.
@@ -149,6 +162,30 @@ pub struct DatabaseState {
     pub refused_connections: u64,
     /// Draws of query costs.
     pub rng: Stream,
+}
+
+impl DatabaseState {
+    /// The cores that run queries of resource group `group` (the shared ones for none).
+    pub fn lane_mut(&mut self, group: Option<usize>) -> &mut Resource {
+        &mut self.lanes[group.map_or(0, |g| g + 1)]
+    }
+
+    /// The data size now, relative to when costs were measured: the data factor plus the rows
+    /// written over the rows measured.
+    pub fn data_size(&self, spec: &Database) -> f64 {
+        spec.data_factor + spec.rows.map_or(0.0, |rows| self.rows_written / rows)
+    }
+
+    /// How much more a query costs now than at the start, from the rows written since.
+    pub fn growth_factor(&self, spec: &Database) -> f64 {
+        let start = spec.cost_scaling.multiplier(spec.data_factor);
+        let now = spec.cost_scaling.multiplier(self.data_size(spec));
+        if start > 0.0 {
+            now / start
+        } else {
+            1.0
+        }
+    }
 }
 
 /// A connection pool.
@@ -181,6 +218,8 @@ pub struct World<'m> {
     pub services: Vec<ServiceState>,
     /// Per endpoint (service side).
     pub endpoints: Vec<RequestTally>,
+    /// Per endpoint: what its caches did.
+    pub cache_tallies: Vec<CacheTally>,
     /// Per database.
     pub databases: Vec<DatabaseState>,
     /// Per pool.
@@ -242,6 +281,7 @@ impl<'m> World<'m> {
                 rng: rng("service", &s.name),
                 wasted: WastedWork::default(),
                 idempotency: IdempotencyState::default(),
+                cache_rng: rng("cache", &s.name),
             })
             .collect();
         let databases = model
@@ -251,7 +291,11 @@ impl<'m> World<'m> {
             .map(|(d, db)| {
                 let pooled: u32 = model.pools.iter().filter(|p| p.database.0 == d).map(|p| p.size).sum();
                 DatabaseState {
-                    cores: Resource::new(db.cores, None, false, warmup, window, windows),
+                    lanes: std::iter::once(db.shared_cores())
+                        .chain(db.groups.iter().map(|g| g.cores))
+                        .map(|cores| Resource::new(cores, None, false, warmup, window, windows))
+                        .collect(),
+                    rows_written: 0.0,
                     direct_in_use: 0,
                     direct_limit: db.max_connections.saturating_sub(pooled),
                     connections_series: LevelSeries::new(warmup, window, windows),
@@ -301,6 +345,7 @@ impl<'m> World<'m> {
             clients,
             services,
             endpoints,
+            cache_tallies: vec![CacheTally::default(); model.endpoints.len()],
             databases,
             pools,
             stop: None,
@@ -338,7 +383,7 @@ impl<'m> World<'m> {
             }
         }
         for d in &mut self.databases {
-            d.cores.finish(end_ns);
+            d.lanes.iter_mut().for_each(|lane| lane.finish(end_ns));
             d.connections_series.finish(end_ns);
         }
         for p in &mut self.pools {
@@ -346,9 +391,11 @@ impl<'m> World<'m> {
         }
         for c in &mut self.clients {
             c.tally.series.finish(end_ns);
+            c.tally.arrivals.finish(end_ns);
         }
         for e in &mut self.endpoints {
             e.series.finish(end_ns);
+            e.arrivals.finish(end_ns);
         }
         for q in &mut self.queues {
             q.finish(end_ns);
@@ -384,8 +431,9 @@ impl<'m> World<'m> {
             }
         }
         for (d, state) in self.databases.iter().enumerate() {
-            if state.cores.waiting() > longest.0 {
-                longest = (state.cores.waiting(), format!("database {}", self.model.databases[d].name));
+            let waiting = state.lanes.iter().map(Resource::waiting).sum::<u32>();
+            if waiting > longest.0 {
+                longest = (waiting, format!("database {}", self.model.databases[d].name));
             }
         }
         for (p, state) in self.pools.iter().enumerate() {
@@ -452,6 +500,7 @@ impl Process for World<'_> {
                 slot,
                 generation,
             } => self.on_message_visible(q, slot, generation, queue),
+            Event::CacheTimeout { job, step } => self.on_cache_timeout(job, step, queue),
         }
         self.stop.take()
     }

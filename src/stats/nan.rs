@@ -23,6 +23,14 @@ pub fn pair<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
     Ok([a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN)])
 }
 
+/// A list of pairs of numbers, NaN for each `null`.
+pub fn pairs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[f64; 2]>, D::Error> {
+    Ok(Vec::<[Option<f64>; 2]>::deserialize(d)?
+        .into_iter()
+        .map(|[a, b]| [a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN)])
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     #[derive(serde::Deserialize)]

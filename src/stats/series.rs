@@ -204,6 +204,15 @@ impl WindowSeries {
             .collect()
     }
 
+    /// Quantile `q` of the latencies of window `i`, in milliseconds (within 1 %); NaN when the
+    /// window carried none.
+    pub fn quantile_ms(&self, i: usize, q: f64) -> f64 {
+        match self.windows.get(i).and_then(|w| w.latency.as_ref()) {
+            Some(h) if !h.is_empty() => h.quantile_ns(q) as f64 / NS_PER_MS,
+            _ => f64::NAN,
+        }
+    }
+
     /// Window `i` (below the window count), created if not yet touched.
     fn window_mut(&mut self, i: usize) -> &mut EventWindow {
         if i >= self.windows.len() {

@@ -146,8 +146,30 @@ isolated_test!(traffic_scaled_by_1e9, Bounds::default_bounds(), {
     assert!(load_and_run("scale_traffic 1e9", &m));
 });
 
+isolated_test!(data_growth_caches_and_groups_at_their_limits, Bounds::default_bounds(), {
+    // A billion rows written per transaction on a database measured at 2 rows, with n log n cost:
+    // costs overflow to the longest time there is, and the run still ends on its budget. A cache
+    // that always misses and times out after 1ns splits every transaction; a resource group holds
+    // all but one core; an injection recurs every nanosecond for 10 microseconds (10,000 times).
+    let m = model(
+        json!({ "open": { "rate": "1e9/s" }, "calls": "api.get" }),
+        json!({ "workers": 4294967295u32, "endpoints": { "get": [
+            { "transaction": { "database": "pg", "queries": 4294967295u32, "query": "1ns", "writes": 1e9, "group": "g" },
+              "cache": { "hit_ratio": 0, "serve_stale": true, "timeout": "1ns" } },
+            { "call": "api.other", "cache": { "hit_ratio": 1, "hit": "36525d" } } ],
+            "other": [ { "cpu": "1ns" } ] } }),
+        json!({ "databases": { "pg": { "cores": 4294967295u32, "max_connections": 4294967295u32, "data_factor": 1e9,
+                                       "data": { "rows": 2, "cost": "n_log_n" },
+                                       "resource_groups": { "g": { "cores": 4294967294u32 } } } },
+                "actions": [ { "at": "0ns", "for": "10us", "inject": { "database": "pg", "queries": 4294967295u32,
+                                                                        "cost": "36525d", "every": "1ns", "group": "g" } } ],
+                "limits": { "max_events": BUDGET } }),
+    );
+    assert!(load_and_run("growth, caches, groups", &m));
+});
+
 isolated_test!(every_number_of_the_examples_scaled_by_1e9, Bounds::default_bounds(), {
-    for name in ["quickstart.json", "db-migration.json"] {
+    for name in ["quickstart.json", "db-migration.json", "shared-database.json"] {
         let base = crate::support::example(name);
         for path in crate::parsers::paths(&base) {
             if !path.starts_with("clients")

@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::path::Path;
 
 /// Quick settings for running the examples: short runs, two replications.
-const QUICK: [&str; 4] = ["--duration", "5m", "--replications", "2"];
+const QUICK: [&str; 6] = ["--duration", "5m", "--warmup", "1m", "--replications", "2"];
 
 /// The "service.endpoint" names of a model file, read from its JSON.
 fn endpoint_names(model: &Path) -> Vec<String> {

@@ -4,6 +4,7 @@
 //! The CLI tests run the real binary (`CARGO_BIN_EXE_capsim`); the property tests use the library.
 
 mod bad_input;
+mod blast_radius;
 mod check;
 mod cli;
 mod determinism;
@@ -12,6 +13,7 @@ mod migration;
 mod properties;
 mod report;
 mod retry_storm;
+mod shared_database;
 mod spreadsheet;
 mod whatif;
 

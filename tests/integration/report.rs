@@ -123,7 +123,7 @@ fn a_run_report_has_its_plots_tables_data_and_a_self_contained_page() {
     let mut got = names(&written);
     got.sort();
     #[rustfmt::skip]
-    let expected = ["latency.png", "latency.svg", "report.html", "results.json", "stations.png", "stations.svg", "summary.csv", "timeseries.csv"];
+    let expected = ["cascade.png", "cascade.svg", "latency.png", "latency.svg", "report.html", "results.json", "stations.png", "stations.svg", "summary.csv", "timeseries.csv"];
     assert_eq!(got, expected);
     for path in &written {
         assert!(
@@ -141,8 +141,12 @@ fn a_run_report_has_its_plots_tables_data_and_a_self_contained_page() {
     assert_svg_has(&dir.join("latency.svg"), &["small <&> shop: latency over time", "simulated time (s)", "latency (ms)", "web p99", "web p50", "api.get p99", "Clients (end to end)"]);
     #[rustfmt::skip]
     assert_svg_has(&dir.join("stations.svg"), &["small <&> shop: utilisation and queues", "utilisation (%)", "jobs waiting", "service api", "database pg", "pool pgb"]);
+    // The SLO is breached from the start: the cascade has one row, from the start of measurement.
+    #[rustfmt::skip]
+    assert_svg_has(&dir.join("cascade.svg"), &["small <&> shop: cascade of SLO breaches", "web (+0s)", "start of measurement", "simulated time (s)"]);
     assert_png(&dir.join("latency.png"), 2);
     assert_png(&dir.join("stations.png"), 2);
+    assert_png(&dir.join("cascade.png"), 1);
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
     assert_eq!(json["model"]["name"], "small <&> shop");
     let html = check_html(&dir, "small &lt;&amp;&gt; shop");
@@ -177,6 +181,7 @@ fn a_scenario_report_compares_each_scenario_with_the_baseline() {
             let result = capsim::run(&source.variant_model(&variant, edit).unwrap().model, &[], None);
             ScenarioRun {
                 name: name.to_string(),
+                description: source.scenario_description(name),
                 comparison: compare(&baseline, &result),
                 result,
             }
@@ -216,6 +221,40 @@ fn a_scenario_report_compares_each_scenario_with_the_baseline() {
     assert!(html.contains("<th>significant</th>"));
     assert!(html.contains("Service level objectives per run"));
     assert_eq!(html.matches("<svg").count(), 2 + 1 + 2 * 2, "every plot is inline");
+}
+
+#[test]
+fn the_cascade_plot_draws_one_bar_row_per_breached_component_in_the_order_they_breached() {
+    let source = ModelSource::read(example("shared-database.json").to_str().unwrap()).unwrap();
+    let fewer = |spec: &mut ModelSpec| spec.replications = Some(PositiveInt(2));
+    let variant = source.scenario_variant("fake-data+query+menu-cache").unwrap();
+    let result = capsim::run(&source.variant_model(&variant, fewer).unwrap().model, &[], None);
+    let timeline: Vec<&str> = result.cascade.timeline.iter().map(|e| e.name.as_str()).collect();
+    assert!(timeline.len() >= 2, "{timeline:?}");
+    let dir = scratch_dir("report-cascade");
+    write_report(&dir, &ReportInput::Run(&result)).expect("report written");
+    let svg = dir.join("cascade.svg");
+    #[rustfmt::skip]
+    assert_svg_has(&svg, &["shared-database: cascade of SLO breaches", "SLO breaches after 4 injected queries on shared at 75m", "simulated time (min)"]);
+    // The row names on the y axis read top to bottom in the order of the timeline: SVG text
+    // comes in drawing order, and plotters labels the y axis from the bottom up.
+    let texts = svg_texts(&svg);
+    let rows: Vec<&str> = texts
+        .iter()
+        .filter_map(|t| t.lines().map(str::trim).find(|line| !line.is_empty()))
+        .filter(|t| timeline.contains(t))
+        .collect();
+    let mut bottom_up = timeline.clone();
+    bottom_up.reverse();
+    assert_eq!(rows, bottom_up, "{texts:?}");
+    // One bar (a polygon) per stretch of breached windows.
+    let bars: usize = result.cascade.timeline.iter().map(|e| e.breached_s.len()).sum();
+    let doc = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(doc.matches("<polygon").count(), bars);
+    assert_png(&dir.join("cascade.png"), 1);
+    let html = check_html(&dir, "shared-database");
+    assert!(html.contains("<h2>Cascade</h2>") && html.contains("Blast radius:"));
+    assert!(html.contains("app.restaurants → restaurants.list → shared"));
 }
 
 /// The model's latency ladder, run through the library as `capsim sweep` runs it, with fewer

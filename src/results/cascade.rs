@@ -1,0 +1,304 @@
+//! The cascade after a trigger: for each component with an SLO, when its SLO first breached,
+//! window by window, in order, with the path of dependencies that carried the failure; and the
+//! blast radius, the share of endpoints and of real traffic that the failure reached.
+//!
+//! Windows are pooled over replications (the requests of every replication that ended in a
+//! window), so a window's p99 is the p99 of all of them.
+
+use super::{BlastRadius, Cascade, CascadeEntry};
+use crate::model::units::{format_duration, nanos_to_secs};
+use crate::model::{ActionKind, Model, SloTarget, Step};
+use crate::stats::WindowSeries;
+use std::collections::VecDeque;
+
+/// Fewest failures that make a window breach its error-rate bound, so one unlucky request in a
+/// quiet window is not a breach.
+const MIN_FAILURES: u64 = 3;
+
+/// The windows of one component, merged over replications.
+pub struct Windows {
+    /// Requests that ended, by outcome, with the latencies of the successful ones.
+    pub answers: WindowSeries,
+    /// Requests that started (clients) or arrived (endpoints).
+    pub arrivals: WindowSeries,
+}
+
+/// A component of the dependency graph: clients call endpoints, endpoints call endpoints and
+/// query databases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Node {
+    Client(usize),
+    Endpoint(usize),
+    Database(usize),
+}
+
+impl Node {
+    fn name(self, model: &Model) -> String {
+        match self {
+            Node::Client(c) => model.clients[c].name.clone(),
+            Node::Endpoint(e) => model.endpoints[e].name.clone(),
+            Node::Database(d) => model.databases[d].name.clone(),
+        }
+    }
+
+    /// What this component depends on directly, in declaration order.
+    fn dependencies(self, model: &Model) -> Vec<Node> {
+        match self {
+            Node::Client(c) => vec![Node::Endpoint(model.clients[c].call.target.0)],
+            Node::Endpoint(e) => model.endpoints[e]
+                .steps
+                .iter()
+                .filter_map(|step| match step {
+                    Step::Call(call) => Some(Node::Endpoint(call.target.0)),
+                    Step::Transaction(tx) => Some(Node::Database(tx.database.0)),
+                    Step::Cpu(_) | Step::Delay(_) => None,
+                })
+                .collect(),
+            Node::Database(_) => Vec::new(),
+        }
+    }
+}
+
+/// What the trigger hit: where failure paths end.
+fn action_targets(model: &Model, kind: &ActionKind) -> Vec<Node> {
+    match kind {
+        ActionKind::Inject { database, .. } => vec![Node::Database(database.0)],
+        ActionKind::Down { service } | ActionKind::Crash { service, .. } => model.services[service.0]
+            .endpoints
+            .iter()
+            .map(|e| Node::Endpoint(e.0))
+            .collect(),
+        ActionKind::ScaleTraffic { client, .. } => vec![Node::Endpoint(model.clients[client.0].call.target.0)],
+        ActionKind::AddLatency { link, .. } => {
+            // The far side of every call or query that crosses the link.
+            let mut targets = Vec::new();
+            for c in &model.clients {
+                if c.call.link.id == *link {
+                    targets.push(Node::Endpoint(c.call.target.0));
+                }
+            }
+            for e in &model.endpoints {
+                for step in &e.steps {
+                    match step {
+                        Step::Call(call) if call.link.id == *link => targets.push(Node::Endpoint(call.target.0)),
+                        Step::Transaction(tx) if tx.link.id == *link => targets.push(Node::Database(tx.database.0)),
+                        _ => {}
+                    }
+                }
+            }
+            targets
+        }
+    }
+}
+
+/// The windowed verdict of one SLO'd component.
+struct Breaches {
+    node: Node,
+    slo: String,
+    /// Per window from the trigger's on: the first objective breached there and what was measured.
+    windows: Vec<Option<(String, String)>>,
+}
+
+/// The first objective of `slo` that window `i` breaches, with the measured value:
+/// - requests arrived but none was answered (the component stalled);
+/// - the share of failed answers is above the error-rate bound (with at least [`MIN_FAILURES`]);
+/// - a latency quantile q of the successful answers is above its bound, judged only when the
+///   window holds at least 1/(1 − q) of them (so a p99 is never just the slowest one).
+fn window_breach(
+    windows: &Windows,
+    rows: &[crate::stats::SeriesRow],
+    arrived: &[crate::stats::SeriesRow],
+    i: usize,
+    slo: &crate::model::Slo,
+) -> Option<(String, String)> {
+    let (count, errors, ok) = rows.get(i).map_or((0, 0, 0), |r| (r.count, r.errors, r.ok));
+    let arrivals = arrived.get(i).map_or(0, |r| r.count);
+    if count == 0 {
+        return (arrivals > 0).then(|| ("answers".into(), format!("none of {arrivals} arrived")));
+    }
+    if let Some(bound) = slo.error_rate {
+        let rate = errors as f64 / count as f64;
+        if rate > bound && errors >= MIN_FAILURES {
+            return Some((
+                format!("error rate <= {}%", bound * 100.0),
+                format!("{:.1} % of {count}", rate * 100.0),
+            ));
+        }
+    }
+    for &(q, bound_ns) in &slo.latency {
+        if (ok as f64) < 1.0 / (1.0 - q) {
+            continue;
+        }
+        let measured = windows.answers.quantile_ms(i, q);
+        let bound_ms = nanos_to_secs(bound_ns) * 1e3;
+        if measured > bound_ms {
+            let label = match q {
+                q if q <= 0.5 => "p50",
+                q if q <= 0.9 => "p90",
+                q if q <= 0.99 => "p99",
+                _ => "p999",
+            };
+            return Some((
+                format!("{label} <= {}", format_duration(bound_ns)),
+                format_duration((measured * 1e6) as u64),
+            ));
+        }
+    }
+    None
+}
+
+/// The shortest dependency path from `from` to one of `targets`, through nodes `allowed` lets
+/// pass (the targets always end a path); None when there is none.
+fn path(model: &Model, from: Node, targets: &[Node], allowed: &dyn Fn(Node) -> bool) -> Option<Vec<Node>> {
+    let mut seen = vec![from];
+    let mut queue = VecDeque::from([vec![from]]);
+    while let Some(route) = queue.pop_front() {
+        let last = *route.last()?;
+        if targets.contains(&last) {
+            return Some(route);
+        }
+        for next in last.dependencies(model) {
+            if seen.contains(&next) || !(targets.contains(&next) || allowed(next)) {
+                continue;
+            }
+            seen.push(next);
+            let mut longer = route.clone();
+            longer.push(next);
+            queue.push_back(longer);
+        }
+    }
+    None
+}
+
+/// The cascade of a run from the merged windows of every client and endpoint (None where a
+/// component saw no request).
+pub fn analyse(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<Windows>]) -> Cascade {
+    let window = model.window_ns.max(1);
+    let first = model.actions.iter().min_by_key(|a| a.at_ns);
+    let (trigger_ns, trigger) = match first {
+        Some(a) => (
+            a.at_ns,
+            format!(
+                "{} at {}",
+                super::merge::describe_action(model, &a.kind),
+                format_duration(a.at_ns)
+            ),
+        ),
+        None => (model.warmup_ns, "the start of measurement (no timed action)".to_string()),
+    };
+    let targets: Vec<Node> = model.actions.iter().flat_map(|a| action_targets(model, &a.kind)).collect();
+    let start = (trigger_ns.saturating_sub(model.warmup_ns) / window) as usize;
+    let series_of = |node: Node| match node {
+        Node::Client(c) => clients.get(c).and_then(Option::as_ref),
+        Node::Endpoint(e) => endpoints.get(e).and_then(Option::as_ref),
+        Node::Database(_) => None,
+    };
+
+    let mut verdicts: Vec<Breaches> = Vec::new();
+    for slo in &model.slos {
+        let node = match slo.target {
+            SloTarget::Client(c) => Node::Client(c.0),
+            SloTarget::Endpoint(e) => Node::Endpoint(e.0),
+        };
+        let Some(series) = series_of(node) else {
+            continue;
+        };
+        let rows = series.answers.windows();
+        let arrived = series.arrivals.windows();
+        let windows = (start..rows.len().max(arrived.len()))
+            .map(|i| window_breach(series, &rows, &arrived, i, slo))
+            .collect();
+        verdicts.push(Breaches {
+            node,
+            slo: slo.name.clone(),
+            windows,
+        });
+    }
+
+    let breached = |node: Node| {
+        verdicts
+            .iter()
+            .any(|v| v.node == node && v.windows.iter().any(Option::is_some))
+    };
+    let first_window = |v: &Breaches| v.windows.iter().position(Option::is_some);
+    let mut timeline: Vec<(usize, usize, CascadeEntry)> = Vec::new();
+    for v in &verdicts {
+        let Some(w) = first_window(v) else {
+            continue;
+        };
+        let route = path(model, v.node, &targets, &|n| breached(n)).or_else(|| path(model, v.node, &targets, &|_| true));
+        let at_ns = (model.warmup_ns + (start + w) as u64 * window).max(trigger_ns);
+        let count = v.windows.iter().filter(|b| b.is_some()).count();
+        let last = v.windows.iter().rposition(Option::is_some).unwrap_or(w);
+        let recovered_s =
+            (last + 1 < v.windows.len()).then(|| nanos_to_secs(model.warmup_ns + (start + last + 1) as u64 * window));
+        let (objective, measured) = v.windows[w].clone().unwrap_or_default();
+        let window_start = |k: usize| nanos_to_secs(model.warmup_ns + (start + k) as u64 * window);
+        let mut stretches: Vec<[f64; 2]> = Vec::new();
+        for k in (0..v.windows.len()).filter(|&k| v.windows[k].is_some()) {
+            match stretches.last_mut() {
+                Some(last) if last[1] == window_start(k) => last[1] = window_start(k + 1),
+                _ => stretches.push([window_start(k).max(nanos_to_secs(trigger_ns)), window_start(k + 1)]),
+            }
+        }
+        timeline.push((
+            w,
+            route.as_ref().map_or(usize::MAX, Vec::len),
+            CascadeEntry {
+                name: v.slo.clone(),
+                kind: match v.node {
+                    Node::Client(_) => "client".into(),
+                    _ => "endpoint".into(),
+                },
+                first_breach_s: nanos_to_secs(at_ns),
+                after_trigger_s: nanos_to_secs(at_ns - trigger_ns),
+                objective,
+                measured,
+                breached_windows: count as u64,
+                breached_s: stretches,
+                recovered_s,
+                path: route.map_or_else(Vec::new, |r| r.iter().map(|n| n.name(model)).collect()),
+            },
+        ));
+    }
+    // In time order; within a window, what lies closer to the trigger first.
+    timeline.sort_by_key(|entry| (entry.0, entry.1));
+
+    let endpoint_slos: Vec<&Breaches> = verdicts.iter().filter(|v| matches!(v.node, Node::Endpoint(_))).collect();
+    let endpoints_breached = endpoint_slos.iter().filter(|v| first_window(v).is_some()).count();
+    // Real traffic that met a breach: a real client's requests that ended in a window where its
+    // own SLO, or that of the endpoint it calls, was breached.
+    let (mut affected, mut total) = (0u64, 0u64);
+    for (c, client) in model.clients.iter().enumerate().filter(|(_, c)| !c.synthetic) {
+        let Some(series) = clients.get(c).and_then(Option::as_ref) else {
+            continue;
+        };
+        let rows = series.answers.windows();
+        let mine: Vec<&Breaches> = verdicts
+            .iter()
+            .filter(|v| v.node == Node::Client(c) || v.node == Node::Endpoint(client.call.target.0))
+            .collect();
+        for (k, row) in rows.iter().enumerate().skip(start) {
+            total += row.count;
+            if mine.iter().any(|v| v.windows.get(k - start).is_some_and(Option::is_some)) {
+                affected += row.count;
+            }
+        }
+    }
+    let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { f64::NAN };
+    Cascade {
+        trigger,
+        trigger_s: nanos_to_secs(trigger_ns),
+        window_s: nanos_to_secs(window),
+        timeline: timeline.into_iter().map(|(_, _, entry)| entry).collect(),
+        blast_radius: BlastRadius {
+            endpoints_with_slo: endpoint_slos.len() as u64,
+            endpoints_breached: endpoints_breached as u64,
+            endpoint_share: share(endpoints_breached as f64, endpoint_slos.len() as f64),
+            components_breached: verdicts.iter().filter(|v| first_window(v).is_some()).count() as u64,
+            real_requests_after_trigger: total,
+            real_requests_affected: affected,
+            traffic_share: share(affected as f64, total as f64),
+        },
+    }
+}

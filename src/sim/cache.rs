@@ -1,0 +1,126 @@
+//! Caches in front of call and transaction steps: a hit answers after its own (short) time and
+//! skips the step; a miss falls through to the backend; a failed miss may be answered from the
+//! stale copy (degraded mode) instead of failing the request.
+
+use super::job::{JobRef, Outcome, Owner};
+use super::world::{Event, World};
+use crate::engine::{EventQueue, Nanos};
+use crate::model::{Cache, Step};
+use rand::RngExt;
+
+/// What one endpoint's caches did, from the warm-up on.
+#[derive(Clone, Debug, Default)]
+pub struct CacheTally {
+    /// Lookups answered by the cache.
+    pub hits: u64,
+    /// Lookups that fell through to the backend.
+    pub misses: u64,
+    /// Misses whose backend failed, answered from the stale copy.
+    pub stale: u64,
+}
+
+impl<'m> World<'m> {
+    /// The endpoint and cache in front of the job's current step, if it has one.
+    fn cache_of(&self, job_ref: JobRef) -> Option<(usize, &'m Cache)> {
+        let job = self.jobs.get(job_ref)?;
+        let Owner::Endpoint { endpoint, .. } = job.owner else {
+            return None;
+        };
+        let e = endpoint as usize;
+        let cache = self.model.endpoints[e].caches.get(job.step as usize)?.as_ref()?;
+        Some((e, cache))
+    }
+
+    /// Look the job's current step up in its cache: on a hit the step is done after the hit's
+    /// time and true is returned; on a miss (or without a cache) the step must run.
+    pub(super) fn cache_hit(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) -> bool {
+        let Some((e, cache)) = self.cache_of(job_ref) else {
+            return false;
+        };
+        let counts = queue.now() >= self.model.warmup_ns;
+        let s = self.model.endpoints[e].service.0;
+        let rng = &mut self.services[s].cache_rng;
+        let hit = rng.random::<f64>() < cache.hit_ratio;
+        let tally = &mut self.cache_tallies[e];
+        if !hit {
+            tally.misses += u64::from(counts);
+            if let (Some(timeout), Some(job)) = (cache.timeout_ns, self.jobs.get(job_ref)) {
+                let step = job.step;
+                queue.schedule_in(timeout, Event::CacheTimeout { job: job_ref, step });
+            }
+            return false;
+        }
+        tally.hits += u64::from(counts);
+        let took: Nanos = cache.hit.sample_ns(rng);
+        queue.schedule_in(took, Event::StepDone(job_ref));
+        true
+    }
+
+    /// The job's current call or transaction failed: answer from the stale copy when its cache
+    /// serves stale data (the job goes on), else the job fails. A job left behind by a cache
+    /// timeout just goes.
+    pub(super) fn step_failed(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        if self.jobs.get(job_ref).is_some_and(|j| j.detached) {
+            self.retire(job_ref);
+            return;
+        }
+        match self.cache_of(job_ref) {
+            Some((e, cache)) if cache.serve_stale => {
+                if queue.now() >= self.model.warmup_ns {
+                    self.cache_tallies[e].stale += 1;
+                }
+                self.next_step(job_ref, queue);
+            }
+            _ => self.finish_job(job_ref, Outcome::Error, queue),
+        }
+    }
+}
+
+impl World<'_> {
+    /// The backend of a cache miss took too long: answer from the stale copy and go on. A call
+    /// closes its attempt (a late reply is dropped, as after a timeout); a transaction is left
+    /// to a detached copy of the job, which finishes it for no one and goes.
+    pub(super) fn on_cache_timeout(&mut self, job_ref: JobRef, step: u32, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let Some(job) = self.jobs.get(job_ref).filter(|j| j.step == step && !j.detached) else {
+            return;
+        };
+        let Some((e, _)) = self.cache_of(job_ref) else {
+            return;
+        };
+        let continuing = match self.step_of(job) {
+            Some(Step::Call(_)) => {
+                let Some(job) = self.jobs.get_mut(job_ref) else {
+                    return;
+                };
+                job.attempt = job.attempt.wrapping_add(1);
+                // Nobody waits for the attempt any more.
+                if let Some(child) = job.child {
+                    self.orphan(child);
+                }
+                job_ref
+            }
+            Some(Step::Transaction(_)) => {
+                let Some(job) = self.jobs.get_mut(job_ref) else {
+                    return;
+                };
+                // The waiting lines and the database know the job by its reference: the left-behind
+                // copy keeps it and the connection; the request goes on as a new job with its
+                // caller, its worker and its place in the service.
+                let mut request = job.clone();
+                job.detached = true;
+                job.parent = None;
+                job.holds_worker = false;
+                request.holds_connection = false;
+                // Both copies work for the same unit of work.
+                self.units.retain(request.unit);
+                self.spawn(request, now)
+            }
+            _ => return,
+        };
+        if now >= self.model.warmup_ns {
+            self.cache_tallies[e].stale += 1;
+        }
+        self.next_step(continuing, queue);
+    }
+}
