@@ -42,6 +42,7 @@ pub struct CheckArgs {
 /// One distinct run: the model as written (`name` None) or a scenario ("a+b").
 struct Target {
     name: Option<String>,
+    description: String,
     validated: Validated,
 }
 
@@ -69,7 +70,7 @@ fn plan(source: &ModelSource, expect: &Value, overrides: &Overrides) -> Result<P
     let mut targets: Vec<Target> = Vec::new();
     let mut runs = Vec::with_capacity(expectations.len());
     for e in &expectations {
-        let (name, variant) = match &e.scenario {
+        let (name, variant): (_, Option<crate::scenario::Variant>) = match &e.scenario {
             None => (None, None),
             Some(written) => {
                 let variant = source.scenario_variant(written)?;
@@ -83,7 +84,12 @@ fn plan(source: &ModelSource, expect: &Value, overrides: &Overrides) -> Result<P
                     None => source.baseline(|spec| overrides.apply(spec))?,
                     Some(v) => source.variant_model(v, |spec| overrides.apply(spec))?,
                 };
-                targets.push(Target { name, validated });
+                let description = variant.as_ref().map(|v| v.description.clone()).unwrap_or_default();
+                targets.push(Target {
+                    name,
+                    description,
+                    validated,
+                });
                 targets.len() - 1
             }
         };
@@ -96,6 +102,7 @@ fn plan(source: &ModelSource, expect: &Value, overrides: &Overrides) -> Result<P
     if recovery && !targets.iter().any(|t| t.name.is_none()) {
         targets.push(Target {
             name: None,
+            description: String::new(),
             validated: source.baseline(|spec| overrides.apply(spec))?,
         });
     }
@@ -218,6 +225,7 @@ fn write_runs_report(dir: &std::path::Path, targets: &[Target], results: &[RunRe
         .filter_map(|(t, r)| {
             t.name.as_ref().map(|name| crate::analysis::compare::ScenarioRun {
                 name: name.clone(),
+                description: t.description.clone(),
                 comparison: crate::analysis::compare::compare(&results[base], r),
                 result: r.clone(),
             })

@@ -326,7 +326,7 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
     for name in &names {
         let variant = source.scenario_variant(name)?;
         let model = source.variant_model(&variant, |spec| overrides.apply(spec))?;
-        variants.push((variant.name, model));
+        variants.push((variant.name, variant.description, model));
     }
     if args.all_scenarios && variants.is_empty() {
         return Err(CliError::Argument(format!(
@@ -350,10 +350,11 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
     } else {
         let scenarios: Vec<ScenarioRun> = variants
             .iter()
-            .map(|(name, validated)| {
+            .map(|(name, description, validated)| {
                 let scenario = run_validated(validated, args.settings.threads);
                 ScenarioRun {
                     name: name.clone(),
+                    description: description.clone(),
                     comparison: compare(&result, &scenario),
                     result: scenario,
                 }

@@ -162,6 +162,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
             name: String::new(),
             changes: Vec::new(),
             actions: Vec::new(),
+            description: String::new(),
         },
     };
     let points = grid(&plan.params, &base, "--param").map_err(CliError::Argument)?;

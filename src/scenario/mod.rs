@@ -26,6 +26,8 @@ pub struct Variant {
     pub changes: Vec<Change>,
     /// Timed actions added to the model's own (as written in the scenarios).
     pub actions: Vec<Value>,
+    /// What the scenarios say they represent, joined with " + " when combined (empty when none does).
+    pub description: String,
 }
 
 /// One change: a path (maybe ending in `.add`/`.scale`), a value, and where it came from.
@@ -92,6 +94,7 @@ impl ModelSource {
     pub fn scenario_variant(&self, combined: &str) -> Result<Variant, ModelError> {
         let mut changes = Vec::new();
         let mut actions = Vec::new();
+        let mut descriptions = Vec::new();
         let names: Vec<&str> = combined.split(',').map(str::trim).filter(|n| !n.is_empty()).collect();
         for name in &names {
             let Some(set) = self.json.get("scenarios").and_then(|s| s.get(*name)) else {
@@ -108,6 +111,7 @@ impl ModelSource {
                     ),
                 }]));
             };
+            descriptions.extend(set.get("description").and_then(Value::as_str).map(str::to_string));
             actions.extend(set.get("actions").and_then(Value::as_array).into_iter().flatten().cloned());
             if let Some(map) = set.get("set").and_then(Value::as_object) {
                 for (path, value) in map {
@@ -123,6 +127,7 @@ impl ModelSource {
             name: names.join("+"),
             changes,
             actions,
+            description: descriptions.join(" + "),
         })
     }
 

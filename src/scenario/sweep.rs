@@ -265,6 +265,7 @@ mod tests {
             name: String::new(),
             changes: Vec::new(),
             actions: Vec::new(),
+            description: String::new(),
         };
         let points = grid(&params, &base, "--param").unwrap();
         let values: Vec<Vec<Value>> = points.iter().map(|(v, _)| v.clone()).collect();

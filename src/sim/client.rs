@@ -81,7 +81,9 @@ impl World<'_> {
     fn start_client_request(&mut self, c: u32, user: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         self.clients[c as usize].tally.start(now);
-        let job = self.spawn(Job::new(Owner::Client { client: c, user }, None, now), now);
+        let mut request = Job::new(Owner::Client { client: c, user }, None, now);
+        request.class = self.model.clients[c as usize].class.map(|k| k as u32);
+        let job = self.spawn(request, now);
         self.start_attempt(job, queue);
     }
 

@@ -92,6 +92,11 @@ pub struct Job {
     pub query_back_ns: Nanos,
     /// When the current query reached the database.
     pub mark_ns: Nanos,
+    /// (service, instance) that refused or failed this job's latest call attempt: a retry to a
+    /// service with `retry_other_instance` goes elsewhere.
+    pub avoid: Option<(u32, u32)>,
+    /// Its request class (index in the model's classes), inherited from its caller.
+    pub class: Option<u32>,
 }
 
 impl Job {
@@ -112,6 +117,8 @@ impl Job {
             queries_left: 0,
             query_back_ns: 0,
             mark_ns: 0,
+            avoid: None,
+            class: None,
         }
     }
 }

@@ -2,12 +2,15 @@
 //! the [`crate::engine`]. One call to [`run_replication`] is one independent replication.
 
 mod actions;
+pub mod balancer;
 mod call;
 mod client;
 mod database;
 pub mod job;
+mod lifecycle;
 pub mod replication;
 pub mod resource;
+pub mod rollout;
 mod service;
 pub mod tally;
 pub mod world;

@@ -29,6 +29,32 @@ pub struct ReplicationResult {
     pub databases: Vec<DatabaseResult>,
     /// Per pool.
     pub pools: Vec<PoolResult>,
+    /// Per service: instances up and crashes.
+    pub lives: Vec<LifeResult>,
+    /// Per rollout action, in the order of the model's timed actions.
+    pub rollouts: Vec<RolloutResult>,
+}
+
+/// How a service's instances fared: up or restarting.
+pub struct LifeResult {
+    /// Mean instances up.
+    pub up_mean: f64,
+    /// Share of the time at least one instance was up.
+    pub available: f64,
+    /// Crashes since the warm-up.
+    pub crashes: u64,
+}
+
+/// What a rollout did in one replication.
+pub struct RolloutResult {
+    /// Index of its timed action.
+    pub action: u32,
+    /// When its rollback rule fired, if it did.
+    pub fired_at_ns: Option<Nanos>,
+    /// When the change was undone (by the rule or by hand), if it was.
+    pub undone_at_ns: Option<Nanos>,
+    /// Whether it went beyond the canary to every instance.
+    pub widened: bool,
 }
 
 /// A client's requests.
@@ -173,6 +199,30 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
             Owner::Endpoint { .. } | Owner::Injected { .. } => {}
         }
     }
+    let lives = world
+        .services
+        .iter()
+        .map(|s| LifeResult {
+            up_mean: s.up_level.mean(end_ns),
+            available: 1.0 - s.none_up.mean(end_ns),
+            crashes: s.crashes,
+        })
+        .collect();
+    let rollouts = model
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| matches!(a.kind, crate::model::ActionKind::Rollout(_)))
+        .map(|(i, _)| {
+            let r = &world.rollouts[i];
+            RolloutResult {
+                action: i as u32,
+                fired_at_ns: r.fired_at_ns,
+                undone_at_ns: r.undone_at_ns,
+                widened: r.widened,
+            }
+        })
+        .collect();
     let World {
         clients,
         services,
@@ -227,5 +277,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
                 acquire_timeouts: p.acquire_timeouts,
             })
             .collect(),
+        lives,
+        rollouts,
     }
 }

@@ -188,6 +188,7 @@ isolated_test!(
             name: String::new(),
             changes: Vec::new(),
             actions: Vec::new(),
+            description: String::new(),
         };
         let points = grid(&[param("a", &hundred), param("b", &hundred)], &base, "fuzz").expect("10,000 points");
         assert_eq!(points.len(), 10_000);

@@ -743,7 +743,7 @@ proptest! {
         let names = source.scenario_names();
         let base = match scenario {
             Some(i) if !names.is_empty() => source.scenario_variant(&names[i.index(names.len())]).expect("declared"),
-            _ => Variant { name: String::new(), changes: Vec::new(), actions: Vec::new() },
+            _ => Variant { name: String::new(), changes: Vec::new(), actions: Vec::new(), description: String::new() },
         };
         if let Ok(points) = grid(&swept, &base, "--param") {
             for (_, variant) in points.iter().take(12) {

@@ -316,6 +316,7 @@ pub fn compare_and_render(
         baseline: baseline.clone(),
         scenarios: vec![ScenarioRun {
             name: name.to_string(),
+            description: String::new(),
             comparison: compare(baseline, &scenario),
             result: scenario,
         }],

@@ -4,6 +4,7 @@
 //! The CLI tests run the real binary (`CARGO_BIN_EXE_capsim`); the property tests use the library.
 
 mod bad_input;
+mod blast_radius;
 mod check;
 mod cli;
 mod determinism;

@@ -177,6 +177,7 @@ fn a_scenario_report_compares_each_scenario_with_the_baseline() {
             let result = capsim::run(&source.variant_model(&variant, edit).unwrap().model, &[], None);
             ScenarioRun {
                 name: name.to_string(),
+                description: variant.description.clone(),
                 comparison: compare(&baseline, &result),
                 result,
             }
@@ -231,6 +232,7 @@ fn ladder_sweep() -> (SweepHeader, Vec<SweepPoint>, serde_json::Value) {
         name: String::new(),
         changes: Vec::new(),
         actions: Vec::new(),
+        description: String::new(),
     };
     let metric = "api.create_payment.mean";
     let mut first_model = None;
