@@ -26,7 +26,7 @@ pub struct ComparedMetric {
 pub fn headline_metrics(result: &RunResult) -> Vec<String> {
     let mut names = Vec::new();
     for c in &result.clients {
-        for stat in ["throughput", "p50", "p99", "error_rate"] {
+        for stat in ["throughput", "goodput", "p50", "p99", "error_rate"] {
             names.push(format!("{}.{stat}", c.name));
         }
         if let Some(b) = &c.batch {
@@ -44,6 +44,10 @@ pub fn headline_metrics(result: &RunResult) -> Vec<String> {
     for s in &result.services {
         names.push(format!("{}.utilisation", s.name));
         names.push(format!("{}.queue", s.name));
+        if s.crashes > 0 {
+            names.push(format!("{}.instances_up", s.name));
+            names.push(format!("{}.available", s.name));
+        }
     }
     for d in &result.databases {
         names.push(format!("{}.utilisation", d.name));
@@ -70,9 +74,15 @@ pub fn headline_metrics(result: &RunResult) -> Vec<String> {
     names
 }
 
-/// Compare `scenario` with `baseline` on every headline metric present in both.
+/// Compare `scenario` with `baseline` on every headline metric of either that both have.
 pub fn compare(baseline: &RunResult, scenario: &RunResult) -> Vec<ComparedMetric> {
-    headline_metrics(baseline)
+    let mut names = headline_metrics(baseline);
+    for name in headline_metrics(scenario) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
         .into_iter()
         .filter_map(|metric| {
             let a = resolve(baseline, &metric).ok()?;

@@ -50,10 +50,10 @@ pub struct MetricValue {
 
 /// The statistics every metric name can end with, for messages.
 pub const KNOWN: &str = "for clients and endpoints: p50, p90, p99, p999, max, mean, error_rate, throughput \
-    (endpoints also sojourn; batch clients makespan, slack); for services: utilisation, queue, in_service, \
-    wait.mean, wait.p99; for databases: utilisation, queue, queries, connections, query.p50/p90/p99/mean; \
-    for pools: utilisation, waiting, wait.mean, wait.p99, waited; for queues: amplification, goodput, \
-    deliveries, backlog, error_rate; for side effects: per_unit; for services also wasted_cpu";
+    (clients also goodput; endpoints also sojourn; batch clients makespan, slack); for services: utilisation, queue, \
+    in_service, wait.mean, wait.p99, instances_up, available, wasted_cpu; for databases: utilisation, queue, queries, \
+    connections, query.p50/p90/p99/mean; for pools: utilisation, waiting, wait.mean, wait.p99, waited; for queues: \
+    amplification, goodput, deliveries, backlog, error_rate; for side effects: per_unit";
 
 fn latency(l: &LatencySummary, stat: &str) -> Option<Estimate> {
     Some(
@@ -123,6 +123,7 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
         return match stat {
             "error_rate" => Ok(share(c.error_rate.clone())),
             "throughput" => Ok(count(c.throughput_per_s.clone())),
+            "goodput" => Ok(count(c.goodput_per_s.clone())),
             "makespan" | "slack" => {
                 let batch = c
                     .batch
@@ -151,6 +152,8 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
                 estimate: s.wasted.cpu_s.clone(),
                 unit: Unit::Seconds,
             }),
+            "instances_up" => Ok(count(s.instances_up.clone())),
+            "available" => Ok(share(s.available.clone())),
             _ => wait(&s.worker_wait, stat).ok_or_else(|| unknown(name, stat)),
         };
     }

@@ -69,7 +69,7 @@ fn plan(source: &ModelSource, expect: &Value, overrides: &Overrides) -> Result<P
     let mut targets: Vec<Target> = Vec::new();
     let mut runs = Vec::with_capacity(expectations.len());
     for e in &expectations {
-        let (name, variant) = match &e.scenario {
+        let (name, variant): (_, Option<crate::scenario::Variant>) = match &e.scenario {
             None => (None, None),
             Some(written) => {
                 let variant = source.scenario_variant(written)?;

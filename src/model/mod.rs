@@ -62,6 +62,8 @@ pub struct Model {
     pub max_in_flight: u32,
     /// Traffic sources.
     pub clients: Vec<Client>,
+    /// Request classes named by clients, in order of first mention.
+    pub classes: Vec<String>,
     /// Services.
     pub services: Vec<Service>,
     /// Endpoints of all services.
@@ -148,6 +150,59 @@ pub enum ActionKind {
         /// The service.
         service: ServiceId,
     },
+    /// Instances crash again and again until the action ends.
+    CrashLoop(CrashLoop),
+    /// A change rolled out to a service's instances.
+    Rollout(Rollout),
+}
+
+/// Instances that crash repeatedly, each restart taking time.
+#[derive(Clone, Debug)]
+pub struct CrashLoop {
+    /// The service.
+    pub service: ServiceId,
+    /// How many of its instances (the first ones).
+    pub instances: u32,
+    /// Time from a restart to the next crash; no timed crashes when absent.
+    pub uptime: Option<Dist>,
+    /// Probability that a request's CPU step crashes its instance.
+    pub per_request: f64,
+    /// Time to come back after a crash.
+    pub restart: Dist,
+    /// Growth of the restart time at each consecutive crash.
+    pub backoff: f64,
+    /// Longest restart time; staying up this long resets the backoff.
+    pub max_restart_ns: Nanos,
+    /// The instances crash and restart together (a shared cause).
+    pub together: bool,
+}
+
+/// A change rolled out to instances: a CPU cost factor, on a canary first or everywhere.
+#[derive(Clone, Debug)]
+pub struct Rollout {
+    /// The service.
+    pub service: ServiceId,
+    /// Multiplier of every CPU step on a changed instance.
+    pub cpu_factor: f64,
+    /// Instances changed at the start (all of them for a global rollout).
+    pub first: u32,
+    /// When the change goes to every instance, after the start; never when absent.
+    pub bake_ns: Option<Nanos>,
+    /// Automatic rollback.
+    pub rollback: Option<RollbackRule>,
+}
+
+/// When a rollout is undone automatically.
+#[derive(Clone, Debug)]
+pub struct RollbackRule {
+    /// Most failing share of the changed instances' requests over a window.
+    pub error_rate: Option<f64>,
+    /// Highest 99th percentile latency of their successful requests over a window.
+    pub p99_ns: Option<Nanos>,
+    /// Width of a window.
+    pub window_ns: Nanos,
+    /// Time from firing to the undo.
+    pub reaction_ns: Nanos,
 }
 
 /// A traffic source and the call it makes.
@@ -161,6 +216,8 @@ pub struct Client {
     pub call: Call,
     /// Synthetic requests (a load test): reported apart from real users.
     pub synthetic: bool,
+    /// The request class of its requests (index in [`Model::classes`]).
+    pub class: Option<usize>,
 }
 
 /// How a client's requests arrive.
@@ -370,12 +427,15 @@ pub struct Service {
     pub instances: u32,
     /// Workers per instance.
     pub workers: u32,
-    /// Most requests waiting per instance; unbounded when absent.
-    pub queue_capacity: Option<u32>,
-    /// Which waiting request a free worker takes.
-    pub discipline: Discipline,
+    /// The waiting lines of each instance in priority order: one per request class with a line
+    /// of its own, then the line of every other request (always last).
+    pub lines: Vec<QueueLine>,
     /// How requests are spread over instances.
     pub balancer: Balancer,
+    /// Time between health checks; the balancer knows of crashes and restarts at once when absent.
+    pub health_check_ns: Option<Nanos>,
+    /// A retry avoids the instance that refused or failed the previous attempt.
+    pub retry_other_instance: bool,
     /// For an asynchronous service, the most requests in flight per instance; `None` means
     /// thread-per-request: a worker is held for the whole request.
     pub async_max_in_flight: Option<u32>,
@@ -385,6 +445,22 @@ pub struct Service {
     pub on_caller_gone: CallerGone,
     /// Checks that skip work for a unit already in flight or done.
     pub idempotency: Idempotency,
+}
+
+/// One waiting line in front of a service's workers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueLine {
+    /// The request class it holds (index in [`Model::classes`]); `None` for the line of every
+    /// other request.
+    pub class: Option<usize>,
+    /// Most requests waiting; unbounded when absent.
+    pub capacity: Option<u32>,
+    /// Which waiting request a free worker takes.
+    pub discipline: Discipline,
+    /// With adaptive LIFO: newest first once the line has not been empty for this long.
+    pub lifo_after_ns: Nanos,
+    /// Requests waiting longer than this are shed; never when absent.
+    pub max_wait_ns: Option<Nanos>,
 }
 
 /// One endpoint of a service.

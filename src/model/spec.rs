@@ -98,7 +98,7 @@ pub struct ScenarioSpec {
 }
 
 /// A change at a simulated time: exactly one of `add_latency`, `scale_traffic`, `inject`, `down`,
-/// `crash`.
+/// `crash`, `crash_loop`, `rollout`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionSpec {
@@ -117,6 +117,68 @@ pub struct ActionSpec {
     pub down: Option<DownSpec>,
     /// Crash instances of a service: they restart after a while, and what they were doing is lost.
     pub crash: Option<CrashSpec>,
+    /// Instances crash again and again (a bug): each restart takes time, during which their
+    /// capacity is missing. With `for`, the bug is fixed after that long.
+    pub crash_loop: Option<CrashLoopSpec>,
+    /// Roll a change out to a service's instances: everywhere at once, or to a canary first, with
+    /// an optional automatic rollback. With `for`, people revert it by hand after that long.
+    pub rollout: Option<RolloutSpec>,
+}
+
+/// Instances that crash repeatedly and take a while to restart each time.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CrashLoopSpec {
+    /// The service.
+    pub service: String,
+    /// How many of its instances are affected, the first ones (default: all).
+    pub instances: Option<PositiveInt>,
+    /// Time an instance runs between its restart and its next crash, e.g. "exp(2m)".
+    pub uptime: Option<DistValue>,
+    /// Probability that a request crashes its instance when its CPU work starts (a poison request), from 0 to 1.
+    pub per_request: Option<Factor>,
+    /// Time an instance takes to come back after a crash, e.g. "30s".
+    pub restart: DistValue,
+    /// Each consecutive crash multiplies the restart time by this (crash-loop backoff; default 1: none).
+    /// An instance that stays up for `max_restart` starts again from `restart`.
+    pub backoff: Option<Factor>,
+    /// Longest restart time with backoff (default "5m").
+    pub max_restart: Option<DurationValue>,
+    /// When true, the affected instances crash and restart together: one shared cause (a config
+    /// push, a shared dependency) instead of independent failures.
+    pub together: Option<bool>,
+}
+
+/// A change rolled out to a service's instances.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutSpec {
+    /// The service.
+    pub service: String,
+    /// The change: every CPU step on a changed instance costs this many times more (a regex that
+    /// backtracks, a slow code path), e.g. 20.
+    pub cpu_factor: Factor,
+    /// Share of the instances changed first, from 0 to 1 (at least one instance); when absent the
+    /// change goes to every instance at once.
+    pub canary: Option<Factor>,
+    /// How long the canary runs before the change goes to every instance (default: it stays on the canary).
+    pub bake: Option<DurationValue>,
+    /// Undo the change everywhere when the changed instances look unhealthy.
+    pub rollback: Option<RollbackSpec>,
+}
+
+/// An automatic rollback rule, evaluated on the requests that finished on changed instances.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackSpec {
+    /// Fire when more than this share of their requests failed over a window, from 0 to 1.
+    pub error_rate: Option<Factor>,
+    /// Fire when the 99th percentile latency of their successful requests over a window is above this.
+    pub p99: Option<DurationValue>,
+    /// Width of the windows the rule looks at, from the start of the rollout (default "1m").
+    pub window: Option<DurationValue>,
+    /// Time from the rule firing to the change being undone everywhere (default "0s").
+    pub reaction: Option<DurationValue>,
 }
 
 /// Instances that crash and restart.
@@ -209,6 +271,9 @@ pub struct ClientSpec {
     pub throttle: Option<ThrottleSpec>,
     /// A circuit breaker in front of the calls.
     pub breaker: Option<BreakerSpec>,
+    /// The request class of its requests, inherited by every call they lead to: a service queue
+    /// with `classes` gives each class its own line, served in priority order.
+    pub class: Option<String>,
 }
 
 /// A load test run in production: synthetic requests on top of a real client's traffic.
@@ -346,6 +411,12 @@ pub struct ServiceSpec {
     pub queue: Option<QueueSpec>,
     /// How requests are spread over instances (default "round_robin").
     pub balancer: Option<BalancerSpec>,
+    /// Periodic health checks: the balancer learns that an instance is down or back only at its
+    /// next check (without them it knows at once).
+    pub health_check: Option<HealthCheckSpec>,
+    /// A retry goes to another instance than the one that refused or failed the previous attempt
+    /// (default false).
+    pub retry_other_instance: Option<bool>,
     /// When present, the service is asynchronous: only CPU steps hold a worker.
     #[serde(rename = "async")]
     pub asynchronous: Option<AsyncSpec>,
@@ -365,6 +436,31 @@ pub struct QueueSpec {
     pub capacity: Option<NonNegativeInt>,
     /// Which waiting request a free worker takes (default "fifo").
     pub discipline: Option<DisciplineSpec>,
+    /// With "adaptive_lifo": the newest request goes first once the line has not been empty for
+    /// this long (default "100ms").
+    pub lifo_after: Option<DurationValue>,
+    /// A request that waits longer than this for a worker is shed (rejected), e.g. "50ms".
+    pub max_wait: Option<DurationValue>,
+    /// Lines of their own for request classes, highest priority first: a free worker serves the
+    /// first line with a request waiting. Requests of other classes, or of none, wait in the
+    /// queue's own line (`capacity`, `discipline`, `max_wait` above), served last.
+    pub classes: Option<Vec<ClassLineSpec>>,
+}
+
+/// The line of one request class in a service's queue.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClassLineSpec {
+    /// The class, as named by clients' `class`.
+    pub class: String,
+    /// Most requests of the class waiting; more are rejected (default: unbounded).
+    pub capacity: Option<NonNegativeInt>,
+    /// Which waiting request of the class a free worker takes (default "fifo").
+    pub discipline: Option<DisciplineSpec>,
+    /// With "adaptive_lifo": newest first once the line has not been empty for this long (default "100ms").
+    pub lifo_after: Option<DurationValue>,
+    /// A request of the class that waits longer than this for a worker is shed (rejected).
+    pub max_wait: Option<DurationValue>,
 }
 
 /// Queue discipline.
@@ -375,6 +471,10 @@ pub enum DisciplineSpec {
     Fifo,
     /// Last in, first out (the newest request first).
     Lifo,
+    /// First in, first out while the line empties now and then; last in, first out once it has
+    /// not been empty for `lifo_after` (under overload the freshest requests, whose callers are
+    /// still waiting, are served first).
+    AdaptiveLifo,
 }
 
 /// Load balancing over a service's instances.
@@ -387,6 +487,17 @@ pub enum BalancerSpec {
     Random,
     /// The instance with the fewest requests in flight (ties: the lowest index).
     LeastOutstanding,
+    /// Of two instances drawn at random, the one with fewer requests in flight.
+    PowerOfTwo,
+}
+
+/// Health checks of a service's instances.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckSpec {
+    /// Time between two checks: a crashed instance keeps getting (and refusing) requests until
+    /// the next check, and a restarted one gets none until the next check.
+    pub interval: DurationValue,
 }
 
 /// Settings of an asynchronous (event-loop) service.

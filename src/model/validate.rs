@@ -230,6 +230,12 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             format!("expected at most {MAX_INSTANCES} instances in all, got {total_instances}"),
         );
     }
+    let mut classes: Vec<String> = Vec::new();
+    for c in spec.clients.values() {
+        if let Some(class) = c.class.as_ref().filter(|class| !classes.contains(class)) {
+            classes.push(class.clone());
+        }
+    }
     let mut services = Vec::new();
     let mut endpoints = Vec::new();
     let mut call_sites: Vec<CallSite> = Vec::new();
@@ -283,14 +289,18 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                 format!("expected at most {MAX_INSTANCES} instances, got {}", n.0),
             );
         }
-        let queue = service.queue.as_ref();
+        if service.health_check.as_ref().is_some_and(|h| h.interval.0 == 0) {
+            check.error(format!("{path}.health_check.interval"), "expected a duration above 0");
+        }
+        let lines = resolve_lines(service.queue.as_ref(), &classes, &format!("{path}.queue"), &mut check);
         services.push(Service {
             name: service_name.clone(),
             instances: service.instances.map_or(1, |n| n.0),
             workers: service.workers.map_or(1, |n| n.0),
-            queue_capacity: queue.and_then(|q| q.capacity).map(|c| c.0),
-            discipline: queue.and_then(|q| q.discipline).unwrap_or(Discipline::Fifo),
+            lines,
             balancer: service.balancer.unwrap_or(Balancer::RoundRobin),
+            health_check_ns: service.health_check.as_ref().map(|h| h.interval.0),
+            retry_other_instance: service.retry_other_instance.unwrap_or(false),
             async_max_in_flight: service.asynchronous.as_ref().map(|a| a.max_in_flight.0),
             endpoints: ids,
             on_caller_gone: service.on_caller_gone.unwrap_or(CallerGone::Finish),
@@ -377,6 +387,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         ));
         clients.push(Client {
             name: name.clone(),
+            class: c.class.as_ref().and_then(|class| classes.iter().position(|k| k == class)),
             arrivals,
             call: Call {
                 target,
@@ -451,6 +462,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         max_events: spec.limits.max_events.unwrap_or(2_000_000_000),
         max_in_flight: spec.limits.max_in_flight.map_or(1_000_000, |n| n.0),
         clients,
+        classes,
         services,
         endpoints,
         databases,
@@ -1095,11 +1107,14 @@ fn resolve_actions(
             a.inject.is_some(),
             a.down.is_some(),
             a.crash.is_some(),
+            a.crash_loop.is_some(),
+            a.rollout.is_some(),
         ];
         if kinds.iter().filter(|&&k| k).count() != 1 {
             check.error(
                 &path,
-                "an action needs exactly one of \"add_latency\", \"scale_traffic\", \"inject\", \"down\", \"crash\"",
+                "an action needs exactly one of \"add_latency\", \"scale_traffic\", \"inject\", \"down\", \"crash\", \
+                 \"crash_loop\", \"rollout\"",
             );
             continue;
         }
@@ -1247,6 +1262,16 @@ fn resolve_actions(
                 service: ServiceId(s),
                 instances,
             }
+        } else if let Some(l) = &a.crash_loop {
+            match resolve_crash_loop(spec, l, &format!("{path}.crash_loop"), check) {
+                Some(l) => ActionKind::CrashLoop(l),
+                None => continue,
+            }
+        } else if let Some(r) = &a.rollout {
+            match resolve_rollout(spec, r, &format!("{path}.rollout"), check) {
+                Some(r) => ActionKind::Rollout(r),
+                None => continue,
+            }
         } else {
             continue;
         };
@@ -1257,4 +1282,171 @@ fn resolve_actions(
         });
     }
     actions
+}
+
+/// The service named `name` at `path`, or an error listing the services.
+fn service_named(spec: &ModelSpec, name: &str, path: &str, check: &mut Checker) -> Option<usize> {
+    let found = spec.services.get_index_of(name);
+    if found.is_none() {
+        check.error(
+            path,
+            format!("no service named \"{name}\" (services: {})", list(spec.services.keys())),
+        );
+    }
+    found
+}
+
+/// A share from 0 to 1 at `path`, or an error.
+fn share(value: f64, path: &str, check: &mut Checker) -> Option<f64> {
+    if value > 1.0 {
+        check.error(path, format!("expected a share from 0 to 1, got {value}"));
+        return None;
+    }
+    Some(value)
+}
+
+/// A crash loop: its service, how many instances, and what makes them crash.
+fn resolve_crash_loop(spec: &ModelSpec, l: &CrashLoopSpec, path: &str, check: &mut Checker) -> Option<CrashLoop> {
+    let s = service_named(spec, &l.service, &format!("{path}.service"), check)?;
+    let all = spec.services[s].instances.map_or(1, |n| n.0);
+    let instances = l.instances.map_or(all, |n| n.0);
+    if instances > all {
+        check.error(
+            format!("{path}.instances"),
+            format!("the service has {all} instances, got {instances}"),
+        );
+        return None;
+    }
+    let per_request = share(l.per_request.map_or(0.0, |p| p.0), &format!("{path}.per_request"), check)?;
+    if l.uptime.is_none() && per_request == 0.0 {
+        check.error(
+            path,
+            "a crash loop needs \"uptime\" (time between crashes) or \"per_request\" above 0",
+        );
+        return None;
+    }
+    if l.uptime.as_ref().is_some_and(|u| u.0.mean_secs() <= 0.0) {
+        check.error(format!("{path}.uptime"), "expected a mean uptime above 0");
+        return None;
+    }
+    Some(CrashLoop {
+        service: ServiceId(s),
+        instances,
+        uptime: l.uptime.as_ref().map(|u| u.0.clone()),
+        per_request,
+        restart: l.restart.0.clone(),
+        backoff: l.backoff.map_or(1.0, |b| b.0.max(1.0)),
+        max_restart_ns: l.max_restart.map_or(300_000_000_000, |m| m.0),
+        together: l.together.unwrap_or(false),
+    })
+}
+
+/// A rollout: its service, the change, the canary and the rollback rule.
+fn resolve_rollout(spec: &ModelSpec, r: &RolloutSpec, path: &str, check: &mut Checker) -> Option<Rollout> {
+    let s = service_named(spec, &r.service, &format!("{path}.service"), check)?;
+    let all = spec.services[s].instances.map_or(1, |n| n.0);
+    let first = match r.canary {
+        Some(c) => {
+            let c = share(c.0, &format!("{path}.canary"), check)?;
+            ((c * f64::from(all)).ceil() as u32).clamp(1, all)
+        }
+        None => all,
+    };
+    if r.bake.is_some() && r.canary.is_none() {
+        check.warn(
+            format!("{path}.bake"),
+            "without a \"canary\" the change is everywhere from the start; \"bake\" is ignored",
+        );
+    }
+    let rollback = match &r.rollback {
+        None => None,
+        Some(rb) => {
+            let rule_path = format!("{path}.rollback");
+            let error_rate = match rb.error_rate {
+                Some(e) => Some(share(e.0, &format!("{rule_path}.error_rate"), check)?),
+                None => None,
+            };
+            if error_rate.is_none() && rb.p99.is_none() {
+                check.error(&rule_path, "a rollback rule needs \"error_rate\" or \"p99\"");
+                return None;
+            }
+            let window_ns = rb.window.map_or(60_000_000_000, |w| w.0);
+            if window_ns < 1_000_000 {
+                check.error(format!("{rule_path}.window"), "expected a window of at least 1ms");
+                return None;
+            }
+            Some(RollbackRule {
+                error_rate,
+                p99_ns: rb.p99.map(|p| p.0),
+                window_ns,
+                reaction_ns: rb.reaction.map_or(0, |d| d.0),
+            })
+        }
+    };
+    Some(Rollout {
+        service: ServiceId(s),
+        cpu_factor: r.cpu_factor.0,
+        first,
+        bake_ns: r.bake.filter(|_| r.canary.is_some()).map(|b| b.0),
+        rollback,
+    })
+}
+
+/// The waiting lines of a service's queue: one per class listed, in order, then the line of
+/// every other request.
+fn resolve_lines(queue: Option<&QueueSpec>, classes: &[String], path: &str, check: &mut Checker) -> Vec<QueueLine> {
+    const LIFO_AFTER_NS: Nanos = 100_000_000;
+    let mut lines = Vec::new();
+    let class_lines = queue.and_then(|q| q.classes.as_ref());
+    for (i, line) in class_lines.into_iter().flatten().enumerate() {
+        let line_path = format!("{path}.classes[{i}]");
+        let Some(class) = classes.iter().position(|k| *k == line.class) else {
+            check.error(
+                format!("{line_path}.class"),
+                format!(
+                    "no client sends requests of class \"{}\" (classes: {})",
+                    line.class,
+                    if classes.is_empty() {
+                        "none".to_string()
+                    } else {
+                        classes.join(", ")
+                    }
+                ),
+            );
+            continue;
+        };
+        if lines.iter().any(|l: &QueueLine| l.class == Some(class)) {
+            check.error(
+                format!("{line_path}.class"),
+                format!("class \"{}\" has a line already", line.class),
+            );
+            continue;
+        }
+        lines.push(QueueLine {
+            class: Some(class),
+            capacity: line.capacity.map(|c| c.0),
+            discipline: line.discipline.unwrap_or(Discipline::Fifo),
+            lifo_after_ns: line.lifo_after.map_or(LIFO_AFTER_NS, |d| d.0),
+            max_wait_ns: resolve_max_wait(line.max_wait, &format!("{line_path}.max_wait"), check),
+        });
+    }
+    lines.push(QueueLine {
+        class: None,
+        capacity: queue.and_then(|q| q.capacity).map(|c| c.0),
+        discipline: queue.and_then(|q| q.discipline).unwrap_or(Discipline::Fifo),
+        lifo_after_ns: queue.and_then(|q| q.lifo_after).map_or(LIFO_AFTER_NS, |d| d.0),
+        max_wait_ns: resolve_max_wait(queue.and_then(|q| q.max_wait), &format!("{path}.max_wait"), check),
+    });
+    lines
+}
+
+/// A queue's `max_wait`: above zero.
+fn resolve_max_wait(max_wait: Option<values::DurationValue>, path: &str, check: &mut Checker) -> Option<Nanos> {
+    match max_wait {
+        Some(w) if w.0 == 0 => {
+            check.error(path, "expected a duration above 0 (leave it out to wait as long as it takes)");
+            None
+        }
+        w => w.map(|w| w.0),
+    }
 }

@@ -35,8 +35,15 @@ pub fn comparison(report: &ScenarioReport) -> String {
             }
         }
         let mut t = TextTable::new(&["metric", "baseline", "scenario", "change", "significant"]);
+        let mut identical = 0;
         for m in &run.comparison {
             if !m.baseline.mean.is_finite() && !m.scenario.mean.is_finite() {
+                continue;
+            }
+            // Untouched by the scenario: the same value in every replication (common random
+            // numbers make a part of the system the scenario does not reach run exactly alike).
+            if m.baseline.samples == m.scenario.samples {
+                identical += 1;
                 continue;
             }
             t.row(vec![
@@ -52,6 +59,14 @@ pub fn comparison(report: &ScenarioReport) -> String {
         if !run.result.slos.is_empty() {
             out.push_str(&super::cascade::render(&run.result.cascade));
         }
+        if identical > 0 {
+            out.push_str(&format!(
+                "  ({identical} other metric{} identical in every replication, not shown)\n",
+                if identical == 1 { "" } else { "s" }
+            ));
+        }
+        out.push_str(&super::table::crash_lines(&run.result));
+        out.push_str(&super::table::rollout_lines(&run.result));
     }
     let all_slos: Vec<(&str, &crate::results::RunResult)> = std::iter::once(("baseline", &report.baseline))
         .chain(report.scenarios.iter().map(|s| (s.name.as_str(), &s.result)))

@@ -205,6 +205,12 @@ pub fn summary(result: &RunResult) -> String {
         }
         out.push_str("\nServices\n");
         out.push_str(&t.render());
+        out.push_str(&crash_lines(result));
+    }
+
+    if !result.rollouts.is_empty() {
+        out.push_str("\nRollouts\n");
+        out.push_str(&rollout_lines(result));
     }
 
     if !result.databases.is_empty() {
@@ -475,6 +481,49 @@ fn resilience(result: &RunResult) -> String {
         }
         out.push_str("\nCall policies\n");
         out.push_str(&t.render());
+    }
+    out
+}
+
+/// One line per service whose instances crashed: crashes, instances up, availability.
+pub fn crash_lines(result: &RunResult) -> String {
+    let mut out = String::new();
+    for s in result.services.iter().filter(|s| s.crashes > 0) {
+        out.push_str(&format!(
+            "  {}: {} crashes; {} of {} instances up on average; at least one up {} of the time\n",
+            s.name,
+            s.crashes,
+            est(&s.instances_up, 1),
+            s.instances,
+            percent(&s.available)
+        ));
+    }
+    out
+}
+
+/// What each rollout did: when its rule fired and when the change was undone.
+pub fn rollout_lines(result: &RunResult) -> String {
+    let mut out = String::new();
+    let reps = result.model.replications;
+    for r in &result.rollouts {
+        let mut line = format!("  {} at {} s: ", r.what, r.start_s);
+        match &r.fired_after_s {
+            Some(after) => line.push_str(&format!(
+                "rollback rule fired in {} of {reps} replications, {} s after the start",
+                r.rolled_back,
+                est(after, 1)
+            )),
+            None => line.push_str("no rollback rule fired"),
+        }
+        match &r.undone_after_s {
+            Some(after) => line.push_str(&format!("; change undone {} s after the start", est(after, 1))),
+            None => line.push_str("; change never undone"),
+        }
+        if r.widened > 0 {
+            line.push_str(&format!("; reached every instance in {} of {reps}", r.widened));
+        }
+        out.push_str(&line);
+        out.push('\n');
     }
     out
 }

@@ -63,7 +63,10 @@ impl Node {
 fn action_targets(model: &Model, kind: &ActionKind) -> Vec<Node> {
     match kind {
         ActionKind::Inject { database, .. } => vec![Node::Database(database.0)],
-        ActionKind::Down { service } | ActionKind::Crash { service, .. } => model.services[service.0]
+        ActionKind::Down { service }
+        | ActionKind::Crash { service, .. }
+        | ActionKind::CrashLoop(crate::model::CrashLoop { service, .. })
+        | ActionKind::Rollout(crate::model::Rollout { service, .. }) => model.services[service.0]
             .endpoints
             .iter()
             .map(|e| Node::Endpoint(e.0))

@@ -83,6 +83,7 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
                 calls: model.endpoints[client.call.target.0].name.clone(),
                 synthetic: client.synthetic,
                 throughput_per_s: estimate(&tallies, |(t, s)| t.finished as f64 / s),
+                goodput_per_s: estimate(&tallies, |(t, s)| t.ok as f64 / s),
                 error_rate: estimate(&tallies, |(t, _)| error_rate(t)),
                 latency: latency_summary(&tallies.iter().map(|(t, _)| &t.latency_ok).collect::<Vec<_>>()),
                 counts: counts(&tallies, reps.iter().map(|r| r.clients[c].in_flight_at_end).sum()),
@@ -132,6 +133,9 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
                 queue_length_max: estimate(&stations, |st| st.waiting_max),
                 in_service: estimate(&stations, |st| st.inside_mean),
                 worker_wait: wait_summary(&stations),
+                instances_up: estimate(reps, |r| r.lives[s].up_mean),
+                available: estimate(reps, |r| r.lives[s].available),
+                crashes: reps.iter().map(|r| r.lives[s].crashes).sum(),
                 series: station_series(model, &stations),
                 wasted: super::resilience::wasted(reps, s),
             }
@@ -224,6 +228,7 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
         slos: Vec::new(),
         metastability: None,
         cascade: super::cascade::analyse(model, &client_series, &endpoint_series),
+        rollouts: rollout_summaries(model, reps),
     };
     result.slos = evaluate_slos(model, &result);
     result.metastability = super::resilience::metastability(model, &result);
@@ -461,6 +466,37 @@ fn batch_summary(
     }
 }
 
+/// What each rollout did, across replications.
+fn rollout_summaries(model: &Model, reps: &[ReplicationResult]) -> Vec<RolloutSummary> {
+    let Some(first) = reps.first() else {
+        return Vec::new();
+    };
+    first
+        .rollouts
+        .iter()
+        .enumerate()
+        .map(|(k, r)| {
+            let action = &model.actions[r.action as usize];
+            let after = |pick: fn(&crate::sim::replication::RolloutResult) -> Option<crate::engine::Nanos>| {
+                let times: Vec<f64> = reps
+                    .iter()
+                    .filter_map(|rep| pick(&rep.rollouts[k]))
+                    .map(|t| nanos_to_secs(t.saturating_sub(action.at_ns)))
+                    .collect();
+                (!times.is_empty()).then(|| Estimate::from_samples(&times))
+            };
+            RolloutSummary {
+                what: describe_action(model, &action.kind),
+                start_s: nanos_to_secs(action.at_ns),
+                rolled_back: reps.iter().filter(|rep| rep.rollouts[k].fired_at_ns.is_some()).count() as u32,
+                widened: reps.iter().filter(|rep| rep.rollouts[k].widened).count() as u32,
+                fired_after_s: after(|r| r.fired_at_ns),
+                undone_after_s: after(|r| r.undone_at_ns),
+            }
+        })
+        .collect()
+}
+
 /// A timed action in a few words, for reports.
 pub(super) fn describe_action(model: &Model, kind: &crate::model::ActionKind) -> String {
     use crate::model::ActionKind;
@@ -472,5 +508,20 @@ pub(super) fn describe_action(model: &Model, kind: &crate::model::ActionKind) ->
         }
         ActionKind::Crash { service, instances } => format!("{instances} {} instances crash", model.services[service.0].name),
         ActionKind::Down { service } => format!("{} down", model.services[service.0].name),
+        ActionKind::CrashLoop(l) => format!(
+            "{} {} instances crash-loop{}",
+            l.instances,
+            model.services[l.service.0].name,
+            if l.together { " together" } else { "" }
+        ),
+        ActionKind::Rollout(r) => {
+            let all = model.services[r.service.0].instances;
+            let reach = if r.first == all {
+                "everywhere".to_string()
+            } else {
+                format!("canary {} of {all}", r.first)
+            };
+            format!("{} CPU ×{} rollout, {reach}", model.services[r.service.0].name, r.cpu_factor)
+        }
     }
 }

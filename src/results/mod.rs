@@ -54,6 +54,8 @@ pub struct RunResult {
     /// Which SLOs breached after the trigger (the first timed action), when, and through which
     /// dependencies; the blast radius.
     pub cascade: Cascade,
+    /// Rollouts and what their rollback rules did.
+    pub rollouts: Vec<RolloutSummary>,
 }
 
 /// The failure cascade after a trigger, judged window by window against each SLO.
@@ -246,6 +248,8 @@ pub struct ClientSummary {
     pub synthetic: bool,
     /// Finished requests per second.
     pub throughput_per_s: Estimate,
+    /// Requests that ended well per second: the traffic users actually got served.
+    pub goodput_per_s: Estimate,
     /// Share of finished requests that did not end well.
     pub error_rate: Estimate,
     /// Latency of successful requests.
@@ -359,10 +363,36 @@ pub struct ServiceSummary {
     pub in_service: Estimate,
     /// Waiting for a worker.
     pub worker_wait: WaitSummary,
+    /// Mean instances up (not restarting after a crash).
+    pub instances_up: Estimate,
+    /// Share of the time at least one instance was up.
+    pub available: Estimate,
+    /// Crashes, all replications together.
+    pub crashes: u64,
     /// Over time.
     pub series: StationSeries,
     /// Work done for callers who had left, and work skipped by idempotency checks.
     pub wasted: WastedSummary,
+}
+
+/// What a rollout did across replications.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RolloutSummary {
+    /// The rollout, e.g. "web CPU ×20 rollout, canary 1 of 20".
+    pub what: String,
+    /// When it started, seconds.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub start_s: f64,
+    /// Replications in which the rollback rule fired.
+    pub rolled_back: u32,
+    /// Replications in which the change reached every instance after the canary.
+    pub widened: u32,
+    /// Time from the start to the rule firing, seconds, over the replications where it fired
+    /// (null when it never did).
+    pub fired_after_s: Option<Estimate>,
+    /// Time from the start to the change being undone (by the rule or by hand), seconds, over the
+    /// replications where it was (null when it never was).
+    pub undone_after_s: Option<Estimate>,
 }
 
 /// A database.

@@ -1,5 +1,6 @@
 //! Timed actions: changes that start at a simulated time and may be undone later — added link
-//! latency, scaled traffic, queries injected into a database, a service taken down.
+//! latency, scaled traffic, queries injected into a database, a service taken down, crashes,
+//! crash loops (`lifecycle.rs`) and rollouts (`rollout.rs`).
 
 use super::job::{Job, Owner};
 use super::world::{Event, World};
@@ -77,13 +78,16 @@ impl World<'_> {
                 }
             }
             ActionKind::Crash { service, instances } => {
-                for inst in self.services[service.0].instances.iter_mut().take(*instances as usize) {
-                    inst.up = undo;
-                    if !undo {
-                        inst.epoch = inst.epoch.wrapping_add(1);
+                for i in 0..*instances {
+                    if undo {
+                        self.restart_instance(service.0, i, queue);
+                    } else {
+                        self.crash_instance(service.0, i, queue);
                     }
                 }
             }
+            ActionKind::CrashLoop(_) => self.on_crash_loop(index, undo, queue),
+            ActionKind::Rollout(_) => self.on_rollout_action(index, undo, queue),
             ActionKind::Down { service } => {
                 let down = &mut self.service_down[service.0];
                 *down = if undo { down.saturating_sub(1) } else { *down + 1 };

@@ -82,7 +82,9 @@ impl World<'_> {
         let now = queue.now();
         self.clients[c as usize].tally.start(now);
         let unit = self.units.create();
-        let job = self.spawn(Job::new(Owner::Client { client: c, user }, None, now, unit), now);
+        let mut request = Job::new(Owner::Client { client: c, user }, None, now, unit);
+        request.class = self.model.clients[c as usize].class.map(|k| k as u32);
+        let job = self.spawn(request, now);
         self.start_attempt(job, queue);
     }
 

@@ -117,6 +117,11 @@ pub struct Job {
     pub last_backoff_ns: Nanos,
     /// Left behind by a cache timeout: it finishes its transaction for no one, then goes.
     pub detached: bool,
+    /// (service, instance) that refused or failed this job's latest call attempt: a retry to a
+    /// service with `retry_other_instance` goes elsewhere.
+    pub avoid: Option<(u32, u32)>,
+    /// Its request class (index in the model's classes), inherited from its caller.
+    pub class: Option<u32>,
 }
 
 impl Job {
@@ -145,6 +150,8 @@ impl Job {
             probe: false,
             last_backoff_ns: 0,
             detached: false,
+            avoid: None,
+            class: None,
         }
     }
 }

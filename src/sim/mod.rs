@@ -3,16 +3,19 @@
 
 mod abandon;
 mod actions;
+pub mod balancer;
 pub mod cache;
 mod call;
 mod client;
 mod database;
 mod effects;
 pub mod job;
+mod lifecycle;
 pub mod mqueue;
 pub mod policy;
 pub mod replication;
 pub mod resource;
+pub mod rollout;
 mod service;
 pub mod tally;
 pub mod unit;

@@ -40,6 +40,10 @@ pub struct ReplicationResult {
     pub wasted: Vec<WastedWork>,
     /// Per service: requests skipped by idempotency checks (unit in flight, unit completed).
     pub skipped: Vec<(u64, u64)>,
+    /// Per service: instances up and crashes.
+    pub lives: Vec<LifeResult>,
+    /// Per rollout action, in the order of the model's timed actions.
+    pub rollouts: Vec<RolloutResult>,
 }
 
 /// A message queue's counts and levels.
@@ -72,6 +76,28 @@ pub struct SiteResult {
     pub breaker_opened: u64,
     /// Time the breaker was not closed, nanoseconds.
     pub breaker_not_closed_ns: Nanos,
+}
+
+/// How a service's instances fared: up or restarting.
+pub struct LifeResult {
+    /// Mean instances up.
+    pub up_mean: f64,
+    /// Share of the time at least one instance was up.
+    pub available: f64,
+    /// Crashes since the warm-up.
+    pub crashes: u64,
+}
+
+/// What a rollout did in one replication.
+pub struct RolloutResult {
+    /// Index of its timed action.
+    pub action: u32,
+    /// When its rollback rule fired, if it did.
+    pub fired_at_ns: Option<Nanos>,
+    /// When the change was undone (by the rule or by hand), if it was.
+    pub undone_at_ns: Option<Nanos>,
+    /// Whether it went beyond the canary to every instance.
+    pub widened: bool,
 }
 
 /// A client's requests.
@@ -222,6 +248,30 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
             Owner::Endpoint { .. } | Owner::Injected { .. } | Owner::Consumer { .. } => {}
         }
     }
+    let lives = world
+        .services
+        .iter()
+        .map(|s| LifeResult {
+            up_mean: s.up_level.mean(end_ns),
+            available: 1.0 - s.none_up.mean(end_ns),
+            crashes: s.crashes,
+        })
+        .collect();
+    let rollouts = model
+        .actions
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| matches!(a.kind, crate::model::ActionKind::Rollout(_)))
+        .map(|(i, _)| {
+            let r = &world.rollouts[i];
+            RolloutResult {
+                action: i as u32,
+                fired_at_ns: r.fired_at_ns,
+                undone_at_ns: r.undone_at_ns,
+                widened: r.widened,
+            }
+        })
+        .collect();
     let World {
         clients,
         services,
@@ -320,5 +370,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         sites,
         wasted,
         skipped,
+        lives,
+        rollouts,
     }
 }

@@ -5,8 +5,7 @@ use super::job::{JobRef, Outcome, Owner};
 use super::resource::Admission;
 use super::world::{Event, World};
 use crate::engine::EventQueue;
-use crate::model::{Balancer, Step};
-use rand::RngExt;
+use crate::model::Step;
 
 impl World<'_> {
     /// A request reaches its service: pick an instance and admit it or turn it away.
@@ -22,7 +21,14 @@ impl World<'_> {
         };
         let s = self.model.endpoints[endpoint as usize].service.0;
         let spec = &self.model.services[s];
-        let picked = self.pick_instance(s);
+        let picked = self.pick_instance(s, job_ref);
+        // The request class comes from the caller (a client request has its client's).
+        let class = self
+            .jobs
+            .get(job_ref)
+            .and_then(|j| j.parent)
+            .and_then(|p| self.jobs.get(p.job))
+            .and_then(|caller| caller.class);
         let instance = picked.unwrap_or(0);
         self.endpoints[endpoint as usize].start(now);
         let Some(job) = self.jobs.get_mut(job_ref) else {
@@ -31,6 +37,7 @@ impl World<'_> {
         job.owner = Owner::Endpoint { endpoint, instance };
         job.started_ns = now;
         job.epoch = self.services[s].instances[instance as usize].epoch;
+        job.class = class;
         if self.service_down[s] > 0 || picked.is_none() {
             self.finish_job(job_ref, Outcome::Rejected, queue);
             return;
@@ -45,25 +52,39 @@ impl World<'_> {
             self.finish_job(job_ref, Outcome::Ok, queue);
             return;
         }
-        let inst = &mut state.instances[instance as usize];
-        let admitted = match spec.async_max_in_flight {
-            Some(cap) => inst.in_flight < cap,
-            None => match inst.workers.request(now, job_ref, job.ticket) {
-                Admission::Granted => {
-                    job.holds_worker = true;
-                    true
-                }
-                Admission::Queued => true,
-                Admission::Rejected => false,
-            },
+        // Down but still in rotation (the health check has not seen it yet): connection refused.
+        let admitted = self.services[s].instances[instance as usize].up
+            && match spec.async_max_in_flight {
+                Some(cap) => self.services[s].instances[instance as usize].in_flight < cap,
+                None => match self.ask_worker(s, instance, job_ref, queue) {
+                    Admission::Granted => {
+                        if let Some(job) = self.jobs.get_mut(job_ref) {
+                            job.holds_worker = true;
+                        }
+                        true
+                    }
+                    Admission::Queued => true,
+                    Admission::Rejected => false,
+                },
+            };
+        let Some(job) = self.jobs.get_mut(job_ref) else {
+            return;
         };
         if !admitted {
+            let parent = job.parent;
+            self.remember_for_retry(parent, s, instance);
+            if let Some(action) = self.services[s].instances[instance as usize].changed_by {
+                self.rollouts[action as usize].record(now, now, Outcome::Rejected);
+            }
             self.finish_job(job_ref, Outcome::Rejected, queue);
             return;
         }
         job.admitted = true;
+        let state = &mut self.services[s];
         job.deduped = state.idempotency.start(&spec.idempotency, unit_key);
+        let inst = &mut state.instances[instance as usize];
         inst.in_flight += 1;
+        state.rotation.set_load(instance, inst.in_flight);
         state.in_flight += 1;
         state.in_service.set(now, f64::from(state.in_flight));
         if spec.async_max_in_flight.is_some() || job.holds_worker {
@@ -71,48 +92,82 @@ impl World<'_> {
         }
     }
 
-    /// The instance a new request of service `s` goes to.
-    /// The instance a new request of service `s` goes to; `None` when every instance is down
-    /// (restarting after a crash). Instances that are down are skipped.
-    fn pick_instance(&mut self, s: usize) -> Option<u32> {
-        let state = &mut self.services[s];
-        let n = state.instances.len() as u32;
-        let up = state.instances.iter().filter(|i| i.up).count() as u32;
-        if up == 0 {
-            return None;
-        }
-        if n == 1 {
-            return Some(0);
-        }
-        let chosen = match self.model.services[s].balancer {
-            Balancer::RoundRobin => loop {
-                let i = state.next_instance;
-                state.next_instance = (i + 1) % n;
-                if state.instances[i as usize].up {
-                    break i;
-                }
-            },
-            Balancer::Random => {
-                let k = state.rng.random_range(0..up) as usize;
-                state
-                    .instances
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, i)| i.up)
-                    .nth(k)
-                    .map_or(0, |(i, _)| i as u32)
-            }
-            Balancer::LeastOutstanding => {
-                let mut best: Option<usize> = None;
-                for (i, inst) in state.instances.iter().enumerate().filter(|(_, i)| i.up) {
-                    if best.is_none_or(|b| inst.in_flight < state.instances[b].in_flight) {
-                        best = Some(i);
-                    }
-                }
-                best.unwrap_or(0) as u32
-            }
+    /// Ask instance `instance` of service `s` for a worker for the job, waiting in its class's
+    /// line; a line with a `max_wait` sheds the job when it has waited that long.
+    fn ask_worker(&mut self, s: usize, instance: u32, job_ref: JobRef, queue: &mut EventQueue<Event>) -> Admission {
+        let Some(job) = self.jobs.get(job_ref) else {
+            return Admission::Rejected;
         };
-        Some(chosen)
+        let (ticket, line) = (job.ticket, self.line_of(s, job.class));
+        let admission = self.services[s].instances[instance as usize]
+            .workers
+            .request_in(line, queue.now(), job_ref, ticket);
+        if admission == Admission::Queued {
+            if let Some(max_wait) = self.model.services[s].lines[line].max_wait_ns {
+                queue.schedule_in(max_wait, Event::QueueTimeout { job: job_ref, ticket });
+            }
+        }
+        admission
+    }
+
+    /// The waiting line of requests of `class` at service `s`: the class's own, or the last.
+    fn line_of(&self, s: usize, class: Option<u32>) -> usize {
+        let last = self.model.services[s].lines.len() - 1;
+        class
+            .and_then(|c| self.services[s].line_of_class.get(c as usize).copied())
+            .unwrap_or(last)
+    }
+
+    /// The job waited its line's `max_wait` for a worker: unless it got one since, it is shed.
+    pub(super) fn on_queue_timeout(&mut self, job_ref: JobRef, ticket: u32, queue: &mut EventQueue<Event>) {
+        let Some(job) = self.jobs.get_mut(job_ref) else {
+            return;
+        };
+        let Owner::Endpoint { endpoint, instance } = job.owner else {
+            return;
+        };
+        if job.ticket != ticket || job.holds_worker {
+            return;
+        }
+        job.ticket = job.ticket.wrapping_add(1);
+        let s = self.model.endpoints[endpoint as usize].service.0;
+        let class = job.class;
+        let line = self.line_of(s, class);
+        let jobs = &self.jobs;
+        let workers = &mut self.services[s].instances[instance as usize].workers;
+        workers.abandon_wait_in(line, queue.now(), |w| World::waiter_is_live(jobs, w));
+        self.finish_job(job_ref, Outcome::Rejected, queue);
+    }
+
+    /// The instance a new request of service `s` goes to, as its balancer picks it among the
+    /// instances in rotation; `None` when none is. A retry to a service with
+    /// `retry_other_instance` avoids the instance that refused or failed the previous attempt.
+    fn pick_instance(&mut self, s: usize, job_ref: JobRef) -> Option<u32> {
+        let avoid = if self.model.services[s].retry_other_instance {
+            let parent = self.jobs.get(job_ref).and_then(|j| j.parent);
+            parent
+                .and_then(|p| self.jobs.get(p.job))
+                .and_then(|caller| caller.avoid)
+                .and_then(|(service, instance)| (service as usize == s).then_some(instance))
+        } else {
+            None
+        };
+        let state = &mut self.services[s];
+        state.rotation.pick(avoid, &mut state.rng)
+    }
+
+    /// Instance `instance` of service `s` refused or failed a job with caller `parent`: remember
+    /// it on the caller's current attempt, so that a retry can go elsewhere.
+    fn remember_for_retry(&mut self, parent: Option<super::job::Parent>, s: usize, instance: u32) {
+        if !self.model.services[s].retry_other_instance {
+            return;
+        }
+        let Some(parent) = parent else {
+            return;
+        };
+        if let Some(caller) = self.jobs.get_mut(parent.job).filter(|c| c.attempt == parent.attempt) {
+            caller.avoid = Some((s as u32, instance));
+        }
     }
 
     /// Start the job's current step, or finish the job when no step is left.
@@ -124,7 +179,6 @@ impl World<'_> {
             return;
         };
         let holds_worker = job.holds_worker;
-        let ticket = job.ticket;
         let s = self.model.endpoints[endpoint as usize].service.0;
         if self.services[s].instances[instance as usize].epoch != job.epoch {
             // Its instance crashed since the job arrived: the request was reset.
@@ -142,9 +196,7 @@ impl World<'_> {
         match step {
             Step::Cpu(cost) => {
                 if !holds_worker {
-                    let now = queue.now();
-                    let workers = &mut self.services[s].instances[instance as usize].workers;
-                    match workers.request(now, job_ref, ticket) {
+                    match self.ask_worker(s, instance, job_ref, queue) {
                         Admission::Granted => {}
                         Admission::Queued => return,
                         Admission::Rejected => {
@@ -156,7 +208,18 @@ impl World<'_> {
                         job.holds_worker = true;
                     }
                 }
+                if self.poisoned(s, instance, queue) {
+                    // This request crashed its instance: it is reset with the others.
+                    self.finish_job(job_ref, Outcome::Error, queue);
+                    return;
+                }
                 let took = cost.sample_ns(&mut self.services[s].rng);
+                let factor = self.services[s].instances[instance as usize].cpu_factor;
+                let took = if factor == 1.0 {
+                    took
+                } else {
+                    (took as f64 * factor).min(crate::model::units::MAX_NANOS as f64) as u64
+                };
                 if let Some(wasted) = self.wasted_by(job_ref, queue.now()) {
                     wasted.cpu_ns += u128::from(took);
                 }
@@ -253,12 +316,14 @@ impl World<'_> {
         let Some(job) = self.retire(job_ref) else {
             return;
         };
+        let s = self.model.endpoints[endpoint as usize].service.0;
         if job.admitted {
-            let s = self.model.endpoints[endpoint as usize].service.0;
             let spec = &self.model.services[s];
             let unit_key = self.units.key(job.unit);
             let state = &mut self.services[s];
-            state.instances[instance as usize].in_flight -= 1;
+            let inst = &mut state.instances[instance as usize];
+            inst.in_flight -= 1;
+            state.rotation.set_load(instance, inst.in_flight);
             state.in_flight -= 1;
             state.in_service.set(now, f64::from(state.in_flight));
             if job.deduped {
@@ -269,6 +334,16 @@ impl World<'_> {
                 if job.orphaned && now >= self.model.warmup_ns {
                     state.wasted.finished += 1;
                 }
+            }
+            if outcome == Outcome::Error {
+                self.remember_for_retry(job.parent, s, instance);
+            }
+        }
+        // A rollout's rule counts the requests its changed instances served (refusals are counted
+        // where they happen, in `on_deliver`).
+        if job.admitted {
+            if let Some(action) = self.services[s].instances[instance as usize].changed_by {
+                self.rollouts[action as usize].record(now, job.started_ns, outcome);
             }
         }
         self.endpoints[endpoint as usize].finish(now, job.started_ns, outcome);

@@ -1,14 +1,16 @@
 //! The simulated world: the state of every component in one replication, and the event dispatch.
 
+use super::balancer::Rotation;
 use super::cache::CacheTally;
 use super::job::{Job, JobRef, JobSlab, Outcome, Owner};
 use super::mqueue::QueueState;
 use super::policy::SiteState;
-use super::resource::{Resource, Waiter};
+use super::resource::{LineOrder, LineRule, Resource, Waiter};
+use super::rollout::RolloutState;
 use super::tally::{BatchTally, EffectTally, IdempotencyState, RequestTally, WastedWork};
 use super::unit::{Units, NO_UNIT};
 use crate::engine::{stream, EventQueue, Nanos, Process, Stream};
-use crate::model::{Arrivals, Database, Dist, Model, Step};
+use crate::model::{Arrivals, Database, Discipline, Dist, Model, Step};
 use crate::stats::{LatencyHistogram, LevelSeries, TimeWeighted};
 
 /// Everything that can happen, each naming the job (and attempt or ticket) it concerns.
@@ -75,6 +77,13 @@ pub enum Event {
         /// The step whose backend it waited for.
         step: u32,
     },
+    /// A request stops waiting for a worker: it waited its line's `max_wait` and is shed.
+    QueueTimeout {
+        /// The waiting job.
+        job: JobRef,
+        /// Its wait ticket when it started waiting.
+        ticket: u32,
+    },
     /// A transaction stops waiting for a pooled connection.
     AcquireTimeout {
         /// The waiting job.
@@ -107,6 +116,55 @@ pub enum Event {
         /// The message's visibility generation when the timer was set.
         generation: u32,
     },
+    /// Something happens to an instance: a crash of a crash loop, a restart, a health check.
+    Instance {
+        /// Index of the service.
+        service: u32,
+        /// Index of the instance.
+        instance: u32,
+        /// What happens.
+        what: InstanceEvent,
+    },
+    /// A rollout moves on.
+    Rollout {
+        /// Index of the rollout's timed action.
+        action: u32,
+        /// What happens.
+        what: RolloutEvent,
+    },
+}
+
+/// What happens to an instance.
+#[derive(Clone, Copy, Debug)]
+pub enum InstanceEvent {
+    /// The crash loop of timed action `action` crashes it (and, for a loop whose instances fail
+    /// together, the others), unless it crashed since: `life` is its crash count when scheduled.
+    LoopCrash {
+        /// Index of the crash loop's timed action.
+        action: u32,
+        /// The instance's crash count when the crash was drawn.
+        life: u32,
+    },
+    /// It comes back after a crash of a crash loop, unless it crashed again since.
+    Restart {
+        /// Index of the crash loop's timed action.
+        action: u32,
+        /// The instance's crash count at the crash.
+        life: u32,
+    },
+    /// The balancer checks its health: in rotation if up, out if down.
+    HealthCheck,
+}
+
+/// What happens to a rollout.
+#[derive(Clone, Copy, Debug)]
+pub enum RolloutEvent {
+    /// The canary has baked: the change goes to every instance.
+    Widen,
+    /// The rollback rule looks at the window just ended.
+    Evaluate,
+    /// The change is undone everywhere.
+    Undo,
 }
 
 /// One instance of a service: its workers and its requests in flight.
@@ -119,14 +177,32 @@ pub struct Instance {
     pub up: bool,
     /// How many times it crashed: requests that arrived before a crash are reset.
     pub epoch: u32,
+    /// Multiplier of its CPU steps (a rolled-out change).
+    pub cpu_factor: f64,
+    /// The rollout (timed action index) whose change it runs, if any.
+    pub changed_by: Option<u32>,
+    /// Crashes in a row of a crash loop (for its backoff).
+    pub consecutive_crashes: u32,
+    /// When it last came up.
+    pub up_since_ns: Nanos,
 }
 
 /// A service's instances and balancer state.
 pub struct ServiceState {
     /// The instances.
     pub instances: Vec<Instance>,
-    /// Next instance for round robin.
-    pub next_instance: u32,
+    /// The instances the balancer sends to, and its choice.
+    pub rotation: Rotation,
+    /// The waiting line of each request class (the last line for classes without one).
+    pub line_of_class: Vec<usize>,
+    /// Instances up (not restarting).
+    pub up: u32,
+    /// Instances up over time.
+    pub up_level: TimeWeighted,
+    /// 1 while no instance is up, else 0, over time.
+    pub none_up: TimeWeighted,
+    /// Crashes since the warm-up.
+    pub crashes: u64,
     /// Requests admitted and not finished, all instances together.
     pub in_flight: u32,
     /// Requests in the service (all instances) over time, for Little's law.
@@ -248,6 +324,34 @@ pub struct World<'m> {
     pub effects: Vec<EffectTally>,
     /// Draws of throttling decisions.
     pub policy_rng: Stream,
+    /// Draws of each timed action of its own (crash loops), by action index.
+    pub action_streams: Vec<Stream>,
+    /// Crash loops in force that crash instances of each service on requests.
+    pub poison_loops: Vec<u32>,
+    /// The state of each rollout, by timed action index (unused for other actions).
+    pub rollouts: Vec<RolloutState>,
+}
+
+/// The waiting lines of an instance of service `s`, in priority order.
+fn line_rules(s: &crate::model::Service) -> Vec<LineRule> {
+    s.lines
+        .iter()
+        .map(|l| LineRule {
+            order: match l.discipline {
+                Discipline::Fifo => LineOrder::Fifo,
+                Discipline::Lifo => LineOrder::Lifo,
+                Discipline::AdaptiveLifo => LineOrder::AdaptiveLifo(l.lifo_after_ns),
+            },
+            capacity: l.capacity,
+        })
+        .collect()
+}
+
+/// A time-weighted level starting at `level`.
+fn level(warmup: Nanos, level: f64) -> TimeWeighted {
+    let mut t = TimeWeighted::new(warmup);
+    t.set(0, level);
+    t
 }
 
 impl<'m> World<'m> {
@@ -262,20 +366,24 @@ impl<'m> World<'m> {
             .map(|s| ServiceState {
                 instances: (0..s.instances)
                     .map(|_| Instance {
-                        workers: Resource::new(
-                            s.workers,
-                            s.queue_capacity,
-                            s.discipline == crate::model::Discipline::Lifo,
-                            warmup,
-                            window,
-                            windows,
-                        ),
+                        workers: Resource::with_lines(s.workers, &line_rules(s), warmup, window, windows),
                         in_flight: 0,
                         up: true,
                         epoch: 0,
+                        cpu_factor: 1.0,
+                        changed_by: None,
+                        consecutive_crashes: 0,
+                        up_since_ns: 0,
                     })
                     .collect(),
-                next_instance: 0,
+                rotation: Rotation::new(s.instances, s.balancer),
+                line_of_class: (0..model.classes.len())
+                    .map(|c| s.lines.iter().position(|l| l.class == Some(c)).unwrap_or(s.lines.len() - 1))
+                    .collect(),
+                up: s.instances,
+                up_level: level(warmup, f64::from(s.instances)),
+                none_up: level(warmup, 0.0),
+                crashes: 0,
                 in_flight: 0,
                 in_service: TimeWeighted::new(warmup),
                 rng: rng("service", &s.name),
@@ -368,6 +476,9 @@ impl<'m> World<'m> {
                 .map(|_| EffectTally::new(warmup, window, windows))
                 .collect(),
             policy_rng: rng("policies", "throttle"),
+            action_streams: (0..model.actions.len()).map(|i| rng("action", &i.to_string())).collect(),
+            poison_loops: vec![0; model.services.len()],
+            rollouts: model.actions.iter().map(|_| RolloutState::default()).collect(),
         };
         world.schedule_first_arrivals(queue);
         world.schedule_producers(queue);
@@ -501,6 +612,9 @@ impl Process for World<'_> {
                 generation,
             } => self.on_message_visible(q, slot, generation, queue),
             Event::CacheTimeout { job, step } => self.on_cache_timeout(job, step, queue),
+            Event::QueueTimeout { job, ticket } => self.on_queue_timeout(job, ticket, queue),
+            Event::Instance { service, instance, what } => self.on_instance_event(service, instance, what, queue),
+            Event::Rollout { action, what } => self.on_rollout_event(action, what, queue),
         }
         self.stop.take()
     }

@@ -25,6 +25,7 @@ mod loss;
 mod mg1;
 mod mm1;
 mod mmc;
+mod priority;
 mod tandem;
 
 use capsim::results::RunResult;

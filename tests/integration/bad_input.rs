@@ -128,6 +128,21 @@ const CASES: &[Case] = &[
         fragments: &["warmup", "shorter than the duration"],
     },
     Case {
+        file: "blast_radius_mistakes.json",
+        fragments: &[
+            "services.api.health_check.interval: expected a duration above 0",
+            "services.api.queue.max_wait: expected a duration above 0",
+            "services.api.queue.classes[1].class: no client sends requests of class \"bulkk\" (classes: critical)",
+            "services.api.queue.classes[2].class: class \"critical\" has a line already",
+            "actions[0].crash_loop: a crash loop needs \"uptime\"",
+            "actions[1].crash_loop.instances: the service has 3 instances, got 5",
+            "actions[2].rollout.canary: expected a share from 0 to 1, got 5",
+            "actions[3].rollout.rollback: a rollback rule needs \"error_rate\" or \"p99\"",
+            "actions[4].rollout.rollback.window: expected a window of at least 1ms",
+            "actions[5].rollout.service: no service named \"apx\" (services: \"api\")",
+        ],
+    },
+    Case {
         file: "pool_above_max_connections.json",
         fragments: &["databases.pg.max_connections", "20", "max_connections = 10"],
     },

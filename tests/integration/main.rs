@@ -7,6 +7,7 @@ mod bad_input;
 mod blast_radius;
 mod check;
 mod cli;
+mod data_growth_and_caches;
 mod determinism;
 mod interrupt;
 mod migration;
