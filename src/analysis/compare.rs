@@ -54,6 +54,10 @@ pub fn headline_metrics(result: &RunResult) -> Vec<String> {
         names.push(format!("{}.utilisation", p.name));
         names.push(format!("{}.wait.p99", p.name));
     }
+    if !result.slos.is_empty() {
+        names.push("blast_radius.endpoints".into());
+        names.push("blast_radius.traffic".into());
+    }
     names
 }
 

@@ -52,7 +52,8 @@ pub struct MetricValue {
 pub const KNOWN: &str = "for clients and endpoints: p50, p90, p99, p999, max, mean, error_rate, throughput \
     (endpoints also sojourn; batch clients makespan, slack); for services: utilisation, queue, in_service, \
     wait.mean, wait.p99; for databases: utilisation, queue, queries, connections, query.p50/p90/p99/mean; \
-    for pools: utilisation, waiting, wait.mean, wait.p99, waited";
+    for pools: utilisation, waiting, wait.mean, wait.p99, waited; blast_radius.endpoints and blast_radius.traffic \
+    (shares of the cascade after the trigger, judged per replication)";
 
 fn latency(l: &LatencySummary, stat: &str) -> Option<Estimate> {
     Some(
@@ -167,6 +168,16 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
             "utilisation" => Ok(share(p.utilisation.clone())),
             "waiting" => Ok(count(p.waiting.clone())),
             _ => wait(&p.acquire_wait, stat).ok_or_else(|| unknown(name, stat)),
+        };
+    }
+    if component == "blast_radius" {
+        let b = &result.cascade.blast_radius;
+        return match stat {
+            "endpoints" => Ok(share(b.endpoint_share_by_replication.clone())),
+            "traffic" => Ok(share(b.traffic_share_by_replication.clone())),
+            _ => Err(format!(
+                "unknown statistic \"{stat}\" in \"{name}\" (blast_radius: endpoints, traffic)"
+            )),
         };
     }
     let mut names: Vec<&str> = result.clients.iter().map(|c| c.name.as_str()).collect();

@@ -8,12 +8,16 @@
 use super::{BlastRadius, Cascade, CascadeEntry};
 use crate::model::units::{format_duration, nanos_to_secs};
 use crate::model::{ActionKind, Model, SloTarget, Step};
-use crate::stats::WindowSeries;
+use crate::stats::{Estimate, WindowSeries};
 use std::collections::VecDeque;
 
 /// Fewest failures that make a window breach its error-rate bound, so one unlucky request in a
 /// quiet window is not a breach.
 const MIN_FAILURES: u64 = 3;
+
+/// The windows of every client and every endpoint of one replication (None where a component
+/// saw no request).
+pub type ReplicationWindows = (Vec<Option<Windows>>, Vec<Option<Windows>>);
 
 /// The windows of one component, merged over replications.
 pub struct Windows {
@@ -170,6 +174,25 @@ fn path(model: &Model, from: Node, targets: &[Node], allowed: &dyn Fn(Node) -> b
     None
 }
 
+/// The cascade of a run from the merged windows of its replications, with the blast radius also
+/// judged in each replication on its own (`by_replication`: one component's windows per replication).
+pub fn analyse_with_replications(
+    model: &Model,
+    clients: &[Option<Windows>],
+    endpoints: &[Option<Windows>],
+    by_replication: &[ReplicationWindows],
+) -> Cascade {
+    let mut cascade = analyse(model, clients, endpoints);
+    let radii: Vec<BlastRadius> = by_replication
+        .iter()
+        .map(|(c, e)| analyse(model, c, e).blast_radius)
+        .collect();
+    let b = &mut cascade.blast_radius;
+    b.endpoint_share_by_replication = Estimate::from_samples(&radii.iter().map(|r| r.endpoint_share).collect::<Vec<_>>());
+    b.traffic_share_by_replication = Estimate::from_samples(&radii.iter().map(|r| r.traffic_share).collect::<Vec<_>>());
+    cascade
+}
+
 /// The cascade of a run from the merged windows of every client and endpoint (None where a
 /// component saw no request).
 pub fn analyse(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<Windows>]) -> Cascade {
@@ -292,6 +315,8 @@ pub fn analyse(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<W
         window_s: nanos_to_secs(window),
         timeline: timeline.into_iter().map(|(_, _, entry)| entry).collect(),
         blast_radius: BlastRadius {
+            endpoint_share_by_replication: Estimate::from_samples(&[]),
+            traffic_share_by_replication: Estimate::from_samples(&[]),
             endpoints_with_slo: endpoint_slos.len() as u64,
             endpoints_breached: endpoints_breached as u64,
             endpoint_share: share(endpoints_breached as f64, endpoint_slos.len() as f64),

@@ -1,6 +1,6 @@
 //! Merging replications: per-replication values become estimates with confidence intervals.
 
-use super::cascade::Windows;
+use super::cascade::{ReplicationWindows, Windows};
 use super::slo::evaluate_slos;
 use super::*;
 use crate::engine::StopReason;
@@ -58,6 +58,19 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
     let endpoint_series: Vec<Option<Windows>> = (0..model.endpoints.len())
         .map(|e| windows(reps.iter().map(|r| &r.endpoints[e].tally).collect()))
         .collect();
+    // Each replication's own windows, for the blast radius per replication (only with SLOs).
+    let by_replication: Vec<ReplicationWindows> = if model.slos.is_empty() {
+        Vec::new()
+    } else {
+        reps.iter()
+            .map(|r| {
+                (
+                    r.clients.iter().map(|c| windows(vec![&c.tally])).collect(),
+                    r.endpoints.iter().map(|e| windows(vec![&e.tally])).collect(),
+                )
+            })
+            .collect()
+    };
     let clients = model
         .clients
         .iter()
@@ -216,7 +229,7 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
         databases,
         pools,
         slos: Vec::new(),
-        cascade: super::cascade::analyse(model, &client_series, &endpoint_series),
+        cascade: super::cascade::analyse_with_replications(model, &client_series, &endpoint_series, &by_replication),
     };
     result.slos = evaluate_slos(model, &result);
     result

@@ -106,6 +106,12 @@ pub struct BlastRadius {
     pub real_requests_affected: u64,
     /// Their share (null without real traffic).
     pub traffic_share: f64,
+    /// The endpoint share judged in each replication on its own, across replications (for
+    /// confidence intervals and paired comparisons; a replication's windows hold fewer requests,
+    /// so fewer latency percentiles can be judged than pooled).
+    pub endpoint_share_by_replication: Estimate,
+    /// The traffic share judged in each replication on its own, across replications.
+    pub traffic_share_by_replication: Estimate,
 }
 
 /// The model and the run's settings.
