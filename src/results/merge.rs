@@ -58,19 +58,6 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
     let endpoint_series: Vec<Option<Windows>> = (0..model.endpoints.len())
         .map(|e| windows(reps.iter().map(|r| &r.endpoints[e].tally).collect()))
         .collect();
-    // Each replication's own windows, for the blast radius per replication (only with SLOs).
-    let by_replication: Vec<ReplicationWindows> = if model.slos.is_empty() {
-        Vec::new()
-    } else {
-        reps.iter()
-            .map(|r| {
-                (
-                    r.clients.iter().map(|c| windows(vec![&c.tally])).collect(),
-                    r.endpoints.iter().map(|e| windows(vec![&e.tally])).collect(),
-                )
-            })
-            .collect()
-    };
     let clients = model
         .clients
         .iter()
@@ -229,7 +216,18 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
         databases,
         pools,
         slos: Vec::new(),
-        cascade: super::cascade::analyse_with_replications(model, &client_series, &endpoint_series, &by_replication),
+        // Each replication's own windows too, one at a time, for the blast radius per replication.
+        cascade: super::cascade::analyse(
+            model,
+            &client_series,
+            &endpoint_series,
+            reps.iter().filter(|_| !model.slos.is_empty()).map(|r| -> ReplicationWindows {
+                (
+                    r.clients.iter().map(|c| windows(vec![&c.tally])).collect(),
+                    r.endpoints.iter().map(|e| windows(vec![&e.tally])).collect(),
+                )
+            }),
+        ),
     };
     result.slos = evaluate_slos(model, &result);
     result
