@@ -350,3 +350,76 @@ pub fn analyse(
         blast_radius: radius,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EndpointId, Slo};
+
+    const MS: u64 = 1_000_000;
+
+    /// One 60 s window from t = 0: `ok` answers of 1 ms, `slow` more of 10 s, `failed` failures,
+    /// and `arrived` arrivals.
+    fn window(ok: u64, slow: u64, failed: u64, arrived: u64) -> Windows {
+        let mut answers = WindowSeries::new(0, 60_000 * MS, 1);
+        let mut arrivals = WindowSeries::new(0, 60_000 * MS, 1);
+        (0..ok).for_each(|_| {
+            let _ = answers.record(MS, Some(MS), true);
+        });
+        (0..slow).for_each(|_| {
+            let _ = answers.record(MS, Some(10_000 * MS), true);
+        });
+        (0..failed).for_each(|_| {
+            let _ = answers.record(MS, None, false);
+        });
+        (0..arrived).for_each(|_| {
+            let _ = arrivals.record(MS, None, true);
+        });
+        answers.finish(60_000 * MS);
+        arrivals.finish(60_000 * MS);
+        Windows { answers, arrivals }
+    }
+
+    fn verdict(w: &Windows, slo: &Slo) -> Option<String> {
+        window_breach(w, &w.answers.windows(), &w.arrivals.windows(), 0, slo).map(|(objective, _)| objective)
+    }
+
+    fn slo(p99_ms: Option<u64>, error_rate: Option<f64>) -> Slo {
+        Slo {
+            name: "api.get".into(),
+            target: crate::model::SloTarget::Endpoint(EndpointId(0)),
+            latency: p99_ms.map(|b| vec![(0.99, b * MS)]).unwrap_or_default(),
+            error_rate,
+        }
+    }
+
+    #[test]
+    fn a_p99_is_judged_only_with_a_hundred_answers_in_the_window() {
+        let p99 = slo(Some(100), None);
+        // 51 answers, one slow: their p99 is the slowest, which says nothing about a percentile.
+        assert_eq!(verdict(&window(50, 1, 0, 51), &p99), None);
+        // 150 answers, 2 slow (1.3 % > 1 %): the p99 is 10 s, above 100 ms.
+        assert_eq!(verdict(&window(148, 2, 0, 150), &p99).as_deref(), Some("p99 <= 100ms"));
+        // 200 answers, 1 slow (0.5 %): the p99 is 1 ms.
+        assert_eq!(verdict(&window(199, 1, 0, 200), &p99), None);
+    }
+
+    #[test]
+    fn an_error_rate_breach_needs_three_failures() {
+        let errors = slo(None, Some(0.01));
+        assert_eq!(verdict(&window(8, 0, 2, 10), &errors), None, "20 % but only 2 failures");
+        assert_eq!(verdict(&window(7, 0, 3, 10), &errors).as_deref(), Some("error rate <= 1%"));
+        assert_eq!(
+            verdict(&window(997, 0, 3, 1000), &errors).as_deref(),
+            None,
+            "0.3 % is within 1 %"
+        );
+    }
+
+    #[test]
+    fn a_window_with_arrivals_and_no_answer_is_a_stall_and_an_empty_one_is_not_judged() {
+        let any = slo(Some(100), Some(0.01));
+        assert_eq!(verdict(&window(0, 0, 0, 5), &any).as_deref(), Some("answers"));
+        assert_eq!(verdict(&window(0, 0, 0, 0), &any), None);
+    }
+}
