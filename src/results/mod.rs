@@ -4,7 +4,7 @@
 //! Each metric is an [`Estimate`]: the mean across replications of the per-replication value,
 //! with its 95 % confidence interval (Student t), so differences can be judged.
 
-pub mod cascade;
+mod cascade;
 mod merge;
 mod slo;
 
