@@ -71,6 +71,10 @@ pub fn headline_metrics(result: &RunResult) -> Vec<String> {
             names.push(format!("{}.wasted_cpu", s.name));
         }
     }
+    if !result.slos.is_empty() {
+        names.push("blast_radius.endpoints".into());
+        names.push("blast_radius.traffic".into());
+    }
     names
 }
 

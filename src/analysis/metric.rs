@@ -53,7 +53,8 @@ pub const KNOWN: &str = "for clients and endpoints: p50, p90, p99, p999, max, me
     (clients also goodput; endpoints also sojourn; batch clients makespan, slack); for services: utilisation, queue, \
     in_service, wait.mean, wait.p99, instances_up, available, wasted_cpu; for databases: utilisation, queue, queries, \
     connections, query.p50/p90/p99/mean; for pools: utilisation, waiting, wait.mean, wait.p99, waited; for queues: \
-    amplification, goodput, deliveries, backlog, error_rate; for side effects: per_unit";
+    amplification, goodput, deliveries, backlog, error_rate; for side effects: per_unit; blast_radius.endpoints and \
+    blast_radius.traffic (shares of the cascade after the trigger, judged per replication)";
 
 fn latency(l: &LatencySummary, stat: &str) -> Option<Estimate> {
     Some(
@@ -191,6 +192,16 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
         return match stat {
             "per_unit" => Ok(count(e.per_unit.clone())),
             _ => Err(unknown(name, stat)),
+        };
+    }
+    if component == "blast_radius" {
+        let b = &result.cascade.blast_radius;
+        return match stat {
+            "endpoints" => Ok(share(b.endpoint_share_by_replication.clone())),
+            "traffic" => Ok(share(b.traffic_share_by_replication.clone())),
+            _ => Err(format!(
+                "unknown statistic \"{stat}\" in \"{name}\" (blast_radius: endpoints, traffic)"
+            )),
         };
     }
     let mut names: Vec<&str> = result.clients.iter().map(|c| c.name.as_str()).collect();

@@ -600,7 +600,9 @@ impl CostScaling {
 impl Database {
     /// Cores shared by the queries of no group.
     pub fn shared_cores(&self) -> u32 {
-        self.cores - self.groups.iter().map(|g| g.cores).sum::<u32>()
+        // Validation keeps at least one core shared; saturating all the same.
+        let reserved = self.groups.iter().fold(0u32, |sum, g| sum.saturating_add(g.cores));
+        self.cores.saturating_sub(reserved)
     }
 
     /// The factor on a query's cost when `active` queries (itself included) are at the

@@ -793,8 +793,7 @@ fn resolve_database(name: &str, d: &DatabaseSpec, check: &mut Checker) -> Databa
         usl_kappa: d.contention.as_ref().and_then(|c| c.kappa).map_or(0.0, |k| k.0),
         rows,
         cost_scaling,
-        // Unusable groups are reported above; dropping them keeps the shared cores positive.
-        groups: if reserved >= u64::from(cores) { Vec::new() } else { groups },
+        groups,
     }
 }
 

@@ -6,14 +6,18 @@
 //! window), so a window's p99 is the p99 of all of them.
 
 use super::{BlastRadius, Cascade, CascadeEntry};
-use crate::model::units::{format_duration, nanos_to_secs};
+use crate::model::units::{format_duration, nanos_to_secs, Nanos};
 use crate::model::{ActionKind, Model, SloTarget, Step};
-use crate::stats::WindowSeries;
-use std::collections::VecDeque;
+use crate::stats::{Estimate, WindowSeries};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Fewest failures that make a window breach its error-rate bound, so one unlucky request in a
 /// quiet window is not a breach.
 const MIN_FAILURES: u64 = 3;
+
+/// The windows of every client and every endpoint of one replication (None where a component
+/// saw no request).
+pub type ReplicationWindows = (Vec<Option<Windows>>, Vec<Option<Windows>>);
 
 /// The windows of one component, merged over replications.
 pub struct Windows {
@@ -25,7 +29,7 @@ pub struct Windows {
 
 /// A component of the dependency graph: clients call endpoints, endpoints call endpoints and
 /// query databases.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Node {
     Client(usize),
     Endpoint(usize),
@@ -151,34 +155,44 @@ fn window_breach(
 }
 
 /// The shortest dependency path from `from` to one of `targets`, through nodes `allowed` lets
-/// pass (the targets always end a path); None when there is none.
-fn path(model: &Model, from: Node, targets: &[Node], allowed: &dyn Fn(Node) -> bool) -> Option<Vec<Node>> {
-    let mut seen = vec![from];
-    let mut queue = VecDeque::from([vec![from]]);
-    while let Some(route) = queue.pop_front() {
-        let last = *route.last()?;
-        if targets.contains(&last) {
+/// pass (the targets always end a path); None when there is none. Breadth first, with each
+/// node's predecessor kept, so the cost is linear in the graph.
+fn path(model: &Model, from: Node, targets: &HashSet<Node>, allowed: &dyn Fn(Node) -> bool) -> Option<Vec<Node>> {
+    let mut came_from: HashMap<Node, Node> = HashMap::from([(from, from)]);
+    let mut queue = VecDeque::from([from]);
+    while let Some(node) = queue.pop_front() {
+        if targets.contains(&node) {
+            let mut route = vec![node];
+            let mut at = node;
+            while at != from {
+                at = came_from[&at];
+                route.push(at);
+            }
+            route.reverse();
             return Some(route);
         }
-        for next in last.dependencies(model) {
-            if seen.contains(&next) || !(targets.contains(&next) || allowed(next)) {
+        for next in node.dependencies(model) {
+            if came_from.contains_key(&next) || !(targets.contains(&next) || allowed(next)) {
                 continue;
             }
-            seen.push(next);
-            let mut longer = route.clone();
-            longer.push(next);
-            queue.push_back(longer);
+            came_from.insert(next, node);
+            queue.push_back(next);
         }
     }
     None
 }
 
-/// The cascade of a run from the merged windows of every client and endpoint (None where a
-/// component saw no request).
-pub fn analyse(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<Windows>]) -> Cascade {
-    let window = model.window_ns.max(1);
-    let first = model.actions.iter().min_by_key(|a| a.at_ns);
-    let (trigger_ns, trigger) = match first {
+/// When the cascade starts and what started it: the first timed action, or the end of the
+/// warm-up without one.
+struct Trigger {
+    at_ns: Nanos,
+    what: String,
+    /// The first window judged: the one holding the trigger.
+    first_window: usize,
+}
+
+fn trigger(model: &Model) -> Trigger {
+    let (at_ns, what) = match model.actions.iter().min_by_key(|a| a.at_ns) {
         Some(a) => (
             a.at_ns,
             format!(
@@ -189,21 +203,22 @@ pub fn analyse(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<W
         ),
         None => (model.warmup_ns, "the start of measurement (no timed action)".to_string()),
     };
-    let targets: Vec<Node> = model.actions.iter().flat_map(|a| action_targets(model, &a.kind)).collect();
-    let start = (trigger_ns.saturating_sub(model.warmup_ns) / window) as usize;
-    let series_of = |node: Node| match node {
-        Node::Client(c) => clients.get(c).and_then(Option::as_ref),
-        Node::Endpoint(e) => endpoints.get(e).and_then(Option::as_ref),
-        Node::Database(_) => None,
-    };
+    Trigger {
+        at_ns,
+        what,
+        first_window: (at_ns.saturating_sub(model.warmup_ns) / model.window_ns.max(1)) as usize,
+    }
+}
 
-    let mut verdicts: Vec<Breaches> = Vec::new();
+/// Every SLO'd component's windows from the trigger's on, judged.
+fn judge(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<Windows>], start: usize) -> Vec<Breaches> {
+    let mut verdicts = Vec::new();
     for slo in &model.slos {
-        let node = match slo.target {
-            SloTarget::Client(c) => Node::Client(c.0),
-            SloTarget::Endpoint(e) => Node::Endpoint(e.0),
+        let (node, series) = match slo.target {
+            SloTarget::Client(c) => (Node::Client(c.0), clients.get(c.0)),
+            SloTarget::Endpoint(e) => (Node::Endpoint(e.0), endpoints.get(e.0)),
         };
-        let Some(series) = series_of(node) else {
+        let Some(series) = series.and_then(Option::as_ref) else {
             continue;
         };
         let rows = series.answers.windows();
@@ -217,31 +232,85 @@ pub fn analyse(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<W
             windows,
         });
     }
+    verdicts
+}
 
-    let breached = |node: Node| {
-        verdicts
-            .iter()
-            .any(|v| v.node == node && v.windows.iter().any(Option::is_some))
-    };
-    let first_window = |v: &Breaches| v.windows.iter().position(Option::is_some);
-    let mut timeline: Vec<(usize, usize, CascadeEntry)> = Vec::new();
-    for v in &verdicts {
-        let Some(w) = first_window(v) else {
+/// The first window (from the trigger's) in breach.
+fn first_breach(v: &Breaches) -> Option<usize> {
+    v.windows.iter().position(Option::is_some)
+}
+
+/// How far the breaches reached: endpoints, and real clients' requests that ended in a window
+/// where their own SLO, or that of the endpoint they call, was breached.
+fn blast_radius(model: &Model, clients: &[Option<Windows>], verdicts: &[Breaches], start: usize) -> BlastRadius {
+    let endpoint_slos: Vec<&Breaches> = verdicts.iter().filter(|v| matches!(v.node, Node::Endpoint(_))).collect();
+    let endpoints_breached = endpoint_slos.iter().filter(|v| first_breach(v).is_some()).count();
+    let (mut affected, mut total) = (0u64, 0u64);
+    for (c, client) in model.clients.iter().enumerate().filter(|(_, c)| !c.synthetic) {
+        let Some(series) = clients.get(c).and_then(Option::as_ref) else {
             continue;
         };
-        let route = path(model, v.node, &targets, &|n| breached(n)).or_else(|| path(model, v.node, &targets, &|_| true));
-        let at_ns = (model.warmup_ns + (start + w) as u64 * window).max(trigger_ns);
-        let count = v.windows.iter().filter(|b| b.is_some()).count();
+        let mine: Vec<&Breaches> = verdicts
+            .iter()
+            .filter(|v| v.node == Node::Client(c) || v.node == Node::Endpoint(client.call.target.0))
+            .collect();
+        for (k, row) in series.answers.windows().iter().enumerate().skip(start) {
+            total += row.count;
+            if mine.iter().any(|v| v.windows.get(k - start).is_some_and(Option::is_some)) {
+                affected += row.count;
+            }
+        }
+    }
+    let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { f64::NAN };
+    BlastRadius {
+        endpoints_with_slo: endpoint_slos.len() as u64,
+        endpoints_breached: endpoints_breached as u64,
+        endpoint_share: share(endpoints_breached as f64, endpoint_slos.len() as f64),
+        components_breached: verdicts.iter().filter(|v| first_breach(v).is_some()).count() as u64,
+        real_requests_after_trigger: total,
+        real_requests_affected: affected,
+        traffic_share: share(affected as f64, total as f64),
+        endpoint_share_by_replication: Estimate::from_samples(&[]),
+        traffic_share_by_replication: Estimate::from_samples(&[]),
+    }
+}
+
+/// The cascade of a run from the merged windows of every client and endpoint (None where a
+/// component saw no request), with the blast radius also judged in each replication's own
+/// windows (`by_replication`, produced one replication at a time).
+pub fn analyse(
+    model: &Model,
+    clients: &[Option<Windows>],
+    endpoints: &[Option<Windows>],
+    by_replication: impl Iterator<Item = ReplicationWindows>,
+) -> Cascade {
+    let window = model.window_ns.max(1);
+    let trigger = trigger(model);
+    let start = trigger.first_window;
+    let targets: HashSet<Node> = model.actions.iter().flat_map(|a| action_targets(model, &a.kind)).collect();
+    let verdicts = judge(model, clients, endpoints, start);
+    let breached: HashSet<Node> = verdicts
+        .iter()
+        .filter(|v| first_breach(v).is_some())
+        .map(|v| v.node)
+        .collect();
+    let window_start = |k: usize| nanos_to_secs(model.warmup_ns + (start + k) as u64 * window);
+
+    let mut timeline: Vec<(usize, usize, CascadeEntry)> = Vec::new();
+    for v in &verdicts {
+        let Some(w) = first_breach(v) else {
+            continue;
+        };
+        let route =
+            path(model, v.node, &targets, &|n| breached.contains(&n)).or_else(|| path(model, v.node, &targets, &|_| true));
+        let at_ns = (model.warmup_ns + (start + w) as u64 * window).max(trigger.at_ns);
         let last = v.windows.iter().rposition(Option::is_some).unwrap_or(w);
-        let recovered_s =
-            (last + 1 < v.windows.len()).then(|| nanos_to_secs(model.warmup_ns + (start + last + 1) as u64 * window));
         let (objective, measured) = v.windows[w].clone().unwrap_or_default();
-        let window_start = |k: usize| nanos_to_secs(model.warmup_ns + (start + k) as u64 * window);
         let mut stretches: Vec<[f64; 2]> = Vec::new();
         for k in (0..v.windows.len()).filter(|&k| v.windows[k].is_some()) {
             match stretches.last_mut() {
                 Some(last) if last[1] == window_start(k) => last[1] = window_start(k + 1),
-                _ => stretches.push([window_start(k).max(nanos_to_secs(trigger_ns)), window_start(k + 1)]),
+                _ => stretches.push([window_start(k).max(nanos_to_secs(trigger.at_ns)), window_start(k + 1)]),
             }
         }
         timeline.push((
@@ -254,12 +323,12 @@ pub fn analyse(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<W
                     _ => "endpoint".into(),
                 },
                 first_breach_s: nanos_to_secs(at_ns),
-                after_trigger_s: nanos_to_secs(at_ns - trigger_ns),
+                after_trigger_s: nanos_to_secs(at_ns - trigger.at_ns),
                 objective,
                 measured,
-                breached_windows: count as u64,
+                breached_windows: v.windows.iter().filter(|b| b.is_some()).count() as u64,
                 breached_s: stretches,
-                recovered_s,
+                recovered_s: (last + 1 < v.windows.len()).then(|| window_start(last + 1)),
                 path: route.map_or_else(Vec::new, |r| r.iter().map(|n| n.name(model)).collect()),
             },
         ));
@@ -267,41 +336,93 @@ pub fn analyse(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<W
     // In time order; within a window, what lies closer to the trigger first.
     timeline.sort_by_key(|entry| (entry.0, entry.1));
 
-    let endpoint_slos: Vec<&Breaches> = verdicts.iter().filter(|v| matches!(v.node, Node::Endpoint(_))).collect();
-    let endpoints_breached = endpoint_slos.iter().filter(|v| first_window(v).is_some()).count();
-    // Real traffic that met a breach: a real client's requests that ended in a window where its
-    // own SLO, or that of the endpoint it calls, was breached.
-    let (mut affected, mut total) = (0u64, 0u64);
-    for (c, client) in model.clients.iter().enumerate().filter(|(_, c)| !c.synthetic) {
-        let Some(series) = clients.get(c).and_then(Option::as_ref) else {
-            continue;
-        };
-        let rows = series.answers.windows();
-        let mine: Vec<&Breaches> = verdicts
-            .iter()
-            .filter(|v| v.node == Node::Client(c) || v.node == Node::Endpoint(client.call.target.0))
-            .collect();
-        for (k, row) in rows.iter().enumerate().skip(start) {
-            total += row.count;
-            if mine.iter().any(|v| v.windows.get(k - start).is_some_and(Option::is_some)) {
-                affected += row.count;
-            }
-        }
+    let mut radius = blast_radius(model, clients, &verdicts, start);
+    let (mut endpoint_shares, mut traffic_shares) = (Vec::new(), Vec::new());
+    for (c, e) in by_replication {
+        let own = blast_radius(model, &c, &judge(model, &c, &e, start), start);
+        endpoint_shares.push(own.endpoint_share);
+        traffic_shares.push(own.traffic_share);
     }
-    let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { f64::NAN };
+    radius.endpoint_share_by_replication = Estimate::from_samples(&endpoint_shares);
+    radius.traffic_share_by_replication = Estimate::from_samples(&traffic_shares);
     Cascade {
-        trigger,
-        trigger_s: nanos_to_secs(trigger_ns),
+        trigger: trigger.what,
+        trigger_s: nanos_to_secs(trigger.at_ns),
         window_s: nanos_to_secs(window),
         timeline: timeline.into_iter().map(|(_, _, entry)| entry).collect(),
-        blast_radius: BlastRadius {
-            endpoints_with_slo: endpoint_slos.len() as u64,
-            endpoints_breached: endpoints_breached as u64,
-            endpoint_share: share(endpoints_breached as f64, endpoint_slos.len() as f64),
-            components_breached: verdicts.iter().filter(|v| first_window(v).is_some()).count() as u64,
-            real_requests_after_trigger: total,
-            real_requests_affected: affected,
-            traffic_share: share(affected as f64, total as f64),
-        },
+        blast_radius: radius,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EndpointId, Slo};
+
+    const MS: u64 = 1_000_000;
+
+    /// One 60 s window from t = 0: `ok` answers of 1 ms, `slow` more of 10 s, `failed` failures,
+    /// and `arrived` arrivals.
+    fn window(ok: u64, slow: u64, failed: u64, arrived: u64) -> Windows {
+        let mut answers = WindowSeries::new(0, 60_000 * MS, 1);
+        let mut arrivals = WindowSeries::new(0, 60_000 * MS, 1);
+        (0..ok).for_each(|_| {
+            let _ = answers.record(MS, Some(MS), true);
+        });
+        (0..slow).for_each(|_| {
+            let _ = answers.record(MS, Some(10_000 * MS), true);
+        });
+        (0..failed).for_each(|_| {
+            let _ = answers.record(MS, None, false);
+        });
+        (0..arrived).for_each(|_| {
+            let _ = arrivals.record(MS, None, true);
+        });
+        answers.finish(60_000 * MS);
+        arrivals.finish(60_000 * MS);
+        Windows { answers, arrivals }
+    }
+
+    fn verdict(w: &Windows, slo: &Slo) -> Option<String> {
+        window_breach(w, &w.answers.windows(), &w.arrivals.windows(), 0, slo).map(|(objective, _)| objective)
+    }
+
+    fn slo(p99_ms: Option<u64>, error_rate: Option<f64>) -> Slo {
+        Slo {
+            name: "api.get".into(),
+            target: crate::model::SloTarget::Endpoint(EndpointId(0)),
+            latency: p99_ms.map(|b| vec![(0.99, b * MS)]).unwrap_or_default(),
+            error_rate,
+        }
+    }
+
+    #[test]
+    fn a_p99_is_judged_only_with_a_hundred_answers_in_the_window() {
+        let p99 = slo(Some(100), None);
+        // 51 answers, one slow: their p99 is the slowest, which says nothing about a percentile.
+        assert_eq!(verdict(&window(50, 1, 0, 51), &p99), None);
+        // 150 answers, 2 slow (1.3 % > 1 %): the p99 is 10 s, above 100 ms.
+        assert_eq!(verdict(&window(148, 2, 0, 150), &p99).as_deref(), Some("p99 <= 100ms"));
+        // 200 answers, 1 slow (0.5 %): the p99 is 1 ms.
+        assert_eq!(verdict(&window(199, 1, 0, 200), &p99), None);
+    }
+
+    #[test]
+    fn an_error_rate_breach_needs_three_failures() {
+        let errors = slo(None, Some(0.01));
+        assert_eq!(verdict(&window(8, 0, 2, 10), &errors), None, "20 % but only 2 failures");
+        assert_eq!(verdict(&window(7, 0, 3, 10), &errors).as_deref(), Some("error rate <= 1%"));
+        assert_eq!(
+            verdict(&window(997, 0, 3, 1000), &errors).as_deref(),
+            None,
+            "0.3 % is within 1 %"
+        );
+    }
+
+    #[test]
+    fn a_window_with_arrivals_and_no_answer_is_a_stall_and_an_empty_one_is_not_judged() {
+        let any = slo(Some(100), Some(0.01));
+        assert_eq!(verdict(&window(0, 0, 0, 5), &any).as_deref(), Some("answers"));
+        assert_eq!(verdict(&window(0, 0, 0, 0), &any), None);
     }
 }

@@ -1,6 +1,6 @@
 //! Merging replications: per-replication values become estimates with confidence intervals.
 
-use super::cascade::Windows;
+use super::cascade::{ReplicationWindows, Windows};
 use super::slo::evaluate_slos;
 use super::*;
 use crate::engine::StopReason;
@@ -227,7 +227,18 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
         call_sites: super::resilience::call_sites(model, reps),
         slos: Vec::new(),
         metastability: None,
-        cascade: super::cascade::analyse(model, &client_series, &endpoint_series),
+        // Each replication's own windows too, one at a time, for the blast radius per replication.
+        cascade: super::cascade::analyse(
+            model,
+            &client_series,
+            &endpoint_series,
+            reps.iter().filter(|_| !model.slos.is_empty()).map(|r| -> ReplicationWindows {
+                (
+                    r.clients.iter().map(|c| windows(vec![&c.tally])).collect(),
+                    r.endpoints.iter().map(|e| windows(vec![&e.tally])).collect(),
+                )
+            }),
+        ),
         rollouts: rollout_summaries(model, reps),
     };
     result.slos = evaluate_slos(model, &result);

@@ -4,7 +4,7 @@
 //! Each metric is an [`Estimate`]: the mean across replications of the per-replication value,
 //! with its 95 % confidence interval (Student t), so differences can be judged.
 
-pub mod cascade;
+mod cascade;
 mod merge;
 pub mod resilience;
 mod slo;
@@ -125,6 +125,12 @@ pub struct BlastRadius {
     /// Their share (null without real traffic).
     #[serde(deserialize_with = "crate::stats::nan::number")]
     pub traffic_share: f64,
+    /// The endpoint share judged in each replication on its own, across replications (for
+    /// confidence intervals and paired comparisons; a replication's windows hold fewer requests,
+    /// so fewer latency percentiles can be judged than pooled).
+    pub endpoint_share_by_replication: Estimate,
+    /// The traffic share judged in each replication on its own, across replications.
+    pub traffic_share_by_replication: Estimate,
 }
 
 /// The model and the run's settings.

@@ -69,6 +69,10 @@ impl<'m> World<'m> {
                 if queue.now() >= self.model.warmup_ns {
                     self.cache_tallies[e].stale += 1;
                 }
+                if let Some(job) = self.jobs.get_mut(job_ref) {
+                    // A later call step starts with all its attempts.
+                    job.tries = 0;
+                }
                 self.next_step(job_ref, queue);
             }
             _ => self.finish_job(job_ref, Outcome::Error, queue),
@@ -94,6 +98,7 @@ impl World<'_> {
                     return;
                 };
                 job.attempt = job.attempt.wrapping_add(1);
+                job.tries = 0;
                 // Nobody waits for the attempt any more.
                 if let Some(child) = job.child {
                     self.orphan(child);

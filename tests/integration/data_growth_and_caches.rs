@@ -145,6 +145,34 @@ fn a_failed_miss_is_answered_stale_only_when_the_cache_serves_stale_data() {
 }
 
 #[test]
+fn after_a_stale_answer_the_next_call_has_all_its_attempts() {
+    // Two cached calls to a backend that is down, 2 attempts each: every request retries each
+    // call once, so 2 retries per request (the first call's attempts are not carried over).
+    let call = r#"{ "call": "backend.get", "retry": { "attempts": 2, "backoff": "1ms" }, "cache": { "hit_ratio": 0, "serve_stale": true } }"#;
+    let text = model(
+        r#""open": { "rate": "20/s" }"#,
+        &format!("[ {call}, {call} ]"),
+        "",
+        r#", "actions": [ { "at": "0s", "down": { "service": "backend" } } ]"#,
+    )
+    .replace(
+        r#""services": {"#,
+        r#""services": { "backend": { "endpoints": { "get": [ { "cpu": "1ms" } ] } },"#,
+    );
+    let r = run(&text);
+    let e = &r.endpoints[1];
+    assert_eq!(e.error_rate.mean, 0.0);
+    let finished = e.counts.ok + e.counts.errors + e.counts.timeouts + e.counts.rejected;
+    // Requests in flight at the end may have made only some of their retries.
+    assert!(e.counts.retries <= 2 * e.counts.started && e.counts.retries + 2 * e.counts.in_flight_at_end >= 2 * finished);
+    assert!(
+        e.counts.retries >= 2 * finished,
+        "{} retries for {finished} requests",
+        e.counts.retries
+    );
+}
+
+#[test]
 fn a_resource_group_keeps_a_heavy_query_off_the_shared_cores() {
     // Two cores; the injected query wants both for an hour. Without a group the 5 ms user
     // queries wait for it; with a 1-core group it runs there (one part after the other) and

@@ -247,6 +247,31 @@ fn a_resource_group_for_the_support_tool_shrinks_the_blast_radius() {
 }
 
 #[test]
+fn the_blast_radius_per_replication_separates_clean_from_bloated_data_and_gates_a_check() {
+    let traffic = |r: &Value| r["cascade"]["blast_radius"]["traffic_share_by_replication"].clone();
+    let (clean, bloated) = (traffic(run("expensive-query")), traffic(run("fake-data+query")));
+    let high = mean(&clean) + clean["ci95"].as_f64().unwrap();
+    let low = mean(&bloated) - bloated["ci95"].as_f64().unwrap();
+    assert!(high < low, "{clean} vs {bloated}");
+    // The paired comparison lists the blast radius like any headline metric.
+    let bloated_run = report()["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "fake-data+query")
+        .unwrap();
+    let compared = bloated_run["comparison"].as_array().unwrap();
+    let endpoints = compared.iter().find(|m| m["metric"] == "blast_radius.endpoints").unwrap();
+    assert_eq!(endpoints["scenario"]["mean"], 1.0);
+    assert_eq!(endpoints["difference"]["significant"], true);
+    // The model's own claims about its blast radius hold.
+    let model = example("shared-database.json");
+    capsim(&["check", model.to_str().unwrap()])
+        .expect_code(0)
+        .stdout_has("6 passed, 0 failed");
+}
+
+#[test]
 fn the_terminal_output_prints_the_cascade_and_blast_radius_of_every_scenario() {
     let model = example("shared-database.json");
     let out = capsim(&["run", model.to_str().unwrap(), "--all-scenarios", "--replications", "2"]);
