@@ -97,6 +97,24 @@ const KEYS: &[&str] = &[
     "service",
     "crash",
     "restart",
+    "crash_loop",
+    "uptime",
+    "per_request",
+    "max_restart",
+    "together",
+    "rollout",
+    "cpu_factor",
+    "canary",
+    "bake",
+    "rollback",
+    "reaction",
+    "health_check",
+    "interval",
+    "retry_other_instance",
+    "class",
+    "classes",
+    "lifo_after",
+    "max_wait",
     "scenarios",
     "set",
     "expect",
@@ -651,7 +669,7 @@ proptest! {
 }
 
 /// The example models mutated.
-const EXAMPLES: [&str; 2] = ["quickstart.json", "db-migration.json"];
+const EXAMPLES: [&str; 3] = ["quickstart.json", "db-migration.json", "blast-radius.json"];
 
 proptest! {
     #![proptest_config(forked_config(600, REGRESSIONS, crate::support::scaled_secs(10) as u32 * 1000))]
@@ -661,7 +679,7 @@ proptest! {
     /// without panicking, hanging or allocating without bound, and accounts for every request.
     #[test]
     fn mutated_examples_load_and_run(
-        which in 0usize..2,
+        which in 0usize..EXAMPLES.len(),
         mutations in prop::collection::vec(mutation(), 1..5),
         budget in budget(),
         scenario in any::<Index>(),
@@ -678,7 +696,7 @@ proptest! {
     /// Random JSON grafted into the examples at random places, then run as above.
     #[test]
     fn examples_with_grafts_load_and_run(
-        which in 0usize..2,
+        which in 0usize..EXAMPLES.len(),
         grafts in prop::collection::vec((any::<Index>(), json_value()), 1..3),
         scenario in any::<Index>(),
     ) {
@@ -724,7 +742,7 @@ proptest! {
     /// does before running anything; nothing panics.
     #[test]
     fn sweeps_over_the_examples_build_and_validate(
-        which in 0usize..2,
+        which in 0usize..EXAMPLES.len(),
         params in prop::collection::vec((any::<Index>(), select(&["", ".add", ".scale", ".set"][..]), sweep_values()), 1..3),
         scenario in prop::option::weighted(0.3, any::<Index>()),
     ) {
