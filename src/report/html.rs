@@ -301,7 +301,14 @@ fn run_body(r: &RunResult, heading: &str) -> String {
     );
     out.push_str(&verdicts(r, heading));
     out.push_str(&summary_tables(r));
+    out.push_str(&lifecycle_html(r));
     out
+}
+
+/// Crashes per service and what each rollout did, one paragraph per line of the text summary.
+fn lifecycle_html(r: &RunResult) -> String {
+    let text = super::table::crash_lines(r) + &super::table::rollout_lines(r);
+    text.lines().map(|line| format!("<p>{}</p>\n", escape(line.trim()))).collect()
 }
 
 /// Stops, warnings, SLO verdicts and batch deadlines, as lists.
@@ -532,6 +539,9 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
     out.push_str(&figure("scenarios"));
     for run in &report.scenarios {
         let _ = writeln!(out, "<h3>Scenario {} vs baseline</h3>", escape(&run.name));
+        if !run.description.is_empty() {
+            let _ = writeln!(out, "<p>{}</p>", escape(&run.description));
+        }
         if !run.result.verdict.complete {
             out.push_str("<div class=\"alert\"><b>STOPPED EARLY</b><ul>");
             for m in &run.result.verdict.messages {
@@ -543,6 +553,7 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
             .comparison
             .iter()
             .filter(|m| m.baseline.mean.is_finite() || m.scenario.mean.is_finite())
+            .filter(|m| m.baseline.samples != m.scenario.samples)
             .map(|m| {
                 let d = &m.difference;
                 let change = if d.mean_diff.is_finite() {
@@ -575,6 +586,18 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
             &rows,
             &marked,
         ));
+        let identical = run
+            .comparison
+            .iter()
+            .filter(|m| m.baseline.samples == m.scenario.samples)
+            .count();
+        if identical > 0 {
+            let _ = writeln!(
+                out,
+                "<p>{identical} other metrics identical in every replication, not shown.</p>"
+            );
+        }
+        out.push_str(&lifecycle_html(&run.result));
     }
     if !report.baseline.slos.is_empty() {
         out.push_str("<h3>Service level objectives per run</h3>\n");
