@@ -424,6 +424,22 @@ fn summary_tables(r: &RunResult) -> String {
             .collect(),
     );
     section(
+        "Client groups (their clients' requests together)",
+        &["group", "clients", "req/s", "served well/s", "failed %"],
+        r.groups
+            .iter()
+            .map(|g| {
+                vec![
+                    g.name.clone(),
+                    g.clients.join(", "),
+                    est(&g.throughput_per_s, 1.0),
+                    est(&g.goodput_per_s, 1.0),
+                    est(&g.error_rate, 100.0),
+                ]
+            })
+            .collect(),
+    );
+    section(
         "Endpoints (service side, from arrival to answer)",
         &["endpoint", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failed %"],
         r.endpoints
