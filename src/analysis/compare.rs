@@ -36,6 +36,11 @@ pub fn headline_metrics(result: &RunResult) -> Vec<String> {
             }
         }
     }
+    for g in &result.groups {
+        for stat in ["goodput", "error_rate"] {
+            names.push(format!("{}.{stat}", g.name));
+        }
+    }
     for e in &result.endpoints {
         for stat in ["p50", "p99", "error_rate"] {
             names.push(format!("{}.{stat}", e.name));

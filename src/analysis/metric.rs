@@ -50,9 +50,10 @@ pub struct MetricValue {
 
 /// The statistics every metric name can end with, for messages.
 pub const KNOWN: &str = "for clients and endpoints: p50, p90, p99, p999, max, mean, error_rate, throughput \
-    (clients also goodput; endpoints also sojourn; batch clients makespan, slack); for services: utilisation, queue, \
-    in_service, wait.mean, wait.p99, instances_up, available, wasted_cpu; for databases: utilisation, queue, queries, \
-    connections, query.p50/p90/p99/mean; for pools: utilisation, waiting, wait.mean, wait.p99, waited; for queues: \
+    (clients also goodput; endpoints also sojourn; batch clients makespan, slack); for groups of clients: \
+    throughput, goodput, error_rate; for services: utilisation, queue, in_service, wait.mean, wait.p99, \
+    instances_up, available, wasted_cpu; for databases: utilisation, queue, queries, connections, \
+    query.p50/p90/p99/mean; for pools: utilisation, waiting, wait.mean, wait.p99, waited; for queues: \
     amplification, goodput, deliveries, backlog, error_rate; for side effects: per_unit; blast_radius.endpoints and \
     blast_radius.traffic (shares of the cascade after the trigger, judged per replication)";
 
@@ -144,6 +145,14 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
             s => latency(&c.latency, s).map(ms).ok_or_else(|| unknown(name, stat)),
         };
     }
+    if let Some(g) = result.groups.iter().find(|g| g.name == component) {
+        return match stat {
+            "error_rate" => Ok(share(g.error_rate.clone())),
+            "throughput" => Ok(count(g.throughput_per_s.clone())),
+            "goodput" => Ok(count(g.goodput_per_s.clone())),
+            _ => Err(unknown(name, stat)),
+        };
+    }
     if let Some(s) = result.services.iter().find(|s| s.name == component) {
         return match stat {
             "utilisation" => Ok(share(s.utilisation.clone())),
@@ -211,6 +220,7 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
     names.extend(result.pools.iter().map(|p| p.name.as_str()));
     names.extend(result.queues.iter().map(|q| q.name.as_str()));
     names.extend(result.effects.iter().map(|e| e.name.as_str()));
+    names.extend(result.groups.iter().map(|g| g.name.as_str()));
     Err(format!(
         "no component \"{component}\" in \"{name}\" (components: {})",
         names.join(", ")

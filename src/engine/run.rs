@@ -7,6 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// milliseconds, rarely enough to cost nothing.
 const INTERRUPT_CHECK_EVENTS: u64 = 4096;
 
+/// Events in a row at one simulated instant after which the run is declared stalled: far more
+/// than any burst a model makes at once, reached in a second or two when something reschedules
+/// itself with no delay forever.
+pub const STALL_EVENTS: u64 = 10_000_000;
+
 /// A simulation driven by the engine: it handles one event at a time and schedules new ones.
 pub trait Process {
     /// The event payload this process schedules.
@@ -46,6 +51,9 @@ pub enum StopReason {
 /// 2. If the event budget is spent, stop with [`StopReason::EventBudget`].
 /// 3. Every few thousand events, stop with [`StopReason::Interrupted`] if `interrupt` is set.
 /// 4. Pop it (advancing the clock) and let the process handle it.
+/// 5. After [`STALL_EVENTS`] events in a row at the same instant, stop with
+///    [`StopReason::Stopped`]: simulated time no longer advances (something retries in zero time),
+///    and only the event budget would end the run, much later.
 ///
 /// Returns the reason and the number of events handled.
 pub fn run<P: Process>(
@@ -55,6 +63,7 @@ pub fn run<P: Process>(
     interrupt: &AtomicBool,
 ) -> (StopReason, u64) {
     let mut handled = 0u64;
+    let (mut instant, mut at_instant) = (queue.now(), 0u64);
     loop {
         if handled.is_multiple_of(INTERRUPT_CHECK_EVENTS) && interrupt.load(Ordering::Relaxed) {
             return (StopReason::Interrupted { at: queue.now() }, handled);
@@ -71,6 +80,19 @@ pub fn run<P: Process>(
             return (StopReason::Exhausted, handled);
         };
         handled += 1;
+        if queue.now() == instant {
+            at_instant += 1;
+            if at_instant >= STALL_EVENTS {
+                let reason = format!(
+                    "simulated time stopped advancing: {at_instant} events in a row at the same instant \
+                     (something retries in zero time, e.g. closed-loop users without think time against \
+                     a service that refuses at once)"
+                );
+                return (StopReason::Stopped { at: instant, reason }, handled);
+            }
+        } else {
+            (instant, at_instant) = (queue.now(), 1);
+        }
         if let Some(reason) = process.handle(event, queue) {
             return (StopReason::Stopped { at: queue.now(), reason }, handled);
         }
@@ -99,6 +121,30 @@ mod tests {
         let mut q = EventQueue::new();
         q.schedule_at(0, ());
         q
+    }
+
+    /// Reschedules itself with no delay, forever.
+    struct Spinner;
+    impl Process for Spinner {
+        type Event = ();
+        fn handle(&mut self, _: (), queue: &mut EventQueue<()>) -> Option<String> {
+            queue.schedule_in(0, ());
+            None
+        }
+    }
+
+    #[test]
+    fn a_process_that_stops_simulated_time_is_stopped_as_stalled() {
+        let limits = RunLimits {
+            horizon: 100,
+            max_events: u64::MAX,
+        };
+        let (why, n) = run(&mut Spinner, &mut start(), limits, &AtomicBool::new(false));
+        assert_eq!(n, STALL_EVENTS);
+        assert!(
+            matches!(&why, StopReason::Stopped { at: 0, reason } if reason.contains("stopped advancing")),
+            "{why:?}"
+        );
     }
 
     #[test]

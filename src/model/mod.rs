@@ -64,6 +64,8 @@ pub struct Model {
     pub clients: Vec<Client>,
     /// Request classes named by clients, in order of first mention.
     pub classes: Vec<String>,
+    /// Groups of clients reported together, in order of first mention.
+    pub groups: Vec<String>,
     /// Services.
     pub services: Vec<Service>,
     /// Endpoints of all services.
@@ -218,6 +220,8 @@ pub struct Client {
     pub synthetic: bool,
     /// The request class of its requests (index in [`Model::classes`]).
     pub class: Option<usize>,
+    /// The group it is also reported in (index in [`Model::groups`]).
+    pub group: Option<usize>,
 }
 
 /// How a client's requests arrive.

@@ -274,6 +274,9 @@ pub struct ClientSpec {
     /// The request class of its requests, inherited by every call they lead to: a service queue
     /// with `classes` gives each class its own line, served in priority order.
     pub class: Option<String>,
+    /// Clients of the same group are also reported together (throughput, goodput, error rate):
+    /// e.g. every tenant of a design with cells, for the overall impact of a failure in one cell.
+    pub group: Option<String>,
 }
 
 /// A load test run in production: synthetic requests on top of a real client's traffic.

@@ -231,9 +231,24 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         );
     }
     let mut classes: Vec<String> = Vec::new();
-    for c in spec.clients.values() {
+    let mut groups: Vec<String> = Vec::new();
+    for (name, c) in &spec.clients {
         if let Some(class) = c.class.as_ref().filter(|class| !classes.contains(class)) {
             classes.push(class.clone());
+        }
+        if let Some(group) = c.group.as_ref().filter(|group| !groups.contains(group)) {
+            let taken = spec.clients.contains_key(group)
+                || spec.services.contains_key(group)
+                || spec.databases.contains_key(group)
+                || spec.pools.contains_key(group);
+            if taken || group.is_empty() || group.contains('.') {
+                check.error(
+                    format!("clients.{}.group", key(name)),
+                    format!("a group's name must be non-empty, without \".\", and not a component's name (\"{group}\")"),
+                );
+            } else {
+                groups.push(group.clone());
+            }
         }
     }
     let mut services = Vec::new();
@@ -388,6 +403,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         clients.push(Client {
             name: name.clone(),
             class: c.class.as_ref().and_then(|class| classes.iter().position(|k| k == class)),
+            group: c.group.as_ref().and_then(|group| groups.iter().position(|g| g == group)),
             arrivals,
             call: Call {
                 target,
@@ -463,6 +479,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         max_in_flight: spec.limits.max_in_flight.map_or(1_000_000, |n| n.0),
         clients,
         classes,
+        groups,
         services,
         endpoints,
         databases,

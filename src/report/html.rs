@@ -304,6 +304,7 @@ fn run_body(r: &RunResult, heading: &str) -> String {
     out.push_str(&verdicts(r, heading));
     out.push_str(&summary_tables(r));
     out.push_str(&cascade_html(r, heading));
+    out.push_str(&lifecycle_html(r));
     out
 }
 
@@ -374,6 +375,12 @@ fn cascade_html(r: &RunResult, heading: &str) -> String {
         b.real_requests_after_trigger
     );
     out
+}
+
+/// Crashes per service and what each rollout did, one paragraph per line of the text summary.
+fn lifecycle_html(r: &RunResult) -> String {
+    let text = super::table::crash_lines(r) + &super::table::rollout_lines(r);
+    text.lines().map(|line| format!("<p>{}</p>\n", escape(line.trim()))).collect()
 }
 
 /// Stops, warnings, SLO verdicts and batch deadlines, as lists.
@@ -497,6 +504,22 @@ fn summary_tables(r: &RunResult) -> String {
                 row.extend(latency(&c.latency));
                 row.push(est(&c.error_rate, 100.0));
                 row
+            })
+            .collect(),
+    );
+    section(
+        "Client groups (their clients' requests together)",
+        &["group", "clients", "req/s", "served well/s", "failed %"],
+        r.groups
+            .iter()
+            .map(|g| {
+                vec![
+                    g.name.clone(),
+                    g.clients.join(", "),
+                    est(&g.throughput_per_s, 1.0),
+                    est(&g.goodput_per_s, 1.0),
+                    est(&g.error_rate, 100.0),
+                ]
             })
             .collect(),
     );
@@ -740,6 +763,7 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
             .comparison
             .iter()
             .filter(|m| m.baseline.mean.is_finite() || m.scenario.mean.is_finite())
+            .filter(|m| m.baseline.samples != m.scenario.samples)
             .map(|m| {
                 let d = &m.difference;
                 let change = if d.mean_diff.is_finite() {
@@ -772,6 +796,18 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
             &rows,
             &marked,
         ));
+        let identical = run
+            .comparison
+            .iter()
+            .filter(|m| m.baseline.samples == m.scenario.samples)
+            .count();
+        if identical > 0 {
+            let _ = writeln!(
+                out,
+                "<p>{identical} other metrics identical in every replication, not shown.</p>"
+            );
+        }
+        out.push_str(&lifecycle_html(&run.result));
     }
     if !report.baseline.slos.is_empty() {
         out.push_str("<h3>Service level objectives per run</h3>\n");

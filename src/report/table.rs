@@ -153,6 +153,21 @@ pub fn summary(result: &RunResult) -> String {
         }
     }
 
+    if !result.groups.is_empty() {
+        let mut t = TextTable::new(&["group", "clients", "req/s", "served well/s", "failed"]);
+        for g in &result.groups {
+            t.row(vec![
+                g.name.clone(),
+                g.clients.join(", "),
+                est(&g.throughput_per_s, 1),
+                est(&g.goodput_per_s, 1),
+                percent(&g.error_rate),
+            ]);
+        }
+        out.push_str("\nClient groups (their clients' requests together)\n");
+        out.push_str(&t.render());
+    }
+
     if !result.endpoints.is_empty() {
         let mut t = TextTable::new(&[
             "endpoint", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failed", "failures",

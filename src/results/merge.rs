@@ -240,6 +240,7 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
             }),
         ),
         rollouts: rollout_summaries(model, reps),
+        groups: group_summaries(model, reps, &observed_s),
     };
     result.slos = evaluate_slos(model, &result);
     result.metastability = super::resilience::metastability(model, &result);
@@ -475,6 +476,51 @@ fn batch_summary(
             })
         }),
     }
+}
+
+/// Each group of clients as one: its members' requests summed per replication.
+fn group_summaries(
+    model: &Model,
+    reps: &[ReplicationResult],
+    observed_s: &dyn Fn(&ReplicationResult) -> f64,
+) -> Vec<GroupSummary> {
+    model
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(g, name)| {
+            let members: Vec<usize> = (0..model.clients.len())
+                .filter(|&c| model.clients[c].group == Some(g))
+                .collect();
+            // (finished, ok, observed seconds) per replication.
+            let totals: Vec<(u64, u64, f64)> = reps
+                .iter()
+                .map(|r| {
+                    let (finished, ok) = members.iter().fold((0, 0), |(f, o), &c| {
+                        let t = &r.clients[c].tally;
+                        (f + t.finished, o + t.ok)
+                    });
+                    (finished, ok, observed_s(r))
+                })
+                .collect();
+            GroupSummary {
+                name: name.clone(),
+                clients: members.iter().map(|&c| model.clients[c].name.clone()).collect(),
+                throughput_per_s: estimate(&totals, |&(f, _, s)| f as f64 / s),
+                goodput_per_s: estimate(&totals, |&(_, o, s)| o as f64 / s),
+                error_rate: estimate(
+                    &totals,
+                    |&(f, o, _)| {
+                        if f == 0 {
+                            f64::NAN
+                        } else {
+                            (f - o) as f64 / f as f64
+                        }
+                    },
+                ),
+            }
+        })
+        .collect()
 }
 
 /// What each rollout did, across replications.

@@ -56,6 +56,23 @@ pub struct RunResult {
     pub cascade: Cascade,
     /// Rollouts and what their rollback rules did.
     pub rollouts: Vec<RolloutSummary>,
+    /// Groups of clients, reported together.
+    pub groups: Vec<GroupSummary>,
+}
+
+/// Clients reported together: their requests as one.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GroupSummary {
+    /// The group's name.
+    pub name: String,
+    /// Its clients.
+    pub clients: Vec<String>,
+    /// Finished requests per second, all its clients together.
+    pub throughput_per_s: Estimate,
+    /// Requests that ended well per second.
+    pub goodput_per_s: Estimate,
+    /// Share of its finished requests that did not end well.
+    pub error_rate: Estimate,
 }
 
 /// The failure cascade after a trigger, judged window by window against each SLO.

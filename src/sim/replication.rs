@@ -339,7 +339,11 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
             .iter()
             .map(|s| {
                 let workers: Vec<&Resource> = s.instances.iter().map(|i| &i.workers).collect();
-                station(&workers, Some(s.in_service.mean(end_ns)))
+                let mut st = station(&workers, Some(s.in_service.mean(end_ns)));
+                // The instances leave their waits to the service (one histogram, not one each).
+                st.wait.merge(&s.worker_wait);
+                st.waited += s.waited;
+                st
             })
             .collect(),
         databases: databases

@@ -80,6 +80,9 @@ pub struct Resource {
     lines: Vec<Line>,
     live_waiting: u32,
     warmup_ns: Nanos,
+    /// Whether waits go to `stats.wait` (else the owner records them: see
+    /// [`Resource::without_wait_histogram`]).
+    keep_waits: bool,
     /// Observations since the warm-up.
     pub stats: ResourceStats,
 }
@@ -118,6 +121,7 @@ impl Resource {
                 .collect(),
             live_waiting: 0,
             warmup_ns,
+            keep_waits: true,
             stats: ResourceStats {
                 wait: LatencyHistogram::new(),
                 waited: 0,
@@ -125,6 +129,15 @@ impl Resource {
                 waiting: LevelSeries::new(warmup_ns, window_ns, windows),
             },
         }
+    }
+
+    /// The same resource without a wait histogram of its own: the owner records the waits (zero
+    /// when [`Self::request_in`] grants at once, now − `since_ns` of the waiter [`Self::release`]
+    /// returns). A service's instances share one histogram this way, so 100,000 instances do not
+    /// hold 100,000 histograms.
+    pub fn without_wait_histogram(mut self) -> Resource {
+        self.keep_waits = false;
+        self
     }
 
     /// Units.
@@ -233,7 +246,7 @@ impl Resource {
     }
 
     fn record_wait(&mut self, now: Nanos, wait_ns: Nanos) {
-        if now >= self.warmup_ns {
+        if self.keep_waits && now >= self.warmup_ns {
             self.stats.wait.record(wait_ns);
             self.stats.waited += u64::from(wait_ns > 0);
         }

@@ -4,7 +4,7 @@
 use super::job::{JobRef, Outcome, Owner};
 use super::resource::Admission;
 use super::world::{Event, World};
-use crate::engine::EventQueue;
+use crate::engine::{EventQueue, Nanos};
 use crate::model::Step;
 
 impl World<'_> {
@@ -102,12 +102,24 @@ impl World<'_> {
         let admission = self.services[s].instances[instance as usize]
             .workers
             .request_in(line, queue.now(), job_ref, ticket);
+        if admission == Admission::Granted {
+            self.record_worker_wait(s, queue.now(), 0);
+        }
         if admission == Admission::Queued {
             if let Some(max_wait) = self.model.services[s].lines[line].max_wait_ns {
                 queue.schedule_in(max_wait, Event::QueueTimeout { job: job_ref, ticket });
             }
         }
         admission
+    }
+
+    /// A request got a worker of service `s` after waiting `wait_ns`.
+    fn record_worker_wait(&mut self, s: usize, now: Nanos, wait_ns: Nanos) {
+        if now >= self.model.warmup_ns {
+            let state = &mut self.services[s];
+            state.worker_wait.record(wait_ns);
+            state.waited += u64::from(wait_ns > 0);
+        }
     }
 
     /// The waiting line of requests of `class` at service `s`: the class's own, or the last.
@@ -279,6 +291,7 @@ impl World<'_> {
             let Some(next) = workers.release(queue.now(), |w| World::waiter_is_live(jobs, w)) else {
                 return;
             };
+            self.record_worker_wait(s, queue.now(), queue.now() - next.since_ns);
             if let Some(granted) = self.jobs.get_mut(next.job) {
                 granted.ticket = granted.ticket.wrapping_add(1);
             }

@@ -203,6 +203,10 @@ pub struct ServiceState {
     pub none_up: TimeWeighted,
     /// Crashes since the warm-up.
     pub crashes: u64,
+    /// Waits for a worker, all instances together, since the warm-up.
+    pub worker_wait: LatencyHistogram,
+    /// Grants of a worker that had to wait, since the warm-up.
+    pub waited: u64,
     /// Requests admitted and not finished, all instances together.
     pub in_flight: u32,
     /// Requests in the service (all instances) over time, for Little's law.
@@ -366,7 +370,8 @@ impl<'m> World<'m> {
             .map(|s| ServiceState {
                 instances: (0..s.instances)
                     .map(|_| Instance {
-                        workers: Resource::with_lines(s.workers, &line_rules(s), warmup, window, windows),
+                        workers: Resource::with_lines(s.workers, &line_rules(s), warmup, window, windows)
+                            .without_wait_histogram(),
                         in_flight: 0,
                         up: true,
                         epoch: 0,
@@ -384,6 +389,8 @@ impl<'m> World<'m> {
                 up_level: level(warmup, f64::from(s.instances)),
                 none_up: level(warmup, 0.0),
                 crashes: 0,
+                worker_wait: LatencyHistogram::new(),
+                waited: 0,
                 in_flight: 0,
                 in_service: TimeWeighted::new(warmup),
                 rng: rng("service", &s.name),

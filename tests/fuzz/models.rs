@@ -97,6 +97,24 @@ const KEYS: &[&str] = &[
     "service",
     "crash",
     "restart",
+    "crash_loop",
+    "uptime",
+    "per_request",
+    "max_restart",
+    "together",
+    "rollout",
+    "cpu_factor",
+    "canary",
+    "bake",
+    "rollback",
+    "reaction",
+    "health_check",
+    "interval",
+    "retry_other_instance",
+    "class",
+    "classes",
+    "lifo_after",
+    "max_wait",
     "scenarios",
     "set",
     "expect",
@@ -667,7 +685,13 @@ proptest! {
 }
 
 /// The example models mutated.
-const EXAMPLES: [&str; 3] = ["quickstart.json", "db-migration.json", "shared-database.json"];
+const EXAMPLES: [&str; 5] = [
+    "quickstart.json",
+    "db-migration.json",
+    "shared-database.json",
+    "blast-radius.json",
+    "retry-stampede.json",
+];
 
 proptest! {
     #![proptest_config(forked_config(600, REGRESSIONS, crate::support::scaled_secs(10) as u32 * 1000))]

@@ -130,6 +130,7 @@ const CASES: &[Case] = &[
     Case {
         file: "blast_radius_mistakes.json",
         fragments: &[
+            "clients.web.group: a group's name must be non-empty, without \".\", and not a component's name (\"api\")",
             "services.api.health_check.interval: expected a duration above 0",
             "services.api.queue.max_wait: expected a duration above 0",
             "services.api.queue.classes[1].class: no client sends requests of class \"bulkk\" (classes: critical)",

@@ -203,6 +203,26 @@ fn a_surge_in_one_cell_leaves_the_other_cells_untouched_but_a_shared_pool_spread
     );
     let pool_others = lost(&pool, &["pooled-b", "pooled-c", "pooled-d"]);
     assert!(pool_others > 0.05, "{pool_others}");
+    // The groups report each design's tenants as one: every request failed in the cells
+    // group is one of tenant a's (all replications together).
+    let count = |r: &RunResult, name: &str| {
+        let c = &r.clients.iter().find(|c| c.name == name).unwrap().counts;
+        let failed = c.timeouts + c.rejected + c.errors;
+        ((c.ok + failed) as f64, failed as f64)
+    };
+    let finished: f64 = ["tenant-a", "tenant-b", "tenant-c", "tenant-d"]
+        .iter()
+        .map(|t| count(&cells, t).0)
+        .sum();
+    let overall = count(&cells, "tenant-a").1 / finished;
+    let group = mean(&cells, "cells.error_rate");
+    assert!(
+        (group - overall).abs() < 0.01,
+        "cells group {group} vs {overall} from tenant a's failures"
+    );
+    // Overall, the big pool fails fewer requests than the cells (it lends tenant a the other
+    // tenants' spare capacity); the cells keep the failures to one tenant.
+    assert!(mean(&pool, "pooled.error_rate") < group);
 }
 
 /// 3 replicas, each down a share f = 10 / (40 + 10) = 0.2 of the time; `together` makes them
