@@ -304,7 +304,11 @@ pub fn summary(result: &RunResult) -> String {
         }
         out.push_str("\nService level objectives\n");
         out.push_str(&t.render());
-        out.push_str(&super::cascade::render(&result.cascade));
+        // Without a timed action the "trigger" is the start of measurement: only worth a section
+        // when something breached.
+        if !result.model.actions.is_empty() || !result.cascade.timeline.is_empty() {
+            out.push_str(&super::cascade::render(&result.cascade));
+        }
     }
     if let Some(m) = &result.metastability {
         out.push_str(&format!("\nAfter the trigger: {}\n", m.text));
