@@ -48,14 +48,19 @@ pub fn render(c: &Cascade) -> String {
         }
         out.push_str(&t.render());
     }
-    out.push_str(&format!(
-        "  Blast radius: {} of {} endpoints with an SLO ({}); {} of real users' requests after the trigger met a breached SLO ({} of {}; synthetic clients left out).\n",
+    out.push_str(&format!("  Blast radius: {}\n", blast_radius_sentence(b)));
+    out
+}
+
+/// How far the failure reached, in one sentence (after "Blast radius: ").
+pub fn blast_radius_sentence(b: &crate::results::BlastRadius) -> String {
+    format!(
+        "{} of {} endpoints with an SLO ({}); {} of real users' requests after the trigger met a breached SLO ({} of {}; synthetic clients left out).",
         b.endpoints_breached,
         b.endpoints_with_slo,
         percent(b.endpoint_share),
         percent(b.traffic_share),
         b.real_requests_affected,
         b.real_requests_after_trigger
-    ));
-    out
+    )
 }

@@ -356,23 +356,10 @@ fn cascade_html(r: &RunResult, heading: &str) -> String {
             &[],
         ));
     }
-    let b = &c.blast_radius;
-    let percent = |share: f64| {
-        if share.is_finite() {
-            format!("{:.0} %", share * 100.0)
-        } else {
-            "–".into()
-        }
-    };
     let _ = writeln!(
         out,
-        "<p><b>Blast radius:</b> {} of {} endpoints with an SLO ({}); {} of real users' requests after the trigger met a breached SLO ({} of {}; synthetic clients left out).</p>",
-        b.endpoints_breached,
-        b.endpoints_with_slo,
-        percent(b.endpoint_share),
-        percent(b.traffic_share),
-        b.real_requests_affected,
-        b.real_requests_after_trigger
+        "<p><b>Blast radius:</b> {}</p>",
+        escape(&super::cascade::blast_radius_sentence(&c.blast_radius))
     );
     out
 }
