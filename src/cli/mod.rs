@@ -90,8 +90,9 @@ struct RunArgs {
     /// Write the full results as JSON to this file ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Write summary.csv and timeseries.csv into this directory (created if missing); with
-    /// scenarios also summary-N-NAME.csv and timeseries-N-NAME.csv for each.
+    /// Write summary.csv, timeseries.csv and cascade.csv into this directory (created if
+    /// missing); with scenarios also summary-N-NAME.csv, timeseries-N-NAME.csv and
+    /// cascade-N-NAME.csv for each.
     #[arg(long, value_name = "DIR")]
     csv: Option<PathBuf>,
     /// Write a report directory: report.html (self-contained), plots as SVG and PNG, results.json and CSV.
@@ -395,12 +396,14 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         })?;
         write(&dir.join("summary.csv"), &report::csv::summary_csv(&result))?;
         write(&dir.join("timeseries.csv"), &report::csv::timeseries_csv(&result))?;
+        write(&dir.join("cascade.csv"), &report::csv::cascade_csv(&result))?;
         for (suffix, run) in &csv_runs {
             write(&dir.join(format!("summary{suffix}.csv")), &report::csv::summary_csv(run))?;
             write(
                 &dir.join(format!("timeseries{suffix}.csv")),
                 &report::csv::timeseries_csv(run),
             )?;
+            write(&dir.join(format!("cascade{suffix}.csv")), &report::csv::cascade_csv(run))?;
         }
     }
     if !complete {

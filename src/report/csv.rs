@@ -84,6 +84,32 @@ pub fn timeseries_csv(result: &RunResult) -> String {
     out
 }
 
+/// The cascade after the trigger, one row per component that breached, in the order they did:
+/// `order,component,kind,first_breach_s,after_trigger_s,breached_windows,recovered_s,objective,measured,path`
+/// (`recovered_s` empty when still in breach at the end; `path` joined with " > ").
+pub fn cascade_csv(result: &RunResult) -> String {
+    let mut out = String::from(
+        "order,component,kind,first_breach_s,after_trigger_s,breached_windows,recovered_s,objective,measured,path\n",
+    );
+    for (i, e) in result.cascade.timeline.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{}",
+            i + 1,
+            field(&e.name),
+            field(&e.kind),
+            num(e.first_breach_s),
+            num(e.after_trigger_s),
+            e.breached_windows,
+            e.recovered_s.map_or(String::new(), num),
+            field(&e.objective),
+            field(&e.measured),
+            field(&e.path.join(" > "))
+        );
+    }
+    out
+}
+
 /// One summary row per component and metric: `kind,component,metric,mean,ci95,min,max,n`.
 pub fn summary_csv(result: &RunResult) -> String {
     let mut out = String::from("kind,component,metric,mean,ci95,min,max,n\n");

@@ -59,6 +59,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf>>
             put("results.json", &json::to_json(result), &mut written)?;
             put("summary.csv", &csv::summary_csv(result), &mut written)?;
             put("timeseries.csv", &csv::timeseries_csv(result), &mut written)?;
+            put("cascade.csv", &csv::cascade_csv(result), &mut written)?;
             let mut figures = vec![plot::latency_over_time(result, None), plot::stations_over_time(result, None)];
             figures.extend(plot::cascade(result, None));
             figures.extend(plot::storm_over_time(result, None));
@@ -68,11 +69,14 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf>>
             put("results.json", &json::to_json(report), &mut written)?;
             put("summary.csv", &csv::summary_csv(&report.baseline), &mut written)?;
             put("timeseries.csv", &csv::timeseries_csv(&report.baseline), &mut written)?;
+            put("cascade.csv", &csv::cascade_csv(&report.baseline), &mut written)?;
             for (i, run) in report.scenarios.iter().enumerate() {
                 let summary = format!("{}.csv", scenario_figure("summary", i, &run.name));
                 put(&summary, &csv::summary_csv(&run.result), &mut written)?;
                 let series = format!("{}.csv", scenario_figure("timeseries", i, &run.name));
                 put(&series, &csv::timeseries_csv(&run.result), &mut written)?;
+                let cascade = format!("{}.csv", scenario_figure("cascade", i, &run.name));
+                put(&cascade, &csv::cascade_csv(&run.result), &mut written)?;
             }
             scenario_figures(report)
         }

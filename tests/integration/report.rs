@@ -123,7 +123,7 @@ fn a_run_report_has_its_plots_tables_data_and_a_self_contained_page() {
     let mut got = names(&written);
     got.sort();
     #[rustfmt::skip]
-    let expected = ["cascade.png", "cascade.svg", "latency.png", "latency.svg", "report.html", "results.json", "stations.png", "stations.svg", "summary.csv", "timeseries.csv"];
+    let expected = ["cascade.csv", "cascade.png", "cascade.svg", "latency.png", "latency.svg", "report.html", "results.json", "stations.png", "stations.svg", "summary.csv", "timeseries.csv"];
     assert_eq!(got, expected);
     for path in &written {
         assert!(
@@ -198,6 +198,8 @@ fn a_scenario_report_compares_each_scenario_with_the_baseline() {
         "results.json",
         "summary.csv",
         "timeseries.csv",
+        "cascade.csv",
+        "cascade-1-ad-hoc-query.csv",
         "latency.svg",
         "stations.png",
         "scenarios.svg",

@@ -286,3 +286,34 @@ fn the_terminal_output_prints_the_cascade_and_blast_radius_of_every_scenario() {
     let sections = out.stdout.matches("Blast radius:").count();
     assert_eq!(sections, report()["scenarios"].as_array().unwrap().len());
 }
+
+#[test]
+fn the_cascade_is_in_csv_too_in_the_order_of_the_timeline() {
+    let dir = scratch_dir("shared-database-csv");
+    let model = example("shared-database.json");
+    capsim(&[
+        "run",
+        model.to_str().unwrap(),
+        "--scenario",
+        "fake-data+query",
+        "--replications",
+        "2",
+        "--csv",
+        dir.to_str().unwrap(),
+        "-q",
+    ])
+    .expect_code(0);
+    let baseline = std::fs::read_to_string(dir.join("cascade.csv")).unwrap();
+    assert_eq!(
+        baseline.lines().count(),
+        1,
+        "the baseline breaches nothing: a header only\n{baseline}"
+    );
+    let csv = std::fs::read_to_string(dir.join("cascade-1-fake-data-query.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 8, "every endpoint breaches\n{csv}");
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row[0], (i + 1).to_string());
+        assert!(row[9].ends_with("> shared"), "the path ends at the shared database: {row:?}");
+    }
+}
