@@ -901,41 +901,16 @@ fn sweep_body(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> 
     out.push_str("</ul>\n<h2>Sweep</h2>\n");
     let knee = finished["knee"]["index"].as_u64().map(|i| i as usize);
     let mut columns = header.params.clone();
-    columns.extend([
-        format!("{} (mean ± CI)", header.metric),
-        "vs trend".into(),
-        "SLOs breached".into(),
-    ]);
-    let xs: Vec<f64> = points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| p.values.first().and_then(crate::scenario::sweep::numeric).unwrap_or(i as f64))
-        .collect();
+    columns.push(format!("{} (mean ± CI)", header.metric));
+    let (verdict_columns, verdicts) = super::sweep::point_verdicts(header, points, finished);
+    columns.extend(verdict_columns.into_iter().map(String::from));
     let rows: Vec<Vec<String>> = points
         .iter()
-        .enumerate()
-        .map(|(i, p)| {
+        .zip(verdicts)
+        .map(|(p, cells)| {
             let mut row: Vec<String> = p.values.iter().map(show_value).collect();
             row.push(est(&p.metric, 1.0));
-            let trend = match (header.params.len(), points.get(1)) {
-                (1, Some(second)) if i >= 2 && xs[1] != xs[0] => {
-                    let (y0, y1) = (points[0].metric.mean, second.metric.mean);
-                    Some(y0 + (y1 - y0) / (xs[1] - xs[0]) * (xs[i] - xs[0]))
-                }
-                _ => None,
-            };
-            row.push(match trend {
-                Some(t) if t.abs() > 0.0 && t.is_finite() => {
-                    let mark = if knee == Some(i) { " ◀ knee" } else { "" };
-                    format!("{:+.0} %{mark}", 100.0 * (p.metric.mean - t) / t.abs())
-                }
-                _ => "–".into(),
-            });
-            row.push(if p.slos_breached.is_empty() {
-                "–".into()
-            } else {
-                p.slos_breached.join("; ")
-            });
+            row.extend(cells);
             row
         })
         .collect();

@@ -7,6 +7,69 @@ use crate::analysis::sweep::{SweepHeader, SweepPoint};
 use crate::scenario::sweep::show_value;
 use serde_json::Value;
 
+/// The columns after each point's metric, and their cells per point: the metric against its
+/// low-load trend (from the first two points, for one-parameter sweeps; the knee marked), the
+/// SLOs breached, and — when the model watches a metric for metastability — what came after the
+/// trigger. The terminal table and report.html both show them.
+pub(super) fn point_verdicts(
+    header: &SweepHeader,
+    points: &[SweepPoint],
+    finished: &Value,
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let mut columns = vec!["vs trend", "SLOs breached"];
+    let watched = points.iter().any(|p| p.result.metastability.is_some());
+    if watched {
+        columns.push("after the trigger");
+    }
+    let knee = finished["knee"]["index"].as_u64().map(|i| i as usize);
+    let xs: Vec<f64> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| p.values.first().and_then(crate::scenario::sweep::numeric).unwrap_or(i as f64))
+        .collect();
+    let cells = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let trend = match (header.params.len(), points.get(1)) {
+                (1, Some(second)) if i >= 2 && xs[1] != xs[0] => {
+                    let (y0, y1) = (points[0].metric.mean, second.metric.mean);
+                    Some(y0 + (y1 - y0) / (xs[1] - xs[0]) * (xs[i] - xs[0]))
+                }
+                _ => None,
+            };
+            let mut row = vec![match trend {
+                Some(t) if t.abs() > 0.0 && t.is_finite() => {
+                    let mark = if knee == Some(i) { "  ◀ knee" } else { "" };
+                    format!("{:+.0} %{mark}", 100.0 * (p.metric.mean - t) / t.abs())
+                }
+                _ => "–".into(),
+            }];
+            row.push(if p.slos_breached.is_empty() {
+                "–".into()
+            } else {
+                p.slos_breached.join("; ")
+            });
+            if watched {
+                row.push(
+                    p.result
+                        .metastability
+                        .as_ref()
+                        .map_or("–".into(), |m| match m.status.as_str() {
+                            "recovered" => format!(
+                                "recovered after {}",
+                                crate::model::units::format_duration_f64(m.recovered_after_s.unwrap_or(0.0))
+                            ),
+                            status => status.to_uppercase(),
+                        }),
+                );
+            }
+            row
+        })
+        .collect();
+    (columns, cells)
+}
+
 /// The table and verdicts of a complete sweep (`finished` is the JSON from `analysis::sweep::finish`).
 pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> String {
     let mut out = format!(
@@ -23,54 +86,15 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
         significant(header.threshold * 100.0)
     );
     let mut columns: Vec<&str> = header.params.iter().map(String::as_str).collect();
-    columns.extend([header.metric.as_str(), "±95 % CI", "vs trend", "SLOs breached"]);
-    let watched = points.iter().any(|p| p.result.metastability.is_some());
-    if watched {
-        columns.push("after the trigger");
-    }
+    columns.extend([header.metric.as_str(), "±95 % CI"]);
+    let (verdict_columns, verdicts) = point_verdicts(header, points, finished);
+    columns.extend(verdict_columns);
     let mut t = TextTable::new(&columns);
-    let knee = finished["knee"]["index"].as_u64();
-    let first = points.first().map(|p| p.metric.mean);
-    let second = points.get(1).map(|p| p.metric.mean);
-    let xs: Vec<f64> = points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| p.values.first().and_then(crate::scenario::sweep::numeric).unwrap_or(i as f64))
-        .collect();
-    for (i, p) in points.iter().enumerate() {
+    for (p, cells) in points.iter().zip(verdicts) {
         let mut row: Vec<String> = p.values.iter().map(show_value).collect();
         row.push(significant(p.metric.mean));
         row.push(significant(p.metric.ci95));
-        let trend = match (header.params.len(), first, second) {
-            (1, Some(y0), Some(y1)) if xs.len() > 1 && xs[1] != xs[0] => Some(y0 + (y1 - y0) / (xs[1] - xs[0]) * (xs[i] - xs[0])),
-            _ => None,
-        };
-        row.push(match trend {
-            Some(t) if t.abs() > 0.0 && i >= 2 => {
-                let mark = if knee == Some(i as u64) { "  ◀ knee" } else { "" };
-                format!("{:+.0} %{mark}", 100.0 * (p.metric.mean - t) / t.abs())
-            }
-            _ => "–".into(),
-        });
-        row.push(if p.slos_breached.is_empty() {
-            "–".into()
-        } else {
-            p.slos_breached.join("; ")
-        });
-        if watched {
-            row.push(
-                p.result
-                    .metastability
-                    .as_ref()
-                    .map_or("–".into(), |m| match m.status.as_str() {
-                        "recovered" => format!(
-                            "recovered after {}",
-                            crate::model::units::format_duration_f64(m.recovered_after_s.unwrap_or(0.0))
-                        ),
-                        status => status.to_uppercase(),
-                    }),
-            );
-        }
+        row.extend(cells);
         t.row(row);
     }
     out.push_str(&t.render());
@@ -104,7 +128,7 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
             format!("First SLO breach: at {}: {}.\n", describe(&b["values"]), slos.join("; "))
         }
     });
-    if watched {
+    if finished.get("first_metastable").is_some() {
         out.push_str(&match &finished["first_metastable"] {
             Value::Null => "Metastability: no point tips the system over; it comes back after every trigger swept.\n".to_string(),
             m => format!(
