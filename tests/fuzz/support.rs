@@ -261,16 +261,8 @@ pub fn run_and_check(validated: &capsim::model::Validated, model_json: &Value) -
         let _ = capsim::report::plot::svg(&capsim::report::plot::latency_over_time(&result, None));
         let _ = capsim::report::plot::svg(&capsim::report::plot::stations_over_time(&result, Some("fuzz")));
     }
-    let scenarios: Vec<String> = model_json
-        .get("scenarios")
-        .and_then(Value::as_object)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    let expect = model_json.get("expect").cloned().unwrap_or(Value::Null);
-    if let Ok(expectations) = capsim::analysis::expect::read_expectations(&expect, &scenarios) {
-        for e in expectations.iter().filter(|e| e.scenario.is_none()) {
-            let _ = capsim::analysis::expect::evaluate(e, None, &result, Some(&result));
-        }
+    for e in expectations_of(model_json).iter().filter(|e| e.scenario.is_none()) {
+        let _ = capsim::analysis::expect::evaluate(e, None, &result, Some(&result));
     }
     Ok(result)
 }
@@ -300,16 +292,8 @@ pub fn compare_and_render(
     model_json: &Value,
 ) {
     use capsim::analysis::compare::{compare, ScenarioReport, ScenarioRun};
-    let scenarios: Vec<String> = model_json
-        .get("scenarios")
-        .and_then(Value::as_object)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
-    let expect = model_json.get("expect").cloned().unwrap_or(Value::Null);
-    if let Ok(expectations) = capsim::analysis::expect::read_expectations(&expect, &scenarios) {
-        for e in &expectations {
-            let _ = capsim::analysis::expect::evaluate(e, Some(name), &scenario, Some(baseline));
-        }
+    for e in &expectations_of(model_json) {
+        let _ = capsim::analysis::expect::evaluate(e, Some(name), &scenario, Some(baseline));
     }
     let report = ScenarioReport {
         schema_version: capsim::results::SCHEMA_VERSION,
@@ -326,4 +310,15 @@ pub fn compare_and_render(
     if !skip_known_bugs() {
         let _ = capsim::report::plot::svg(&capsim::report::plot::scenarios_compared(&report));
     }
+}
+
+/// The model's expectations as `capsim check` reads them (none when they do not read).
+fn expectations_of(model_json: &Value) -> Vec<capsim::analysis::expect::Expectation> {
+    let scenarios: Vec<String> = model_json
+        .get("scenarios")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let expect = model_json.get("expect").cloned().unwrap_or(Value::Null);
+    capsim::analysis::expect::read_expectations(&expect, &scenarios).unwrap_or_default()
 }
