@@ -1,14 +1,14 @@
 //! Requests in flight: one [`Job`] per attempt at an endpoint (or per client request), kept in a
 //! slab and named by index + generation, so a stale reference is recognised instead of followed.
 
+use super::slab::{Key, Slab};
 use crate::engine::Nanos;
 
 /// A reference to a job: its slot and the generation of the slot when the job was created.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct JobRef {
-    slot: u32,
-    generation: u32,
-}
+pub type JobRef = Key<Job>;
+
+/// Slot storage for jobs: generation-checked references, reused slots (see [`super::slab`]).
+pub type JobSlab = Slab<Job>;
 
 /// How a request ended, as its caller sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,8 +49,8 @@ pub enum Owner {
     Consumer {
         /// Index of the queue.
         queue: u32,
-        /// The message's slot in the queue.
-        slot: u32,
+        /// The message in the queue.
+        message: super::mqueue::MessageRef,
         /// The message's receive count when this delivery received it.
         receipt: u32,
     },
@@ -153,72 +153,6 @@ impl Job {
             avoid: None,
             class: None,
         }
-    }
-}
-
-/// Slot storage for jobs with generation-checked references and slot reuse.
-#[derive(Default)]
-pub struct JobSlab {
-    slots: Vec<(u32, Option<Job>)>,
-    free: Vec<u32>,
-    live: usize,
-}
-
-impl JobSlab {
-    /// Store a job and return its reference.
-    pub fn insert(&mut self, job: Job) -> JobRef {
-        self.live += 1;
-        if let Some(slot) = self.free.pop() {
-            let entry = &mut self.slots[slot as usize];
-            entry.1 = Some(job);
-            return JobRef {
-                slot,
-                generation: entry.0,
-            };
-        }
-        self.slots.push((0, Some(job)));
-        JobRef {
-            slot: (self.slots.len() - 1) as u32,
-            generation: 0,
-        }
-    }
-
-    /// The job behind `r`, unless it has finished since.
-    pub fn get(&self, r: JobRef) -> Option<&Job> {
-        match self.slots.get(r.slot as usize) {
-            Some((generation, Some(job))) if *generation == r.generation => Some(job),
-            _ => None,
-        }
-    }
-
-    /// The job behind `r`, mutably, unless it has finished since.
-    pub fn get_mut(&mut self, r: JobRef) -> Option<&mut Job> {
-        match self.slots.get_mut(r.slot as usize) {
-            Some((generation, Some(job))) if *generation == r.generation => Some(job),
-            _ => None,
-        }
-    }
-
-    /// Remove a finished job; its slot gets a new generation, so old references go stale.
-    pub fn remove(&mut self, r: JobRef) -> Option<Job> {
-        let entry = self.slots.get_mut(r.slot as usize)?;
-        if entry.0 != r.generation || entry.1.is_none() {
-            return None;
-        }
-        entry.0 = entry.0.wrapping_add(1);
-        self.free.push(r.slot);
-        self.live -= 1;
-        entry.1.take()
-    }
-
-    /// Jobs currently in flight.
-    pub fn live(&self) -> usize {
-        self.live
-    }
-
-    /// Every job in flight, with its reference.
-    pub fn iter(&self) -> impl Iterator<Item = &Job> {
-        self.slots.iter().filter_map(|(_, job)| job.as_ref())
     }
 }
 

@@ -17,6 +17,7 @@ pub mod replication;
 pub mod resource;
 pub mod rollout;
 mod service;
+pub mod slab;
 pub mod tally;
 pub mod unit;
 pub mod world;

@@ -5,6 +5,7 @@
 //! timeout; past `max_receives` receives a message goes to the dead-letter queue.
 
 use super::job::{Job, JobRef, Outcome, Owner};
+use super::slab::{Key, Slab};
 use super::tally::RequestTally;
 use super::world::{Event, World};
 use crate::engine::{EventQueue, Nanos, Stream};
@@ -29,23 +30,28 @@ pub mod column {
 
 /// One message in the queue.
 #[derive(Clone, Copy, Debug)]
-struct Message {
+pub struct Message {
     /// The unit of work it stands for.
     unit: u32,
     /// Times it was received.
     receives: u32,
-    /// Bumped at every change of visibility, so a stale visibility timer is ignored.
-    generation: u32,
+    /// Bumped at every change of visibility, so a stale visibility timer of this message is
+    /// ignored (a timer of an earlier occupant of the slot is stale by its [`MessageRef`]).
+    visibility: u32,
     /// Whether a receive can take it now.
     visible: bool,
 }
 
+/// A reference to a message in its queue's slab: stale once the message is deleted or
+/// dead-lettered, even when its slot holds a new message.
+pub type MessageRef = Key<Message>;
+
 /// A queue's messages, consumer and counts.
 pub struct QueueState {
-    messages: Vec<Option<Message>>,
-    free: Vec<u32>,
-    /// Visible messages in the order they became visible, as (slot, generation); stale entries are skipped.
-    visible: VecDeque<(u32, u32)>,
+    messages: Slab<Message>,
+    /// Visible messages in the order they became visible, as (message, visibility); stale entries
+    /// are skipped.
+    visible: VecDeque<(MessageRef, u32)>,
     /// Messages in the queue (visible or not).
     stored: u32,
     /// Messages visible now.
@@ -70,8 +76,7 @@ impl QueueState {
     /// An empty queue with statistics from `warmup_ns`.
     pub fn new(warmup_ns: Nanos, window_ns: Nanos, windows: usize, rng: Stream) -> Self {
         QueueState {
-            messages: Vec::new(),
-            free: Vec::new(),
+            messages: Slab::default(),
             visible: VecDeque::new(),
             stored: 0,
             visible_now: 0,
@@ -174,23 +179,13 @@ impl World<'_> {
         let now = queue.now();
         let unit = self.units.create();
         let state = &mut self.queues[q as usize];
-        let message = Message {
+        let message = state.messages.insert(Message {
             unit,
             receives: 0,
-            generation: 0,
+            visibility: 0,
             visible: true,
-        };
-        let slot = match state.free.pop() {
-            Some(slot) => {
-                state.messages[slot as usize] = Some(message);
-                slot
-            }
-            None => {
-                state.messages.push(Some(message));
-                state.messages.len() as u32 - 1
-            }
-        };
-        state.visible.push_back((slot, 0));
+        });
+        state.visible.push_back((message, 0));
         state.stored += 1;
         state.visible_now += 1;
         state.count(now, self.model.warmup_ns, column::PUBLISHED);
@@ -212,23 +207,24 @@ impl World<'_> {
         let spec = &self.model.queues[q as usize];
         while self.queues[q as usize].busy < spec.concurrency {
             let state = &mut self.queues[q as usize];
-            let Some((slot, generation)) = state.visible.pop_front() else {
+            let Some((message_ref, visibility)) = state.visible.pop_front() else {
                 return;
             };
-            let Some(message) = state.messages[slot as usize]
-                .as_mut()
-                .filter(|m| m.generation == generation && m.visible)
+            let Some(message) = state
+                .messages
+                .get_mut(message_ref)
+                .filter(|m| m.visibility == visibility && m.visible)
             else {
                 continue;
             };
             message.visible = false;
             message.receives += 1;
-            message.generation = message.generation.wrapping_add(1);
-            let (unit, receives, generation) = (message.unit, message.receives, message.generation);
+            message.visibility = message.visibility.wrapping_add(1);
+            let (unit, receives, visibility) = (message.unit, message.receives, message.visibility);
             state.visible_now -= 1;
             if spec.max_receives.is_some_and(|max| receives > max) {
                 state.count(now, self.model.warmup_ns, column::DEAD_LETTERED);
-                self.remove_message(q, slot, now);
+                self.remove_message(q, message_ref, now);
                 continue;
             }
             state.count(now, self.model.warmup_ns, column::RECEIVES);
@@ -240,14 +236,14 @@ impl World<'_> {
             state.tally.start(now);
             let event = Event::MessageVisible {
                 queue: q,
-                slot,
-                generation,
+                message: message_ref,
+                visibility,
             };
             queue.schedule_in(spec.visibility_ns, event);
             self.units.retain(unit);
             let owner = Owner::Consumer {
                 queue: q,
-                slot,
+                message: message_ref,
                 receipt: receives,
             };
             let job = self.spawn(Job::new(owner, None, now, unit), now);
@@ -256,30 +252,29 @@ impl World<'_> {
     }
 
     /// Take a message out of the queue (deleted or dead-lettered).
-    fn remove_message(&mut self, q: u32, slot: u32, now: Nanos) {
+    fn remove_message(&mut self, q: u32, message_ref: MessageRef, now: Nanos) {
         let state = &mut self.queues[q as usize];
-        if let Some(message) = state.messages[slot as usize].take() {
+        if let Some(message) = state.messages.remove(message_ref) {
             if message.visible {
                 state.visible_now -= 1;
             }
             state.stored -= 1;
-            state.free.push(slot);
             state.levels(now);
             self.units.release(message.unit);
         }
     }
 
     /// A message's invisibility is over: it can be received again.
-    pub(super) fn on_message_visible(&mut self, q: u32, slot: u32, generation: u32, queue: &mut EventQueue<Event>) {
+    pub(super) fn on_message_visible(&mut self, q: u32, message_ref: MessageRef, visibility: u32, queue: &mut EventQueue<Event>) {
         let state = &mut self.queues[q as usize];
-        let Some(message) = state.messages[slot as usize].as_mut() else {
+        let Some(message) = state.messages.get_mut(message_ref) else {
             return;
         };
-        if message.generation != generation || message.visible {
+        if message.visibility != visibility || message.visible {
             return;
         }
         message.visible = true;
-        state.visible.push_back((slot, generation));
+        state.visible.push_back((message_ref, visibility));
         state.visible_now += 1;
         state.levels(queue.now());
         self.receive_messages(q, queue);
@@ -293,7 +288,12 @@ impl World<'_> {
         let Some(job) = self.retire(job_ref) else {
             return;
         };
-        let Owner::Consumer { queue: q, slot, receipt } = job.owner else {
+        let Owner::Consumer {
+            queue: q,
+            message: message_ref,
+            receipt,
+        } = job.owner
+        else {
             return;
         };
         let warmup = self.model.warmup_ns;
@@ -301,19 +301,19 @@ impl World<'_> {
         let state = &mut self.queues[q as usize];
         state.busy -= 1;
         state.tally.finish(now, job.started_ns, outcome);
-        let same = state.messages[slot as usize].filter(|m| m.unit == job.unit);
+        let same = state.messages.get(message_ref).copied();
         match same {
             Some(_) if outcome == Outcome::Ok => {
                 state.count(now, warmup, column::DELETED);
-                self.remove_message(q, slot, now);
+                self.remove_message(q, message_ref, now);
             }
             Some(m) if m.receives == receipt && !m.visible => {
-                if let Some(message) = state.messages[slot as usize].as_mut() {
-                    message.generation = message.generation.wrapping_add(1);
+                if let Some(message) = state.messages.get_mut(message_ref) {
+                    message.visibility = message.visibility.wrapping_add(1);
                     let event = Event::MessageVisible {
                         queue: q,
-                        slot,
-                        generation: message.generation,
+                        message: message_ref,
+                        visibility: message.visibility,
                     };
                     queue.schedule_in(error_visibility, event);
                 }

@@ -111,10 +111,10 @@ pub enum Event {
     MessageVisible {
         /// Index of the queue.
         queue: u32,
-        /// The message's slot.
-        slot: u32,
+        /// The message (stale once it is deleted, whoever has its slot now).
+        message: super::mqueue::MessageRef,
         /// The message's visibility generation when the timer was set.
-        generation: u32,
+        visibility: u32,
     },
     /// Something happens to an instance: a crash of a crash loop, a restart, a health check.
     Instance {
@@ -615,9 +615,9 @@ impl Process for World<'_> {
             Event::BurstMessage { queue: q, burst, sent } => self.on_burst_message(q, burst, sent, queue),
             Event::MessageVisible {
                 queue: q,
-                slot,
-                generation,
-            } => self.on_message_visible(q, slot, generation, queue),
+                message,
+                visibility,
+            } => self.on_message_visible(q, message, visibility, queue),
             Event::CacheTimeout { job, step } => self.on_cache_timeout(job, step, queue),
             Event::QueueTimeout { job, ticket } => self.on_queue_timeout(job, ticket, queue),
             Event::Instance { service, instance, what } => self.on_instance_event(service, instance, what, queue),
