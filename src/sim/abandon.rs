@@ -11,6 +11,9 @@ use crate::model::CallerGone;
 impl World<'_> {
     /// Nobody waits for `job` any more, nor for the attempts it is waiting for downstream.
     pub(super) fn orphan(&mut self, job: JobRef) {
+        // Its caller no longer waits for it: from now on it is a request in flight of its own
+        // (the attempts below it are still awaited by it).
+        self.stop_awaiting(job);
         let mut next = Some(job);
         while let Some(r) = next {
             match self.jobs.get_mut(r) {

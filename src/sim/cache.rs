@@ -117,9 +117,19 @@ impl World<'_> {
                 job.parent = None;
                 job.holds_worker = false;
                 request.holds_connection = false;
+                // The caller waits for the request copy now (spawn counts it), not the left-behind one.
+                self.stop_awaiting(job_ref);
                 // Both copies work for the same unit of work.
                 self.units.retain(request.unit);
-                self.spawn(request, now)
+                let caller = request.parent;
+                let continuing = self.spawn(request, now);
+                // A caller that gives up from now on leaves the request copy, not the left-behind one.
+                if let Some(caller) = caller {
+                    if let Some(c) = self.jobs.get_mut(caller.job).filter(|c| c.attempt == caller.attempt) {
+                        c.child = Some(continuing);
+                    }
+                }
+                continuing
             }
             _ => return,
         };

@@ -81,6 +81,7 @@ impl<'m> World<'m> {
         self.units.retain(unit);
         let mut child_job = Job::new(owner, Some(parent), now.saturating_add(out), unit);
         child_job.orphaned = orphaned;
+        child_job.awaited = true;
         let child = self.spawn(child_job, now);
         if let Some(job) = self.jobs.get_mut(caller) {
             job.child = Some(child);

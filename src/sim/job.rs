@@ -122,6 +122,9 @@ pub struct Job {
     pub avoid: Option<(u32, u32)>,
     /// Its request class (index in the model's classes), inherited from its caller.
     pub class: Option<u32>,
+    /// Whether a live caller is waiting for this job's answer: the request in flight is then
+    /// the caller's, counted once (see `World::requests_in_flight`).
+    pub awaited: bool,
 }
 
 impl Job {
@@ -152,6 +155,7 @@ impl Job {
             detached: false,
             avoid: None,
             class: None,
+            awaited: false,
         }
     }
 }

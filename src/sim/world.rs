@@ -292,6 +292,8 @@ pub struct World<'m> {
     pub model: &'m Model,
     /// Requests in flight.
     pub jobs: JobSlab,
+    /// Live jobs that a live caller waits for (see [`World::requests_in_flight`]).
+    awaited_jobs: usize,
     /// Per client.
     pub clients: Vec<ClientState>,
     /// Per service.
@@ -457,6 +459,7 @@ impl<'m> World<'m> {
         let mut world = World {
             model,
             jobs: JobSlab::default(),
+            awaited_jobs: 0,
             clients,
             services,
             endpoints,
@@ -520,20 +523,48 @@ impl<'m> World<'m> {
         }
     }
 
-    /// Remove a finished job and let go of its unit of work.
+    /// Remove a finished job and let go of its unit of work. An attempt it still waited for is
+    /// awaited by nobody from now on.
     pub(super) fn retire(&mut self, job_ref: JobRef) -> Option<Job> {
         let job = self.jobs.remove(job_ref)?;
+        if job.awaited {
+            self.awaited_jobs -= 1;
+        }
+        if let Some(child) = job.child {
+            if self.jobs.get(child).and_then(|c| c.parent).is_some_and(|p| p.job == job_ref) {
+                self.stop_awaiting(child);
+            }
+        }
         if job.unit != NO_UNIT {
             self.units.release(job.unit);
         }
         Some(job)
     }
 
+    /// Nobody waits for `job` any more: it counts as a request in flight of its own.
+    pub(super) fn stop_awaiting(&mut self, job: JobRef) {
+        if let Some(j) = self.jobs.get_mut(job) {
+            if std::mem::replace(&mut j.awaited, false) {
+                self.awaited_jobs -= 1;
+            }
+        }
+    }
+
+    /// Requests in flight: jobs that no live caller is waiting for — client requests, queue
+    /// deliveries, injected queries, and work whose caller gave up. A call chain counts once
+    /// however deep it is (its jobs are at most this many × the deepest chain of calls).
+    pub fn requests_in_flight(&self) -> usize {
+        self.jobs.live() - self.awaited_jobs
+    }
+
     /// Store a new job (which holds a reference to its unit of work), stopping the run when more
     /// requests are in flight than the model allows.
     pub(super) fn spawn(&mut self, job: Job, now: Nanos) -> JobRef {
+        if job.awaited {
+            self.awaited_jobs += 1;
+        }
         let r = self.jobs.insert(job);
-        if self.jobs.live() > self.model.max_in_flight as usize && self.stop.is_none() {
+        if self.requests_in_flight() > self.model.max_in_flight as usize && self.stop.is_none() {
             self.stop = Some(self.unstable_verdict(now));
         }
         r
