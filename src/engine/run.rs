@@ -12,6 +12,20 @@ const INTERRUPT_CHECK_EVENTS: u64 = 4096;
 /// itself with no delay forever.
 pub const STALL_EVENTS: u64 = 10_000_000;
 
+/// Events in one pace sample: every this many events the run loop notes the simulated time, and
+/// judges the pace over the last [`PACE_SAMPLES`] samples.
+pub const PACE_EVENTS: u64 = 2_000_000;
+
+/// Samples of [`PACE_EVENTS`] the pace is judged over (10 million events, as many as
+/// [`STALL_EVENTS`]): far more than any burst of work a model makes at one moment.
+pub const PACE_SAMPLES: usize = 5;
+
+/// How many times its event budget a run may need to reach its horizon, at the pace of its last
+/// 10 million events, before it is stopped as creeping: far above the spread between a quiet and
+/// a busy hour of a daily profile, far below what a clock advancing by nanoseconds needs (a 1 ns
+/// crash loop needs 10^12 events per simulated hour).
+pub const PACE_BUDGET_FACTOR: u64 = 10;
+
 /// A simulation driven by the engine: it handles one event at a time and schedules new ones.
 pub trait Process {
     /// The event payload this process schedules.
@@ -54,6 +68,11 @@ pub enum StopReason {
 /// 5. After [`STALL_EVENTS`] events in a row at the same instant, stop with
 ///    [`StopReason::Stopped`]: simulated time no longer advances (something retries in zero time),
 ///    and only the event budget would end the run, much later.
+/// 6. Every [`PACE_EVENTS`] events, project the events still needed to reach the horizon at the
+///    pace of the last [`PACE_SAMPLES`] × [`PACE_EVENTS`] events; above [`PACE_BUDGET_FACTOR`] ×
+///    the event budget, stop with [`StopReason::Stopped`]: simulated time creeps (something
+///    reschedules itself nanoseconds apart) and the run would spend its whole budget on a sliver
+///    of the horizon.
 ///
 /// Returns the reason and the number of events handled.
 pub fn run<P: Process>(
@@ -64,6 +83,9 @@ pub fn run<P: Process>(
 ) -> (StopReason, u64) {
     let mut handled = 0u64;
     let (mut instant, mut at_instant) = (queue.now(), 0u64);
+    // Simulated time at each of the last pace samples, oldest first (a ring).
+    let mut paces = [queue.now(); PACE_SAMPLES];
+    let mut samples = 0usize;
     loop {
         if handled.is_multiple_of(INTERRUPT_CHECK_EVENTS) && interrupt.load(Ordering::Relaxed) {
             return (StopReason::Interrupted { at: queue.now() }, handled);
@@ -93,10 +115,40 @@ pub fn run<P: Process>(
         } else {
             (instant, at_instant) = (queue.now(), 1);
         }
+        if handled.is_multiple_of(PACE_EVENTS) {
+            let oldest = paces[samples % PACE_SAMPLES];
+            paces[samples % PACE_SAMPLES] = queue.now();
+            samples += 1;
+            if samples > PACE_SAMPLES {
+                if let Some(reason) = creeping(oldest, queue.now(), limits) {
+                    return (StopReason::Stopped { at: queue.now(), reason }, handled);
+                }
+            }
+        }
         if let Some(reason) = process.handle(event, queue) {
             return (StopReason::Stopped { at: queue.now(), reason }, handled);
         }
     }
+}
+
+/// Why a run whose last `PACE_SAMPLES × PACE_EVENTS` events advanced the clock from `then` to
+/// `now` creeps, if it does: at that pace, reaching the horizon needs more than
+/// [`PACE_BUDGET_FACTOR`] × the event budget.
+fn creeping(then: Nanos, now: Nanos, limits: RunLimits) -> Option<String> {
+    let window_events = PACE_EVENTS * PACE_SAMPLES as u64;
+    let advanced = now.saturating_sub(then).max(1);
+    let left = limits.horizon.saturating_sub(now);
+    let needed = (left as f64 / advanced as f64) * window_events as f64;
+    let allowed = limits.max_events.saturating_mul(PACE_BUDGET_FACTOR);
+    (needed > allowed as f64).then(|| {
+        format!(
+            "simulated time creeps: the last {window_events} events advanced it by {advanced} ns; at that \
+             pace the {left} ns left to the end need about {needed:.1e} events, more than {PACE_BUDGET_FACTOR} × \
+             the event budget of {} (something reschedules itself nanoseconds apart, e.g. a crash loop \
+             with a 1 ns uptime or users with a 1 ns think time against a service that refuses at once)",
+            limits.max_events
+        )
+    })
 }
 
 #[cfg(test)]
@@ -145,6 +197,47 @@ mod tests {
             matches!(&why, StopReason::Stopped { at: 0, reason } if reason.contains("stopped advancing")),
             "{why:?}"
         );
+    }
+
+    /// Reschedules itself `step` ns later, forever.
+    struct Creeper {
+        step: Nanos,
+    }
+    impl Process for Creeper {
+        type Event = ();
+        fn handle(&mut self, _: (), queue: &mut EventQueue<()>) -> Option<String> {
+            queue.schedule_in(self.step, ());
+            None
+        }
+    }
+
+    #[test]
+    fn a_clock_that_creeps_one_nanosecond_per_event_is_stopped_after_the_pace_window() {
+        // One hour at 1 ns per event needs 3.6e12 events, far above 10 × a budget of 2e9: stopped
+        // at the first look with a full window behind it, after (PACE_SAMPLES + 1) × PACE_EVENTS.
+        let limits = RunLimits {
+            horizon: 3_600_000_000_000,
+            max_events: 2_000_000_000,
+        };
+        let (why, n) = run(&mut Creeper { step: 1 }, &mut start(), limits, &AtomicBool::new(false));
+        assert_eq!(n, (PACE_SAMPLES as u64 + 1) * PACE_EVENTS);
+        assert!(
+            matches!(&why, StopReason::Stopped { reason, .. } if reason.contains("creeps")),
+            "{why:?}"
+        );
+    }
+
+    #[test]
+    fn a_clock_whose_pace_fits_ten_budgets_runs_to_its_horizon() {
+        // 1 ns per event and a horizon of 1.2e8 ns: judged first at 1.2e7 events, the 1.08e8 ns
+        // left need 1.08e8 events, within 10 × the budget of 1.3e8; later looks need fewer.
+        // The run is not stopped and ends at the horizon after exactly 1.2e8 + 1 events.
+        let limits = RunLimits {
+            horizon: 120_000_000,
+            max_events: 130_000_000,
+        };
+        let (why, n) = run(&mut Creeper { step: 1 }, &mut start(), limits, &AtomicBool::new(false));
+        assert_eq!((why, n), (StopReason::Horizon, 120_000_001));
     }
 
     #[test]

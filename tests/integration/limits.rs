@@ -30,3 +30,38 @@ fn a_request_counts_once_toward_max_in_flight_however_deep_its_call_chain() {
     assert!(r.verdict.unstable, "1001 requests in flight must exceed a limit of 1000");
     assert!(r.verdict.messages[0].contains("more than 1000 requests in flight at t = 0s"));
 }
+
+#[test]
+fn a_crash_loop_with_a_one_nanosecond_uptime_is_stopped_as_creeping_with_exit_3() {
+    // Each instance crashes 1 ns after it restarts, 1 ns after it crashed: an hour needs about
+    // 10^12 events, 500 times the default budget of 2e9. Stopped after 10 million events, not after
+    // the whole budget.
+    let dir = super::scratch_dir("creep");
+    let model = dir.join("crash-loop.json");
+    std::fs::write(
+        &model,
+        r#"{ "duration": "1h", "warmup": "0s", "replications": 1,
+  "clients": { "web": { "open": { "rate": "10/s" }, "calls": "api.get" } },
+  "services": { "api": { "workers": 4, "endpoints": { "get": [ { "cpu": "1ms" } ] } } },
+  "actions": [ { "at": "0s", "crash_loop": { "service": "api", "uptime": "1ns", "restart": "1ns" } } ] }"#,
+    )
+    .unwrap();
+    super::capsim(&["run", model.to_str().unwrap(), "-q"])
+        .expect_code(3)
+        .stderr_has("simulated time creeps");
+}
+
+#[test]
+fn users_with_a_one_nanosecond_think_time_against_a_loss_system_are_stopped_as_creeping() {
+    // 100 users, each refused at once and back 1 ns later: time advances by picoseconds per event.
+    let r = run(r#"{ "duration": "1h", "warmup": "0s", "replications": 1,
+  "clients": { "users": { "closed": { "users": 100, "think": "1ns" }, "calls": "api.get" } },
+  "services": { "api": { "workers": 1, "queue": { "capacity": 0 }, "endpoints": { "get": [ { "cpu": "1s" } ] } } } }"#);
+    assert!(!r.verdict.complete);
+    assert!(
+        r.verdict.messages[0].contains("simulated time creeps"),
+        "{:?}",
+        r.verdict.messages
+    );
+    assert!(r.events <= 12_000_000, "stopped at the first look: {} events", r.events);
+}
