@@ -389,6 +389,28 @@ pub struct Retry {
     pub max_backoff_ns: Nanos,
     /// How the wait is randomised.
     pub jitter: Jitter,
+    /// Which failed attempts are retried.
+    pub retry_on: RetryOn,
+}
+
+/// Which kinds of failed attempt a retry policy retries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryOn {
+    /// Attempts the caller stopped waiting for.
+    pub timeout: bool,
+    /// Attempts refused (a full queue, a service down, the caller's own throttle or breaker).
+    pub rejected: bool,
+    /// Attempts that failed along the way.
+    pub error: bool,
+}
+
+impl RetryOn {
+    /// Every kind of failure: timeouts, rejections and errors.
+    pub const ALL: RetryOn = RetryOn {
+        timeout: true,
+        rejected: true,
+        error: true,
+    };
 }
 
 impl Retry {
@@ -400,6 +422,7 @@ impl Retry {
             multiplier: 1.0,
             max_backoff_ns: 0,
             jitter: Jitter::None,
+            retry_on: RetryOn::ALL,
         }
     }
 
@@ -727,6 +750,7 @@ mod tests {
             multiplier: 2.0,
             max_backoff_ns: 300,
             jitter: Jitter::None,
+            retry_on: RetryOn::ALL,
         };
         let waits: Vec<_> = (1..=4).map(|k| r.backoff_before_jitter_ns(k)).collect();
         assert_eq!(waits, vec![100, 200, 300, 300]);

@@ -385,6 +385,21 @@ pub struct RetrySpec {
     pub jitter: Option<JitterSpec>,
     /// Retries allowed as a share of requests (as in gRPC and Finagle); unlimited when absent.
     pub budget: Option<BudgetSpec>,
+    /// Which failed attempts are retried (default all three: `["timeout", "rejected", "error"]`).
+    pub retry_on: Option<Vec<RetryOnSpec>>,
+}
+
+/// A kind of failed attempt a retry policy may retry.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryOnSpec {
+    /// The caller stopped waiting for the attempt (its timeout).
+    Timeout,
+    /// The attempt was refused: a full queue, a service down or in no rotation, a throttle or an
+    /// open breaker of the caller's own.
+    Rejected,
+    /// The attempt failed along the way: a downstream call failed, no connection could be had.
+    Error,
 }
 
 /// How a backoff wait is randomised.

@@ -408,7 +408,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             call: Call {
                 target,
                 timeout_ns: resolve_timeout(c.timeout, &format!("{path}.timeout"), &mut check),
-                retry: resolve_retry(c.retry.as_ref()),
+                retry: resolve_retry(c.retry.as_ref(), &path, &mut check),
                 link: links.between(name, service_name),
                 site: call_sites.len() - 1,
             },
@@ -678,7 +678,7 @@ fn resolve_step(step: &StepSpec, path: &str, cx: &StepContext, sites: &mut Vec<C
         return Some(Step::Call(Call {
             target,
             timeout_ns: resolve_timeout(step.timeout, &format!("{path}.timeout"), check),
-            retry: resolve_retry(step.retry.as_ref()),
+            retry: resolve_retry(step.retry.as_ref(), path, check),
             link: links.between(service_name, target_service),
             site: sites.len() - 1,
         }));
@@ -895,9 +895,24 @@ fn resolve_timeout(timeout: Option<values::DurationValue>, path: &str, check: &m
     }
 }
 
-fn resolve_retry(retry: Option<&RetrySpec>) -> Retry {
+fn resolve_retry(retry: Option<&RetrySpec>, path: &str, check: &mut Checker) -> Retry {
     let Some(r) = retry else {
         return Retry::none();
+    };
+    let retry_on = match r.retry_on.as_deref() {
+        None => RetryOn::ALL,
+        Some([]) => {
+            check.error(
+                format!("{path}.retry.retry_on"),
+                "expected at least one of \"timeout\", \"rejected\", \"error\" (leave out \"retry\" to never retry)",
+            );
+            RetryOn::ALL
+        }
+        Some(kinds) => RetryOn {
+            timeout: kinds.contains(&RetryOnSpec::Timeout),
+            rejected: kinds.contains(&RetryOnSpec::Rejected),
+            error: kinds.contains(&RetryOnSpec::Error),
+        },
     };
     Retry {
         attempts: r.attempts.map_or(3, |a| a.0),
@@ -905,6 +920,7 @@ fn resolve_retry(retry: Option<&RetrySpec>) -> Retry {
         multiplier: r.multiplier.map_or(2.0, |m| m.0),
         max_backoff_ns: r.max_backoff.map_or(10_000_000_000, |b| b.0),
         jitter: r.jitter.unwrap_or(Jitter::Full),
+        retry_on,
     }
 }
 

@@ -143,7 +143,13 @@ impl<'m> World<'m> {
         let Some(call) = self.current_call(job) else {
             return;
         };
-        if tries < call.retry.attempts && self.budget_allows_retry(call.site, queue.now()) {
+        let retried = match outcome {
+            Outcome::Timeout => call.retry.retry_on.timeout,
+            Outcome::Rejected => call.retry.retry_on.rejected,
+            Outcome::Error => call.retry.retry_on.error,
+            Outcome::Ok => false,
+        };
+        if retried && tries < call.retry.attempts && self.budget_allows_retry(call.site, queue.now()) {
             let wait = backoff_wait(&call.retry, tries, last, self.rng_of(owner));
             if let Some(job) = self.jobs.get_mut(job_ref) {
                 job.last_backoff_ns = wait;
@@ -290,6 +296,7 @@ mod tests {
             multiplier: 1.0,
             max_backoff_ns: 1_000,
             jitter,
+            retry_on: crate::model::RetryOn::ALL,
         }
     }
 
@@ -321,6 +328,7 @@ mod tests {
             multiplier: 2.0,
             max_backoff_ns: 1_000,
             jitter: Jitter::Decorrelated,
+            retry_on: crate::model::RetryOn::ALL,
         };
         let mut rng = stream(1, 0, "jitter");
         let mut last = 0;
@@ -343,6 +351,7 @@ mod tests {
             multiplier: 2.0,
             max_backoff_ns: 1_000,
             jitter: Jitter::None,
+            retry_on: crate::model::RetryOn::ALL,
         };
         let mut rng = stream(1, 0, "jitter");
         let schedule: Vec<Nanos> = (1..=5).map(|k| backoff_wait(&policy, k, 0, &mut rng)).collect();

@@ -50,6 +50,7 @@ const KEYS: &[&str] = &[
     "multiplier",
     "max_backoff",
     "jitter",
+    "retry_on",
     "services",
     "instances",
     "workers",
@@ -198,6 +199,9 @@ const ENUMS: &[&str] = &[
     "none",
     "full",
     "equal",
+    "timeout",
+    "rejected",
+    "error",
 ];
 
 /// Maps whose keys are names chosen by the author (a copy under another name is still valid).

@@ -376,3 +376,53 @@ fn a_message_that_never_fails_is_received_exactly_once_whatever_the_visibility_t
         assert_eq!(r.effects[0].duplicates, 0, "{visibility}");
     }
 }
+
+#[test]
+fn retry_on_retries_only_the_failures_it_names() {
+    // `down` refuses every request to `gone` for the whole run; `slow` answers after 1 s, past the
+    // 100 ms timeout. Each client makes up to 3 attempts, 1 ms apart.
+    let r = run(r#"{
+  "duration": "60s", "warmup": "0s", "replications": 1,
+  "clients": {
+    "all_kinds":  { "open": { "rate": "10/s" }, "calls": "gone.get",
+                    "retry": { "attempts": 3, "backoff": "1ms", "jitter": "none" } },
+    "no_refused": { "open": { "rate": "10/s" }, "calls": "gone.get",
+                    "retry": { "attempts": 3, "backoff": "1ms", "jitter": "none", "retry_on": ["timeout", "error"] } },
+    "only_refused": { "open": { "rate": "10/s" }, "calls": "slow.get", "timeout": "100ms",
+                    "retry": { "attempts": 3, "backoff": "1ms", "jitter": "none", "retry_on": ["rejected"] } }
+  },
+  "services": {
+    "gone": { "workers": 1, "endpoints": { "get": [ { "cpu": "1ms" } ] } },
+    "slow": { "workers": 100, "endpoints": { "get": [ { "delay": "1s" } ] } }
+  },
+  "actions": [ { "at": "0s", "down": { "service": "gone" } } ]
+}"#);
+    let counts = |name: &str| r.clients.iter().find(|c| c.name == name).unwrap().counts.clone();
+    // Default (all three kinds): every refused request is tried 3 times, 2 retries each.
+    let all = counts("all_kinds");
+    assert!(all.started > 400);
+    let done = all.started - all.in_flight_at_end;
+    assert!(all.retries >= 2 * done && all.retries <= 2 * all.started, "{all:?}");
+    assert_eq!(all.rejected, done);
+    // Without "rejected": a refusal is final, no retry at all.
+    let no_refused = counts("no_refused");
+    assert_eq!(no_refused.retries, 0, "{no_refused:?}");
+    assert_eq!(no_refused.rejected, no_refused.started - no_refused.in_flight_at_end);
+    // Only "rejected": a timeout is final.
+    let only_refused = counts("only_refused");
+    assert_eq!(only_refused.retries, 0, "{only_refused:?}");
+    assert_eq!(only_refused.timeouts, only_refused.started - only_refused.in_flight_at_end);
+}
+
+#[test]
+fn an_empty_retry_on_is_an_error_naming_its_path() {
+    let err = capsim::model::parse_model(
+        r#"{ "clients": { "web": { "open": { "rate": "1/s" }, "calls": "api.get", "retry": { "retry_on": [] } } },
+             "services": { "api": { "endpoints": { "get": [ { "cpu": "1ms" } ] } } } }"#,
+        "m.json",
+    )
+    .map(|_| ())
+    .expect_err("an empty retry_on is refused")
+    .to_string();
+    assert!(err.contains("clients.web.retry.retry_on: expected at least one of"), "{err}");
+}
