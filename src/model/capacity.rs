@@ -1,79 +1,254 @@
-//! Offered load by simple arithmetic: which stations would be over capacity at peak traffic.
+//! Offered load by arithmetic: the utilisation each station would have without queueing, from the
+//! same rules the simulation follows, and a warning for every station over capacity at peak.
 //!
-//! Arrival rates are propagated from open clients through synchronous calls (retries ignored),
-//! and each station's demand is compared with its capacity. This is a lower bound on load, so a
-//! warning here means the model cannot be stable at peak, whatever the simulation shows.
+//! Arrival rates come from open clients (at their profile's peak, or its mean over the measured
+//! part of the run), queue producers (steady ones; for the mean, bursts too), and closed-loop
+//! users (at most one request per think time plus the request's unloaded time; for the mean, users
+//! with a fixed number of requests only while they are sending). They flow through synchronous calls, thinned by the
+//! caches in front of calls and transactions (a hit skips the step). Each station's demand is
+//! rate × holding time: a worker of a thread-per-request service is held for the whole request,
+//! downstream calls and transactions included; an async service's only for its `cpu` steps; a
+//! pooled connection for the transaction's queries and their round trips; a database core for the
+//! query. Holding times are unloaded (no waiting anywhere, no retries, no contention), so the
+//! demand is a lower bound: a warning here means the station cannot keep up at peak, whatever the
+//! simulation shows.
 
 use super::error::Diagnostic;
-use super::{Arrivals, ConnectionSource, Model, Step};
+use super::{Arrivals, ConnectionSource, Model, Nanos, Step};
 
-/// Peak arrival rate (per second) of every endpoint, from open clients' peak rates.
-pub fn peak_endpoint_rates(model: &Model) -> Vec<f64> {
+/// Which traffic level the arithmetic uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Every open client at its profile's highest factor.
+    Peak,
+    /// Every open client at its profile's mean factor from the warm-up to the end of the run.
+    Mean,
+}
+
+/// Utilisation by arithmetic: busy units over units, per station, in the model's order.
+#[derive(Clone, Debug)]
+pub struct OfferedLoad {
+    /// Per service: mean workers busy over all workers of all instances.
+    pub services: Vec<f64>,
+    /// Per database: mean cores busy over cores.
+    pub databases: Vec<f64>,
+    /// Per pool: mean connections in use over the pool's size.
+    pub pools: Vec<f64>,
+}
+
+/// Unloaded time of one request at each endpoint, seconds: every step at its mean, a cached step
+/// as hit ratio × hit time + the rest × the step, a call as its round trip plus the callee's own
+/// unloaded time (at most the call's timeout), a transaction as queries × (query + round trip).
+fn unloaded_secs(model: &Model) -> Vec<f64> {
+    let mut memo: Vec<Option<f64>> = vec![None; model.endpoints.len()];
+    (0..model.endpoints.len())
+        .map(|e| endpoint_secs(model, e, &mut memo))
+        .collect()
+}
+
+fn endpoint_secs(model: &Model, e: usize, memo: &mut Vec<Option<f64>>) -> f64 {
+    if let Some(secs) = memo[e] {
+        return secs;
+    }
+    let endpoint = &model.endpoints[e];
+    let mut total = 0.0;
+    for (i, step) in endpoint.steps.iter().enumerate() {
+        let mut secs = match step {
+            Step::Cpu(d) | Step::Delay(d) => d.mean_secs(),
+            Step::Call(call) => {
+                let round_trip = call.link.latency.as_ref().map_or(0.0, |l| l.mean_secs());
+                let answer = round_trip + endpoint_secs(model, call.target.0, memo);
+                call.timeout_ns.map_or(answer, |t| answer.min(secs_of(t)))
+            }
+            Step::Transaction(tx) => {
+                let round_trip = tx.link.latency.as_ref().map_or(0.0, |l| l.mean_secs());
+                f64::from(tx.queries) * (tx.query.mean_secs() + round_trip)
+            }
+        };
+        if let Some(cache) = endpoint.caches.get(i).and_then(Option::as_ref) {
+            let miss = cache.timeout_ns.map_or(secs, |t| secs.min(secs_of(t)));
+            secs = cache.hit_ratio * cache.hit.mean_secs() + (1.0 - cache.hit_ratio) * miss;
+        }
+        total += secs;
+    }
+    memo[e] = Some(total);
+    total
+}
+
+fn secs_of(ns: Nanos) -> f64 {
+    ns as f64 / 1e9
+}
+
+/// Requests per second arriving at each endpoint, at the traffic `level`.
+pub fn endpoint_rates(model: &Model, level: Level) -> Vec<f64> {
+    let unloaded = unloaded_secs(model);
     let mut rates = vec![0.0; model.endpoints.len()];
     for client in &model.clients {
-        if let Arrivals::Open { rate_per_s, profile } = &client.arrivals {
-            let peak = profile.as_ref().map_or(1.0, |p| p.max_factor());
-            add_rate(model, client.call.target.0, rate_per_s * peak, &mut rates);
+        let target = client.call.target.0;
+        let rate = match &client.arrivals {
+            Arrivals::Open { rate_per_s, profile } => {
+                let factor = profile.as_ref().map_or(1.0, |p| match level {
+                    Level::Peak => p.max_factor(),
+                    Level::Mean => mean_factor(p, model.warmup_ns, model.duration_ns),
+                });
+                rate_per_s * factor
+            }
+            Arrivals::Closed {
+                users,
+                think,
+                requests,
+                start_ns,
+                ..
+            } => {
+                // Each user sends at most one request per think time plus the request's time.
+                let cycle = think.mean_secs() + unloaded[target];
+                if cycle <= 0.0 {
+                    0.0
+                } else {
+                    let rate = f64::from(*users) / cycle;
+                    match (level, requests) {
+                        // Users with a fixed number of requests are busy only until they are
+                        // done: the mean counts the part of the measured span they are sending.
+                        (Level::Mean, Some(n)) => {
+                            let start = secs_of(*start_ns);
+                            let busy = (start, start + f64::from(*n) * cycle);
+                            let measured = (secs_of(model.warmup_ns), secs_of(model.duration_ns));
+                            let overlap = (busy.1.min(measured.1) - busy.0.max(measured.0)).max(0.0);
+                            rate * overlap / (measured.1 - measured.0).max(f64::MIN_POSITIVE)
+                        }
+                        _ => rate,
+                    }
+                }
+            }
+        };
+        add_rate(model, target, rate, &mut rates);
+    }
+    for q in &model.queues {
+        let mut rate: f64 = q.steady.iter().map(|(_, rate)| rate).sum();
+        if level == Level::Mean {
+            // Bursts published in the measured span, spread over it.
+            let span = secs_of(model.duration_ns.saturating_sub(model.warmup_ns));
+            let burst_messages: f64 = q
+                .bursts
+                .iter()
+                .filter(|b| b.at_ns >= model.warmup_ns && b.at_ns < model.duration_ns)
+                .map(|b| f64::from(b.messages))
+                .sum();
+            if span > 0.0 {
+                rate += burst_messages / span;
+            }
         }
+        add_rate(model, q.call.target.0, rate, &mut rates);
     }
     rates
 }
 
-/// Add `rate` arrivals at endpoint `e` and at everything it calls (calls form no cycle).
+/// The profile's mean factor from `from_ns` to `to_ns` (sampled every 1/1000 of the span: a
+/// profile is piecewise linear or steps, so the error is far below the arithmetic's own).
+fn mean_factor(profile: &super::Profile, from_ns: Nanos, to_ns: Nanos) -> f64 {
+    const SAMPLES: u64 = 1000;
+    let span = to_ns.saturating_sub(from_ns);
+    if span == 0 {
+        return profile.factor_at(from_ns);
+    }
+    (0..SAMPLES)
+        .map(|k| profile.factor_at(from_ns + span / SAMPLES * k + span / SAMPLES / 2))
+        .sum::<f64>()
+        / SAMPLES as f64
+}
+
+/// Add `rate` arrivals at endpoint `e` and at everything it calls (calls form no cycle); a cache
+/// in front of a call passes on only its misses.
 fn add_rate(model: &Model, e: usize, rate: f64, rates: &mut [f64]) {
     rates[e] += rate;
-    for step in &model.endpoints[e].steps {
+    let endpoint = &model.endpoints[e];
+    for (i, step) in endpoint.steps.iter().enumerate() {
         if let Step::Call(call) = step {
-            add_rate(model, call.target.0, rate, rates);
+            add_rate(model, call.target.0, rate * miss_ratio(endpoint, i), rates);
         }
+    }
+}
+
+/// The share of requests that run step `i` of `endpoint` (the rest are cache hits).
+fn miss_ratio(endpoint: &super::Endpoint, i: usize) -> f64 {
+    endpoint
+        .caches
+        .get(i)
+        .and_then(Option::as_ref)
+        .map_or(1.0, |c| 1.0 - c.hit_ratio)
+}
+
+/// The utilisation of every station at the traffic `level`, by arithmetic.
+pub fn offered_load(model: &Model, level: Level) -> OfferedLoad {
+    let rates = endpoint_rates(model, level);
+    let unloaded = unloaded_secs(model);
+    let mut services = vec![0.0; model.services.len()];
+    let mut databases = vec![0.0; model.databases.len()];
+    let mut pools = vec![0.0; model.pools.len()];
+    for (e, endpoint) in model.endpoints.iter().enumerate() {
+        let s = endpoint.service.0;
+        if model.services[s].async_max_in_flight.is_some() {
+            for step in &endpoint.steps {
+                if let Step::Cpu(d) = step {
+                    services[s] += rates[e] * d.mean_secs();
+                }
+            }
+        } else {
+            // Thread-per-request: the worker is held for the whole request.
+            services[s] += rates[e] * unloaded[e];
+        }
+        for (i, step) in endpoint.steps.iter().enumerate() {
+            if let Step::Transaction(tx) = step {
+                let rate = rates[e] * miss_ratio(endpoint, i);
+                let queries = f64::from(tx.queries);
+                databases[tx.database.0] += rate * queries * tx.query.mean_secs();
+                if let ConnectionSource::Pool(p) = tx.connection {
+                    let round_trip = tx.link.latency.as_ref().map_or(0.0, |l| l.mean_secs());
+                    pools[p.0] += rate * queries * (tx.query.mean_secs() + round_trip);
+                }
+            }
+        }
+    }
+    for (s, service) in model.services.iter().enumerate() {
+        services[s] /= f64::from(service.instances) * f64::from(service.workers);
+    }
+    for (d, db) in model.databases.iter().enumerate() {
+        databases[d] /= f64::from(db.cores);
+    }
+    for (p, pool) in model.pools.iter().enumerate() {
+        pools[p] /= f64::from(pool.size);
+    }
+    OfferedLoad {
+        services,
+        databases,
+        pools,
     }
 }
 
 /// Push a warning for every service, database and pool whose demand at peak reaches its capacity.
 pub fn warn_about_overload(model: &Model, warnings: &mut Vec<Diagnostic>) {
-    let rates = peak_endpoint_rates(model);
-    let mut service_demand = vec![0.0; model.services.len()];
-    let mut database_demand = vec![0.0; model.databases.len()];
-    let mut pool_demand = vec![0.0; model.pools.len()];
-    for (e, endpoint) in model.endpoints.iter().enumerate() {
-        let service = &model.services[endpoint.service.0];
-        for step in &endpoint.steps {
-            match step {
-                Step::Cpu(d) => service_demand[endpoint.service.0] += rates[e] * d.mean_secs(),
-                Step::Delay(d) if service.async_max_in_flight.is_none() => {
-                    service_demand[endpoint.service.0] += rates[e] * d.mean_secs()
-                }
-                Step::Transaction(tx) => {
-                    let queries = f64::from(tx.queries);
-                    database_demand[tx.database.0] += rates[e] * queries * tx.query.mean_secs();
-                    if let ConnectionSource::Pool(p) = tx.connection {
-                        let link = tx.link.latency.as_ref().map_or(0.0, |l| l.mean_secs());
-                        pool_demand[p.0] += rates[e] * queries * (tx.query.mean_secs() + link);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut warn = |path: String, demand: f64, capacity: f64, unit: &str| {
-        if capacity > 0.0 && demand >= capacity {
+    let load = offered_load(model, Level::Peak);
+    let mut warn = |path: String, utilisation: f64, capacity: f64, unit: &str| {
+        if utilisation >= 1.0 {
             warnings.push(Diagnostic {
                 path,
                 message: format!(
-                    "offered load at peak is {:.0} % of capacity ({demand:.2} of {capacity} {unit} busy on average): queues will grow without bound",
-                    100.0 * demand / capacity
+                    "offered load at peak is {:.0} % of capacity ({:.2} of {capacity} {unit} busy on average, \
+                     without any waiting): it cannot keep up, and its queue grows for as long as the peak lasts",
+                    100.0 * utilisation,
+                    utilisation * capacity
                 ),
             });
         }
     };
     for (s, service) in model.services.iter().enumerate() {
         let workers = f64::from(service.instances) * f64::from(service.workers);
-        warn(format!("services.{}", service.name), service_demand[s], workers, "workers");
+        warn(format!("services.{}", service.name), load.services[s], workers, "workers");
     }
     for (d, db) in model.databases.iter().enumerate() {
         warn(
             format!("databases.{}", db.name),
-            database_demand[d],
+            load.databases[d],
             f64::from(db.cores),
             "cores",
         );
@@ -81,7 +256,7 @@ pub fn warn_about_overload(model: &Model, warnings: &mut Vec<Diagnostic>) {
     for (p, pool) in model.pools.iter().enumerate() {
         warn(
             format!("pools.{}", pool.name),
-            pool_demand[p],
+            load.pools[p],
             f64::from(pool.size),
             "connections",
         );
