@@ -439,7 +439,7 @@ fn verdicts(r: &RunResult, heading: &str) -> String {
     if let Some(m) = &r.metastability {
         let class = match m.status.as_str() {
             "metastable" => "breached",
-            "undetermined" => "uncertain",
+            "undetermined" | "baseline_unhealthy" => "uncertain",
             _ => "met",
         };
         items.push(format!(

@@ -60,6 +60,8 @@ pub(super) fn point_verdicts(
                                 "recovered after {}",
                                 crate::model::units::format_duration_f64(m.recovered_after_s.unwrap_or(0.0))
                             ),
+                            "metastable" => format!("METASTABLE in {} of {}", m.tipped, m.judged),
+                            "baseline_unhealthy" => "baseline not healthy".into(),
                             status => status.to_uppercase(),
                         }),
                 );
