@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod blast_radius;
+mod capacity_sweep;
 mod check;
 mod cli;
 mod data_growth_and_caches;
