@@ -493,7 +493,13 @@ pub fn metastability(
     } else {
         "its baseline band"
     };
-    let percent = |v: f64| crate::analysis::metric::significant(100.0 * v);
+    let percent = |v: f64| {
+        if v == 0.0 {
+            "0".to_string()
+        } else {
+            crate::analysis::metric::significant(100.0 * v)
+        }
+    };
     let odds = format!(
         "{tipped} of {judged} replication{} tipped over ({} %, 95 % CI {}–{} %)",
         if judged == 1 { "" } else { "s" },
@@ -530,9 +536,14 @@ pub fn metastability(
             ),
         )
     } else if judged == 0 {
+        let why = if n == 0 {
+            "no replication was run".to_string()
+        } else {
+            first_reason(Status::Undetermined)
+        };
         return Some(Metastability {
             baseline_band: pooled_band,
-            ..undetermined(first_reason(Status::Undetermined), start, end)
+            ..undetermined(why, start, end)
         });
     } else if tipped > 0 {
         let out = result.model.duration_s - end;

@@ -99,7 +99,7 @@ fn a_harmless_trigger_on_a_morning_ramp_is_not_metastable() {
     // from the first 10 minutes the end of the run (ρ = 0.75 against a band topping at about
     // 0.4) would look like a collapse that never ends; against the same windows of the run
     // without the trigger it is what the ramp does anyway.
-    let m = run(r#"{
+    let model = r#"{
       "duration": "60m", "warmup": "2m", "window": "1m", "replications": 4, "seed": 11,
       "clients": { "web": { "open": { "rate": "60/s",
           "profile": { "points": [ { "at": "0s", "factor": 0.3 }, { "at": "30m", "factor": 1.0 } ] } },
@@ -107,10 +107,13 @@ fn a_harmless_trigger_on_a_morning_ramp_is_not_metastable() {
       "services": { "api": { "workers": 4, "endpoints": { "get": [ { "cpu": "exp(50ms)" } ] } } },
       "actions": [ { "at": "12m", "for": "2m", "scale_traffic": { "client": "web", "factor": 1.2 } } ],
       "metastability": { "metric": "api.utilisation" }
-    }"#)
-    .metastability
-    .expect("a verdict");
+    }"#;
+    let m = run(model).metastability.expect("a verdict");
     assert_eq!(m.judged_against, "run without the trigger");
     assert!(m.status == "stable" || m.status == "recovered", "{}", m.text);
     assert_eq!(m.tipped, 0, "{}", m.text);
+    // The run without the trigger is part of the run: still the same bytes on one thread or two.
+    let validated = capsim::model::parse_model(model, "ramp.json").unwrap();
+    let json = |threads| serde_json::to_string(&capsim::run(&validated.model, &[], Some(threads))).unwrap();
+    assert!(json(1) == json(2), "one and two threads differ");
 }
