@@ -620,3 +620,20 @@ pub fn metastability(
             .collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Metastability;
+
+    #[test]
+    fn a_verdict_written_before_the_per_replication_fields_reads_back() {
+        // The fields of a results file from before: no share, no replications.
+        let old = r#"{ "metric": "search.utilisation", "trigger_start_s": 3600, "trigger_end_s": 12660,
+            "baseline_band": [0.068, 0.095], "status": "metastable", "recovered_after_s": null,
+            "still_out_after_s": 5340, "text": "METASTABLE: …" }"#;
+        let m: Metastability = serde_json::from_str(old).expect("an old verdict reads back");
+        assert_eq!(m.status, "metastable");
+        assert_eq!((m.tipped, m.judged, m.replications.len()), (0, 0, 0));
+        assert!(m.tipped_share.is_nan() && m.tipped_share_ci95[0].is_nan());
+    }
+}
