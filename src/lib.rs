@@ -72,15 +72,23 @@ pub fn run_until(
     threads: Option<usize>,
     interrupt: &std::sync::atomic::AtomicBool,
 ) -> RunResult {
-    let replicate = || -> Vec<sim::ReplicationResult> {
+    // A metastability watch under a load profile compares each replication with the same
+    // replication of the model without its trigger (common random numbers): run both.
+    let calm = model
+        .metastability
+        .as_ref()
+        .filter(|_| results::resilience::load_follows_a_profile(model))
+        .and_then(|_| results::resilience::without_trigger(model));
+    let replicate = |model: &Model| -> Vec<sim::ReplicationResult> {
         (0..model.replications)
             .into_par_iter()
             .map(|r| sim::run_replication(model, r, interrupt))
             .collect()
     };
-    let reps = match threads.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()) {
-        Some(pool) => pool.install(replicate),
-        None => replicate(),
+    let both = || (replicate(model), calm.as_ref().map(replicate));
+    let (reps, calm_reps) = match threads.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()) {
+        Some(pool) => pool.install(both),
+        None => both(),
     };
-    results::summarize(model, warnings, &reps)
+    results::summarize_against(model, warnings, &reps, calm_reps.as_deref())
 }

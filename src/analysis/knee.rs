@@ -1,13 +1,25 @@
 //! The knee of a sweep: the first point where a metric leaves its low-load trend.
 //!
-//! The trend is the straight line through the first two points (the system at low load or with
-//! no added latency, where cost grows linearly if at all). The knee is the first later point whose
-//! value exceeds the trend by more than `threshold` (a share: 0.1 = 10 %). Theory can apply the
-//! same rule to analytic values, which is how the tests check it.
+//! The trend is the straight line through the first two points, given from the low-load end (the
+//! system at low load, with no added latency, or with the most capacity, where cost grows linearly
+//! if at all). The knee is the first later point whose value is worse than the trend by more than
+//! `threshold` (a share: 0.1 = 10 %), worse in the metric's direction (above for latency, below for
+//! throughput). A trend at or below zero is no trend for a metric that cannot be negative (the
+//! line has left the metric's range), so no point is a knee against it. Theory can apply the same
+//! rule to analytic values, which is how the tests check it.
+
+use super::metric::Direction;
 
 /// Index of the first point (from the third on) more than `threshold` above the line through
 /// the first two; `None` when there are fewer than three usable points or none departs.
 pub fn knee(points: &[(f64, f64)], threshold: f64) -> Option<usize> {
+    knee_towards(points, threshold, Direction::RisesWhenWorse)
+}
+
+/// [`knee`] for a metric that is worse in direction `worse`: the first point (from the third on)
+/// worse than the line through the first two by more than `threshold` of the line's value, where
+/// that value is positive.
+pub fn knee_towards(points: &[(f64, f64)], threshold: f64, worse: Direction) -> Option<usize> {
     let (x0, y0) = *points.first()?;
     let (x1, y1) = *points.get(1)?;
     if !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite()) || x1 == x0 {
@@ -16,7 +28,11 @@ pub fn knee(points: &[(f64, f64)], threshold: f64) -> Option<usize> {
     let slope = (y1 - y0) / (x1 - x0);
     points.iter().enumerate().skip(2).find_map(|(i, &(x, y))| {
         let trend = y0 + slope * (x - x0);
-        (y.is_finite() && y > trend + threshold * trend.abs()).then_some(i)
+        let limit = match worse {
+            Direction::RisesWhenWorse => trend * (1.0 + threshold),
+            Direction::FallsWhenWorse => trend * (1.0 - threshold),
+        };
+        (trend > 0.0 && y.is_finite() && worse.is_worse(y, limit)).then_some(i)
     })
 }
 
@@ -44,5 +60,22 @@ mod tests {
         // Line through (10, 1/90) and (20, 1/80): at 40 it is 9.1 % below W, at 50 it is 20 % below.
         assert_eq!(knee(&w, 0.10), Some(4));
         assert_eq!(trend_at(&w, 10.0), Some(1.0 / 90.0));
+    }
+
+    #[test]
+    fn no_knee_against_a_trend_at_or_below_zero() {
+        // Latency falling steeply from 1 to 2 workers: the line through them is negative from 3 on,
+        // and 0.2 s is not "above" it in any useful sense.
+        let capacity = [(1.0, 2.0), (2.0, 1.0), (3.0, 0.2), (4.0, 0.19)];
+        assert_eq!(knee(&capacity, 0.1), None);
+    }
+
+    #[test]
+    fn a_throughput_knee_is_where_it_falls_below_its_trend() {
+        // Throughput served = offered load up to 50/s, then flat at 50/s.
+        let served: Vec<(f64, f64)> = (1..=8).map(|k| (10.0 * k as f64, f64::min(10.0 * k as f64, 50.0))).collect();
+        // At 60/s offered the line says 60, the system 50: 17 % below.
+        assert_eq!(knee_towards(&served, 0.1, Direction::FallsWhenWorse), Some(5));
+        assert_eq!(knee(&served, 0.1), None);
     }
 }

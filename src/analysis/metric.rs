@@ -39,6 +39,46 @@ impl Unit {
     }
 }
 
+/// Which way a metric moves when the system gets worse: latency, utilisation, queues, error
+/// rates, backlogs and amplification rise; throughput, goodput, deliveries, queries served,
+/// instances up, availability and a batch's slack fall. The metastability verdict ("worse than
+/// the baseline", not merely different) and a sweep's direction both read it from here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Higher is worse (latency, utilisation, queue, error rate, backlog).
+    RisesWhenWorse,
+    /// Lower is worse (throughput, goodput, available).
+    FallsWhenWorse,
+}
+
+impl Direction {
+    /// Whether `value` is worse than `reference` in this direction (false when either is NaN).
+    pub fn is_worse(self, value: f64, reference: f64) -> bool {
+        match self {
+            Direction::RisesWhenWorse => value > reference,
+            Direction::FallsWhenWorse => value < reference,
+        }
+    }
+
+    /// The worse of the two ends of a band [low, high]: the edge a value must cross to be worse.
+    pub fn edge(self, band: [f64; 2]) -> f64 {
+        match self {
+            Direction::RisesWhenWorse => band[1],
+            Direction::FallsWhenWorse => band[0],
+        }
+    }
+}
+
+/// The direction of the metric named `name` ("api.checkout.p99", "web.throughput"), from its
+/// statistic (the last part of the name).
+pub fn direction(name: &str) -> Direction {
+    let stat = name.trim().rsplit('.').next().unwrap_or_default();
+    match stat {
+        "throughput" | "goodput" | "deliveries" | "queries" | "instances_up" | "available" | "slack" => Direction::FallsWhenWorse,
+        _ => Direction::RisesWhenWorse,
+    }
+}
+
 /// A metric resolved against a result: its estimate and unit.
 #[derive(Clone, Debug)]
 pub struct MetricValue {
@@ -357,7 +397,33 @@ pub fn recovery_s(scenario: &[(f64, f64)], baseline: &[(f64, f64)], from_s: f64)
 
 #[cfg(test)]
 mod tests {
-    use super::recovery_s;
+    use super::{direction, recovery_s, Direction};
+
+    #[test]
+    fn throughput_goodput_and_availability_fall_when_worse_everything_else_rises() {
+        for name in [
+            "web.throughput",
+            "web.goodput",
+            "api.available",
+            "q.deliveries",
+            "pg.queries",
+            "batch.slack",
+        ] {
+            assert_eq!(direction(name), Direction::FallsWhenWorse, "{name}");
+        }
+        for name in [
+            "api.checkout.p99",
+            "api.utilisation",
+            "pg.queue",
+            "web.error_rate",
+            "q.backlog",
+            "pool.p.wait.p99",
+        ] {
+            assert_eq!(direction(name), Direction::RisesWhenWorse, "{name}");
+        }
+        assert!(Direction::FallsWhenWorse.is_worse(1.0, 2.0) && !Direction::RisesWhenWorse.is_worse(1.0, 2.0));
+        assert!(!Direction::RisesWhenWorse.is_worse(f64::NAN, 2.0));
+    }
 
     #[test]
     fn recovery_is_the_first_window_from_which_the_metric_stays_in_the_baseline_band() {

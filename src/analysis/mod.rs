@@ -5,6 +5,7 @@ pub mod compare;
 pub mod expect;
 pub mod knee;
 pub mod ladder;
+pub mod metastability;
 pub mod metric;
 pub mod spreadsheet;
 pub mod sweep;

@@ -3,7 +3,6 @@
 //! [`merge`] puts back together; both paths end in [`finish`], so a merged sweep is byte-for-byte
 //! the sweep run whole.
 
-use super::knee::knee;
 use crate::results::RunResult;
 use crate::scenario::sweep::numeric;
 use crate::stats::Estimate;
@@ -73,47 +72,165 @@ fn first_metastable(points: &[Value]) -> Value {
         })
 }
 
-/// The knee and first-breach verdicts of complete points (as JSON), in grid order.
-fn verdicts(threshold: f64, one_param: bool, points: &[Value]) -> (Value, Value) {
-    let knee_verdict = if one_param {
-        let xy: Vec<(f64, f64)> = points
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let x = p["values"].get(0).and_then(numeric).unwrap_or(i as f64);
-                let y = p["metric"]["mean"].as_f64().unwrap_or(f64::NAN);
-                (x, y)
-            })
-            .collect();
-        knee(&xy, threshold).map_or(Value::Null, |i| {
-            let trend = super::knee::trend_at(&xy, xy[i].0).unwrap_or(f64::NAN);
-            serde_json::json!({ "index": i, "values": points[i]["values"], "metric": xy[i].1, "trend": trend })
-        })
-    } else {
-        Value::Null
-    };
-    let breach = points
-        .iter()
-        .find(|p| p["slos_breached"].as_array().is_some_and(|b| !b.is_empty()))
-        .map_or(
-            Value::Null,
-            |p| serde_json::json!({ "index": p["index"], "values": p["values"], "slos": p["slos_breached"] }),
-        );
-    (knee_verdict, breach)
+/// Which way a one-parameter sweep goes: whether the system gets worse or better as the swept
+/// value grows. A load sweep (traffic, added latency, a bigger trigger) gets worse; a capacity
+/// sweep (instances, workers, pool size, cores) gets better, and its low-load end is the largest
+/// value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SweepDirection {
+    /// Worse as the value grows: the knee is sought from the smallest value up, and the verdict
+    /// is the first value that breaches an SLO.
+    WorsensAsItGrows,
+    /// Better as the value grows: the knee is sought from the largest value down, and the verdict
+    /// is the smallest value that meets every SLO.
+    ImprovesAsItGrows,
 }
 
-/// The complete sweep as JSON: header, points in grid order, knee and first SLO breach.
+impl SweepDirection {
+    /// The direction as written in the sweep's JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            SweepDirection::WorsensAsItGrows => "worsens_as_it_grows",
+            SweepDirection::ImprovesAsItGrows => "improves_as_it_grows",
+        }
+    }
+}
+
+/// The direction of a one-parameter sweep, from its data (points in order of the swept value):
+/// where the SLOs say so — breached at the smallest value and not at the largest, or the reverse
+/// — that decides; otherwise the metric at the two ends, read in its worse direction
+/// ([`super::metric::direction`]): worse at the smallest value means the sweep improves as the
+/// value grows. Anything undecided is a load sweep (worsens), as sweeps were read before.
+pub fn sweep_direction(metric: &str, ordered: &[(f64, f64)], breached: &[bool]) -> SweepDirection {
+    match (breached.first(), breached.last()) {
+        (Some(true), Some(false)) => return SweepDirection::ImprovesAsItGrows,
+        (Some(false), Some(true)) => return SweepDirection::WorsensAsItGrows,
+        _ => {}
+    }
+    let finite: Vec<f64> = ordered.iter().map(|p| p.1).filter(|y| y.is_finite()).collect();
+    match (finite.first(), finite.last()) {
+        (Some(&low_end), Some(&high_end)) if super::metric::direction(metric).is_worse(low_end, high_end) => {
+            SweepDirection::ImprovesAsItGrows
+        }
+        _ => SweepDirection::WorsensAsItGrows,
+    }
+}
+
+/// Whether a point (as JSON) meets every SLO of the model for certain: each one "met" (none
+/// breached nor uncertain). False for a model without SLOs.
+fn meets_every_slo(point: &Value) -> bool {
+    point["result"]["slos"]
+        .as_array()
+        .is_some_and(|slos| !slos.is_empty() && slos.iter().all(|s| s["status"] == "met"))
+}
+
+/// The first point (in the order given) that breaches an SLO, as JSON; null when none does.
+fn first_breach<'a>(mut points: impl Iterator<Item = &'a Value>) -> Value {
+    points.find(|p| breaches_an_slo(p)).map_or(
+        Value::Null,
+        |p| serde_json::json!({ "index": p["index"], "values": p["values"], "slos": p["slos_breached"] }),
+    )
+}
+
+/// Whether a point (as JSON) breaches an SLO.
+fn breaches_an_slo(point: &Value) -> bool {
+    point["slos_breached"].as_array().is_some_and(|b| !b.is_empty())
+}
+
+/// The verdicts of complete points (as JSON, in grid order), into `out`: the sweep's `direction`
+/// and the grid indices of the two points its low-load trend goes through (`trend_through`,
+/// one-parameter sweeps only), the `knee`, and the SLO verdict — `first_slo_breach` when the
+/// sweep worsens as the value grows (in grid order for grids), `meets_every_slo_from` (the
+/// smallest value at which every SLO is met) when it improves; `slo_points` counts the points
+/// that meet every SLO and those that breach one, so "every point breaches" and "every point
+/// meets" are said as such.
+fn verdicts(metric: &str, threshold: f64, one_param: bool, points: &[Value], out: &mut Map<String, Value>) {
+    let with_slos = points
+        .iter()
+        .any(|p| p["result"]["slos"].as_array().is_some_and(|s| !s.is_empty()));
+    let meet = points.iter().filter(|p| meets_every_slo(p)).count();
+    let breach = points.iter().filter(|p| breaches_an_slo(p)).count();
+    if !one_param {
+        out.insert("knee".into(), Value::Null);
+        out.insert("first_slo_breach".into(), first_breach(points.iter()));
+        if with_slos {
+            out.insert(
+                "slo_points".into(),
+                serde_json::json!({ "meet": meet, "breach": breach, "total": points.len() }),
+            );
+        }
+        return;
+    }
+    // Points in order of the swept value (grid order when a value is not a number).
+    let xy: Vec<(f64, f64)> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let x = p["values"].get(0).and_then(numeric).unwrap_or(i as f64);
+            let y = p["metric"]["mean"].as_f64().unwrap_or(f64::NAN);
+            (x, y)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by(|&a, &b| xy[a].0.total_cmp(&xy[b].0));
+    let ordered: Vec<(f64, f64)> = order.iter().map(|&i| xy[i]).collect();
+    let breached: Vec<bool> = order.iter().map(|&i| breaches_an_slo(&points[i])).collect();
+    let direction = sweep_direction(metric, &ordered, &breached);
+    // From the low-load end: the smallest value up, or the largest down.
+    let from_low_load: Vec<usize> = match direction {
+        SweepDirection::WorsensAsItGrows => order.clone(),
+        SweepDirection::ImprovesAsItGrows => order.iter().rev().copied().collect(),
+    };
+    let walk: Vec<(f64, f64)> = from_low_load.iter().map(|&i| xy[i]).collect();
+    let worse = super::metric::direction(metric);
+    let knee_verdict = super::knee::knee_towards(&walk, threshold, worse).map_or(Value::Null, |k| {
+        let i = from_low_load[k];
+        let trend = super::knee::trend_at(&walk, walk[k].0).unwrap_or(f64::NAN);
+        serde_json::json!({ "index": i, "values": points[i]["values"], "metric": xy[i].1, "trend": trend })
+    });
+    out.insert("direction".into(), Value::from(direction.name()));
+    out.insert(
+        "trend_through".into(),
+        Value::from(from_low_load.iter().take(2).map(|&i| i as u64).collect::<Vec<_>>()),
+    );
+    out.insert("knee".into(), knee_verdict);
+    match direction {
+        SweepDirection::WorsensAsItGrows => {
+            out.insert("first_slo_breach".into(), first_breach(order.iter().map(|&i| &points[i])));
+        }
+        SweepDirection::ImprovesAsItGrows if with_slos => {
+            let smallest = order.iter().map(|&i| &points[i]).find(|p| meets_every_slo(p));
+            out.insert(
+                "meets_every_slo_from".into(),
+                smallest.map_or(
+                    Value::Null,
+                    |p| serde_json::json!({ "index": p["index"], "values": p["values"] }),
+                ),
+            );
+        }
+        SweepDirection::ImprovesAsItGrows => {}
+    }
+    if with_slos {
+        out.insert(
+            "slo_points".into(),
+            serde_json::json!({ "meet": meet, "breach": breach, "total": points.len() }),
+        );
+    }
+}
+
+/// The complete sweep as JSON: header, points in grid order, and the verdicts (see `verdicts`).
 pub fn finish(header: &Value, mut points: Vec<Value>) -> Value {
     points.sort_by_key(|p| p["index"].as_u64().unwrap_or(u64::MAX));
     let threshold = header["threshold"].as_f64().unwrap_or(0.1);
     let one_param = header["params"].as_array().is_some_and(|p| p.len() == 1);
-    let (knee_verdict, breach) = verdicts(threshold, one_param, &points);
+    let metric = header["metric"].as_str().unwrap_or_default().to_string();
     let watched = points.iter().any(|p| p["result"]["metastability"].is_object());
     let tipping = first_metastable(&points);
+    let mut verdict_fields = Map::new();
+    verdicts(&metric, threshold, one_param, &points, &mut verdict_fields);
     let mut out: Map<String, Value> = header.as_object().cloned().unwrap_or_default();
     out.insert("points".into(), Value::Array(points));
-    out.insert("knee".into(), knee_verdict);
-    out.insert("first_slo_breach".into(), breach);
+    out.extend(verdict_fields);
     if watched {
         out.insert("first_metastable".into(), tipping);
     }
@@ -184,4 +301,84 @@ pub fn merge(shards: &[(String, Value)]) -> Result<Value, String> {
         return Err(format!("points missing from the shards: {}", missing.join(", ")));
     }
     Ok(finish(&header, points))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A point of a one-parameter sweep as JSON: value `x`, metric `y`, SLO statuses.
+    fn point(index: usize, x: f64, y: f64, statuses: &[&str]) -> Value {
+        let breached: Vec<String> = statuses
+            .iter()
+            .filter(|s| **s == "breached")
+            .map(|_| "web p50 <= 230ms".to_string())
+            .collect();
+        serde_json::json!({
+            "index": index, "values": [x], "metric": { "mean": y },
+            "slos_breached": breached,
+            "result": { "slos": statuses.iter().map(|s| serde_json::json!({ "status": s })).collect::<Vec<_>>() },
+        })
+    }
+
+    fn header() -> Value {
+        serde_json::json!({ "params": ["services.api.workers"], "metric": "web.p50", "threshold": 0.1 })
+    }
+
+    #[test]
+    fn a_capacity_sweep_names_the_smallest_value_that_meets_every_slo() {
+        // Latency falls as workers are added; 1 is uncertain (overloaded, wild), 2 breaches.
+        let points = vec![
+            point(0, 1.0, 9000.0, &["uncertain"]),
+            point(1, 2.0, 2000.0, &["breached"]),
+            point(2, 3.0, 272.0, &["breached"]),
+            point(3, 4.0, 196.0, &["met"]),
+            point(4, 5.0, 179.0, &["met"]),
+        ];
+        let sweep = finish(&header(), points);
+        assert_eq!(sweep["direction"], "improves_as_it_grows");
+        assert_eq!(sweep["meets_every_slo_from"]["values"], serde_json::json!([4.0]));
+        assert!(sweep.get("first_slo_breach").is_none(), "{sweep}");
+        // The trend runs through 5 and 4 (rising towards fewer workers), so any knee is against a
+        // positive trend: here 3 workers, 272 against 213.
+        assert_eq!(sweep["trend_through"], serde_json::json!([4, 3]));
+        assert_eq!(sweep["knee"]["index"], 2);
+        assert!(sweep["knee"]["trend"].as_f64().unwrap() > 0.0);
+    }
+
+    #[test]
+    fn every_point_breaching_or_meeting_is_said_as_such() {
+        let all_breach = finish(
+            &header(),
+            vec![point(0, 1.0, 900.0, &["breached"]), point(1, 2.0, 500.0, &["breached"])],
+        );
+        assert_eq!(all_breach["direction"], "improves_as_it_grows");
+        assert_eq!(all_breach["meets_every_slo_from"], Value::Null);
+        assert_eq!(
+            all_breach["slo_points"],
+            serde_json::json!({ "meet": 0, "breach": 2, "total": 2 })
+        );
+        let all_meet = finish(
+            &header(),
+            vec![point(0, 1.0, 200.0, &["met"]), point(1, 2.0, 150.0, &["met"])],
+        );
+        assert_eq!(all_meet["meets_every_slo_from"]["index"], 0);
+        assert_eq!(all_meet["slo_points"]["meet"], 2);
+    }
+
+    #[test]
+    fn a_load_sweep_still_names_its_first_breach_from_the_smallest_value() {
+        let h = serde_json::json!({ "params": ["clients.web.open.rate"], "metric": "web.p99", "threshold": 0.1 });
+        let points = vec![
+            point(0, 10.0, 100.0, &["met"]),
+            point(1, 20.0, 110.0, &["met"]),
+            point(2, 30.0, 120.0, &["met"]),
+            point(3, 40.0, 400.0, &["breached"]),
+        ];
+        let sweep = finish(&h, points);
+        assert_eq!(sweep["direction"], "worsens_as_it_grows");
+        assert_eq!(sweep["first_slo_breach"]["index"], 3);
+        assert_eq!(sweep["knee"]["index"], 3);
+        assert_eq!(sweep["trend_through"], serde_json::json!([0, 1]));
+    }
 }

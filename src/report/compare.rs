@@ -115,9 +115,12 @@ pub(super) fn storm_rows(runs: &[(&str, &crate::results::RunResult)]) -> Option<
             row.push(r.metastability.as_ref().map_or("–".into(), |m| match m.status.as_str() {
                 "recovered" => format!("recovered after {}", format_duration_f64(m.recovered_after_s.unwrap_or(0.0))),
                 "metastable" => format!(
-                    "METASTABLE (still overloaded {} after)",
+                    "METASTABLE in {} of {} (still overloaded {} after)",
+                    m.tipped,
+                    m.judged,
                     format_duration_f64(m.still_out_after_s.unwrap_or(0.0))
                 ),
+                "baseline_unhealthy" => "baseline not healthy".into(),
                 other => other.to_string(),
             }));
             row

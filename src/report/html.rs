@@ -439,7 +439,7 @@ fn verdicts(r: &RunResult, heading: &str) -> String {
     if let Some(m) = &r.metastability {
         let class = match m.status.as_str() {
             "metastable" => "breached",
-            "undetermined" => "uncertain",
+            "undetermined" | "baseline_unhealthy" => "uncertain",
             _ => "met",
         };
         items.push(format!(
@@ -862,7 +862,7 @@ fn verdict_lines(text: &str) -> Vec<String> {
 /// The sweep's settings, verdicts, table, and the ladder when it is one.
 fn sweep_body(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> String {
     let mut out = format!(
-        "<p class=\"settings\">Sweep over {} point{}{} of {} — metric {}, knee threshold {} % above the low-load trend (the line through the first two points)</p>\n",
+        "<p class=\"settings\">Sweep over {} point{}{} of {} — metric {}, knee threshold {} % past the low-load trend (the line through the two points at the low-load end: the smallest values, or the largest when the system gets better as the value grows)</p>\n",
         header.total_points,
         if header.total_points == 1 { "" } else { "s" },
         if header.scenario.is_empty() { String::new() } else { format!(" on scenario {}", escape(&header.scenario)) },

@@ -780,7 +780,7 @@ fn metric_axis(name: &str, unit: Option<Unit>) -> (String, f64) {
 }
 
 /// Plot (d): the sweep's metric at each point with its 95 % CI band, the low-load trend (the
-/// line through the first two points), the knee and the points where an SLO is breached.
+/// line through the two points at the low-load end), the knee and the points where an SLO is breached.
 pub fn sweep_curve(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> Figure {
     let (xs, x_label) = sweep_axis(header, points);
     let unit = points
@@ -809,11 +809,17 @@ pub fn sweep_curve(header: &SweepHeader, points: &[SweepPoint], finished: &Value
         }],
         ..Panel::default()
     };
-    if header.params.len() == 1 && mean.len() >= 2 && mean[1].0 != mean[0].0 {
-        let slope = (mean[1].1 - mean[0].1) / (mean[1].0 - mean[0].0);
+    let (a, b) = super::sweep::trend_through(finished);
+    if header.params.len() == 1 && a < mean.len() && b < mean.len() && mean[b].0 != mean[a].0 {
+        let slope = (mean[b].1 - mean[a].1) / (mean[b].0 - mean[a].0);
+        // Drawn only where it stays positive: below zero it is no trend for the metric.
         panel.lines.push(Line {
             label: "low-load trend".into(),
-            points: mean.iter().map(|(x, _)| (*x, mean[0].1 + slope * (x - mean[0].0))).collect(),
+            points: mean
+                .iter()
+                .map(|(x, _)| (*x, mean[a].1 + slope * (x - mean[a].0)))
+                .filter(|(_, y)| *y >= 0.0)
+                .collect(),
             colour: 7,
             dashed: true,
         });

@@ -27,14 +27,15 @@ pub(super) fn point_verdicts(
         .enumerate()
         .map(|(i, p)| p.values.first().and_then(crate::scenario::sweep::numeric).unwrap_or(i as f64))
         .collect();
+    let (a, b) = trend_through(finished);
     let cells = points
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let trend = match (header.params.len(), points.get(1)) {
-                (1, Some(second)) if i >= 2 && xs[1] != xs[0] => {
-                    let (y0, y1) = (points[0].metric.mean, second.metric.mean);
-                    Some(y0 + (y1 - y0) / (xs[1] - xs[0]) * (xs[i] - xs[0]))
+            let trend = match (header.params.len(), points.get(a), points.get(b)) {
+                (1, Some(first), Some(second)) if i != a && i != b && xs[b] != xs[a] => {
+                    let (y0, y1) = (first.metric.mean, second.metric.mean);
+                    Some(y0 + (y1 - y0) / (xs[b] - xs[a]) * (xs[i] - xs[a]))
                 }
                 _ => None,
             };
@@ -60,6 +61,8 @@ pub(super) fn point_verdicts(
                                 "recovered after {}",
                                 crate::model::units::format_duration_f64(m.recovered_after_s.unwrap_or(0.0))
                             ),
+                            "metastable" => format!("METASTABLE in {} of {}", m.tipped, m.judged),
+                            "baseline_unhealthy" => "baseline not healthy".into(),
                             status => status.to_uppercase(),
                         }),
                 );
@@ -68,6 +71,16 @@ pub(super) fn point_verdicts(
         })
         .collect();
     (columns, cells)
+}
+
+/// The grid indices of the two points the sweep's low-load trend goes through: the smallest
+/// two values for a sweep that worsens as the value grows, the largest two for one that improves
+/// (`trend_through` of the finished sweep; the first two points for sweeps written before it).
+pub(super) fn trend_through(finished: &Value) -> (usize, usize) {
+    match finished["trend_through"].as_array().map(|v| v.as_slice()) {
+        Some([a, b]) => (a.as_u64().unwrap_or(0) as usize, b.as_u64().unwrap_or(1) as usize),
+        _ => (0, 1),
+    }
 }
 
 /// The table and verdicts of a complete sweep (`finished` is the JSON from `analysis::sweep::finish`).
@@ -98,6 +111,12 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
         t.row(row);
     }
     out.push_str(&t.render());
+    if finished["direction"] == "improves_as_it_grows" {
+        out.push_str(&format!(
+            "Direction: the system gets better as {} grows (read from the data), so the low-load trend runs through the two largest values and the knee is sought downwards.\n",
+            header.params.join(", ")
+        ));
+    }
     let describe = |v: &Value| -> String {
         let values: Vec<String> = v.as_array().into_iter().flatten().map(show_value).collect();
         header
@@ -121,11 +140,34 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
             100.0 * (k["metric"].as_f64().unwrap_or(f64::NAN) / k["trend"].as_f64().unwrap_or(f64::NAN) - 1.0)
         ),
     });
-    out.push_str(&match &finished["first_slo_breach"] {
-        Value::Null => "SLOs: none breached at any point.\n".to_string(),
-        b => {
-            let slos: Vec<String> = b["slos"].as_array().into_iter().flatten().map(show_value).collect();
-            format!("First SLO breach: at {}: {}.\n", describe(&b["values"]), slos.join("; "))
+    let count = |key: &str| finished["slo_points"][key].as_u64();
+    let every = |key: &str| count(key).is_some() && count(key) == count("total");
+    out.push_str(&if let Some(from) = finished.get("meets_every_slo_from") {
+        // A sweep that improves as the value grows (capacity): the smallest value that is enough.
+        match from {
+            Value::Null if every("breach") => {
+                "SLOs: every point breaches an SLO; no value swept is enough — sweep larger values.\n".to_string()
+            }
+            Value::Null => {
+                "SLOs: no point meets every SLO for certain (the others are uncertain: run more replications).\n".to_string()
+            }
+            m if every("meet") => format!(
+                "SLOs: every point meets every SLO, down to the smallest value swept ({}).\n",
+                describe(&m["values"])
+            ),
+            m => format!(
+                "Meets every SLO: from {} (the smallest value swept at which every SLO is met).\n",
+                describe(&m["values"])
+            ),
+        }
+    } else {
+        match &finished["first_slo_breach"] {
+            Value::Null => "SLOs: none breached at any point.\n".to_string(),
+            b => {
+                let slos: Vec<String> = b["slos"].as_array().into_iter().flatten().map(show_value).collect();
+                let all = if every("breach") { " (every point breaches)" } else { "" };
+                format!("First SLO breach: at {}: {}{all}.\n", describe(&b["values"]), slos.join("; "))
+            }
         }
     });
     if finished.get("first_metastable").is_some() {

@@ -23,6 +23,34 @@ pub(super) fn estimate<T>(items: &[T], f: impl Fn(&T) -> f64) -> Estimate {
 
 /// Merge the replications of `model` into one result.
 pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunResult {
+    summarize_against(model, warnings, reps, None)
+}
+
+/// [`summarize`], with the replications of the model without its trigger (same seeds) for the
+/// metastability verdict under a load profile; see [`super::resilience::without_trigger`].
+pub fn summarize_against(
+    model: &Model,
+    warnings: &[String],
+    reps: &[ReplicationResult],
+    without_trigger: Option<&[ReplicationResult]>,
+) -> RunResult {
+    let mut result = merge(model, warnings, reps);
+    if let Some(metric) = &model.metastability {
+        // Each replication's own windows of the watched metric, read like the merged ones.
+        let windows = |reps: &[ReplicationResult]| -> Vec<Vec<(f64, f64)>> {
+            reps.iter()
+                .map(|r| crate::analysis::metric::series(&merge(model, &[], std::slice::from_ref(r)), metric).unwrap_or_default())
+                .collect()
+        };
+        let reference = without_trigger.map(windows);
+        result.metastability = super::resilience::metastability(model, &result, &windows(reps), reference.as_deref());
+    }
+    result
+}
+
+/// Merge the replications into one result, without the metastability verdict (which needs
+/// each replication's own windows, merged one at a time by this function).
+fn merge(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunResult {
     let observed_s = |r: &ReplicationResult| nanos_to_secs(r.end_ns.saturating_sub(model.warmup_ns)).max(f64::MIN_POSITIVE);
     let mut messages = Vec::new();
     let mut unstable = false;
@@ -243,7 +271,6 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
         groups: group_summaries(model, reps, &observed_s),
     };
     result.slos = evaluate_slos(model, &result);
-    result.metastability = super::resilience::metastability(model, &result);
     result
 }
 

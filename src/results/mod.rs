@@ -9,8 +9,8 @@ mod merge;
 pub mod resilience;
 mod slo;
 
-pub use merge::summarize;
-pub use resilience::{CallSiteSummary, EffectSummary, Metastability, QueueSummary, WastedSummary};
+pub use merge::{summarize, summarize_against};
+pub use resilience::{CallSiteSummary, EffectSummary, Metastability, QueueSummary, ReplicationMetastability, WastedSummary};
 
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 
 use super::merge::{counts, error_rate, estimate, latency_summary, window_starts};
 use super::{Counts, LatencySummary, RunResult};
-use crate::analysis::metric::{recovery_s, series};
+use crate::analysis::metric::series;
 use crate::model::units::{format_duration_f64, nanos_to_secs};
 use crate::model::Model;
 use crate::sim::mqueue::column;
@@ -160,7 +160,8 @@ pub struct CallSiteSummary {
     pub breaker_open_share: Estimate,
 }
 
-/// Whether the system came back to its baseline after the trigger.
+/// Whether the system came back to its baseline after the trigger, judged in each replication
+/// (see [`crate::analysis::metastability`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Metastability {
     /// The metric watched.
@@ -171,17 +172,64 @@ pub struct Metastability {
     /// When the trigger ended (last burst sent, last action undone), seconds.
     #[serde(deserialize_with = "crate::stats::nan::number")]
     pub trigger_end_s: f64,
-    /// The band of the metric before the trigger (its windows' range, widened by 10 %).
+    /// The band of the metric before the trigger, from the windows pooled over replications (their
+    /// range, widened by 10 %); each replication is judged against its own.
     #[serde(deserialize_with = "crate::stats::nan::pair")]
     pub baseline_band: [f64; 2],
-    /// "stable", "recovered", "metastable" or "undetermined".
+    /// "stable", "recovered", "metastable" (at least one replication tipped over),
+    /// "baseline_unhealthy" (saturated or drifting before the trigger) or "undetermined".
     pub status: String,
-    /// For "recovered": how long after the trigger ended, seconds.
+    /// For "recovered": how long after the trigger ended, seconds (the slowest replication).
     pub recovered_after_s: Option<f64>,
     /// For "metastable": how long after the trigger ended the run was still out of band, seconds.
     pub still_out_after_s: Option<f64>,
     /// The verdict in a sentence.
     pub text: String,
+    /// What each replication's windows after the trigger were compared with: "baseline band" (its
+    /// own windows before the trigger) or "run without the trigger" (the same windows of the model
+    /// without its timed actions and bursts, same seeds, when clients follow a load profile).
+    #[serde(default)]
+    pub judged_against: String,
+    /// K: windows in a row, at the end of the run, worse than the band that make a replication
+    /// metastable.
+    #[serde(default)]
+    pub persistence_windows: u32,
+    /// Replications that tipped over (metastable).
+    #[serde(default)]
+    pub tipped: u32,
+    /// Replications judged on a healthy baseline (stable, recovered or metastable).
+    #[serde(default)]
+    pub judged: u32,
+    /// tipped / judged (NaN when none was judged).
+    #[serde(default = "nan", deserialize_with = "crate::stats::nan::number")]
+    pub tipped_share: f64,
+    /// The 95 % Wilson score interval of the share tipped.
+    #[serde(default = "nan_pair", deserialize_with = "crate::stats::nan::pair")]
+    pub tipped_share_ci95: [f64; 2],
+    /// Each replication's verdict, in replication order.
+    #[serde(default)]
+    pub replications: Vec<ReplicationMetastability>,
+}
+
+/// One replication's metastability verdict.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReplicationMetastability {
+    /// The replication (0-based).
+    pub replication: u32,
+    /// "stable", "recovered", "metastable", "baseline_unhealthy" or "undetermined".
+    pub status: String,
+    /// For "recovered": how long after the trigger ended, seconds.
+    pub recovered_after_s: Option<f64>,
+    /// For "baseline_unhealthy" and "undetermined": why.
+    pub reason: Option<String>,
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+fn nan_pair() -> [f64; 2] {
+    [f64::NAN, f64::NAN]
 }
 
 /// Per-replication rates of one queue column, and totals.
@@ -356,8 +404,39 @@ fn trigger(model: &Model) -> Option<(f64, f64)> {
     Some((nanos_to_secs(starts.min()?), nanos_to_secs(ends.max()?)))
 }
 
-/// The metastability verdict on the model's watched metric, from the windows of `result`.
-pub fn metastability(model: &Model, result: &RunResult) -> Option<Metastability> {
+/// Whether any open client's rate follows a load profile (ramps, daily peaks): the verdict then
+/// compares with the run without the trigger rather than with a flat band.
+pub fn load_follows_a_profile(model: &Model) -> bool {
+    model
+        .clients
+        .iter()
+        .any(|c| matches!(c.arrivals, crate::model::Arrivals::Open { profile: Some(_), .. }))
+}
+
+/// The model without its trigger: no timed actions, no bursts. Run with the same seed, its
+/// replications share every random stream with the model's (streams are named per component),
+/// so up to the trigger the two runs are identical — the common random numbers the verdict under
+/// a load profile compares against. `None` when the model has no trigger.
+pub fn without_trigger(model: &Model) -> Option<Model> {
+    trigger(model)?;
+    let mut calm = model.clone();
+    calm.actions.clear();
+    for q in &mut calm.queues {
+        q.bursts.clear();
+    }
+    Some(calm)
+}
+
+/// The metastability verdict on the model's watched metric. `result` holds the merged windows;
+/// `per_replication` the metric's windows in each replication (in order) and `reference` those of
+/// each replication of the run without the trigger, when the load follows a profile.
+pub fn metastability(
+    model: &Model,
+    result: &RunResult,
+    per_replication: &[Vec<(f64, f64)>],
+    reference: Option<&[Vec<(f64, f64)>]>,
+) -> Option<Metastability> {
+    use crate::analysis::metastability::{band, judge, Status, Watch};
     let metric = model.metastability.clone()?;
     let undetermined = |why: String, start: f64, end: f64| Metastability {
         metric: metric.clone(),
@@ -368,6 +447,13 @@ pub fn metastability(model: &Model, result: &RunResult) -> Option<Metastability>
         recovered_after_s: None,
         still_out_after_s: None,
         text: format!("metastability undetermined: {why}"),
+        judged_against: String::new(),
+        persistence_windows: 0,
+        tipped: 0,
+        judged: 0,
+        tipped_share: f64::NAN,
+        tipped_share_ci95: [f64::NAN, f64::NAN],
+        replications: Vec::new(),
     };
     let Some((start, end)) = trigger(model) else {
         return Some(undetermined(
@@ -381,72 +467,173 @@ pub fn metastability(model: &Model, result: &RunResult) -> Option<Metastability>
         Err(why) => return Some(undetermined(why, start, end)),
     };
     let width = result.model.window_s;
-    let before: Vec<(f64, f64)> = windows.iter().copied().filter(|w| w.0 + width <= start + 1e-9).collect();
-    if before.iter().all(|w| !w.1.is_finite()) {
-        return Some(undetermined(
-            format!(
-                "no window of {metric} ends before the trigger at {}; start the trigger later or shorten the warm-up",
-                format_duration_f64(start)
-            ),
-            start,
-            end,
-        ));
-    }
-    let low = before
-        .iter()
-        .map(|w| w.1)
-        .filter(|v| v.is_finite())
-        .fold(f64::INFINITY, f64::min);
-    let high = before
-        .iter()
-        .map(|w| w.1)
-        .filter(|v| v.is_finite())
-        .fold(f64::NEG_INFINITY, f64::max);
-    let band = [low - 0.1 * low.abs(), high + 0.1 * high.abs()];
-    let left = windows
-        .iter()
-        .any(|w| w.0 >= start - 1e-9 && w.1.is_finite() && (w.1 < band[0] || w.1 > band[1]));
-    let run_end = result.model.duration_s;
-    let (status, recovered, still, text) = if !left {
-        (
-            "stable",
-            None,
-            None,
-            format!("stable: {metric} stayed within its baseline band through the trigger"),
-        )
-    } else {
-        match recovery_s(&windows, &before, end) {
-            Some(after) => (
-                "recovered",
-                Some(after),
-                None,
-                format!(
-                    "recovered: {metric} was back in its baseline band {} after the trigger ended",
-                    format_duration_f64(after)
-                ),
-            ),
-            None => {
-                let out = run_end - end;
-                (
-                    "metastable",
-                    None,
-                    Some(out),
-                    format!(
-                        "METASTABLE: {metric} still out of its baseline band {} after the trigger ended (at the end of the run)",
-                        format_duration_f64(out)
-                    ),
-                )
-            }
-        }
-    };
-    Some(Metastability {
-        metric,
+    let pooled_band = band(windows.iter().filter(|w| w.0 + width <= start + 1e-9).map(|w| w.1)).unwrap_or([f64::NAN, f64::NAN]);
+    let watch = Watch {
+        metric: &metric,
+        direction: crate::analysis::metric::direction(&metric),
+        utilisation: metric.ends_with(".utilisation"),
+        window_s: width,
         trigger_start_s: start,
         trigger_end_s: end,
-        baseline_band: band,
-        status: status.into(),
-        recovered_after_s: recovered,
-        still_out_after_s: still,
+        reference,
+    };
+    let judgements: Vec<_> = per_replication.iter().map(|w| judge(&watch, w)).collect();
+    let count = |s: Status| judgements.iter().filter(|j| j.status == s).count() as u32;
+    let (tipped, unhealthy) = (count(Status::Metastable), count(Status::BaselineUnhealthy));
+    let judged = tipped + count(Status::Recovered) + count(Status::Stable);
+    let recovered = count(Status::Recovered);
+    let [ci_low, ci_high] = crate::stats::wilson_interval(u64::from(tipped), u64::from(judged));
+    let share = if judged == 0 {
+        f64::NAN
+    } else {
+        f64::from(tipped) / f64::from(judged)
+    };
+    let against = if reference.is_some() {
+        "the run without the trigger"
+    } else {
+        "its baseline band"
+    };
+    let percent = |v: f64| {
+        if v == 0.0 {
+            "0".to_string()
+        } else {
+            crate::analysis::metric::significant(100.0 * v)
+        }
+    };
+    let odds = format!(
+        "{tipped} of {judged} replication{} tipped over ({} %, 95 % CI {}–{} %)",
+        if judged == 1 { "" } else { "s" },
+        percent(share),
+        percent(ci_low),
+        percent(ci_high)
+    );
+    let k = judgements.iter().map(|j| j.persistence_windows).max().unwrap_or(0);
+    let slowest = judgements
+        .iter()
+        .filter_map(|j| j.recovered_after_s)
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    let first_reason = |s: Status| {
+        judgements
+            .iter()
+            .find(|j| j.status == s)
+            .and_then(|j| j.reason.clone())
+            .unwrap_or_default()
+    };
+    let n = judgements.len();
+    let (status, recovered_after, still_out, text) = if unhealthy > 0 {
+        (
+            Status::BaselineUnhealthy,
+            None,
+            None,
+            format!(
+                "baseline not healthy in {unhealthy} of {n} replications: {}; no verdict on the trigger{}",
+                first_reason(Status::BaselineUnhealthy),
+                if judged > 0 {
+                    format!(" (of the others, {odds})")
+                } else {
+                    String::new()
+                }
+            ),
+        )
+    } else if judged == 0 {
+        let why = if n == 0 {
+            "no replication was run".to_string()
+        } else {
+            first_reason(Status::Undetermined)
+        };
+        return Some(Metastability {
+            baseline_band: pooled_band,
+            ..undetermined(why, start, end)
+        });
+    } else if tipped > 0 {
+        let out = result.model.duration_s - end;
+        (
+            Status::Metastable,
+            None,
+            Some(out),
+            format!(
+                "METASTABLE in {tipped} of {judged} replications ({} %, 95 % CI {}–{} %): {metric} still worse than {against} {} after the trigger ended (the last {k} windows or more of the run)",
+                percent(share),
+                percent(ci_low),
+                percent(ci_high),
+                format_duration_f64(out)
+            ),
+        )
+    } else if recovered > 0 {
+        let after = slowest.unwrap_or(0.0);
+        (
+            Status::Recovered,
+            Some(after),
+            None,
+            format!(
+                "recovered: {metric} got worse than {against} in {recovered} of {judged} replications and was back at most {} after the trigger ended; {odds}",
+                format_duration_f64(after)
+            ),
+        )
+    } else {
+        (
+            Status::Stable,
+            None,
+            None,
+            format!("stable: {metric} never got worse than {against} through the trigger; {odds}"),
+        )
+    };
+    let skipped = count(Status::Undetermined);
+    let text = if skipped > 0 && status != Status::BaselineUnhealthy {
+        format!(
+            "{text} ({skipped} replication{} undetermined: {})",
+            if skipped == 1 { "" } else { "s" },
+            first_reason(Status::Undetermined)
+        )
+    } else {
+        text
+    };
+    Some(Metastability {
+        metric: metric.clone(),
+        trigger_start_s: start,
+        trigger_end_s: end,
+        baseline_band: pooled_band,
+        status: status.name().into(),
+        recovered_after_s: recovered_after,
+        still_out_after_s: still_out,
         text,
+        judged_against: if reference.is_some() {
+            "run without the trigger"
+        } else {
+            "baseline band"
+        }
+        .into(),
+        persistence_windows: k as u32,
+        tipped,
+        judged,
+        tipped_share: share,
+        tipped_share_ci95: [ci_low, ci_high],
+        replications: judgements
+            .iter()
+            .enumerate()
+            .map(|(r, j)| ReplicationMetastability {
+                replication: r as u32,
+                status: j.status.name().into(),
+                recovered_after_s: j.recovered_after_s,
+                reason: j.reason.clone(),
+            })
+            .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Metastability;
+
+    #[test]
+    fn a_verdict_written_before_the_per_replication_fields_reads_back() {
+        // The fields of a results file from before: no share, no replications.
+        let old = r#"{ "metric": "search.utilisation", "trigger_start_s": 3600, "trigger_end_s": 12660,
+            "baseline_band": [0.068, 0.095], "status": "metastable", "recovered_after_s": null,
+            "still_out_after_s": 5340, "text": "METASTABLE: …" }"#;
+        let m: Metastability = serde_json::from_str(old).expect("an old verdict reads back");
+        assert_eq!(m.status, "metastable");
+        assert_eq!((m.tipped, m.judged, m.replications.len()), (0, 0, 0));
+        assert!(m.tipped_share.is_nan() && m.tipped_share_ci95[0].is_nan());
+    }
 }

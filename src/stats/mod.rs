@@ -6,9 +6,11 @@ pub mod histogram;
 pub mod level;
 pub mod nan;
 pub mod series;
+pub mod wilson;
 
 pub use counts::CountSeries;
 pub use estimate::{differs_significantly, Estimate, PairedDifference};
 pub use histogram::LatencyHistogram;
 pub use level::TimeWeighted;
 pub use series::{LevelRow, LevelSeries, SeriesRow, WindowSeries};
+pub use wilson::wilson_interval;

@@ -6,12 +6,14 @@
 mod bad_input;
 mod blast_radius;
 mod capacity;
+mod capacity_sweep;
 mod check;
 mod cli;
 mod data_growth_and_caches;
 mod determinism;
 mod interrupt;
 mod limits;
+mod metastability;
 mod migration;
 mod properties;
 mod report;
