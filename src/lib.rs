@@ -82,5 +82,5 @@ pub fn run_until(
         Some(pool) => pool.install(replicate),
         None => replicate(),
     };
-    results::summarize(model, warnings, &reps)
+    results::summarize(model, warnings, reps)
 }

@@ -31,6 +31,10 @@ pub struct SweepHeader {
     /// For a sweep of added link latency: round trips over the swept links per request of each
     /// endpoint that crosses them (the spreadsheet's "queries").
     pub round_trips: indexmap::IndexMap<String, u64>,
+    /// What identifies the sweep's runs (model, settings, grid, capsim version), so that shards
+    /// of different sweeps are never merged (null in files written before it existed).
+    #[serde(default)]
+    pub fingerprint: Option<super::fingerprint::Fingerprint>,
 }
 
 /// One point of a sweep.
@@ -58,11 +62,23 @@ pub fn breaches(result: &RunResult) -> Vec<String> {
         .collect()
 }
 
+/// Whether a point (as JSON) was cut short by a bound of the run (`--max-events`, `--max-wall`,
+/// Ctrl-C) — some of its replications stopped early or never started — so its metric is not the
+/// model's answer at that point. Such points are left out of the knee, first-breach and
+/// metastability verdicts.
+pub fn point_is_partial(point: &Value) -> bool {
+    let coverage = &point["result"]["verdict"]["replications"];
+    ["cut_short", "not_started"]
+        .iter()
+        .any(|k| coverage[*k].as_array().is_some_and(|a| !a.is_empty()))
+}
+
 /// The first point (in grid order: the smallest trigger of a one-parameter sweep) whose
 /// metastability verdict is "metastable", as JSON; null when none is.
 fn first_metastable(points: &[Value]) -> Value {
     points
         .iter()
+        .filter(|p| !point_is_partial(p))
         .find(|p| p["result"]["metastability"]["status"] == "metastable")
         .map_or(Value::Null, |p| {
             serde_json::json!({
@@ -73,8 +89,10 @@ fn first_metastable(points: &[Value]) -> Value {
         })
 }
 
-/// The knee and first-breach verdicts of complete points (as JSON), in grid order.
+/// The knee and first-breach verdicts of complete points (as JSON), in grid order; partial
+/// points (cut short by a bound of the run) are left out.
 fn verdicts(threshold: f64, one_param: bool, points: &[Value]) -> (Value, Value) {
+    let points: Vec<&Value> = points.iter().filter(|p| !point_is_partial(p)).collect();
     let knee_verdict = if one_param {
         let xy: Vec<(f64, f64)> = points
             .iter()
@@ -87,7 +105,7 @@ fn verdicts(threshold: f64, one_param: bool, points: &[Value]) -> (Value, Value)
             .collect();
         knee(&xy, threshold).map_or(Value::Null, |i| {
             let trend = super::knee::trend_at(&xy, xy[i].0).unwrap_or(f64::NAN);
-            serde_json::json!({ "index": i, "values": points[i]["values"], "metric": xy[i].1, "trend": trend })
+            serde_json::json!({ "index": points[i]["index"], "values": points[i]["values"], "metric": xy[i].1, "trend": trend })
         })
     } else {
         Value::Null
@@ -110,8 +128,17 @@ pub fn finish(header: &Value, mut points: Vec<Value>) -> Value {
     let (knee_verdict, breach) = verdicts(threshold, one_param, &points);
     let watched = points.iter().any(|p| p["result"]["metastability"].is_object());
     let tipping = first_metastable(&points);
+    let partial: Vec<Value> = points
+        .iter()
+        .filter(|p| point_is_partial(p))
+        .map(|p| p["index"].clone())
+        .collect();
     let mut out: Map<String, Value> = header.as_object().cloned().unwrap_or_default();
     out.insert("points".into(), Value::Array(points));
+    if !partial.is_empty() {
+        // The verdicts below judge only the other points: say which were left out.
+        out.insert("partial_points".into(), Value::Array(partial));
+    }
     out.insert("knee".into(), knee_verdict);
     out.insert("first_slo_breach".into(), breach);
     if watched {
@@ -128,10 +155,20 @@ pub fn shard_file(header: &Value, shard: &str, points: Vec<Value>) -> Value {
     Value::Object(out)
 }
 
-/// Put shard files back together: they must come from the same sweep, and cover every point
-/// exactly once.
+/// Put shard files back together. They must come from one sweep — the same header and
+/// fingerprint (model hash, seed, replications, duration, warm-up, window, event budget, grid,
+/// capsim version); otherwise the error names the file, each field that differs and both
+/// values — and cover every point exactly once, each point in the shard that owns it with the
+/// grid's values. Shards with partial points (cut short by a bound of the run) merge into a
+/// sweep whose `partial_points` lists them.
+///
+/// 1. Read the first file's header; check the point count against the grid and the bound.
+/// 2. For every file: a shard "I/N" of the same N, never given twice, with the same header.
+/// 3. For every point: a valid index owned by its shard, never seen before, with the grid's values.
+/// 4. Every point present, every shard present; then [`finish`].
 pub fn merge(shards: &[(String, Value)]) -> Result<Value, String> {
-    let Some((_, first)) = shards.first() else {
+    use super::fingerprint::{differences, short};
+    let Some((first_name, first)) = shards.first() else {
         return Err("expected at least one shard file".into());
     };
     let header_of = |v: &Value| {
@@ -143,37 +180,117 @@ pub fn merge(shards: &[(String, Value)]) -> Result<Value, String> {
     let header = header_of(first);
     let total = header["total_points"]
         .as_u64()
-        .ok_or("the first file is not a capsim sweep shard (no total_points)")?;
+        .ok_or(format!("{first_name}: not a capsim sweep shard (no total_points)"))?;
     let max = crate::scenario::sweep::MAX_POINTS as u64;
     if total > max {
         return Err(format!(
-            "the shard says the sweep has {total} points; a sweep has at most {max}"
+            "{first_name}: the shard says the sweep has {total} points; a sweep has at most {max}"
+        ));
+    }
+    let fingerprint = &header["fingerprint"];
+    if !fingerprint.is_object() {
+        return Err(format!(
+            "{first_name}: the shard has no fingerprint (written by an older capsim, or edited): run the shard again to merge it"
+        ));
+    }
+    let grid: Vec<Vec<Value>> = serde_json::from_value(fingerprint["grid"].clone())
+        .map_err(|_| format!("{first_name}: fingerprint.grid: expected a list of value lists, one per parameter"))?;
+    // The grid's size, without overflow: more than `max` points is already wrong.
+    let grid_points = grid
+        .iter()
+        .try_fold(1u64, |n, values| n.checked_mul(values.len() as u64).filter(|&n| n <= max));
+    if grid_points != Some(total) {
+        return Err(format!(
+            "{first_name}: total_points is {total} but the grid in its fingerprint has {} points",
+            grid_points.map_or(format!("more than {max}"), |n| n.to_string())
         ));
     }
     let total = total as usize;
+    let mut count: Option<(usize, &str)> = None;
+    let mut shard_seen: Vec<Option<&str>> = Vec::new();
     let mut seen = vec![false; total];
     let mut points = Vec::new();
     for (name, shard) in shards {
-        if shard.get("shard").is_none() {
+        let Some(text) = shard.get("shard") else {
             return Err(format!("{name}: not a shard file (no \"shard\" field)"));
+        };
+        let owner = text
+            .as_str()
+            .ok_or_else(|| "expected a shard like \"2/4\"".to_string())
+            .and_then(crate::scenario::sweep::Shard::parse)
+            .map_err(|why| format!("{name}: shard: {why}, got {}", short(Some(text))))?;
+        match count {
+            None => {
+                count = Some((owner.count, name));
+                shard_seen = vec![None; owner.count.min(total.max(1))];
+            }
+            Some((n, other)) if n != owner.count => {
+                return Err(format!(
+                    "{name}: shard {}/{} is from a sweep cut into {} shards, {other} into {n}",
+                    owner.index, owner.count, owner.count
+                ))
+            }
+            Some(_) => {}
         }
-        if header_of(shard) != header {
+        let this = header_of(shard);
+        if this != header {
+            let mut differs = differences(&header, &this);
+            differs.retain(|d| !d.starts_with("fingerprint:"));
+            differs.extend(
+                differences(&header["fingerprint"], &this["fingerprint"])
+                    .into_iter()
+                    .map(|d| format!("fingerprint.{d}")),
+            );
             return Err(format!(
-                "{name}: from a different sweep (model, parameters, metric or settings differ)"
+                "{name}: from a different sweep than {first_name}: {} ({first_name} vs {name})",
+                differs.join("; ")
             ));
         }
-        for p in shard["points"].as_array().into_iter().flatten() {
-            let i = p["index"]
-                .as_u64()
-                .map(|i| i as usize)
-                .filter(|&i| i < total)
-                .ok_or(format!("{name}: a point has no valid index"))?;
+        if let Some(slot) = shard_seen.get_mut(owner.index - 1) {
+            if let Some(other) = slot.replace(name) {
+                return Err(format!(
+                    "{name}: shard {}/{} was given already ({other})",
+                    owner.index, owner.count
+                ));
+            }
+        }
+        let Some(list) = shard["points"].as_array() else {
+            return Err(format!("{name}: points: expected a list of points"));
+        };
+        for p in list {
+            let i = p["index"].as_u64().map(|i| i as usize).filter(|&i| i < total).ok_or(format!(
+                "{name}: a point has no valid index (0 to {})",
+                total.saturating_sub(1)
+            ))?;
+            if !owner.owns(i) {
+                return Err(format!(
+                    "{name}: point {i} does not belong to shard {}/{} (its points are every {}th from {})",
+                    owner.index,
+                    owner.count,
+                    owner.count,
+                    owner.index - 1
+                ));
+            }
             if std::mem::replace(&mut seen[i], true) {
-                return Err(format!("{name}: point {i} appears in more than one shard"));
+                return Err(format!("{name}: point {i} appears more than once"));
+            }
+            let expected = grid_values(&grid, i);
+            if p["values"].as_array() != Some(&expected) {
+                return Err(format!(
+                    "{name}: point {i} has values {}, but the grid gives {}",
+                    short(p.get("values")),
+                    short(Some(&Value::Array(expected)))
+                ));
             }
             points.push(p.clone());
         }
     }
+    let missing_shards: Vec<String> = shard_seen
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_none())
+        .map(|(i, _)| format!("{}/{}", i + 1, count.map_or(0, |c| c.0)))
+        .collect();
     let missing: Vec<String> = seen
         .iter()
         .enumerate()
@@ -181,7 +298,25 @@ pub fn merge(shards: &[(String, Value)]) -> Result<Value, String> {
         .map(|(i, _)| i.to_string())
         .collect();
     if !missing.is_empty() {
-        return Err(format!("points missing from the shards: {}", missing.join(", ")));
+        let shards = if missing_shards.is_empty() {
+            String::new()
+        } else {
+            format!(" (shards not given: {})", missing_shards.join(", "))
+        };
+        return Err(format!("points missing from the shards: {}{shards}", missing.join(", ")));
     }
     Ok(finish(&header, points))
+}
+
+/// The parameters' values at point `index` of `grid` (the last parameter varies fastest).
+fn grid_values(grid: &[Vec<Value>], mut index: usize) -> Vec<Value> {
+    let mut values = vec![Value::Null; grid.len()];
+    for (slot, options) in values.iter_mut().zip(grid).rev() {
+        if options.is_empty() {
+            continue;
+        }
+        *slot = options[index % options.len()].clone();
+        index /= options.len();
+    }
+    values
 }

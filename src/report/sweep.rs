@@ -27,20 +27,32 @@ pub(super) fn point_verdicts(
         .enumerate()
         .map(|(i, p)| p.values.first().and_then(crate::scenario::sweep::numeric).unwrap_or(i as f64))
         .collect();
+    // The trend runs through the first two complete points, as the knee's does.
+    let complete: Vec<usize> = (0..points.len())
+        .filter(|&i| !points[i].result.verdict.replications.is_partial())
+        .collect();
     let cells = points
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let trend = match (header.params.len(), points.get(1)) {
-                (1, Some(second)) if i >= 2 && xs[1] != xs[0] => {
-                    let (y0, y1) = (points[0].metric.mean, second.metric.mean);
-                    Some(y0 + (y1 - y0) / (xs[1] - xs[0]) * (xs[i] - xs[0]))
+            let trend = match (header.params.len(), complete.first(), complete.get(1)) {
+                (1, Some(&a), Some(&b)) if i > b && xs[b] != xs[a] => {
+                    let (y0, y1) = (points[a].metric.mean, points[b].metric.mean);
+                    Some(y0 + (y1 - y0) / (xs[b] - xs[a]) * (xs[i] - xs[a]))
                 }
                 _ => None,
             };
+            if p.result.verdict.replications.is_partial() {
+                // Its numbers are not the model's answer here: say so instead of showing them.
+                let mut row = vec!["PARTIAL (left out)".to_string(), "–".to_string()];
+                if watched {
+                    row.push("–".into());
+                }
+                return row;
+            }
             let mut row = vec![match trend {
                 Some(t) if t.abs() > 0.0 && t.is_finite() => {
-                    let mark = if knee == Some(i) { "  ◀ knee" } else { "" };
+                    let mark = if knee == Some(p.index) { "  ◀ knee" } else { "" };
                     format!("{:+.0} %{mark}", 100.0 * (p.metric.mean - t) / t.abs())
                 }
                 _ => "–".into(),
@@ -92,12 +104,31 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
     let mut t = TextTable::new(&columns);
     for (p, cells) in points.iter().zip(verdicts) {
         let mut row: Vec<String> = p.values.iter().map(show_value).collect();
-        row.push(significant(p.metric.mean));
-        row.push(significant(p.metric.ci95));
+        if p.result.verdict.replications.is_partial() {
+            let c = &p.result.verdict.replications;
+            row.push(if !c.ran.is_empty() {
+                format!("{} of {} reps ran", c.ran.len(), c.requested)
+            } else if !c.cut_short.is_empty() {
+                "cut short".to_string()
+            } else {
+                "not started".to_string()
+            });
+            row.push("–".into());
+        } else {
+            row.push(significant(p.metric.mean));
+            row.push(significant(p.metric.ci95));
+        }
         row.extend(cells);
         t.row(row);
     }
     out.push_str(&t.render());
+    if let Some(partial) = finished["partial_points"].as_array().filter(|p| !p.is_empty()) {
+        out.push_str(&format!(
+            "INCOMPLETE: {} of {} points were cut short (--max-events, --max-wall or Ctrl-C) and are left out of the verdicts below; run them again to judge them.\n",
+            partial.len(),
+            header.total_points
+        ));
+    }
     let describe = |v: &Value| -> String {
         let values: Vec<String> = v.as_array().into_iter().flatten().map(show_value).collect();
         header

@@ -21,12 +21,14 @@ pub(super) fn estimate<T>(items: &[T], f: impl Fn(&T) -> f64) -> Estimate {
     Estimate::from_samples(&items.iter().map(f).collect::<Vec<_>>())
 }
 
-/// Merge the replications of `model` into one result.
-pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunResult {
+/// Merge the replications of `model` into one result: every estimate covers the replications
+/// [`Coverage`] says it does (those that ran to the end; the ones cut short when none did), and
+/// the verdict lists every replication that stopped early.
+pub fn summarize(model: &Model, warnings: &[String], reps: Vec<ReplicationResult>) -> RunResult {
     let observed_s = |r: &ReplicationResult| nanos_to_secs(r.end_ns.saturating_sub(model.warmup_ns)).max(f64::MIN_POSITIVE);
     let mut messages = Vec::new();
     let mut unstable = false;
-    for r in reps {
+    for r in &reps {
         match &r.stop {
             StopReason::Horizon | StopReason::Exhausted => {}
             StopReason::EventBudget { at } => messages.push(format!(
@@ -36,9 +38,14 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
                 model.max_events
             )),
             StopReason::Interrupted { at } => messages.push(format!(
-                "replication {}: interrupted at t = {}",
+                "replication {}: interrupted at t = {}{}",
                 r.replication,
-                format_duration(*at)
+                format_duration(*at),
+                if *at <= model.warmup_ns {
+                    ", before it measured anything"
+                } else {
+                    ""
+                }
             )),
             StopReason::Stopped { reason, .. } => {
                 unstable = true;
@@ -46,6 +53,12 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
             }
         }
     }
+    let coverage = super::Coverage::of(model, &reps);
+    let reps: Vec<ReplicationResult> = reps
+        .into_iter()
+        .filter(|r| coverage.estimated_from.contains(&r.replication))
+        .collect();
+    let reps = &reps[..];
     let windows = |tallies: Vec<&RequestTally>| {
         Some(Windows {
             answers: merged_series(tallies.iter().map(|t| &t.series))?,
@@ -192,7 +205,7 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
             duration_s: nanos_to_secs(model.duration_ns),
             warmup_s: nanos_to_secs(model.warmup_ns),
             window_s: nanos_to_secs(model.window_ns),
-            replications: reps.len() as u32,
+            replications: model.replications,
             seed: model.seed,
             actions_end_s: model
                 .actions
@@ -214,6 +227,7 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
             complete: messages.is_empty(),
             unstable,
             messages,
+            replications: coverage,
         },
         warnings: warnings.to_vec(),
         events: reps.iter().map(|r| r.events).sum(),

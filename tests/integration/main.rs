@@ -10,6 +10,7 @@ mod cli;
 mod data_growth_and_caches;
 mod determinism;
 mod interrupt;
+mod merge;
 mod migration;
 mod properties;
 mod report;
