@@ -927,7 +927,11 @@ fn sweep_body(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> 
         .zip(verdicts)
         .map(|(p, cells)| {
             let mut row: Vec<String> = p.values.iter().map(show_value).collect();
-            row.push(est(&p.metric, 1.0));
+            row.push(if p.result.verdict.replications.is_partial() {
+                "PARTIAL".to_string()
+            } else {
+                est(&p.metric, 1.0)
+            });
             row.extend(cells);
             row
         })
