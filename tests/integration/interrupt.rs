@@ -78,11 +78,11 @@ fn a_killed_run_leaves_no_truncated_file_under_the_final_name() {
     }
 }
 
-/// M/M/1 at 80/s for `duration` (warm-up 0), to run replications by hand.
-fn mm1_model(duration: &str) -> capsim::model::Validated {
+/// M/M/1 at `rate` for `duration` (warm-up 0), to run replications by hand.
+fn mm1_at(rate: &str, duration: &str, replications: u32) -> capsim::model::Validated {
     let text = format!(
-        r#"{{ "name": "mm1", "duration": "{duration}", "warmup": "0s", "replications": 2, "seed": 1,
-             "clients": {{ "arrivals": {{ "open": {{ "rate": "80/s" }}, "calls": "server.serve" }} }},
+        r#"{{ "name": "mm1", "duration": "{duration}", "warmup": "0s", "replications": {replications}, "seed": 1,
+             "clients": {{ "arrivals": {{ "open": {{ "rate": "{rate}" }}, "calls": "server.serve" }} }},
              "services": {{ "server": {{ "workers": 1, "endpoints": {{ "serve": [ {{ "cpu": "exp(10ms)" }} ] }} }} }} }}"#
     );
     capsim::model::parse_model(&text, "mm1.json").unwrap_or_else(|e| panic!("{e}"))
@@ -91,7 +91,7 @@ fn mm1_model(duration: &str) -> capsim::model::Validated {
 #[test]
 fn a_replication_that_never_started_is_left_out_not_averaged_in_as_zero() {
     use std::sync::atomic::AtomicBool;
-    let validated = mm1_model("10m");
+    let validated = mm1_at("80/s", "10m", 2);
     let model = &validated.model;
     // Replication 0 runs to the end; replication 1 is interrupted before its first event.
     let ran = capsim::sim::run_replication(model, 0, &AtomicBool::new(false));
@@ -266,4 +266,29 @@ fn the_knee_is_judged_without_a_point_that_was_cut_short() {
     let finished = capsim::analysis::sweep::finish(&header, points);
     assert_eq!(finished["knee"]["index"], 4, "{}", finished["knee"]);
     assert_eq!(finished["partial_points"], serde_json::json!([1]));
+}
+
+#[test]
+fn a_comparison_pairs_only_replications_complete_in_both_runs() {
+    use std::sync::atomic::AtomicBool;
+    let (go, stop) = (AtomicBool::new(false), AtomicBool::new(true));
+    let base = mm1_at("80/s", "2m", 3);
+    let busier = mm1_at("90/s", "2m", 3);
+    let rate = |r: &capsim::sim::ReplicationResult| r.clients[0].tally.finished as f64 / 120.0;
+    let baseline: Vec<_> = (0..3).map(|r| capsim::sim::run_replication(&base.model, r, &go)).collect();
+    // The scenario's replication 1 never starts: only replications 0 and 2 are pairs.
+    let scenario: Vec<_> = (0..3)
+        .map(|r| capsim::sim::run_replication(&busier.model, r, if r == 1 { &stop } else { &go }))
+        .collect();
+    let expected = ((rate(&scenario[0]) - rate(&baseline[0])) + (rate(&scenario[2]) - rate(&baseline[2]))) / 2.0;
+    let baseline = capsim::results::summarize(&base.model, &[], baseline);
+    let scenario = capsim::results::summarize(&busier.model, &[], scenario);
+    let compared = capsim::analysis::compare::compare(&baseline, &scenario);
+    let throughput = compared.iter().find(|m| m.metric == "arrivals.throughput").unwrap();
+    assert_eq!(throughput.difference.n, 2);
+    assert!(
+        (throughput.difference.mean_diff - expected).abs() < 1e-9,
+        "{:?} vs {expected}",
+        throughput.difference
+    );
 }
