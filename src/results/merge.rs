@@ -101,7 +101,7 @@ pub fn summarize(model: &Model, warnings: &[String], reps: Vec<ReplicationResult
                 latency: latency_summary(&tallies.iter().map(|(t, _)| &t.latency_ok).collect::<Vec<_>>()),
                 counts: counts(&tallies, reps.iter().map(|r| r.clients[c].in_flight_at_end).sum()),
                 batch,
-                series: traffic_series(model, reps.len(), client_series[c].as_ref().map(|w| &w.answers)),
+                series: traffic_series(model, reps, client_series[c].as_ref().map(|w| &w.answers)),
             }
         })
         .collect();
@@ -125,7 +125,7 @@ pub fn summarize(model: &Model, warnings: &[String], reps: Vec<ReplicationResult
                 }),
                 counts: counts(&tallies, reps.iter().map(|r| r.endpoints[e].in_flight_at_end).sum()),
                 cache: endpoint.caches.iter().any(Option::is_some).then(|| cache_summary(reps, e)),
-                series: traffic_series(model, reps.len(), endpoint_series[e].as_ref().map(|w| &w.answers)),
+                series: traffic_series(model, reps, endpoint_series[e].as_ref().map(|w| &w.answers)),
             }
         })
         .collect();
@@ -364,19 +364,22 @@ pub(super) fn window_starts(model: &Model, windows: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Per-window mean over replications of several equally long rows.
+/// Per-window mean over replications: each window averages the rows that reach it (a
+/// replication stopped early has no windows after its stop, which must not count as zeros).
 pub(super) fn mean_rows<'a>(rows: impl Iterator<Item = &'a Vec<f64>>) -> Vec<f64> {
     let mut sum: Vec<f64> = Vec::new();
-    let mut n = 0.0;
+    let mut reached: Vec<f64> = Vec::new();
     for row in rows {
-        if sum.is_empty() {
-            sum = row.clone();
-        } else {
-            sum.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+        if row.len() > sum.len() {
+            sum.resize(row.len(), 0.0);
+            reached.resize(row.len(), 0.0);
         }
-        n += 1.0;
+        for (i, v) in row.iter().enumerate() {
+            sum[i] += v;
+            reached[i] += 1.0;
+        }
     }
-    sum.iter().map(|v| v / n).collect()
+    sum.iter().zip(&reached).map(|(v, n)| v / n).collect()
 }
 
 /// Utilisation and waiting per window, mean over replications.
@@ -404,18 +407,31 @@ fn merged_series<'a>(series: impl Iterator<Item = &'a WindowSeries>) -> Option<W
     merged
 }
 
-/// Request traffic per window from the merged windows, rates per replication.
-fn traffic_series(model: &Model, replications: usize, merged: Option<&WindowSeries>) -> Vec<TrafficWindow> {
+/// Request traffic per window from the merged windows, rates per replication: each window's
+/// count over the simulated seconds the replications spent in it (a replication stopped early
+/// covers its windows up to its stop, and none after).
+fn traffic_series(model: &Model, reps: &[ReplicationResult], merged: Option<&WindowSeries>) -> Vec<TrafficWindow> {
     let Some(merged) = merged else {
         return Vec::new();
     };
-    let window_s = nanos_to_secs(model.window_ns) * replications.max(1) as f64;
+    let full = reps.iter().filter(|r| r.end_ns >= model.duration_ns).count();
+    let covered_s = |i: usize| -> f64 {
+        let start_ns = model.warmup_ns.saturating_add((i as u64).saturating_mul(model.window_ns));
+        let partial_ns: u64 = reps
+            .iter()
+            .filter(|r| r.end_ns < model.duration_ns)
+            .map(|r| r.end_ns.saturating_sub(start_ns).min(model.window_ns))
+            .sum();
+        // With every replication complete this is the window times the replications, as always.
+        nanos_to_secs(model.window_ns) * full.max(usize::from(partial_ns == 0)) as f64 + nanos_to_secs(partial_ns)
+    };
     merged
         .windows()
         .into_iter()
-        .map(|w| TrafficWindow {
+        .enumerate()
+        .map(|(i, w)| TrafficWindow {
             start_s: w.start_s,
-            throughput_per_s: w.count as f64 / window_s,
+            throughput_per_s: w.count as f64 / covered_s(i),
             error_rate: if w.count == 0 {
                 f64::NAN
             } else {

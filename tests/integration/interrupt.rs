@@ -292,3 +292,45 @@ fn a_comparison_pairs_only_replications_complete_in_both_runs() {
         throughput.difference
     );
 }
+
+#[test]
+fn time_series_average_each_window_over_the_replications_that_reached_it() {
+    use std::sync::atomic::AtomicBool;
+    // Two replications cut short by event budgets of 16,000 and 32,000 events (about 4 per
+    // request at 80/s: near 50 s and 100 s), in 10 s windows; none ran to the end.
+    let model = |budget: u64| {
+        let text = format!(
+            r#"{{ "name": "mm1", "duration": "10m", "warmup": "0s", "window": "10s", "replications": 2, "seed": 1,
+                 "clients": {{ "arrivals": {{ "open": {{ "rate": "80/s" }}, "calls": "server.serve" }} }},
+                 "services": {{ "server": {{ "workers": 1, "endpoints": {{ "serve": [ {{ "cpu": "exp(10ms)" }} ] }} }} }},
+                 "limits": {{ "max_events": {budget} }} }}"#
+        );
+        capsim::model::parse_model(&text, "mm1.json").unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (short, long) = (model(16_000), model(32_000));
+    let go = AtomicBool::new(false);
+    let r0 = capsim::sim::run_replication(&short.model, 0, &go);
+    let r1 = capsim::sim::run_replication(&long.model, 1, &go);
+    let (end0, end1) = (r0.end_ns as f64 / 1e9, r1.end_ns as f64 / 1e9);
+    let busy1: Vec<f64> = r1.services[0].busy_series.clone();
+    assert!(end0 + 20.0 < end1, "{end0} {end1}");
+    let result = capsim::results::summarize(&long.model, &[], vec![r0, r1]);
+    assert_eq!(result.verdict.replications.cut_short, vec![0, 1]);
+    // Windows that only replication 1 reached: its own rate, 80/s within 5 standard deviations
+    // of a Poisson count over 10 s (averaged with replication 0's absence it would be ~40/s),
+    // and its own utilisation.
+    let mut checked = 0;
+    for (i, w) in result.clients[0].series.iter().enumerate() {
+        if w.start_s >= end0 && w.start_s + 10.0 <= end1 {
+            let sd = (80.0f64 * 10.0).sqrt() / 10.0;
+            assert!(
+                (w.throughput_per_s - 80.0).abs() < 5.0 * sd,
+                "window {i}: {}",
+                w.throughput_per_s
+            );
+            assert_eq!(result.services[0].series.utilisation[i], busy1[i], "window {i}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "{checked}");
+}
