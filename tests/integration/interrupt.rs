@@ -334,3 +334,34 @@ fn time_series_average_each_window_over_the_replications_that_reached_it() {
     }
     assert!(checked >= 2, "{checked}");
 }
+
+#[test]
+fn a_run_cut_short_by_the_event_budget_is_byte_identical_whatever_the_thread_count() {
+    let dir = scratch_dir("partial-threads");
+    let outputs: Vec<Vec<u8>> = ["1", "3"]
+        .iter()
+        .map(|threads| {
+            let json = dir.join(format!("out-{threads}.json"));
+            super::capsim(&[
+                "run",
+                "models/mm1.json",
+                "--duration",
+                "3m",
+                "--replications",
+                "4",
+                "--max-events",
+                "50000",
+                "--threads",
+                threads,
+                "--json",
+                json.to_str().unwrap(),
+                "-q",
+            ])
+            .expect_code(3);
+            std::fs::read(&json).unwrap()
+        })
+        .collect();
+    assert!(outputs[0] == outputs[1], "partial results depend on the thread count");
+    let v: Value = serde_json::from_slice(&outputs[0]).unwrap();
+    assert_eq!(v["verdict"]["replications"]["cut_short"], serde_json::json!([0, 1, 2, 3]));
+}
