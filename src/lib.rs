@@ -90,5 +90,5 @@ pub fn run_until(
         Some(pool) => pool.install(both),
         None => both(),
     };
-    results::summarize_against(model, warnings, &reps, calm_reps.as_deref())
+    results::summarize_against(model, warnings, reps, calm_reps)
 }

@@ -3,7 +3,7 @@
 //! sample and small effects show up as significant.
 
 use super::metric::{format_value, resolve, Unit};
-use crate::results::RunResult;
+use crate::results::{Coverage, RunResult};
 use crate::stats::{differs_significantly, Estimate, PairedDifference};
 use serde::Serialize;
 
@@ -96,7 +96,10 @@ pub fn compare(baseline: &RunResult, scenario: &RunResult) -> Vec<ComparedMetric
         .filter_map(|metric| {
             let a = resolve(baseline, &metric).ok()?;
             let b = resolve(scenario, &metric).ok()?;
-            let difference = differs_significantly(&b.estimate.samples, &a.estimate.samples);
+            let difference = differs_significantly(
+                &by_replication(&b.estimate, &scenario.verdict.replications),
+                &by_replication(&a.estimate, &baseline.verdict.replications),
+            );
             Some(ComparedMetric {
                 metric,
                 unit: a.unit.name(),
@@ -106,6 +109,31 @@ pub fn compare(baseline: &RunResult, scenario: &RunResult) -> Vec<ComparedMetric
             })
         })
         .collect()
+}
+
+/// An estimate's per-replication values placed at their replication's index, NaN for every
+/// replication that did not run to its end (cut short, never started), so a paired comparison
+/// pairs only replications complete in both runs.
+fn by_replication(estimate: &Estimate, coverage: &Coverage) -> Vec<f64> {
+    if coverage.estimated_from.len() != estimate.samples.len() {
+        // Not a run's own estimate (e.g. read back from JSON): the samples are as they are.
+        return estimate.samples.clone();
+    }
+    let mut aligned = vec![f64::NAN; coverage.requested as usize];
+    for (&replication, &value) in coverage.estimated_from.iter().zip(&estimate.samples) {
+        if coverage.ran.contains(&replication) {
+            if let Some(slot) = aligned.get_mut(replication as usize) {
+                *slot = value;
+            }
+        }
+    }
+    aligned
+}
+
+/// Whether a scenario's run measured anything to compare: false when every replication was
+/// stopped before any measured time ("not run", not a change of −100 %).
+pub fn was_run(result: &RunResult) -> bool {
+    !result.verdict.replications.estimated_from.is_empty() || result.verdict.replications.requested == 0
 }
 
 /// A value of a compared metric for people.

@@ -279,6 +279,9 @@ pub struct ExpectationResult {
     pub scenario: Option<String>,
     /// Whether the claim held (on the mean, and the run was complete).
     pub passed: bool,
+    /// False when its run was cut short by a bound of the run (`--max-events`, `--max-wall`,
+    /// Ctrl-C/SIGTERM): the claim was neither shown to hold nor to fail (`passed` is false too).
+    pub judged: bool,
     /// The metric across replications, in `unit`.
     pub measured: Estimate,
     /// The bound, in `unit`.
@@ -340,7 +343,15 @@ pub fn evaluate(
     } else if measured.ci95 > 0.0 && measured.contains(bound) {
         notes.push("the CI straddles the bound".to_string());
     }
-    if !result.verdict.complete {
+    let judged = !result.verdict.replications.is_partial();
+    if !judged {
+        notes.clear();
+        notes.push(format!(
+            "not judged: the run was cut short; {}",
+            result.verdict.replications.sentence()
+        ));
+        passed = false;
+    } else if !result.verdict.complete {
         notes.push("the run stopped early, its results are partial".to_string());
         passed = false;
     }
@@ -349,6 +360,7 @@ pub fn evaluate(
         that: expectation.that.clone(),
         scenario: scenario.map(str::to_string),
         passed,
+        judged,
         measured,
         bound,
         unit: value.unit.name(),
@@ -387,7 +399,11 @@ impl ExpectationResult {
 
     /// One line for the terminal: `PASS  api.checkout.p99 < 300ms [db-10ms-away]  measured 212 ms ±4`.
     pub fn line(&self) -> String {
-        let verdict = if self.passed { "PASS" } else { "FAIL" };
+        let verdict = match (self.passed, self.judged) {
+            (true, _) => "PASS",
+            (false, true) => "FAIL",
+            (false, false) => "NOT JUDGED",
+        };
         let note = self.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
         format!("{verdict}  {}  measured {}{note}", self.title(), self.measured_text())
     }
@@ -414,25 +430,37 @@ impl CheckReport {
         }
     }
 
-    /// How many expectations failed.
+    /// How many expectations failed (judged on a run that was not cut short, and did not hold).
     pub fn failed(&self) -> usize {
-        self.results.iter().filter(|r| !r.passed).count()
+        self.results.iter().filter(|r| !r.passed && r.judged).count()
+    }
+
+    /// How many expectations were not judged: their run was cut short by a bound of the run.
+    pub fn not_judged(&self) -> usize {
+        self.results.iter().filter(|r| !r.judged).count()
     }
 
     /// How many expectations held.
     pub fn passed(&self) -> usize {
-        self.results.len() - self.failed()
+        self.results.iter().filter(|r| r.passed).count()
     }
 
     /// Whether every expectation held.
     pub fn all_passed(&self) -> bool {
-        self.failed() == 0
+        self.failed() == 0 && self.not_judged() == 0
     }
 
     /// One line per expectation, then `N passed, M failed`, each ending in a newline.
     pub fn text(&self) -> String {
         let mut text: String = self.results.iter().map(|r| r.line() + "\n").collect();
-        text.push_str(&format!("{} passed, {} failed\n", self.passed(), self.failed()));
+        text.push_str(&format!("{} passed, {} failed", self.passed(), self.failed()));
+        if self.not_judged() > 0 {
+            text.push_str(&format!(
+                ", {} not judged (the run was cut short: --max-events, --max-wall or Ctrl-C)",
+                self.not_judged()
+            ));
+        }
+        text.push('\n');
         text
     }
 }
@@ -520,6 +548,7 @@ mod tests {
             that: "x".into(),
             scenario: None,
             passed: true,
+            judged: true,
             measured: Estimate {
                 mean,
                 ci95,

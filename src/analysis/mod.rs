@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod expect;
+pub mod fingerprint;
 pub mod knee;
 pub mod ladder;
 pub mod metastability;

@@ -30,6 +30,10 @@ pub struct SweepHeader {
     /// For a sweep of added link latency: round trips over the swept links per request of each
     /// endpoint that crosses them (the spreadsheet's "queries").
     pub round_trips: indexmap::IndexMap<String, u64>,
+    /// What identifies the sweep's runs (model, settings, grid, capsim version), so that shards
+    /// of different sweeps are never merged (null in files written before it existed).
+    #[serde(default)]
+    pub fingerprint: Option<super::fingerprint::Fingerprint>,
 }
 
 /// One point of a sweep.
@@ -57,11 +61,23 @@ pub fn breaches(result: &RunResult) -> Vec<String> {
         .collect()
 }
 
+/// Whether a point (as JSON) was cut short by a bound of the run (`--max-events`, `--max-wall`,
+/// Ctrl-C) — some of its replications stopped early or never started — so its metric is not the
+/// model's answer at that point. Such points are left out of the knee, first-breach and
+/// metastability verdicts.
+pub fn point_is_partial(point: &Value) -> bool {
+    let coverage = &point["result"]["verdict"]["replications"];
+    ["cut_short", "not_started"]
+        .iter()
+        .any(|k| coverage[*k].as_array().is_some_and(|a| !a.is_empty()))
+}
+
 /// The first point (in grid order: the smallest trigger of a one-parameter sweep) whose
 /// metastability verdict is "metastable", as JSON; null when none is.
 fn first_metastable(points: &[Value]) -> Value {
     points
         .iter()
+        .filter(|p| !point_is_partial(p))
         .find(|p| p["result"]["metastability"]["status"] == "metastable")
         .map_or(Value::Null, |p| {
             serde_json::json!({
@@ -145,6 +161,8 @@ fn breaches_an_slo(point: &Value) -> bool {
 /// that meet every SLO and those that breach one, so "every point breaches" and "every point
 /// meets" are said as such.
 fn verdicts(metric: &str, threshold: f64, one_param: bool, points: &[Value], out: &mut Map<String, Value>) {
+    // Points cut short by a bound of the run are not the model's answer: judge the others.
+    let points: Vec<&Value> = points.iter().filter(|p| !point_is_partial(p)).collect();
     let with_slos = points
         .iter()
         .any(|p| p["result"]["slos"].as_array().is_some_and(|s| !s.is_empty()));
@@ -152,7 +170,7 @@ fn verdicts(metric: &str, threshold: f64, one_param: bool, points: &[Value], out
     let breach = points.iter().filter(|p| breaches_an_slo(p)).count();
     if !one_param {
         out.insert("knee".into(), Value::Null);
-        out.insert("first_slo_breach".into(), first_breach(points.iter()));
+        out.insert("first_slo_breach".into(), first_breach(points.iter().copied()));
         if with_slos {
             out.insert(
                 "slo_points".into(),
@@ -166,7 +184,8 @@ fn verdicts(metric: &str, threshold: f64, one_param: bool, points: &[Value], out
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let x = p["values"].get(0).and_then(numeric).unwrap_or(i as f64);
+            let grid_order = p["index"].as_f64().unwrap_or(i as f64);
+            let x = p["values"].get(0).and_then(numeric).unwrap_or(grid_order);
             let y = p["metric"]["mean"].as_f64().unwrap_or(f64::NAN);
             (x, y)
         })
@@ -174,7 +193,7 @@ fn verdicts(metric: &str, threshold: f64, one_param: bool, points: &[Value], out
     let mut order: Vec<usize> = (0..points.len()).collect();
     order.sort_by(|&a, &b| xy[a].0.total_cmp(&xy[b].0));
     let ordered: Vec<(f64, f64)> = order.iter().map(|&i| xy[i]).collect();
-    let breached: Vec<bool> = order.iter().map(|&i| breaches_an_slo(&points[i])).collect();
+    let breached: Vec<bool> = order.iter().map(|&i| breaches_an_slo(points[i])).collect();
     let direction = sweep_direction(metric, &ordered, &breached);
     // From the low-load end: the smallest value up, or the largest down.
     let from_low_load: Vec<usize> = match direction {
@@ -186,20 +205,20 @@ fn verdicts(metric: &str, threshold: f64, one_param: bool, points: &[Value], out
     let knee_verdict = super::knee::knee_towards(&walk, threshold, worse).map_or(Value::Null, |k| {
         let i = from_low_load[k];
         let trend = super::knee::trend_at(&walk, walk[k].0).unwrap_or(f64::NAN);
-        serde_json::json!({ "index": i, "values": points[i]["values"], "metric": xy[i].1, "trend": trend })
+        serde_json::json!({ "index": points[i]["index"], "values": points[i]["values"], "metric": xy[i].1, "trend": trend })
     });
     out.insert("direction".into(), Value::from(direction.name()));
     out.insert(
         "trend_through".into(),
-        Value::from(from_low_load.iter().take(2).map(|&i| i as u64).collect::<Vec<_>>()),
+        Value::Array(from_low_load.iter().take(2).map(|&i| points[i]["index"].clone()).collect()),
     );
     out.insert("knee".into(), knee_verdict);
     match direction {
         SweepDirection::WorsensAsItGrows => {
-            out.insert("first_slo_breach".into(), first_breach(order.iter().map(|&i| &points[i])));
+            out.insert("first_slo_breach".into(), first_breach(order.iter().map(|&i| points[i])));
         }
         SweepDirection::ImprovesAsItGrows if with_slos => {
-            let smallest = order.iter().map(|&i| &points[i]).find(|p| meets_every_slo(p));
+            let smallest = order.iter().map(|&i| points[i]).find(|p| meets_every_slo(p));
             out.insert(
                 "meets_every_slo_from".into(),
                 smallest.map_or(
@@ -228,8 +247,17 @@ pub fn finish(header: &Value, mut points: Vec<Value>) -> Value {
     let tipping = first_metastable(&points);
     let mut verdict_fields = Map::new();
     verdicts(&metric, threshold, one_param, &points, &mut verdict_fields);
+    let partial: Vec<Value> = points
+        .iter()
+        .filter(|p| point_is_partial(p))
+        .map(|p| p["index"].clone())
+        .collect();
     let mut out: Map<String, Value> = header.as_object().cloned().unwrap_or_default();
     out.insert("points".into(), Value::Array(points));
+    if !partial.is_empty() {
+        // The verdicts below judge only the other points: say which were left out.
+        out.insert("partial_points".into(), Value::Array(partial));
+    }
     out.extend(verdict_fields);
     if watched {
         out.insert("first_metastable".into(), tipping);
@@ -245,10 +273,20 @@ pub fn shard_file(header: &Value, shard: &str, points: Vec<Value>) -> Value {
     Value::Object(out)
 }
 
-/// Put shard files back together: they must come from the same sweep, and cover every point
-/// exactly once.
+/// Put shard files back together. They must come from one sweep — the same header and
+/// fingerprint (model hash, seed, replications, duration, warm-up, window, event budget, grid,
+/// capsim version); otherwise the error names the file, each field that differs and both
+/// values — and cover every point exactly once, each point in the shard that owns it with the
+/// grid's values. Shards with partial points (cut short by a bound of the run) merge into a
+/// sweep whose `partial_points` lists them.
+///
+/// 1. Read the first file's header; check the point count against the grid and the bound.
+/// 2. For every file: a shard "I/N" of the same N, never given twice, with the same header.
+/// 3. For every point: a valid index owned by its shard, never seen before, with the grid's values.
+/// 4. Every point present, every shard present; then [`finish`].
 pub fn merge(shards: &[(String, Value)]) -> Result<Value, String> {
-    let Some((_, first)) = shards.first() else {
+    use super::fingerprint::{differences, short};
+    let Some((first_name, first)) = shards.first() else {
         return Err("expected at least one shard file".into());
     };
     let header_of = |v: &Value| {
@@ -260,37 +298,117 @@ pub fn merge(shards: &[(String, Value)]) -> Result<Value, String> {
     let header = header_of(first);
     let total = header["total_points"]
         .as_u64()
-        .ok_or("the first file is not a capsim sweep shard (no total_points)")?;
+        .ok_or(format!("{first_name}: not a capsim sweep shard (no total_points)"))?;
     let max = crate::scenario::sweep::MAX_POINTS as u64;
     if total > max {
         return Err(format!(
-            "the shard says the sweep has {total} points; a sweep has at most {max}"
+            "{first_name}: the shard says the sweep has {total} points; a sweep has at most {max}"
+        ));
+    }
+    let fingerprint = &header["fingerprint"];
+    if !fingerprint.is_object() {
+        return Err(format!(
+            "{first_name}: the shard has no fingerprint (written by an older capsim, or edited): run the shard again to merge it"
+        ));
+    }
+    let grid: Vec<Vec<Value>> = serde_json::from_value(fingerprint["grid"].clone())
+        .map_err(|_| format!("{first_name}: fingerprint.grid: expected a list of value lists, one per parameter"))?;
+    // The grid's size, without overflow: more than `max` points is already wrong.
+    let grid_points = grid
+        .iter()
+        .try_fold(1u64, |n, values| n.checked_mul(values.len() as u64).filter(|&n| n <= max));
+    if grid_points != Some(total) {
+        return Err(format!(
+            "{first_name}: total_points is {total} but the grid in its fingerprint has {} points",
+            grid_points.map_or(format!("more than {max}"), |n| n.to_string())
         ));
     }
     let total = total as usize;
+    let mut count: Option<(usize, &str)> = None;
+    let mut shard_seen: Vec<Option<&str>> = Vec::new();
     let mut seen = vec![false; total];
     let mut points = Vec::new();
     for (name, shard) in shards {
-        if shard.get("shard").is_none() {
+        let Some(text) = shard.get("shard") else {
             return Err(format!("{name}: not a shard file (no \"shard\" field)"));
+        };
+        let owner = text
+            .as_str()
+            .ok_or_else(|| "expected a shard like \"2/4\"".to_string())
+            .and_then(crate::scenario::sweep::Shard::parse)
+            .map_err(|why| format!("{name}: shard: {why}, got {}", short(Some(text))))?;
+        match count {
+            None => {
+                count = Some((owner.count, name));
+                shard_seen = vec![None; owner.count.min(total.max(1))];
+            }
+            Some((n, other)) if n != owner.count => {
+                return Err(format!(
+                    "{name}: shard {}/{} is from a sweep cut into {} shards, {other} into {n}",
+                    owner.index, owner.count, owner.count
+                ))
+            }
+            Some(_) => {}
         }
-        if header_of(shard) != header {
+        let this = header_of(shard);
+        if this != header {
+            let mut differs = differences(&header, &this);
+            differs.retain(|d| !d.starts_with("fingerprint:"));
+            differs.extend(
+                differences(&header["fingerprint"], &this["fingerprint"])
+                    .into_iter()
+                    .map(|d| format!("fingerprint.{d}")),
+            );
             return Err(format!(
-                "{name}: from a different sweep (model, parameters, metric or settings differ)"
+                "{name}: from a different sweep than {first_name}: {} ({first_name} vs {name})",
+                differs.join("; ")
             ));
         }
-        for p in shard["points"].as_array().into_iter().flatten() {
-            let i = p["index"]
-                .as_u64()
-                .map(|i| i as usize)
-                .filter(|&i| i < total)
-                .ok_or(format!("{name}: a point has no valid index"))?;
+        if let Some(slot) = shard_seen.get_mut(owner.index - 1) {
+            if let Some(other) = slot.replace(name) {
+                return Err(format!(
+                    "{name}: shard {}/{} was given already ({other})",
+                    owner.index, owner.count
+                ));
+            }
+        }
+        let Some(list) = shard["points"].as_array() else {
+            return Err(format!("{name}: points: expected a list of points"));
+        };
+        for p in list {
+            let i = p["index"].as_u64().map(|i| i as usize).filter(|&i| i < total).ok_or(format!(
+                "{name}: a point has no valid index (0 to {})",
+                total.saturating_sub(1)
+            ))?;
+            if !owner.owns(i) {
+                return Err(format!(
+                    "{name}: point {i} does not belong to shard {}/{} (its points are every {}th from {})",
+                    owner.index,
+                    owner.count,
+                    owner.count,
+                    owner.index - 1
+                ));
+            }
             if std::mem::replace(&mut seen[i], true) {
-                return Err(format!("{name}: point {i} appears in more than one shard"));
+                return Err(format!("{name}: point {i} appears more than once"));
+            }
+            let expected = grid_values(&grid, i);
+            if p["values"].as_array() != Some(&expected) {
+                return Err(format!(
+                    "{name}: point {i} has values {}, but the grid gives {}",
+                    short(p.get("values")),
+                    short(Some(&Value::Array(expected)))
+                ));
             }
             points.push(p.clone());
         }
     }
+    let missing_shards: Vec<String> = shard_seen
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_none())
+        .map(|(i, _)| format!("{}/{}", i + 1, count.map_or(0, |c| c.0)))
+        .collect();
     let missing: Vec<String> = seen
         .iter()
         .enumerate()
@@ -298,9 +416,27 @@ pub fn merge(shards: &[(String, Value)]) -> Result<Value, String> {
         .map(|(i, _)| i.to_string())
         .collect();
     if !missing.is_empty() {
-        return Err(format!("points missing from the shards: {}", missing.join(", ")));
+        let shards = if missing_shards.is_empty() {
+            String::new()
+        } else {
+            format!(" (shards not given: {})", missing_shards.join(", "))
+        };
+        return Err(format!("points missing from the shards: {}{shards}", missing.join(", ")));
     }
     Ok(finish(&header, points))
+}
+
+/// The parameters' values at point `index` of `grid` (the last parameter varies fastest).
+fn grid_values(grid: &[Vec<Value>], mut index: usize) -> Vec<Value> {
+    let mut values = vec![Value::Null; grid.len()];
+    for (slot, options) in values.iter_mut().zip(grid).rev() {
+        if options.is_empty() {
+            continue;
+        }
+        *slot = options[index % options.len()].clone();
+        index /= options.len();
+    }
+    values
 }
 
 #[cfg(test)]

@@ -103,7 +103,7 @@ fn plan(source: &ModelSource, expect: &Value, overrides: &Overrides) -> Result<P
     // no replications has every component and no values.
     let shapes: Vec<RunResult> = targets
         .iter()
-        .map(|t| crate::results::summarize(&t.validated.model, &[], &[]))
+        .map(|t| crate::results::summarize(&t.validated.model, &[], Vec::new()))
         .collect();
     let problems: Vec<Diagnostic> = expectations
         .iter()
@@ -203,7 +203,15 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
     if let Some(dir) = &args.report {
         write_runs_report(dir, &source, &targets, &results)?;
     }
-    Ok(if report.all_passed() { EXIT_OK } else { EXIT_FAILED })
+    // A judged failure is a regression (1) even when other runs were cut short; otherwise a
+    // cut-short run leaves expectations not judged, which is a stop (3), not a regression.
+    Ok(if report.failed() > 0 {
+        EXIT_FAILED
+    } else if report.not_judged() > 0 {
+        super::EXIT_STOPPED
+    } else {
+        EXIT_OK
+    })
 }
 
 /// The report of the runs a check made: the scenarios compared with the baseline when it ran,

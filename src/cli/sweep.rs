@@ -2,8 +2,10 @@
 //! shard), find the knee and the first SLO breach, and put shards back together.
 
 use super::{load, print, run_validated, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
+use crate::analysis::fingerprint::{model_hash, Fingerprint, CAPSIM_VERSION};
 use crate::analysis::metric::{parse_bound, resolve, Unit};
 use crate::analysis::sweep::{breaches, finish, merge, shard_file, SweepHeader, SweepPoint};
+use crate::model::units::nanos_to_secs;
 use crate::report;
 use crate::scenario::sweep::{grid, parse_values, parse_values_text, Shard, SweptParam};
 use crate::scenario::{ModelSource, Variant};
@@ -217,6 +219,20 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
             .unwrap_or_default()
             .into_iter()
             .collect(),
+        fingerprint: match models.first() {
+            Some((_, v)) => Some(Fingerprint {
+                model_hash: model_hash(&source.variant_json(&base)?),
+                seed: v.model.seed,
+                replications: v.model.replications,
+                duration_s: nanos_to_secs(v.model.duration_ns),
+                warmup_s: nanos_to_secs(v.model.warmup_ns),
+                window_s: nanos_to_secs(v.model.window_ns),
+                max_events: v.model.max_events,
+                grid: plan.params.iter().map(|p| p.values.clone()).collect(),
+                capsim_version: CAPSIM_VERSION.to_string(),
+            }),
+            None => None,
+        },
     };
     let header_json = serde_json::to_value(&header).unwrap_or(Value::Null);
     let point_json: Vec<Value> = sweep_points
@@ -287,8 +303,24 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
     }
     let merged = merge(&shards).map_err(CliError::Argument)?;
     write(&args.json, &report::json::to_json(&merged))?;
+    // Partial points (cut short in their shard) make a partial merge: said, and exit 3.
+    let partial: Vec<String> = merged["partial_points"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(Value::to_string)
+        .collect();
+    let code = if partial.is_empty() {
+        EXIT_OK
+    } else {
+        eprintln!(
+            "stopped: the merged sweep is partial: points {} were cut short in their shards and are left out of the knee and first-breach verdicts",
+            partial.join(", ")
+        );
+        EXIT_STOPPED
+    };
     if args.report.is_none() && args.csv.is_none() {
-        return Ok(EXIT_OK);
+        return Ok(code);
     }
     // The points read back as results (NaN was written as null and reads back as NaN).
     let unreadable = |e: serde_json::Error| CliError::Argument(format!("the merged sweep cannot be read back for a report: {e}"));
@@ -309,5 +341,5 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
         };
         super::write_report(dir, &input)?;
     }
-    Ok(EXIT_OK)
+    Ok(code)
 }

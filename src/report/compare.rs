@@ -33,6 +33,16 @@ pub fn comparison(report: &ScenarioReport) -> String {
             for m in &run.result.verdict.messages {
                 out.push_str(&format!("  STOPPED EARLY: {m}\n"));
             }
+            let coverage = run.result.verdict.replications.sentence();
+            if !coverage.is_empty() {
+                out.push_str(&format!(
+                    "  {coverage}; changes pair only replications complete in both runs.\n"
+                ));
+            }
+        }
+        if !crate::analysis::compare::was_run(&run.result) {
+            out.push_str("  NOT RUN: stopped before any replication measured anything; nothing to compare.\n");
+            continue;
         }
         let mut t = TextTable::new(&["metric", "baseline", "scenario", "change", "significant"]);
         let mut identical = 0;

@@ -21,11 +21,22 @@ fn field(text: &str) -> String {
     }
 }
 
-/// All time series in long form: `window_start_s,kind,component,metric,value`.
+/// The last column of every row: `true` when every replication ran to the end of the simulated
+/// duration, `false` when the run stopped early (its values are partial; see `verdict` in the JSON).
+fn complete(result: &RunResult) -> &'static str {
+    if result.verdict.complete {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// All time series in long form: `window_start_s,kind,component,metric,value,complete`.
 pub fn timeseries_csv(result: &RunResult) -> String {
-    let mut out = String::from("window_start_s,kind,component,metric,value\n");
+    let mut out = String::from("window_start_s,kind,component,metric,value,complete\n");
+    let done = complete(result);
     let mut push = |start: f64, kind: &str, name: &str, metric: &str, value: f64| {
-        let _ = writeln!(out, "{},{kind},{},{metric},{}", num(start), field(name), num(value));
+        let _ = writeln!(out, "{},{kind},{},{metric},{},{done}", num(start), field(name), num(value));
     };
     let traffic = [
         (
@@ -85,16 +96,16 @@ pub fn timeseries_csv(result: &RunResult) -> String {
 }
 
 /// The cascade after the trigger, one row per component that breached, in the order they did:
-/// `order,component,kind,first_breach_s,after_trigger_s,breached_windows,recovered_s,objective,measured,path`
+/// `order,component,kind,first_breach_s,after_trigger_s,breached_windows,recovered_s,objective,measured,path,complete`
 /// (`recovered_s` empty when still in breach at the end; `path` joined with " > ").
 pub fn cascade_csv(result: &RunResult) -> String {
     let mut out = String::from(
-        "order,component,kind,first_breach_s,after_trigger_s,breached_windows,recovered_s,objective,measured,path\n",
+        "order,component,kind,first_breach_s,after_trigger_s,breached_windows,recovered_s,objective,measured,path,complete\n",
     );
     for (i, e) in result.cascade.timeline.iter().enumerate() {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{}",
             i + 1,
             field(&e.name),
             field(&e.kind),
@@ -104,19 +115,22 @@ pub fn cascade_csv(result: &RunResult) -> String {
             e.recovered_s.map_or(String::new(), num),
             field(&e.objective),
             field(&e.measured),
-            field(&e.path.join(" > "))
+            field(&e.path.join(" > ")),
+            complete(result)
         );
     }
     out
 }
 
-/// One summary row per component and metric: `kind,component,metric,mean,ci95,min,max,n`.
+/// One summary row per component and metric: `kind,component,metric,mean,ci95,min,max,n,complete`
+/// (`n`: the replications the estimate covers).
 pub fn summary_csv(result: &RunResult) -> String {
-    let mut out = String::from("kind,component,metric,mean,ci95,min,max,n\n");
+    let mut out = String::from("kind,component,metric,mean,ci95,min,max,n,complete\n");
+    let done = complete(result);
     let mut push = |kind: &str, name: &str, metric: &str, e: &crate::stats::Estimate| {
         let _ = writeln!(
             out,
-            "{kind},{},{metric},{},{},{},{},{}",
+            "{kind},{},{metric},{},{},{},{},{},{done}",
             field(name),
             num(e.mean),
             num(e.ci95),
@@ -187,14 +201,14 @@ fn latency_rows(l: &crate::results::LatencySummary) -> [(&'static str, &crate::s
 }
 
 /// One row per sweep point and headline metric: the parameters' values, then
-/// `metric,mean,ci95,min,max,n`.
+/// `metric,mean,ci95,min,max,n,complete` (`complete` false for a point that stopped early).
 pub fn sweep_csv(header: &crate::analysis::sweep::SweepHeader, points: &[crate::analysis::sweep::SweepPoint]) -> String {
     let mut out = String::new();
     for p in &header.params {
         out.push_str(&field(p));
         out.push(',');
     }
-    out.push_str("metric,mean,ci95,min,max,n\n");
+    out.push_str("metric,mean,ci95,min,max,n,complete\n");
     for point in points {
         let values: Vec<String> = point
             .values
@@ -206,14 +220,15 @@ pub fn sweep_csv(header: &crate::analysis::sweep::SweepHeader, points: &[crate::
                 let e = &m.estimate;
                 let _ = writeln!(
                     out,
-                    "{},{},{},{},{},{},{}",
+                    "{},{},{},{},{},{},{},{}",
                     values.join(","),
                     field(&name),
                     num(e.mean),
                     num(e.ci95),
                     num(e.min),
                     num(e.max),
-                    e.n
+                    e.n,
+                    complete(&point.result)
                 );
             }
         }

@@ -383,7 +383,12 @@ fn verdicts(r: &RunResult, heading: &str) -> String {
         for msg in &r.verdict.messages {
             let _ = write!(out, "<li>{}</li>", escape(msg));
         }
-        out.push_str("</ul></div>\n");
+        out.push_str("</ul>");
+        let coverage = r.verdict.replications.sentence();
+        if !coverage.is_empty() {
+            let _ = write!(out, "<p><b>{}</b></p>", escape(&coverage));
+        }
+        out.push_str("</div>\n");
     }
     if !r.warnings.is_empty() {
         out.push_str("<div class=\"warn\"><b>Warnings</b><ul>");
@@ -748,7 +753,20 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
             for m in &run.result.verdict.messages {
                 let _ = write!(out, "<li>{}</li>", escape(m));
             }
-            out.push_str("</ul></div>\n");
+            out.push_str("</ul>");
+            let coverage = run.result.verdict.replications.sentence();
+            if !coverage.is_empty() {
+                let _ = write!(
+                    out,
+                    "<p><b>{}</b>; changes pair only replications complete in both runs.</p>",
+                    escape(&coverage)
+                );
+            }
+            out.push_str("</div>\n");
+        }
+        if !crate::analysis::compare::was_run(&run.result) {
+            out.push_str("<p><b>NOT RUN</b>: stopped before any replication measured anything; nothing to compare.</p>\n");
+            continue;
         }
         let rows: Vec<Vec<String>> = run
             .comparison
@@ -909,7 +927,11 @@ fn sweep_body(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> 
         .zip(verdicts)
         .map(|(p, cells)| {
             let mut row: Vec<String> = p.values.iter().map(show_value).collect();
-            row.push(est(&p.metric, 1.0));
+            row.push(if p.result.verdict.replications.is_partial() {
+                "PARTIAL".to_string()
+            } else {
+                est(&p.metric, 1.0)
+            });
             row.extend(cells);
             row
         })

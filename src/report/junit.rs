@@ -1,5 +1,6 @@
 //! A [`CheckReport`] as JUnit XML, the test report format CI systems display: one test suite
-//! for the model, one test case per expectation, a `<failure>` for each that did not hold.
+//! for the model, one test case per expectation, a `<failure>` for each that did not hold and an
+//! `<error>` for each that could not be judged (its run was cut short by a bound of the run).
 
 use super::markup::escape;
 use crate::analysis::expect::{CheckReport, ExpectationResult};
@@ -9,10 +10,11 @@ pub fn junit_xml(report: &CheckReport) -> String {
     let class = format!("capsim.{}", class_name(&report.model));
     let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     xml.push_str(&format!(
-        "<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n",
+        "<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\">\n",
         escape(&format!("capsim: {}", report.model)),
         report.results.len(),
-        report.failed()
+        report.failed(),
+        report.not_judged()
     ));
     for result in &report.results {
         xml.push_str(&format!(
@@ -23,6 +25,12 @@ pub fn junit_xml(report: &CheckReport) -> String {
         if result.passed {
             xml.push_str(&format!(
                 ">\n    <system-out>{}</system-out>\n  </testcase>\n",
+                escape(&detail(result))
+            ));
+        } else if !result.judged {
+            xml.push_str(&format!(
+                ">\n    <error message=\"{}\" type=\"stopped\">{}</error>\n  </testcase>\n",
+                escape("not judged: the run was cut short (--max-events, --max-wall or Ctrl-C)"),
                 escape(&detail(result))
             ));
         } else {
@@ -191,6 +199,7 @@ mod tests {
             that: that.into(),
             scenario: scenario.map(str::to_string),
             passed,
+            judged: true,
             measured: Estimate::from_samples(&[40.0, 50.0, 60.0]),
             bound: 1.0,
             unit: "ms",
@@ -237,6 +246,20 @@ mod tests {
             message.starts_with("measured 50.0 ms ±") && message.ends_with(", bound 1.00 ms"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn an_expectation_whose_run_was_cut_short_is_an_error_not_a_failure() {
+        let mut stopped = result(1, "server.serve.p99 < 1s", None, false);
+        stopped.judged = false;
+        let report = CheckReport::new("m", vec![result(0, "server.serve.p99 < 1s", None, true), stopped]);
+        let xml = junit_xml(&report);
+        let suite = parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        assert_eq!(suite.attribute("failures"), Some("0"));
+        assert_eq!(suite.attribute("errors"), Some("1"));
+        assert_eq!(suite.children[1].children[0].name, "error", "{xml}");
+        assert_eq!((report.failed(), report.not_judged(), report.passed()), (0, 1, 1));
+        assert!(!report.all_passed());
     }
 
     #[test]

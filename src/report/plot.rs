@@ -782,6 +782,13 @@ fn metric_axis(name: &str, unit: Option<Unit>) -> (String, f64) {
 /// Plot (d): the sweep's metric at each point with its 95 % CI band, the low-load trend (the
 /// line through the two points at the low-load end), the knee and the points where an SLO is breached.
 pub fn sweep_curve(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> Figure {
+    // Points cut short are not the model's answer there: off the curve, as out of the verdicts.
+    let complete: Vec<SweepPoint> = points
+        .iter()
+        .filter(|p| !p.result.verdict.replications.is_partial())
+        .cloned()
+        .collect();
+    let points = &complete[..];
     let (xs, x_label) = sweep_axis(header, points);
     let unit = points
         .first()
@@ -838,7 +845,10 @@ pub fn sweep_curve(header: &SweepHeader, points: &[SweepPoint], finished: &Value
             shape: Shape::Cross,
         });
     }
-    if let Some(i) = finished["knee"]["index"].as_u64().and_then(|i| mean.get(i as usize)) {
+    let knee = finished["knee"]["index"]
+        .as_u64()
+        .and_then(|i| points.iter().position(|p| p.index as u64 == i));
+    if let Some(i) = knee.and_then(|at| mean.get(at)) {
         panel.markers.push(Markers {
             label: format!("knee (> {} % above trend)", tick(header.threshold * 100.0)),
             points: vec![*i],

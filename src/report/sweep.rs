@@ -39,6 +39,14 @@ pub(super) fn point_verdicts(
                 }
                 _ => None,
             };
+            if p.result.verdict.replications.is_partial() {
+                // Its numbers are not the model's answer here: say so instead of showing them.
+                let mut row = vec!["PARTIAL (left out)".to_string(), "–".to_string()];
+                if watched {
+                    row.push("–".into());
+                }
+                return row;
+            }
             let mut row = vec![match trend {
                 Some(t) if t.abs() > 0.0 && t.is_finite() => {
                     let mark = if knee == Some(i) { "  ◀ knee" } else { "" };
@@ -105,12 +113,31 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
     let mut t = TextTable::new(&columns);
     for (p, cells) in points.iter().zip(verdicts) {
         let mut row: Vec<String> = p.values.iter().map(show_value).collect();
-        row.push(significant(p.metric.mean));
-        row.push(significant(p.metric.ci95));
+        if p.result.verdict.replications.is_partial() {
+            let c = &p.result.verdict.replications;
+            row.push(if !c.ran.is_empty() {
+                format!("{} of {} reps ran", c.ran.len(), c.requested)
+            } else if !c.cut_short.is_empty() {
+                "cut short".to_string()
+            } else {
+                "not started".to_string()
+            });
+            row.push("–".into());
+        } else {
+            row.push(significant(p.metric.mean));
+            row.push(significant(p.metric.ci95));
+        }
         row.extend(cells);
         t.row(row);
     }
     out.push_str(&t.render());
+    if let Some(partial) = finished["partial_points"].as_array().filter(|p| !p.is_empty()) {
+        out.push_str(&format!(
+            "INCOMPLETE: {} of {} points were cut short (--max-events, --max-wall or Ctrl-C) and are left out of the verdicts below; run them again to judge them.\n",
+            partial.len(),
+            header.total_points
+        ));
+    }
     if finished["direction"] == "improves_as_it_grows" {
         out.push_str(&format!(
             "Direction: the system gets better as {} grows (read from the data), so the low-load trend runs through the two largest values and the knee is sought downwards.\n",

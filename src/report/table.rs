@@ -84,7 +84,12 @@ pub fn summary(result: &RunResult) -> String {
         for msg in &result.verdict.messages {
             out.push_str(&format!("  {msg}\n"));
         }
-        out.push_str("  Statistics below cover only the time simulated before the stop.\n");
+        let coverage = result.verdict.replications.sentence();
+        if coverage.is_empty() {
+            out.push_str("  Statistics below cover only the time simulated before the stop.\n");
+        } else {
+            out.push_str(&format!("  {coverage}.\n"));
+        }
     }
 
     if !result.warnings.is_empty() {

@@ -21,8 +21,10 @@ pub(super) fn estimate<T>(items: &[T], f: impl Fn(&T) -> f64) -> Estimate {
     Estimate::from_samples(&items.iter().map(f).collect::<Vec<_>>())
 }
 
-/// Merge the replications of `model` into one result.
-pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunResult {
+/// Merge the replications of `model` into one result: every estimate covers the replications
+/// [`Coverage`] says it does (those that ran to the end; the ones cut short when none did), and
+/// the verdict lists every replication that stopped early.
+pub fn summarize(model: &Model, warnings: &[String], reps: Vec<ReplicationResult>) -> RunResult {
     summarize_against(model, warnings, reps, None)
 }
 
@@ -31,15 +33,15 @@ pub fn summarize(model: &Model, warnings: &[String], reps: &[ReplicationResult])
 pub fn summarize_against(
     model: &Model,
     warnings: &[String],
-    reps: &[ReplicationResult],
-    without_trigger: Option<&[ReplicationResult]>,
+    reps: Vec<ReplicationResult>,
+    without_trigger: Option<Vec<ReplicationResult>>,
 ) -> RunResult {
-    let mut result = merge(model, warnings, reps);
+    let (mut result, reps) = merge(model, warnings, reps);
     if let Some(metric) = &model.metastability {
         // Each replication's own windows of the watched metric, read like the merged ones.
-        let windows = |reps: &[ReplicationResult]| -> Vec<Vec<(f64, f64)>> {
-            reps.iter()
-                .map(|r| crate::analysis::metric::series(&merge(model, &[], std::slice::from_ref(r)), metric).unwrap_or_default())
+        let windows = |reps: Vec<ReplicationResult>| -> Vec<Vec<(f64, f64)>> {
+            reps.into_iter()
+                .map(|r| crate::analysis::metric::series(&merge(model, &[], vec![r]).0, metric).unwrap_or_default())
                 .collect()
         };
         let reference = without_trigger.map(windows);
@@ -49,12 +51,13 @@ pub fn summarize_against(
 }
 
 /// Merge the replications into one result, without the metastability verdict (which needs
-/// each replication's own windows, merged one at a time by this function).
-fn merge(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunResult {
+/// each replication's own windows, merged one at a time by this function); the replications
+/// are handed back, in order.
+fn merge(model: &Model, warnings: &[String], reps: Vec<ReplicationResult>) -> (RunResult, Vec<ReplicationResult>) {
     let observed_s = |r: &ReplicationResult| nanos_to_secs(r.end_ns.saturating_sub(model.warmup_ns)).max(f64::MIN_POSITIVE);
     let mut messages = Vec::new();
     let mut unstable = false;
-    for r in reps {
+    for r in &reps {
         match &r.stop {
             StopReason::Horizon | StopReason::Exhausted => {}
             StopReason::EventBudget { at } => messages.push(format!(
@@ -64,9 +67,14 @@ fn merge(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunR
                 model.max_events
             )),
             StopReason::Interrupted { at } => messages.push(format!(
-                "replication {}: interrupted at t = {}",
+                "replication {}: interrupted at t = {}{}",
                 r.replication,
-                format_duration(*at)
+                format_duration(*at),
+                if *at <= model.warmup_ns {
+                    ", before it measured anything"
+                } else {
+                    ""
+                }
             )),
             StopReason::Stopped { reason, .. } => {
                 unstable = true;
@@ -74,6 +82,11 @@ fn merge(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunR
             }
         }
     }
+    let coverage = super::Coverage::of(model, &reps);
+    let (kept, left_out): (Vec<ReplicationResult>, Vec<ReplicationResult>) = reps
+        .into_iter()
+        .partition(|r| coverage.estimated_from.contains(&r.replication));
+    let reps = &kept[..];
     let windows = |tallies: Vec<&RequestTally>| {
         Some(Windows {
             answers: merged_series(tallies.iter().map(|t| &t.series))?,
@@ -116,7 +129,7 @@ fn merge(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunR
                 latency: latency_summary(&tallies.iter().map(|(t, _)| &t.latency_ok).collect::<Vec<_>>()),
                 counts: counts(&tallies, reps.iter().map(|r| r.clients[c].in_flight_at_end).sum()),
                 batch,
-                series: traffic_series(model, reps.len(), client_series[c].as_ref().map(|w| &w.answers)),
+                series: traffic_series(model, reps, client_series[c].as_ref().map(|w| &w.answers)),
             }
         })
         .collect();
@@ -140,7 +153,7 @@ fn merge(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunR
                 }),
                 counts: counts(&tallies, reps.iter().map(|r| r.endpoints[e].in_flight_at_end).sum()),
                 cache: endpoint.caches.iter().any(Option::is_some).then(|| cache_summary(reps, e)),
-                series: traffic_series(model, reps.len(), endpoint_series[e].as_ref().map(|w| &w.answers)),
+                series: traffic_series(model, reps, endpoint_series[e].as_ref().map(|w| &w.answers)),
             }
         })
         .collect();
@@ -220,7 +233,7 @@ fn merge(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunR
             duration_s: nanos_to_secs(model.duration_ns),
             warmup_s: nanos_to_secs(model.warmup_ns),
             window_s: nanos_to_secs(model.window_ns),
-            replications: reps.len() as u32,
+            replications: model.replications,
             seed: model.seed,
             actions_end_s: model
                 .actions
@@ -242,6 +255,7 @@ fn merge(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunR
             complete: messages.is_empty(),
             unstable,
             messages,
+            replications: coverage,
         },
         warnings: warnings.to_vec(),
         events: reps.iter().map(|r| r.events).sum(),
@@ -271,7 +285,10 @@ fn merge(model: &Model, warnings: &[String], reps: &[ReplicationResult]) -> RunR
         groups: group_summaries(model, reps, &observed_s),
     };
     result.slos = evaluate_slos(model, &result);
-    result
+    let mut all = kept;
+    all.extend(left_out);
+    all.sort_by_key(|r| r.replication);
+    (result, all)
 }
 
 /// Cache lookups of endpoint `e`, totals over the replications.
@@ -377,19 +394,22 @@ pub(super) fn window_starts(model: &Model, windows: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Per-window mean over replications of several equally long rows.
+/// Per-window mean over replications: each window averages the rows that reach it (a
+/// replication stopped early has no windows after its stop, which must not count as zeros).
 pub(super) fn mean_rows<'a>(rows: impl Iterator<Item = &'a Vec<f64>>) -> Vec<f64> {
     let mut sum: Vec<f64> = Vec::new();
-    let mut n = 0.0;
+    let mut reached: Vec<f64> = Vec::new();
     for row in rows {
-        if sum.is_empty() {
-            sum = row.clone();
-        } else {
-            sum.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+        if row.len() > sum.len() {
+            sum.resize(row.len(), 0.0);
+            reached.resize(row.len(), 0.0);
         }
-        n += 1.0;
+        for (i, v) in row.iter().enumerate() {
+            sum[i] += v;
+            reached[i] += 1.0;
+        }
     }
-    sum.iter().map(|v| v / n).collect()
+    sum.iter().zip(&reached).map(|(v, n)| v / n).collect()
 }
 
 /// Utilisation and waiting per window, mean over replications.
@@ -417,18 +437,31 @@ fn merged_series<'a>(series: impl Iterator<Item = &'a WindowSeries>) -> Option<W
     merged
 }
 
-/// Request traffic per window from the merged windows, rates per replication.
-fn traffic_series(model: &Model, replications: usize, merged: Option<&WindowSeries>) -> Vec<TrafficWindow> {
+/// Request traffic per window from the merged windows, rates per replication: each window's
+/// count over the simulated seconds the replications spent in it (a replication stopped early
+/// covers its windows up to its stop, and none after).
+fn traffic_series(model: &Model, reps: &[ReplicationResult], merged: Option<&WindowSeries>) -> Vec<TrafficWindow> {
     let Some(merged) = merged else {
         return Vec::new();
     };
-    let window_s = nanos_to_secs(model.window_ns) * replications.max(1) as f64;
+    let full = reps.iter().filter(|r| r.end_ns >= model.duration_ns).count();
+    let covered_s = |i: usize| -> f64 {
+        let start_ns = model.warmup_ns.saturating_add((i as u64).saturating_mul(model.window_ns));
+        let partial_ns: u64 = reps
+            .iter()
+            .filter(|r| r.end_ns < model.duration_ns)
+            .map(|r| r.end_ns.saturating_sub(start_ns).min(model.window_ns))
+            .sum();
+        // With every replication complete this is the window times the replications, as always.
+        nanos_to_secs(model.window_ns) * full.max(usize::from(partial_ns == 0)) as f64 + nanos_to_secs(partial_ns)
+    };
     merged
         .windows()
         .into_iter()
-        .map(|w| TrafficWindow {
+        .enumerate()
+        .map(|(i, w)| TrafficWindow {
             start_s: w.start_s,
-            throughput_per_s: w.count as f64 / window_s,
+            throughput_per_s: w.count as f64 / covered_s(i),
             error_rate: if w.count == 0 {
                 f64::NAN
             } else {

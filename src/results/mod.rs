@@ -5,10 +5,12 @@
 //! with its 95 % confidence interval (Student t), so differences can be judged.
 
 mod cascade;
+mod coverage;
 mod merge;
 pub mod resilience;
 mod slo;
 
+pub use coverage::Coverage;
 pub use merge::{summarize, summarize_against};
 pub use resilience::{CallSiteSummary, EffectSummary, Metastability, QueueSummary, ReplicationMetastability, WastedSummary};
 
@@ -198,6 +200,10 @@ pub struct Verdict {
     pub unstable: bool,
     /// One line per replication that stopped early, saying why and when.
     pub messages: Vec<String>,
+    /// Which replications ran to the end, were cut short or never started, and which ones the
+    /// estimates cover (each estimate's `n` counts those with a value).
+    #[serde(default)]
+    pub replications: Coverage,
 }
 
 /// Latency statistics in milliseconds, each across replications.

@@ -142,6 +142,15 @@ impl ModelSource {
         variant: &Variant,
         edit: impl Fn(&mut crate::model::spec::ModelSpec),
     ) -> Result<Validated, ModelError> {
+        let json = self.variant_json(variant)?;
+        let file = format!("{} (scenario {})", self.file, variant.name);
+        let mut spec = parse_spec_value(json, &file)?;
+        edit(&mut spec);
+        validate(&spec).map_err(|diagnostics| ModelError::Invalid { file, diagnostics })
+    }
+
+    /// The model's JSON with `variant`'s changes and timed actions applied (before parsing).
+    pub fn variant_json(&self, variant: &Variant) -> Result<Value, ModelError> {
         let mut json = self.json.clone();
         for change in &variant.changes {
             overlay::apply_change(&mut json, &change.path, &change.value).map_err(|message| {
@@ -159,10 +168,7 @@ impl ModelSource {
                 }
             }
         }
-        let file = format!("{} (scenario {})", self.file, variant.name);
-        let mut spec = parse_spec_value(json, &file)?;
-        edit(&mut spec);
-        validate(&spec).map_err(|diagnostics| ModelError::Invalid { file, diagnostics })
+        Ok(json)
     }
 
     fn invalid(&self, diagnostics: Vec<Diagnostic>) -> ModelError {

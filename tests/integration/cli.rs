@@ -121,10 +121,16 @@ fn csv_output_writes_summary_and_timeseries_with_their_headers() {
     let summary = std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv written");
     let timeseries = std::fs::read_to_string(dir.join("timeseries.csv")).expect("timeseries.csv written");
     let mut summary_lines = summary.lines();
-    assert_eq!(summary_lines.next(), Some("kind,component,metric,mean,ci95,min,max,n"));
+    assert_eq!(
+        summary_lines.next(),
+        Some("kind,component,metric,mean,ci95,min,max,n,complete")
+    );
     let mut series_lines = timeseries.lines();
-    assert_eq!(series_lines.next(), Some("window_start_s,kind,component,metric,value"));
-    for (name, mut rows, columns) in [("summary.csv", summary_lines, 8), ("timeseries.csv", series_lines, 5)] {
+    assert_eq!(
+        series_lines.next(),
+        Some("window_start_s,kind,component,metric,value,complete")
+    );
+    for (name, mut rows, columns) in [("summary.csv", summary_lines, 9), ("timeseries.csv", series_lines, 6)] {
         let first = rows.next().unwrap_or_else(|| panic!("{name} has no rows"));
         for row in std::iter::once(first).chain(rows) {
             assert_eq!(row.split(',').count(), columns, "{name}: row {row:?}");

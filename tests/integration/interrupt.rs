@@ -77,3 +77,291 @@ fn a_killed_run_leaves_no_truncated_file_under_the_final_name() {
         }
     }
 }
+
+/// M/M/1 at `rate` for `duration` (warm-up 0), to run replications by hand.
+fn mm1_at(rate: &str, duration: &str, replications: u32) -> capsim::model::Validated {
+    let text = format!(
+        r#"{{ "name": "mm1", "duration": "{duration}", "warmup": "0s", "replications": {replications}, "seed": 1,
+             "clients": {{ "arrivals": {{ "open": {{ "rate": "{rate}" }}, "calls": "server.serve" }} }},
+             "services": {{ "server": {{ "workers": 1, "endpoints": {{ "serve": [ {{ "cpu": "exp(10ms)" }} ] }} }} }} }}"#
+    );
+    capsim::model::parse_model(&text, "mm1.json").unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_replication_that_never_started_is_left_out_not_averaged_in_as_zero() {
+    use std::sync::atomic::AtomicBool;
+    let validated = mm1_at("80/s", "10m", 2);
+    let model = &validated.model;
+    // Replication 0 runs to the end; replication 1 is interrupted before its first event.
+    let ran = capsim::sim::run_replication(model, 0, &AtomicBool::new(false));
+    let never = capsim::sim::run_replication(model, 1, &AtomicBool::new(true));
+    let finished = ran.clients[0].tally.finished as f64;
+    let result = capsim::results::summarize(model, &[], vec![ran, never]);
+    let c = &result.verdict.replications;
+    assert_eq!(
+        (c.ran.clone(), c.not_started.clone(), c.estimated_from.clone()),
+        (vec![0], vec![1], vec![0])
+    );
+    assert!(c.is_partial() && !result.verdict.complete);
+    let throughput = &result.clients[0].throughput_per_s;
+    // The estimate is replication 0's own rate (finished / 600 s), not the mean with a zero.
+    assert_eq!(throughput.n, 1);
+    assert_eq!(throughput.mean, finished / 600.0);
+    // And it is the offered 80/s within 4 standard deviations of a Poisson count over 600 s
+    // (averaged with a zero it would be about 40/s).
+    let sd = (80.0f64 * 600.0).sqrt() / 600.0;
+    assert!((throughput.mean - 80.0).abs() < 4.0 * sd, "{}", throughput.mean);
+}
+
+/// A model whose scenario "starved" has an event budget too small to get past the warm-up:
+/// every replication of the scenario stops before it measures anything.
+const STARVED: &str = r#"{
+  "name": "starved", "duration": "2m", "warmup": "1m", "replications": 3, "seed": 4,
+  "clients": { "arrivals": { "open": { "rate": "50/s" }, "calls": "server.serve" } },
+  "services": { "server": { "workers": 1, "endpoints": { "serve": [ { "cpu": "exp(10ms)" } ] } } },
+  "limits": { "max_events": 2000000000 },
+  "scenarios": { "starved": { "set": { "limits.max_events": 100 } } }
+}"#;
+
+#[test]
+fn a_scenario_that_never_started_is_not_run_rather_than_minus_100_percent() {
+    let dir = scratch_dir("not-run");
+    let model = dir.join("starved.json");
+    std::fs::write(&model, STARVED).unwrap();
+    let json = dir.join("out.json");
+    let run = super::capsim(&[
+        "run",
+        model.to_str().unwrap(),
+        "--scenario",
+        "starved",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    run.expect_code(3).stdout_has("NOT RUN");
+    assert!(!run.stdout.contains("-100 %"), "{}", run.stdout);
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let scenario = &report["scenarios"][0];
+    assert_eq!(
+        scenario["result"]["verdict"]["replications"]["not_started"],
+        serde_json::json!([0, 1, 2])
+    );
+    for m in scenario["comparison"].as_array().unwrap() {
+        assert_eq!(m["difference"]["n"], 0, "{m}");
+        assert_eq!(m["difference"]["significant"], false, "{m}");
+    }
+}
+
+#[test]
+fn csv_files_of_a_run_stopped_by_the_event_budget_say_so_in_every_row() {
+    let dir = scratch_dir("csv-partial");
+    let run = super::capsim(&[
+        "run",
+        example("mm1.json").to_str().unwrap(),
+        "--duration",
+        "3m",
+        "--replications",
+        "2",
+        "--max-events",
+        "30000",
+        "--csv",
+        dir.to_str().unwrap(),
+        "-q",
+    ]);
+    run.expect_code(3);
+    for file in ["summary.csv", "timeseries.csv", "cascade.csv"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let mut lines = text.lines();
+        assert!(lines.next().unwrap().ends_with(",complete"), "{file}");
+        for line in lines {
+            assert!(line.ends_with(",false"), "{file}: {line}");
+        }
+    }
+}
+
+#[test]
+fn check_cut_short_by_the_event_budget_exits_3_with_junit_errors_not_failures() {
+    let dir = scratch_dir("check-partial");
+    let junit = dir.join("junit.xml");
+    let run = super::capsim(&[
+        "check",
+        example("quickstart.json").to_str().unwrap(),
+        "--duration",
+        "5m",
+        "--warmup",
+        "1m",
+        "--replications",
+        "2",
+        "--max-events",
+        "1000",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    run.expect_code(3).stdout_has("NOT JUDGED");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<error ") && !xml.contains("<failure"), "{xml}");
+    assert!(xml.contains("failures=\"0\""), "{xml}");
+}
+
+/// `capsim sweep` of M/M/1 over 10/s..90/s with an event budget of 30,000 events per
+/// replication over 3 minutes (warm-up 2): about 4 events per request, so a point at λ runs out
+/// at 30000 / (4 λ) seconds — after the end (180 s) up to 41/s, within the measured minute at
+/// 50/s and 60/s (150 s, 125 s), and within the warm-up from 70/s on.
+pub(super) fn budget_sweep(extra: &[&str]) -> super::Run {
+    let mut args = vec![
+        "sweep",
+        "models/mm1.json",
+        "--param",
+        "clients.arrivals.open.rate",
+        "--values",
+        "10/s..90/s/10/s",
+        "--metric",
+        "server.serve.sojourn",
+        "--duration",
+        "3m",
+        "--replications",
+        "2",
+        "--max-events",
+        "30000",
+    ];
+    args.extend_from_slice(extra);
+    super::capsim(&args)
+}
+
+#[test]
+fn a_sweep_leaves_points_cut_short_out_of_its_verdicts_and_prints_no_nan() {
+    let dir = scratch_dir("sweep-partial");
+    let json = dir.join("sweep.json");
+    let run = budget_sweep(&["--json", json.to_str().unwrap()]);
+    run.expect_code(3).stdout_has("INCOMPLETE: 5 of 9 points");
+    assert!(!run.stdout.to_lowercase().contains("nan"), "{}", run.stdout);
+    let sweep: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(sweep["partial_points"], serde_json::json!([4, 5, 6, 7, 8]));
+    if let Some(knee) = sweep["knee"]["index"].as_u64() {
+        assert!(knee < 4, "the knee is at a point cut short: {}", sweep["knee"]);
+    }
+}
+
+#[test]
+fn the_knee_is_judged_without_a_point_that_was_cut_short() {
+    // W = 1/(mu - lambda) at mu = 100/s, lambda = 10, 20, …, 90/s; point 1 (20/s) was cut short
+    // and measured 0. Without it, the trend runs through 10/s and 30/s: at 40/s W is 5 % above
+    // it, at 50/s 14.5 %: the knee (10 %) is at 50/s, index 4. With it, the "trend" would fall
+    // and every later point would be a knee from 30/s on.
+    let header = serde_json::json!({ "schema_version": 1, "model": "mm1", "scenario": "",
+        "params": ["clients.arrivals.open.rate"], "metric": "server.serve.sojourn", "threshold": 0.1,
+        "total_points": 9, "round_trips": {} });
+    let points: Vec<Value> = (0..9)
+        .map(|i| {
+            let rate = 10.0 * (i + 1) as f64;
+            let cut = i == 1;
+            serde_json::json!({
+                "index": i, "values": [rate],
+                "metric": { "mean": if cut { 0.0 } else { 1.0 / (100.0 - rate) }, "ci95": 0.0, "n": 2 },
+                "slos_breached": [],
+                "result": { "verdict": { "replications": { "cut_short": if cut { vec![0] } else { vec![] } } } },
+            })
+        })
+        .collect();
+    let finished = capsim::analysis::sweep::finish(&header, points);
+    assert_eq!(finished["knee"]["index"], 4, "{}", finished["knee"]);
+    assert_eq!(finished["partial_points"], serde_json::json!([1]));
+}
+
+#[test]
+fn a_comparison_pairs_only_replications_complete_in_both_runs() {
+    use std::sync::atomic::AtomicBool;
+    let (go, stop) = (AtomicBool::new(false), AtomicBool::new(true));
+    let base = mm1_at("80/s", "2m", 3);
+    let busier = mm1_at("90/s", "2m", 3);
+    let rate = |r: &capsim::sim::ReplicationResult| r.clients[0].tally.finished as f64 / 120.0;
+    let baseline: Vec<_> = (0..3).map(|r| capsim::sim::run_replication(&base.model, r, &go)).collect();
+    // The scenario's replication 1 never starts: only replications 0 and 2 are pairs.
+    let scenario: Vec<_> = (0..3)
+        .map(|r| capsim::sim::run_replication(&busier.model, r, if r == 1 { &stop } else { &go }))
+        .collect();
+    let expected = ((rate(&scenario[0]) - rate(&baseline[0])) + (rate(&scenario[2]) - rate(&baseline[2]))) / 2.0;
+    let baseline = capsim::results::summarize(&base.model, &[], baseline);
+    let scenario = capsim::results::summarize(&busier.model, &[], scenario);
+    let compared = capsim::analysis::compare::compare(&baseline, &scenario);
+    let throughput = compared.iter().find(|m| m.metric == "arrivals.throughput").unwrap();
+    assert_eq!(throughput.difference.n, 2);
+    assert!(
+        (throughput.difference.mean_diff - expected).abs() < 1e-9,
+        "{:?} vs {expected}",
+        throughput.difference
+    );
+}
+
+#[test]
+fn time_series_average_each_window_over_the_replications_that_reached_it() {
+    use std::sync::atomic::AtomicBool;
+    // Two replications cut short by event budgets of 16,000 and 32,000 events (about 4 per
+    // request at 80/s: near 50 s and 100 s), in 10 s windows; none ran to the end.
+    let model = |budget: u64| {
+        let text = format!(
+            r#"{{ "name": "mm1", "duration": "10m", "warmup": "0s", "window": "10s", "replications": 2, "seed": 1,
+                 "clients": {{ "arrivals": {{ "open": {{ "rate": "80/s" }}, "calls": "server.serve" }} }},
+                 "services": {{ "server": {{ "workers": 1, "endpoints": {{ "serve": [ {{ "cpu": "exp(10ms)" }} ] }} }} }},
+                 "limits": {{ "max_events": {budget} }} }}"#
+        );
+        capsim::model::parse_model(&text, "mm1.json").unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (short, long) = (model(16_000), model(32_000));
+    let go = AtomicBool::new(false);
+    let r0 = capsim::sim::run_replication(&short.model, 0, &go);
+    let r1 = capsim::sim::run_replication(&long.model, 1, &go);
+    let (end0, end1) = (r0.end_ns as f64 / 1e9, r1.end_ns as f64 / 1e9);
+    let busy1: Vec<f64> = r1.services[0].busy_series.clone();
+    assert!(end0 + 20.0 < end1, "{end0} {end1}");
+    let result = capsim::results::summarize(&long.model, &[], vec![r0, r1]);
+    assert_eq!(result.verdict.replications.cut_short, vec![0, 1]);
+    // Windows that only replication 1 reached: its own rate, 80/s within 5 standard deviations
+    // of a Poisson count over 10 s (averaged with replication 0's absence it would be ~40/s),
+    // and its own utilisation.
+    let mut checked = 0;
+    for (i, w) in result.clients[0].series.iter().enumerate() {
+        if w.start_s >= end0 && w.start_s + 10.0 <= end1 {
+            let sd = (80.0f64 * 10.0).sqrt() / 10.0;
+            assert!(
+                (w.throughput_per_s - 80.0).abs() < 5.0 * sd,
+                "window {i}: {}",
+                w.throughput_per_s
+            );
+            assert_eq!(result.services[0].series.utilisation[i], busy1[i], "window {i}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "{checked}");
+}
+
+#[test]
+fn a_run_cut_short_by_the_event_budget_is_byte_identical_whatever_the_thread_count() {
+    let dir = scratch_dir("partial-threads");
+    let outputs: Vec<Vec<u8>> = ["1", "3"]
+        .iter()
+        .map(|threads| {
+            let json = dir.join(format!("out-{threads}.json"));
+            super::capsim(&[
+                "run",
+                "models/mm1.json",
+                "--duration",
+                "3m",
+                "--replications",
+                "4",
+                "--max-events",
+                "50000",
+                "--threads",
+                threads,
+                "--json",
+                json.to_str().unwrap(),
+                "-q",
+            ])
+            .expect_code(3);
+            std::fs::read(&json).unwrap()
+        })
+        .collect();
+    assert!(outputs[0] == outputs[1], "partial results depend on the thread count");
+    let v: Value = serde_json::from_slice(&outputs[0]).unwrap();
+    assert_eq!(v["verdict"]["replications"]["cut_short"], serde_json::json!([0, 1, 2, 3]));
+}

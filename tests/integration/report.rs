@@ -304,6 +304,7 @@ fn ladder_sweep() -> (SweepHeader, Vec<SweepPoint>, serde_json::Value) {
         round_trips: capsim::analysis::ladder::round_trips(first_model.as_ref().unwrap(), &links)
             .into_iter()
             .collect(),
+        fingerprint: None,
     };
     let point_json = points.iter().map(|p| serde_json::to_value(p).unwrap()).collect();
     let finished = finish(&serde_json::to_value(&header).unwrap(), point_json);
