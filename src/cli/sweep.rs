@@ -282,6 +282,9 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
     for path in &args.shards {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| CliError::Argument(format!("cannot read {name}: {e}")))?;
+        if let Some(duplicate) = crate::model::duplicate_keys::duplicate_keys(&text).first() {
+            return Err(CliError::Argument(format!("{name}: {}", duplicate.diagnostic())));
+        }
         let json: Value = serde_json::from_str(&text).map_err(|e| CliError::Argument(format!("{name}: not JSON: {e}")))?;
         shards.push((name, json));
     }
