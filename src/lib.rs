@@ -78,6 +78,8 @@ pub fn run_until(
             .map(|r| sim::run_replication(model, r, interrupt))
             .collect()
     };
+    // More threads than replications would only idle.
+    let threads = threads.map(|n| n.clamp(1, model.replications.max(1) as usize));
     let reps = match threads.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()) {
         Some(pool) => pool.install(replicate),
         None => replicate(),

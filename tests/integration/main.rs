@@ -11,6 +11,7 @@ mod data_growth_and_caches;
 mod determinism;
 mod interrupt;
 mod migration;
+mod outputs;
 mod properties;
 mod report;
 mod retry_storm;
