@@ -37,6 +37,8 @@ enum Target {
     LinkToFile,
     /// A symbolic link to nothing.
     DanglingLink,
+    /// A symbolic link to an empty directory.
+    LinkToDirectory,
     /// An empty directory.
     EmptyDirectory,
     /// A directory holding a file capsim did not write.
@@ -163,6 +165,11 @@ fn make(dir: &Path, target: Target) -> (PathBuf, PathBuf) {
             std::fs::create_dir(dir.join("empty")).unwrap();
             same(dir.join("empty"))
         }
+        Target::LinkToDirectory => {
+            std::fs::create_dir(dir.join("real-dir")).unwrap();
+            std::os::unix::fs::symlink("real-dir", dir.join("dir-link")).unwrap();
+            same(dir.join("dir-link"))
+        }
         Target::ForeignDirectory => {
             std::fs::create_dir(dir.join("theirs")).unwrap();
             std::fs::write(dir.join("theirs/notes.txt"), "keep me").unwrap();
@@ -189,13 +196,14 @@ fn expected(flag: Flag, target: Target) -> (i32, bool) {
         (false, Target::Full) => (2, true),
         // The link is followed: the link stays, its target gets the output.
         (false, Target::LinkToFile) => (0, false),
-        (false, Target::DanglingLink | Target::EmptyDirectory | Target::ForeignDirectory) => (2, true),
+        (false, Target::DanglingLink | Target::EmptyDirectory | Target::LinkToDirectory | Target::ForeignDirectory) => (2, true),
         (false, Target::MissingParent) => (2, true),
         (false, Target::InReadOnlyDirectory) => (if writable_read_only { 0 } else { 2 }, !writable_read_only),
         (false, Target::Stdout) => (0, true),
         // A directory is wanted: a device or a file is not one, and never replaced by one.
         (true, Target::Null | Target::Full | Target::LinkToFile | Target::DanglingLink) => (2, true),
-        (true, Target::EmptyDirectory) => (0, false),
+        // Filled as one set; a link to a directory is followed and stays a link.
+        (true, Target::EmptyDirectory | Target::LinkToDirectory) => (0, false),
         (true, Target::ForeignDirectory) => (2, true),
         // Created with its missing parents.
         (true, Target::MissingParent) => (0, false),
@@ -210,6 +218,7 @@ fn target() -> impl Strategy<Value = Target> {
         Target::Full,
         Target::LinkToFile,
         Target::DanglingLink,
+        Target::LinkToDirectory,
         Target::EmptyDirectory,
         Target::ForeignDirectory,
         Target::MissingParent,
@@ -258,7 +267,7 @@ proptest! {
         if untouched {
             prop_assert_eq!(&after, &before, "{:?} {:?} changed the target", flag, target);
         }
-        if matches!(target, Target::LinkToFile) {
+        if matches!(target, Target::LinkToFile | Target::LinkToDirectory) {
             prop_assert!(std::fs::symlink_metadata(&watched).unwrap().file_type().is_symlink(), "the link was replaced");
         }
         if matches!(target, Target::ForeignDirectory) {
