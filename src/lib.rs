@@ -86,6 +86,8 @@ pub fn run_until(
             .collect()
     };
     let both = || (replicate(model), calm.as_ref().map(replicate));
+    // More threads than replications would only idle.
+    let threads = threads.map(|n| n.clamp(1, model.replications.max(1) as usize));
     let (reps, calm_reps) = match threads.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()) {
         Some(pool) => pool.install(both),
         None => both(),

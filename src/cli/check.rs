@@ -135,6 +135,11 @@ pub fn validate_expectations(source: &ModelSource) -> Result<usize, CliError> {
 /// Run `capsim check`: returns the exit code, or the bad input (which the caller maps to 2).
 pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
     let overrides = Overrides::from_settings(&args.settings)?;
+    super::outputs::Outputs::default()
+        .file("--junit", args.junit.as_ref())
+        .file("--json", args.json.as_ref())
+        .dir("--report", args.report.as_ref())
+        .check()?;
     let source = super::load(&args.model)?;
     let expect = source.json().get("expect").cloned().unwrap_or(Value::Null);
     let Plan {
@@ -154,6 +159,8 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
         ));
     }
 
+    let most = targets.iter().map(|t| t.validated.model.replications).max().unwrap_or(1);
+    let pool = super::threads::replication_pool(args.settings.threads, most)?;
     let mut warned: Vec<String> = Vec::new();
     let results: Vec<RunResult> = targets
         .iter()
@@ -165,7 +172,7 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
                     warned.push(w.clone());
                 }
             }
-            let result = super::run_validated_quietly(&t.validated, &warnings, args.settings.threads);
+            let result = super::run_validated_quietly(&t.validated, &warnings, &pool);
             for msg in &result.verdict.messages {
                 match &t.name {
                     Some(name) => eprintln!("stopped [{name}]: {msg}"),
@@ -189,7 +196,11 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
     let report = CheckReport::new(&model_name, verdicts);
 
     let text = report.text();
-    if args.json.as_ref().is_some_and(|p| p.as_os_str() == "-") {
+    // With JSON or JUnit on stdout, the verdict lines go to stderr so stdout stays one document.
+    let stdout_taken = [&args.json, &args.junit]
+        .iter()
+        .any(|p| p.as_ref().is_some_and(|p| p.as_os_str() == "-"));
+    if stdout_taken {
         eprint!("{text}");
     } else {
         print(&text);

@@ -40,6 +40,7 @@ pub fn init(args: &InitArgs) -> Result<i32, CliError> {
             args.out.display()
         )));
     }
+    super::outputs::Outputs::default().file("--out", Some(&args.out)).check()?;
     let workloads = read_workloads(&args.from)?;
     let settings = StartSettings {
         source: args.from.display().to_string(),

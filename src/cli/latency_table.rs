@@ -36,6 +36,10 @@ pub fn latency_table(args: &LatencyTableArgs) -> Result<i32, CliError> {
     for list in &args.added {
         added.extend(parse_added(list).map_err(|why| CliError::Argument(format!("--added: {why}")))?);
     }
+    super::outputs::Outputs::default()
+        .file("--csv", args.csv.as_ref())
+        .file("--json", args.json.as_ref())
+        .check()?;
     let workloads = read_workloads(&args.workloads)?;
     let result = table(&args.workloads.display().to_string(), &workloads, &added);
     let to_stdout = |p: &Option<PathBuf>| p.as_ref().is_some_and(|p| p.as_os_str() == "-");

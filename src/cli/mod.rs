@@ -18,7 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub mod check;
 mod init;
 mod latency_table;
+mod outputs;
 mod sweep;
+mod threads;
 use std::path::PathBuf;
 
 /// Exit code: success.
@@ -317,6 +319,11 @@ pub(crate) fn load(path: &std::path::Path) -> Result<ModelSource, CliError> {
 
 fn run(args: RunArgs) -> Result<i32, CliError> {
     let overrides = Overrides::from_settings(&args.settings)?;
+    outputs::Outputs::default()
+        .file("--json", args.json.as_ref())
+        .dir("--csv", args.csv.as_ref())
+        .dir("--report", args.report.as_ref())
+        .check()?;
     let source = load(&args.model)?;
     let baseline_model = source.baseline(|spec| overrides.apply(spec))?;
     let mut variants = Vec::new();
@@ -336,7 +343,9 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
             source.file
         )));
     }
-    let result = run_validated(&baseline_model, args.settings.threads);
+    let most = variants.iter().map(|(_, _, v)| v.model.replications);
+    let pool = threads::replication_pool(args.settings.threads, most.fold(baseline_model.model.replications, u32::max))?;
+    let result = run_validated(&baseline_model, &pool);
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     let mut complete = result.verdict.complete;
     // Each run's CSV files: the baseline's, then each scenario's (named like its report files).
@@ -355,7 +364,7 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         let scenarios: Vec<ScenarioRun> = variants
             .iter()
             .map(|(name, description, validated)| {
-                let scenario = run_validated(validated, args.settings.threads);
+                let scenario = run_validated(validated, &pool);
                 ScenarioRun {
                     name: name.clone(),
                     description: description.clone(),
@@ -390,21 +399,17 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         }
     }
     if let Some(dir) = &args.csv {
-        std::fs::create_dir_all(dir).map_err(|source| CliError::Output {
-            path: dir.display().to_string(),
-            source,
-        })?;
-        write(&dir.join("summary.csv"), &report::csv::summary_csv(&result))?;
-        write(&dir.join("timeseries.csv"), &report::csv::timeseries_csv(&result))?;
-        write(&dir.join("cascade.csv"), &report::csv::cascade_csv(&result))?;
+        let mut files = vec![
+            ("summary.csv".to_string(), report::csv::summary_csv(&result)),
+            ("timeseries.csv".to_string(), report::csv::timeseries_csv(&result)),
+            ("cascade.csv".to_string(), report::csv::cascade_csv(&result)),
+        ];
         for (suffix, run) in &csv_runs {
-            write(&dir.join(format!("summary{suffix}.csv")), &report::csv::summary_csv(run))?;
-            write(
-                &dir.join(format!("timeseries{suffix}.csv")),
-                &report::csv::timeseries_csv(run),
-            )?;
-            write(&dir.join(format!("cascade{suffix}.csv")), &report::csv::cascade_csv(run))?;
+            files.push((format!("summary{suffix}.csv"), report::csv::summary_csv(run)));
+            files.push((format!("timeseries{suffix}.csv"), report::csv::timeseries_csv(run)));
+            files.push((format!("cascade{suffix}.csv"), report::csv::cascade_csv(run)));
         }
+        write_dir(dir, &files)?;
     }
     if !complete {
         for msg in &result.verdict.messages {
@@ -425,22 +430,37 @@ pub(crate) fn write_report(dir: &std::path::Path, input: &report::html::ReportIn
         })
 }
 
-/// Run a validated model (stopping early on Ctrl-C or `--max-wall`) without printing warnings.
+/// Run a validated model on `pool` (stopping early on Ctrl-C or `--max-wall`) without printing
+/// warnings.
 pub(crate) fn run_validated_quietly(
     validated: &Validated,
     warnings: &[String],
-    threads: Option<usize>,
+    pool: &rayon::ThreadPool,
 ) -> crate::results::RunResult {
-    crate::run_until(&validated.model, warnings, threads, &INTERRUPT)
+    pool.install(|| crate::run_until(&validated.model, warnings, None, &INTERRUPT))
 }
 
-/// Run a validated model, printing its warnings to stderr.
-pub(crate) fn run_validated(validated: &Validated, threads: Option<usize>) -> crate::results::RunResult {
+/// Run a validated model on `pool`, printing its warnings to stderr.
+pub(crate) fn run_validated(validated: &Validated, pool: &rayon::ThreadPool) -> crate::results::RunResult {
     let warnings: Vec<String> = validated.warnings.iter().map(|w| w.to_string()).collect();
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    crate::run_until(&validated.model, &warnings, threads, &INTERRUPT)
+    run_validated_quietly(validated, &warnings, pool)
+}
+
+/// Write a directory of files (name, contents) as one set (see [`report::output::write_dir`]).
+pub(crate) fn write_dir(dir: &std::path::Path, files: &[(String, String)]) -> Result<(), CliError> {
+    report::output::write_dir(dir, |staging| {
+        files
+            .iter()
+            .try_for_each(|(name, contents)| report::write_output(&staging.join(name), contents))
+    })
+    .map(drop)
+    .map_err(|source| CliError::Output {
+        path: dir.display().to_string(),
+        source,
+    })
 }
 
 pub(crate) fn write(path: &std::path::Path, contents: &str) -> Result<(), CliError> {

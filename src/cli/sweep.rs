@@ -146,6 +146,11 @@ fn plan(args: &SweepArgs, source: &ModelSource) -> Result<Plan, CliError> {
 /// Run `capsim sweep`.
 pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
     let overrides = Overrides::from_settings(&args.settings)?;
+    super::outputs::Outputs::default()
+        .file("--json", args.json.as_ref())
+        .dir("--csv", args.csv.as_ref())
+        .dir("--report", args.report.as_ref())
+        .check()?;
     let source = load(&args.model)?;
     let plan = plan(&args, &source)?;
     let shard = args
@@ -182,6 +187,8 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
         Some(t) => parse_bound(t, Unit::Share).map_err(|why| CliError::Argument(format!("threshold: {why}")))?,
         None => 0.1,
     };
+    let most = models.iter().map(|(_, v)| v.model.replications).max().unwrap_or(1);
+    let pool = super::threads::replication_pool(args.settings.threads, most)?;
     let mut sweep_points = Vec::new();
     let mut metric_name = plan.metric.clone();
     let mut complete = true;
@@ -192,7 +199,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
         if !args.quiet {
             eprintln!("point {}/{}: {}", index + 1, models.len(), points[index].1.name);
         }
-        let result = run_validated(validated, args.settings.threads);
+        let result = run_validated(validated, &pool);
         complete &= result.verdict.complete;
         let name = metric_name.get_or_insert_with(|| default_metric(&result)).clone();
         let metric = resolve(&result, &name).map_err(|why| CliError::Argument(format!("metric: {why}")))?;
@@ -262,11 +269,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
             write(path, &report::json::to_json(&finished))?;
         }
         if let Some(dir) = &args.csv {
-            std::fs::create_dir_all(dir).map_err(|source| CliError::Output {
-                path: dir.display().to_string(),
-                source,
-            })?;
-            write(&dir.join("sweep.csv"), &report::csv::sweep_csv(&header, &sweep_points))?;
+            super::write_dir(dir, &[("sweep.csv".into(), report::csv::sweep_csv(&header, &sweep_points))])?;
         }
         if let Some(dir) = &args.report {
             super::write_report(
@@ -294,10 +297,18 @@ fn default_metric(result: &crate::results::RunResult) -> String {
 
 /// Run `capsim merge`.
 pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
+    super::outputs::Outputs::default()
+        .file("--json", Some(&args.json))
+        .dir("--csv", args.csv.as_ref())
+        .dir("--report", args.report.as_ref())
+        .check()?;
     let mut shards = Vec::new();
     for path in &args.shards {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| CliError::Argument(format!("cannot read {name}: {e}")))?;
+        if let Some(duplicate) = crate::model::duplicate_keys::duplicate_keys(&text).first() {
+            return Err(CliError::Argument(format!("{name}: {}", duplicate.diagnostic())));
+        }
         let json: Value = serde_json::from_str(&text).map_err(|e| CliError::Argument(format!("{name}: not JSON: {e}")))?;
         shards.push((name, json));
     }
@@ -327,11 +338,7 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
     let header: SweepHeader = serde_json::from_value(merged.clone()).map_err(unreadable)?;
     let points: Vec<SweepPoint> = serde_json::from_value(merged["points"].clone()).map_err(unreadable)?;
     if let Some(dir) = &args.csv {
-        std::fs::create_dir_all(dir).map_err(|source| CliError::Output {
-            path: dir.display().to_string(),
-            source,
-        })?;
-        write(&dir.join("sweep.csv"), &report::csv::sweep_csv(&header, &points))?;
+        super::write_dir(dir, &[("sweep.csv".into(), report::csv::sweep_csv(&header, &points))])?;
     }
     if let Some(dir) = &args.report {
         let input = report::html::ReportInput::Sweep {

@@ -1,5 +1,6 @@
 //! Reading a model from a file or a string: JSON parsing with paths, then validation.
 
+use super::duplicate_keys::{duplicate_keys, DuplicateKey};
 use super::error::{Diagnostic, ModelError};
 use super::spec::ModelSpec;
 use super::validate::{validate, Validated};
@@ -22,7 +23,8 @@ pub fn parse_model(text: &str, file: &str) -> Result<Validated, ModelError> {
     })
 }
 
-/// Parse JSON text into the model format, naming the JSON path of the first bad value.
+/// Parse JSON text into the model format, naming the JSON path of the first bad value. A key
+/// written twice in one object (at any depth, scenarios included) is an error naming both places.
 pub fn parse_spec(text: &str, file: &str) -> Result<ModelSpec, ModelError> {
     let first = text.trim_start();
     if first.is_empty() {
@@ -47,6 +49,14 @@ pub fn parse_spec(text: &str, file: &str) -> Result<ModelSpec, ModelError> {
             },
             line,
             column: 1,
+        });
+    }
+    // serde_json keeps the last of two equal keys: two services named "api" would become one.
+    let duplicates = duplicate_keys(text);
+    if !duplicates.is_empty() {
+        return Err(ModelError::Invalid {
+            file: file.to_string(),
+            diagnostics: duplicates.iter().map(DuplicateKey::diagnostic).collect(),
         });
     }
     let mut de = serde_json::Deserializer::from_str(text);

@@ -3,6 +3,7 @@
 
 pub mod capacity;
 pub mod dist;
+pub mod duplicate_keys;
 pub mod error;
 pub mod load;
 pub mod resilience;

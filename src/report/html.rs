@@ -41,12 +41,22 @@ pub enum ReportInput<'a> {
     },
 }
 
-/// Write the report into `dir` (created if missing): `report.html`, each plot as `NAME.svg` and
+/// Write the report into `dir` (created if missing), replacing what an
+/// earlier report left there as a whole: `report.html`, each plot as `NAME.svg` and
 /// `NAME.png`, `results.json`, and the CSV files (`summary.csv` and `timeseries.csv` of the run
-/// or baseline, or `sweep.csv`). Every file is written atomically. Returns the paths written,
+/// or baseline, or `sweep.csv`). A reader sees the old set or the new, never a mix. Returns the paths written,
 /// `report.html` last.
 pub fn write_report(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
+    // The files are written as one set: into a fresh directory swapped in at the end.
+    let (written, staging) = super::output::write_dir(dir, |staging| write_report_files(staging, input))?;
+    Ok(written
+        .into_iter()
+        .map(|path| path.strip_prefix(&staging).map(|name| dir.join(name)).unwrap_or(path))
+        .collect())
+}
+
+/// Write the report's files into `dir`, which exists.
+fn write_report_files(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let put = |name: &str, contents: &str, written: &mut Vec<PathBuf>| -> io::Result<()> {
         let path = dir.join(name);

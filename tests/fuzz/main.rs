@@ -8,6 +8,8 @@
 //! - [`extremes`]: one valid model per absurd number, each in a child process with a timeout
 //!   and a memory cap.
 //! - [`shards`]: `capsim merge` on shard files, realistic then edited.
+//! - [`outputs`]: output flags pointed at devices, links, directories, missing or read-only
+//!   places and stdout: the documented exit code, the target untouched, no panic.
 //! - [`known_bugs`]: the failing cases found so far, one test each (they fail until fixed, and
 //!   stay as regressions after).
 //!
@@ -24,6 +26,7 @@ mod alloc;
 mod extremes;
 mod known_bugs;
 mod models;
+mod outputs;
 mod parsers;
 mod shards;
 mod support;

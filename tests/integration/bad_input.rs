@@ -59,6 +59,15 @@ const CASES: &[Case] = &[
         file: "workers_overflow.json",
         fragments: &["services.api.workers", "positive integer", "99999999999"],
     },
+    // Every key written twice is named with its path and both places (line, column), all at once.
+    Case {
+        file: "duplicate_keys.json",
+        fragments: &[
+            "services: duplicate key \"api\" (line 5, column 5 and line 7, column 5)",
+            "services.api.endpoints.get[0]: duplicate key \"cpu\" (line 7, column 54 and line 7, column 73)",
+            "scenarios: duplicate key \"slow\" (line 10, column 5 and line 11, column 5)",
+        ],
+    },
     Case {
         file: "zero_duration.json",
         fragments: &["duration: ", "above 0"],
@@ -247,4 +256,14 @@ fn a_run_that_spends_its_event_budget_exits_3_and_says_so() {
     let run = capsim(&["run", model.to_str().unwrap(), "-q"]);
     run.expect_code(3).stderr_has("event budget").stderr_has("1000 events");
     assert!(!run.stderr.contains("unstable"), "{}", run.stderr);
+}
+
+#[test]
+fn a_shard_file_with_a_key_written_twice_is_refused_naming_both_places() {
+    let dir = crate::scratch_dir("duplicate-shard");
+    let part = dir.join("part.json");
+    std::fs::write(&part, "{\n  \"schema_version\": 1,\n  \"points\": [],\n  \"points\": []\n}\n").unwrap();
+    capsim(&["merge", part.to_str().unwrap()])
+        .expect_code(2)
+        .stderr_has("part.json: duplicate key \"points\" (line 3, column 3 and line 4, column 3)");
 }

@@ -16,6 +16,7 @@ mod limits;
 mod merge;
 mod metastability;
 mod migration;
+mod outputs;
 mod properties;
 mod report;
 mod retry_storm;

@@ -1,0 +1,39 @@
+//! The replication threads of a command: one pool, sized before anything runs.
+
+use super::CliError;
+
+/// How many threads replications run on: the number asked for (by default one per core), but
+/// never more than the most replications any run of the command has (more would only idle), and
+/// at least one.
+pub fn replication_threads(requested: Option<usize>, replications: u32) -> usize {
+    let wanted = requested.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    wanted.min(replications as usize).max(1)
+}
+
+/// Build the pool the command's replications run on (see [`replication_threads`]). A pool that
+/// cannot be built (threads refused by the system, a memory cap) is bad input, not a panic.
+pub fn replication_pool(requested: Option<usize>, replications: u32) -> Result<rayon::ThreadPool, CliError> {
+    let threads = replication_threads(requested, replications);
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| {
+        let asked = match requested {
+            Some(_) => "--threads",
+            None => "--threads (default: one per core)",
+        };
+        CliError::Argument(format!(
+            "{asked}: cannot start {threads} replication threads: {e}; give fewer with --threads"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_are_clamped_to_the_replications_and_at_least_one() {
+        assert_eq!(replication_threads(Some(100_000), 2), 2);
+        assert_eq!(replication_threads(Some(3), 10), 3);
+        assert_eq!(replication_threads(Some(8), 0), 1);
+        assert!(replication_threads(None, 1) == 1);
+    }
+}
