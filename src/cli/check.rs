@@ -159,8 +159,8 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
         ));
     }
 
-    let most = targets.iter().map(|t| t.validated.model.replications).max().unwrap_or(1);
-    let pool = super::threads::replication_pool(args.settings.threads, most)?;
+    let models: Vec<&crate::model::Model> = targets.iter().map(|t| &t.validated.model).collect();
+    let pool = super::threads::replication_pool(args.settings.threads, &models)?;
     let mut warned: Vec<String> = Vec::new();
     let results: Vec<RunResult> = targets
         .iter()

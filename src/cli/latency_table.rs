@@ -26,7 +26,7 @@ pub struct LatencyTableArgs {
 /// Read a workloads file; errors name the file, the line and the column.
 pub(crate) fn read_workloads(path: &Path) -> Result<Vec<Workload>, CliError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::Argument(format!("cannot read {name}: {e}")))?;
+    let text = crate::model::load::read_input(&name).map_err(|e| CliError::Argument(format!("cannot read {name}: {e}")))?;
     parse_workloads(&text).map_err(|e| CliError::Argument(format!("{name}: {e}")))
 }
 

@@ -134,6 +134,10 @@ pub struct RunSettings {
     /// that reaches it stops with partial results and exit code 3.
     #[arg(long, value_name = "N")]
     max_events: Option<u64>,
+    /// Most memory a run may need, e.g. "8GB" (overrides the model's limits.max_memory, default
+    /// 2 GB): a run estimated to need more is refused before it starts (exit 2).
+    #[arg(long, value_name = "BYTES")]
+    max_memory: Option<String>,
     /// Stop simulating after this much real time, e.g. "30s": the results cover what was
     /// simulated, are marked incomplete, and the exit code is 3.
     #[arg(long, value_name = "DURATION")]
@@ -258,6 +262,7 @@ pub struct Overrides {
     seed: Option<u64>,
     replications: Option<PositiveInt>,
     max_events: Option<u64>,
+    max_memory: Option<crate::model::values::ByteSize>,
 }
 
 impl Overrides {
@@ -290,6 +295,15 @@ impl Overrides {
             seed: args.seed,
             replications: args.replications.map(PositiveInt),
             max_events: args.max_events,
+            max_memory: args
+                .max_memory
+                .as_deref()
+                .map(|t| {
+                    crate::model::units::parse_bytes(t)
+                        .map(crate::model::values::ByteSize)
+                        .map_err(|why| CliError::Argument(format!("--max-memory: {why}, got \"{t}\"")))
+                })
+                .transpose()?,
         })
     }
 
@@ -309,6 +323,9 @@ impl Overrides {
         }
         if let Some(n) = self.max_events {
             spec.limits.max_events = Some(n);
+        }
+        if let Some(bytes) = self.max_memory {
+            spec.limits.max_memory = Some(bytes);
         }
     }
 }
@@ -343,8 +360,10 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
             source.file
         )));
     }
-    let most = variants.iter().map(|(_, _, v)| v.model.replications);
-    let pool = threads::replication_pool(args.settings.threads, most.fold(baseline_model.model.replications, u32::max))?;
+    let models: Vec<&crate::model::Model> = std::iter::once(&baseline_model.model)
+        .chain(variants.iter().map(|(_, _, v)| &v.model))
+        .collect();
+    let pool = threads::replication_pool(args.settings.threads, &models)?;
     let result = run_validated(&baseline_model, &pool);
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     let mut complete = result.verdict.complete;

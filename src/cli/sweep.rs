@@ -187,8 +187,8 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
         Some(t) => parse_bound(t, Unit::Share).map_err(|why| CliError::Argument(format!("threshold: {why}")))?,
         None => 0.1,
     };
-    let most = models.iter().map(|(_, v)| v.model.replications).max().unwrap_or(1);
-    let pool = super::threads::replication_pool(args.settings.threads, most)?;
+    let all: Vec<&crate::model::Model> = models.iter().map(|(_, v)| &v.model).collect();
+    let pool = super::threads::replication_pool(args.settings.threads, &all)?;
     let mut sweep_points = Vec::new();
     let mut metric_name = plan.metric.clone();
     let mut complete = true;
@@ -305,7 +305,7 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
     let mut shards = Vec::new();
     for path in &args.shards {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| CliError::Argument(format!("cannot read {name}: {e}")))?;
+        let text = crate::model::load::read_input(&name).map_err(|e| CliError::Argument(format!("cannot read {name}: {e}")))?;
         if let Some(duplicate) = crate::model::duplicate_keys::duplicate_keys(&text).first() {
             return Err(CliError::Argument(format!("{name}: {}", duplicate.diagnostic())));
         }

@@ -1,6 +1,7 @@
 //! The replication threads of a command: one pool, sized before anything runs.
 
 use super::CliError;
+use crate::model::Model;
 
 /// How many threads replications run on: the number asked for (by default one per core), but
 /// never more than the most replications any run of the command has (more would only idle), and
@@ -10,10 +11,27 @@ pub fn replication_threads(requested: Option<usize>, replications: u32) -> usize
     wanted.min(replications as usize).max(1)
 }
 
-/// Build the pool the command's replications run on (see [`replication_threads`]). A pool that
-/// cannot be built (threads refused by the system, a memory cap) is bad input, not a panic.
-pub fn replication_pool(requested: Option<usize>, replications: u32) -> Result<rayon::ThreadPool, CliError> {
-    let threads = replication_threads(requested, replications);
+/// Build the pool the command's replications run on (see [`replication_threads`]), with no more
+/// threads than the memory budget of every model allows (their requests in flight grow with the
+/// threads; results do not depend on them). A pool that cannot be built (threads refused by the
+/// system, a memory cap) is bad input, not a panic.
+pub fn replication_pool(requested: Option<usize>, models: &[&Model]) -> Result<rayon::ThreadPool, CliError> {
+    let replications = models.iter().map(|m| m.replications).max().unwrap_or(1);
+    let mut threads = replication_threads(requested, replications);
+    for model in models {
+        let need = crate::model::memory::estimate(model);
+        // Validation refused every model that does not fit with one thread.
+        let fit = need.threads_within(model.max_memory, threads as u64).unwrap_or(1) as usize;
+        if fit < threads {
+            eprintln!(
+                "note: {fit} replication threads instead of {threads}: each holds up to {} when requests pile up to \
+                 limits.max_in_flight, and limits.max_memory is {} (results do not depend on the thread count)",
+                crate::model::units::format_bytes(need.in_flight_per_thread),
+                crate::model::units::format_bytes(model.max_memory)
+            );
+            threads = fit;
+        }
+    }
     rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| {
         let asked = match requested {
             Some(_) => "--threads",

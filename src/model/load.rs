@@ -5,9 +5,30 @@ use super::error::{Diagnostic, ModelError};
 use super::spec::ModelSpec;
 use super::validate::{validate, Validated};
 
+/// Largest input file capsim reads (a model, a shard, a CSV): 256 MiB. A model of a real system
+/// is kilobytes; a sweep shard of 10,000 points with their series a few hundred megabytes at most.
+pub const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Read the text of an input file, refusing one larger than [`MAX_INPUT_BYTES`] (or endless, like
+/// /dev/zero) after reading at most that much.
+pub fn read_input(path: &str) -> Result<String, std::io::Error> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB, the most capsim reads from one file",
+            MAX_INPUT_BYTES / 1024 / 1024
+        )));
+    }
+    Ok(text)
+}
+
 /// Read and validate the model in `path`.
 pub fn load_model(path: &str) -> Result<Validated, ModelError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+    let text = read_input(path).map_err(|source| ModelError::Io {
         file: path.to_string(),
         source,
     })?;

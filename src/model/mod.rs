@@ -6,6 +6,7 @@ pub mod dist;
 pub mod duplicate_keys;
 pub mod error;
 pub mod load;
+pub mod memory;
 pub mod resilience;
 pub mod schema;
 pub mod spec;
@@ -61,6 +62,8 @@ pub struct Model {
     pub max_events: u64,
     /// Most requests in flight at once before the run is declared unstable.
     pub max_in_flight: u32,
+    /// Most memory the run may need, bytes (see [`memory`]).
+    pub max_memory: u64,
     /// Traffic sources.
     pub clients: Vec<Client>,
     /// Request classes named by clients, in order of first mention.

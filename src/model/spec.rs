@@ -3,7 +3,7 @@
 //! These `*Spec` types only describe the file. [`super::validate`] turns them into a resolved
 //! [`super::Model`] with typed ids, where every name refers to something that exists.
 
-use super::values::{DistValue, DurationValue, Factor, NonNegativeInt, PositiveInt, RateValue};
+use super::values::{ByteSize, DistValue, DurationValue, Factor, NonNegativeInt, PositiveInt, RateValue};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -244,8 +244,12 @@ pub struct DownSpec {
 pub struct LimitsSpec {
     /// Most events one replication may handle (default 2e9).
     pub max_events: Option<u64>,
-    /// Most requests in flight at once before the run is declared unstable (default 1,000,000).
+    /// Most requests in flight at once before the run is declared unstable (default 100,000 plus
+    /// the closed-loop users).
     pub max_in_flight: Option<PositiveInt>,
+    /// Most memory a run may need, by the estimate made before it starts (default "2GB"); a run
+    /// that would need more is refused, naming what to change.
+    pub max_memory: Option<ByteSize>,
 }
 
 /// A traffic source: exactly one of `open` or `closed`, and the endpoint it calls.

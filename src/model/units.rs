@@ -237,6 +237,47 @@ pub fn secs_to_nanos(s: f64) -> Nanos {
     }
 }
 
+/// Parse an amount of memory like "2GB", "512MB", "1.5GiB" or "100000B" into bytes: KB, MB, GB
+/// and TB are powers of 1000, KiB, MiB, GiB and TiB powers of 1024. At least 1 MB, at most 1 PB.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    const UNITS: [(&str, f64); 9] = [
+        ("KiB", 1024.0),
+        ("MiB", 1048576.0),
+        ("GiB", 1073741824.0),
+        ("TiB", 1099511627776.0),
+        ("KB", 1e3),
+        ("MB", 1e6),
+        ("GB", 1e9),
+        ("TB", 1e12),
+        ("B", 1.0),
+    ];
+    let expected =
+        || "expected an amount of memory like \"2GB\", \"512MiB\" (units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)".to_string();
+    let text = text.trim();
+    let (number, scale) = UNITS
+        .iter()
+        .find_map(|(unit, scale)| text.strip_suffix(unit).map(|n| (n.trim(), *scale)))
+        .ok_or_else(expected)?;
+    let count: f64 = number.parse().map_err(|_| expected())?;
+    let bytes = count * scale;
+    if !bytes.is_finite() || !(1e6..=1e15).contains(&bytes) {
+        return Err("expected an amount of memory from 1MB to 1000TB".to_string());
+    }
+    Ok(bytes.round() as u64)
+}
+
+/// Write `bytes` the way a person reads memory: "1.5 GB", "340 MB", "12 kB" (powers of 1000).
+pub fn format_bytes(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
+    } else {
+        format!("{:.0} kB", b / 1e3)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,5 +491,15 @@ mod tests {
         assert_eq!(secs_to_nanos(f64::NAN), 0);
         assert_eq!(secs_to_nanos(f64::INFINITY), u64::MAX);
         assert_eq!(secs_to_nanos(1e30), u64::MAX);
+    }
+
+    #[test]
+    fn amounts_of_memory_read_in_decimal_and_binary_units() {
+        assert_eq!(parse_bytes("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_bytes("512MiB"), Ok(512 * 1024 * 1024));
+        assert_eq!(parse_bytes(" 1.5 GB "), Ok(1_500_000_000));
+        assert!(parse_bytes("2").is_err());
+        assert!(parse_bytes("10KB").is_err(), "below 1 MB");
+        assert!(parse_bytes("NaNGB").is_err());
     }
 }

@@ -30,6 +30,21 @@ const MAX_INSTANCES: u32 = 100_000;
 const MAX_USERS: u32 = 1_000_000;
 /// Most repetitions of a recurring injection (each is a timed action of its own).
 const MAX_REPEATS: u64 = 10_000;
+/// Requests in flight before a run is declared unstable, unless `limits.max_in_flight` says
+/// otherwise: 100,000 more than the closed-loop users (who are never more requests than users).
+fn default_max_in_flight(clients: &[Client]) -> u32 {
+    let users: u64 = clients
+        .iter()
+        .map(|c| match c.arrivals {
+            Arrivals::Closed { users, .. } => u64::from(users),
+            Arrivals::Open { .. } => 0,
+        })
+        .sum();
+    (100_000 + users).min(u64::from(u32::MAX)) as u32
+}
+
+/// Memory a run may need unless `limits.max_memory` says otherwise: 2 GB.
+pub const DEFAULT_MAX_MEMORY: u64 = 2_000_000_000;
 /// Most replications of one run (each keeps its histograms until they are merged).
 const MAX_REPLICATIONS: u32 = 10_000;
 
@@ -476,7 +491,11 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         replications: spec.replications.map_or(5, |r| r.0),
         seed: spec.seed.unwrap_or(1),
         max_events: spec.limits.max_events.unwrap_or(2_000_000_000),
-        max_in_flight: spec.limits.max_in_flight.map_or(1_000_000, |n| n.0),
+        max_in_flight: spec
+            .limits
+            .max_in_flight
+            .map_or_else(|| default_max_in_flight(&clients), |n| n.0),
+        max_memory: spec.limits.max_memory.map_or(DEFAULT_MAX_MEMORY, |b| b.0),
         clients,
         classes,
         groups,
@@ -492,6 +511,13 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         effects,
         metastability,
     };
+    let need = super::memory::estimate(&model);
+    if need.total(1) > model.max_memory {
+        return Err(vec![Diagnostic {
+            path: "limits.max_memory".into(),
+            message: super::memory::refusal(&model, &need, model.max_memory),
+        }]);
+    }
     super::capacity::warn_about_overload(&model, &mut check.warnings);
     Ok(Validated {
         model,

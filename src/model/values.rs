@@ -25,6 +25,10 @@ pub struct DistValue(pub Dist);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PositiveInt(pub u32);
 
+/// An amount of memory written as a string with a unit ("2GB", "512MiB"), held in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
 /// A whole number of at least 0 (queue capacity, queries in a transaction).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NonNegativeInt(pub u32);
@@ -75,6 +79,24 @@ where
 impl<'de> Deserialize<'de> for DurationValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         from_text(d, "a duration like \"250ms\"", parse_duration).map(DurationValue)
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_text(d, "an amount of memory like \"2GB\"", crate::model::units::parse_bytes).map(ByteSize)
+    }
+}
+
+impl JsonSchema for ByteSize {
+    fn schema_name() -> Cow<'static, str> {
+        "ByteSize".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        string_schema(
+            "An amount of memory: a number and a unit among B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB.",
+            &["2GB", "512MiB"],
+        )
     }
 }
 

@@ -42,7 +42,7 @@ pub struct Change {
 impl ModelSource {
     /// Read the model file at `path`.
     pub fn read(path: &str) -> Result<ModelSource, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+        let text = crate::model::load::read_input(path).map_err(|source| ModelError::Io {
             file: path.to_string(),
             source,
         })?;

@@ -180,3 +180,20 @@ mod tests {
         assert_eq!(slab.live(), 1);
     }
 }
+
+#[cfg(test)]
+mod size_tests {
+    use crate::model::memory::REQUEST_JOB_BYTES;
+
+    #[test]
+    fn a_job_and_its_pending_events_fit_the_memory_estimate() {
+        // The slab entry, two pending events with their (time, sequence) keys, and half again
+        // for the slab's growth.
+        let entry = std::mem::size_of::<(u32, Option<super::Job>)>() as u64;
+        let event = std::mem::size_of::<(u64, u64, crate::sim::world::Event)>() as u64;
+        assert!(
+            (entry + 2 * event) * 3 / 2 <= REQUEST_JOB_BYTES,
+            "entry {entry} B, event {event} B"
+        );
+    }
+}

@@ -50,7 +50,7 @@ isolated_test!(rate_at_the_1e9_per_second_limit_over_100_years, Bounds::default_
                 "retry": { "attempts": 4294967295u32, "backoff": "0s", "multiplier": 1e9, "max_backoff": "36525d" } }),
         json!({ "workers": 4294967295u32, "queue": { "capacity": 4294967295u32 },
                 "endpoints": { "get": [ { "cpu": "exp(36525d)" }, { "delay": "36525d" } ] } }),
-        json!({ "limits": { "max_events": BUDGET, "max_in_flight": 4294967295u32 } }),
+        json!({ "limits": { "max_events": BUDGET, "max_in_flight": 1000000 } }),
     );
     assert!(load_and_run("rate 1e9/s", &m));
     let mut over = m.clone();
@@ -126,9 +126,15 @@ isolated_test!(huge_queues_and_an_overloaded_service, Bounds::default_bounds(), 
         json!({ "open": { "rate": "1e9/s" }, "calls": "api.get" }),
         json!({ "instances": 2, "workers": 1, "queue": { "capacity": 4294967295u32, "discipline": "lifo" },
                 "endpoints": { "get": [ { "cpu": "36525d" } ] } }),
-        json!({ "limits": { "max_events": BUDGET, "max_in_flight": 4294967295u32 } }),
+        json!({ "limits": { "max_events": BUDGET, "max_in_flight": 1000000 } }),
     );
     assert!(load_and_run("huge queue", &m));
+    // 4e9 requests in flight would need terabytes if the queue filled: refused up front.
+    let mut unbounded = m.clone();
+    unbounded["limits"]["max_in_flight"] = json!(4294967295u32);
+    let text = serde_json::to_string(&unbounded).unwrap();
+    let refused = parse_model(&text, "extreme.json").map(|_| ()).expect_err("4e9 in flight is refused");
+    assert!(refused.to_string().contains("limits.max_memory"), "{refused}");
 });
 
 isolated_test!(traffic_scaled_by_1e9, Bounds::default_bounds(), {
