@@ -2,7 +2,8 @@
 //! refused (naming what to change) instead of being killed by the operating system.
 //!
 //! Two parts grow with the model:
-//! 1. **Results**: every replication keeps its time series until the replications are merged —
+//! 1. **Results**: every replication keeps its histograms ([`FULL_HISTOGRAM_BYTES`] each) and
+//!    time series until the replications are merged —
 //!    per window, per client, endpoint and queue consumer, a latency histogram (HDR, 2 significant
 //!    digits: [`WINDOW_HISTOGRAM_BYTES`]) and event counts; per station (each instance's
 //!    workers, each database lane, each pool, each queue) levels. The merge holds one more set.
@@ -20,6 +21,11 @@ use super::{Model, Step};
 /// sub-buckets of 8 bytes for each power of two up to the largest latency: 23 of them reach 1 s,
 /// 24 KiB) and the window's counts.
 pub const WINDOW_HISTOGRAM_BYTES: u64 = 24 * 1024 + 128;
+
+/// Bytes of one whole-run histogram of a replication (3 significant digits: 2048 sub-buckets of
+/// 8 bytes for each power of two, 20 of them reach 1 s, 160 KiB): request latencies per client,
+/// endpoint and queue consumer, waits per service and pool, query times per database.
+pub const FULL_HISTOGRAM_BYTES: u64 = 160 * 1024;
 
 /// Bytes of one window of a count series (requests ending or arriving) without latencies.
 pub const WINDOW_EVENTS_BYTES: u64 = 128;
@@ -78,9 +84,13 @@ pub fn estimate(model: &Model) -> MemoryNeed {
         + model.effects.len() as u64;
     // Answers and arrivals per latency series.
     let per_window = latency_series * (WINDOW_HISTOGRAM_BYTES + WINDOW_EVENTS_BYTES) + level_series * WINDOW_LEVEL_BYTES;
+    let full_histograms =
+        latency_series + model.services.len() as u64 + 2 * model.databases.len() as u64 + model.pools.len() as u64;
     let chain_depth = 1 + deepest_chain(model);
     MemoryNeed {
-        per_replication: windows.saturating_mul(per_window),
+        per_replication: windows
+            .saturating_mul(per_window)
+            .saturating_add(full_histograms * FULL_HISTOGRAM_BYTES),
         in_flight_per_thread: u64::from(model.max_in_flight)
             .saturating_mul(chain_depth)
             .saturating_mul(REQUEST_JOB_BYTES),

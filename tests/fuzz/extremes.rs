@@ -5,7 +5,7 @@
 //! The child prints its time and peak memory (`cargo test --test fuzz -- --nocapture`).
 
 use crate::isolated_test;
-use crate::support::{run_and_check, Bounds};
+use crate::support::{example, run_and_check, Bounds};
 use capsim::model::parse_model;
 use capsim::scenario::overlay::apply_change;
 use capsim::scenario::sweep::{grid, parse_values, parse_values_text, SweptParam, MAX_POINTS};
@@ -133,7 +133,9 @@ isolated_test!(huge_queues_and_an_overloaded_service, Bounds::default_bounds(), 
     let mut unbounded = m.clone();
     unbounded["limits"]["max_in_flight"] = json!(4294967295u32);
     let text = serde_json::to_string(&unbounded).unwrap();
-    let refused = parse_model(&text, "extreme.json").map(|_| ()).expect_err("4e9 in flight is refused");
+    let refused = parse_model(&text, "extreme.json")
+        .map(|_| ())
+        .expect_err("4e9 in flight is refused");
     assert!(refused.to_string().contains("limits.max_memory"), "{refused}");
 });
 
@@ -266,3 +268,60 @@ isolated_test!(a_million_closed_users_and_many_actions, Bounds::default_bounds()
     );
     assert!(load_and_run("1e6 users", &m));
 });
+
+isolated_test!(
+    clocks_that_creep_are_stopped_long_before_the_event_budget,
+    Bounds::default_bounds(),
+    {
+        // A crash loop restarting every nanosecond and users thinking a few nanoseconds against a
+        // loss system: at the default budget (2e9 events) each would run for minutes. The pace check
+        // stops each after 12 million events, saying the clock creeps.
+        let crash_loop = json!({
+            "duration": "1h", "warmup": "0s", "replications": 1,
+            "clients": { "web": { "open": { "rate": "10/s" }, "calls": "api.get" } },
+            "services": { "api": { "workers": 2, "endpoints": { "get": [ { "cpu": "1ms" } ] } } },
+            "actions": [ { "at": "0s", "crash_loop": { "service": "api", "uptime": "1ns", "restart": "2ns" } } ]
+        });
+        let thinking = json!({
+            "duration": "1h", "warmup": "0s", "replications": 1,
+            "clients": { "users": { "closed": { "users": 50, "think": "3ns" }, "calls": "api.get" } },
+            "services": { "api": { "workers": 1, "queue": { "capacity": 0 }, "endpoints": { "get": [ { "cpu": "1s" } ] } } }
+        });
+        for (what, m) in [("crash loop", crash_loop), ("thinking users", thinking)] {
+            let validated = parse_model(&m.to_string(), "creep.json").unwrap_or_else(|e| panic!("{what}: {e}"));
+            let r = capsim::run(&validated.model, &[], Some(1));
+            assert!(!r.verdict.complete, "{what}");
+            assert!(r.verdict.messages[0].contains("creeps"), "{what}: {:?}", r.verdict.messages);
+            assert!(r.events <= 12_000_000, "{what}: {} events", r.events);
+        }
+    }
+);
+
+isolated_test!(
+    the_most_replications_run_within_the_memory_cap_or_are_refused_up_front,
+    Bounds::default_bounds(),
+    {
+        // 1,000 replications of a one-window M/M/1 (3 whole-run histograms of ~160 KiB each, kept
+        // until the merge: ~0.5 GB estimated) fit the default budget and run inside the child's
+        // 1 GiB cap.
+        let tiny = json!({
+            "duration": "2s", "warmup": "0s", "replications": 1000, "window": "2s",
+            "clients": { "web": { "open": { "rate": "10/s" }, "calls": "api.get" } },
+            "services": { "api": { "workers": 1, "endpoints": { "get": [ { "cpu": "exp(10ms)" } ] } } }
+        });
+        let validated = parse_model(&tiny.to_string(), "tiny.json").expect("fits the default budget");
+        let r = capsim::run(&validated.model, &[], Some(2));
+        assert!(r.verdict.complete);
+        // 10,000 of them (the most a run may have) would keep ~5 GB until the merge: refused.
+        let mut most = tiny.clone();
+        most["replications"] = json!(10000);
+        let refused = parse_model(&most.to_string(), "most.json").map(|_| ()).expect_err("refused");
+        assert!(refused.to_string().contains("limits.max_memory"), "{refused}");
+        // The quickstart model's hour of one-minute windows, 10,000 times, would need tens of GB:
+        // refused before it starts, naming the budget.
+        let mut big = example("quickstart.json");
+        big["replications"] = json!(10000);
+        let refused = parse_model(&big.to_string(), "big.json").map(|_| ()).expect_err("refused");
+        assert!(refused.to_string().contains("limits.max_memory"), "{refused}");
+    }
+);
