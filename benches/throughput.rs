@@ -70,4 +70,45 @@ fn main() {
             rounds,
         );
     }
+    memory(&quickstart, quick);
+}
+
+/// Peak resident memory of this process so far, bytes (Linux; None elsewhere).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Bytes per replication and per window-component: the estimate `limits.max_memory` is judged by,
+/// and (with --bench) the growth of the peak measured from 1 to 3 replications of quickstart with
+/// 1 s windows (3480 windows), one thread.
+fn memory(quickstart: &capsim::model::Model, quick: bool) {
+    let mut fine = quickstart.clone();
+    fine.window_ns = 1_000_000_000;
+    fine.replications = 1;
+    let need = capsim::model::memory::estimate(&fine);
+    let components = need.windows * need.latency_series;
+    println!(
+        "memory: estimated {} bytes per replication, {} per window-component ({} windows × {} latency series)",
+        need.per_replication,
+        need.per_replication / components.max(1),
+        need.windows,
+        need.latency_series
+    );
+    if quick {
+        return;
+    }
+    capsim::run(&fine, &[], Some(1));
+    let one = peak_rss_bytes();
+    fine.replications = 3;
+    capsim::run(&fine, &[], Some(1));
+    if let (Some(one), Some(three)) = (one, peak_rss_bytes()) {
+        let per_replication = three.saturating_sub(one) / 2;
+        println!(
+            "memory: measured {per_replication} bytes per replication, {} per window-component (peak {one} at 1 replication, {three} at 3)",
+            per_replication / components.max(1)
+        );
+    }
 }
