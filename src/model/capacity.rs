@@ -79,9 +79,9 @@ fn secs_of(ns: Nanos) -> f64 {
     ns as f64 / 1e9
 }
 
-/// Requests per second arriving at each endpoint, at the traffic `level`.
-pub fn endpoint_rates(model: &Model, level: Level) -> Vec<f64> {
-    let unloaded = unloaded_secs(model);
+/// Requests per second arriving at each endpoint, at the traffic `level`, given each endpoint's
+/// unloaded time in seconds (closed users wait for it between requests).
+fn endpoint_rates(model: &Model, level: Level, unloaded: &[f64]) -> Vec<f64> {
     let mut rates = vec![0.0; model.endpoints.len()];
     for client in &model.clients {
         let target = client.call.target.0;
@@ -180,8 +180,8 @@ fn miss_ratio(endpoint: &super::Endpoint, i: usize) -> f64 {
 
 /// The utilisation of every station at the traffic `level`, by arithmetic.
 pub fn offered_load(model: &Model, level: Level) -> OfferedLoad {
-    let rates = endpoint_rates(model, level);
     let unloaded = unloaded_secs(model);
+    let rates = endpoint_rates(model, level, &unloaded);
     let mut services = vec![0.0; model.services.len()];
     let mut databases = vec![0.0; model.databases.len()];
     let mut pools = vec![0.0; model.pools.len()];
