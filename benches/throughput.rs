@@ -82,20 +82,22 @@ fn peak_rss_bytes() -> Option<u64> {
 }
 
 /// Bytes per replication and per window-component: the estimate `limits.max_memory` is judged by,
-/// and (with --bench) the growth of the peak measured from 1 to 3 replications of quickstart with
-/// 1 s windows (3480 windows), one thread.
+/// and (with --bench) the peak measured for 1 and 3 replications of quickstart with 1 s windows
+/// (3480 windows), one thread — replications merged as they finish, the peak grows by what a
+/// merged replication keeps, not by its series — and for 10,000 one-minute replications.
 fn memory(quickstart: &capsim::model::Model, quick: bool) {
     let mut fine = quickstart.clone();
     fine.window_ns = 1_000_000_000;
     fine.replications = 1;
     let need = capsim::model::memory::estimate(&fine);
     let components = need.windows * need.latency_series;
+    let simulated = need.series_per_replication + need.histograms_per_replication;
     println!(
-        "memory: estimated {} bytes per replication, {} per window-component ({} windows × {} latency series)",
-        need.per_replication,
-        need.per_replication / components.max(1),
+        "memory: estimated {simulated} bytes per replication being simulated, {} per window-component ({} windows × {} latency series); {} kept per merged replication",
+        need.series_per_replication / components.max(1),
         need.windows,
-        need.latency_series
+        need.latency_series,
+        need.kept_per_replication
     );
     if quick {
         return;
@@ -105,10 +107,25 @@ fn memory(quickstart: &capsim::model::Model, quick: bool) {
     fine.replications = 3;
     capsim::run(&fine, &[], Some(1));
     if let (Some(one), Some(three)) = (one, peak_rss_bytes()) {
-        let per_replication = three.saturating_sub(one) / 2;
         println!(
-            "memory: measured {per_replication} bytes per replication, {} per window-component (peak {one} at 1 replication, {three} at 3)",
-            per_replication / components.max(1)
+            "memory: measured peak {one} bytes at 1 replication, {three} at 3 ({} per window-component at 1); estimated {} and {}",
+            one / components.max(1),
+            need.total(1),
+            capsim::model::memory::estimate(&fine).total(1)
+        );
+    }
+    let mut many = quickstart.clone();
+    many.replications = 10_000;
+    many.duration_ns = 60_000_000_000;
+    many.warmup_ns = 10_000_000_000;
+    let before = peak_rss_bytes();
+    capsim::run(&many, &[], None);
+    if let (Some(before), Some(after)) = (before, peak_rss_bytes()) {
+        let need = capsim::model::memory::estimate(&many);
+        println!(
+            "memory: 10,000 replications of quickstart (1m): peak {after} bytes (was {before} before them); estimated {} with {} threads",
+            need.total(rayon::current_num_threads() as u64),
+            rayon::current_num_threads()
         );
     }
 }

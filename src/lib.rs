@@ -47,6 +47,7 @@ pub mod analysis;
 pub mod cli;
 pub mod engine;
 pub mod model;
+pub mod replications;
 pub mod report;
 pub mod results;
 pub mod scenario;
@@ -54,7 +55,6 @@ pub mod sim;
 pub mod stats;
 
 use model::Model;
-use rayon::prelude::*;
 use results::RunResult;
 
 /// Run every replication of `model` (in parallel) and merge them; `warnings` from validation are
@@ -72,25 +72,11 @@ pub fn run_until(
     threads: Option<usize>,
     interrupt: &std::sync::atomic::AtomicBool,
 ) -> RunResult {
-    // A metastability watch under a load profile compares each replication with the same
-    // replication of the model without its trigger (common random numbers): run both.
-    let calm = model
-        .metastability
-        .as_ref()
-        .filter(|_| results::resilience::load_follows_a_profile(model))
-        .and_then(|_| results::resilience::without_trigger(model));
-    let replicate = |model: &Model| -> Vec<sim::ReplicationResult> {
-        (0..model.replications)
-            .into_par_iter()
-            .map(|r| sim::run_replication(model, r, interrupt))
-            .collect()
-    };
-    let both = || (replicate(model), calm.as_ref().map(replicate));
+    let go = || replications::simulate_and_merge(model, warnings, interrupt);
     // More threads than replications would only idle.
     let threads = threads.map(|n| n.clamp(1, model.replications.max(1) as usize));
-    let (reps, calm_reps) = match threads.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()) {
-        Some(pool) => pool.install(both),
-        None => both(),
-    };
-    results::summarize_against(model, warnings, reps, calm_reps)
+    match threads.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()) {
+        Some(pool) => pool.install(go),
+        None => go(),
+    }
 }

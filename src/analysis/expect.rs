@@ -319,6 +319,7 @@ pub fn evaluate(
             &crate::analysis::metric::series(result, metric)?,
             &crate::analysis::metric::series(baseline, metric)?,
             from,
+            crate::analysis::metric::direction(metric),
         );
         measured = Estimate::from_samples(&[recovery.unwrap_or(f64::NAN)]);
         if from >= result.model.duration_s {

@@ -381,17 +381,27 @@ pub fn series(result: &RunResult, name: &str) -> Result<Vec<(f64, f64)>, String>
     })
 }
 
-/// How long after `from_s` the metric's windows come back, for good, within the band the
-/// baseline's windows span (widened by 10 % on each side): the start of the first window at or
-/// after `from_s` from which every window is in the band, minus `from_s`, in seconds. `None`
-/// when the last window is still outside. Empty windows count as inside.
-pub fn recovery_s(scenario: &[(f64, f64)], baseline: &[(f64, f64)], from_s: f64) -> Option<f64> {
+/// How long after `from_s` the metric's windows come back, for good, to no worse than the band
+/// the baseline's windows span (widened by 10 % of its edge): the start of the first window at
+/// or after `from_s` from which no window is worse than the band's edge in the metric's
+/// `direction` (a latency below its usual range, or a throughput above it while a backlog
+/// drains, is not "not recovered"), minus `from_s`, in seconds. `None` when the last window is
+/// still worse. Empty windows count as recovered.
+pub fn recovery_s(scenario: &[(f64, f64)], baseline: &[(f64, f64)], from_s: f64, direction: Direction) -> Option<f64> {
     let finite = baseline.iter().map(|w| w.1).filter(|v| v.is_finite());
-    let low = finite.clone().fold(f64::INFINITY, f64::min);
-    let high = finite.fold(f64::NEG_INFINITY, f64::max);
-    let inside = |v: f64| !v.is_finite() || !low.is_finite() || (v >= low - 0.1 * low.abs() && v <= high + 0.1 * high.abs());
+    let edge = match direction {
+        Direction::RisesWhenWorse => {
+            let high = finite.fold(f64::NEG_INFINITY, f64::max);
+            high + 0.1 * high.abs()
+        }
+        Direction::FallsWhenWorse => {
+            let low = finite.fold(f64::INFINITY, f64::min);
+            low - 0.1 * low.abs()
+        }
+    };
+    let worse = |v: f64| v.is_finite() && edge.is_finite() && direction.is_worse(v, edge);
     let after: Vec<&(f64, f64)> = scenario.iter().filter(|w| w.0 >= from_s - 1e-9).collect();
-    let first_good = after.iter().rposition(|w| !inside(w.1)).map_or(0, |bad| bad + 1);
+    let first_good = after.iter().rposition(|w| worse(w.1)).map_or(0, |bad| bad + 1);
     after.get(first_good).map(|w| (w.0 - from_s).max(0.0))
 }
 
@@ -432,11 +442,36 @@ mod tests {
         let mut scenario = baseline.clone();
         scenario[3].1 = 50.0;
         scenario[4].1 = 30.0;
-        assert_eq!(recovery_s(&scenario, &baseline, 240.0), Some(60.0));
+        let rises = Direction::RisesWhenWorse;
+        assert_eq!(recovery_s(&scenario, &baseline, 240.0, rises), Some(60.0));
         scenario[7].1 = 13.0;
-        assert_eq!(recovery_s(&scenario, &baseline, 240.0), Some(240.0));
+        assert_eq!(recovery_s(&scenario, &baseline, 240.0, rises), Some(240.0));
         scenario[9].1 = 40.0;
-        assert_eq!(recovery_s(&scenario, &baseline, 240.0), None);
-        assert_eq!(recovery_s(&baseline, &baseline, 240.0), Some(0.0));
+        assert_eq!(recovery_s(&scenario, &baseline, 240.0, rises), None);
+        assert_eq!(recovery_s(&baseline, &baseline, 240.0, rises), Some(0.0));
+    }
+
+    #[test]
+    fn only_windows_worse_than_the_band_delay_recovery() {
+        // Band [10, 11]: its worse edge is 12.1 for a latency and 9 for a throughput.
+        let baseline: Vec<(f64, f64)> = (0..10).map(|i| (60.0 * i as f64, 10.0 + (i % 2) as f64)).collect();
+        let mut scenario = baseline.clone();
+        // A latency far below its usual range after the action, and a throughput above it
+        // (a backlog draining): both recovered at once.
+        scenario[5].1 = 1.0;
+        scenario[6].1 = 30.0;
+        assert_eq!(
+            recovery_s(&scenario, &baseline, 240.0, Direction::RisesWhenWorse),
+            Some(180.0)
+        );
+        assert_eq!(
+            recovery_s(&scenario, &baseline, 240.0, Direction::FallsWhenWorse),
+            Some(120.0)
+        );
+        // At the edges themselves, still recovered.
+        scenario[5].1 = 9.0;
+        scenario[6].1 = 12.1;
+        assert_eq!(recovery_s(&scenario, &baseline, 240.0, Direction::RisesWhenWorse), Some(0.0));
+        assert_eq!(recovery_s(&scenario, &baseline, 240.0, Direction::FallsWhenWorse), Some(0.0));
     }
 }

@@ -1,19 +1,29 @@
 //! The memory a run needs, estimated before it starts, so that a run that would not fit is
 //! refused (naming what to change) instead of being killed by the operating system.
 //!
-//! Two parts grow with the model:
-//! 1. **Results**: every replication keeps its histograms ([`FULL_HISTOGRAM_BYTES`] each) and
-//!    time series until the replications are merged —
-//!    per window, per client, endpoint and queue consumer, a latency histogram (HDR, 2 significant
-//!    digits: [`WINDOW_HISTOGRAM_BYTES`]) and event counts; per station (each instance's
-//!    workers, each database lane, each pool, each queue) levels. The merge holds one more set.
-//! 2. **Requests in flight** in each replication being simulated: at most `max_in_flight`
-//!    requests, each a chain of jobs as deep as the deepest chain of calls, plus their events
-//!    ([`REQUEST_JOB_BYTES`] per job). A replication reaches it only when it goes unstable, but
-//!    then it does.
+//! Replications are merged as they finish (`results::Merger`), so what grows with the
+//! replication count is only what a merged replication keeps. The parts:
+//! 1. **A replication being simulated** holds its time series — per window, per client,
+//!    endpoint and queue consumer, a latency histogram (HDR, 2 significant digits:
+//!    [`WINDOW_HISTOGRAM_BYTES`]) and event counts; per station (each instance's workers, each
+//!    database lane, each pool, each queue) levels — and its whole-run histograms
+//!    ([`FULL_HISTOGRAM_BYTES`] each). A metastability watch copies it once more while its own
+//!    windows are read.
+//! 2. **Its requests in flight**: at most `max_in_flight` requests, each a chain of jobs as deep
+//!    as the deepest chain of calls, plus their events ([`REQUEST_JOB_BYTES`] per job). A
+//!    replication reaches it only when it goes unstable, but then it does.
+//! 3. **A finished replication waiting for an earlier one** (at most [`FINISHED_PER_THREAD`] per
+//!    thread are held, the one being simulated included) holds its time series until they are
+//!    added to the running sums.
+//! 4. **The running sums**: one set of time series (of the replications that ran, or of those
+//!    cut short while none ran).
+//! 5. **Each merged replication** keeps its counts and settled histograms: at most
+//!    [`KEPT_COMPONENT_BYTES`] per component, plus the finishing time of each closed user of a
+//!    batch.
 //!
-//! The total is results × (replications + 1) + in flight × threads; the thread count is chosen to
-//! fit (results do not depend on it), and a run that does not fit with one thread is refused.
+//! The total is (4) + (5) × replications + ((1) + (2) + (3)) × threads; the thread count is
+//! chosen to fit (results do not depend on it), and a run that does not fit with one thread is
+//! refused.
 
 use super::{Model, Step};
 
@@ -33,19 +43,38 @@ pub const WINDOW_EVENTS_BYTES: u64 = 128;
 /// Bytes of one window of a level series (time-weighted busy units or waiting jobs).
 pub const WINDOW_LEVEL_BYTES: u64 = 16;
 
+/// Bytes a merged replication keeps per component (client, endpoint, service, database, pool,
+/// queue, side effect, call site, rollout): its counts and its histograms settled to a few
+/// quantiles. `results::merger` checks the components stay within it.
+pub const KEPT_COMPONENT_BYTES: u64 = 768;
+
+/// Bytes a merged replication keeps besides its components (its stop, coverage, shares).
+pub const KEPT_REPLICATION_BYTES: u64 = 1024;
+
+/// Replications per thread held at once, being simulated or finished and waiting for an earlier
+/// one to be merged (see `capsim::replications`).
+pub const FINISHED_PER_THREAD: u64 = 2;
+
 /// Bytes of one job in flight: its slab entry plus its share of pending events (a timeout and a
 /// reply or step, ~48 bytes each in the queue). `sim::job` checks the entry stays within it.
 pub const REQUEST_JOB_BYTES: u64 = 384;
 
-/// The memory a run needs, in bytes, by part.
+/// The memory a run needs, in bytes, by part (see the module's doc).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryNeed {
-    /// One replication's results (time series and histograms).
-    pub per_replication: u64,
+    /// One replication's time series (windows × series).
+    pub series_per_replication: u64,
+    /// One replication's whole-run histograms while it is simulated.
+    pub histograms_per_replication: u64,
+    /// What a merged replication keeps.
+    pub kept_per_replication: u64,
     /// One replication's requests in flight at `max_in_flight`.
     pub in_flight_per_thread: u64,
-    /// Replications kept until the merge, plus the merged set.
-    pub result_sets: u64,
+    /// Replications merged (twice the model's for a watch judged against the run without its
+    /// trigger).
+    pub replications: u64,
+    /// Copies of a replication a thread holds while splitting it (2 with a metastability watch).
+    pub copies: u64,
     /// Windows per series.
     pub windows: u64,
     /// Latency series per replication (clients, endpoints, queue consumers).
@@ -55,19 +84,34 @@ pub struct MemoryNeed {
 }
 
 impl MemoryNeed {
+    /// Bytes each replication thread needs: one replication simulated (and copied with a
+    /// watch) with its requests in flight, and the series of the finished ones waiting for an
+    /// earlier one to be merged.
+    pub fn per_thread(&self) -> u64 {
+        self.series_per_replication
+            .saturating_add(self.histograms_per_replication)
+            .saturating_mul(self.copies)
+            .saturating_add(self.in_flight_per_thread)
+            .saturating_add(self.series_per_replication.saturating_mul(FINISHED_PER_THREAD - 1))
+    }
+
+    /// Bytes needed whatever the threads: the running sums (one set of series) and the merged
+    /// replications.
+    pub fn merged(&self) -> u64 {
+        self.series_per_replication
+            .saturating_add(self.kept_per_replication.saturating_mul(self.replications))
+    }
+
     /// Bytes needed with `threads` replications simulated at once.
     pub fn total(&self, threads: u64) -> u64 {
-        self.per_replication
-            .saturating_mul(self.result_sets)
-            .saturating_add(self.in_flight_per_thread.saturating_mul(threads))
+        self.merged().saturating_add(self.per_thread().saturating_mul(threads))
     }
 
     /// The most threads (at most `wanted`, at least 1) whose run fits in `budget` bytes; None
     /// when not even one does.
     pub fn threads_within(&self, budget: u64, wanted: u64) -> Option<u64> {
-        let results = self.per_replication.saturating_mul(self.result_sets);
-        let left = budget.checked_sub(results)?;
-        let fit = left.checked_div(self.in_flight_per_thread).unwrap_or(wanted);
+        let left = budget.checked_sub(self.merged())?;
+        let fit = left.checked_div(self.per_thread()).unwrap_or(wanted);
         (fit >= 1).then(|| fit.min(wanted.max(1)))
     }
 }
@@ -87,15 +131,37 @@ pub fn estimate(model: &Model) -> MemoryNeed {
     let full_histograms =
         latency_series + model.services.len() as u64 + 2 * model.databases.len() as u64 + model.pools.len() as u64;
     let chain_depth = 1 + deepest_chain(model);
+    let components = model.clients.len()
+        + model.endpoints.len()
+        + model.services.len()
+        + model.databases.len()
+        + model.pools.len()
+        + model.queues.len()
+        + model.effects.len()
+        + model.call_sites.len()
+        + model.actions.len();
+    // A closed user with a fixed number of requests keeps its finishing time and counts.
+    let batch_users: u64 = model
+        .clients
+        .iter()
+        .map(|c| match &c.arrivals {
+            super::Arrivals::Closed {
+                users,
+                requests: Some(_),
+                ..
+            } => u64::from(*users),
+            _ => 0,
+        })
+        .sum();
     MemoryNeed {
-        per_replication: windows
-            .saturating_mul(per_window)
-            .saturating_add(full_histograms * FULL_HISTOGRAM_BYTES),
+        series_per_replication: windows.saturating_mul(per_window),
+        histograms_per_replication: full_histograms * FULL_HISTOGRAM_BYTES,
+        kept_per_replication: KEPT_REPLICATION_BYTES + components as u64 * KEPT_COMPONENT_BYTES + batch_users * 24,
         in_flight_per_thread: u64::from(model.max_in_flight)
             .saturating_mul(chain_depth)
             .saturating_mul(REQUEST_JOB_BYTES),
-        // A metastability watch under a load profile also keeps the run without its trigger.
-        result_sets: u64::from(model.replications) * if watch_runs_twice(model) { 2 } else { 1 } + 1,
+        replications: u64::from(model.replications) * if watch_runs_twice(model) { 2 } else { 1 },
+        copies: if model.metastability.is_some() { 2 } else { 1 },
         windows,
         latency_series,
         chain_depth,
@@ -141,18 +207,89 @@ fn deepest_chain(model: &Model) -> u64 {
 /// Why `need` does not fit in `budget` bytes even with one thread, naming what to change.
 pub fn refusal(model: &Model, need: &MemoryNeed, budget: u64) -> String {
     use super::units::format_bytes;
+    let held = if need.copies > 1 {
+        "the replication being simulated, its copy for the metastability watch, a finished one waiting to be merged and the running sums"
+    } else {
+        "the replication being simulated, a finished one waiting to be merged and the running sums"
+    };
+    let merged = need.kept_per_replication.saturating_mul(need.replications);
+    let replications = if need.replications == 1 {
+        "replication"
+    } else {
+        "replications"
+    };
+    // Fewer replications help only where what the merged ones keep weighs.
+    let fewer = if merged.saturating_mul(4) > need.total(1) {
+        "fewer replications, "
+    } else {
+        ""
+    };
     format!(
-        "this run needs about {} ({} replications kept until they are merged, each {}: {} windows × {} latency series; \
-         plus {} for up to {} requests in flight, {} jobs deep), more than the {} allowed: use fewer replications, \
-         a coarser \"window\", a lower limits.max_in_flight, or raise limits.max_memory (--max-memory) if the machine has the memory",
+        "this run needs about {} with one thread: a replication's series take {} ({} windows × {} latency series), \
+         held {} times ({held}), plus {} of whole-run histograms, {} for up to {} requests in flight ({} jobs deep) \
+         and {} for the {} {replications} merged; more than the {} allowed: use {fewer}a coarser \"window\", \
+         a lower limits.max_in_flight, or raise limits.max_memory (--max-memory) if the machine has the memory",
         format_bytes(need.total(1)),
-        model.replications,
-        format_bytes(need.per_replication),
+        format_bytes(need.series_per_replication),
         need.windows,
         need.latency_series,
+        need.copies + FINISHED_PER_THREAD,
+        format_bytes(need.histograms_per_replication.saturating_mul(need.copies)),
         format_bytes(need.in_flight_per_thread),
         model.max_in_flight,
         need.chain_depth,
+        format_bytes(merged),
+        need.replications,
         format_bytes(budget)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn need(series: u64, kept: u64, replications: u64) -> MemoryNeed {
+        MemoryNeed {
+            series_per_replication: series,
+            histograms_per_replication: 100,
+            kept_per_replication: kept,
+            in_flight_per_thread: 1000,
+            replications,
+            copies: 1,
+            windows: 10,
+            latency_series: 2,
+            chain_depth: 2,
+        }
+    }
+
+    #[test]
+    fn a_thread_holds_two_replications_series_and_the_run_one_set_of_sums() {
+        // Sums (10,000) + merged (3 × 50) + a thread: simulated (10,000 + 100 + 1000 in flight)
+        // and a finished one waiting (10,000).
+        let n = need(10_000, 50, 3);
+        assert_eq!(n.merged(), 10_150);
+        assert_eq!(n.per_thread(), 21_100);
+        assert_eq!(n.total(2), 10_150 + 2 * 21_100);
+        assert_eq!(n.threads_within(10_150 + 2 * 21_100 + 5, 8), Some(2));
+        assert_eq!(n.threads_within(10_150 + 21_099, 8), None);
+    }
+
+    #[test]
+    fn fewer_replications_are_suggested_only_where_the_merged_ones_weigh() {
+        let model = crate::model::parse_model(
+            r#"{ "clients": { "web": { "open": { "rate": "1/s" }, "calls": "api.get" } },
+                "services": { "api": { "endpoints": { "get": [ { "cpu": "1ms" } ] } } } }"#,
+            "m.json",
+        )
+        .unwrap()
+        .model;
+        let series_bound = refusal(&model, &need(10_000, 50, 3), 1);
+        assert!(series_bound.contains("held 3 times"), "{series_bound}");
+        assert!(!series_bound.contains("fewer replications"), "{series_bound}");
+        let replications_bound = refusal(&model, &need(10, 50_000, 10_000), 1);
+        assert!(
+            replications_bound.contains("use fewer replications, a coarser"),
+            "{replications_bound}"
+        );
+    }
 }

@@ -15,10 +15,6 @@ use std::collections::{HashMap, HashSet, VecDeque};
 /// quiet window is not a breach.
 const MIN_FAILURES: u64 = 3;
 
-/// The windows of every client and every endpoint of one replication (None where a component
-/// saw no request).
-pub type ReplicationWindows = (Vec<Option<Windows>>, Vec<Option<Windows>>);
-
 /// The windows of one component, merged over replications.
 pub struct Windows {
     /// Requests that ended, by outcome, with the latencies of the successful ones.
@@ -277,13 +273,8 @@ fn blast_radius(model: &Model, clients: &[Option<Windows>], verdicts: &[Breaches
 
 /// The cascade of a run from the merged windows of every client and endpoint (None where a
 /// component saw no request), with the blast radius also judged in each replication's own
-/// windows (`by_replication`, produced one replication at a time).
-pub fn analyse(
-    model: &Model,
-    clients: &[Option<Windows>],
-    endpoints: &[Option<Windows>],
-    by_replication: impl Iterator<Item = ReplicationWindows>,
-) -> Cascade {
+/// windows (`shares`, from [`shares_in_own_windows`], in replication order).
+pub fn analyse(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<Windows>], shares: &[(f64, f64)]) -> Cascade {
     let window = model.window_ns.max(1);
     let trigger = trigger(model);
     let start = trigger.first_window;
@@ -337,12 +328,7 @@ pub fn analyse(
     timeline.sort_by_key(|entry| (entry.0, entry.1));
 
     let mut radius = blast_radius(model, clients, &verdicts, start);
-    let (mut endpoint_shares, mut traffic_shares) = (Vec::new(), Vec::new());
-    for (c, e) in by_replication {
-        let own = blast_radius(model, &c, &judge(model, &c, &e, start), start);
-        endpoint_shares.push(own.endpoint_share);
-        traffic_shares.push(own.traffic_share);
-    }
+    let (endpoint_shares, traffic_shares): (Vec<f64>, Vec<f64>) = shares.iter().copied().unzip();
     radius.endpoint_share_by_replication = Estimate::from_samples(&endpoint_shares);
     radius.traffic_share_by_replication = Estimate::from_samples(&traffic_shares);
     Cascade {
@@ -352,6 +338,14 @@ pub fn analyse(
         timeline: timeline.into_iter().map(|(_, _, entry)| entry).collect(),
         blast_radius: radius,
     }
+}
+
+/// The blast radius of one replication judged in its own windows (`clients` and `endpoints`):
+/// the share of endpoints and the share of real traffic whose SLO breached after the trigger.
+pub fn shares_in_own_windows(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<Windows>]) -> (f64, f64) {
+    let start = trigger(model).first_window;
+    let own = blast_radius(model, clients, &judge(model, clients, endpoints, start), start);
+    (own.endpoint_share, own.traffic_share)
 }
 
 #[cfg(test)]

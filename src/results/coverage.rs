@@ -16,6 +16,28 @@ use crate::model::Model;
 use crate::sim::ReplicationResult;
 use serde::{Deserialize, Serialize};
 
+/// How far one replication got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// To the end of the simulated duration, or to the model's own stop.
+    Ran,
+    /// A bound of the run stopped it after some measured time.
+    CutShort,
+    /// It stopped before any measured time.
+    NotStarted,
+}
+
+impl Reach {
+    /// How far `r`, a replication of `model`, got.
+    pub fn of(model: &Model, r: &ReplicationResult) -> Reach {
+        match r.stop {
+            StopReason::Horizon | StopReason::Exhausted | StopReason::Stopped { .. } => Reach::Ran,
+            StopReason::EventBudget { at } | StopReason::Interrupted { at } if at > model.warmup_ns => Reach::CutShort,
+            StopReason::EventBudget { .. } | StopReason::Interrupted { .. } => Reach::NotStarted,
+        }
+    }
+}
+
 /// The replications of a run by how far they got, and the ones its estimates are made of
 /// (replication indices, in order).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -33,27 +55,24 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    /// Sort `reps` of `model` by how far they got.
-    pub fn of(model: &Model, reps: &[ReplicationResult]) -> Coverage {
-        let mut c = Coverage {
-            requested: model.replications,
-            ..Coverage::default()
-        };
-        for r in reps {
-            match r.stop {
-                StopReason::Horizon | StopReason::Exhausted | StopReason::Stopped { .. } => c.ran.push(r.replication),
-                StopReason::EventBudget { at } | StopReason::Interrupted { at } if at > model.warmup_ns => {
-                    c.cut_short.push(r.replication)
-                }
-                StopReason::EventBudget { .. } | StopReason::Interrupted { .. } => c.not_started.push(r.replication),
-            }
+    /// Counts one more replication `r` of `model` by how far it got, and says how far.
+    pub fn add(&mut self, model: &Model, r: &ReplicationResult) -> Reach {
+        let reach = Reach::of(model, r);
+        match reach {
+            Reach::Ran => self.ran.push(r.replication),
+            Reach::CutShort => self.cut_short.push(r.replication),
+            Reach::NotStarted => self.not_started.push(r.replication),
         }
-        c.estimated_from = if c.ran.is_empty() {
-            c.cut_short.clone()
+        reach
+    }
+
+    /// Once every replication is counted: the ones the estimates cover.
+    pub fn settle(&mut self) {
+        self.estimated_from = if self.ran.is_empty() {
+            self.cut_short.clone()
         } else {
-            c.ran.clone()
+            self.ran.clone()
         };
-        c
     }
 
     /// True when the estimates leave out replications, or cover replications that were cut short:

@@ -1,9 +1,8 @@
 //! Merging replications: per-replication values become estimates with confidence intervals.
 
-use super::cascade::{ReplicationWindows, Windows};
+use super::merger::{Finished, Kept, LevelFold, Merger};
 use super::slo::evaluate_slos;
 use super::*;
-use crate::engine::StopReason;
 use crate::model::units::{format_duration, nanos_to_secs};
 use crate::model::{Arrivals, Model};
 use crate::sim::replication::StationResult;
@@ -21,84 +20,24 @@ pub(super) fn estimate<T>(items: &[T], f: impl Fn(&T) -> f64) -> Estimate {
     Estimate::from_samples(&items.iter().map(f).collect::<Vec<_>>())
 }
 
-/// Merge the replications of `model` into one result: every estimate covers the replications
-/// [`Coverage`] says it does (those that ran to the end; the ones cut short when none did), and
-/// the verdict lists every replication that stopped early.
-pub fn summarize(model: &Model, warnings: &[String], reps: Vec<ReplicationResult>) -> RunResult {
-    summarize_against(model, warnings, reps, None)
-}
-
-/// [`summarize`], with the replications of the model without its trigger (same seeds) for the
-/// metastability verdict under a load profile; see [`super::resilience::without_trigger`].
-pub fn summarize_against(
-    model: &Model,
-    warnings: &[String],
-    reps: Vec<ReplicationResult>,
-    without_trigger: Option<Vec<ReplicationResult>>,
-) -> RunResult {
-    let (mut result, reps) = merge(model, warnings, reps);
-    if let Some(metric) = &model.metastability {
-        // Each replication's own windows of the watched metric, read like the merged ones.
-        let windows = |reps: Vec<ReplicationResult>| -> Vec<Vec<(f64, f64)>> {
-            reps.into_iter()
-                .map(|r| crate::analysis::metric::series(&merge(model, &[], vec![r]).0, metric).unwrap_or_default())
-                .collect()
-        };
-        let reference = without_trigger.map(windows);
-        result.metastability = super::resilience::metastability(model, &result, &windows(reps), reference.as_deref());
+/// Merge the replications of `model` into one result (see [`Merger`]), in replication order
+/// whatever order they come in.
+pub fn summarize(model: &Model, warnings: &[String], mut reps: Vec<ReplicationResult>) -> RunResult {
+    reps.sort_by_key(|r| r.replication);
+    let mut merger = Merger::new(model, warnings);
+    for r in reps {
+        merger.add(Finished::of(model, r));
     }
-    result
+    merger.finish()
 }
 
-/// Merge the replications into one result, without the metastability verdict (which needs
-/// each replication's own windows, merged one at a time by this function); the replications
-/// are handed back, in order.
-fn merge(model: &Model, warnings: &[String], reps: Vec<ReplicationResult>) -> (RunResult, Vec<ReplicationResult>) {
+/// The result of the replications `kept` (those every estimate covers, their series summed),
+/// with `verdict` on the whole run; the metastability verdict is left to the [`Merger`].
+pub(super) fn summary(model: &Model, warnings: &[String], verdict: Verdict, kept: &Kept) -> RunResult {
     let observed_s = |r: &ReplicationResult| nanos_to_secs(r.end_ns.saturating_sub(model.warmup_ns)).max(f64::MIN_POSITIVE);
-    let mut messages = Vec::new();
-    let mut unstable = false;
-    for r in &reps {
-        match &r.stop {
-            StopReason::Horizon | StopReason::Exhausted => {}
-            StopReason::EventBudget { at } => messages.push(format!(
-                "replication {}: stopped at t = {} after the event budget of {} events",
-                r.replication,
-                format_duration(*at),
-                model.max_events
-            )),
-            StopReason::Interrupted { at } => messages.push(format!(
-                "replication {}: interrupted at t = {}{}",
-                r.replication,
-                format_duration(*at),
-                if *at <= model.warmup_ns {
-                    ", before it measured anything"
-                } else {
-                    ""
-                }
-            )),
-            StopReason::Stopped { reason, .. } => {
-                unstable = true;
-                messages.push(format!("replication {}: {reason}", r.replication));
-            }
-        }
-    }
-    let coverage = super::Coverage::of(model, &reps);
-    let (kept, left_out): (Vec<ReplicationResult>, Vec<ReplicationResult>) = reps
-        .into_iter()
-        .partition(|r| coverage.estimated_from.contains(&r.replication));
-    let reps = &kept[..];
-    let windows = |tallies: Vec<&RequestTally>| {
-        Some(Windows {
-            answers: merged_series(tallies.iter().map(|t| &t.series))?,
-            arrivals: merged_series(tallies.iter().map(|t| &t.arrivals))?,
-        })
-    };
-    let client_series: Vec<Option<Windows>> = (0..model.clients.len())
-        .map(|c| windows(reps.iter().map(|r| &r.clients[c].tally).collect()))
-        .collect();
-    let endpoint_series: Vec<Option<Windows>> = (0..model.endpoints.len())
-        .map(|e| windows(reps.iter().map(|r| &r.endpoints[e].tally).collect()))
-        .collect();
+    let reps = &kept.reps[..];
+    let client_series = &kept.folds.clients;
+    let endpoint_series = &kept.folds.endpoints;
     let clients = model
         .clients
         .iter()
@@ -158,7 +97,7 @@ fn merge(model: &Model, warnings: &[String], reps: Vec<ReplicationResult>) -> (R
         })
         .collect();
     let observed: &dyn Fn(&ReplicationResult) -> f64 = &observed_s;
-    let queues = super::resilience::queues(model, reps, observed);
+    let queues = super::resilience::queues(model, reps, observed, &kept.folds.queues);
     let services = model
         .services
         .iter()
@@ -177,7 +116,7 @@ fn merge(model: &Model, warnings: &[String], reps: Vec<ReplicationResult>) -> (R
                 instances_up: estimate(reps, |r| r.lives[s].up_mean),
                 available: estimate(reps, |r| r.lives[s].available),
                 crashes: reps.iter().map(|r| r.lives[s].crashes).sum(),
-                series: station_series(model, &stations),
+                series: station_series(model, &kept.folds.services[s], capacity(&stations)),
                 wasted: super::resilience::wasted(reps, s),
             }
         })
@@ -201,8 +140,8 @@ fn merge(model: &Model, warnings: &[String], reps: Vec<ReplicationResult>) -> (R
                 refused_connections: results.iter().map(|(r, _)| r.refused_connections).sum(),
                 data_size_end: estimate(&results, |(r, _)| r.data_size_end),
                 cost_growth_end: estimate(&results, |(r, _)| r.cost_growth_end),
-                series: station_series(model, &stations),
-                connections_series: mean_rows(results.iter().map(|(r, _)| &r.connections_series)),
+                series: station_series(model, &kept.folds.databases[d].0, capacity(&stations)),
+                connections_series: kept.folds.databases[d].1.means(),
             }
         })
         .collect();
@@ -221,7 +160,7 @@ fn merge(model: &Model, warnings: &[String], reps: Vec<ReplicationResult>) -> (R
                 waiting: estimate(&stations, |st| st.waiting_mean),
                 acquire_wait: wait_summary(&stations),
                 acquire_timeouts: results.iter().map(|r| r.acquire_timeouts).sum(),
-                series: station_series(model, &stations),
+                series: station_series(model, &kept.folds.pools[p], capacity(&stations)),
             }
         })
         .collect();
@@ -251,12 +190,7 @@ fn merge(model: &Model, warnings: &[String], reps: Vec<ReplicationResult>) -> (R
                 })
                 .collect(),
         },
-        verdict: Verdict {
-            complete: messages.is_empty(),
-            unstable,
-            messages,
-            replications: coverage,
-        },
+        verdict,
         warnings: warnings.to_vec(),
         events: reps.iter().map(|r| r.events).sum(),
         clients,
@@ -265,30 +199,17 @@ fn merge(model: &Model, warnings: &[String], reps: Vec<ReplicationResult>) -> (R
         databases,
         pools,
         queues,
-        effects: super::resilience::effects(model, reps),
+        effects: super::resilience::effects(model, reps, &kept.folds.effects),
         call_sites: super::resilience::call_sites(model, reps),
         slos: Vec::new(),
         metastability: None,
-        // Each replication's own windows too, one at a time, for the blast radius per replication.
-        cascade: super::cascade::analyse(
-            model,
-            &client_series,
-            &endpoint_series,
-            reps.iter().filter(|_| !model.slos.is_empty()).map(|r| -> ReplicationWindows {
-                (
-                    r.clients.iter().map(|c| windows(vec![&c.tally])).collect(),
-                    r.endpoints.iter().map(|e| windows(vec![&e.tally])).collect(),
-                )
-            }),
-        ),
+        // The blast radius is also judged in each replication's own windows.
+        cascade: super::cascade::analyse(model, client_series, endpoint_series, &kept.shares),
         rollouts: rollout_summaries(model, reps),
         groups: group_summaries(model, reps, &observed_s),
     };
     result.slos = evaluate_slos(model, &result);
-    let mut all = kept;
-    all.extend(left_out);
-    all.sort_by_key(|r| r.replication);
-    (result, all)
+    result
 }
 
 /// Cache lookups of endpoint `e`, totals over the replications.
@@ -394,47 +315,60 @@ pub(super) fn window_starts(model: &Model, windows: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Per-window mean over replications: each window averages the rows that reach it (a
-/// replication stopped early has no windows after its stop, which must not count as zeros).
-pub(super) fn mean_rows<'a>(rows: impl Iterator<Item = &'a Vec<f64>>) -> Vec<f64> {
-    let mut sum: Vec<f64> = Vec::new();
-    let mut reached: Vec<f64> = Vec::new();
-    for row in rows {
-        if row.len() > sum.len() {
-            sum.resize(row.len(), 0.0);
-            reached.resize(row.len(), 0.0);
-        }
-        for (i, v) in row.iter().enumerate() {
-            sum[i] += v;
-            reached[i] += 1.0;
-        }
-    }
-    sum.iter().zip(&reached).map(|(v, n)| v / n).collect()
+/// Per-window mean over replications, built one replication at a time: each window averages
+/// the rows that reach it (a replication stopped early has no windows after its stop, which
+/// must not count as zeros).
+#[derive(Clone, Debug, Default)]
+pub(super) struct MeanRows {
+    sum: Vec<f64>,
+    reached: Vec<f64>,
 }
 
-/// Utilisation and waiting per window, mean over replications.
-fn station_series(model: &Model, stations: &[&StationResult]) -> StationSeries {
-    let busy = mean_rows(stations.iter().map(|st| &st.busy_series));
-    let capacity = stations.first().map_or(1.0, |st| st.capacity as f64);
+impl MeanRows {
+    /// Adds one replication's row.
+    pub fn add_row(&mut self, row: &[f64]) {
+        if row.len() > self.sum.len() {
+            self.sum.resize(row.len(), 0.0);
+            self.reached.resize(row.len(), 0.0);
+        }
+        for (i, v) in row.iter().enumerate() {
+            self.sum[i] += v;
+            self.reached[i] += 1.0;
+        }
+    }
+
+    /// Adds the rows of other replications (summed the same way).
+    pub fn add(&mut self, other: &MeanRows) {
+        if other.sum.len() > self.sum.len() {
+            self.sum.resize(other.sum.len(), 0.0);
+            self.reached.resize(other.sum.len(), 0.0);
+        }
+        for (i, (v, n)) in other.sum.iter().zip(&other.reached).enumerate() {
+            self.sum[i] += v;
+            self.reached[i] += n;
+        }
+    }
+
+    /// The mean of each window.
+    pub fn means(&self) -> Vec<f64> {
+        self.sum.iter().zip(&self.reached).map(|(v, n)| v / n).collect()
+    }
+}
+
+/// Utilisation and waiting per window, mean over replications; `capacity` is the station's
+/// units.
+fn station_series(model: &Model, levels: &LevelFold, capacity: f64) -> StationSeries {
+    let busy = levels.busy.means();
     StationSeries {
         start_s: window_starts(model, busy.len()),
         utilisation: busy.iter().map(|b| b / capacity).collect(),
-        waiting: mean_rows(stations.iter().map(|st| &st.waiting_series)),
+        waiting: levels.waiting.means(),
     }
 }
 
-/// The windows of all replications merged (None without replications).
-fn merged_series<'a>(series: impl Iterator<Item = &'a WindowSeries>) -> Option<WindowSeries> {
-    let mut merged: Option<WindowSeries> = None;
-    for s in series {
-        match merged.as_mut() {
-            None => merged = Some(s.clone()),
-            Some(m) => {
-                m.merge(s);
-            }
-        }
-    }
-    merged
+/// Units of the first of `stations` (1 without replications).
+fn capacity(stations: &[&StationResult]) -> f64 {
+    stations.first().map_or(1.0, |st| st.capacity as f64)
 }
 
 /// Request traffic per window from the merged windows, rates per replication: each window's

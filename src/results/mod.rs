@@ -7,11 +7,13 @@
 mod cascade;
 mod coverage;
 mod merge;
+mod merger;
 pub mod resilience;
 mod slo;
 
 pub use coverage::Coverage;
-pub use merge::{summarize, summarize_against};
+pub use merge::summarize;
+pub use merger::{watched_windows, Finished, Merger};
 pub use resilience::{CallSiteSummary, EffectSummary, Metastability, QueueSummary, ReplicationMetastability, WastedSummary};
 
 use crate::stats::Estimate;

@@ -238,25 +238,23 @@ fn column_total(reps: &[ReplicationResult], q: usize, c: usize) -> u64 {
 }
 
 /// Every queue of the model.
-pub fn queues(model: &Model, reps: &[ReplicationResult], observed_s: &dyn Fn(&ReplicationResult) -> f64) -> Vec<QueueSummary> {
+pub(super) fn queues(
+    model: &Model,
+    reps: &[ReplicationResult],
+    observed_s: &dyn Fn(&ReplicationResult) -> f64,
+    folds: &[super::merger::QueueFold],
+) -> Vec<QueueSummary> {
     model
         .queues
         .iter()
         .enumerate()
         .map(|(q, spec)| {
             let tallies: Vec<(&RequestTally, f64)> = reps.iter().map(|r| (&r.queues[q].tally, observed_s(r))).collect();
-            let mut merged: Option<CountSeries<5>> = None;
-            for r in reps {
-                match merged.as_mut() {
-                    None => merged = Some(r.queues[q].series.clone()),
-                    Some(m) => m.merge(&r.queues[q].series),
-                }
-            }
             let n = reps.len().max(1) as f64;
             let window_s = nanos_to_secs(model.window_ns);
-            let rows = merged.as_ref().map_or(&[][..], |m| m.rows());
-            let backlog = super::merge::mean_rows(reps.iter().map(|r| &r.queues[q].backlog_series));
-            let invisible = super::merge::mean_rows(reps.iter().map(|r| &r.queues[q].invisible_series));
+            let rows = folds[q].counts.as_ref().map_or(&[][..], |m| m.rows());
+            let backlog = folds[q].backlog.means();
+            let invisible = folds[q].invisible.means();
             let starts = window_starts(model, rows.len());
             let per_s = |v: u64| v as f64 / n / window_s;
             let (mut receives, mut firsts) = (0u64, 0u64);
@@ -313,7 +311,7 @@ pub fn queues(model: &Model, reps: &[ReplicationResult], observed_s: &dyn Fn(&Re
 }
 
 /// Every side effect of the model.
-pub fn effects(model: &Model, reps: &[ReplicationResult]) -> Vec<EffectSummary> {
+pub(super) fn effects(model: &Model, reps: &[ReplicationResult], folds: &[Option<CountSeries<2>>]) -> Vec<EffectSummary> {
     model
         .effects
         .iter()
@@ -321,14 +319,7 @@ pub fn effects(model: &Model, reps: &[ReplicationResult]) -> Vec<EffectSummary> 
         .map(|(e, name)| {
             let n = reps.len().max(1) as f64;
             let window_s = nanos_to_secs(model.window_ns);
-            let mut merged: Option<CountSeries<2>> = None;
-            for r in reps {
-                match merged.as_mut() {
-                    None => merged = Some(r.effects[e].series.clone()),
-                    Some(m) => m.merge(&r.effects[e].series),
-                }
-            }
-            let rows = merged.as_ref().map_or(&[][..], |m| m.rows());
+            let rows = folds[e].as_ref().map_or(&[][..], |m| m.rows());
             let starts = window_starts(model, rows.len());
             EffectSummary {
                 name: name.clone(),

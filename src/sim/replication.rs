@@ -11,6 +11,7 @@ use crate::stats::{CountSeries, LatencyHistogram, LevelSeries};
 use std::sync::atomic::AtomicBool;
 
 /// What one replication measured, raw enough to be merged across replications.
+#[derive(Clone)]
 pub struct ReplicationResult {
     /// Index of the replication (its random streams derive from it).
     pub replication: u32,
@@ -47,6 +48,7 @@ pub struct ReplicationResult {
 }
 
 /// A message queue's counts and levels.
+#[derive(Clone)]
 pub struct QueueResult {
     /// The consumer's deliveries.
     pub tally: RequestTally,
@@ -65,6 +67,7 @@ pub struct QueueResult {
 }
 
 /// What a call site's policies did.
+#[derive(Clone)]
 pub struct SiteResult {
     /// Retries the budget refused.
     pub budget_denied: u64,
@@ -79,6 +82,7 @@ pub struct SiteResult {
 }
 
 /// How a service's instances fared: up or restarting.
+#[derive(Clone)]
 pub struct LifeResult {
     /// Mean instances up.
     pub up_mean: f64,
@@ -89,6 +93,7 @@ pub struct LifeResult {
 }
 
 /// What a rollout did in one replication.
+#[derive(Clone)]
 pub struct RolloutResult {
     /// Index of its timed action.
     pub action: u32,
@@ -101,6 +106,7 @@ pub struct RolloutResult {
 }
 
 /// A client's requests.
+#[derive(Clone)]
 pub struct ClientResult {
     /// Requests and outcomes since the warm-up.
     pub tally: RequestTally,
@@ -111,6 +117,7 @@ pub struct ClientResult {
 }
 
 /// An endpoint's requests (service side).
+#[derive(Clone)]
 pub struct EndpointResult {
     /// Requests and outcomes since the warm-up.
     pub tally: RequestTally,
@@ -121,6 +128,7 @@ pub struct EndpointResult {
 }
 
 /// Time averages of a group of units (workers, cores, connections) and its waiting line.
+#[derive(Clone)]
 pub struct StationResult {
     /// Units.
     pub capacity: u64,
@@ -144,6 +152,7 @@ pub struct StationResult {
 }
 
 /// A database's cores, queries and connections.
+#[derive(Clone)]
 pub struct DatabaseResult {
     /// Cores and the query line.
     pub cores: StationResult,
@@ -166,6 +175,7 @@ pub struct DatabaseResult {
 }
 
 /// A pool's connections.
+#[derive(Clone)]
 pub struct PoolResult {
     /// Connections and the line of transactions.
     pub connections: StationResult,

@@ -5,6 +5,7 @@ use crate::engine::Nanos;
 use crate::stats::{LatencyHistogram, WindowSeries};
 
 /// Requests seen by a caller or an endpoint, by outcome, with latencies.
+#[derive(Clone)]
 pub struct RequestTally {
     /// Requests started (client) or arrived (endpoint) since the warm-up.
     pub started: u64,
@@ -103,6 +104,7 @@ impl RequestTally {
 }
 
 /// Progress of a closed-loop client whose users each send a fixed number of requests.
+#[derive(Clone)]
 pub struct BatchTally {
     /// When each user sent its last request's answer back, if it finished.
     pub finished_at_ns: Vec<Option<Nanos>>,
@@ -128,6 +130,7 @@ pub struct WastedWork {
 }
 
 /// Counts of one side effect (after the warm-up).
+#[derive(Clone)]
 pub struct EffectTally {
     /// Times it happened.
     pub count: u64,

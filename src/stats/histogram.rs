@@ -14,6 +14,10 @@ const MAX_SIGFIG: u8 = 5;
 /// bucketed as this value but still count exactly in the mean, minimum and maximum.
 const MAX_BUCKETED_NS: Nanos = (i64::MAX / 4) as Nanos;
 
+/// The quantiles a histogram keeps when it is settled (see [`LatencyHistogram::settle`]): the
+/// ones a replication's summary reads — median, p90, p99 and p99.9.
+pub const SETTLED_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
+
 /// A distribution of latencies in nanoseconds, from 0 ns up to decades, that grows as needed.
 ///
 /// Quantiles come from HDR buckets (relative error set by the significant digits); the count,
@@ -23,6 +27,8 @@ pub struct LatencyHistogram {
     /// The buckets, allocated on the first record: an idle station (one of 100,000 instances,
     /// say) then costs a few bytes instead of ~16 KB.
     hist: Option<Histogram<u64>>,
+    /// The [`SETTLED_QUANTILES`] once [`LatencyHistogram::settle`] dropped the buckets.
+    settled: Option<Box<[Nanos; SETTLED_QUANTILES.len()]>>,
     sigfig: u8,
     count: u64,
     sum_ns: u128,
@@ -47,6 +53,7 @@ impl LatencyHistogram {
     pub fn with_precision(sigfig: u8) -> Self {
         LatencyHistogram {
             hist: None,
+            settled: None,
             sigfig: sigfig.min(MAX_SIGFIG),
             count: 0,
             sum_ns: 0,
@@ -122,23 +129,43 @@ impl LatencyHistogram {
         if self.count == 0 || q.is_nan() {
             return 0;
         }
-        let at = self
-            .hist
-            .as_ref()
-            .map_or(self.max_ns, |h| h.value_at_quantile(q.clamp(0.0, 1.0)));
+        let q = q.clamp(0.0, 1.0);
+        let at = match (&self.hist, &self.settled) {
+            (Some(h), _) => h.value_at_quantile(q),
+            (None, Some(kept)) => SETTLED_QUANTILES
+                .iter()
+                .position(|&k| k >= q)
+                .map_or(self.max_ns, |i| kept[i]),
+            (None, None) => self.max_ns,
+        };
         at.clamp(self.min_ns, self.max_ns)
+    }
+
+    /// Keeps the [`SETTLED_QUANTILES`] and drops the buckets: a finished replication's
+    /// histogram then costs a few bytes instead of up to ~160 KiB, and still answers its
+    /// count, mean, minimum, maximum and those quantiles exactly as before. Another quantile is
+    /// answered by the next kept one above it (an upper bound), and a settled histogram merged
+    /// into another adds its count, mean, minimum and maximum but no buckets.
+    pub fn settle(&mut self) {
+        if let Some(h) = self.hist.take() {
+            let kept = SETTLED_QUANTILES.map(|q| h.value_at_quantile(q));
+            self.settled = Some(Box::new(kept));
+        }
     }
 
     /// Adds every latency recorded in `other` to this histogram, as if recorded here.
     pub fn merge(&mut self, other: &LatencyHistogram) {
-        let Some(theirs) = other.hist.as_ref().filter(|_| other.count > 0) else {
+        if other.count == 0 {
             return;
-        };
-        let hist = self.buckets();
-        if hist.add(theirs).is_err() {
-            // Only reachable if growing the buckets fails; fall back to clamped re-recording.
-            for bucket in theirs.iter_recorded() {
-                hist.saturating_record_n(bucket.value_iterated_to(), bucket.count_at_value());
+        }
+        debug_assert!(other.settled.is_none(), "a settled histogram has no buckets to merge");
+        if let Some(theirs) = other.hist.as_ref() {
+            let hist = self.buckets();
+            if hist.add(theirs).is_err() {
+                // Only reachable if growing the buckets fails; fall back to clamped re-recording.
+                for bucket in theirs.iter_recorded() {
+                    hist.saturating_record_n(bucket.value_iterated_to(), bucket.count_at_value());
+                }
             }
         }
         self.count = self.count.saturating_add(other.count);
@@ -248,6 +275,22 @@ mod tests {
         for q in [0.0, 0.1, 0.5, 0.9, 0.99, 0.999, 1.0] {
             assert_eq!(a.quantile_ns(q), all.quantile_ns(q), "q={q}");
         }
+    }
+
+    #[test]
+    fn a_settled_histogram_answers_its_summary_exactly_and_other_quantiles_from_above() {
+        let mut h = one_to(100_000);
+        let before: Vec<Nanos> = SETTLED_QUANTILES.iter().map(|&q| h.quantile_ns(q)).collect();
+        let (mean, min, max) = (h.mean_ns(), h.min_ns(), h.max_ns());
+        h.settle();
+        assert!(h.hist.is_none());
+        let after: Vec<Nanos> = SETTLED_QUANTILES.iter().map(|&q| h.quantile_ns(q)).collect();
+        assert_eq!(after, before);
+        assert_eq!((h.count(), h.mean_ns(), h.min_ns(), h.max_ns()), (100_000, mean, min, max));
+        // p95 lies between p90 and p99: answered by p99; above p99.9 by the maximum.
+        assert_eq!(h.quantile_ns(0.95), before[2]);
+        assert_eq!(h.quantile_ns(0.9999), 100_000);
+        assert_eq!(h.quantile_ns(0.0), before[0]);
     }
 
     #[test]

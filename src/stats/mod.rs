@@ -10,7 +10,7 @@ pub mod wilson;
 
 pub use counts::CountSeries;
 pub use estimate::{differs_significantly, Estimate, PairedDifference};
-pub use histogram::LatencyHistogram;
+pub use histogram::{LatencyHistogram, SETTLED_QUANTILES};
 pub use level::TimeWeighted;
 pub use series::{LevelRow, LevelSeries, SeriesRow, WindowSeries};
 pub use wilson::wilson_interval;

@@ -298,29 +298,25 @@ isolated_test!(
 );
 
 isolated_test!(
-    the_most_replications_run_within_the_memory_cap_or_are_refused_up_front,
+    the_most_replications_run_within_the_memory_cap_and_series_too_large_are_refused_up_front,
     Bounds::default_bounds(),
     {
-        // 1,000 replications of a one-window M/M/1 (3 whole-run histograms of ~160 KiB each, kept
-        // until the merge: ~0.5 GB estimated) fit the default budget and run inside the child's
-        // 1 GiB cap.
-        let tiny = json!({
-            "duration": "2s", "warmup": "0s", "replications": 1000, "window": "2s",
+        // 10,000 replications (the most a run may have) of a one-window M/M/1: merged as they
+        // finish, each keeps a few kilobytes (its whole-run histograms of ~160 KiB each are
+        // settled to their quantiles), so the run fits the default budget and the child's 1 GiB cap.
+        let most = json!({
+            "duration": "2s", "warmup": "0s", "replications": 10000, "window": "2s",
             "clients": { "web": { "open": { "rate": "10/s" }, "calls": "api.get" } },
             "services": { "api": { "workers": 1, "endpoints": { "get": [ { "cpu": "exp(10ms)" } ] } } }
         });
-        let validated = parse_model(&tiny.to_string(), "tiny.json").expect("fits the default budget");
+        let validated = parse_model(&most.to_string(), "most.json").expect("fits the default budget");
         let r = capsim::run(&validated.model, &[], Some(2));
         assert!(r.verdict.complete);
-        // 10,000 of them (the most a run may have) would keep ~5 GB until the merge: refused.
-        let mut most = tiny.clone();
-        most["replications"] = json!(10000);
-        let refused = parse_model(&most.to_string(), "most.json").map(|_| ()).expect_err("refused");
-        assert!(refused.to_string().contains("limits.max_memory"), "{refused}");
-        // The quickstart model's hour of one-minute windows, 10,000 times, would need tens of GB:
-        // refused before it starts, naming the budget.
+        assert_eq!(r.clients[0].throughput_per_s.n, 10_000);
+        // The quickstart model's hour at the finest window (8700 windows of 400 ms) would hold
+        // more than 1 GB of series per replication: refused before it starts, naming the budget.
         let mut big = example("quickstart.json");
-        big["replications"] = json!(10000);
+        big["window"] = json!("400ms");
         let refused = parse_model(&big.to_string(), "big.json").map(|_| ()).expect_err("refused");
         assert!(refused.to_string().contains("limits.max_memory"), "{refused}");
     }

@@ -66,65 +66,6 @@ fn users_with_a_one_nanosecond_think_time_against_a_loss_system_are_stopped_as_c
     assert!(r.events <= 12_000_000, "stopped at the first look: {} events", r.events);
 }
 
-/// The quickstart model with a 1 s window (3480 windows after the 2 m warm-up), `replications`
-/// replications and no scenarios, written to a scratch file.
-fn quickstart_with_one_second_windows(replications: u32) -> std::path::PathBuf {
-    let mut model: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(super::example("quickstart.json")).unwrap()).unwrap();
-    let object = model.as_object_mut().unwrap();
-    for key in ["scenarios", "expect", "sweeps"] {
-        object.remove(key);
-    }
-    object.insert("window".into(), "1s".into());
-    object.insert("replications".into(), replications.into());
-    let path = super::scratch_dir("memory").join("quickstart-1s.json");
-    std::fs::write(&path, model.to_string()).unwrap();
-    path
-}
-
-#[test]
-fn a_run_estimated_above_its_memory_budget_is_refused_before_it_starts_naming_what_to_change() {
-    // 5 replications × 3480 windows × 5 latency series × ~24 KiB of histogram each, kept until
-    // the merge: about 2.6 GB, above the default budget of 2 GB. Refused with exit 2 at once.
-    let model = quickstart_with_one_second_windows(5);
-    let run = super::capsim(&["run", model.to_str().unwrap(), "-q"]);
-    run.expect_code(2)
-        .stderr_has("limits.max_memory: this run needs about")
-        .stderr_has("fewer replications")
-        .stderr_has("a coarser \"window\"")
-        .stderr_has("--max-memory");
-    // The same run is accepted with a budget that holds it (not run here: it is the refusal
-    // that is tested), and a budget that is not an amount of memory is bad input.
-    super::capsim(&["run", model.to_str().unwrap(), "--max-memory", "lots"])
-        .expect_code(2)
-        .stderr_has("--max-memory: expected an amount of memory");
-}
-
-#[test]
-fn the_memory_estimate_is_above_the_peak_a_run_measures() {
-    // Measure the binary's own peak resident memory (wait4's rusage of that one child) on a
-    // run whose results dominate (2 replications × 3480 windows), one thread.
-    let model = quickstart_with_one_second_windows(2);
-    let validated = capsim::model::load_model(model.to_str().unwrap()).expect("valid within 2 GB");
-    let estimate = capsim::model::memory::estimate(&validated.model).total(1);
-    #[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its rusage
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_capsim"))
-        .args(["run", model.to_str().unwrap(), "-q", "--threads", "1"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut status = 0;
-    // SAFETY: rusage is plain data, filled by the kernel; the pid is our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(waited, child.id() as libc::pid_t);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status}");
-    let peak = usage.ru_maxrss as u64 * 1024;
-    assert!(peak > 200_000_000, "the run's series are real: {peak} bytes");
-    assert!(estimate >= peak, "estimated {estimate} bytes, measured a peak of {peak}");
-}
-
 #[test]
 fn an_endless_input_is_refused_after_the_most_capsim_reads_from_one_file() {
     super::capsim(&["run", "/dev/zero"])

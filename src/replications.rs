@@ -1,0 +1,92 @@
+//! Running a model's replications on the threads of the current pool and merging them, in
+//! replication order, as they finish.
+//!
+//! Every thread takes the next replication index from one counter, so the oldest replication not
+//! yet merged is always being simulated somewhere. A finished replication waits in `finished`
+//! until every one before it has been merged; whichever thread completes the oldest merges all
+//! those now in order. A thread does not start a replication more than a window of
+//! [`FINISHED_PER_THREAD`] × threads ahead of the oldest one not merged (it waits for it), so at
+//! most that many replications are held at once, whatever the replication count, and no thread
+//! idles at a batch boundary. The merge order is the replication order, so the result does not
+//! depend on the thread count or on which thread finished first.
+
+use crate::model::memory::FINISHED_PER_THREAD;
+use crate::model::Model;
+use crate::results::{self, Finished, Merger, RunResult};
+use crate::sim;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Condvar, Mutex};
+
+/// One replication, split for merging, with the watched windows of the same replication of the
+/// model without its trigger when the metastability verdict is judged against that.
+type Done = (Finished, Option<Vec<(f64, f64)>>);
+
+/// The merge so far, shared by the threads.
+struct Progress<'m> {
+    merger: Merger<'m>,
+    /// Replications finished but not merged yet (some earlier one is still being simulated).
+    finished: BTreeMap<u32, Done>,
+    /// Replications merged: 0..merged.
+    merged: u32,
+}
+
+/// Simulate every replication of `model` on the current pool's threads (stopping early when
+/// `interrupt` is raised) and merge them; `warnings` from validation are carried into the result.
+pub fn simulate_and_merge(model: &Model, warnings: &[String], interrupt: &AtomicBool) -> RunResult {
+    // A metastability watch under a load profile compares each replication with the same
+    // replication of the model without its trigger (common random numbers): run both.
+    let calm = model
+        .metastability
+        .as_ref()
+        .filter(|_| results::resilience::load_follows_a_profile(model))
+        .and_then(|_| results::resilience::without_trigger(model));
+    let simulate = |r: u32| -> Done {
+        let finished = Finished::of(model, sim::run_replication(model, r, interrupt));
+        let reference = calm
+            .as_ref()
+            .map(|calm| results::watched_windows(model, sim::run_replication(calm, r, interrupt)));
+        (finished, reference)
+    };
+    let window = (FINISHED_PER_THREAD as usize * rayon::current_num_threads()).max(1) as u32;
+    let next = AtomicU32::new(0);
+    let progress = Mutex::new(Progress {
+        merger: Merger::new(model, warnings),
+        finished: BTreeMap::new(),
+        merged: 0,
+    });
+    let merged_more = Condvar::new();
+    rayon::broadcast(|_| loop {
+        let r = next.fetch_add(1, Ordering::Relaxed);
+        if r >= model.replications {
+            break;
+        }
+        {
+            let mut p = progress.lock().expect("no thread panicked while merging");
+            while r >= p.merged.saturating_add(window) {
+                p = merged_more.wait(p).expect("no thread panicked while merging");
+            }
+        }
+        let done = simulate(r);
+        let mut p = progress.lock().expect("no thread panicked while merging");
+        p.finished.insert(r, done);
+        let before = p.merged;
+        loop {
+            let oldest = p.merged;
+            let Some((finished, reference)) = p.finished.remove(&oldest) else {
+                break;
+            };
+            p.merger.add(finished);
+            if let Some(windows) = reference {
+                p.merger.add_reference(windows);
+            }
+            p.merged += 1;
+        }
+        if p.merged > before {
+            merged_more.notify_all();
+        }
+    });
+    let progress = progress.into_inner().expect("no thread panicked while merging");
+    debug_assert!(progress.finished.is_empty() && progress.merged == model.replications);
+    progress.merger.finish()
+}
