@@ -168,15 +168,15 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
             let warnings: Vec<String> = t.validated.warnings.iter().map(|w| w.to_string()).collect();
             for w in &warnings {
                 if !warned.contains(w) {
-                    eprintln!("warning: {w}");
+                    tell!("warning: {w}");
                     warned.push(w.clone());
                 }
             }
             let result = super::run_validated_quietly(&t.validated, &warnings, &pool);
             for msg in &result.verdict.messages {
                 match &t.name {
-                    Some(name) => eprintln!("stopped [{name}]: {msg}"),
-                    None => eprintln!("stopped: {msg}"),
+                    Some(name) => tell!("stopped [{name}]: {msg}"),
+                    None => tell!("stopped: {msg}"),
                 }
             }
             result
@@ -201,15 +201,15 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
         .iter()
         .any(|p| p.as_ref().is_some_and(|p| p.as_os_str() == "-"));
     if stdout_taken {
-        eprint!("{text}");
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
     } else {
         print(&text);
     }
     if let Some(path) = &args.json {
-        write(path, &report::json::to_json(&report))?;
+        write("--json", path, &report::json::to_json(&report))?;
     }
     if let Some(path) = &args.junit {
-        write(path, &report::junit::junit_xml(&report))?;
+        write("--junit", path, &report::junit::junit_xml(&report))?;
     }
     if let Some(dir) = &args.report {
         write_runs_report(dir, &source, &targets, &results)?;
@@ -234,7 +234,7 @@ fn write_runs_report(
     results: &[RunResult],
 ) -> Result<(), CliError> {
     let Some(base) = targets.iter().position(|t| t.name.is_none()) else {
-        return super::write_report(dir, &report::html::ReportInput::Run(&results[0]));
+        return super::write_report("--report", dir, &report::html::ReportInput::Run(&results[0]));
     };
     let scenarios = targets
         .iter()
@@ -253,7 +253,7 @@ fn write_runs_report(
         baseline: results[base].clone(),
         scenarios,
     };
-    super::write_report(dir, &report::html::ReportInput::Scenarios(&scenario_report))
+    super::write_report("--report", dir, &report::html::ReportInput::Scenarios(&scenario_report))
 }
 
 fn verdict(

@@ -50,9 +50,9 @@ pub fn init(args: &InitArgs) -> Result<i32, CliError> {
     let start = starting_model(&workloads, &settings).map_err(|why| CliError::Argument(format!("{}: {why}", settings.source)))?;
     let mut text = serde_json::to_string_pretty(&start.json).unwrap_or_default();
     text.push('\n');
-    write(&args.out, &text)?;
+    write("--out", &args.out, &text)?;
     for w in &start.warnings {
-        eprintln!("warning: {w}");
+        tell!("warning: {w}");
     }
     if !to_stdout {
         let out = args.out.display();

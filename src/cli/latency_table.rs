@@ -47,10 +47,10 @@ pub fn latency_table(args: &LatencyTableArgs) -> Result<i32, CliError> {
         print(&result.render());
     }
     if let Some(path) = &args.csv {
-        write(path, &result.to_csv())?;
+        write("--csv", path, &result.to_csv())?;
     }
     if let Some(path) = &args.json {
-        write(path, &report::json::to_json(&result))?;
+        write("--json", path, &report::json::to_json(&result))?;
     }
     Ok(EXIT_OK)
 }

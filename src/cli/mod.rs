@@ -15,6 +15,15 @@ use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Like `eprintln!`, but a standard error that cannot be written (a closed pipe) is no panic:
+/// the line is lost and the command goes on to its exit code.
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod check;
 mod init;
 mod latency_table;
@@ -154,8 +163,10 @@ pub enum CliError {
     #[error("{0}")]
     Argument(String),
     /// An output could not be written.
-    #[error("cannot write {path}: {source}")]
+    #[error("{flag} {path}: cannot write it: {source}")]
     Output {
+        /// The option that named it (`--json`, `--report`…).
+        flag: &'static str,
         /// The output path.
         path: String,
         /// The reason.
@@ -172,10 +183,10 @@ static INTERRUPT: AtomicBool = AtomicBool::new(false);
 fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
         if INTERRUPT.swap(true, Ordering::SeqCst) {
-            eprintln!("interrupted again: exiting without results");
+            tell!("interrupted again: exiting without results");
             std::process::exit(130);
         }
-        eprintln!("interrupted: stopping the runs and keeping what was simulated (Ctrl-C again to quit now)");
+        tell!("interrupted: stopping the runs and keeping what was simulated (Ctrl-C again to quit now)");
     });
 }
 
@@ -184,7 +195,7 @@ fn arm_wall_clock_limit(limit: std::time::Duration) {
     std::thread::spawn(move || {
         std::thread::sleep(limit);
         if !INTERRUPT.swap(true, Ordering::SeqCst) {
-            eprintln!("--max-wall reached: stopping the runs and keeping what was simulated");
+            tell!("--max-wall reached: stopping the runs and keeping what was simulated");
         }
     });
 }
@@ -202,7 +213,7 @@ pub fn main() -> i32 {
     match execute(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            tell!("error: {e}");
             EXIT_BAD_INPUT
         }
     }
@@ -241,7 +252,7 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
                 m.pools.len()
             ));
             for w in &validated.warnings {
-                eprintln!("warning: {w}");
+                tell!("warning: {w}");
             }
             Ok(EXIT_OK)
         }
@@ -374,10 +385,10 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
             print(&report::table::summary(&result));
         }
         if let Some(path) = &args.json {
-            write(path, &report::json::to_json(&result))?;
+            write("--json", path, &report::json::to_json(&result))?;
         }
         if let Some(dir) = &args.report {
-            write_report(dir, &report::html::ReportInput::Run(&result))?;
+            write_report("--report", dir, &report::html::ReportInput::Run(&result))?;
         }
     } else {
         let scenarios: Vec<ScenarioRun> = variants
@@ -403,10 +414,10 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
             print(&report::compare::comparison(&report));
         }
         if let Some(path) = &args.json {
-            write(path, &report::json::to_json(&report))?;
+            write("--json", path, &report::json::to_json(&report))?;
         }
         if let Some(dir) = &args.report {
-            write_report(dir, &report::html::ReportInput::Scenarios(&report))?;
+            write_report("--report", dir, &report::html::ReportInput::Scenarios(&report))?;
         }
         if args.csv.is_some() {
             csv_runs = report
@@ -428,11 +439,11 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
             files.push((format!("timeseries{suffix}.csv"), report::csv::timeseries_csv(run)));
             files.push((format!("cascade{suffix}.csv"), report::csv::cascade_csv(run)));
         }
-        write_dir(dir, &files)?;
+        write_dir("--csv", dir, &files)?;
     }
     if !complete {
         for msg in &result.verdict.messages {
-            eprintln!("stopped: {msg}");
+            tell!("stopped: {msg}");
         }
         return Ok(EXIT_STOPPED);
     }
@@ -440,10 +451,11 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
 }
 
 /// Write a report directory (HTML page, plots, JSON, CSV).
-pub(crate) fn write_report(dir: &std::path::Path, input: &report::html::ReportInput) -> Result<(), CliError> {
+pub(crate) fn write_report(flag: &'static str, dir: &std::path::Path, input: &report::html::ReportInput) -> Result<(), CliError> {
     report::html::write_report(dir, input)
         .map(drop)
         .map_err(|source| CliError::Output {
+            flag,
             path: dir.display().to_string(),
             source,
         })
@@ -463,13 +475,13 @@ pub(crate) fn run_validated_quietly(
 pub(crate) fn run_validated(validated: &Validated, pool: &rayon::ThreadPool) -> crate::results::RunResult {
     let warnings: Vec<String> = validated.warnings.iter().map(|w| w.to_string()).collect();
     for w in &warnings {
-        eprintln!("warning: {w}");
+        tell!("warning: {w}");
     }
     run_validated_quietly(validated, &warnings, pool)
 }
 
 /// Write a directory of files (name, contents) as one set (see [`report::output::write_dir`]).
-pub(crate) fn write_dir(dir: &std::path::Path, files: &[(String, String)]) -> Result<(), CliError> {
+pub(crate) fn write_dir(flag: &'static str, dir: &std::path::Path, files: &[(String, String)]) -> Result<(), CliError> {
     report::output::write_dir(dir, |staging| {
         files
             .iter()
@@ -477,13 +489,16 @@ pub(crate) fn write_dir(dir: &std::path::Path, files: &[(String, String)]) -> Re
     })
     .map(drop)
     .map_err(|source| CliError::Output {
+        flag,
         path: dir.display().to_string(),
         source,
     })
 }
 
-pub(crate) fn write(path: &std::path::Path, contents: &str) -> Result<(), CliError> {
+/// Write the output `path` named by option `flag` (see [`report::write_output`]).
+pub(crate) fn write(flag: &'static str, path: &std::path::Path, contents: &str) -> Result<(), CliError> {
     report::write_output(path, contents).map_err(|source| CliError::Output {
+        flag,
         path: path.display().to_string(),
         source,
     })

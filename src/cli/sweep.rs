@@ -197,7 +197,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
             continue;
         }
         if !args.quiet {
-            eprintln!("point {}/{}: {}", index + 1, models.len(), points[index].1.name);
+            tell!("point {}/{}: {}", index + 1, models.len(), points[index].1.name);
         }
         let result = run_validated(validated, &pool);
         complete &= result.verdict.complete;
@@ -249,7 +249,11 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(shard) = shard {
         let file = shard_file(&header_json, &format!("{}/{}", shard.index, shard.count), point_json);
-        write(args.json.as_ref().expect("checked above"), &report::json::to_json(&file))?;
+        write(
+            "--json",
+            args.json.as_ref().expect("checked above"),
+            &report::json::to_json(&file),
+        )?;
         if !args.quiet && !json_to_stdout {
             print(&format!(
                 "shard {}/{}: {} of {} points written\n",
@@ -266,13 +270,18 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
             print(&report::sweep::ladder_table(&header, &sweep_points));
         }
         if let Some(path) = &args.json {
-            write(path, &report::json::to_json(&finished))?;
+            write("--json", path, &report::json::to_json(&finished))?;
         }
         if let Some(dir) = &args.csv {
-            super::write_dir(dir, &[("sweep.csv".into(), report::csv::sweep_csv(&header, &sweep_points))])?;
+            super::write_dir(
+                "--csv",
+                dir,
+                &[("sweep.csv".into(), report::csv::sweep_csv(&header, &sweep_points))],
+            )?;
         }
         if let Some(dir) = &args.report {
             super::write_report(
+                "--report",
                 dir,
                 &report::html::ReportInput::Sweep {
                     header: &header,
@@ -313,7 +322,7 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
         shards.push((name, json));
     }
     let merged = merge(&shards).map_err(CliError::Argument)?;
-    write(&args.json, &report::json::to_json(&merged))?;
+    write("--json", &args.json, &report::json::to_json(&merged))?;
     // Partial points (cut short in their shard) make a partial merge: said, and exit 3.
     let partial: Vec<String> = merged["partial_points"]
         .as_array()
@@ -324,7 +333,7 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
     let code = if partial.is_empty() {
         EXIT_OK
     } else {
-        eprintln!(
+        tell!(
             "stopped: the merged sweep is partial: points {} were cut short in their shards and are left out of the knee and first-breach verdicts",
             partial.join(", ")
         );
@@ -338,7 +347,11 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
     let header: SweepHeader = serde_json::from_value(merged.clone()).map_err(unreadable)?;
     let points: Vec<SweepPoint> = serde_json::from_value(merged["points"].clone()).map_err(unreadable)?;
     if let Some(dir) = &args.csv {
-        super::write_dir(dir, &[("sweep.csv".into(), report::csv::sweep_csv(&header, &points))])?;
+        super::write_dir(
+            "--csv",
+            dir,
+            &[("sweep.csv".into(), report::csv::sweep_csv(&header, &points))],
+        )?;
     }
     if let Some(dir) = &args.report {
         let input = report::html::ReportInput::Sweep {
@@ -346,7 +359,7 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
             points: &points,
             finished: &merged,
         };
-        super::write_report(dir, &input)?;
+        super::write_report("--report", dir, &input)?;
     }
     Ok(code)
 }

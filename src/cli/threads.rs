@@ -23,7 +23,7 @@ pub fn replication_pool(requested: Option<usize>, models: &[&Model]) -> Result<r
         // Validation refused every model that does not fit with one thread.
         let fit = need.threads_within(model.max_memory, threads as u64).unwrap_or(1) as usize;
         if fit < threads {
-            eprintln!(
+            tell!(
                 "note: {fit} replication threads instead of {threads}: each holds up to {} (its replications' series, \
                  and its requests in flight when they pile up to limits.max_in_flight), and limits.max_memory is {} \
                  (results do not depend on the thread count)",

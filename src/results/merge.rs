@@ -371,6 +371,24 @@ fn capacity(stations: &[&StationResult]) -> f64 {
     stations.first().map_or(1.0, |st| st.capacity as f64)
 }
 
+/// Replications' worth of simulated time in window `i`: a replication that reached the end of
+/// the run counts 1; one cut short counts the share of the window it simulated (0 past its stop).
+/// Counts per window divided by it are rates per replication, undiluted by replications that
+/// stopped early.
+pub(super) fn replications_in_window(model: &Model, reps: &[ReplicationResult], i: usize) -> f64 {
+    let start_ns = model.warmup_ns.saturating_add((i as u64).saturating_mul(model.window_ns));
+    let (mut full, mut partial_ns) = (0u64, 0u64);
+    for r in reps {
+        if r.end_ns >= model.duration_ns {
+            full += 1;
+        } else {
+            partial_ns += r.end_ns.saturating_sub(start_ns).min(model.window_ns);
+        }
+    }
+    // With every replication complete this is exactly their count.
+    full as f64 + partial_ns as f64 / model.window_ns.max(1) as f64
+}
+
 /// Request traffic per window from the merged windows, rates per replication: each window's
 /// count over the simulated seconds the replications spent in it (a replication stopped early
 /// covers its windows up to its stop, and none after).

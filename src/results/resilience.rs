@@ -250,13 +250,15 @@ pub(super) fn queues(
         .enumerate()
         .map(|(q, spec)| {
             let tallies: Vec<(&RequestTally, f64)> = reps.iter().map(|r| (&r.queues[q].tally, observed_s(r))).collect();
-            let n = reps.len().max(1) as f64;
             let window_s = nanos_to_secs(model.window_ns);
             let rows = folds[q].counts.as_ref().map_or(&[][..], |m| m.rows());
             let backlog = folds[q].backlog.means();
             let invisible = folds[q].invisible.means();
             let starts = window_starts(model, rows.len());
-            let per_s = |v: u64| v as f64 / n / window_s;
+            let covering: Vec<f64> = (0..rows.len())
+                .map(|i| super::merge::replications_in_window(model, reps, i))
+                .collect();
+            let per_s = |v: u64, i: usize| v as f64 / covering[i] / window_s;
             let (mut receives, mut firsts) = (0u64, 0u64);
             let series = rows
                 .iter()
@@ -268,10 +270,10 @@ pub(super) fn queues(
                 })
                 .map(|(i, row, receives, firsts)| QueueWindow {
                     start_s: starts[i],
-                    published_per_s: per_s(row[column::PUBLISHED]),
-                    receives_per_s: per_s(row[column::RECEIVES]),
-                    deleted_per_s: per_s(row[column::DELETED]),
-                    dead_lettered_per_s: per_s(row[column::DEAD_LETTERED]),
+                    published_per_s: per_s(row[column::PUBLISHED], i),
+                    receives_per_s: per_s(row[column::RECEIVES], i),
+                    deleted_per_s: per_s(row[column::DELETED], i),
+                    dead_lettered_per_s: per_s(row[column::DEAD_LETTERED], i),
                     amplification: if firsts == 0 {
                         f64::NAN
                     } else {
@@ -317,7 +319,6 @@ pub(super) fn effects(model: &Model, reps: &[ReplicationResult], folds: &[Option
         .iter()
         .enumerate()
         .map(|(e, name)| {
-            let n = reps.len().max(1) as f64;
             let window_s = nanos_to_secs(model.window_ns);
             let rows = folds[e].as_ref().map_or(&[][..], |m| m.rows());
             let starts = window_starts(model, rows.len());
@@ -340,8 +341,8 @@ pub(super) fn effects(model: &Model, reps: &[ReplicationResult], folds: &[Option
                     .enumerate()
                     .map(|(i, row)| EffectWindow {
                         start_s: starts[i],
-                        per_s: row[0] as f64 / n / window_s,
-                        duplicates_per_s: row[1] as f64 / n / window_s,
+                        per_s: row[0] as f64 / super::merge::replications_in_window(model, reps, i) / window_s,
+                        duplicates_per_s: row[1] as f64 / super::merge::replications_in_window(model, reps, i) / window_s,
                     })
                     .collect(),
             }

@@ -365,3 +365,61 @@ fn a_run_cut_short_by_the_event_budget_is_byte_identical_whatever_the_thread_cou
     let v: Value = serde_json::from_slice(&outputs[0]).unwrap();
     assert_eq!(v["verdict"]["replications"]["cut_short"], serde_json::json!([0, 1, 2, 3]));
 }
+
+#[test]
+fn queue_and_side_effect_rates_per_window_count_only_the_replications_that_reached_the_window() {
+    use std::sync::atomic::AtomicBool;
+    // Messages published at 40/s, each consumed by a 1 ms job that sends an email; two
+    // replications cut short by different event budgets, in 10 s windows; none ran to the end.
+    let model = |budget: u64| {
+        let text = format!(
+            r#"{{ "duration": "10m", "warmup": "0s", "window": "10s", "replications": 2, "seed": 5,
+                 "services": {{ "worker": {{ "workers": 4, "endpoints": {{ "run": [ {{ "cpu": "1ms", "effect": "email" }} ] }} }} }},
+                 "queues": {{ "q": {{ "producers": {{ "app": {{ "rate": "40/s" }} }}, "visibility_timeout": "30s",
+                     "consumer": {{ "calls": "worker.run", "concurrency": 4 }} }} }},
+                 "limits": {{ "max_events": {budget} }} }}"#
+        );
+        capsim::model::parse_model(&text, "queue.json").unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (short, long) = (model(10_000), model(20_000));
+    let go = AtomicBool::new(false);
+    let r0 = capsim::sim::run_replication(&short.model, 0, &go);
+    let r1 = capsim::sim::run_replication(&long.model, 1, &go);
+    let (end0, end1) = (r0.end_ns as f64 / 1e9, r1.end_ns as f64 / 1e9);
+    assert!(end0 + 20.0 < end1, "{end0} {end1}");
+    let result = capsim::results::summarize(&long.model, &[], vec![r0, r1]);
+    assert_eq!(result.verdict.replications.cut_short, vec![0, 1]);
+    // Windows that only replication 1 reached carry its own rates: 40/s within 5 standard
+    // deviations of a Poisson count over 10 s (averaged with replication 0's absence they would
+    // be ~20/s); the window each one stopped in counts the share it simulated.
+    let sd = (40.0f64 * 10.0).sqrt() / 10.0;
+    let (queue, effect) = (&result.queues[0].series, &result.effects[0].series);
+    let mut checked = 0;
+    for (i, w) in queue.iter().enumerate() {
+        if w.start_s >= end0 && w.start_s + 10.0 <= end1 {
+            assert!(
+                (w.published_per_s - 40.0).abs() < 5.0 * sd,
+                "window {i}: {}",
+                w.published_per_s
+            );
+            assert!((effect[i].per_s - 40.0).abs() < 5.0 * sd, "window {i}: {}", effect[i].per_s);
+            checked += 1;
+        }
+        if w.start_s >= end1 {
+            assert!(
+                w.published_per_s.is_nan() && effect[i].per_s.is_nan(),
+                "window {i} was never simulated"
+            );
+        }
+    }
+    assert!(checked >= 2, "{checked} windows between {end0} s and {end1} s");
+    let stopped = queue
+        .iter()
+        .position(|w| w.start_s < end1 && w.start_s + 10.0 > end1)
+        .expect("a window holds the stop");
+    assert!(
+        (queue[stopped].published_per_s - 40.0).abs() < 8.0 * sd,
+        "{}",
+        queue[stopped].published_per_s
+    );
+}

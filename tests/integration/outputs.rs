@@ -83,13 +83,16 @@ fn json_output_to_dev_null_leaves_the_device_alone() {
 }
 
 #[test]
-fn json_output_to_dev_full_is_exit_2_no_space_left_and_the_device_stays() {
+fn json_output_to_dev_full_is_exit_2_no_space_left_naming_the_option_and_the_device_stays() {
     let dir = scratch_dir("dev-full");
     let full = device_in(&dir, "full", 1, 7, "/dev/full");
     let before = device_of(&full);
     run_mm1(&["--json", full.to_str().unwrap()])
         .expect_code(2)
-        .stderr_has("No space left on device");
+        .stderr_has(&format!(
+            "--json {}: cannot write it: No space left on device",
+            full.display()
+        ));
     assert_eq!(device_of(&full), before);
 }
 
@@ -255,6 +258,25 @@ fn a_closed_pipe_on_stdout_is_success_for_json_and_tables() {
             c.stdout(Stdio::from(writer));
         })
         .expect_code(0);
+    }
+}
+
+#[test]
+fn a_closed_pipe_on_stderr_is_no_panic_the_exit_code_still_says_what_happened() {
+    let model = mm1();
+    let mut run = vec!["run", model.as_str()];
+    run.extend(QUICK);
+    let missing = ["run", "no-such-model.json"];
+    let full = ["run", model.as_str(), "--json", "/dev/full"];
+    // Warnings, errors and notes all go to the closed pipe: lost, but the exit codes stand
+    // (0, 2 for a missing model, 2 for a full device), where writing them panicked (101).
+    for (args, code) in [(&run[..], 0), (&missing[..], 2), (&full[..], 2)] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        run_with(args, |c| {
+            c.stderr(Stdio::from(writer));
+        })
+        .expect_code(code);
     }
 }
 
