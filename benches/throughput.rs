@@ -1,6 +1,13 @@
-//! Engine throughput: events per second on M/M/1 at ρ = 0.8 (one core) and on the quickstart
-//! model (1 hour, 10 replications, all cores). Run with `cargo bench`; nothing here asserts on time.
+//! Engine throughput: requests per second of wall time on M/M/1 at ρ = 0.8 (one core) against a
+//! bare-loop control in the same run, and on the quickstart model (1 hour, 10 replications);
+//! events per request, bytes per request in flight and memory per replication. Run with
+//! `cargo bench`; nothing here asserts on time.
 
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Exp};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::time::Instant;
 
 /// M/M/1 at ρ = 0.8: arrivals at 80/s, exponential service of mean 10 ms.
@@ -10,27 +17,125 @@ const MM1: &str = r#"{
   "services": { "server": { "workers": 1, "endpoints": { "serve": [ { "cpu": "exp(10ms)" } ] } } }
 }"#;
 
+/// Arrival rate and mean service time of the M/M/1 benchmark, per second and seconds.
+const MM1_RATE: f64 = 80.0;
+const MM1_SERVICE_S: f64 = 0.010;
+
 fn mm1(duration: &str) -> capsim::model::Model {
     capsim::model::parse_model(&MM1.replace("DURATION", duration), "mm1-bench.json")
         .expect("bench model is valid")
         .model
 }
 
-/// Run `model` `rounds` times on `threads` threads; print the best events/second.
-fn measure(label: &str, model: &capsim::model::Model, threads: usize, rounds: usize) {
+/// The control: the same M/M/1 as a bare event loop — a binary heap of (time in ns, kind), two
+/// exponential streams, a FIFO of arrival times and the sum of sojourn times — with none of
+/// capsim's layers or statistics. Returns the requests that arrived and their mean sojourn (ms).
+fn bare_mm1(horizon_s: f64, seed: u64) -> (u64, f64) {
+    const ARRIVAL: u8 = 0;
+    const DEPARTURE: u8 = 1;
+    let horizon = (horizon_s * 1e9) as u64;
+    let (mut arrivals, mut services) = (SmallRng::seed_from_u64(seed), SmallRng::seed_from_u64(seed ^ 0x5851_F42D));
+    let gap = Exp::new(MM1_RATE / 1e9).expect("a positive rate");
+    let work = Exp::new(1.0 / (MM1_SERVICE_S * 1e9)).expect("a positive rate");
+    let mut events: BinaryHeap<Reverse<(u64, u8)>> = BinaryHeap::new();
+    let mut line: VecDeque<u64> = VecDeque::new();
+    let (mut arrived, mut done, mut sojourn_ns) = (0u64, 0u64, 0u128);
+    events.push(Reverse((gap.sample(&mut arrivals) as u64, ARRIVAL)));
+    while let Some(Reverse((now, kind))) = events.pop() {
+        if now > horizon {
+            break;
+        }
+        if kind == ARRIVAL {
+            arrived += 1;
+            line.push_back(now);
+            if line.len() == 1 {
+                events.push(Reverse((now + work.sample(&mut services) as u64, DEPARTURE)));
+            }
+            events.push(Reverse((now + gap.sample(&mut arrivals) as u64, ARRIVAL)));
+        } else {
+            let came = line.pop_front().expect("a departure serves someone");
+            done += 1;
+            sojourn_ns += u128::from(now - came);
+            if !line.is_empty() {
+                events.push(Reverse((now + work.sample(&mut services) as u64, DEPARTURE)));
+            }
+        }
+    }
+    (arrived, sojourn_ns as f64 / done.max(1) as f64 / 1e6)
+}
+
+/// Best wall time of `rounds` runs of `f`, seconds, with the last run's value.
+fn best_of<T>(rounds: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     let mut best = f64::MAX;
-    let mut events = 0;
+    let mut last = None;
     for _ in 0..rounds {
         let start = Instant::now();
-        let result = capsim::run(model, &[], Some(threads));
+        let value = f();
         best = best.min(start.elapsed().as_secs_f64());
-        events = result.events;
+        last = Some(value);
     }
+    (best, last.expect("at least one round"))
+}
+
+/// M/M/1 through capsim and through the bare loop, one thread each, as requests per second of
+/// wall time (the requests that arrive over the horizon, 80/s × the duration) and their ratio.
+fn mm1_against_control(duration: &str, rounds: usize) {
+    let model = mm1(duration);
+    let horizon_s = model.duration_ns as f64 / 1e9;
+    let requests = MM1_RATE * horizon_s;
+    let (capsim_s, result) = best_of(rounds, || capsim::run(&model, &[], Some(1)));
+    let (control_s, (arrived, sojourn_ms)) = best_of(rounds, || bare_mm1(horizon_s, 1));
+    let theory_ms = MM1_SERVICE_S * 1e3 / (1.0 - MM1_RATE * MM1_SERVICE_S);
     println!(
-        "{label:<52} {:>12} events in {:>7.3} s  = {:>6.2} M events/s",
-        events,
+        "M/M/1 rho=0.8, {duration}, 1 thread: capsim {:>6.2} M requests/s ({} events, {:.2} per request, mean sojourn {:.2} ms)",
+        requests / capsim_s / 1e6,
+        result.events,
+        result.events as f64 / requests,
+        result.clients[0].latency.mean_ms.mean
+    );
+    println!(
+        "  bare-loop control                    {:>6.2} M requests/s ({arrived} requests, 2 events per request, mean sojourn {sojourn_ms:.2} ms; theory {theory_ms:.2} ms)",
+        requests / control_s / 1e6
+    );
+    println!("  capsim / control = {:.3}", control_s / capsim_s);
+}
+
+/// Bytes per request in flight: an M/M/1 overloaded twice over (200/s against 100/s) piles up
+/// about 100 requests a second; the growth of the peak resident memory over the backlog it ends
+/// with. The estimate `limits.max_memory` is judged by counts `REQUEST_JOB_BYTES` per job.
+fn bytes_per_request_in_flight() {
+    let model = capsim::model::parse_model(
+        &MM1.replace("DURATION", "10m")
+            .replace("\"warmup\": \"1m\"", "\"warmup\": \"0s\"")
+            .replace("80/s", "200/s"),
+        "overloaded.json",
+    )
+    .expect("bench model is valid")
+    .model;
+    let before = peak_rss_bytes();
+    let result = capsim::run(&model, &[], Some(1));
+    if let (Some(before), Some(after)) = (before, peak_rss_bytes()) {
+        let backlog = result.clients[0].counts.in_flight_at_end;
+        println!(
+            "in flight: {backlog} requests at the end of an overloaded M/M/1; peak grew by {} bytes = {} per request (estimate: {} per job)",
+            after.saturating_sub(before),
+            after.saturating_sub(before) / backlog.max(1),
+            capsim::model::memory::REQUEST_JOB_BYTES
+        );
+    }
+}
+
+/// Run `model` `rounds` times on `threads` threads; print the best events and requests per second.
+fn measure(label: &str, model: &capsim::model::Model, threads: usize, rounds: usize) {
+    let (best, result) = best_of(rounds, || capsim::run(model, &[], Some(threads)));
+    let requests: u64 = result.clients.iter().map(|c| c.counts.started).sum();
+    println!(
+        "{label:<52} {:>12} events in {:>7.3} s  = {:>6.2} M events/s, {:>7.3} M requests/s ({:.1} events per request after the warm-up)",
+        result.events,
         best,
-        events as f64 / best / 1e6
+        result.events as f64 / best / 1e6,
+        requests as f64 / best / 1e6,
+        result.events as f64 / requests.max(1) as f64
     );
 }
 
@@ -40,12 +145,10 @@ fn main() {
     let rounds = if quick { 1 } else { 3 };
     let duration = if quick { "10m" } else { "10h" };
     println!("capsim engine throughput (best of {rounds})");
-    measure(
-        &format!("M/M/1 rho=0.8, {duration}, 1 replication, 1 thread"),
-        &mm1(duration),
-        1,
-        rounds,
-    );
+    mm1_against_control(duration, rounds);
+    if !quick {
+        bytes_per_request_in_flight();
+    }
 
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/quickstart.json");
     let quickstart = capsim::model::load_model(path).expect("quickstart model is valid").model;
@@ -83,8 +186,9 @@ fn peak_rss_bytes() -> Option<u64> {
 
 /// Bytes per replication and per window-component: the estimate `limits.max_memory` is judged by,
 /// and (with --bench) the peak measured for 1 and 3 replications of quickstart with 1 s windows
-/// (3480 windows), one thread — replications merged as they finish, the peak grows by what a
-/// merged replication keeps, not by its series — and for 10,000 one-minute replications.
+/// (3480 windows), one thread: replications are merged as they finish, so the peak holds the
+/// running sums and the replication being simulated, not every replication's series (10,000
+/// replications are measured in a process of their own by `tests/memory`).
 fn memory(quickstart: &capsim::model::Model, quick: bool) {
     let mut fine = quickstart.clone();
     fine.window_ns = 1_000_000_000;
@@ -112,20 +216,6 @@ fn memory(quickstart: &capsim::model::Model, quick: bool) {
             one / components.max(1),
             need.total(1),
             capsim::model::memory::estimate(&fine).total(1)
-        );
-    }
-    let mut many = quickstart.clone();
-    many.replications = 10_000;
-    many.duration_ns = 60_000_000_000;
-    many.warmup_ns = 10_000_000_000;
-    let before = peak_rss_bytes();
-    capsim::run(&many, &[], None);
-    if let (Some(before), Some(after)) = (before, peak_rss_bytes()) {
-        let need = capsim::model::memory::estimate(&many);
-        println!(
-            "memory: 10,000 replications of quickstart (1m): peak {after} bytes (was {before} before them); estimated {} with {} threads",
-            need.total(rayon::current_num_threads() as u64),
-            rayon::current_num_threads()
         );
     }
 }
