@@ -173,6 +173,11 @@ fn main() {
             rounds,
         );
     }
+    if !quick {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/food-delivery.json");
+        let scale = capsim::model::load_model(path).expect("food-delivery model is valid").model;
+        measure("food-delivery (13 services), 1h, 2 replications, 1 thread", &scale, 1, rounds);
+    }
     memory(&quickstart, quick);
 }
 
