@@ -39,9 +39,10 @@
 //! [`report`] module renders it as a terminal table, JSON or CSV.
 //!
 //! ## Layers
-//! `model` (JSON → validated [`model::Model`]) → `sim` (components, driven by the generic
-//! `engine`) → `stats` → `results` (merged replications) → `report` → `cli`. Arrows only point
-//! down: the engine knows nothing of services, reports never see the live simulation.
+//! `model` (JSON → validated [`model::Model`]) → `scenario` → `sim` (components, driven by the
+//! generic `engine`, recording into `stats`) → `results` (merged replications, metrics by name)
+//! → `analysis` → `report` → `cli`. Arrows only point down (`tests/integration/layers.rs` checks
+//! it): the engine knows nothing of services, reports never see the live simulation.
 
 pub mod analysis;
 pub mod cli;

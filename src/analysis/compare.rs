@@ -2,7 +2,7 @@
 //! same random streams (common random numbers), so each replication's difference is a paired
 //! sample and small effects show up as significant.
 
-use super::metric::{format_value, resolve, Unit};
+use crate::results::metric::{format_value, resolve, Unit};
 use crate::results::{Coverage, RunResult};
 use crate::stats::{differs_significantly, Estimate, PairedDifference};
 use serde::Serialize;

@@ -8,34 +8,21 @@
 //! ]
 //! ```
 //!
-//! A claim is `METRIC OP BOUND`: a metric by name ([`super::metric::resolve`]), one of the
-//! operators [`OPERATORS`], and a bound in the metric's unit ([`super::metric::parse_bound`]).
+//! A claim is `METRIC OP BOUND`: a metric by name ([`crate::results::metric::resolve`]), one of the
+//! operators [`OPERATORS`], and a bound in the metric's unit ([`crate::results::metric::parse_bound`]).
 //! It passes when the mean across replications satisfies it; the confidence interval is reported
 //! alongside, and a note says when it straddles the bound (more replications would tell).
 
-use super::metric::{format_value, parse_bound, resolve, significant, MetricValue, Unit};
+use crate::model::spec::ExpectSpec;
 use crate::model::Diagnostic;
+use crate::results::metric::{format_value, parse_bound, resolve, significant, MetricValue, Unit};
 use crate::results::RunResult;
 use crate::stats::Estimate;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 /// The comparison operators a claim may use, for messages.
 pub const OPERATORS: &str = "<, <=, >, >=";
-
-/// One expectation as written in the model's `expect` list.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExpectSpec {
-    /// The claim, `METRIC OP BOUND` with OP one of <, <=, >, >=: "api.checkout.p99 < 300ms",
-    /// "shoppers.error_rate <= 1%", "api.utilisation < 0.7", "backoffice.makespan < 15m".
-    pub that: String,
-    /// The scenario the claim is about ("a,b" applies a then b); the model as written when absent.
-    pub scenario: Option<String>,
-    /// Why the claim matters, for people reading the model.
-    pub description: Option<String>,
-}
 
 /// How a claim compares the measured value with its bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,7 +129,7 @@ impl Claim {
     /// The claim's metric in `result` and its bound in the metric's unit, or what is wrong.
     pub fn resolve(&self, result: &RunResult) -> Result<(MetricValue, f64), String> {
         if self.comparison == Comparison::RecoversWithin {
-            crate::analysis::metric::series(result, &self.metric)?;
+            crate::results::metric::series(result, &self.metric)?;
             let bound =
                 parse_bound(&self.bound, Unit::Seconds).map_err(|why| format!("recovery time of \"{}\": {why}", self.metric))?;
             let estimate = Estimate::from_samples(&[]);
@@ -315,11 +302,11 @@ pub fn evaluate(
             ));
         };
         let metric = &expectation.claim.metric;
-        let recovery = crate::analysis::metric::recovery_s(
-            &crate::analysis::metric::series(result, metric)?,
-            &crate::analysis::metric::series(baseline, metric)?,
+        let recovery = crate::results::metric::recovery_s(
+            &crate::results::metric::series(result, metric)?,
+            &crate::results::metric::series(baseline, metric)?,
             from,
-            crate::analysis::metric::direction(metric),
+            crate::results::metric::direction(metric),
         );
         measured = Estimate::from_samples(&[recovery.unwrap_or(f64::NAN)]);
         if from >= result.model.duration_s {

@@ -8,7 +8,7 @@
 //! line has left the metric's range), so no point is a knee against it. Theory can apply the same
 //! rule to analytic values, which is how the tests check it.
 
-use super::metric::Direction;
+use crate::results::metric::Direction;
 
 /// Index of the first point (from the third on) more than `threshold` above the line through
 /// the first two; `None` when there are fewer than three usable points or none departs.

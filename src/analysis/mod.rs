@@ -1,12 +1,9 @@
-//! Reading results: metrics by name, paired comparisons of scenarios, knees of sweeps,
-//! expectations.
+//! Reading results: paired comparisons of scenarios, knees of sweeps, expectations.
 
 pub mod compare;
 pub mod expect;
 pub mod fingerprint;
 pub mod knee;
 pub mod ladder;
-pub mod metastability;
-pub mod metric;
 pub mod spreadsheet;
 pub mod sweep;

@@ -115,7 +115,7 @@ impl SweepDirection {
 /// The direction of a one-parameter sweep, from its data (points in order of the swept value):
 /// where the SLOs say so — breached at the smallest value and not at the largest, or the reverse
 /// — that decides; otherwise the metric at the two ends, read in its worse direction
-/// ([`super::metric::direction`]): worse at the smallest value means the sweep improves as the
+/// ([`crate::results::metric::direction`]): worse at the smallest value means the sweep improves as the
 /// value grows. Anything undecided is a load sweep (worsens), as sweeps were read before.
 pub fn sweep_direction(metric: &str, ordered: &[(f64, f64)], breached: &[bool]) -> SweepDirection {
     match (breached.first(), breached.last()) {
@@ -125,7 +125,7 @@ pub fn sweep_direction(metric: &str, ordered: &[(f64, f64)], breached: &[bool]) 
     }
     let finite: Vec<f64> = ordered.iter().map(|p| p.1).filter(|y| y.is_finite()).collect();
     match (finite.first(), finite.last()) {
-        (Some(&low_end), Some(&high_end)) if super::metric::direction(metric).is_worse(low_end, high_end) => {
+        (Some(&low_end), Some(&high_end)) if crate::results::metric::direction(metric).is_worse(low_end, high_end) => {
             SweepDirection::ImprovesAsItGrows
         }
         _ => SweepDirection::WorsensAsItGrows,
@@ -201,7 +201,7 @@ fn verdicts(metric: &str, threshold: f64, one_param: bool, points: &[Value], out
         SweepDirection::ImprovesAsItGrows => order.iter().rev().copied().collect(),
     };
     let walk: Vec<(f64, f64)> = from_low_load.iter().map(|&i| xy[i]).collect();
-    let worse = super::metric::direction(metric);
+    let worse = crate::results::metric::direction(metric);
     let knee_verdict = super::knee::knee_towards(&walk, threshold, worse).map_or(Value::Null, |k| {
         let i = from_low_load[k];
         let trend = super::knee::trend_at(&walk, walk[k].0).unwrap_or(f64::NAN);

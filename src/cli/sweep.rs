@@ -3,10 +3,10 @@
 
 use super::{load, print, run_validated, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
 use crate::analysis::fingerprint::{model_hash, Fingerprint, CAPSIM_VERSION};
-use crate::analysis::metric::{parse_bound, resolve, Unit};
 use crate::analysis::sweep::{breaches, finish, merge, shard_file, SweepHeader, SweepPoint};
 use crate::model::units::nanos_to_secs;
 use crate::report;
+use crate::results::metric::{parse_bound, resolve, Unit};
 use crate::scenario::sweep::{grid, parse_values, parse_values_text, Shard, SweptParam};
 use crate::scenario::{ModelSource, Variant};
 use clap::Args;

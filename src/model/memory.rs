@@ -118,7 +118,7 @@ impl MemoryNeed {
 
 /// Estimate what `model` needs (see the module's doc for the parts).
 pub fn estimate(model: &Model) -> MemoryNeed {
-    let windows = super::validate::window_count(model) as u64;
+    let windows = model.window_count() as u64;
     let latency_series = (model.clients.len() + model.endpoints.len() + model.queues.len()) as u64;
     let instances: u64 = model.services.iter().map(|s| u64::from(s.instances)).sum();
     let lanes: u64 = model.databases.iter().map(|d| 1 + d.groups.len() as u64).sum();

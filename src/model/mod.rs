@@ -94,6 +94,16 @@ pub struct Model {
     pub metastability: Option<String>,
 }
 
+impl Model {
+    /// Number of time-series windows covering the observed part of the run (after the warm-up):
+    /// the observed time over the window width, rounded up, at least 1 and at most the most
+    /// windows validation allows.
+    pub fn window_count(&self) -> usize {
+        let observed = self.duration_ns.saturating_sub(self.warmup_ns);
+        observed.div_ceil(self.window_ns.max(1)).clamp(1, validate::MAX_WINDOWS) as usize
+    }
+}
+
 /// The network path a call or query crosses.
 #[derive(Clone, Debug)]
 pub struct Link {

@@ -58,7 +58,7 @@ pub struct ModelSpec {
     pub scenarios: IndexMap<String, ScenarioSpec>,
     /// Claims about the results that must hold, checked by `capsim check`.
     #[serde(default)]
-    pub expect: Vec<crate::analysis::expect::ExpectSpec>,
+    pub expect: Vec<ExpectSpec>,
     /// Named sweeps, run by `capsim sweep --sweep NAME` (the first one by default).
     #[serde(default)]
     pub sweeps: IndexMap<String, SweepSpec>,
@@ -683,6 +683,19 @@ pub struct PoolSpec {
 pub struct LinkSpec {
     /// Round-trip time of one request and its response: half is spent each way.
     pub latency: DistValue,
+}
+
+/// One expectation as written in the model's `expect` list.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    /// The claim, `METRIC OP BOUND` with OP one of <, <=, >, >=: "api.checkout.p99 < 300ms",
+    /// "shoppers.error_rate <= 1%", "api.utilisation < 0.7", "backoffice.makespan < 15m".
+    pub that: String,
+    /// The scenario the claim is about ("a,b" applies a then b); the model as written when absent.
+    pub scenario: Option<String>,
+    /// Why the claim matters, for people reading the model.
+    pub description: Option<String>,
 }
 
 /// What must hold for an endpoint ("service.endpoint") or a client: latency percentiles and error rate.

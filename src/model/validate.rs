@@ -23,7 +23,7 @@ const DEFAULT_DURATION_NS: Nanos = 3_600_000_000_000;
 /// Default number of time-series windows after warm-up.
 const DEFAULT_WINDOWS: u64 = 60;
 /// Most time-series windows, so memory stays bounded whatever the duration.
-const MAX_WINDOWS: u64 = 10_000;
+pub(super) const MAX_WINDOWS: u64 = 10_000;
 /// Most instances of all services together (each has its own worker line and statistics).
 const MAX_INSTANCES: u32 = 100_000;
 /// Most closed-loop users of one client (each is tracked individually).
@@ -1140,12 +1140,6 @@ fn check_call_cycles(endpoints: &[Endpoint], check: &mut Checker) {
             }
         }
     }
-}
-
-/// Number of time-series windows covering the observed part of the run (after the warm-up).
-pub fn window_count(model: &Model) -> usize {
-    let observed = model.duration_ns.saturating_sub(model.warmup_ns);
-    observed.div_ceil(model.window_ns.max(1)).clamp(1, MAX_WINDOWS) as usize
 }
 
 /// Resolve the timed actions: names to ids, times within the run.

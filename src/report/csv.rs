@@ -216,7 +216,7 @@ pub fn sweep_csv(header: &crate::analysis::sweep::SweepHeader, points: &[crate::
             .map(|v| field(&crate::scenario::sweep::show_value(v)))
             .collect();
         for name in crate::analysis::compare::headline_metrics(&point.result) {
-            if let Ok(m) = crate::analysis::metric::resolve(&point.result, &name) {
+            if let Ok(m) = crate::results::metric::resolve(&point.result, &name) {
                 let e = &m.estimate;
                 let _ = writeln!(
                     out,

@@ -7,8 +7,8 @@
 
 use crate::analysis::compare::ScenarioReport;
 use crate::analysis::ladder::spreadsheet_ms;
-use crate::analysis::metric::{resolve, significant, Unit};
 use crate::analysis::sweep::{SweepHeader, SweepPoint};
+use crate::results::metric::{resolve, significant, Unit};
 use crate::results::{RunResult, StationSeries, TrafficWindow};
 use crate::scenario::sweep::numeric;
 use plotters::coord::Shift;

@@ -2,8 +2,8 @@
 //! then the knee and the first SLO breach.
 
 use super::text_table::TextTable;
-use crate::analysis::metric::significant;
 use crate::analysis::sweep::{SweepHeader, SweepPoint};
+use crate::results::metric::significant;
 use crate::scenario::sweep::show_value;
 use serde_json::Value;
 

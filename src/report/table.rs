@@ -333,7 +333,7 @@ fn storm_timeline(result: &RunResult) -> String {
     };
     let step = q.series.len().div_ceil(TIMELINE_ROWS).max(1);
     let watched = result.metastability.as_ref().and_then(|m| {
-        crate::analysis::metric::series(result, &m.metric)
+        crate::results::metric::series(result, &m.metric)
             .ok()
             .map(|s| (m.metric.clone(), s))
     });

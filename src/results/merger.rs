@@ -219,7 +219,7 @@ pub fn watched_windows(model: &Model, rep: ReplicationResult) -> Vec<(f64, f64)>
     };
     let mut alone = Merger::new(model, &[]);
     alone.add(Finished::split(model, rep, None));
-    crate::analysis::metric::series(&alone.finish(), metric).unwrap_or_default()
+    super::metric::series(&alone.finish(), metric).unwrap_or_default()
 }
 
 /// Drops the buckets of every whole-run histogram of `rep`, keeping what the summary reads.

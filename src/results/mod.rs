@@ -8,6 +8,8 @@ mod cascade;
 mod coverage;
 mod merge;
 mod merger;
+pub mod metastability;
+pub mod metric;
 pub mod resilience;
 mod slo;
 

@@ -2,11 +2,11 @@
 //! side effects per unit of work, wasted work, call-site policies and the metastability verdict.
 
 use super::merge::{counts, error_rate, estimate, latency_summary, window_starts};
+use super::metric::series;
 use super::{Counts, LatencySummary, RunResult};
-use crate::analysis::metric::series;
 use crate::model::units::{format_duration_f64, nanos_to_secs};
 use crate::model::Model;
-use crate::sim::mqueue::column;
+use crate::sim::replication::queue_column as column;
 use crate::sim::tally::RequestTally;
 use crate::sim::ReplicationResult;
 use crate::stats::{CountSeries, Estimate};
@@ -161,7 +161,7 @@ pub struct CallSiteSummary {
 }
 
 /// Whether the system came back to its baseline after the trigger, judged in each replication
-/// (see [`crate::analysis::metastability`]).
+/// (see [`super::metastability`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Metastability {
     /// The metric watched.
@@ -428,7 +428,7 @@ pub fn metastability(
     per_replication: &[Vec<(f64, f64)>],
     reference: Option<&[Vec<(f64, f64)>]>,
 ) -> Option<Metastability> {
-    use crate::analysis::metastability::{band, judge, Status, Watch};
+    use super::metastability::{band, judge, Status, Watch};
     let metric = model.metastability.clone()?;
     let undetermined = |why: String, start: f64, end: f64| Metastability {
         metric: metric.clone(),
@@ -462,7 +462,7 @@ pub fn metastability(
     let pooled_band = band(windows.iter().filter(|w| w.0 + width <= start + 1e-9).map(|w| w.1)).unwrap_or([f64::NAN, f64::NAN]);
     let watch = Watch {
         metric: &metric,
-        direction: crate::analysis::metric::direction(&metric),
+        direction: super::metric::direction(&metric),
         utilisation: metric.ends_with(".utilisation"),
         window_s: width,
         trigger_start_s: start,
@@ -489,7 +489,7 @@ pub fn metastability(
         if v == 0.0 {
             "0".to_string()
         } else {
-            crate::analysis::metric::significant(100.0 * v)
+            super::metric::significant(100.0 * v)
         }
     };
     let odds = format!(

@@ -5,6 +5,7 @@
 //! timeout; past `max_receives` receives a message goes to the dead-letter queue.
 
 use super::job::{Job, JobRef, Outcome, Owner};
+use super::replication::queue_column as column;
 use super::slab::{Key, Slab};
 use super::tally::RequestTally;
 use super::world::{Event, World};
@@ -13,20 +14,6 @@ use crate::model::units::secs_to_nanos;
 use crate::stats::{CountSeries, LevelSeries};
 use rand::RngExt;
 use std::collections::VecDeque;
-
-/// Columns of [`QueueState::series`].
-pub mod column {
-    /// Messages published.
-    pub const PUBLISHED: usize = 0;
-    /// Receives (deliveries started).
-    pub const RECEIVES: usize = 1;
-    /// First receives of a message.
-    pub const FIRST_RECEIVES: usize = 2;
-    /// Messages deleted after a successful delivery.
-    pub const DELETED: usize = 3;
-    /// Messages moved to the dead-letter queue.
-    pub const DEAD_LETTERED: usize = 4;
-}
 
 /// One message in the queue.
 #[derive(Clone, Copy, Debug)]

@@ -47,12 +47,26 @@ pub struct ReplicationResult {
     pub rollouts: Vec<RolloutResult>,
 }
 
+/// Columns of [`QueueResult::totals`] and [`QueueResult::series`] (the queue's counts by kind).
+pub mod queue_column {
+    /// Messages published.
+    pub const PUBLISHED: usize = 0;
+    /// Receives (deliveries started).
+    pub const RECEIVES: usize = 1;
+    /// First receives of a message.
+    pub const FIRST_RECEIVES: usize = 2;
+    /// Messages deleted after a successful delivery.
+    pub const DELETED: usize = 3;
+    /// Messages moved to the dead-letter queue.
+    pub const DEAD_LETTERED: usize = 4;
+}
+
 /// A message queue's counts and levels.
 #[derive(Clone)]
 pub struct QueueResult {
     /// The consumer's deliveries.
     pub tally: RequestTally,
-    /// Totals since the warm-up, by [`crate::sim::mqueue::column`].
+    /// Totals since the warm-up, by [`queue_column`].
     pub totals: [u64; 5],
     /// Counts per window, same columns.
     pub series: CountSeries<5>,

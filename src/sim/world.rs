@@ -364,7 +364,7 @@ impl<'m> World<'m> {
     /// Build the world of replication `replication` and schedule the first arrivals.
     pub fn new(model: &'m Model, replication: u32, queue: &mut EventQueue<Event>) -> World<'m> {
         let (warmup, window) = (model.warmup_ns, model.window_ns);
-        let windows = crate::model::validate::window_count(model);
+        let windows = model.window_count();
         let rng = |kind: &str, name: &str| stream(model.seed, replication, &format!("{kind}:{name}"));
         let services = model
             .services

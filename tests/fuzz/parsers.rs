@@ -3,9 +3,9 @@
 
 use crate::support::config;
 use capsim::analysis::expect::{Claim, Comparison};
-use capsim::analysis::metric::{parse_bound, Unit};
 use capsim::model::units::{format_duration, parse_duration, parse_rate, parse_ratio, MAX_NANOS};
 use capsim::model::Dist;
+use capsim::results::metric::{parse_bound, Unit};
 use capsim::scenario::overlay::apply_change;
 use capsim::scenario::sweep::{parse_values, parse_values_text, Shard, MAX_POINTS};
 use proptest::prelude::*;

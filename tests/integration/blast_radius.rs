@@ -4,7 +4,7 @@
 //! failures are independent or share a cause. Every bound comes from the model's own numbers.
 
 use super::example;
-use capsim::analysis::metric::resolve;
+use capsim::results::metric::resolve;
 use capsim::results::RunResult;
 use capsim::scenario::ModelSource;
 use std::collections::HashMap;

@@ -12,6 +12,7 @@ mod cli;
 mod data_growth_and_caches;
 mod determinism;
 mod interrupt;
+mod layers;
 mod limits;
 mod merge;
 mod metastability;

@@ -4,11 +4,11 @@
 
 use super::{example, scratch_dir};
 use capsim::analysis::compare::{compare, ScenarioReport, ScenarioRun};
-use capsim::analysis::metric::resolve;
 use capsim::analysis::sweep::{breaches, finish, SweepHeader, SweepPoint};
 use capsim::model::spec::ModelSpec;
 use capsim::model::values::{DurationValue, PositiveInt};
 use capsim::report::html::{write_report, ReportInput};
+use capsim::results::metric::resolve;
 use capsim::results::RunResult;
 use capsim::scenario::sweep::{grid, parse_values_text, SweptParam};
 use capsim::scenario::{ModelSource, Variant};
