@@ -21,7 +21,8 @@
 //!    [`KEPT_COMPONENT_BYTES`] per component, plus the finishing time of each closed user of a
 //!    batch.
 //!
-//! The total is (4) + (5) × replications + ((1) + (2) + (3)) × threads; the thread count is
+//! The total is (4) + (5) × replications + ((1) + (2) + (3)) × threads, without (3) for one
+//! thread (it finishes its replications in order: each is merged at once); the thread count is
 //! chosen to fit (results do not depend on it), and a run that does not fit with one thread is
 //! refused.
 
@@ -84,15 +85,21 @@ pub struct MemoryNeed {
 }
 
 impl MemoryNeed {
-    /// Bytes each replication thread needs: one replication simulated (and copied with a
-    /// watch) with its requests in flight, and the series of the finished ones waiting for an
-    /// earlier one to be merged.
+    /// Bytes each replication thread needs when there are several: one replication simulated
+    /// (and copied with a watch) with its requests in flight, and the series of a finished one
+    /// waiting for an earlier one, still simulated on another thread, to be merged.
     pub fn per_thread(&self) -> u64 {
+        self.simulated()
+            .saturating_add(self.series_per_replication.saturating_mul(FINISHED_PER_THREAD - 1))
+    }
+
+    /// Bytes of one replication being simulated: its series and histograms (copied with a
+    /// watch) and its requests in flight.
+    fn simulated(&self) -> u64 {
         self.series_per_replication
             .saturating_add(self.histograms_per_replication)
             .saturating_mul(self.copies)
             .saturating_add(self.in_flight_per_thread)
-            .saturating_add(self.series_per_replication.saturating_mul(FINISHED_PER_THREAD - 1))
     }
 
     /// Bytes needed whatever the threads: the running sums (one set of series) and the merged
@@ -102,17 +109,25 @@ impl MemoryNeed {
             .saturating_add(self.kept_per_replication.saturating_mul(self.replications))
     }
 
-    /// Bytes needed with `threads` replications simulated at once.
+    /// Bytes needed with `threads` replications simulated at once. One thread finishes its
+    /// replications in order, so none waits: it holds only the one it simulates.
     pub fn total(&self, threads: u64) -> u64 {
-        self.merged().saturating_add(self.per_thread().saturating_mul(threads))
+        if threads <= 1 {
+            self.merged().saturating_add(self.simulated())
+        } else {
+            self.merged().saturating_add(self.per_thread().saturating_mul(threads))
+        }
     }
 
     /// The most threads (at most `wanted`, at least 1) whose run fits in `budget` bytes; None
     /// when not even one does.
     pub fn threads_within(&self, budget: u64, wanted: u64) -> Option<u64> {
-        let left = budget.checked_sub(self.merged())?;
+        if self.total(1) > budget {
+            return None;
+        }
+        let left = budget.saturating_sub(self.merged());
         let fit = left.checked_div(self.per_thread()).unwrap_or(wanted);
-        (fit >= 1).then(|| fit.min(wanted.max(1)))
+        Some(fit.clamp(1, wanted.max(1)))
     }
 }
 
@@ -208,9 +223,9 @@ fn deepest_chain(model: &Model) -> u64 {
 pub fn refusal(model: &Model, need: &MemoryNeed, budget: u64) -> String {
     use super::units::format_bytes;
     let held = if need.copies > 1 {
-        "the replication being simulated, its copy for the metastability watch, a finished one waiting to be merged and the running sums"
+        "the replication being simulated, its copy for the metastability watch and the running sums"
     } else {
-        "the replication being simulated, a finished one waiting to be merged and the running sums"
+        "the replication being simulated and the running sums"
     };
     let merged = need.kept_per_replication.saturating_mul(need.replications);
     let replications = if need.replications == 1 {
@@ -233,7 +248,7 @@ pub fn refusal(model: &Model, need: &MemoryNeed, budget: u64) -> String {
         format_bytes(need.series_per_replication),
         need.windows,
         need.latency_series,
-        need.copies + FINISHED_PER_THREAD,
+        need.copies + 1,
         format_bytes(need.histograms_per_replication.saturating_mul(need.copies)),
         format_bytes(need.in_flight_per_thread),
         model.max_in_flight,
@@ -264,14 +279,17 @@ mod tests {
 
     #[test]
     fn a_thread_holds_two_replications_series_and_the_run_one_set_of_sums() {
-        // Sums (10,000) + merged (3 × 50) + a thread: simulated (10,000 + 100 + 1000 in flight)
-        // and a finished one waiting (10,000).
+        // Sums (10,000) + merged (3 × 50) + per thread: simulated (10,000 + 100 + 1000 in
+        // flight) and, with several threads, a finished one waiting (10,000).
         let n = need(10_000, 50, 3);
         assert_eq!(n.merged(), 10_150);
         assert_eq!(n.per_thread(), 21_100);
         assert_eq!(n.total(2), 10_150 + 2 * 21_100);
         assert_eq!(n.threads_within(10_150 + 2 * 21_100 + 5, 8), Some(2));
-        assert_eq!(n.threads_within(10_150 + 21_099, 8), None);
+        // One thread merges each replication as it finishes: nothing waits.
+        assert_eq!(n.total(1), 10_150 + 11_100);
+        assert_eq!(n.threads_within(10_150 + 11_100, 8), Some(1));
+        assert_eq!(n.threads_within(10_150 + 11_099, 8), None);
     }
 
     #[test]
@@ -284,7 +302,7 @@ mod tests {
         .unwrap()
         .model;
         let series_bound = refusal(&model, &need(10_000, 50, 3), 1);
-        assert!(series_bound.contains("held 3 times"), "{series_bound}");
+        assert!(series_bound.contains("held 2 times"), "{series_bound}");
         assert!(!series_bound.contains("fewer replications"), "{series_bound}");
         let replications_bound = refusal(&model, &need(10, 50_000, 10_000), 1);
         assert!(
