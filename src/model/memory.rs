@@ -239,12 +239,16 @@ pub fn refusal(model: &Model, need: &MemoryNeed, budget: u64) -> String {
     } else {
         ""
     };
+    // Close to the budget, one decimal would print the need and the budget alike: say it in MB.
+    let needed = match (format_bytes(need.total(1)), format_bytes(budget)) {
+        (a, b) if a == b => format!("{} MB", need.total(1) / 1_000_000),
+        (a, _) => a,
+    };
     format!(
-        "this run needs about {} with one thread: a replication's series take {} ({} windows × {} latency series), \
+        "this run needs about {needed} with one thread: a replication's series take {} ({} windows × {} latency series), \
          held {} times ({held}), plus {} of whole-run histograms, {} for up to {} requests in flight ({} jobs deep) \
          and {} for the {} {replications} merged; more than the {} allowed: use {fewer}a coarser \"window\", \
          a lower limits.max_in_flight, or raise limits.max_memory (--max-memory) if the machine has the memory",
-        format_bytes(need.total(1)),
         format_bytes(need.series_per_replication),
         need.windows,
         need.latency_series,
@@ -304,6 +308,10 @@ mod tests {
         let series_bound = refusal(&model, &need(10_000, 50, 3), 1);
         assert!(series_bound.contains("held 2 times"), "{series_bound}");
         assert!(!series_bound.contains("fewer replications"), "{series_bound}");
+        // Just above the budget, the need is said precisely enough to differ from it.
+        let close = need(900_000_000, 50, 3);
+        let budget = close.total(1) - 1_000_000;
+        assert!(refusal(&model, &close, budget).contains(&format!("needs about {} MB", close.total(1) / 1_000_000)));
         let replications_bound = refusal(&model, &need(10, 50_000, 10_000), 1);
         assert!(
             replications_bound.contains("use fewer replications, a coarser"),
