@@ -188,6 +188,13 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
         None => 0.1,
     };
     let all: Vec<&crate::model::Model> = models.iter().map(|(_, v)| &v.model).collect();
+    // Every point's result is kept until the sweep is written: refuse a sweep that cannot fit.
+    let here = (0..models.len()).filter(|&i| shard.is_none_or(|s| s.owns(i))).count();
+    if let Some((_, largest)) = models.iter().max_by_key(|(_, v)| crate::model::memory::sweep_point(&v.model)) {
+        if let Some(why) = crate::model::memory::sweep_refusal(&largest.model, here, largest.model.max_memory) {
+            return Err(CliError::Argument(format!("{}: limits.max_memory: {why}", source.file)));
+        }
+    }
     let pool = super::threads::replication_pool(args.settings.threads, &all)?;
     let mut sweep_points = Vec::new();
     let mut metric_name = plan.metric.clone();

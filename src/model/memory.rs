@@ -131,6 +131,52 @@ impl MemoryNeed {
     }
 }
 
+/// Bytes a sweep keeps per point and per result component (client, endpoint, service, database,
+/// pool, queue, side effect) until the sweep is written: the point's model, its summaries and
+/// their JSON. Measured: ~21 KB per component (a 3-component model, 10 windows).
+pub const SWEEP_POINT_COMPONENT_BYTES: u64 = 32 * 1024;
+
+/// Bytes a sweep keeps per point, per window and per result component: the time series of the
+/// point's result and their JSON. Measured: ~850 bytes (1,000 windows × 3 components).
+pub const SWEEP_POINT_WINDOW_BYTES: u64 = 1024;
+
+/// Bytes a sweep keeps for each point of `model` until the sweep is written (every point's
+/// full result is part of the sweep's output).
+pub fn sweep_point(model: &Model) -> u64 {
+    let components = (model.clients.len()
+        + model.endpoints.len()
+        + model.services.len()
+        + model.databases.len()
+        + model.pools.len()
+        + model.queues.len()
+        + model.effects.len()) as u64;
+    let windows = model.window_count() as u64;
+    components.saturating_mul(SWEEP_POINT_COMPONENT_BYTES.saturating_add(windows.saturating_mul(SWEEP_POINT_WINDOW_BYTES)))
+}
+
+/// Why a sweep whose `points` (the ones this run makes) of `model` would keep more than `budget`
+/// bytes beside one run's needs does not fit, naming what to change; None when it fits.
+pub fn sweep_refusal(model: &Model, points: usize, budget: u64) -> Option<String> {
+    use super::units::format_bytes;
+    let per_point = sweep_point(model);
+    let need = estimate(model)
+        .total(1)
+        .saturating_add(per_point.saturating_mul(points as u64));
+    (need > budget).then(|| {
+        format!(
+            "this sweep needs about {} with one thread: {points} points, each keeping its results until the sweep is \
+             written ({}: {} windows), beside one run's {}; more than the {} allowed: sweep fewer points, use a coarser \
+             \"window\", split it with --shard I/N (each shard keeps only its own points) and `capsim merge` them, \
+             or raise limits.max_memory (--max-memory) if the machine has the memory",
+            format_bytes(need),
+            format_bytes(per_point),
+            model.window_count(),
+            format_bytes(estimate(model).total(1)),
+            format_bytes(budget)
+        )
+    })
+}
+
 /// Estimate what `model` needs (see the module's doc for the parts).
 pub fn estimate(model: &Model) -> MemoryNeed {
     let windows = model.window_count() as u64;

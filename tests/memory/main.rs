@@ -140,3 +140,55 @@ fn the_most_replications_run_within_the_default_memory_budget() {
     let peak = peak_memory_of(&["run", model.to_str().unwrap(), "-q", "--threads", "2"]);
     assert!(estimate >= peak, "estimated {estimate} bytes, measured a peak of {peak}");
 }
+
+#[test]
+fn a_sweep_whose_points_would_not_fit_is_refused_naming_the_shards_and_its_estimate_is_above_its_peak() {
+    // Every point's full result (1,000 one-second windows here) is kept until the sweep is
+    // written: 1,000 points would need about 3 GB and are refused before any runs; a quarter of
+    // them, as one shard of four, fit. 40 points run below the estimate.
+    let model = scratch_dir().join("sweep-1000-windows.json");
+    std::fs::write(
+        &model,
+        r#"{ "duration": "1000s", "warmup": "0s", "window": "1s", "replications": 1, "seed": 3,
+          "clients": { "web": { "open": { "rate": "2/s" }, "calls": "api.get" } },
+          "services": { "api": { "workers": 2, "endpoints": { "get": [ { "cpu": "exp(10ms)" } ] } } } }"#,
+    )
+    .unwrap();
+    let path = model.to_str().unwrap();
+    let out = scratch_dir().join("sweep.json");
+    let sweep = |values: &str, extra: &[&str]| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "sweep",
+            path,
+            "--param",
+            "services.api.workers",
+            "--values",
+            values,
+            "-q",
+            "--json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.push(out.to_str().unwrap().to_string());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let all = sweep("1..1000/1", &[]);
+    let refused = capsim_fails(&all.iter().map(String::as_str).collect::<Vec<_>>(), 2);
+    for needle in [
+        "limits.max_memory: this sweep needs about",
+        "1000 points",
+        "--shard",
+        "a coarser \"window\"",
+    ] {
+        assert!(refused.contains(needle), "{needle:?} in {refused}");
+    }
+    let validated = capsim::model::load_model(path).expect("a valid model");
+    let per_point = capsim::model::memory::sweep_point(&validated.model);
+    assert!(capsim::model::memory::sweep_refusal(&validated.model, 250, 2_000_000_000).is_none());
+    let forty = sweep("1..40/1", &["--threads", "1"]);
+    let peak = peak_memory_of(&forty.iter().map(String::as_str).collect::<Vec<_>>());
+    let estimate = capsim::model::memory::estimate(&validated.model).total(1) + 40 * per_point;
+    assert!(estimate >= peak, "estimated {estimate} bytes, measured a peak of {peak}");
+}
