@@ -339,10 +339,13 @@ pub(super) fn effects(model: &Model, reps: &[ReplicationResult], folds: &[Option
                 series: rows
                     .iter()
                     .enumerate()
-                    .map(|(i, row)| EffectWindow {
-                        start_s: starts[i],
-                        per_s: row[0] as f64 / super::merge::replications_in_window(model, reps, i) / window_s,
-                        duplicates_per_s: row[1] as f64 / super::merge::replications_in_window(model, reps, i) / window_s,
+                    .map(|(i, row)| {
+                        let covering = super::merge::replications_in_window(model, reps, i);
+                        EffectWindow {
+                            start_s: starts[i],
+                            per_s: row[0] as f64 / covering / window_s,
+                            duplicates_per_s: row[1] as f64 / covering / window_s,
+                        }
                     })
                     .collect(),
             }
