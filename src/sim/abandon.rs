@@ -58,7 +58,7 @@ impl World<'_> {
         let Owner::Endpoint { endpoint, .. } = job.owner else {
             return None;
         };
-        let s = self.model.endpoints[endpoint as usize].service.0;
-        Some(&mut self.services[s].wasted)
+        let s = self.model.endpoints[endpoint as usize].service;
+        Some(self.services.wasted(s))
     }
 }

@@ -56,10 +56,8 @@ impl World<'_> {
                 let c = client.0;
                 self.action_active[index as usize] = !undo;
                 // Recomputed from the actions in force, not divided back: a factor may be 0.
-                self.traffic_factor[c] = self.active_traffic_factor(c);
-                // The pending arrival was drawn at the old rate: draw again (memoryless).
-                self.arrival_generation[c] = self.arrival_generation[c].wrapping_add(1);
-                self.schedule_next_arrival(c as u32, queue);
+                let factor = self.active_traffic_factor(c);
+                self.clients.set_traffic_factor(*client, factor, queue);
             }
             ActionKind::Inject { queries, .. } => {
                 if undo {
@@ -87,10 +85,12 @@ impl World<'_> {
                 }
             }
             ActionKind::CrashLoop(_) => self.on_crash_loop(index, undo, queue),
-            ActionKind::Rollout(_) => self.on_rollout_action(index, undo, queue),
+            ActionKind::Rollout(_) => {
+                let change = self.rollouts.on_action(index, undo, queue);
+                self.apply(change);
+            }
             ActionKind::Down { service } => {
-                let down = &mut self.service_down[service.0];
-                *down = if undo { down.saturating_sub(1) } else { *down + 1 };
+                self.services.set_down(*service, undo);
             }
         }
     }
@@ -113,8 +113,8 @@ impl World<'_> {
     pub(super) fn was_reset(&self, job_ref: super::job::JobRef) -> bool {
         match self.jobs.get(job_ref).map(|j| (j.owner, j.epoch)) {
             Some((Owner::Endpoint { endpoint, instance }, epoch)) => {
-                let s = self.model.endpoints[endpoint as usize].service.0;
-                self.services[s].instances[instance as usize].epoch != epoch
+                let s = self.model.endpoints[endpoint as usize].service;
+                self.services.epoch(s, instance) != epoch
             }
             _ => false,
         }

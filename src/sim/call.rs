@@ -1,16 +1,17 @@
-//! Synchronous calls: one attempt at a time over a link, the caller's timeout, retries with
-//! exponential backoff and jitter. Client requests and endpoint call steps share this code.
+//! Calls as the request path sees them: which call a job is making, whose random stream and tally
+//! it uses, what its call site's policies say, and the backoff before a retry. The path of an
+//! attempt itself (send, timeout, answer, retry) is in `request.rs`.
 
-use super::job::{Job, JobRef, Outcome, Owner, Parent};
-use super::policy::Permit;
-use super::world::{schedule_network, Event, World};
-use crate::engine::{EventQueue, Nanos, Stream};
-use crate::model::{Call, Dist, Jitter, Retry, Step};
+use super::job::{Job, JobRef, Owner};
+use super::policy::Verdict;
+use super::world::World;
+use crate::engine::{Nanos, Stream};
+use crate::model::{Call, Jitter, Retry, Step};
 use rand::RngExt;
 
 impl<'m> World<'m> {
     /// The call the job is making now: the client's call, or its current call step.
-    fn current_call(&self, job: &Job) -> Option<&'m Call> {
+    pub(super) fn current_call(&self, job: &Job) -> Option<&'m Call> {
         match job.owner {
             Owner::Client { client, .. } => Some(&self.model.clients[client as usize].call),
             Owner::Endpoint { .. } => match self.step_of(job) {
@@ -25,244 +26,55 @@ impl<'m> World<'m> {
     /// The random stream of whoever owns the job.
     pub(super) fn rng_of(&mut self, owner: Owner) -> &mut Stream {
         match owner {
-            Owner::Client { client, .. } => &mut self.clients[client as usize].rng,
+            Owner::Client { client, .. } => self.clients.rng(crate::model::ClientId(client as usize)),
             Owner::Endpoint { endpoint, .. } => {
-                let service = self.model.endpoints[endpoint as usize].service.0;
-                &mut self.services[service].rng
+                let service = self.model.endpoints[endpoint as usize].service;
+                self.services.rng(service)
             }
-            Owner::Consumer { queue, .. } => &mut self.queues[queue as usize].rng,
+            Owner::Consumer { queue, .. } => self.queues.rng(queue),
             Owner::Injected { .. } => &mut self.action_rng,
         }
     }
 
-    /// Send the next attempt of the job's call: a new job at the target endpoint, delivered after
-    /// half the link's round trip, and the caller's timeout for it.
-    pub(super) fn start_attempt(&mut self, caller: JobRef, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        let Some(job) = self.jobs.get(caller) else {
-            return;
-        };
-        let owner = job.owner;
-        let Some(call) = self.current_call(job) else {
-            return;
-        };
-        let first = job.tries == 0;
-        let Some(job) = self.jobs.get_mut(caller) else {
-            return;
-        };
-        job.tries += 1;
-        job.attempt = job.attempt.wrapping_add(1);
-        job.sent_ns = now;
-        job.probe = false;
-        if self.model.call_sites[call.site].has_policy() && self.policy_refuses(caller, call.site, first, now) {
-            // Failed locally, without a request on the network.
-            self.attempt_failed(caller, Outcome::Rejected, queue);
-            return;
-        }
-        let round_trip = self.round_trip(&call.link, owner);
-        let out = round_trip / 2;
-        if let Some(wasted) = self.wasted_by(caller, now) {
-            wasted.calls += 1;
-        }
-        let Some(job) = self.jobs.get(caller) else {
-            return;
-        };
-        let (attempt, unit, orphaned) = (job.attempt, job.unit, job.orphaned);
-        let parent = Parent {
-            job: caller,
-            attempt,
-            reply_delay_ns: round_trip - out,
-            reply_delay_fixed: matches!(call.link.latency, Some(Dist::Constant { .. })),
-        };
-        let owner = Owner::Endpoint {
-            endpoint: call.target.0 as u32,
-            instance: 0,
-        };
-        self.units.retain(unit);
-        let mut child_job = Job::new(owner, Some(parent), now.saturating_add(out), unit);
-        child_job.orphaned = orphaned;
-        child_job.awaited = true;
-        let child = self.spawn(child_job, now);
-        if let Some(job) = self.jobs.get_mut(caller) {
-            job.child = Some(child);
-        }
-        schedule_network(queue, &call.link.latency, out, Event::Deliver(child));
-        if let Some(timeout) = call.timeout_ns {
-            queue.schedule_fixed(timeout, Event::AttemptTimeout { job: caller, attempt });
-        }
-    }
-
-    /// An answer arrived. One for an attempt the caller already gave up on is dropped.
-    pub(super) fn on_reply(&mut self, to: JobRef, attempt: u32, outcome: Outcome, queue: &mut EventQueue<Event>) {
-        let Some(job) = self.jobs.get_mut(to) else {
-            return;
-        };
-        if job.attempt != attempt {
-            return;
-        }
-        // Closing the attempt makes its pending timeout stale.
-        job.attempt = job.attempt.wrapping_add(1);
-        self.record_attempt(to, outcome == Outcome::Ok, queue.now());
-        if outcome == Outcome::Ok {
-            if let Some(job) = self.jobs.get_mut(to) {
-                job.tries = 0;
-                job.last_backoff_ns = 0;
-            }
-            self.call_succeeded(to, queue);
-        } else {
-            self.attempt_failed(to, outcome, queue);
-        }
-    }
-
-    /// The caller stops waiting for the attempt, unless it has been answered already.
-    pub(super) fn on_attempt_timeout(&mut self, job_ref: JobRef, attempt: u32, queue: &mut EventQueue<Event>) {
-        let Some(job) = self.jobs.get_mut(job_ref) else {
-            return;
-        };
-        if job.attempt != attempt {
-            return;
-        }
-        job.attempt = job.attempt.wrapping_add(1);
-        let (owner, child) = (job.owner, job.child);
-        if let Some(tally) = self.tally_of(owner) {
-            tally.attempt_timeout(queue.now());
-        }
-        if let Some(child) = child {
-            self.orphan(child);
-        }
-        self.record_attempt(job_ref, false, queue.now());
-        self.attempt_failed(job_ref, Outcome::Timeout, queue);
-    }
-
-    /// An attempt failed: retry after a backoff if attempts are left, else the call fails.
-    fn attempt_failed(&mut self, job_ref: JobRef, outcome: Outcome, queue: &mut EventQueue<Event>) {
-        let Some(job) = self.jobs.get(job_ref) else {
-            return;
-        };
-        let (owner, tries, attempt, last) = (job.owner, job.tries, job.attempt, job.last_backoff_ns);
-        let Some(call) = self.current_call(job) else {
-            return;
-        };
-        let retried = match outcome {
-            Outcome::Timeout => call.retry.retry_on.timeout,
-            Outcome::Rejected => call.retry.retry_on.rejected,
-            Outcome::Error => call.retry.retry_on.error,
-            Outcome::Ok => false,
-        };
-        if retried && tries < call.retry.attempts && self.budget_allows_retry(call.site, queue.now()) {
-            let wait = backoff_wait(&call.retry, tries, last, self.rng_of(owner));
-            if let Some(job) = self.jobs.get_mut(job_ref) {
-                job.last_backoff_ns = wait;
-            }
-            if let Some(tally) = self.tally_of(owner) {
-                tally.retry(queue.now());
-            }
-            queue.schedule_in(wait, Event::RetryDue { job: job_ref, attempt });
-        } else {
-            self.call_failed(job_ref, outcome, queue);
-        }
-    }
-
-    /// The backoff is over: send the next attempt, unless the job has moved on.
-    pub(super) fn on_retry_due(&mut self, job: JobRef, attempt: u32, queue: &mut EventQueue<Event>) {
-        if self.jobs.get(job).is_some_and(|j| j.attempt == attempt) {
-            self.start_attempt(job, queue);
-        }
-    }
-
-    /// The call succeeded: a client request is done; an endpoint job moves to its next step.
-    fn call_succeeded(&mut self, job: JobRef, queue: &mut EventQueue<Event>) {
-        match self.jobs.get(job).map(|j| j.owner) {
-            Some(Owner::Client { client, user }) => self.finish_client_request(job, client, user, Outcome::Ok, queue),
-            Some(Owner::Endpoint { .. }) => self.next_step(job, queue),
-            Some(Owner::Consumer { .. }) => self.delivery_done(job, Outcome::Ok, queue),
-            Some(Owner::Injected { .. }) | None => {}
-        }
-    }
-
-    /// The call failed for good: a client request ends with the last attempt's outcome; an
-    /// endpoint job fails with an error.
-    fn call_failed(&mut self, job: JobRef, outcome: Outcome, queue: &mut EventQueue<Event>) {
-        match self.jobs.get(job).map(|j| j.owner) {
-            Some(Owner::Client { client, user }) => self.finish_client_request(job, client, user, outcome, queue),
-            Some(Owner::Endpoint { .. }) => self.step_failed(job, queue),
-            Some(Owner::Consumer { .. }) => self.delivery_done(job, outcome, queue),
-            Some(Owner::Injected { .. }) | None => {}
-        }
-    }
-
     /// The tally that counts this owner's retries and timeouts.
-    fn tally_of(&mut self, owner: Owner) -> Option<&mut super::tally::RequestTally> {
+    pub(super) fn tally_of(&mut self, owner: Owner) -> Option<&mut super::tally::RequestTally> {
         match owner {
-            Owner::Client { client, .. } => Some(&mut self.clients[client as usize].tally),
+            Owner::Client { client, .. } => Some(self.clients.tally(crate::model::ClientId(client as usize))),
             Owner::Endpoint { endpoint, .. } => Some(&mut self.endpoints[endpoint as usize]),
-            Owner::Consumer { queue, .. } => Some(&mut self.queues[queue as usize].tally),
+            Owner::Consumer { queue, .. } => Some(self.queues.tally(queue)),
             Owner::Injected { .. } => None,
         }
     }
 
     /// Whether the call site's throttle or breaker refuses the attempt `caller` is about to send
     /// (counting the refusal); a first attempt is a request for the retry budget.
-    fn policy_refuses(&mut self, caller: JobRef, site: usize, first: bool, now: Nanos) -> bool {
-        let counts = now >= self.model.warmup_ns;
-        let state = &mut self.sites[site];
-        if first {
-            if let Some(budget) = state.budget.as_mut() {
-                budget.request(now);
-            }
-        }
-        // Throttling first: a breaker's probe permit must not be taken by an attempt that never goes.
-        if let Some(throttle) = state.throttle.as_mut() {
-            let draw: f64 = self.policy_rng.random();
-            if !throttle.admit(now, draw) {
-                state.throttled += u64::from(counts);
-                return true;
-            }
-        }
-        if let Some(breaker) = state.breaker.as_mut() {
-            match breaker.permit(now) {
-                Permit::Refused => {
-                    state.breaker_refused += u64::from(counts);
-                    return true;
+    pub(super) fn policy_refuses(&mut self, caller: JobRef, site: usize, first: bool, now: Nanos) -> bool {
+        match self.policies.verdict(site, first, now) {
+            Verdict::Refused => true,
+            Verdict::Go { probe } => {
+                if let Some(job) = self.jobs.get_mut(caller) {
+                    job.probe = probe;
                 }
-                Permit::Go { probe } => {
-                    if let Some(job) = self.jobs.get_mut(caller) {
-                        job.probe = probe;
-                    }
-                }
+                false
             }
         }
-        false
     }
 
     /// An attempt of `job_ref` that went on the network ended at `now`, well (`ok`) or not: tell
     /// its call site's throttle and breaker.
-    fn record_attempt(&mut self, job_ref: JobRef, ok: bool, now: Nanos) {
+    pub(super) fn record_attempt(&mut self, job_ref: JobRef, ok: bool, now: Nanos) {
         let Some(job) = self.jobs.get(job_ref) else {
             return;
         };
         let Some(call) = self.current_call(job) else {
             return;
         };
-        let (sent, probe) = (job.sent_ns, job.probe);
-        let state = &mut self.sites[call.site];
-        if let Some(throttle) = state.throttle.as_mut().filter(|_| ok) {
-            throttle.accepted(now);
-        }
-        if let Some(breaker) = state.breaker.as_mut() {
-            breaker.record(now, ok, now.saturating_sub(sent), probe);
-        }
+        self.policies.attempt_ended(call.site, ok, job.sent_ns, job.probe, now);
     }
 
     /// Whether the call site's retry budget (if any) allows one more retry now.
-    fn budget_allows_retry(&mut self, site: usize, now: Nanos) -> bool {
-        let counts = now >= self.model.warmup_ns;
-        let state = &mut self.sites[site];
-        let allowed = state.budget.as_mut().is_none_or(|budget| budget.try_retry(now));
-        if !allowed {
-            state.budget_denied += u64::from(counts);
-        }
-        allowed
+    pub(super) fn budget_allows_retry(&mut self, site: usize, now: Nanos) -> bool {
+        self.policies.allows_retry(site, now)
     }
 }
 

@@ -1,18 +1,79 @@
 //! Clients: open Poisson arrivals (with a time-varying profile, by thinning) and closed-loop users.
+//! The component owns each client's arrival process, random stream and tally; what a request does
+//! once sent is the request path's (`request.rs`).
 
-use super::job::{Job, JobRef, Outcome, Owner};
-use super::world::{Event, World};
-use crate::engine::{EventQueue, Nanos};
+use super::job::Outcome;
+use super::replication::ClientResult;
+use super::tally::{BatchTally, RequestTally};
+use super::world::Event;
+use crate::engine::{EventQueue, Nanos, Stream};
 use crate::model::units::secs_to_nanos;
-use crate::model::Arrivals;
+use crate::model::{Arrivals, Client, ClientId};
 use rand::RngExt;
 
-impl World<'_> {
+/// One client's state.
+struct ClientState {
+    /// Requests and their outcomes.
+    tally: RequestTally,
+    /// Progress of users with a fixed number of requests.
+    batch: Option<BatchTally>,
+    /// Draws of arrivals, think times, link latencies and jitter.
+    rng: Stream,
+    /// Multiplier of the arrival rate set by timed actions.
+    traffic_factor: f64,
+    /// Generation of the pending arrival of an open client: a change of rate redraws it.
+    generation: u32,
+}
+
+/// Every client of the model: when requests are sent and what became of them.
+pub struct Clients<'m> {
+    specs: &'m [Client],
+    /// The end of the run: no arrival is drawn past it.
+    duration_ns: Nanos,
+    states: Vec<ClientState>,
+}
+
+impl<'m> Clients<'m> {
+    /// The clients of a replication, each with its random stream from `stream_of(name)`.
+    pub fn new(
+        specs: &'m [Client],
+        duration_ns: Nanos,
+        tally: impl Fn() -> RequestTally,
+        mut stream_of: impl FnMut(&str) -> Stream,
+    ) -> Self {
+        let states = specs
+            .iter()
+            .map(|c| ClientState {
+                tally: tally(),
+                batch: match c.arrivals {
+                    Arrivals::Closed {
+                        users,
+                        requests: Some(_),
+                        ..
+                    } => Some(BatchTally {
+                        finished_at_ns: vec![None; users as usize],
+                        done: vec![0; users as usize],
+                        failed: vec![0; users as usize],
+                    }),
+                    _ => None,
+                },
+                rng: stream_of(&c.name),
+                traffic_factor: 1.0,
+                generation: 0,
+            })
+            .collect();
+        Clients {
+            specs,
+            duration_ns,
+            states,
+        }
+    }
+
     /// Schedule each open client's first arrival and each closed user's first request.
-    pub(super) fn schedule_first_arrivals(&mut self, queue: &mut EventQueue<Event>) {
-        for (c, client) in self.model.clients.iter().enumerate() {
+    pub fn schedule_first_arrivals(&mut self, queue: &mut EventQueue<Event>) {
+        for (c, client) in self.specs.iter().enumerate() {
             match &client.arrivals {
-                Arrivals::Open { .. } => self.schedule_next_arrival(c as u32, queue),
+                Arrivals::Open { .. } => self.schedule_next_arrival(ClientId(c), queue),
                 Arrivals::Closed { users, start_ns, .. } => {
                     for user in 0..*users {
                         queue.schedule_at(*start_ns, Event::UserReady { client: c as u32, user });
@@ -27,14 +88,15 @@ impl World<'_> {
     /// with probability λ(t)/λmax; a candidate past the stretch's end is dropped and drawing
     /// starts again from that end (Poisson processes are memoryless), so a stretch at factor 0
     /// costs nothing.
-    pub(super) fn schedule_next_arrival(&mut self, c: u32, queue: &mut EventQueue<Event>) {
-        let Arrivals::Open { rate_per_s, profile } = &self.model.clients[c as usize].arrivals else {
+    pub fn schedule_next_arrival(&mut self, c: ClientId, queue: &mut EventQueue<Event>) {
+        let Arrivals::Open { rate_per_s, profile } = &self.specs[c.0].arrivals else {
             return;
         };
-        let rate = rate_per_s * self.traffic_factor[c as usize];
-        let rng = &mut self.clients[c as usize].rng;
+        let state = &mut self.states[c.0];
+        let rate = rate_per_s * state.traffic_factor;
+        let rng = &mut state.rng;
         let mut t = queue.now();
-        while t < self.model.duration_ns {
+        while t < self.duration_ns {
             let (factor, stretch_end) = profile.as_ref().map_or((1.0, Nanos::MAX), |p| p.envelope_at(t));
             let peak = rate * factor;
             if peak <= 0.0 {
@@ -47,7 +109,7 @@ impl World<'_> {
                 t = stretch_end;
                 continue;
             }
-            if candidate > self.model.duration_ns {
+            if candidate > self.duration_ns {
                 return;
             }
             let keep = match profile {
@@ -55,55 +117,64 @@ impl World<'_> {
                 Some(p) => rng.random::<f64>() * peak < rate * p.factor_at(candidate),
             };
             if keep {
-                let generation = self.arrival_generation[c as usize];
-                queue.schedule_at(candidate, Event::Arrival { client: c, generation });
+                let generation = state.generation;
+                queue.schedule_at(
+                    candidate,
+                    Event::Arrival {
+                        client: c.0 as u32,
+                        generation,
+                    },
+                );
                 return;
             }
             t = candidate;
         }
     }
 
-    /// An open client's request arrives: start it and draw the next one.
-    pub(super) fn on_arrival(&mut self, c: u32, generation: u32, queue: &mut EventQueue<Event>) {
-        if generation != self.arrival_generation[c as usize] {
-            return;
-        }
-        self.start_client_request(c, 0, queue);
+    /// Whether an arrival drawn at `generation` is still the client's pending one (a change of
+    /// rate since makes it stale).
+    pub fn arrival_is_current(&self, c: ClientId, generation: u32) -> bool {
+        self.states[c.0].generation == generation
+    }
+
+    /// A timed action sets the client's traffic to `factor` × its rate: the pending arrival,
+    /// drawn at the old rate, is drawn again (arrivals are memoryless).
+    pub fn set_traffic_factor(&mut self, c: ClientId, factor: f64, queue: &mut EventQueue<Event>) {
+        let state = &mut self.states[c.0];
+        state.traffic_factor = factor;
+        state.generation = state.generation.wrapping_add(1);
         self.schedule_next_arrival(c, queue);
     }
 
-    /// A closed-loop user sends its next request.
-    pub(super) fn on_user_ready(&mut self, c: u32, user: u32, queue: &mut EventQueue<Event>) {
-        self.start_client_request(c, user, queue);
+    /// The client's random stream (link latencies, backoff jitter of its calls).
+    pub fn rng(&mut self, c: ClientId) -> &mut Stream {
+        &mut self.states[c.0].rng
     }
 
-    /// A client request starts: a job whose only work is the client's call.
-    fn start_client_request(&mut self, c: u32, user: u32, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        self.clients[c as usize].tally.start(now);
-        let unit = self.units.create();
-        let mut request = Job::new(Owner::Client { client: c, user }, None, now, unit);
-        request.class = self.model.clients[c as usize].class.map(|k| k as u32);
-        let job = self.spawn(request, now);
-        self.start_attempt(job, queue);
+    /// The client's tally (retries and attempt timeouts of its calls are counted there).
+    pub fn tally(&mut self, c: ClientId) -> &mut RequestTally {
+        &mut self.states[c.0].tally
     }
 
-    /// A client request ended: count it and, for a closed-loop user, think and go again.
-    pub(super) fn finish_client_request(
+    /// A request of client `c` starts at `now`.
+    pub fn request_started(&mut self, c: ClientId, now: Nanos) {
+        self.states[c.0].tally.start(now);
+    }
+
+    /// A request of client `c`'s `user`, started at `started_ns`, ended at `now` with `outcome`:
+    /// count it and, for a closed-loop user with requests left, think and go again.
+    pub fn request_finished(
         &mut self,
-        job: JobRef,
-        c: u32,
+        c: ClientId,
         user: u32,
+        started_ns: Nanos,
         outcome: Outcome,
         queue: &mut EventQueue<Event>,
     ) {
         let now = queue.now();
-        let Some(done) = self.retire(job) else {
-            return;
-        };
-        let state = &mut self.clients[c as usize];
-        state.tally.finish(now, done.started_ns, outcome);
-        let Arrivals::Closed { think, requests, .. } = &self.model.clients[c as usize].arrivals else {
+        let state = &mut self.states[c.0];
+        state.tally.finish(now, started_ns, outcome);
+        let Arrivals::Closed { think, requests, .. } = &self.specs[c.0].arrivals else {
             return;
         };
         if let (Some(limit), Some(batch)) = (requests, state.batch.as_mut()) {
@@ -116,6 +187,33 @@ impl World<'_> {
             }
         }
         let pause: Nanos = think.sample_ns(&mut state.rng);
-        queue.schedule_in(pause, Event::UserReady { client: c, user });
+        queue.schedule_in(
+            pause,
+            Event::UserReady {
+                client: c.0 as u32,
+                user,
+            },
+        );
+    }
+
+    /// Close the client's windowed series at `end_ns`.
+    pub fn finish(&mut self, end_ns: Nanos) {
+        for c in &mut self.states {
+            c.tally.series.finish(end_ns);
+            c.tally.arrivals.finish(end_ns);
+        }
+    }
+
+    /// What each client measured, with the requests it still had in flight.
+    pub fn results(self, in_flight_at_end: Vec<u64>) -> Vec<ClientResult> {
+        self.states
+            .into_iter()
+            .zip(in_flight_at_end)
+            .map(|(c, in_flight_at_end)| ClientResult {
+                tally: c.tally,
+                in_flight_at_end,
+                batch: c.batch,
+            })
+            .collect()
     }
 }

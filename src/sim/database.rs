@@ -1,43 +1,112 @@
-//! Database work: a transaction takes a connection (from a pool, or directly), runs its queries
-//! one after another, each a network round trip plus time on a database core, then lets go.
+//! Databases: cores shared by every query (or one lane of cores per resource group), direct
+//! connections up to `max_connections`, the rows written so far (later queries cost more) and
+//! the contention of active queries (the universal scalability law). The path of a transaction
+//! through a pool and its queries is in `transaction.rs`.
 
-use super::job::{JobRef, Owner};
-use super::resource::Admission;
-use super::world::{schedule_network, Event, World};
-use crate::engine::{EventQueue, Nanos};
-use crate::model::{ActionKind, ConnectionSource, Dist, Step, Transaction};
+use super::job::JobRef;
+use super::replication::{means, station, DatabaseResult};
+use super::resource::{Admission, Resource, Waiter};
+use crate::engine::{Nanos, Stream};
+use crate::model::{Database, DatabaseId, Dist, Pool};
+use crate::stats::{LatencyHistogram, LevelSeries};
 
-impl<'m> World<'m> {
-    /// The transaction the job is running now.
-    fn current_transaction(&self, job_ref: JobRef) -> Option<&'m Transaction> {
-        match self.step_of(self.jobs.get(job_ref)?) {
-            Some(Step::Transaction(tx)) => Some(tx),
-            _ => None,
+/// A database's cores and connections.
+struct DatabaseState {
+    /// Cores and the line of queries waiting for one: the shared cores first, then one lane per
+    /// resource group.
+    lanes: Vec<Resource>,
+    /// Rows written by transactions since the start (they stay).
+    rows_written: f64,
+    /// Direct (unpooled) connections open.
+    direct_in_use: u32,
+    /// Direct connections allowed: max_connections less what pools hold.
+    direct_limit: u32,
+    /// Connections in use (pooled and direct) over time, per window.
+    connections_series: LevelSeries,
+    /// Queries finished since the warm-up.
+    queries: u64,
+    /// Time of each query at the database: waiting for a core plus running.
+    query_time: LatencyHistogram,
+    /// Direct connections refused because the database was full.
+    refused_connections: u64,
+    /// Draws of query costs.
+    rng: Stream,
+}
+
+impl DatabaseState {
+    /// The cores that run queries of resource group `group` (the shared ones for none).
+    fn lane_mut(&mut self, group: Option<usize>) -> &mut Resource {
+        &mut self.lanes[group.map_or(0, |g| g + 1)]
+    }
+
+    /// The data size now, relative to when costs were measured: the data factor plus the rows
+    /// written over the rows measured.
+    fn data_size(&self, spec: &Database) -> f64 {
+        spec.data_factor + spec.rows.map_or(0.0, |rows| self.rows_written / rows)
+    }
+
+    /// How much more a query costs now than at the start, from the rows written since.
+    fn growth_factor(&self, spec: &Database) -> f64 {
+        let start = spec.cost_scaling.multiplier(spec.data_factor);
+        let now = spec.cost_scaling.multiplier(self.data_size(spec));
+        if start > 0.0 {
+            now / start
+        } else {
+            1.0
+        }
+    }
+}
+
+/// Every database of the model.
+pub struct Databases<'m> {
+    specs: &'m [Database],
+    warmup_ns: Nanos,
+    states: Vec<DatabaseState>,
+}
+
+impl<'m> Databases<'m> {
+    /// The databases of a replication (the connections `pools` hold are not open to direct
+    /// connections); `stream_of(name)` gives each its random stream.
+    pub fn new(
+        specs: &'m [Database],
+        pools: &[Pool],
+        (warmup, window, windows): (Nanos, Nanos, usize),
+        stream_of: impl Fn(&str) -> Stream,
+    ) -> Self {
+        let states = specs
+            .iter()
+            .enumerate()
+            .map(|(d, db)| {
+                let pooled: u32 = pools.iter().filter(|p| p.database.0 == d).map(|p| p.size).sum();
+                DatabaseState {
+                    lanes: std::iter::once(db.shared_cores())
+                        .chain(db.groups.iter().map(|g| g.cores))
+                        .map(|cores| Resource::new(cores, None, false, warmup, window, windows))
+                        .collect(),
+                    rows_written: 0.0,
+                    direct_in_use: 0,
+                    direct_limit: db.max_connections.saturating_sub(pooled),
+                    connections_series: LevelSeries::new(warmup, window, windows),
+                    queries: 0,
+                    query_time: LatencyHistogram::new(),
+                    refused_connections: 0,
+                    rng: stream_of(&db.name),
+                }
+            })
+            .collect();
+        Databases {
+            specs,
+            warmup_ns: warmup,
+            states,
         }
     }
 
-    /// The query the job is running: its cost distribution, its database and its resource group.
-    fn query_of(&self, job_ref: JobRef) -> Option<(&'m Dist, usize, Option<usize>)> {
-        let job = self.jobs.get(job_ref)?;
-        match job.owner {
-            Owner::Injected { action } => match &self.model.actions[action as usize].kind {
-                ActionKind::Inject {
-                    cost, database, group, ..
-                } => Some((cost, database.0, *group)),
-                _ => None,
-            },
-            _ => self
-                .current_transaction(job_ref)
-                .map(|tx| (&tx.query, tx.database.0, tx.group)),
-        }
-    }
-
-    /// Core time of a query starting now on database `d`: a draw of its cost, grown with the
-    /// rows written so far, slowed by the contention of the queries active there (running or
-    /// waiting for a core, in every resource group: they share one machine).
-    fn query_cost(&mut self, query: &Dist, d: usize) -> Nanos {
-        let spec = &self.model.databases[d];
-        let db = &mut self.databases[d];
+    /// Core time of a query of cost `query` starting now on database `d`: a draw of its cost,
+    /// grown with the rows written so far, slowed by the contention of the queries active there
+    /// (running or waiting for a core, in every resource group: they share one machine).
+    pub fn query_cost(&mut self, d: DatabaseId, query: &Dist) -> Nanos {
+        let spec = &self.specs[d.0];
+        let db = &mut self.states[d.0];
         let mut cost = query.sample_ns(&mut db.rng);
         if db.rows_written > 0.0 {
             cost = (cost as f64 * db.growth_factor(spec)).round() as Nanos;
@@ -49,221 +118,92 @@ impl<'m> World<'m> {
         (cost as f64 * spec.contention_factor(active)).round() as Nanos
     }
 
-    /// Start a transaction step: get a connection, then run the first query.
-    pub(super) fn begin_transaction(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        let Some(tx) = self.current_transaction(job_ref) else {
-            return;
-        };
-        let Some(job) = self.jobs.get_mut(job_ref) else {
-            return;
-        };
-        job.queries_left = tx.queries;
-        match tx.connection {
-            ConnectionSource::Pool(p) => {
-                let pool = &mut self.pools[p.0];
-                match pool.connections.request(now, job_ref, job.ticket) {
-                    Admission::Granted => {}
-                    Admission::Queued => {
-                        if let Some(timeout) = self.model.pools[p.0].acquire_timeout_ns {
-                            let ticket = job.ticket;
-                            queue.schedule_fixed(timeout, Event::AcquireTimeout { job: job_ref, ticket });
-                        }
-                        return;
-                    }
-                    Admission::Rejected => {
-                        self.step_failed(job_ref, queue);
-                        return;
-                    }
-                }
-            }
-            ConnectionSource::Direct => {
-                let db = &mut self.databases[tx.database.0];
-                if db.direct_in_use >= db.direct_limit {
-                    if now >= self.model.warmup_ns {
-                        db.refused_connections += 1;
-                    }
-                    self.step_failed(job_ref, queue);
-                    return;
-                }
-                db.direct_in_use += 1;
-            }
-        }
-        self.connection_taken(job_ref, tx, now);
-        self.send_query(job_ref, queue);
+    /// A query of `job` (wait ticket `ticket`) in resource group `group` reaches database `d` at
+    /// `now`: whether a core takes it at once (else it waits in line).
+    pub fn query_arrives(&mut self, d: DatabaseId, group: Option<usize>, now: Nanos, job: JobRef, ticket: u32) -> bool {
+        self.states[d.0].lane_mut(group).request(now, job, ticket) == Admission::Granted
     }
 
-    /// The job now holds a connection to the transaction's database.
-    fn connection_taken(&mut self, job_ref: JobRef, tx: &Transaction, now: Nanos) {
-        if let Some(job) = self.jobs.get_mut(job_ref) {
-            job.holds_connection = true;
+    /// A core of group `group` finished a query that reached the database at `arrived_ns`: it
+    /// is counted, and the core goes to the next live query in line (returned), if any.
+    pub fn query_done(
+        &mut self,
+        d: DatabaseId,
+        group: Option<usize>,
+        arrived_ns: Nanos,
+        now: Nanos,
+        is_live: impl Fn(&Waiter) -> bool,
+    ) -> Option<Waiter> {
+        let db = &mut self.states[d.0];
+        if now >= self.warmup_ns {
+            db.queries += 1;
+            db.query_time.record(now - arrived_ns);
         }
-        self.update_connections(tx.database.0, now);
+        db.lane_mut(group).release(now, is_live)
     }
 
-    /// Record how many connections of database `d` are in use.
-    fn update_connections(&mut self, d: usize, now: Nanos) {
-        let pooled: u32 = self
-            .model
-            .pools
-            .iter()
-            .zip(&self.pools)
-            .filter(|(spec, _)| spec.database.0 == d)
-            .map(|(_, pool)| pool.connections.busy())
-            .sum();
-        let db = &mut self.databases[d];
+    /// A transaction asks database `d` for a direct connection at `now`: whether it gets one
+    /// (a refusal is counted).
+    pub fn open_direct(&mut self, d: DatabaseId, now: Nanos) -> bool {
+        let db = &mut self.states[d.0];
+        if db.direct_in_use >= db.direct_limit {
+            if now >= self.warmup_ns {
+                db.refused_connections += 1;
+            }
+            return false;
+        }
+        db.direct_in_use += 1;
+        true
+    }
+
+    /// A direct connection to database `d` is closed.
+    pub fn close_direct(&mut self, d: DatabaseId) {
+        self.states[d.0].direct_in_use -= 1;
+    }
+
+    /// Connections to database `d` in use at `now`: `pooled` held by pools' transactions plus
+    /// the direct ones.
+    pub fn connections_in_use(&mut self, d: DatabaseId, pooled: u32, now: Nanos) {
+        let db = &mut self.states[d.0];
         let in_use = f64::from(pooled + db.direct_in_use);
         db.connections_series.set(now, in_use);
     }
 
-    /// Send the next query: half the round trip to the database.
-    fn send_query(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
-        let Some(tx) = self.current_transaction(job_ref) else {
-            return;
-        };
-        let Some(owner) = self.jobs.get(job_ref).map(|j| j.owner) else {
-            return;
-        };
-        let round_trip = self.round_trip(&tx.link, owner);
-        let out = round_trip / 2;
-        if let Some(wasted) = self.wasted_by(job_ref, queue.now()) {
-            wasted.queries += 1;
-        }
-        if let Some(job) = self.jobs.get_mut(job_ref) {
-            job.query_back_ns = round_trip - out;
-        }
-        schedule_network(queue, &tx.link.latency, out, Event::QueryAtDatabase(job_ref));
+    /// A transaction wrote `rows` rows to database `d`: they stay, and later queries cost more.
+    pub fn rows_written(&mut self, d: DatabaseId, rows: f64) {
+        self.states[d.0].rows_written += rows;
     }
 
-    /// A query reaches the database: run it on a free core, or wait for one.
-    pub(super) fn on_query_at_database(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        let Some((query, d, group)) = self.query_of(job_ref) else {
-            return;
-        };
-        let Some(job) = self.jobs.get_mut(job_ref) else {
-            return;
-        };
-        job.mark_ns = now;
-        let db = &mut self.databases[d];
-        if db.lane_mut(group).request(now, job_ref, job.ticket) == Admission::Granted {
-            let cost = self.query_cost(query, d);
-            queue.schedule_in(cost, Event::QueryDone(job_ref));
+    /// Queries waiting for a core of database `d`, every lane together.
+    pub fn waiting(&self, d: DatabaseId) -> u32 {
+        self.states[d.0].lanes.iter().map(Resource::waiting).sum()
+    }
+
+    /// Close every time-weighted statistic at `end_ns`.
+    pub fn finish(&mut self, end_ns: Nanos) {
+        for d in &mut self.states {
+            d.lanes.iter_mut().for_each(|lane| lane.finish(end_ns));
+            d.connections_series.finish(end_ns);
         }
     }
 
-    /// A core finished the query: hand the core to the next query and send the result back.
-    pub(super) fn on_query_done(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        let Some((_, d, group)) = self.query_of(job_ref) else {
-            return;
-        };
-        let Some(job) = self.jobs.get(job_ref) else {
-            return;
-        };
-        let (sent, back, owner) = (job.mark_ns, job.query_back_ns, job.owner);
-        let jobs = &self.jobs;
-        let db = &mut self.databases[d];
-        if now >= self.model.warmup_ns {
-            db.queries += 1;
-            db.query_time.record(now - sent);
-        }
-        if let Some(next) = db.lane_mut(group).release(now, |w| World::waiter_is_live(jobs, w)) {
-            if let Some((next_query, ..)) = self.query_of(next.job) {
-                if let Some(granted) = self.jobs.get_mut(next.job) {
-                    granted.ticket = granted.ticket.wrapping_add(1);
-                }
-                let cost = self.query_cost(next_query, d);
-                queue.schedule_in(cost, Event::QueryDone(next.job));
-            }
-        }
-        match (owner, self.current_transaction(job_ref)) {
-            (Owner::Endpoint { .. }, Some(tx)) => schedule_network(queue, &tx.link.latency, back, Event::QueryBack(job_ref)),
-            // Injected work answers no one: it is done.
-            _ => {
-                self.retire(job_ref);
-            }
-        }
-    }
-
-    /// The result is back at the service: next query, or end of the transaction.
-    pub(super) fn on_query_back(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
-        let Some(job) = self.jobs.get_mut(job_ref) else {
-            return;
-        };
-        job.queries_left = job.queries_left.saturating_sub(1);
-        let more = job.queries_left > 0;
-        if more && self.stops_for_nobody(job_ref) {
-            // The caller left: the rest of the transaction is not run.
-            self.release_connection(job_ref, queue);
-            self.stop_for_nobody(job_ref, queue);
-            return;
-        }
-        if more && !self.was_reset(job_ref) {
-            self.send_query(job_ref, queue);
-            return;
-        }
-        if let Some(tx) = self.current_transaction(job_ref).filter(|tx| tx.writes > 0.0) {
-            // Written rows stay (nobody cleans them up): later queries cost more.
-            self.databases[tx.database.0].rows_written += tx.writes;
-        }
-        self.release_connection(job_ref, queue);
-        self.next_step(job_ref, queue);
-    }
-
-    /// Give the connection back: to the next transaction waiting in the pool, or to the database.
-    fn release_connection(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        let Some(tx) = self.current_transaction(job_ref) else {
-            return;
-        };
-        let Some(job) = self.jobs.get_mut(job_ref) else {
-            return;
-        };
-        if !job.holds_connection {
-            return;
-        }
-        job.holds_connection = false;
-        match tx.connection {
-            ConnectionSource::Pool(p) => {
-                let jobs = &self.jobs;
-                let next = self.pools[p.0].connections.release(now, |w| World::waiter_is_live(jobs, w));
-                if let Some(next) = next {
-                    if let Some(granted) = self.jobs.get_mut(next.job) {
-                        granted.ticket = granted.ticket.wrapping_add(1);
-                    }
-                    if let Some(next_tx) = self.current_transaction(next.job) {
-                        self.connection_taken(next.job, next_tx, now);
-                        self.send_query(next.job, queue);
-                    }
-                }
-            }
-            ConnectionSource::Direct => self.databases[tx.database.0].direct_in_use -= 1,
-        }
-        self.update_connections(tx.database.0, now);
-    }
-
-    /// A transaction gave up waiting for a pooled connection: the job fails.
-    pub(super) fn on_acquire_timeout(&mut self, job_ref: JobRef, ticket: u32, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        let Some(job) = self.jobs.get_mut(job_ref) else {
-            return;
-        };
-        if job.ticket != ticket || job.holds_connection {
-            return;
-        }
-        job.ticket = job.ticket.wrapping_add(1);
-        let Some(tx) = self.current_transaction(job_ref) else {
-            return;
-        };
-        if let ConnectionSource::Pool(p) = tx.connection {
-            let jobs = &self.jobs;
-            let pool = &mut self.pools[p.0];
-            pool.connections.abandon_wait(now, |w| World::waiter_is_live(jobs, w));
-            if now >= self.model.warmup_ns {
-                pool.acquire_timeouts += 1;
-            }
-        }
-        self.step_failed(job_ref, queue);
+    /// What each database measured.
+    pub fn results(self) -> Vec<DatabaseResult> {
+        let specs = self.specs;
+        self.states
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| DatabaseResult {
+                cores: station(&d.lanes.iter().collect::<Vec<_>>(), None),
+                data_size_end: d.data_size(&specs[i]),
+                cost_growth_end: d.growth_factor(&specs[i]),
+                queries: d.queries,
+                query_time: d.query_time,
+                connections_mean: d.connections_series.mean(),
+                connections_max: d.connections_series.max_level(),
+                connections_series: means(&d.connections_series),
+                refused_connections: d.refused_connections,
+            })
+            .collect()
     }
 }

@@ -69,7 +69,24 @@ pub struct Parent {
     pub reply_delay_fixed: bool,
 }
 
+/// Where a job is in its life at its service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Sent and not admitted: on the network to its service, or a job that no service admits
+    /// (a client request, a queue's delivery, an injected query).
+    Sent,
+    /// Admitted by an instance of its service, counted in its in-flight until it finishes.
+    Admitted,
+    /// The left-behind copy of an admitted job whose cache stopped waiting for a transaction:
+    /// it finishes the transaction for no one, then goes (the request went on as a new job).
+    Detached,
+}
+
 /// One request in flight and where it is in its endpoint's steps.
+///
+/// Its lifecycle is [`Job::stage`]; the other flags are facts that vary within a stage: what it
+/// holds (a worker, a connection), whether its caller still waits (`awaited`) or left
+/// (`orphaned`), whether its unit is in a dedupe store, whether its attempt is a breaker probe.
 #[derive(Clone, Debug)]
 pub struct Job {
     /// Who the job works for.
@@ -80,8 +97,8 @@ pub struct Job {
     pub step: u32,
     /// When the job started (arrival at the service, or the client's first send).
     pub started_ns: Nanos,
-    /// Whether the job reached its service and was admitted (not still on the network).
-    pub admitted: bool,
+    /// Where it is in its life: sent, admitted, or left behind.
+    pub stage: Stage,
     /// Its instance's crash count when it arrived: a later crash resets the job.
     pub epoch: u32,
     /// Whether the job holds a worker of its instance.
@@ -115,8 +132,6 @@ pub struct Job {
     pub probe: bool,
     /// The last backoff wait (decorrelated jitter grows from it).
     pub last_backoff_ns: Nanos,
-    /// Left behind by a cache timeout: it finishes its transaction for no one, then goes.
-    pub detached: bool,
     /// (service, instance) that refused or failed this job's latest call attempt: a retry to a
     /// service with `retry_other_instance` goes elsewhere.
     pub avoid: Option<(u32, u32)>,
@@ -135,7 +150,7 @@ impl Job {
             parent,
             step: 0,
             started_ns,
-            admitted: false,
+            stage: Stage::Sent,
             epoch: 0,
             holds_worker: false,
             holds_connection: false,
@@ -152,7 +167,6 @@ impl Job {
             sent_ns: 0,
             probe: false,
             last_backoff_ns: 0,
-            detached: false,
             avoid: None,
             class: None,
             awaited: false,

@@ -1,131 +1,67 @@
-//! The life of instances: crashes and restarts (single crashes and crash loops with backoff),
-//! what the balancer knows of them (at once, or at its next health check), and the count of
-//! instances up over time.
+//! The life of instances as the simulation drives it: single crashes and restarts of timed
+//! actions, and crash loops (`crash_loop.rs` decides when) crashing instances on a clock or on a
+//! request and restarting them with backoff. The services keep each instance's state, what the
+//! balancer knows of it and the count of instances up over time (`service.rs`).
 
 use super::world::{Event, InstanceEvent, World};
-use crate::engine::{EventQueue, Nanos};
-use crate::model::{ActionKind, CrashLoop};
-use rand::RngExt;
+use crate::engine::EventQueue;
+use crate::model::ServiceId;
 
-impl<'m> World<'m> {
-    /// Instance `i` of service `s` crashes: what it was doing is reset (lazily, see
-    /// [`World::was_reset`]) and it takes no requests until it restarts.
+impl World<'_> {
+    /// Instance `i` of service `s` crashes.
     pub(super) fn crash_instance(&mut self, s: usize, i: u32, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        let state = &mut self.services[s];
-        let inst = &mut state.instances[i as usize];
-        inst.epoch = inst.epoch.wrapping_add(1);
-        if !inst.up {
-            return;
-        }
-        inst.up = false;
-        state.up -= 1;
-        if now >= self.model.warmup_ns {
-            state.crashes += 1;
-        }
-        self.instance_changed(s, i, queue);
+        self.services.crash(ServiceId(s), i, queue);
     }
 
     /// Instance `i` of service `s` is up again.
     pub(super) fn restart_instance(&mut self, s: usize, i: u32, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        let inst = &mut self.services[s].instances[i as usize];
-        if inst.up {
-            return;
-        }
-        inst.up = true;
-        inst.up_since_ns = now;
-        self.services[s].up += 1;
-        self.instance_changed(s, i, queue);
-    }
-
-    /// Record the new count of instances up and tell the balancer: at once without health
-    /// checks, else at the next check (checks run at multiples of the interval).
-    fn instance_changed(&mut self, s: usize, i: u32, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        let state = &mut self.services[s];
-        state.up_level.set(now, f64::from(state.up));
-        state.none_up.set(now, f64::from(u8::from(state.up == 0)));
-        match self.model.services[s].health_check_ns {
-            None => self.health_check(s, i),
-            Some(interval) => {
-                let next = (now / interval + 1).saturating_mul(interval);
-                queue.schedule_at(
-                    next,
-                    Event::Instance {
-                        service: s as u32,
-                        instance: i,
-                        what: InstanceEvent::HealthCheck,
-                    },
-                );
-            }
-        }
-    }
-
-    /// The balancer's view of instance `i` catches up with the truth.
-    fn health_check(&mut self, s: usize, i: u32) {
-        let state = &mut self.services[s];
-        if state.instances[i as usize].up {
-            state.rotation.insert(i);
-        } else {
-            state.rotation.remove(i);
-        }
+        self.services.restart(ServiceId(s), i, queue);
     }
 
     /// An instance event: a crash loop's crash, a restart, a health check.
     pub(super) fn on_instance_event(&mut self, s: u32, i: u32, what: InstanceEvent, queue: &mut EventQueue<Event>) {
         let s = s as usize;
         match what {
-            InstanceEvent::HealthCheck => self.health_check(s, i),
+            InstanceEvent::HealthCheck => self.services.health_check(ServiceId(s), i),
             InstanceEvent::LoopCrash { action, life } => {
-                if self.action_active[action as usize] && self.services[s].instances[i as usize].epoch == life {
+                if self.crash_loops.in_force(action) && self.services.epoch(ServiceId(s), i) == life {
                     self.loop_crash(action, s, i, queue);
                 }
             }
             InstanceEvent::Restart { action, life } => {
-                let Some(l) = self.crash_loop(action) else {
+                let Some(l) = self.crash_loops.spec(action) else {
                     return;
                 };
                 let group = if l.together { 0..l.instances } else { i..i + 1 };
-                if self.services[s].instances[i as usize].epoch != life {
+                if self.services.epoch(ServiceId(s), i) != life {
                     return;
                 }
                 for j in group {
                     self.restart_instance(s, j, queue);
                 }
-                if self.action_active[action as usize] {
+                if self.crash_loops.in_force(action) {
                     self.schedule_loop_crash(action, i, queue);
                 }
             }
         }
     }
 
-    /// The crash loop of timed action `action`, if it is one.
-    fn crash_loop(&self, action: u32) -> Option<&'m CrashLoop> {
-        let model: &'m crate::model::Model = self.model;
-        match &model.actions[action as usize].kind {
-            ActionKind::CrashLoop(l) => Some(l),
-            _ => None,
-        }
-    }
-
     /// A crash loop starts (or ends: then its pending crashes go stale and restarts go on).
     pub(super) fn on_crash_loop(&mut self, action: u32, undo: bool, queue: &mut EventQueue<Event>) {
-        let Some(l) = self.crash_loop(action) else {
+        let Some(l) = self.crash_loops.spec(action) else {
             return;
         };
         let (s, instances, together, poison) = (l.service.0, l.instances, l.together, l.per_request > 0.0);
-        self.action_active[action as usize] = !undo;
+        self.crash_loops.set_in_force(action, !undo);
         if poison {
-            let count = &mut self.poison_loops[s];
-            *count = if undo { count.saturating_sub(1) } else { *count + 1 };
+            self.services.set_poisoned(ServiceId(s), undo);
         }
         if undo {
             return;
         }
         let leaders = if together { 0..1 } else { 0..instances };
         for i in leaders {
-            if self.services[s].instances[i as usize].up {
+            if self.services.is_up(ServiceId(s), i) {
                 self.schedule_loop_crash(action, i, queue);
             }
         }
@@ -133,19 +69,17 @@ impl<'m> World<'m> {
 
     /// Draw when the loop next crashes instance `i` (the group, for a loop whose instances fail together).
     fn schedule_loop_crash(&mut self, action: u32, i: u32, queue: &mut EventQueue<Event>) {
-        let Some(l) = self.crash_loop(action) else {
+        let Some(s) = self.crash_loops.spec(action).map(|l| l.service) else {
             return;
         };
-        let Some(uptime) = &l.uptime else {
+        let Some(after) = self.crash_loops.uptime(action) else {
             return;
         };
-        let s = l.service.0;
-        let after = uptime.sample_ns(&mut self.action_streams[action as usize]);
-        let life = self.services[s].instances[i as usize].epoch;
+        let life = self.services.epoch(s, i);
         queue.schedule_in(
             after,
             Event::Instance {
-                service: s as u32,
+                service: s.0 as u32,
                 instance: i,
                 what: InstanceEvent::LoopCrash { action, life },
             },
@@ -154,29 +88,19 @@ impl<'m> World<'m> {
 
     /// The loop crashes instance `i` (or its whole group) and schedules the restart, with backoff.
     fn loop_crash(&mut self, action: u32, s: usize, i: u32, queue: &mut EventQueue<Event>) {
-        let Some(l) = self.crash_loop(action) else {
+        let Some(l) = self.crash_loops.spec(action) else {
             return;
         };
         let now = queue.now();
-        let (backoff, max_restart, together, instances) = (l.backoff, l.max_restart_ns, l.together, l.instances);
+        let (max_restart, together, instances) = (l.max_restart_ns, l.together, l.instances);
         let leader = if together { 0 } else { i };
-        let inst = &mut self.services[s].instances[leader as usize];
-        if now.saturating_sub(inst.up_since_ns) >= max_restart {
-            inst.consecutive_crashes = 0;
-        }
-        inst.consecutive_crashes += 1;
-        let growth = backoff.powi(inst.consecutive_crashes.saturating_sub(1).min(1_000) as i32);
-        let drawn = l.restart.sample_ns(&mut self.action_streams[action as usize]) as f64 * growth;
-        let restart = if growth > 1.0 {
-            (drawn.min(max_restart as f64)) as Nanos
-        } else {
-            drawn as Nanos
-        };
+        let in_a_row = self.services.crashes_in_a_row(ServiceId(s), leader, now, max_restart);
+        let restart = self.crash_loops.restart_after(action, in_a_row);
         let group = if together { 0..instances } else { i..i + 1 };
         for j in group {
             self.crash_instance(s, j, queue);
         }
-        let life = self.services[s].instances[leader as usize].epoch;
+        let life = self.services.epoch(ServiceId(s), leader);
         queue.schedule_in(
             restart,
             Event::Instance {
@@ -190,22 +114,15 @@ impl<'m> World<'m> {
     /// A request starts CPU work on instance `i` of service `s`: a crash loop with a per-request
     /// probability may crash the instance. Returns whether it did.
     pub(super) fn poisoned(&mut self, s: usize, i: u32, queue: &mut EventQueue<Event>) -> bool {
-        if self.poison_loops[s] == 0 {
+        if !self.services.is_poisoned(ServiceId(s)) {
             return false;
         }
-        for a in 0..self.model.actions.len() {
-            let Some(l) = self.crash_loop(a as u32) else {
-                continue;
-            };
-            if l.service.0 != s || l.per_request <= 0.0 || !self.action_active[a] || i >= l.instances {
-                continue;
+        match self.crash_loops.crashes_on_request(s, i) {
+            Some(action) => {
+                self.loop_crash(action, s, i, queue);
+                true
             }
-            let p = l.per_request;
-            if self.action_streams[a].random::<f64>() < p {
-                self.loop_crash(a as u32, s, i, queue);
-                return true;
-            }
+            None => false,
         }
-        false
     }
 }

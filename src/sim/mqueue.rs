@@ -4,13 +4,14 @@
 //! failed one (error or the consumer's timeout) makes it visible again after the error visibility
 //! timeout; past `max_receives` receives a message goes to the dead-letter queue.
 
-use super::job::{Job, JobRef, Outcome, Owner};
-use super::replication::queue_column as column;
+use super::job::Outcome;
+use super::replication::{means, queue_column as column, QueueResult};
 use super::slab::{Key, Slab};
 use super::tally::RequestTally;
-use super::world::{Event, World};
+use super::world::Event;
 use crate::engine::{EventQueue, Nanos, Stream};
 use crate::model::units::secs_to_nanos;
+use crate::model::MessageQueue;
 use crate::stats::{CountSeries, LevelSeries};
 use rand::RngExt;
 use std::collections::VecDeque;
@@ -34,7 +35,7 @@ pub struct Message {
 pub type MessageRef = Key<Message>;
 
 /// A queue's messages, consumer and counts.
-pub struct QueueState {
+struct QueueState {
     messages: Slab<Message>,
     /// Visible messages in the order they became visible, as (message, visibility); stale entries
     /// are skipped.
@@ -44,44 +45,22 @@ pub struct QueueState {
     /// Messages visible now.
     visible_now: u32,
     /// Deliveries in progress (consumer slots in use).
-    pub busy: u32,
+    busy: u32,
     /// The consumer's deliveries: outcomes and latencies.
-    pub tally: RequestTally,
+    tally: RequestTally,
     /// Counts per window (see [`column`]).
-    pub series: CountSeries<5>,
+    series: CountSeries<5>,
     /// Totals since the warm-up (see [`column`]).
-    pub totals: [u64; 5],
+    totals: [u64; 5],
     /// Visible messages over time.
-    pub backlog: LevelSeries,
+    backlog: LevelSeries,
     /// Received messages not yet deleted or visible again, over time.
-    pub invisible: LevelSeries,
+    invisible: LevelSeries,
     /// Draws of steady producers' gaps.
-    pub rng: Stream,
+    rng: Stream,
 }
 
 impl QueueState {
-    /// An empty queue with statistics from `warmup_ns`.
-    pub fn new(warmup_ns: Nanos, window_ns: Nanos, windows: usize, rng: Stream) -> Self {
-        QueueState {
-            messages: Slab::default(),
-            visible: VecDeque::new(),
-            stored: 0,
-            visible_now: 0,
-            busy: 0,
-            tally: RequestTally::new(warmup_ns, window_ns, windows),
-            series: CountSeries::new(warmup_ns, window_ns, windows),
-            totals: [0; 5],
-            backlog: LevelSeries::new(warmup_ns, window_ns, windows),
-            invisible: LevelSeries::new(warmup_ns, window_ns, windows),
-            rng,
-        }
-    }
-
-    /// Messages in the queue, visible or not.
-    pub fn stored(&self) -> u32 {
-        self.stored
-    }
-
     fn count(&mut self, now: Nanos, warmup_ns: Nanos, which: usize) {
         self.series.add(now, which);
         if now >= warmup_ns {
@@ -94,18 +73,81 @@ impl QueueState {
         self.invisible.set(now, f64::from(self.stored - self.visible_now));
     }
 
-    /// Close the time averages at `end_ns`.
-    pub fn finish(&mut self, end_ns: Nanos) {
-        self.backlog.finish(end_ns);
-        self.invisible.finish(end_ns);
-        self.tally.series.finish(end_ns);
+    /// Take a message out of the queue (deleted or dead-lettered); returns its unit of work.
+    fn remove(&mut self, message_ref: MessageRef, now: Nanos) -> Option<u32> {
+        let message = self.messages.remove(message_ref)?;
+        if message.visible {
+            self.visible_now -= 1;
+        }
+        self.stored -= 1;
+        self.levels(now);
+        Some(message.unit)
     }
 }
 
-impl World<'_> {
+/// What a free consumer slot got from its queue.
+pub enum Receive {
+    /// Nothing visible: the slot stays free.
+    Nothing,
+    /// A message past its `max_receives`: moved to the dead-letter queue; its unit of work is let go.
+    DeadLettered {
+        /// The message's unit of work.
+        unit: u32,
+    },
+    /// A message to deliver: the slot is taken until the delivery ends.
+    Deliver {
+        /// The message.
+        message: MessageRef,
+        /// Its unit of work.
+        unit: u32,
+        /// Its receive count, this receive included.
+        receives: u32,
+    },
+}
+
+/// Every message queue of the model: producers, stored messages, visibility, the consumer's slots.
+pub struct MessageQueues<'m> {
+    specs: &'m [MessageQueue],
+    warmup_ns: Nanos,
+    duration_ns: Nanos,
+    states: Vec<QueueState>,
+}
+
+impl<'m> MessageQueues<'m> {
+    /// Empty queues, statistics from `warmup` on; `stream_of(name)` gives each its random stream.
+    pub fn new(
+        specs: &'m [MessageQueue],
+        duration_ns: Nanos,
+        (warmup, window, windows): (Nanos, Nanos, usize),
+        stream_of: impl Fn(&str) -> Stream,
+    ) -> Self {
+        let states = specs
+            .iter()
+            .map(|q| QueueState {
+                messages: Slab::default(),
+                visible: VecDeque::new(),
+                stored: 0,
+                visible_now: 0,
+                busy: 0,
+                tally: RequestTally::new(warmup, window, windows),
+                series: CountSeries::new(warmup, window, windows),
+                totals: [0; 5],
+                backlog: LevelSeries::new(warmup, window, windows),
+                invisible: LevelSeries::new(warmup, window, windows),
+                rng: stream_of(&q.name),
+            })
+            .collect();
+        MessageQueues {
+            specs,
+            warmup_ns: warmup,
+            duration_ns,
+            states,
+        }
+    }
+
     /// Schedule every queue's first steady publication and first burst message.
-    pub(super) fn schedule_producers(&mut self, queue: &mut EventQueue<Event>) {
-        for (q, spec) in self.model.queues.iter().enumerate() {
+    pub fn schedule_producers(&mut self, queue: &mut EventQueue<Event>) {
+        for (q, spec) in self.specs.iter().enumerate() {
             for producer in 0..spec.steady.len() {
                 self.schedule_next_publish(q as u32, producer as u32, queue);
             }
@@ -120,52 +162,22 @@ impl World<'_> {
         }
     }
 
-    fn schedule_next_publish(&mut self, q: u32, producer: u32, queue: &mut EventQueue<Event>) {
-        let rate = self.model.queues[q as usize].steady[producer as usize].1;
+    /// Draw steady producer `producer`'s next publication to queue `q` (Poisson).
+    pub fn schedule_next_publish(&mut self, q: u32, producer: u32, queue: &mut EventQueue<Event>) {
+        let rate = self.specs[q as usize].steady[producer as usize].1;
         if rate <= 0.0 {
             return;
         }
-        let gap: f64 = -(1.0 - self.queues[q as usize].rng.random::<f64>()).ln() / rate;
+        let gap: f64 = -(1.0 - self.states[q as usize].rng.random::<f64>()).ln() / rate;
         let at = queue.now().saturating_add(secs_to_nanos(gap));
-        if at <= self.model.duration_ns {
+        if at <= self.duration_ns {
             queue.schedule_at(at, Event::Publish { queue: q, producer });
         }
     }
 
-    /// A steady producer publishes a message and draws its next one.
-    pub(super) fn on_publish(&mut self, q: u32, producer: u32, queue: &mut EventQueue<Event>) {
-        self.publish(q, queue);
-        self.schedule_next_publish(q, producer, queue);
-    }
-
-    /// A burst publishes its next message (all of them when it is not spread out).
-    pub(super) fn on_burst_message(&mut self, q: u32, b: u32, sent: u32, queue: &mut EventQueue<Event>) {
-        let burst = &self.model.queues[q as usize].bursts[b as usize];
-        if burst.over_ns == 0 {
-            for _ in sent..burst.messages {
-                self.publish(q, queue);
-                if self.stop.is_some() {
-                    return;
-                }
-            }
-            return;
-        }
-        self.publish(q, queue);
-        if sent + 1 < burst.messages {
-            let event = Event::BurstMessage {
-                queue: q,
-                burst: b,
-                sent: sent + 1,
-            };
-            queue.schedule_at(burst.time_of(sent + 1).max(queue.now()), event);
-        }
-    }
-
-    /// Put a new message (a new unit of work) in queue `q`.
-    fn publish(&mut self, q: u32, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        let unit = self.units.create();
-        let state = &mut self.queues[q as usize];
+    /// Put a new message for unit of work `unit` in queue `q` at `now`; returns the messages stored.
+    pub fn publish(&mut self, q: u32, unit: u32, now: Nanos) -> u32 {
+        let state = &mut self.states[q as usize];
         let message = state.messages.insert(Message {
             unit,
             receives: 0,
@@ -175,27 +187,24 @@ impl World<'_> {
         state.visible.push_back((message, 0));
         state.stored += 1;
         state.visible_now += 1;
-        state.count(now, self.model.warmup_ns, column::PUBLISHED);
+        state.count(now, self.warmup_ns, column::PUBLISHED);
         state.levels(now);
-        if state.stored > self.model.max_in_flight && self.stop.is_none() {
-            self.stop = Some(format!(
-                "unstable: queue {} holds more than {} messages at t = {}",
-                self.model.queues[q as usize].name,
-                self.model.max_in_flight,
-                crate::model::units::format_duration(now)
-            ));
-        }
-        self.receive_messages(q, queue);
+        state.stored
     }
 
-    /// Free consumer slots receive visible messages, oldest first.
-    fn receive_messages(&mut self, q: u32, queue: &mut EventQueue<Event>) {
+    /// A free consumer slot of queue `q` (if any is free) receives the oldest visible message at
+    /// `now`: it becomes invisible for the visibility timeout, or goes to the dead-letter queue
+    /// past its `max_receives`.
+    pub fn receive(&mut self, q: u32, queue: &mut EventQueue<Event>) -> Receive {
         let now = queue.now();
-        let spec = &self.model.queues[q as usize];
-        while self.queues[q as usize].busy < spec.concurrency {
-            let state = &mut self.queues[q as usize];
+        let spec = &self.specs[q as usize];
+        let state = &mut self.states[q as usize];
+        if state.busy >= spec.concurrency {
+            return Receive::Nothing;
+        }
+        loop {
             let Some((message_ref, visibility)) = state.visible.pop_front() else {
-                return;
+                return Receive::Nothing;
             };
             let Some(message) = state
                 .messages
@@ -210,13 +219,15 @@ impl World<'_> {
             let (unit, receives, visibility) = (message.unit, message.receives, message.visibility);
             state.visible_now -= 1;
             if spec.max_receives.is_some_and(|max| receives > max) {
-                state.count(now, self.model.warmup_ns, column::DEAD_LETTERED);
-                self.remove_message(q, message_ref, now);
-                continue;
+                state.count(now, self.warmup_ns, column::DEAD_LETTERED);
+                return match state.remove(message_ref, now) {
+                    Some(unit) => Receive::DeadLettered { unit },
+                    None => Receive::Nothing,
+                };
             }
-            state.count(now, self.model.warmup_ns, column::RECEIVES);
+            state.count(now, self.warmup_ns, column::RECEIVES);
             if receives == 1 {
-                state.count(now, self.model.warmup_ns, column::FIRST_RECEIVES);
+                state.count(now, self.warmup_ns, column::FIRST_RECEIVES);
             }
             state.busy += 1;
             state.levels(now);
@@ -227,72 +238,54 @@ impl World<'_> {
                 visibility,
             };
             queue.schedule_in(spec.visibility_ns, event);
-            self.units.retain(unit);
-            let owner = Owner::Consumer {
-                queue: q,
+            return Receive::Deliver {
                 message: message_ref,
-                receipt: receives,
+                unit,
+                receives,
             };
-            let job = self.spawn(Job::new(owner, None, now, unit), now);
-            self.start_attempt(job, queue);
         }
     }
 
-    /// Take a message out of the queue (deleted or dead-lettered).
-    fn remove_message(&mut self, q: u32, message_ref: MessageRef, now: Nanos) {
-        let state = &mut self.queues[q as usize];
-        if let Some(message) = state.messages.remove(message_ref) {
-            if message.visible {
-                state.visible_now -= 1;
-            }
-            state.stored -= 1;
-            state.levels(now);
-            self.units.release(message.unit);
-        }
-    }
-
-    /// A message's invisibility is over: it can be received again.
-    pub(super) fn on_message_visible(&mut self, q: u32, message_ref: MessageRef, visibility: u32, queue: &mut EventQueue<Event>) {
-        let state = &mut self.queues[q as usize];
+    /// A message's invisibility timer fired: true when it made the message visible again (a
+    /// stale timer does nothing).
+    pub fn message_visible(&mut self, q: u32, message_ref: MessageRef, visibility: u32, now: Nanos) -> bool {
+        let state = &mut self.states[q as usize];
         let Some(message) = state.messages.get_mut(message_ref) else {
-            return;
+            return false;
         };
         if message.visibility != visibility || message.visible {
-            return;
+            return false;
         }
         message.visible = true;
         state.visible.push_back((message_ref, visibility));
         state.visible_now += 1;
-        state.levels(queue.now());
-        self.receive_messages(q, queue);
+        state.levels(now);
+        true
     }
 
-    /// A delivery ended: delete the message on success, else make it visible again after the
-    /// error visibility timeout (unless another receive has it by now); the slot takes the next
-    /// message.
-    pub(super) fn delivery_done(&mut self, job_ref: JobRef, outcome: Outcome, queue: &mut EventQueue<Event>) {
+    /// A delivery of receive `receipt` of a message, started at `started_ns`, ended with
+    /// `outcome`: the slot is free; on success the message is deleted (its unit of work returned
+    /// to be let go), else it becomes visible again after the error visibility timeout (unless
+    /// another receive has it by now).
+    pub fn delivery_done(
+        &mut self,
+        q: u32,
+        message_ref: MessageRef,
+        receipt: u32,
+        started_ns: Nanos,
+        outcome: Outcome,
+        queue: &mut EventQueue<Event>,
+    ) -> Option<u32> {
         let now = queue.now();
-        let Some(job) = self.retire(job_ref) else {
-            return;
-        };
-        let Owner::Consumer {
-            queue: q,
-            message: message_ref,
-            receipt,
-        } = job.owner
-        else {
-            return;
-        };
-        let warmup = self.model.warmup_ns;
-        let error_visibility = self.model.queues[q as usize].error_visibility_ns;
-        let state = &mut self.queues[q as usize];
+        let error_visibility = self.specs[q as usize].error_visibility_ns;
+        let state = &mut self.states[q as usize];
         state.busy -= 1;
-        state.tally.finish(now, job.started_ns, outcome);
+        state.tally.finish(now, started_ns, outcome);
         let same = state.messages.get(message_ref).copied();
         match same {
             Some(_) if outcome == Outcome::Ok => {
-                state.count(now, warmup, column::DELETED);
-                self.remove_message(q, message_ref, now);
+                state.count(now, self.warmup_ns, column::DELETED);
+                return state.remove(message_ref, now);
             }
             Some(m) if m.receives == receipt && !m.visible => {
                 if let Some(message) = state.messages.get_mut(message_ref) {
@@ -307,6 +300,41 @@ impl World<'_> {
             }
             _ => {}
         }
-        self.receive_messages(q, queue);
+        None
+    }
+
+    /// The consumer's random stream (link latencies and jitter of its deliveries).
+    pub fn rng(&mut self, q: u32) -> &mut Stream {
+        &mut self.states[q as usize].rng
+    }
+
+    /// The consumer's tally (retries and attempt timeouts of its deliveries are counted there).
+    pub fn tally(&mut self, q: u32) -> &mut RequestTally {
+        &mut self.states[q as usize].tally
+    }
+
+    /// Close the time averages at `end_ns`.
+    pub fn finish(&mut self, end_ns: Nanos) {
+        for q in &mut self.states {
+            q.backlog.finish(end_ns);
+            q.invisible.finish(end_ns);
+            q.tally.series.finish(end_ns);
+        }
+    }
+
+    /// What each queue measured.
+    pub fn results(self) -> Vec<QueueResult> {
+        self.states
+            .into_iter()
+            .map(|q| QueueResult {
+                left_at_end: u64::from(q.stored),
+                backlog_mean: q.backlog.mean(),
+                backlog_series: means(&q.backlog),
+                invisible_series: means(&q.invisible),
+                totals: q.totals,
+                series: q.series,
+                tally: q.tally,
+            })
+            .collect()
     }
 }

@@ -2,8 +2,10 @@
 //! adaptive throttling and a circuit breaker. Pure state machines driven by the simulated clock,
 //! so each is tested by hand-computed cases.
 
-use crate::engine::Nanos;
+use super::replication::SiteResult;
+use crate::engine::{Nanos, Stream};
 use crate::model::{Breaker, Budget, CallSite, Throttle};
+use rand::RngExt;
 
 /// Buckets per sliding window: the window slides in steps of a tenth of its width.
 const BUCKETS: u64 = 10;
@@ -273,30 +275,130 @@ impl BreakerState {
 
 /// The policies of one call site and what they did (counted after the warm-up).
 #[derive(Clone, Debug, Default)]
-pub struct SiteState {
+struct SiteState {
     /// Retry budget.
-    pub budget: Option<BudgetState>,
+    budget: Option<BudgetState>,
     /// Adaptive throttling.
-    pub throttle: Option<ThrottleState>,
+    throttle: Option<ThrottleState>,
     /// Circuit breaker.
-    pub breaker: Option<BreakerState>,
+    breaker: Option<BreakerState>,
     /// Retries the budget refused.
-    pub budget_denied: u64,
+    budget_denied: u64,
     /// Attempts throttled locally.
-    pub throttled: u64,
+    throttled: u64,
     /// Attempts the open breaker failed fast.
-    pub breaker_refused: u64,
+    breaker_refused: u64,
 }
 
 impl SiteState {
     /// Fresh state for a call site's policies.
-    pub fn new(site: &CallSite) -> Self {
+    fn new(site: &CallSite) -> Self {
         SiteState {
             budget: site.budget.as_ref().map(BudgetState::new),
             throttle: site.throttle.as_ref().map(ThrottleState::new),
             breaker: site.breaker.as_ref().map(BreakerState::new),
             ..SiteState::default()
         }
+    }
+}
+
+/// What a call site's policies say of an attempt about to be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Refused locally (throttled, or the breaker is open): no request goes on the network.
+    Refused,
+    /// It goes; `probe` when it is a half-open breaker's probe.
+    Go {
+        /// Whether the attempt is a probe of a half-open breaker.
+        probe: bool,
+    },
+}
+
+/// The policies of every call site (retry budgets, adaptive throttling, circuit breakers): the
+/// request path asks them before an attempt, before a retry, and tells them how attempts ended.
+pub struct CallPolicies {
+    sites: Vec<SiteState>,
+    /// Draws of throttling decisions.
+    rng: Stream,
+    warmup_ns: Nanos,
+}
+
+impl CallPolicies {
+    /// Fresh policies for each of the model's call sites.
+    pub fn new(sites: &[CallSite], rng: Stream, warmup_ns: Nanos) -> Self {
+        CallPolicies {
+            sites: sites.iter().map(SiteState::new).collect(),
+            rng,
+            warmup_ns,
+        }
+    }
+
+    /// Whether call site `site`'s throttle or breaker lets an attempt go now (a refusal is
+    /// counted); a `first` attempt is a request for the retry budget.
+    pub fn verdict(&mut self, site: usize, first: bool, now: Nanos) -> Verdict {
+        let counts = now >= self.warmup_ns;
+        let state = &mut self.sites[site];
+        if first {
+            if let Some(budget) = state.budget.as_mut() {
+                budget.request(now);
+            }
+        }
+        // Throttling first: a breaker's probe permit must not be taken by an attempt that never goes.
+        if let Some(throttle) = state.throttle.as_mut() {
+            let draw: f64 = self.rng.random();
+            if !throttle.admit(now, draw) {
+                state.throttled += u64::from(counts);
+                return Verdict::Refused;
+            }
+        }
+        if let Some(breaker) = state.breaker.as_mut() {
+            match breaker.permit(now) {
+                Permit::Refused => {
+                    state.breaker_refused += u64::from(counts);
+                    return Verdict::Refused;
+                }
+                Permit::Go { probe } => return Verdict::Go { probe },
+            }
+        }
+        Verdict::Go { probe: false }
+    }
+
+    /// An attempt at `site` sent at `sent_ns` (a breaker's probe when `probe`) ended at `now`,
+    /// well (`ok`) or not: the throttle and the breaker learn of it.
+    pub fn attempt_ended(&mut self, site: usize, ok: bool, sent_ns: Nanos, probe: bool, now: Nanos) {
+        let state = &mut self.sites[site];
+        if let Some(throttle) = state.throttle.as_mut().filter(|_| ok) {
+            throttle.accepted(now);
+        }
+        if let Some(breaker) = state.breaker.as_mut() {
+            breaker.record(now, ok, now.saturating_sub(sent_ns), probe);
+        }
+    }
+
+    /// Whether call site `site`'s retry budget (if any) allows one more retry now (a refusal is
+    /// counted).
+    pub fn allows_retry(&mut self, site: usize, now: Nanos) -> bool {
+        let counts = now >= self.warmup_ns;
+        let state = &mut self.sites[site];
+        let allowed = state.budget.as_mut().is_none_or(|budget| budget.try_retry(now));
+        if !allowed {
+            state.budget_denied += u64::from(counts);
+        }
+        allowed
+    }
+
+    /// What each call site's policies did, up to `end_ns`.
+    pub fn results(&self, end_ns: Nanos) -> Vec<SiteResult> {
+        self.sites
+            .iter()
+            .map(|s| SiteResult {
+                budget_denied: s.budget_denied,
+                throttled: s.throttled,
+                breaker_refused: s.breaker_refused,
+                breaker_opened: s.breaker.as_ref().map_or(0, |b| b.opened),
+                breaker_not_closed_ns: s.breaker.as_ref().map_or(0, |b| b.not_closed_ns(end_ns)),
+            })
+            .collect()
     }
 }
 

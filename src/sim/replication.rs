@@ -1,7 +1,7 @@
 //! One replication, start to finish: build the world, run the engine, collect what it measured.
 
 use super::cache::CacheTally;
-use super::job::Owner;
+use super::job::{Owner, Stage};
 use super::resource::Resource;
 use super::tally::{BatchTally, EffectTally, RequestTally, WastedWork};
 use super::world::World;
@@ -200,12 +200,12 @@ pub struct PoolResult {
 }
 
 /// The time-average level of each window.
-fn means(series: &LevelSeries) -> Vec<f64> {
+pub(super) fn means(series: &LevelSeries) -> Vec<f64> {
     series.windows().iter().map(|row| row.mean).collect()
 }
 
 /// Sum the statistics of several resources (the instances of a service) into one station.
-fn station(resources: &[&Resource], inside_mean: Option<f64>) -> StationResult {
+pub(super) fn station(resources: &[&Resource], inside_mean: Option<f64>) -> StationResult {
     let mut wait = LatencyHistogram::new();
     let mut busy_series: Vec<f64> = Vec::new();
     let mut waiting_series: Vec<f64> = Vec::new();
@@ -268,131 +268,47 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         match job.owner {
             Owner::Client { client, .. } => client_in_flight[client as usize] += 1,
             // A request still on the network has not arrived, so its endpoint has not counted it.
-            Owner::Endpoint { endpoint, .. } if job.admitted && !job.detached => endpoint_in_flight[endpoint as usize] += 1,
+            Owner::Endpoint { endpoint, .. } if job.stage == Stage::Admitted => endpoint_in_flight[endpoint as usize] += 1,
             Owner::Endpoint { .. } | Owner::Injected { .. } | Owner::Consumer { .. } => {}
         }
     }
-    let lives = world
-        .services
-        .iter()
-        .map(|s| LifeResult {
-            up_mean: s.up_level.mean(end_ns),
-            available: 1.0 - s.none_up.mean(end_ns),
-            crashes: s.crashes,
-        })
-        .collect();
-    let rollouts = model
-        .actions
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| matches!(a.kind, crate::model::ActionKind::Rollout(_)))
-        .map(|(i, _)| {
-            let r = &world.rollouts[i];
-            RolloutResult {
-                action: i as u32,
-                fired_at_ns: r.fired_at_ns,
-                undone_at_ns: r.undone_at_ns,
-                widened: r.widened,
-            }
-        })
-        .collect();
+    let lives = world.services.lives(end_ns);
+    let rollouts = world.rollouts.results();
     let World {
         clients,
         services,
         endpoints,
-        cache_tallies,
+        caches,
         databases,
         pools,
         queues,
         effects,
-        sites,
+        policies,
         ..
     } = world;
-    let queues = queues
-        .into_iter()
-        .map(|q| QueueResult {
-            left_at_end: u64::from(q.stored()),
-            backlog_mean: q.backlog.mean(),
-            backlog_series: means(&q.backlog),
-            invisible_series: means(&q.invisible),
-            totals: q.totals,
-            series: q.series,
-            tally: q.tally,
-        })
-        .collect();
-    let sites = sites
-        .into_iter()
-        .map(|s| SiteResult {
-            budget_denied: s.budget_denied,
-            throttled: s.throttled,
-            breaker_refused: s.breaker_refused,
-            breaker_opened: s.breaker.as_ref().map_or(0, |b| b.opened),
-            breaker_not_closed_ns: s.breaker.as_ref().map_or(0, |b| b.not_closed_ns(end_ns)),
-        })
-        .collect();
-    let wasted = services.iter().map(|s| s.wasted.clone()).collect();
-    let skipped = services
-        .iter()
-        .map(|s| (s.idempotency.skipped_in_flight, s.idempotency.skipped_completed))
-        .collect();
+    let queues = queues.results();
+    let sites = policies.results(end_ns);
+    let wasted = services.wasted_work();
+    let skipped = services.skipped();
     ReplicationResult {
         replication,
         stop,
         events,
         end_ns,
-        clients: clients
-            .into_iter()
-            .zip(client_in_flight)
-            .map(|(c, in_flight_at_end)| ClientResult {
-                tally: c.tally,
-                in_flight_at_end,
-                batch: c.batch,
-            })
-            .collect(),
+        clients: clients.results(client_in_flight),
         endpoints: endpoints
             .into_iter()
             .zip(endpoint_in_flight)
-            .zip(cache_tallies)
+            .zip(caches.results())
             .map(|((tally, in_flight_at_end), cache)| EndpointResult {
                 tally,
                 cache,
                 in_flight_at_end,
             })
             .collect(),
-        services: services
-            .iter()
-            .map(|s| {
-                let workers: Vec<&Resource> = s.instances.iter().map(|i| &i.workers).collect();
-                let mut st = station(&workers, Some(s.in_service.mean(end_ns)));
-                // The instances leave their waits to the service (one histogram, not one each).
-                st.wait.merge(&s.worker_wait);
-                st.waited += s.waited;
-                st
-            })
-            .collect(),
-        databases: databases
-            .into_iter()
-            .enumerate()
-            .map(|(i, d)| DatabaseResult {
-                cores: station(&d.lanes.iter().collect::<Vec<_>>(), None),
-                data_size_end: d.data_size(&model.databases[i]),
-                cost_growth_end: d.growth_factor(&model.databases[i]),
-                queries: d.queries,
-                query_time: d.query_time,
-                connections_mean: d.connections_series.mean(),
-                connections_max: d.connections_series.max_level(),
-                connections_series: means(&d.connections_series),
-                refused_connections: d.refused_connections,
-            })
-            .collect(),
-        pools: pools
-            .into_iter()
-            .map(|p| PoolResult {
-                in_use_max: p.connections.stats.busy.max_level(),
-                connections: station(&[&p.connections], None),
-                acquire_timeouts: p.acquire_timeouts,
-            })
-            .collect(),
+        services: services.stations(end_ns),
+        databases: databases.results(),
+        pools: pools.results(),
         queues,
         effects,
         sites,

@@ -1,376 +1,439 @@
-//! Services: delivery to an instance, admission (workers or an in-flight cap), running an
-//! endpoint's steps in order, and answering the caller.
+//! Services: their instances, each with a worker pool and its waiting lines; the balancer's
+//! rotation; in-flight counts; idempotency stores; instances crashing and restarting. The
+//! component answers the request path's questions (which instance, admitted or not, how long a
+//! step takes) and keeps the statistics it reports.
 
-use super::job::{JobRef, Outcome, Owner};
-use super::resource::Admission;
-use super::world::{Event, World};
-use crate::engine::{EventQueue, Nanos};
-use crate::model::Step;
+use super::balancer::Rotation;
+use super::job::JobRef;
+use super::replication::{station, LifeResult, StationResult};
+use super::resource::{Admission, LineOrder, LineRule, Resource, Waiter};
+use super::tally::{IdempotencyState, WastedWork};
+use super::world::{Event, InstanceEvent};
+use crate::engine::{EventQueue, Nanos, Stream};
+use crate::model::{Discipline, Dist, Service, ServiceId};
+use crate::stats::{LatencyHistogram, TimeWeighted};
 
-impl World<'_> {
-    /// A request reaches its service: pick an instance and admit it or turn it away.
-    ///
-    /// 1. The balancer picks the instance.
-    /// 2. A thread-per-request service asks for a worker for the whole request (queueing or
-    ///    rejecting as the queue allows); an asynchronous one only checks its in-flight cap.
-    /// 3. Admitted requests start their first step.
-    pub(super) fn on_deliver(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        let Some(Owner::Endpoint { endpoint, .. }) = self.jobs.get(job_ref).map(|j| j.owner) else {
-            return;
-        };
-        let s = self.model.endpoints[endpoint as usize].service.0;
-        let spec = &self.model.services[s];
-        let picked = self.pick_instance(s, job_ref);
-        // The request class comes from the caller (a client request has its client's).
-        let class = self
-            .jobs
-            .get(job_ref)
-            .and_then(|j| j.parent)
-            .and_then(|p| self.jobs.get(p.job))
-            .and_then(|caller| caller.class);
-        let instance = picked.unwrap_or(0);
-        self.endpoints[endpoint as usize].start(now);
-        let Some(job) = self.jobs.get_mut(job_ref) else {
-            return;
-        };
-        job.owner = Owner::Endpoint { endpoint, instance };
-        job.started_ns = now;
-        job.epoch = self.services[s].instances[instance as usize].epoch;
-        job.class = class;
-        if self.service_down[s] > 0 || picked.is_none() {
-            self.finish_job(job_ref, Outcome::Rejected, queue);
-            return;
-        }
-        let unit_key = self.units.key(job.unit);
-        let state = &mut self.services[s];
-        if let Some(skip) = state.idempotency.check(&spec.idempotency, unit_key, now) {
-            // Already being done or done for this unit of work: answered at once.
-            if now >= self.model.warmup_ns {
-                state.idempotency.count_skip(skip);
-            }
-            self.finish_job(job_ref, Outcome::Ok, queue);
-            return;
-        }
-        // Down but still in rotation (the health check has not seen it yet): connection refused.
-        let admitted = self.services[s].instances[instance as usize].up
-            && match spec.async_max_in_flight {
-                Some(cap) => self.services[s].instances[instance as usize].in_flight < cap,
-                None => match self.ask_worker(s, instance, job_ref, queue) {
-                    Admission::Granted => {
-                        if let Some(job) = self.jobs.get_mut(job_ref) {
-                            job.holds_worker = true;
-                        }
-                        true
-                    }
-                    Admission::Queued => true,
-                    Admission::Rejected => false,
-                },
-            };
-        let Some(job) = self.jobs.get_mut(job_ref) else {
-            return;
-        };
-        if !admitted {
-            let parent = job.parent;
-            self.remember_for_retry(parent, s, instance);
-            if let Some(action) = self.services[s].instances[instance as usize].changed_by {
-                self.rollouts[action as usize].record(now, now, Outcome::Rejected);
-            }
-            self.finish_job(job_ref, Outcome::Rejected, queue);
-            return;
-        }
-        job.admitted = true;
-        let state = &mut self.services[s];
-        job.deduped = state.idempotency.start(&spec.idempotency, unit_key);
-        let inst = &mut state.instances[instance as usize];
-        inst.in_flight += 1;
-        state.rotation.set_load(instance, inst.in_flight);
-        state.in_flight += 1;
-        state.in_service.set(now, f64::from(state.in_flight));
-        if spec.async_max_in_flight.is_some() || job.holds_worker {
-            self.run_step(job_ref, queue);
+/// One instance of a service: its workers and its requests in flight.
+struct Instance {
+    /// Workers and their waiting line.
+    workers: Resource,
+    /// Requests admitted and not finished.
+    in_flight: u32,
+    /// Whether the instance takes requests (false while it restarts after a crash).
+    up: bool,
+    /// How many times it crashed: requests that arrived before a crash are reset.
+    epoch: u32,
+    /// Multiplier of its CPU steps (a rolled-out change).
+    cpu_factor: f64,
+    /// The rollout (timed action index) whose change it runs, if any.
+    changed_by: Option<u32>,
+    /// Crashes in a row of a crash loop (for its backoff).
+    consecutive_crashes: u32,
+    /// When it last came up.
+    up_since_ns: Nanos,
+}
+
+/// A service's instances and balancer state.
+struct ServiceState {
+    instances: Vec<Instance>,
+    /// The instances the balancer sends to, and its choice.
+    rotation: Rotation,
+    /// The waiting line of each request class (the last line for classes without one).
+    line_of_class: Vec<usize>,
+    /// Instances up (not restarting).
+    up: u32,
+    /// Instances up over time.
+    up_level: TimeWeighted,
+    /// 1 while no instance is up, else 0, over time.
+    none_up: TimeWeighted,
+    /// Crashes since the warm-up.
+    crashes: u64,
+    /// Waits for a worker, all instances together, since the warm-up.
+    worker_wait: LatencyHistogram,
+    /// Grants of a worker that had to wait, since the warm-up.
+    waited: u64,
+    /// Requests admitted and not finished, all instances together.
+    in_flight: u32,
+    /// Requests in the service (all instances) over time, for Little's law.
+    in_service: TimeWeighted,
+    /// Draws of CPU times, delays, link latencies, jitter and balancing.
+    rng: Stream,
+    /// Work done for callers who had already left.
+    wasted: WastedWork,
+    /// Idempotency stores and what they skipped.
+    idempotency: IdempotencyState,
+    /// Timed actions currently taking the service down.
+    down: u32,
+    /// Crash loops in force that crash its instances on requests.
+    poison_loops: u32,
+}
+
+/// Every service of the model.
+pub struct Services<'m> {
+    specs: &'m [Service],
+    warmup_ns: Nanos,
+    states: Vec<ServiceState>,
+}
+
+/// The waiting lines of an instance of service `s`, in priority order.
+fn line_rules(s: &Service) -> Vec<LineRule> {
+    s.lines
+        .iter()
+        .map(|l| LineRule {
+            order: match l.discipline {
+                Discipline::Fifo => LineOrder::Fifo,
+                Discipline::Lifo => LineOrder::Lifo,
+                Discipline::AdaptiveLifo => LineOrder::AdaptiveLifo(l.lifo_after_ns),
+            },
+            capacity: l.capacity,
+        })
+        .collect()
+}
+
+/// A time-weighted level starting at `level`.
+fn level(warmup: Nanos, level: f64) -> TimeWeighted {
+    let mut t = TimeWeighted::new(warmup);
+    t.set(0, level);
+    t
+}
+
+impl<'m> Services<'m> {
+    /// The services of a replication, statistics from `warmup` on in `windows` windows of
+    /// `window`; `stream_of(kind, name)` gives each its random streams.
+    pub fn new(
+        specs: &'m [Service],
+        classes: usize,
+        (warmup, window, windows): (Nanos, Nanos, usize),
+        stream_of: impl Fn(&str, &str) -> Stream,
+    ) -> Self {
+        let states = specs
+            .iter()
+            .map(|s| ServiceState {
+                instances: (0..s.instances)
+                    .map(|_| Instance {
+                        workers: Resource::with_lines(s.workers, &line_rules(s), warmup, window, windows)
+                            .without_wait_histogram(),
+                        in_flight: 0,
+                        up: true,
+                        epoch: 0,
+                        cpu_factor: 1.0,
+                        changed_by: None,
+                        consecutive_crashes: 0,
+                        up_since_ns: 0,
+                    })
+                    .collect(),
+                rotation: Rotation::new(s.instances, s.balancer),
+                line_of_class: (0..classes)
+                    .map(|c| s.lines.iter().position(|l| l.class == Some(c)).unwrap_or(s.lines.len() - 1))
+                    .collect(),
+                up: s.instances,
+                up_level: level(warmup, f64::from(s.instances)),
+                none_up: level(warmup, 0.0),
+                crashes: 0,
+                worker_wait: LatencyHistogram::new(),
+                waited: 0,
+                in_flight: 0,
+                in_service: TimeWeighted::new(warmup),
+                rng: stream_of("service", &s.name),
+                wasted: WastedWork::default(),
+                idempotency: IdempotencyState::default(),
+                down: 0,
+                poison_loops: 0,
+            })
+            .collect();
+        Services {
+            specs,
+            warmup_ns: warmup,
+            states,
         }
     }
 
-    /// Ask instance `instance` of service `s` for a worker for the job, waiting in its class's
-    /// line; a line with a `max_wait` sheds the job when it has waited that long.
-    fn ask_worker(&mut self, s: usize, instance: u32, job_ref: JobRef, queue: &mut EventQueue<Event>) -> Admission {
-        let Some(job) = self.jobs.get(job_ref) else {
-            return Admission::Rejected;
-        };
-        let (ticket, line) = (job.ticket, self.line_of(s, job.class));
-        let admission = self.services[s].instances[instance as usize]
-            .workers
-            .request_in(line, queue.now(), job_ref, ticket);
+    fn instance(&self, s: ServiceId, i: u32) -> &Instance {
+        &self.states[s.0].instances[i as usize]
+    }
+
+    fn instance_mut(&mut self, s: ServiceId, i: u32) -> &mut Instance {
+        &mut self.states[s.0].instances[i as usize]
+    }
+
+    /// The instance a new request goes to, as the balancer picks it among the instances in
+    /// rotation (never `avoid`, when another is there); `None` when none is.
+    pub fn pick_instance(&mut self, s: ServiceId, avoid: Option<u32>) -> Option<u32> {
+        let state = &mut self.states[s.0];
+        state.rotation.pick(avoid, &mut state.rng)
+    }
+
+    /// Whether no timed action takes the service down.
+    pub fn takes_requests(&self, s: ServiceId) -> bool {
+        self.states[s.0].down == 0
+    }
+
+    /// A timed action takes the service down, or (`undo`) gives it back.
+    pub fn set_down(&mut self, s: ServiceId, undo: bool) {
+        let down = &mut self.states[s.0].down;
+        *down = if undo { down.saturating_sub(1) } else { *down + 1 };
+    }
+
+    /// How many times instance `i` crashed: a job that arrived at another count was reset.
+    pub fn epoch(&self, s: ServiceId, i: u32) -> u32 {
+        self.instance(s, i).epoch
+    }
+
+    /// Whether instance `i` is up (it may be down and still in rotation until a health check).
+    pub fn is_up(&self, s: ServiceId, i: u32) -> bool {
+        self.instance(s, i).up
+    }
+
+    /// Requests admitted by instance `i` and not finished.
+    pub fn in_flight(&self, s: ServiceId, i: u32) -> u32 {
+        self.instance(s, i).in_flight
+    }
+
+    /// The rollout whose change instance `i` runs, if any.
+    pub fn changed_by(&self, s: ServiceId, i: u32) -> Option<u32> {
+        self.instance(s, i).changed_by
+    }
+
+    /// The service's idempotency stores.
+    pub fn idempotency(&mut self, s: ServiceId) -> &mut IdempotencyState {
+        &mut self.states[s.0].idempotency
+    }
+
+    /// The service's random stream (CPU times, delays, links and jitter of its calls, balancing).
+    pub fn rng(&mut self, s: ServiceId) -> &mut Stream {
+        &mut self.states[s.0].rng
+    }
+
+    /// The service's tally of work done for callers who had left.
+    pub fn wasted(&mut self, s: ServiceId) -> &mut WastedWork {
+        &mut self.states[s.0].wasted
+    }
+
+    /// The waiting line of requests of `class`: the class's own, or the last.
+    pub fn line_of(&self, s: ServiceId, class: Option<u32>) -> usize {
+        let last = self.specs[s.0].lines.len() - 1;
+        class
+            .and_then(|c| self.states[s.0].line_of_class.get(c as usize).copied())
+            .unwrap_or(last)
+    }
+
+    /// Ask instance `i` for a worker for `job`, waiting in `line`: granted, queued or refused.
+    pub fn ask_worker(&mut self, s: ServiceId, i: u32, line: usize, now: Nanos, job: JobRef, ticket: u32) -> Admission {
+        let admission = self.instance_mut(s, i).workers.request_in(line, now, job, ticket);
         if admission == Admission::Granted {
-            self.record_worker_wait(s, queue.now(), 0);
-        }
-        if admission == Admission::Queued {
-            if let Some(max_wait) = self.model.services[s].lines[line].max_wait_ns {
-                queue.schedule_in(max_wait, Event::QueueTimeout { job: job_ref, ticket });
-            }
+            self.record_worker_wait(s, now, 0);
         }
         admission
     }
 
-    /// A request got a worker of service `s` after waiting `wait_ns`.
-    fn record_worker_wait(&mut self, s: usize, now: Nanos, wait_ns: Nanos) {
-        if now >= self.model.warmup_ns {
-            let state = &mut self.services[s];
+    /// A request got a worker after waiting `wait_ns`.
+    fn record_worker_wait(&mut self, s: ServiceId, now: Nanos, wait_ns: Nanos) {
+        if now >= self.warmup_ns {
+            let state = &mut self.states[s.0];
             state.worker_wait.record(wait_ns);
             state.waited += u64::from(wait_ns > 0);
         }
     }
 
-    /// The waiting line of requests of `class` at service `s`: the class's own, or the last.
-    fn line_of(&self, s: usize, class: Option<u32>) -> usize {
-        let last = self.model.services[s].lines.len() - 1;
-        class
-            .and_then(|c| self.services[s].line_of_class.get(c as usize).copied())
-            .unwrap_or(last)
+    /// A worker of instance `i` is given back: the next waiter still live gets it (and is
+    /// returned), or it stays free.
+    pub fn release_worker(&mut self, s: ServiceId, i: u32, now: Nanos, is_live: impl Fn(&Waiter) -> bool) -> Option<Waiter> {
+        let next = self.instance_mut(s, i).workers.release(now, is_live)?;
+        self.record_worker_wait(s, now, now - next.since_ns);
+        Some(next)
     }
 
-    /// The job waited its line's `max_wait` for a worker: unless it got one since, it is shed.
-    pub(super) fn on_queue_timeout(&mut self, job_ref: JobRef, ticket: u32, queue: &mut EventQueue<Event>) {
-        let Some(job) = self.jobs.get_mut(job_ref) else {
-            return;
-        };
-        let Owner::Endpoint { endpoint, instance } = job.owner else {
-            return;
-        };
-        if job.ticket != ticket || job.holds_worker {
-            return;
-        }
-        job.ticket = job.ticket.wrapping_add(1);
-        let s = self.model.endpoints[endpoint as usize].service.0;
-        let class = job.class;
-        let line = self.line_of(s, class);
-        let jobs = &self.jobs;
-        let workers = &mut self.services[s].instances[instance as usize].workers;
-        workers.abandon_wait_in(line, queue.now(), |w| World::waiter_is_live(jobs, w));
-        self.finish_job(job_ref, Outcome::Rejected, queue);
+    /// A waiter of `line` at instance `i` gave up: the line drops it and any other dead waiters.
+    pub fn abandon_wait(&mut self, s: ServiceId, i: u32, line: usize, now: Nanos, is_live: impl Fn(&Waiter) -> bool) {
+        self.instance_mut(s, i).workers.abandon_wait_in(line, now, is_live);
     }
 
-    /// The instance a new request of service `s` goes to, as its balancer picks it among the
-    /// instances in rotation; `None` when none is. A retry to a service with
-    /// `retry_other_instance` avoids the instance that refused or failed the previous attempt.
-    fn pick_instance(&mut self, s: usize, job_ref: JobRef) -> Option<u32> {
-        let avoid = if self.model.services[s].retry_other_instance {
-            let parent = self.jobs.get(job_ref).and_then(|j| j.parent);
-            parent
-                .and_then(|p| self.jobs.get(p.job))
-                .and_then(|caller| caller.avoid)
-                .and_then(|(service, instance)| (service as usize == s).then_some(instance))
+    /// Instance `i` admitted a request at `now`.
+    pub fn admitted(&mut self, s: ServiceId, i: u32, now: Nanos) {
+        let state = &mut self.states[s.0];
+        let inst = &mut state.instances[i as usize];
+        inst.in_flight += 1;
+        state.rotation.set_load(i, inst.in_flight);
+        state.in_flight += 1;
+        state.in_service.set(now, f64::from(state.in_flight));
+    }
+
+    /// A request admitted by instance `i` left at `now`.
+    pub fn left(&mut self, s: ServiceId, i: u32, now: Nanos) {
+        let state = &mut self.states[s.0];
+        let inst = &mut state.instances[i as usize];
+        inst.in_flight -= 1;
+        state.rotation.set_load(i, inst.in_flight);
+        state.in_flight -= 1;
+        state.in_service.set(now, f64::from(state.in_flight));
+    }
+
+    /// How long a CPU step of `cost` takes on instance `i` (a rolled-out change scales it).
+    pub fn cpu_time(&mut self, s: ServiceId, i: u32, cost: &Dist) -> Nanos {
+        let took = cost.sample_ns(&mut self.states[s.0].rng);
+        let factor = self.instance(s, i).cpu_factor;
+        if factor == 1.0 {
+            took
         } else {
-            None
-        };
-        let state = &mut self.services[s];
-        state.rotation.pick(avoid, &mut state.rng)
-    }
-
-    /// Instance `instance` of service `s` refused or failed a job with caller `parent`: remember
-    /// it on the caller's current attempt, so that a retry can go elsewhere.
-    fn remember_for_retry(&mut self, parent: Option<super::job::Parent>, s: usize, instance: u32) {
-        if !self.model.services[s].retry_other_instance {
-            return;
-        }
-        let Some(parent) = parent else {
-            return;
-        };
-        if let Some(caller) = self.jobs.get_mut(parent.job).filter(|c| c.attempt == parent.attempt) {
-            caller.avoid = Some((s as u32, instance));
+            (took as f64 * factor).min(crate::model::units::MAX_NANOS as f64) as u64
         }
     }
 
-    /// Start the job's current step, or finish the job when no step is left.
-    pub(super) fn run_step(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
-        let Some(job) = self.jobs.get(job_ref) else {
-            return;
-        };
-        let Owner::Endpoint { endpoint, instance } = job.owner else {
-            return;
-        };
-        let holds_worker = job.holds_worker;
-        let s = self.model.endpoints[endpoint as usize].service.0;
-        if self.services[s].instances[instance as usize].epoch != job.epoch {
-            // Its instance crashed since the job arrived: the request was reset.
-            self.finish_job(job_ref, Outcome::Error, queue);
-            return;
-        }
-        if self.stops_for_nobody(job_ref) {
-            self.stop_for_nobody(job_ref, queue);
-            return;
-        }
-        let Some(step) = self.step_of(job) else {
-            self.finish_job(job_ref, Outcome::Ok, queue);
-            return;
-        };
-        match step {
-            Step::Cpu(cost) => {
-                if !holds_worker {
-                    match self.ask_worker(s, instance, job_ref, queue) {
-                        Admission::Granted => {}
-                        Admission::Queued => return,
-                        Admission::Rejected => {
-                            self.finish_job(job_ref, Outcome::Error, queue);
-                            return;
-                        }
-                    }
-                    if let Some(job) = self.jobs.get_mut(job_ref) {
-                        job.holds_worker = true;
-                    }
-                }
-                if self.poisoned(s, instance, queue) {
-                    // This request crashed its instance: it is reset with the others.
-                    self.finish_job(job_ref, Outcome::Error, queue);
-                    return;
-                }
-                let took = cost.sample_ns(&mut self.services[s].rng);
-                let factor = self.services[s].instances[instance as usize].cpu_factor;
-                let took = if factor == 1.0 {
-                    took
-                } else {
-                    (took as f64 * factor).min(crate::model::units::MAX_NANOS as f64) as u64
-                };
-                if let Some(wasted) = self.wasted_by(job_ref, queue.now()) {
-                    wasted.cpu_ns += u128::from(took);
-                }
-                queue.schedule_in(took, Event::StepDone(job_ref));
-            }
-            Step::Delay(wait) => {
-                let took = wait.sample_ns(&mut self.services[s].rng);
-                queue.schedule_in(took, Event::StepDone(job_ref));
-            }
-            Step::Call(_) | Step::Transaction(_) if self.cache_hit(job_ref, queue) => {}
-            Step::Call(_) => self.start_attempt(job_ref, queue),
-            Step::Transaction(_) => self.begin_transaction(job_ref, queue),
-        }
-    }
-
-    /// A CPU or delay step is over; an asynchronous service gives its worker back after CPU.
-    pub(super) fn on_step_done(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
-        let Some(job) = self.jobs.get(job_ref) else {
-            return;
-        };
-        if let Owner::Endpoint { endpoint, .. } = job.owner {
-            let service = &self.model.services[self.model.endpoints[endpoint as usize].service.0];
-            if service.async_max_in_flight.is_some() && job.holds_worker {
-                self.release_worker(job_ref, queue);
-            }
-        }
-        self.next_step(job_ref, queue);
-    }
-
-    /// The job's current step completed: record its side effect, move to the next step and start
-    /// it (a job left behind by a cache timeout is done).
-    pub(super) fn next_step(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
-        self.record_effect(job_ref, queue.now());
-        if self.jobs.get(job_ref).is_some_and(|j| j.detached) {
-            self.retire(job_ref);
-            return;
-        }
-        if let Some(job) = self.jobs.get_mut(job_ref) {
-            job.step += 1;
-            self.run_step(job_ref, queue);
-        }
-    }
-
-    /// Give the job's worker back; the next live waiter of that instance gets it and goes on.
-    fn release_worker(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
-        let Some(job) = self.jobs.get_mut(job_ref) else {
-            return;
-        };
-        let Owner::Endpoint { endpoint, instance } = job.owner else {
-            return;
-        };
-        job.holds_worker = false;
-        let s = self.model.endpoints[endpoint as usize].service.0;
-        loop {
-            let jobs = &self.jobs;
-            let workers = &mut self.services[s].instances[instance as usize].workers;
-            let Some(next) = workers.release(queue.now(), |w| World::waiter_is_live(jobs, w)) else {
-                return;
-            };
-            self.record_worker_wait(s, queue.now(), queue.now() - next.since_ns);
-            if let Some(granted) = self.jobs.get_mut(next.job) {
-                granted.ticket = granted.ticket.wrapping_add(1);
-            }
-            if self.was_reset(next.job) {
-                // A request that waited through a crash fails without running; the worker goes
-                // on to the next in line (a loop, not recursion: the line may be long).
-                self.finish_job(next.job, Outcome::Error, queue);
-                continue;
-            }
-            if self.stops_for_nobody(next.job) {
-                // Its caller left while it waited: it does not start.
-                self.stop_for_nobody(next.job, queue);
-                continue;
-            }
-            if let Some(granted) = self.jobs.get_mut(next.job) {
-                granted.holds_worker = true;
-            }
-            self.run_step(next.job, queue);
-            return;
-        }
-    }
-
-    /// The job is over: free what it holds, count it, and answer its caller over the network.
-    pub(super) fn finish_job(&mut self, job_ref: JobRef, outcome: Outcome, queue: &mut EventQueue<Event>) {
+    /// Instance `i` crashes: what it was doing is reset (lazily: its epoch moves on) and it takes
+    /// no requests until it restarts.
+    pub fn crash(&mut self, s: ServiceId, i: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        let Some(job) = self.jobs.get(job_ref) else {
+        let state = &mut self.states[s.0];
+        let inst = &mut state.instances[i as usize];
+        inst.epoch = inst.epoch.wrapping_add(1);
+        if !inst.up {
             return;
-        };
-        let Owner::Endpoint { endpoint, instance } = job.owner else {
+        }
+        inst.up = false;
+        state.up -= 1;
+        if now >= self.warmup_ns {
+            state.crashes += 1;
+        }
+        self.instance_changed(s, i, queue);
+    }
+
+    /// Instance `i` is up again.
+    pub fn restart(&mut self, s: ServiceId, i: u32, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let inst = self.instance_mut(s, i);
+        if inst.up {
             return;
-        };
-        if job.holds_worker {
-            self.release_worker(job_ref, queue);
         }
-        let Some(job) = self.retire(job_ref) else {
-            return;
-        };
-        let s = self.model.endpoints[endpoint as usize].service.0;
-        if job.admitted {
-            let spec = &self.model.services[s];
-            let unit_key = self.units.key(job.unit);
-            let state = &mut self.services[s];
-            let inst = &mut state.instances[instance as usize];
-            inst.in_flight -= 1;
-            state.rotation.set_load(instance, inst.in_flight);
-            state.in_flight -= 1;
-            state.in_service.set(now, f64::from(state.in_flight));
-            if job.deduped {
-                state.idempotency.end(unit_key);
-            }
-            if outcome == Outcome::Ok {
-                state.idempotency.completed(&spec.idempotency, unit_key, now);
-                if job.orphaned && now >= self.model.warmup_ns {
-                    state.wasted.finished += 1;
-                }
-            }
-            if outcome == Outcome::Error {
-                self.remember_for_retry(job.parent, s, instance);
+        inst.up = true;
+        inst.up_since_ns = now;
+        self.states[s.0].up += 1;
+        self.instance_changed(s, i, queue);
+    }
+
+    /// Record the new count of instances up and tell the balancer: at once without health
+    /// checks, else at the next check (checks run at multiples of the interval).
+    fn instance_changed(&mut self, s: ServiceId, i: u32, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let state = &mut self.states[s.0];
+        state.up_level.set(now, f64::from(state.up));
+        state.none_up.set(now, f64::from(u8::from(state.up == 0)));
+        match self.specs[s.0].health_check_ns {
+            None => self.health_check(s, i),
+            Some(interval) => {
+                let next = (now / interval + 1).saturating_mul(interval);
+                queue.schedule_at(
+                    next,
+                    Event::Instance {
+                        service: s.0 as u32,
+                        instance: i,
+                        what: InstanceEvent::HealthCheck,
+                    },
+                );
             }
         }
-        // A rollout's rule counts the requests its changed instances served (refusals are counted
-        // where they happen, in `on_deliver`).
-        if job.admitted {
-            if let Some(action) = self.services[s].instances[instance as usize].changed_by {
-                self.rollouts[action as usize].record(now, job.started_ns, outcome);
+    }
+
+    /// The balancer's view of instance `i` catches up with the truth.
+    pub fn health_check(&mut self, s: ServiceId, i: u32) {
+        let state = &mut self.states[s.0];
+        if state.instances[i as usize].up {
+            state.rotation.insert(i);
+        } else {
+            state.rotation.remove(i);
+        }
+    }
+
+    /// A crash loop crashes instance `i` at `now`: its crashes in a row, counted again from one
+    /// when it stayed up at least `max_restart_ns`.
+    pub fn crashes_in_a_row(&mut self, s: ServiceId, i: u32, now: Nanos, max_restart_ns: Nanos) -> u32 {
+        let inst = self.instance_mut(s, i);
+        if now.saturating_sub(inst.up_since_ns) >= max_restart_ns {
+            inst.consecutive_crashes = 0;
+        }
+        inst.consecutive_crashes += 1;
+        inst.consecutive_crashes
+    }
+
+    /// A crash loop that crashes instances on requests starts (or, `undo`, ends).
+    pub fn set_poisoned(&mut self, s: ServiceId, undo: bool) {
+        let count = &mut self.states[s.0].poison_loops;
+        *count = if undo { count.saturating_sub(1) } else { *count + 1 };
+    }
+
+    /// Whether some crash loop in force crashes the service's instances on requests.
+    pub fn is_poisoned(&self, s: ServiceId) -> bool {
+        self.states[s.0].poison_loops > 0
+    }
+
+    /// Put rollout `action`'s change (CPU steps × `factor`) on instances `range`.
+    pub fn change(&mut self, s: ServiceId, range: std::ops::Range<u32>, factor: f64, action: u32) {
+        for inst in &mut self.states[s.0].instances[range.start as usize..range.end as usize] {
+            inst.cpu_factor = factor;
+            inst.changed_by = Some(action);
+        }
+    }
+
+    /// Take rollout `action`'s change off every instance that runs it.
+    pub fn undo_change(&mut self, s: ServiceId, action: u32) {
+        for inst in &mut self.states[s.0].instances {
+            if inst.changed_by == Some(action) {
+                inst.cpu_factor = 1.0;
+                inst.changed_by = None;
             }
         }
-        self.endpoints[endpoint as usize].finish(now, job.started_ns, outcome);
-        if let Some(parent) = job.parent {
-            let reply = Event::Reply {
-                to: parent.job,
-                attempt: parent.attempt,
-                outcome,
-            };
-            if parent.reply_delay_fixed {
-                queue.schedule_fixed(parent.reply_delay_ns, reply);
-            } else {
-                queue.schedule_in(parent.reply_delay_ns, reply);
+    }
+
+    /// Requests waiting for a worker, all instances together.
+    pub fn waiting(&self, s: ServiceId) -> u32 {
+        self.states[s.0].instances.iter().map(|i| i.workers.waiting()).sum()
+    }
+
+    /// Close every time-weighted statistic at `end_ns`.
+    pub fn finish(&mut self, end_ns: Nanos) {
+        for s in &mut self.states {
+            for i in &mut s.instances {
+                i.workers.finish(end_ns);
             }
         }
+    }
+
+    /// How each service's instances fared, up to `end_ns`.
+    pub fn lives(&self, end_ns: Nanos) -> Vec<LifeResult> {
+        self.states
+            .iter()
+            .map(|s| LifeResult {
+                up_mean: s.up_level.mean(end_ns),
+                available: 1.0 - s.none_up.mean(end_ns),
+                crashes: s.crashes,
+            })
+            .collect()
+    }
+
+    /// Each service's work done for callers who had left.
+    pub fn wasted_work(&self) -> Vec<WastedWork> {
+        self.states.iter().map(|s| s.wasted.clone()).collect()
+    }
+
+    /// Each service's requests skipped by idempotency checks (unit in flight, unit completed).
+    pub fn skipped(&self) -> Vec<(u64, u64)> {
+        self.states
+            .iter()
+            .map(|s| (s.idempotency.skipped_in_flight, s.idempotency.skipped_completed))
+            .collect()
+    }
+
+    /// Each service's workers as one station, up to `end_ns`.
+    pub fn stations(&self, end_ns: Nanos) -> Vec<StationResult> {
+        self.states
+            .iter()
+            .map(|s| {
+                let workers: Vec<&Resource> = s.instances.iter().map(|i| &i.workers).collect();
+                let mut st = station(&workers, Some(s.in_service.mean(end_ns)));
+                // The instances leave their waits to the service (one histogram, not one each).
+                st.wait.merge(&s.worker_wait);
+                st.waited += s.waited;
+                st
+            })
+            .collect()
     }
 }

@@ -1,17 +1,20 @@
 //! The simulated world: the state of every component in one replication, and the event dispatch.
 
-use super::balancer::Rotation;
-use super::cache::CacheTally;
+use super::cache::Caches;
+use super::client::Clients;
+use super::crash_loop::CrashLoops;
+use super::database::Databases;
 use super::job::{Job, JobRef, JobSlab, Outcome, Owner};
-use super::mqueue::QueueState;
-use super::policy::SiteState;
-use super::resource::{LineOrder, LineRule, Resource, Waiter};
-use super::rollout::RolloutState;
-use super::tally::{BatchTally, EffectTally, IdempotencyState, RequestTally, WastedWork};
+use super::mqueue::MessageQueues;
+use super::policy::CallPolicies;
+use super::pool::Pools;
+use super::resource::Waiter;
+use super::rollout::{Change, Rollouts};
+use super::service::Services;
+use super::tally::{EffectTally, RequestTally};
 use super::unit::{Units, NO_UNIT};
 use crate::engine::{stream, EventQueue, Nanos, Process, Stream};
-use crate::model::{Arrivals, Database, Discipline, Dist, Model, Step};
-use crate::stats::{LatencyHistogram, LevelSeries, TimeWeighted};
+use crate::model::{Dist, Model, Step};
 
 /// Everything that can happen, each naming the job (and attempt or ticket) it concerns.
 #[derive(Clone, Copy, Debug)]
@@ -167,125 +170,6 @@ pub enum RolloutEvent {
     Undo,
 }
 
-/// One instance of a service: its workers and its requests in flight.
-pub struct Instance {
-    /// Workers and their waiting line.
-    pub workers: Resource,
-    /// Requests admitted and not finished.
-    pub in_flight: u32,
-    /// Whether the instance takes requests (false while it restarts after a crash).
-    pub up: bool,
-    /// How many times it crashed: requests that arrived before a crash are reset.
-    pub epoch: u32,
-    /// Multiplier of its CPU steps (a rolled-out change).
-    pub cpu_factor: f64,
-    /// The rollout (timed action index) whose change it runs, if any.
-    pub changed_by: Option<u32>,
-    /// Crashes in a row of a crash loop (for its backoff).
-    pub consecutive_crashes: u32,
-    /// When it last came up.
-    pub up_since_ns: Nanos,
-}
-
-/// A service's instances and balancer state.
-pub struct ServiceState {
-    /// The instances.
-    pub instances: Vec<Instance>,
-    /// The instances the balancer sends to, and its choice.
-    pub rotation: Rotation,
-    /// The waiting line of each request class (the last line for classes without one).
-    pub line_of_class: Vec<usize>,
-    /// Instances up (not restarting).
-    pub up: u32,
-    /// Instances up over time.
-    pub up_level: TimeWeighted,
-    /// 1 while no instance is up, else 0, over time.
-    pub none_up: TimeWeighted,
-    /// Crashes since the warm-up.
-    pub crashes: u64,
-    /// Waits for a worker, all instances together, since the warm-up.
-    pub worker_wait: LatencyHistogram,
-    /// Grants of a worker that had to wait, since the warm-up.
-    pub waited: u64,
-    /// Requests admitted and not finished, all instances together.
-    pub in_flight: u32,
-    /// Requests in the service (all instances) over time, for Little's law.
-    pub in_service: TimeWeighted,
-    /// Draws of CPU times, delays, link latencies, jitter and balancing.
-    pub rng: Stream,
-    /// Work done for callers who had already left.
-    pub wasted: WastedWork,
-    /// Idempotency stores and what they skipped.
-    pub idempotency: IdempotencyState,
-    /// Draws of cache hits and hit times.
-    pub cache_rng: Stream,
-}
-
-/// A database's cores and connections.
-pub struct DatabaseState {
-    /// Cores and the line of queries waiting for one: the shared cores first, then one lane per
-    /// resource group.
-    pub lanes: Vec<Resource>,
-    /// Rows written by transactions since the start (they stay).
-    pub rows_written: f64,
-    /// Direct (unpooled) connections open.
-    pub direct_in_use: u32,
-    /// Direct connections allowed: max_connections less what pools hold.
-    pub direct_limit: u32,
-    /// Connections in use (pooled and direct) over time, per window.
-    pub connections_series: LevelSeries,
-    /// Queries finished since the warm-up.
-    pub queries: u64,
-    /// Time of each query at the database: waiting for a core plus running.
-    pub query_time: LatencyHistogram,
-    /// Direct connections refused because the database was full.
-    pub refused_connections: u64,
-    /// Draws of query costs.
-    pub rng: Stream,
-}
-
-impl DatabaseState {
-    /// The cores that run queries of resource group `group` (the shared ones for none).
-    pub fn lane_mut(&mut self, group: Option<usize>) -> &mut Resource {
-        &mut self.lanes[group.map_or(0, |g| g + 1)]
-    }
-
-    /// The data size now, relative to when costs were measured: the data factor plus the rows
-    /// written over the rows measured.
-    pub fn data_size(&self, spec: &Database) -> f64 {
-        spec.data_factor + spec.rows.map_or(0.0, |rows| self.rows_written / rows)
-    }
-
-    /// How much more a query costs now than at the start, from the rows written since.
-    pub fn growth_factor(&self, spec: &Database) -> f64 {
-        let start = spec.cost_scaling.multiplier(spec.data_factor);
-        let now = spec.cost_scaling.multiplier(self.data_size(spec));
-        if start > 0.0 {
-            now / start
-        } else {
-            1.0
-        }
-    }
-}
-
-/// A connection pool.
-pub struct PoolState {
-    /// Connections and the line of transactions waiting for one.
-    pub connections: Resource,
-    /// Transactions that gave up waiting for a connection.
-    pub acquire_timeouts: u64,
-}
-
-/// A client's state and tallies.
-pub struct ClientState {
-    /// Requests and their outcomes.
-    pub tally: RequestTally,
-    /// Progress of users with a fixed number of requests.
-    pub batch: Option<BatchTally>,
-    /// Draws of arrivals, think times, link latencies and jitter.
-    pub rng: Stream,
-}
-
 /// The state of one replication.
 pub struct World<'m> {
     /// The model simulated.
@@ -294,70 +178,38 @@ pub struct World<'m> {
     pub jobs: JobSlab,
     /// Live jobs that a live caller waits for (see [`World::requests_in_flight`]).
     awaited_jobs: usize,
-    /// Per client.
-    pub clients: Vec<ClientState>,
-    /// Per service.
-    pub services: Vec<ServiceState>,
+    /// The clients: arrivals, users and what became of their requests.
+    pub clients: Clients<'m>,
+    /// The services: instances, workers, balancers, idempotency stores.
+    pub services: Services<'m>,
     /// Per endpoint (service side).
     pub endpoints: Vec<RequestTally>,
-    /// Per endpoint: what its caches did.
-    pub cache_tallies: Vec<CacheTally>,
-    /// Per database.
-    pub databases: Vec<DatabaseState>,
-    /// Per pool.
-    pub pools: Vec<PoolState>,
+    /// The caches in front of steps.
+    pub caches: Caches,
+    /// The databases: cores, direct connections, rows written.
+    pub databases: Databases<'m>,
+    /// The connection pools.
+    pub pools: Pools<'m>,
     /// Set when the run must stop (the model is unstable).
     pub stop: Option<String>,
     /// Round-trip time added to each link by timed actions.
     pub link_extra_ns: Vec<Nanos>,
-    /// Multiplier of each client's arrival rate set by timed actions.
-    pub traffic_factor: Vec<f64>,
-    /// Generation of each open client's pending arrival: a change of rate redraws it.
-    pub arrival_generation: Vec<u32>,
-    /// Timed actions currently taking each service down.
-    pub service_down: Vec<u32>,
-    /// Whether each timed action is in force.
+    /// Whether each timed action that scales traffic is in force.
     pub action_active: Vec<bool>,
     /// Draws of injected queries' costs.
     pub action_rng: Stream,
     /// Units of work alive.
     pub units: Units,
-    /// Per message queue.
-    pub queues: Vec<QueueState>,
-    /// Per call site: retry budget, throttling and breaker state.
-    pub sites: Vec<SiteState>,
+    /// The message queues.
+    pub queues: MessageQueues<'m>,
+    /// The call sites' retry budgets, throttles and breakers.
+    pub policies: CallPolicies,
     /// Per side effect.
     pub effects: Vec<EffectTally>,
-    /// Draws of throttling decisions.
-    pub policy_rng: Stream,
-    /// Draws of each timed action of its own (crash loops), by action index.
-    pub action_streams: Vec<Stream>,
-    /// Crash loops in force that crash instances of each service on requests.
-    pub poison_loops: Vec<u32>,
-    /// The state of each rollout, by timed action index (unused for other actions).
-    pub rollouts: Vec<RolloutState>,
-}
-
-/// The waiting lines of an instance of service `s`, in priority order.
-fn line_rules(s: &crate::model::Service) -> Vec<LineRule> {
-    s.lines
-        .iter()
-        .map(|l| LineRule {
-            order: match l.discipline {
-                Discipline::Fifo => LineOrder::Fifo,
-                Discipline::Lifo => LineOrder::Lifo,
-                Discipline::AdaptiveLifo => LineOrder::AdaptiveLifo(l.lifo_after_ns),
-            },
-            capacity: l.capacity,
-        })
-        .collect()
-}
-
-/// A time-weighted level starting at `level`.
-fn level(warmup: Nanos, level: f64) -> TimeWeighted {
-    let mut t = TimeWeighted::new(warmup);
-    t.set(0, level);
-    t
+    /// The crash loops.
+    pub crash_loops: CrashLoops<'m>,
+    /// The rollouts: where their change is, and their rollback rules' windows.
+    pub rollouts: Rollouts<'m>,
 }
 
 impl<'m> World<'m> {
@@ -366,91 +218,17 @@ impl<'m> World<'m> {
         let (warmup, window) = (model.warmup_ns, model.window_ns);
         let windows = model.window_count();
         let rng = |kind: &str, name: &str| stream(model.seed, replication, &format!("{kind}:{name}"));
-        let services = model
-            .services
-            .iter()
-            .map(|s| ServiceState {
-                instances: (0..s.instances)
-                    .map(|_| Instance {
-                        workers: Resource::with_lines(s.workers, &line_rules(s), warmup, window, windows)
-                            .without_wait_histogram(),
-                        in_flight: 0,
-                        up: true,
-                        epoch: 0,
-                        cpu_factor: 1.0,
-                        changed_by: None,
-                        consecutive_crashes: 0,
-                        up_since_ns: 0,
-                    })
-                    .collect(),
-                rotation: Rotation::new(s.instances, s.balancer),
-                line_of_class: (0..model.classes.len())
-                    .map(|c| s.lines.iter().position(|l| l.class == Some(c)).unwrap_or(s.lines.len() - 1))
-                    .collect(),
-                up: s.instances,
-                up_level: level(warmup, f64::from(s.instances)),
-                none_up: level(warmup, 0.0),
-                crashes: 0,
-                worker_wait: LatencyHistogram::new(),
-                waited: 0,
-                in_flight: 0,
-                in_service: TimeWeighted::new(warmup),
-                rng: rng("service", &s.name),
-                wasted: WastedWork::default(),
-                idempotency: IdempotencyState::default(),
-                cache_rng: rng("cache", &s.name),
-            })
-            .collect();
-        let databases = model
-            .databases
-            .iter()
-            .enumerate()
-            .map(|(d, db)| {
-                let pooled: u32 = model.pools.iter().filter(|p| p.database.0 == d).map(|p| p.size).sum();
-                DatabaseState {
-                    lanes: std::iter::once(db.shared_cores())
-                        .chain(db.groups.iter().map(|g| g.cores))
-                        .map(|cores| Resource::new(cores, None, false, warmup, window, windows))
-                        .collect(),
-                    rows_written: 0.0,
-                    direct_in_use: 0,
-                    direct_limit: db.max_connections.saturating_sub(pooled),
-                    connections_series: LevelSeries::new(warmup, window, windows),
-                    queries: 0,
-                    query_time: LatencyHistogram::new(),
-                    refused_connections: 0,
-                    rng: rng("database", &db.name),
-                }
-            })
-            .collect();
-        let pools = model
-            .pools
-            .iter()
-            .map(|p| PoolState {
-                connections: Resource::new(p.size, None, false, warmup, window, windows),
-                acquire_timeouts: 0,
-            })
-            .collect();
-        let clients = model
-            .clients
-            .iter()
-            .map(|c| ClientState {
-                tally: RequestTally::new(warmup, window, windows),
-                batch: match c.arrivals {
-                    Arrivals::Closed {
-                        users,
-                        requests: Some(_),
-                        ..
-                    } => Some(BatchTally {
-                        finished_at_ns: vec![None; users as usize],
-                        done: vec![0; users as usize],
-                        failed: vec![0; users as usize],
-                    }),
-                    _ => None,
-                },
-                rng: rng("client", &c.name),
-            })
-            .collect();
+        let services = Services::new(&model.services, model.classes.len(), (warmup, window, windows), rng);
+        let databases = Databases::new(&model.databases, &model.pools, (warmup, window, windows), |name| {
+            rng("database", name)
+        });
+        let pools = Pools::new(&model.pools, (warmup, window, windows));
+        let clients = Clients::new(
+            &model.clients,
+            model.duration_ns,
+            || RequestTally::new(warmup, window, windows),
+            |name| rng("client", name),
+        );
         let endpoints = model
             .endpoints
             .iter()
@@ -463,64 +241,47 @@ impl<'m> World<'m> {
             clients,
             services,
             endpoints,
-            cache_tallies: vec![CacheTally::default(); model.endpoints.len()],
+            caches: Caches::new(
+                model.services.iter().map(|s| rng("cache", &s.name)).collect(),
+                model.endpoints.len(),
+                warmup,
+            ),
             databases,
             pools,
             stop: None,
             link_extra_ns: vec![0; model.links.len()],
-            traffic_factor: vec![1.0; model.clients.len()],
-            arrival_generation: vec![0; model.clients.len()],
-            service_down: vec![0; model.services.len()],
             action_active: vec![false; model.actions.len()],
             action_rng: rng("actions", "injected"),
             units: Units::default(),
-            queues: model
-                .queues
-                .iter()
-                .map(|q| QueueState::new(warmup, window, windows, rng("queue", &q.name)))
-                .collect(),
-            sites: model.call_sites.iter().map(SiteState::new).collect(),
+            queues: MessageQueues::new(&model.queues, model.duration_ns, (warmup, window, windows), |name| {
+                rng("queue", name)
+            }),
+            policies: CallPolicies::new(&model.call_sites, rng("policies", "throttle"), warmup),
             effects: model
                 .effects
                 .iter()
                 .map(|_| EffectTally::new(warmup, window, windows))
                 .collect(),
-            policy_rng: rng("policies", "throttle"),
-            action_streams: (0..model.actions.len()).map(|i| rng("action", &i.to_string())).collect(),
-            poison_loops: vec![0; model.services.len()],
-            rollouts: model.actions.iter().map(|_| RolloutState::default()).collect(),
+            crash_loops: CrashLoops::new(&model.actions, |i| rng("action", &i.to_string())),
+            rollouts: Rollouts::new(&model.actions, model.services.iter().map(|s| s.instances).collect()),
         };
-        world.schedule_first_arrivals(queue);
-        world.schedule_producers(queue);
+        world.clients.schedule_first_arrivals(queue);
+        world.queues.schedule_producers(queue);
         world.schedule_actions(queue);
         world
     }
 
     /// Close every time-weighted statistic at `end_ns`.
     pub fn finish(&mut self, end_ns: Nanos) {
-        for s in &mut self.services {
-            for i in &mut s.instances {
-                i.workers.finish(end_ns);
-            }
-        }
-        for d in &mut self.databases {
-            d.lanes.iter_mut().for_each(|lane| lane.finish(end_ns));
-            d.connections_series.finish(end_ns);
-        }
-        for p in &mut self.pools {
-            p.connections.finish(end_ns);
-        }
-        for c in &mut self.clients {
-            c.tally.series.finish(end_ns);
-            c.tally.arrivals.finish(end_ns);
-        }
+        self.services.finish(end_ns);
+        self.databases.finish(end_ns);
+        self.pools.finish(end_ns);
+        self.clients.finish(end_ns);
         for e in &mut self.endpoints {
             e.series.finish(end_ns);
             e.arrivals.finish(end_ns);
         }
-        for q in &mut self.queues {
-            q.finish(end_ns);
-        }
+        self.queues.finish(end_ns);
     }
 
     /// Remove a finished job and let go of its unit of work. An attempt it still waited for is
@@ -573,21 +334,22 @@ impl<'m> World<'m> {
     /// Why the run is unstable: requests in flight and the longest waiting line.
     fn unstable_verdict(&self, now: Nanos) -> String {
         let mut longest: (u32, String) = (0, String::new());
-        for (s, state) in self.services.iter().enumerate() {
-            let waiting: u32 = state.instances.iter().map(|i| i.workers.waiting()).sum();
+        for s in 0..self.model.services.len() {
+            let waiting = self.services.waiting(crate::model::ServiceId(s));
             if waiting > longest.0 {
                 longest = (waiting, format!("service {}", self.model.services[s].name));
             }
         }
-        for (d, state) in self.databases.iter().enumerate() {
-            let waiting = state.lanes.iter().map(Resource::waiting).sum::<u32>();
+        for d in 0..self.model.databases.len() {
+            let waiting = self.databases.waiting(crate::model::DatabaseId(d));
             if waiting > longest.0 {
                 longest = (waiting, format!("database {}", self.model.databases[d].name));
             }
         }
-        for (p, state) in self.pools.iter().enumerate() {
-            if state.connections.waiting() > longest.0 {
-                longest = (state.connections.waiting(), format!("pool {}", self.model.pools[p].name));
+        for p in 0..self.model.pools.len() {
+            let waiting = self.pools.waiting(crate::model::PoolId(p));
+            if waiting > longest.0 {
+                longest = (waiting, format!("pool {}", self.model.pools[p].name));
             }
         }
         let mut verdict = format!(
@@ -611,6 +373,22 @@ impl<'m> World<'m> {
         match job.owner {
             Owner::Endpoint { endpoint, .. } => self.model.endpoints[endpoint as usize].steps.get(job.step as usize),
             Owner::Client { .. } | Owner::Injected { .. } | Owner::Consumer { .. } => None,
+        }
+    }
+}
+
+impl World<'_> {
+    /// Carry out what a rollout decided on its service's instances.
+    pub(super) fn apply(&mut self, change: Change) {
+        match change {
+            Change::None => {}
+            Change::Apply {
+                action,
+                service,
+                instances,
+                factor,
+            } => self.services.change(service, instances, factor, action),
+            Change::Undo { action, service } => self.services.undo_change(service, action),
         }
     }
 }
@@ -652,7 +430,10 @@ impl Process for World<'_> {
             Event::CacheTimeout { job, step } => self.on_cache_timeout(job, step, queue),
             Event::QueueTimeout { job, ticket } => self.on_queue_timeout(job, ticket, queue),
             Event::Instance { service, instance, what } => self.on_instance_event(service, instance, what, queue),
-            Event::Rollout { action, what } => self.on_rollout_event(action, what, queue),
+            Event::Rollout { action, what } => {
+                let change = self.rollouts.on_event(action, what, queue);
+                self.apply(change);
+            }
         }
         self.stop.take()
     }
