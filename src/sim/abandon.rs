@@ -2,7 +2,7 @@
 //! it is waiting for downstream — works for nobody. A service that stops when its caller is gone
 //! ends such work at its next step or query; one that finishes counts the work as wasted.
 
-use super::job::{JobRef, Outcome, Owner};
+use super::job::{JobRef, Outcome, Owner, Stage};
 use super::tally::WastedWork;
 use super::world::{Event, World};
 use crate::engine::EventQueue;
@@ -40,8 +40,13 @@ impl World<'_> {
         }
     }
 
-    /// End a job whose caller has left (its service stops such work).
+    /// End a job whose caller has left (its service stops such work). A transaction left behind
+    /// by its cache is not a request of its own (the request went on without it): it just goes.
     pub(super) fn stop_for_nobody(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        if self.jobs.get(job_ref).is_some_and(|j| j.stage == Stage::Detached) {
+            self.retire(job_ref);
+            return;
+        }
         if let Some(wasted) = self.wasted_by(job_ref, queue.now()) {
             wasted.stopped += 1;
         }

@@ -399,7 +399,7 @@ impl World<'_> {
         };
         let sid = self.model.endpoints[endpoint as usize].service;
         let s = sid.0;
-        if job.stage != Stage::Sent {
+        if job.stage == Stage::Admitted {
             let spec = &self.model.services[s];
             let unit_key = self.units.key(job.unit);
             self.services.left(sid, instance, now);
@@ -418,7 +418,7 @@ impl World<'_> {
         }
         // A rollout's rule counts the requests its changed instances served (refusals are counted
         // where they happen, in `on_deliver`).
-        if job.stage != Stage::Sent {
+        if job.stage == Stage::Admitted {
             if let Some(action) = self.services.changed_by(sid, instance) {
                 self.rollouts.record(action, now, job.started_ns, outcome);
             }

@@ -327,3 +327,30 @@ fn wrong_uses_are_refused_with_their_path() {
         }
     }
 }
+
+#[test]
+fn a_transaction_left_behind_by_its_cache_ends_for_nobody_without_finishing_the_request_twice() {
+    // Constant times, worked out by hand for each request (front calls back at t = 0):
+    // back's cache misses and its transaction starts (3 queries of 30 ms); at 10 ms front's
+    // attempt times out and back's job works for nobody; at 20 ms the cache stops waiting: the
+    // request goes on as a new job, which back stops at once (its caller left), and the
+    // transaction is left behind; at 30 ms the first query is back with two to go, and the
+    // left-behind copy, working for nobody too, lets its connection go and ends. Each request
+    // is admitted once, so it finishes once (an error: stopped for nobody), and the copy left
+    // behind is not a request of its own: `stopped` counts each request once.
+    let text = r#"{ "duration": "1m", "warmup": "0s", "replications": 1, "seed": 5,
+  "clients": { "c": { "closed": { "users": 1, "requests": 20, "think": "1s" }, "calls": "front.get" } },
+  "services": {
+    "front": { "workers": 10, "endpoints": { "get": [ { "call": "back.get", "timeout": "10ms" } ] } },
+    "back": { "workers": 10, "on_caller_gone": "stop", "endpoints": { "get": [
+      { "transaction": { "database": "db", "queries": 3, "query": "30ms" },
+        "cache": { "hit_ratio": 0, "serve_stale": true, "timeout": "20ms" } } ] } } },
+  "databases": { "db": { "cores": 10, "max_connections": 10 } } }"#;
+    let r = run(text);
+    let back = &r.endpoints[1];
+    assert_eq!(back.name, "back.get");
+    assert_eq!(back.counts.started, 20);
+    assert_eq!((back.counts.ok, back.counts.errors, back.counts.in_flight_at_end), (0, 20, 0));
+    assert_eq!(r.services[1].wasted.stopped, 20);
+    assert_eq!(r.clients[0].counts.errors, 20);
+}
