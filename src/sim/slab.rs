@@ -14,7 +14,8 @@ pub struct Key<T> {
 }
 
 impl<T> Key<T> {
-    /// The slot the occupant lives in (for tests and diagnostics; slots are reused).
+    /// The slot the occupant lives in (for tests; slots are reused).
+    #[cfg(test)]
     pub fn slot(self) -> u32 {
         self.slot
     }

@@ -173,43 +173,43 @@ pub enum RolloutEvent {
 /// The state of one replication.
 pub struct World<'m> {
     /// The model simulated.
-    pub model: &'m Model,
+    pub(super) model: &'m Model,
     /// Requests in flight.
-    pub jobs: JobSlab,
+    pub(super) jobs: JobSlab,
     /// Live jobs that a live caller waits for (see [`World::requests_in_flight`]).
     awaited_jobs: usize,
     /// The clients: arrivals, users and what became of their requests.
-    pub clients: Clients<'m>,
+    pub(super) clients: Clients<'m>,
     /// The services: instances, workers, balancers, idempotency stores.
-    pub services: Services<'m>,
+    pub(super) services: Services<'m>,
     /// Per endpoint (service side).
-    pub endpoints: Vec<RequestTally>,
+    pub(super) endpoints: Vec<RequestTally>,
     /// The caches in front of steps.
-    pub caches: Caches,
+    pub(super) caches: Caches,
     /// The databases: cores, direct connections, rows written.
-    pub databases: Databases<'m>,
+    pub(super) databases: Databases<'m>,
     /// The connection pools.
-    pub pools: Pools<'m>,
+    pub(super) pools: Pools<'m>,
     /// Set when the run must stop (the model is unstable).
-    pub stop: Option<String>,
+    pub(super) stop: Option<String>,
     /// Round-trip time added to each link by timed actions.
-    pub link_extra_ns: Vec<Nanos>,
+    pub(super) link_extra_ns: Vec<Nanos>,
     /// Whether each timed action that scales traffic is in force.
-    pub action_active: Vec<bool>,
+    pub(super) action_active: Vec<bool>,
     /// Draws of injected queries' costs.
-    pub action_rng: Stream,
+    pub(super) action_rng: Stream,
     /// Units of work alive.
-    pub units: Units,
+    pub(super) units: Units,
     /// The message queues.
-    pub queues: MessageQueues<'m>,
+    pub(super) queues: MessageQueues<'m>,
     /// The call sites' retry budgets, throttles and breakers.
-    pub policies: CallPolicies,
+    pub(super) policies: CallPolicies,
     /// Per side effect.
-    pub effects: Vec<EffectTally>,
+    pub(super) effects: Vec<EffectTally>,
     /// The crash loops.
-    pub crash_loops: CrashLoops<'m>,
+    pub(super) crash_loops: CrashLoops<'m>,
     /// The rollouts: where their change is, and their rollback rules' windows.
-    pub rollouts: Rollouts<'m>,
+    pub(super) rollouts: Rollouts<'m>,
 }
 
 impl<'m> World<'m> {
