@@ -39,8 +39,8 @@ pub fn simulate_and_merge(model: &Model, warnings: &[String], interrupt: &Atomic
     let calm = model
         .metastability
         .as_ref()
-        .filter(|_| results::resilience::load_follows_a_profile(model))
-        .and_then(|_| results::resilience::without_trigger(model));
+        .filter(|_| model.load_follows_a_profile())
+        .and_then(|_| crate::scenario::without_trigger(model));
     let simulate = |r: u32| -> Done {
         let finished = Finished::of(model, sim::run_replication(model, r, interrupt));
         let reference = calm

@@ -102,6 +102,31 @@ impl Model {
         let observed = self.duration_ns.saturating_sub(self.warmup_ns);
         observed.div_ceil(self.window_ns.max(1)).clamp(1, validate::MAX_WINDOWS) as usize
     }
+
+    /// When the trigger starts and ends, seconds: the first and last of the timed actions and
+    /// bursts (`None` without any).
+    pub fn trigger_s(&self) -> Option<(f64, f64)> {
+        let starts = self
+            .actions
+            .iter()
+            .map(|a| a.at_ns)
+            .chain(self.queues.iter().flat_map(|q| q.bursts.iter().map(|b| b.at_ns)));
+        let ends = self
+            .actions
+            .iter()
+            .map(|a| a.until_ns.unwrap_or(a.at_ns))
+            .chain(self.queues.iter().flat_map(|q| q.bursts.iter().map(|b| b.at_ns + b.over_ns)));
+        Some((units::nanos_to_secs(starts.min()?), units::nanos_to_secs(ends.max()?)))
+    }
+
+    /// Whether any open client's rate follows a load profile (ramps, daily peaks): a
+    /// metastability verdict then compares with the run without the trigger rather than with a
+    /// flat band.
+    pub fn load_follows_a_profile(&self) -> bool {
+        self.clients
+            .iter()
+            .any(|c| matches!(c.arrivals, Arrivals::Open { profile: Some(_), .. }))
+    }
 }
 
 /// The network path a call or query crosses.

@@ -384,44 +384,6 @@ pub fn call_sites(model: &Model, reps: &[ReplicationResult]) -> Vec<CallSiteSumm
         .collect()
 }
 
-/// When the trigger starts and ends, seconds: the first and last of the timed actions and bursts.
-fn trigger(model: &Model) -> Option<(f64, f64)> {
-    let starts = model
-        .actions
-        .iter()
-        .map(|a| a.at_ns)
-        .chain(model.queues.iter().flat_map(|q| q.bursts.iter().map(|b| b.at_ns)));
-    let ends = model
-        .actions
-        .iter()
-        .map(|a| a.until_ns.unwrap_or(a.at_ns))
-        .chain(model.queues.iter().flat_map(|q| q.bursts.iter().map(|b| b.at_ns + b.over_ns)));
-    Some((nanos_to_secs(starts.min()?), nanos_to_secs(ends.max()?)))
-}
-
-/// Whether any open client's rate follows a load profile (ramps, daily peaks): the verdict then
-/// compares with the run without the trigger rather than with a flat band.
-pub fn load_follows_a_profile(model: &Model) -> bool {
-    model
-        .clients
-        .iter()
-        .any(|c| matches!(c.arrivals, crate::model::Arrivals::Open { profile: Some(_), .. }))
-}
-
-/// The model without its trigger: no timed actions, no bursts. Run with the same seed, its
-/// replications share every random stream with the model's (streams are named per component),
-/// so up to the trigger the two runs are identical — the common random numbers the verdict under
-/// a load profile compares against. `None` when the model has no trigger.
-pub fn without_trigger(model: &Model) -> Option<Model> {
-    trigger(model)?;
-    let mut calm = model.clone();
-    calm.actions.clear();
-    for q in &mut calm.queues {
-        q.bursts.clear();
-    }
-    Some(calm)
-}
-
 /// The metastability verdict on the model's watched metric. `result` holds the merged windows;
 /// `per_replication` the metric's windows in each replication (in order) and `reference` those of
 /// each replication of the run without the trigger, when the load follows a profile.
@@ -450,7 +412,7 @@ pub fn metastability(
         tipped_share_ci95: [f64::NAN, f64::NAN],
         replications: Vec::new(),
     };
-    let Some((start, end)) = trigger(model) else {
+    let Some((start, end)) = model.trigger_s() else {
         return Some(undetermined(
             "the model has no trigger (no burst, no timed action)".into(),
             0.0,

@@ -4,6 +4,20 @@
 pub mod overlay;
 pub mod sweep;
 
+/// The model without its trigger: no timed actions, no bursts. Run with the same seed, its
+/// replications share every random stream with the model's (streams are named per component),
+/// so up to the trigger the two runs are identical — the common random numbers a metastability
+/// verdict under a load profile compares against. `None` when the model has no trigger.
+pub fn without_trigger(model: &crate::model::Model) -> Option<crate::model::Model> {
+    model.trigger_s()?;
+    let mut calm = model.clone();
+    calm.actions.clear();
+    for q in &mut calm.queues {
+        q.bursts.clear();
+    }
+    Some(calm)
+}
+
 use crate::model::load::{parse_spec, parse_spec_value};
 use crate::model::validate::validate;
 use crate::model::{Diagnostic, ModelError, Validated};
