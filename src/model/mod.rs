@@ -708,7 +708,7 @@ pub struct Slo {
     pub name: String,
     /// What it is about.
     pub target: SloTarget,
-    /// Latency bounds: (quantile in [0,1], bound).
+    /// Latency bounds: (quantile in 0..=1, bound).
     pub latency: Vec<(f64, Nanos)>,
     /// Most failing share of requests.
     pub error_rate: Option<f64>,

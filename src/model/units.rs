@@ -121,7 +121,7 @@ pub(crate) fn parse_duration_secs(text: &str) -> Result<f64, String> {
     Ok(total)
 }
 
-/// Write `secs` seconds as the shortest single-unit duration that [`parse_duration_secs`] reads
+/// Write `secs` seconds as the shortest single-unit duration that `parse_duration_secs` reads
 /// back as exactly the same number, preferring a count of at least 1 ("250ms" rather than
 /// "0.25s", "1.2ms" rather than "0.0012s").
 pub fn format_secs_exact(secs: f64) -> String {

@@ -1,5 +1,8 @@
-//! The simulation of a model: components built from a [`Model`], requests driven through them by
-//! the [`crate::engine`]. One call to [`run_replication`] is one independent replication.
+//! The simulation of a model: components built from a [`Model`](crate::model::Model), requests
+//! driven through them by the [`crate::engine`]. One call to [`run_replication`] is one
+//! independent replication. A request's life is in `request.rs`; each component kind owns its
+//! state in a file named after it (`client.rs`, `service.rs`, `database.rs`, `pool.rs`,
+//! `mqueue.rs`, `cache.rs`, `policy.rs`, `rollout.rs`, `crash_loop.rs`).
 
 mod abandon;
 mod actions;

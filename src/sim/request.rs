@@ -7,12 +7,16 @@
 //! 3. It is delivered ([`World::on_deliver`]): the balancer picks an instance, which admits it
 //!    (a worker, a place in line, or the asynchronous cap) or turns it away.
 //! 4. Its endpoint's steps run one after another ([`World::run_step`]): CPU, delays, calls
-//!    (back to 2), transactions (`transaction path in database.rs`), cache look-ups.
+//!    (back to 2), transactions (`transaction.rs`: a connection, then the queries), each maybe
+//!    behind a cache (`cache.rs`: a hit skips the step).
 //! 5. It finishes ([`World::finish_job`]) and answers its caller over the network.
 //! 6. The caller takes the answer ([`World::on_reply`]), or stops waiting
 //!    ([`World::on_attempt_timeout`]); a failed attempt is retried after a backoff
 //!    ([`World::attempt_failed`], [`World::on_retry_due`]) or the call fails.
 //! 7. The client's request ends ([`World::finish_client_request`]) and the client counts it.
+//!
+//! A queue's delivery (`consumer.rs`) is a call too: it enters at 2 and ends at 6. A caller that
+//! gives up leaves its attempts working for nobody (`abandon.rs`).
 //!
 //! The components (clients, services, databases, queues, call policies) keep their own state and
 //! say what happens at each stage; this module moves the request from one stage to the next.
