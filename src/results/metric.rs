@@ -70,13 +70,15 @@ impl Direction {
 }
 
 /// The direction of the metric named `name` ("api.checkout.p99", "web.throughput"), from its
-/// statistic (the last part of the name).
+/// statistic (the last part of the name) in the [`catalog`](super::catalog); a name the catalog
+/// does not know rises when worse.
 pub fn direction(name: &str) -> Direction {
     let stat = name.trim().rsplit('.').next().unwrap_or_default();
-    match stat {
-        "throughput" | "goodput" | "deliveries" | "queries" | "instances_up" | "available" | "slack" => Direction::FallsWhenWorse,
-        _ => Direction::RisesWhenWorse,
-    }
+    super::catalog::CATALOG
+        .iter()
+        .flat_map(|k| k.statistics)
+        .find(|s| s.name.rsplit('.').next() == Some(stat))
+        .map_or(Direction::RisesWhenWorse, |s| s.direction)
 }
 
 /// A metric resolved against a result: its estimate and unit.
@@ -87,15 +89,6 @@ pub struct MetricValue {
     /// Its unit.
     pub unit: Unit,
 }
-
-/// The statistics every metric name can end with, for messages.
-pub const KNOWN: &str = "for clients and endpoints: p50, p90, p99, p999, max, mean, error_rate, throughput \
-    (clients also goodput; endpoints also sojourn; batch clients makespan, slack); for groups of clients: \
-    throughput, goodput, error_rate; for services: utilisation, queue, in_service, wait.mean, wait.p99, \
-    instances_up, available, wasted_cpu; for databases: utilisation, queue, queries, connections, \
-    query.p50/p90/p99/mean; for pools: utilisation, waiting, wait.mean, wait.p99, waited; for queues: \
-    amplification, goodput, deliveries, backlog, error_rate; for side effects: per_unit; blast_radius.endpoints and \
-    blast_radius.traffic (shares of the cascade after the trigger, judged per replication)";
 
 fn latency(l: &LatencySummary, stat: &str) -> Option<Estimate> {
     Some(
@@ -112,31 +105,20 @@ fn latency(l: &LatencySummary, stat: &str) -> Option<Estimate> {
     )
 }
 
-fn wait(w: &WaitSummary, stat: &str) -> Option<MetricValue> {
+fn wait(w: &WaitSummary, stat: &str) -> Option<Estimate> {
     match stat {
-        "wait.mean" => Some(ms(w.mean_ms.clone())),
-        "wait.p99" => Some(ms(w.p99_ms.clone())),
-        "waited" => Some(share(w.waited_share.clone())),
+        "wait.mean" => Some(w.mean_ms.clone()),
+        "wait.p99" => Some(w.p99_ms.clone()),
+        "waited" => Some(w.waited_share.clone()),
         _ => None,
     }
 }
 
-fn ms(estimate: Estimate) -> MetricValue {
-    MetricValue {
-        estimate,
-        unit: Unit::Millis,
-    }
-}
-fn share(estimate: Estimate) -> MetricValue {
-    MetricValue {
-        estimate,
-        unit: Unit::Share,
-    }
-}
-fn count(estimate: Estimate) -> MetricValue {
-    MetricValue {
-        estimate,
-        unit: Unit::Count,
+/// `estimate` as the value of statistic `stat` of a component of `kind`, in the catalog's unit.
+fn valued(kind: &str, name: &str, stat: &str, estimate: Option<Estimate>) -> Result<MetricValue, String> {
+    match (super::catalog::statistic(kind, stat).filter(|s| s.summary), estimate) {
+        (Some(s), Some(estimate)) => Ok(MetricValue { estimate, unit: s.unit }),
+        _ => Err(unknown(kind, name, stat)),
     }
 }
 
@@ -150,22 +132,23 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
     // Endpoints first: "api.checkout.p99" has a dot in the component name.
     for e in &result.endpoints {
         if let Some(stat) = name.strip_prefix(e.name.as_str()).and_then(|r| r.strip_prefix('.')) {
-            return match stat {
-                "error_rate" => Ok(share(e.error_rate.clone())),
-                "throughput" => Ok(count(e.throughput_per_s.clone())),
-                "sojourn" => Ok(ms(e.sojourn_ms.clone())),
-                s => latency(&e.latency, s).map(ms).ok_or_else(|| unknown(name, stat)),
+            let estimate = match stat {
+                "error_rate" => Some(e.error_rate.clone()),
+                "throughput" => Some(e.throughput_per_s.clone()),
+                "sojourn" => Some(e.sojourn_ms.clone()),
+                s => latency(&e.latency, s),
             };
+            return valued("endpoints", name, stat, estimate);
         }
     }
     let (component, stat) = name
         .split_once('.')
         .ok_or_else(|| format!("expected \"component.statistic\" like \"api.checkout.p99\", got \"{name}\""))?;
     if let Some(c) = result.clients.iter().find(|c| c.name == component) {
-        return match stat {
-            "error_rate" => Ok(share(c.error_rate.clone())),
-            "throughput" => Ok(count(c.throughput_per_s.clone())),
-            "goodput" => Ok(count(c.goodput_per_s.clone())),
+        let estimate = match stat {
+            "error_rate" => Some(c.error_rate.clone()),
+            "throughput" => Some(c.throughput_per_s.clone()),
+            "goodput" => Some(c.goodput_per_s.clone()),
             "makespan" | "slack" => {
                 let batch = c
                     .batch
@@ -176,82 +159,74 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
                 } else {
                     batch.slack_s.clone()
                 };
-                e.map(|estimate| MetricValue {
-                    estimate,
-                    unit: Unit::Seconds,
-                })
-                .ok_or_else(|| format!("client \"{component}\" has no deadline"))
+                Some(e.ok_or_else(|| format!("client \"{component}\" has no deadline"))?)
             }
-            s => latency(&c.latency, s).map(ms).ok_or_else(|| unknown(name, stat)),
+            s => latency(&c.latency, s),
         };
+        return valued("clients", name, stat, estimate);
     }
     if let Some(g) = result.groups.iter().find(|g| g.name == component) {
-        return match stat {
-            "error_rate" => Ok(share(g.error_rate.clone())),
-            "throughput" => Ok(count(g.throughput_per_s.clone())),
-            "goodput" => Ok(count(g.goodput_per_s.clone())),
-            _ => Err(unknown(name, stat)),
+        let estimate = match stat {
+            "error_rate" => Some(g.error_rate.clone()),
+            "throughput" => Some(g.throughput_per_s.clone()),
+            "goodput" => Some(g.goodput_per_s.clone()),
+            _ => None,
         };
+        return valued("groups of clients", name, stat, estimate);
     }
     if let Some(s) = result.services.iter().find(|s| s.name == component) {
-        return match stat {
-            "utilisation" => Ok(share(s.utilisation.clone())),
-            "queue" => Ok(count(s.queue_length.clone())),
-            "in_service" => Ok(count(s.in_service.clone())),
-            "wasted_cpu" => Ok(MetricValue {
-                estimate: s.wasted.cpu_s.clone(),
-                unit: Unit::Seconds,
-            }),
-            "instances_up" => Ok(count(s.instances_up.clone())),
-            "available" => Ok(share(s.available.clone())),
-            _ => wait(&s.worker_wait, stat).ok_or_else(|| unknown(name, stat)),
+        let estimate = match stat {
+            "utilisation" => Some(s.utilisation.clone()),
+            "queue" => Some(s.queue_length.clone()),
+            "in_service" => Some(s.in_service.clone()),
+            "wasted_cpu" => Some(s.wasted.cpu_s.clone()),
+            "instances_up" => Some(s.instances_up.clone()),
+            "available" => Some(s.available.clone()),
+            _ => wait(&s.worker_wait, stat),
         };
+        return valued("services", name, stat, estimate);
     }
     if let Some(d) = result.databases.iter().find(|d| d.name == component) {
-        return match stat {
-            "utilisation" => Ok(share(d.utilisation.clone())),
-            "queue" => Ok(count(d.queue_length.clone())),
-            "queries" => Ok(count(d.queries_per_s.clone())),
-            "connections" => Ok(count(d.connections_in_use.clone())),
-            s => s
-                .strip_prefix("query.")
-                .and_then(|q| latency(&d.query_time, q))
-                .map(ms)
-                .ok_or_else(|| unknown(name, stat)),
+        let estimate = match stat {
+            "utilisation" => Some(d.utilisation.clone()),
+            "queue" => Some(d.queue_length.clone()),
+            "queries" => Some(d.queries_per_s.clone()),
+            "connections" => Some(d.connections_in_use.clone()),
+            s => s.strip_prefix("query.").and_then(|q| latency(&d.query_time, q)),
         };
+        return valued("databases", name, stat, estimate);
     }
     if let Some(p) = result.pools.iter().find(|p| p.name == component) {
-        return match stat {
-            "utilisation" => Ok(share(p.utilisation.clone())),
-            "waiting" => Ok(count(p.waiting.clone())),
-            _ => wait(&p.acquire_wait, stat).ok_or_else(|| unknown(name, stat)),
+        let estimate = match stat {
+            "utilisation" => Some(p.utilisation.clone()),
+            "waiting" => Some(p.waiting.clone()),
+            _ => wait(&p.acquire_wait, stat),
         };
+        return valued("pools", name, stat, estimate);
     }
     if let Some(q) = result.queues.iter().find(|q| q.name == component) {
-        return match stat {
-            "amplification" => Ok(count(q.amplification.clone())),
-            "goodput" => Ok(count(q.goodput_per_s.clone())),
-            "deliveries" => Ok(count(q.deliveries_per_s.clone())),
-            "backlog" => Ok(count(q.backlog.clone())),
-            "error_rate" => Ok(share(q.delivery_error_rate.clone())),
-            _ => Err(unknown(name, stat)),
+        let estimate = match stat {
+            "amplification" => Some(q.amplification.clone()),
+            "goodput" => Some(q.goodput_per_s.clone()),
+            "deliveries" => Some(q.deliveries_per_s.clone()),
+            "backlog" => Some(q.backlog.clone()),
+            "error_rate" => Some(q.delivery_error_rate.clone()),
+            _ => None,
         };
+        return valued("queues", name, stat, estimate);
     }
     if let Some(e) = result.effects.iter().find(|e| e.name == component) {
-        return match stat {
-            "per_unit" => Ok(count(e.per_unit.clone())),
-            _ => Err(unknown(name, stat)),
-        };
+        let estimate = (stat == "per_unit").then(|| e.per_unit.clone());
+        return valued("side effects", name, stat, estimate);
     }
     if component == "blast_radius" {
         let b = &result.cascade.blast_radius;
-        return match stat {
-            "endpoints" => Ok(share(b.endpoint_share_by_replication.clone())),
-            "traffic" => Ok(share(b.traffic_share_by_replication.clone())),
-            _ => Err(format!(
-                "unknown statistic \"{stat}\" in \"{name}\" (blast_radius: endpoints, traffic)"
-            )),
+        let estimate = match stat {
+            "endpoints" => Some(b.endpoint_share_by_replication.clone()),
+            "traffic" => Some(b.traffic_share_by_replication.clone()),
+            _ => None,
         };
+        return valued("blast_radius", name, stat, estimate);
     }
     let mut names: Vec<&str> = result.clients.iter().map(|c| c.name.as_str()).collect();
     names.extend(result.endpoints.iter().map(|e| e.name.as_str()));
@@ -267,8 +242,12 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
     ))
 }
 
-fn unknown(name: &str, stat: &str) -> String {
-    format!("unknown statistic \"{stat}\" in \"{name}\" ({KNOWN})")
+/// Statistic `stat` of metric `name` is not one of its kind's.
+fn unknown(kind: &str, name: &str, stat: &str) -> String {
+    format!(
+        "unknown statistic \"{stat}\" in \"{name}\" ({})",
+        super::catalog::listing(Some(kind), false)
+    )
 }
 
 /// Read a bound written for a metric of `unit`: "300ms" for latencies, "1%" or 0.01 for shares,
@@ -374,9 +353,8 @@ pub fn series(result: &RunResult, name: &str) -> Result<Vec<(f64, f64)>, String>
     };
     found.ok_or_else(|| {
         format!(
-            "\"{name}\" has no time series: use a client's or endpoint's p50, p99, throughput or error_rate, \
-             a service's, database's or pool's utilisation or queue, or a queue's backlog, in_flight, \
-             amplification, goodput or deliveries"
+            "\"{name}\" has no time series; statistics with one: {}",
+            super::catalog::listing(None, true)
         )
     })
 }

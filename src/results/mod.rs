@@ -5,6 +5,7 @@
 //! with its 95 % confidence interval (Student t), so differences can be judged.
 
 mod cascade;
+pub mod catalog;
 mod coverage;
 mod merge;
 mod merger;

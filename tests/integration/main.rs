@@ -7,6 +7,7 @@ mod bad_input;
 mod blast_radius;
 mod capacity;
 mod capacity_sweep;
+mod catalog;
 mod check;
 mod cli;
 mod data_growth_and_caches;

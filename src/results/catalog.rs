@@ -1,0 +1,240 @@
+//! The statistics every component kind offers under a metric name (`api.checkout.p99`,
+//! `web.error_rate`, `pg.query.p99`), once: the unit it is measured in, which way is worse, and
+//! whether it has a value per time window as well as over the run. Metric look-ups
+//! ([`super::metric`]), their directions (metastability verdicts, sweeps, expectations) and the
+//! messages that list what exists all read this table.
+
+use super::metric::{Direction, Unit};
+
+/// One statistic of a component kind.
+#[derive(Clone, Copy, Debug)]
+pub struct Statistic {
+    /// Its name after the component's: `p99`, `wait.mean`, `query.p99`.
+    pub name: &'static str,
+    /// What it is measured in.
+    pub unit: Unit,
+    /// Which way it moves when the system gets worse.
+    pub direction: Direction,
+    /// Whether it has a value over the whole run (`resolve`).
+    pub summary: bool,
+    /// Whether it has a value per time window (`series`).
+    pub windowed: bool,
+}
+
+/// The statistics of one component kind.
+#[derive(Clone, Copy, Debug)]
+pub struct Kind {
+    /// The kind, plural, as messages name it: "clients", "services".
+    pub name: &'static str,
+    /// Its statistics.
+    pub statistics: &'static [Statistic],
+}
+
+const fn stat(name: &'static str, unit: Unit, direction: Direction, summary: bool, windowed: bool) -> Statistic {
+    Statistic {
+        name,
+        unit,
+        direction,
+        summary,
+        windowed,
+    }
+}
+
+use Direction::{FallsWhenWorse as FALLS, RisesWhenWorse as RISES};
+use Unit::{Count, Millis, Seconds, Share};
+
+/// The latency statistics of a component, named `prefix` + `p50`…; `windowed` are p50 and p99
+/// also per window.
+macro_rules! latencies {
+    ($prefix:literal, $windowed:literal) => {
+        [
+            stat(concat!($prefix, "p50"), Millis, RISES, true, $windowed),
+            stat(concat!($prefix, "p90"), Millis, RISES, true, false),
+            stat(concat!($prefix, "p99"), Millis, RISES, true, $windowed),
+            stat(concat!($prefix, "p999"), Millis, RISES, true, false),
+            stat(concat!($prefix, "max"), Millis, RISES, true, false),
+            stat(concat!($prefix, "mean"), Millis, RISES, true, false),
+        ]
+    };
+}
+
+/// A client's or an endpoint's latencies.
+const CLIENT_LATENCIES: [Statistic; 6] = latencies!("", true);
+/// A database's query times.
+const QUERY_LATENCIES: [Statistic; 6] = latencies!("query.", false);
+
+const CLIENTS: &[Statistic] = &[
+    CLIENT_LATENCIES[0],
+    CLIENT_LATENCIES[1],
+    CLIENT_LATENCIES[2],
+    CLIENT_LATENCIES[3],
+    CLIENT_LATENCIES[4],
+    CLIENT_LATENCIES[5],
+    stat("error_rate", Share, RISES, true, true),
+    stat("throughput", Count, FALLS, true, true),
+    stat("goodput", Count, FALLS, true, false),
+    stat("makespan", Seconds, RISES, true, false),
+    stat("slack", Seconds, FALLS, true, false),
+];
+
+const ENDPOINTS: &[Statistic] = &[
+    CLIENT_LATENCIES[0],
+    CLIENT_LATENCIES[1],
+    CLIENT_LATENCIES[2],
+    CLIENT_LATENCIES[3],
+    CLIENT_LATENCIES[4],
+    CLIENT_LATENCIES[5],
+    stat("error_rate", Share, RISES, true, true),
+    stat("throughput", Count, FALLS, true, true),
+    stat("sojourn", Millis, RISES, true, false),
+];
+
+const GROUPS: &[Statistic] = &[
+    stat("error_rate", Share, RISES, true, false),
+    stat("throughput", Count, FALLS, true, false),
+    stat("goodput", Count, FALLS, true, false),
+];
+
+const SERVICES: &[Statistic] = &[
+    stat("utilisation", Share, RISES, true, true),
+    stat("queue", Count, RISES, true, true),
+    stat("waiting", Count, RISES, false, true),
+    stat("in_service", Count, RISES, true, false),
+    stat("wait.mean", Millis, RISES, true, false),
+    stat("wait.p99", Millis, RISES, true, false),
+    stat("waited", Share, RISES, true, false),
+    stat("instances_up", Count, FALLS, true, false),
+    stat("available", Share, FALLS, true, false),
+    stat("wasted_cpu", Seconds, RISES, true, false),
+];
+
+const DATABASES: &[Statistic] = &[
+    stat("utilisation", Share, RISES, true, true),
+    stat("queue", Count, RISES, true, true),
+    stat("waiting", Count, RISES, false, true),
+    stat("queries", Count, FALLS, true, false),
+    stat("connections", Count, RISES, true, false),
+    QUERY_LATENCIES[0],
+    QUERY_LATENCIES[1],
+    QUERY_LATENCIES[2],
+    QUERY_LATENCIES[3],
+    QUERY_LATENCIES[4],
+    QUERY_LATENCIES[5],
+];
+
+const POOLS: &[Statistic] = &[
+    stat("utilisation", Share, RISES, true, true),
+    stat("waiting", Count, RISES, true, true),
+    stat("queue", Count, RISES, false, true),
+    stat("wait.mean", Millis, RISES, true, false),
+    stat("wait.p99", Millis, RISES, true, false),
+    stat("waited", Share, RISES, true, false),
+];
+
+const QUEUES: &[Statistic] = &[
+    stat("amplification", Count, RISES, true, true),
+    stat("goodput", Count, FALLS, true, true),
+    stat("deliveries", Count, FALLS, true, true),
+    stat("backlog", Count, RISES, true, true),
+    stat("in_flight", Count, RISES, false, true),
+    stat("error_rate", Share, RISES, true, false),
+];
+
+const EFFECTS: &[Statistic] = &[stat("per_unit", Count, RISES, true, false)];
+
+const BLAST_RADIUS: &[Statistic] = &[
+    stat("endpoints", Share, RISES, true, false),
+    stat("traffic", Share, RISES, true, false),
+];
+
+/// Every component kind and its statistics.
+pub const CATALOG: &[Kind] = &[
+    Kind {
+        name: "clients",
+        statistics: CLIENTS,
+    },
+    Kind {
+        name: "endpoints",
+        statistics: ENDPOINTS,
+    },
+    Kind {
+        name: "groups of clients",
+        statistics: GROUPS,
+    },
+    Kind {
+        name: "services",
+        statistics: SERVICES,
+    },
+    Kind {
+        name: "databases",
+        statistics: DATABASES,
+    },
+    Kind {
+        name: "pools",
+        statistics: POOLS,
+    },
+    Kind {
+        name: "queues",
+        statistics: QUEUES,
+    },
+    Kind {
+        name: "side effects",
+        statistics: EFFECTS,
+    },
+    Kind {
+        name: "blast_radius",
+        statistics: BLAST_RADIUS,
+    },
+];
+
+/// The statistic `name` of kind `kind` ("services"), if the kind has it.
+pub fn statistic(kind: &str, name: &str) -> Option<&'static Statistic> {
+    CATALOG
+        .iter()
+        .find(|k| k.name == kind)?
+        .statistics
+        .iter()
+        .find(|s| s.name == name)
+}
+
+/// What exists, for messages: the statistics over the run (`windowed`: per window) of every kind,
+/// or only of `kind`.
+pub fn listing(kind: Option<&str>, windowed: bool) -> String {
+    CATALOG
+        .iter()
+        .filter(|k| kind.is_none_or(|name| k.name == name))
+        .filter_map(|k| {
+            let names: Vec<&str> = k
+                .statistics
+                .iter()
+                .filter(|s| if windowed { s.windowed } else { s.summary })
+                .map(|s| s.name)
+                .collect();
+            (!names.is_empty()).then(|| format!("{}: {}", k.name, names.join(", ")))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_statistic_moves_the_same_way_and_has_the_same_unit_in_every_kind() {
+        for a in CATALOG.iter().flat_map(|k| k.statistics) {
+            for b in CATALOG.iter().flat_map(|k| k.statistics) {
+                if a.name == b.name {
+                    assert_eq!((a.direction, a.unit), (b.direction, b.unit), "{}", a.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_statistic_has_a_value_over_the_run_or_per_window() {
+        for s in CATALOG.iter().flat_map(|k| k.statistics) {
+            assert!(s.summary || s.windowed, "{}", s.name);
+        }
+    }
+}
