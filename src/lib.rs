@@ -54,6 +54,7 @@ pub mod results;
 pub mod scenario;
 pub mod sim;
 pub mod stats;
+pub mod workflow;
 
 use model::Model;
 use results::RunResult;

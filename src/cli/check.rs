@@ -161,6 +161,7 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
 
     let models: Vec<&crate::model::Model> = targets.iter().map(|t| &t.validated.model).collect();
     let pool = super::threads::replication_pool(args.settings.threads, &models)?;
+    let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT);
     let mut warned: Vec<String> = Vec::new();
     let results: Vec<RunResult> = targets
         .iter()
@@ -172,7 +173,7 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
                     warned.push(w.clone());
                 }
             }
-            let result = super::run_validated_quietly(&t.validated, &warnings, &pool);
+            let result = runner.run(&t.validated.model, &warnings);
             for msg in &result.verdict.messages {
                 match &t.name {
                     Some(name) => tell!("stopped [{name}]: {msg}"),
@@ -240,19 +241,12 @@ fn write_runs_report(
         .iter()
         .zip(results)
         .filter_map(|(t, r)| {
-            t.name.as_ref().map(|name| crate::analysis::compare::ScenarioRun {
-                name: name.clone(),
-                description: source.scenario_description(name),
-                comparison: crate::analysis::compare::compare(&results[base], r),
-                result: r.clone(),
-            })
+            t.name
+                .as_ref()
+                .map(|name| (name.clone(), source.scenario_description(name), r.clone()))
         })
         .collect();
-    let scenario_report = crate::analysis::compare::ScenarioReport {
-        schema_version: crate::results::SCHEMA_VERSION,
-        baseline: results[base].clone(),
-        scenarios,
-    };
+    let scenario_report = crate::analysis::compare::ScenarioReport::compared(results[base].clone(), scenarios);
     super::write_report("--report", dir, &report::html::ReportInput::Scenarios(&scenario_report))
 }
 
