@@ -4,6 +4,7 @@
 //! the sweep run whole.
 
 use crate::results::RunResult;
+use crate::results::SloStatus;
 use crate::scenario::sweep::numeric;
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
@@ -56,7 +57,7 @@ pub fn breaches(result: &RunResult) -> Vec<String> {
     result
         .slos
         .iter()
-        .filter(|s| s.status == "breached")
+        .filter(|s| s.status == SloStatus::Breached)
         .map(|s| format!("{} {}", s.name, s.objective))
         .collect()
 }
@@ -73,7 +74,7 @@ impl SweepPoint {
     /// Whether the point meets every SLO of the model for certain: each one "met" (none breached
     /// nor uncertain). False for a model without SLOs.
     pub fn meets_every_slo(&self) -> bool {
-        !self.result.slos.is_empty() && self.result.slos.iter().all(|s| s.status == "met")
+        !self.result.slos.is_empty() && self.result.slos.iter().all(|s| s.status == SloStatus::Met)
     }
 
     /// Whether the point breaches an SLO.
@@ -86,7 +87,7 @@ impl SweepPoint {
         self.result
             .metastability
             .as_ref()
-            .is_some_and(|m| m.status == crate::results::metastability::Status::Metastable.name())
+            .is_some_and(|m| m.status == crate::results::metastability::Status::Metastable)
     }
 
     /// Where the point is in the grid: its index and the parameters' values.
@@ -540,7 +541,7 @@ mod tests {
 
     /// A valid result of a small model with one SLO on `web` (no replications run: every
     /// component, no values), its SLO's status set to `status`.
-    fn result(status: &str) -> RunResult {
+    fn result(status: SloStatus) -> RunResult {
         let json = r#"{ "duration": "1m", "replications": 2,
             "clients": { "web": { "open": { "rate": "10/s" }, "calls": "api.get" } },
             "services": { "api": { "workers": 1, "endpoints": { "get": [ { "cpu": "1ms" } ] } } },
@@ -548,12 +549,12 @@ mod tests {
         let validated = crate::model::parse_model(json, "sweep-test.json").expect("a valid model");
         let mut result = crate::results::summarize(&validated.model, &[], Vec::new());
         assert_eq!(result.slos.len(), 1, "the model has one SLO");
-        result.slos[0].status = status.to_string();
+        result.slos[0].status = status;
         result
     }
 
     /// A point of a one-parameter sweep: value `x`, metric `y`, its one SLO's status.
-    fn point(index: usize, x: f64, y: f64, status: &str) -> SweepPoint {
+    fn point(index: usize, x: f64, y: f64, status: SloStatus) -> SweepPoint {
         let result = result(status);
         SweepPoint {
             index,
@@ -586,11 +587,11 @@ mod tests {
     fn a_capacity_sweep_names_the_smallest_value_that_meets_every_slo() {
         // Latency falls as workers are added; 1 is uncertain (overloaded, wild), 2 breaches.
         let points = vec![
-            point(0, 1.0, 9000.0, "uncertain"),
-            point(1, 2.0, 2000.0, "breached"),
-            point(2, 3.0, 272.0, "breached"),
-            point(3, 4.0, 196.0, "met"),
-            point(4, 5.0, 179.0, "met"),
+            point(0, 1.0, 9000.0, SloStatus::Uncertain),
+            point(1, 2.0, 2000.0, SloStatus::Breached),
+            point(2, 3.0, 272.0, SloStatus::Breached),
+            point(3, 4.0, 196.0, SloStatus::Met),
+            point(4, 5.0, 179.0, SloStatus::Met),
         ];
         let sweep = finish(workers(), points);
         assert_eq!(sweep.direction, Some(SweepDirection::ImprovesAsItGrows));
@@ -614,7 +615,10 @@ mod tests {
     fn every_point_breaching_or_meeting_is_said_as_such() {
         let all_breach = finish(
             workers(),
-            vec![point(0, 1.0, 900.0, "breached"), point(1, 2.0, 500.0, "breached")],
+            vec![
+                point(0, 1.0, 900.0, SloStatus::Breached),
+                point(1, 2.0, 500.0, SloStatus::Breached),
+            ],
         );
         assert_eq!(all_breach.direction, Some(SweepDirection::ImprovesAsItGrows));
         assert_eq!(all_breach.meets_every_slo_from, Some(None));
@@ -626,7 +630,10 @@ mod tests {
                 total: 2
             })
         );
-        let all_meet = finish(workers(), vec![point(0, 1.0, 200.0, "met"), point(1, 2.0, 150.0, "met")]);
+        let all_meet = finish(
+            workers(),
+            vec![point(0, 1.0, 200.0, SloStatus::Met), point(1, 2.0, 150.0, SloStatus::Met)],
+        );
         assert_eq!(all_meet.meets_every_slo_from.clone().flatten().map(|p| p.index), Some(0));
         assert_eq!(all_meet.slo_points.map(|s| s.meet), Some(2));
     }
@@ -634,10 +641,10 @@ mod tests {
     #[test]
     fn a_load_sweep_still_names_its_first_breach_from_the_smallest_value() {
         let points = vec![
-            point(0, 10.0, 100.0, "met"),
-            point(1, 20.0, 110.0, "met"),
-            point(2, 30.0, 120.0, "met"),
-            point(3, 40.0, 400.0, "breached"),
+            point(0, 10.0, 100.0, SloStatus::Met),
+            point(1, 20.0, 110.0, SloStatus::Met),
+            point(2, 30.0, 120.0, SloStatus::Met),
+            point(3, 40.0, 400.0, SloStatus::Breached),
         ];
         let sweep = finish(header("clients.web.open.rate", "web.p99"), points);
         assert_eq!(sweep.direction, Some(SweepDirection::WorsensAsItGrows));
@@ -650,7 +657,10 @@ mod tests {
     fn a_finished_sweep_is_written_with_the_verdicts_that_apply_and_reads_back_the_same() {
         // A load sweep: direction, trend, knee and first breach present; no capacity verdict,
         // no metastability watch (absent, not null).
-        let points = vec![point(0, 10.0, 100.0, "met"), point(1, 20.0, 110.0, "breached")];
+        let points = vec![
+            point(0, 10.0, 100.0, SloStatus::Met),
+            point(1, 20.0, 110.0, SloStatus::Breached),
+        ];
         let sweep = finish(header("clients.web.open.rate", "web.p99"), points);
         let json = serde_json::to_value(&sweep).unwrap();
         let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();

@@ -14,6 +14,7 @@ use super::plot::{self, Figure};
 use super::{csv, json, write_output};
 use crate::analysis::compare::{show, ScenarioReport};
 use crate::analysis::sweep::{FinishedSweep, SweepHeader, SweepPoint};
+use crate::results::metastability::Status;
 use crate::results::metric::significant;
 use crate::results::RunResult;
 use crate::scenario::sweep::show_value;
@@ -393,11 +394,11 @@ fn verdicts(r: &RunResult, heading: &str) -> String {
     }
     let mut items: Vec<String> = Vec::new();
     for s in &r.slos {
-        let class = s.status.as_str();
+        let class = s.status.name();
         items.push(format!(
             "<span class=\"{}\">{}</span> SLO {} {}: measured {}",
             escape(class),
-            escape(&s.status.to_uppercase()),
+            escape(&s.status.name().to_uppercase()),
             escape(&s.name),
             escape(&s.objective),
             escape(&slo_measured(s))
@@ -436,14 +437,14 @@ fn verdicts(r: &RunResult, heading: &str) -> String {
         ));
     }
     if let Some(m) = &r.metastability {
-        let class = match m.status.as_str() {
-            "metastable" => "breached",
-            "undetermined" | "baseline_unhealthy" => "uncertain",
-            _ => "met",
+        let class = match m.status {
+            Status::Metastable => "breached",
+            Status::Undetermined | Status::BaselineUnhealthy => "uncertain",
+            Status::Stable | Status::Recovered => "met",
         };
         items.push(format!(
             "<span class=\"{class}\">{}</span> after the trigger: {}",
-            escape(&m.status.to_uppercase()),
+            escape(&m.status.name().to_uppercase()),
             escape(&m.text)
         ));
     }
@@ -721,7 +722,14 @@ fn summary_tables(r: &RunResult) -> String {
         &["slo", "objective", "measured", "status"],
         r.slos
             .iter()
-            .map(|s| vec![s.name.clone(), s.objective.clone(), slo_measured(s), s.status.to_uppercase()])
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    s.objective.clone(),
+                    slo_measured(s),
+                    s.status.name().to_uppercase(),
+                ]
+            })
             .collect(),
     );
     out
@@ -822,12 +830,12 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
             .iter()
             .enumerate()
             .map(|(i, slo)| {
-                let mut row = vec![slo.name.clone(), slo.objective.clone(), slo.status.to_uppercase()];
+                let mut row = vec![slo.name.clone(), slo.objective.clone(), slo.status.name().to_uppercase()];
                 row.extend(
                     report
                         .scenarios
                         .iter()
-                        .map(|s| s.result.slos.get(i).map_or("–".into(), |s| s.status.to_uppercase())),
+                        .map(|s| s.result.slos.get(i).map_or("–".into(), |s| s.status.name().to_uppercase())),
                 );
                 row
             })

@@ -3,6 +3,7 @@
 
 use super::text_table::TextTable;
 use crate::analysis::sweep::{FinishedSweep, SweepDirection, SweepHeader, SweepPoint};
+use crate::results::metastability::Status;
 use crate::results::metric::significant;
 use crate::scenario::sweep::show_value;
 use serde_json::Value;
@@ -57,20 +58,15 @@ pub(super) fn point_verdicts(finished: &FinishedSweep) -> (Vec<&'static str>, Ve
                 p.slos_breached.join("; ")
             });
             if watched {
-                row.push(
-                    p.result
-                        .metastability
-                        .as_ref()
-                        .map_or("–".into(), |m| match m.status.as_str() {
-                            "recovered" => format!(
-                                "recovered after {}",
-                                crate::model::units::format_duration_f64(m.recovered_after_s.unwrap_or(0.0))
-                            ),
-                            "metastable" => format!("METASTABLE in {} of {}", m.tipped, m.judged),
-                            "baseline_unhealthy" => "baseline not healthy".into(),
-                            status => status.to_uppercase(),
-                        }),
-                );
+                row.push(p.result.metastability.as_ref().map_or("–".into(), |m| match m.status {
+                    Status::Recovered => format!(
+                        "recovered after {}",
+                        crate::model::units::format_duration_f64(m.recovered_after_s.unwrap_or(0.0))
+                    ),
+                    Status::Metastable => format!("METASTABLE in {} of {}", m.tipped, m.judged),
+                    Status::BaselineUnhealthy => "baseline not healthy".into(),
+                    status => status.name().to_uppercase(),
+                }));
             }
             row
         })
