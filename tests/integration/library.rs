@@ -117,3 +117,25 @@ fn a_scenario_comparison_runs_from_the_library_without_the_cli() {
         utilisation.difference
     );
 }
+
+#[test]
+fn a_check_runs_from_the_library_without_the_cli() {
+    // ρ = 0.2 as written, 0.4 in the scenario: "below 0.3" holds for the first only.
+    let model: serde_json::Value = serde_json::from_str(MM1).unwrap();
+    let mut model = model;
+    model["expect"] = serde_json::json!([
+        { "that": "server.utilisation < 0.3" },
+        { "that": "server.utilisation < 0.3", "scenario": "busier" },
+    ]);
+    let source = ModelSource::from_text(model.to_string(), "mm1.json").expect("a valid model");
+    let plan = capsim::workflow::check::prepare(&source, |_| {}).expect("valid expectations");
+    assert_eq!(plan.expectation_count(), 2);
+    let mut runs = Vec::new();
+    let results = plan.run(&Runner::new(), |name, _| runs.push(name.map(str::to_string)), |_, _| {});
+    assert_eq!(runs, [None, Some("busier".to_string())]);
+    let report = plan.judge(&source, &results).expect("every claim judged");
+    assert_eq!((report.passed(), report.failed()), (1, 1));
+    assert!(report.results[0].passed && !report.results[1].passed);
+    let compared = plan.scenario_report(&source, &results).expect("the model as written ran");
+    assert_eq!(compared.scenarios[0].name, "busier");
+}
