@@ -38,10 +38,41 @@
 //! [`stats::Estimate`] (mean across replications with a 95 % confidence interval). The
 //! [`report`] module renders it as a terminal table, JSON or CSV.
 //!
+//! **4. Sweep it, compare scenarios.** [`workflow`] runs what the command line runs: a sweep over
+//! a grid of values ([`workflow::sweep`]: whole, one shard, or the merge of shard files) and the
+//! baseline with its scenarios, each compared with it ([`workflow::scenarios`]):
+//!
+//! ```
+//! use capsim::scenario::{sweep::{parse_values_text, SweptParam}, ModelSource};
+//! use capsim::workflow::{scenarios, sweep, Runner};
+//! let json = r#"{"duration": "2m", "replications": 2,
+//!   "clients": {"web": {"open": {"rate": "20/s"}, "calls": "api.get"}},
+//!   "services": {"api": {"workers": 1, "endpoints": {"get": [{"cpu": "exp(10ms)"}]}}},
+//!   "scenarios": {"busier": {"set": {"clients.web.open.rate": "40/s"}}}}"#;
+//! let source = ModelSource::from_text(json.to_string(), "tour.json").expect("a valid model");
+//! let plan = sweep::SweepPlan {
+//!     params: vec![SweptParam { path: "clients.web.open.rate".into(), values: parse_values_text("10/s,20/s,40/s").unwrap() }],
+//!     scenario: None,
+//!     metric: Some("api.utilisation".into()),
+//!     threshold: 0.1,
+//! };
+//! let finished = sweep::prepare(&source, &plan, None, |_| {})
+//!     .and_then(|prepared| prepared.run(&Runner::new(), |point| eprintln!("point {}", point.index)))
+//!     .expect("every point valid, the metric known")
+//!     .finish();
+//! assert_eq!(finished.points.len(), 3);
+//! assert!(finished.points[2].metric.mean > finished.points[0].metric.mean); // ρ = λ/μ grows
+//!
+//! let compared = scenarios::prepare(&source, &source.scenario_names(), |_| {})
+//!     .expect("valid scenarios")
+//!     .run(&Runner::new(), |_, _| {});
+//! assert_eq!(compared.scenarios[0].name, "busier");
+//! ```
+//!
 //! ## Layers
 //! `model` (JSON → validated [`model::Model`]) → `scenario` → `sim` (components, driven by the
 //! generic `engine`, recording into `stats`) → `results` (merged replications, metrics by name)
-//! → `analysis` → `report` → `cli`. Arrows only point down (`tests/integration/layers.rs` checks
+//! → `analysis` → `workflow` (sweeps, scenario comparisons) → `report` → `cli`. Arrows only point down (`tests/integration/layers.rs` checks
 //! it): the engine knows nothing of services, reports never see the live simulation.
 
 pub mod analysis;
@@ -54,6 +85,7 @@ pub mod results;
 pub mod scenario;
 pub mod sim;
 pub mod stats;
+pub mod workflow;
 
 use model::Model;
 use results::RunResult;

@@ -164,3 +164,24 @@ pub struct ScenarioReport {
     /// Each scenario with its comparison.
     pub scenarios: Vec<ScenarioRun>,
 }
+
+impl ScenarioReport {
+    /// The report of `baseline` and each scenario run (name, description, result), each
+    /// compared with the baseline (see [`compare`]).
+    pub fn compared(baseline: RunResult, scenarios: Vec<(String, Option<String>, RunResult)>) -> ScenarioReport {
+        let scenarios = scenarios
+            .into_iter()
+            .map(|(name, description, result)| ScenarioRun {
+                comparison: compare(&baseline, &result),
+                name,
+                description,
+                result,
+            })
+            .collect();
+        ScenarioReport {
+            schema_version: crate::results::SCHEMA_VERSION,
+            baseline,
+            scenarios,
+        }
+    }
+}

@@ -6,12 +6,11 @@
 //! unknown metric or scenario, a model without expectations).
 
 use super::{print, write, CliError, Overrides, RunSettings, EXIT_OK};
-use crate::analysis::expect::{evaluate, read_expectations, CheckReport, Expectation};
-use crate::model::{Diagnostic, ModelError, Validated};
+use crate::model::{Diagnostic, ModelError};
 use crate::report;
 use crate::results::RunResult;
 use crate::scenario::ModelSource;
-use serde_json::Value;
+use crate::workflow::check::{prepare, CheckPlan};
 use std::path::PathBuf;
 
 /// Exit code: some expectation did not hold.
@@ -39,22 +38,6 @@ pub struct CheckArgs {
     report: Option<PathBuf>,
 }
 
-/// One distinct run: the model as written (`name` None) or a scenario ("a+b").
-struct Target {
-    name: Option<String>,
-    validated: Validated,
-}
-
-/// The expectations of a model, checked as far as possible without running, and the runs
-/// they need.
-struct Plan {
-    expectations: Vec<Expectation>,
-    /// Every distinct run, in the order expectations first name it.
-    targets: Vec<Target>,
-    /// `targets[runs[i]]` is expectation i's run.
-    runs: Vec<usize>,
-}
-
 fn invalid(source: &ModelSource, diagnostics: Vec<Diagnostic>) -> CliError {
     CliError::Model(ModelError::Invalid {
         file: source.file.clone(),
@@ -62,74 +45,10 @@ fn invalid(source: &ModelSource, diagnostics: Vec<Diagnostic>) -> CliError {
     })
 }
 
-/// Read `expect` (the model's list) and make every run it needs with `overrides`: claims,
-/// scenarios, metric names and bounds are all checked before anything runs.
-fn plan(source: &ModelSource, expect: &Value, overrides: &Overrides) -> Result<Plan, CliError> {
-    let expectations = read_expectations(expect, &source.scenario_names()).map_err(|d| invalid(source, d))?;
-    let mut targets: Vec<Target> = Vec::new();
-    let mut runs = Vec::with_capacity(expectations.len());
-    for e in &expectations {
-        let (name, variant): (_, Option<crate::scenario::Variant>) = match &e.scenario {
-            None => (None, None),
-            Some(written) => {
-                let variant = source.scenario_variant(written)?;
-                (Some(variant.name.clone()), Some(variant))
-            }
-        };
-        let at = match targets.iter().position(|t| t.name == name) {
-            Some(at) => at,
-            None => {
-                let validated = match &variant {
-                    None => source.baseline(|spec| overrides.apply(spec))?,
-                    Some(v) => source.variant_model(v, |spec| overrides.apply(spec))?,
-                };
-                targets.push(Target { name, validated });
-                targets.len() - 1
-            }
-        };
-        runs.push(at);
-    }
-    // A recovery claim measures against the model as written: make sure it runs.
-    let recovery = expectations
-        .iter()
-        .any(|e| e.claim.comparison == crate::analysis::expect::Comparison::RecoversWithin);
-    if recovery && !targets.iter().any(|t| t.name.is_none()) {
-        targets.push(Target {
-            name: None,
-            validated: source.baseline(|spec| overrides.apply(spec))?,
-        });
-    }
-    // Metric names and bounds are checked against the components each run has: a result of
-    // no replications has every component and no values.
-    let shapes: Vec<RunResult> = targets
-        .iter()
-        .map(|t| crate::results::summarize(&t.validated.model, &[], Vec::new()))
-        .collect();
-    let problems: Vec<Diagnostic> = expectations
-        .iter()
-        .zip(&runs)
-        .filter_map(|(e, &at)| {
-            e.claim
-                .resolve(&shapes[at])
-                .err()
-                .map(|message| Diagnostic { path: e.path(), message })
-        })
-        .collect();
-    if !problems.is_empty() {
-        return Err(invalid(source, problems));
-    }
-    Ok(Plan {
-        expectations,
-        targets,
-        runs,
-    })
-}
-
 /// Check the expectations of a loaded model without running it (for `capsim validate`):
 /// claims, scenarios, metric names and bounds. Returns how many there are.
 pub fn validate_expectations(source: &ModelSource) -> Result<usize, CliError> {
-    let expect = source.json().get("expect").cloned().unwrap_or(Value::Null);
-    Ok(plan(source, &expect, &Overrides::default())?.expectations.len())
+    Ok(prepare(source, |_| {})?.expectation_count())
 }
 
 /// Run `capsim check`: returns the exit code, or the bad input (which the caller maps to 2).
@@ -141,13 +60,8 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
         .dir("--report", args.report.as_ref())
         .check()?;
     let source = super::load(&args.model)?;
-    let expect = source.json().get("expect").cloned().unwrap_or(Value::Null);
-    let Plan {
-        expectations,
-        targets,
-        runs,
-    } = plan(&source, &expect, &overrides)?;
-    if expectations.is_empty() {
+    let plan = prepare(&source, |spec| overrides.apply(spec))?;
+    if plan.expectation_count() == 0 {
         return Err(invalid(
             &source,
             vec![Diagnostic {
@@ -159,41 +73,29 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
         ));
     }
 
-    let models: Vec<&crate::model::Model> = targets.iter().map(|t| &t.validated.model).collect();
-    let pool = super::threads::replication_pool(args.settings.threads, &models)?;
+    let pool = super::threads::replication_pool(args.settings.threads, &plan.models())?;
+    let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT);
     let mut warned: Vec<String> = Vec::new();
-    let results: Vec<RunResult> = targets
-        .iter()
-        .map(|t| {
-            let warnings: Vec<String> = t.validated.warnings.iter().map(|w| w.to_string()).collect();
-            for w in &warnings {
+    let results = plan.run(
+        &runner,
+        |_, warnings| {
+            for w in warnings {
                 if !warned.contains(w) {
                     tell!("warning: {w}");
                     warned.push(w.clone());
                 }
             }
-            let result = super::run_validated_quietly(&t.validated, &warnings, &pool);
+        },
+        |name, result| {
             for msg in &result.verdict.messages {
-                match &t.name {
+                match name {
                     Some(name) => tell!("stopped [{name}]: {msg}"),
                     None => tell!("stopped: {msg}"),
                 }
             }
-            result
-        })
-        .collect();
-
-    let verdicts = expectations
-        .iter()
-        .zip(&runs)
-        .map(|(e, &at)| {
-            let baseline = targets.iter().position(|t| t.name.is_none()).map(|b| &results[b]);
-            verdict(e, targets[at].name.as_deref(), &results[at], baseline)
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|d| invalid(&source, d))?;
-    let model_name = targets.first().map(|t| t.validated.model.name.clone()).unwrap_or_default();
-    let report = CheckReport::new(&model_name, verdicts);
+        },
+    );
+    let report = plan.judge(&source, &results)?;
 
     let text = report.text();
     // With JSON or JUnit on stdout, the verdict lines go to stderr so stdout stays one document.
@@ -212,7 +114,7 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
         write("--junit", path, &report::junit::junit_xml(&report))?;
     }
     if let Some(dir) = &args.report {
-        write_runs_report(dir, &source, &targets, &results)?;
+        write_runs_report(dir, &source, &plan, &results)?;
     }
     // A judged failure is a regression (1) even when other runs were cut short; otherwise a
     // cut-short run leaves expectations not judged, which is a stop (3), not a regression.
@@ -229,38 +131,12 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
 /// else the first run on its own.
 fn write_runs_report(
     dir: &std::path::Path,
-    source: &crate::scenario::ModelSource,
-    targets: &[Target],
+    source: &ModelSource,
+    plan: &CheckPlan,
     results: &[RunResult],
 ) -> Result<(), CliError> {
-    let Some(base) = targets.iter().position(|t| t.name.is_none()) else {
-        return super::write_report("--report", dir, &report::html::ReportInput::Run(&results[0]));
-    };
-    let scenarios = targets
-        .iter()
-        .zip(results)
-        .filter_map(|(t, r)| {
-            t.name.as_ref().map(|name| crate::analysis::compare::ScenarioRun {
-                name: name.clone(),
-                description: source.scenario_description(name),
-                comparison: crate::analysis::compare::compare(&results[base], r),
-                result: r.clone(),
-            })
-        })
-        .collect();
-    let scenario_report = crate::analysis::compare::ScenarioReport {
-        schema_version: crate::results::SCHEMA_VERSION,
-        baseline: results[base].clone(),
-        scenarios,
-    };
-    super::write_report("--report", dir, &report::html::ReportInput::Scenarios(&scenario_report))
-}
-
-fn verdict(
-    e: &Expectation,
-    scenario: Option<&str>,
-    result: &RunResult,
-    baseline: Option<&RunResult>,
-) -> Result<crate::analysis::expect::ExpectationResult, Vec<Diagnostic>> {
-    evaluate(e, scenario, result, baseline).map_err(|message| vec![Diagnostic { path: e.path(), message }])
+    match plan.scenario_report(source, results) {
+        Some(compared) => super::write_report("--report", dir, &report::html::ReportInput::Scenarios(&compared)),
+        None => super::write_report("--report", dir, &report::html::ReportInput::Run(&results[0])),
+    }
 }

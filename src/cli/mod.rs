@@ -4,11 +4,10 @@
 //! Exit codes: 0 success, 1 an expectation failed (`capsim check`), 2 bad input (the model or the arguments), 3 the run stopped at a
 //! bound (an unstable model or the event budget) and its results are partial.
 
-use crate::analysis::compare::{compare, ScenarioReport, ScenarioRun};
 use crate::model::spec::ModelSpec;
 use crate::model::units::parse_duration;
 use crate::model::values::{DurationValue, PositiveInt};
-use crate::model::{ModelError, Validated};
+use crate::model::ModelError;
 use crate::report;
 use crate::scenario::ModelSource;
 use clap::{Args, Parser, Subcommand};
@@ -172,6 +171,15 @@ pub enum CliError {
         /// The reason.
         source: std::io::Error,
     },
+}
+
+impl From<crate::workflow::WorkflowError> for CliError {
+    fn from(e: crate::workflow::WorkflowError) -> CliError {
+        match e {
+            crate::workflow::WorkflowError::Model(m) => CliError::Model(m),
+            crate::workflow::WorkflowError::Input(why) => CliError::Argument(why),
+        }
+    }
 }
 
 /// Raised by Ctrl-C / SIGTERM or by `--max-wall`: every run stops at its next check and keeps
@@ -353,34 +361,30 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         .dir("--report", args.report.as_ref())
         .check()?;
     let source = load(&args.model)?;
-    let baseline_model = source.baseline(|spec| overrides.apply(spec))?;
-    let mut variants = Vec::new();
     let names = if args.all_scenarios {
         source.scenario_names()
     } else {
         args.scenario.clone()
     };
-    for name in &names {
-        let variant = source.scenario_variant(name)?;
-        let model = source.variant_model(&variant, |spec| overrides.apply(spec))?;
-        variants.push((variant.name, source.scenario_description(name), model));
-    }
-    if args.all_scenarios && variants.is_empty() {
+    let plan = crate::workflow::scenarios::prepare(&source, &names, |spec| overrides.apply(spec))?;
+    if args.all_scenarios && plan.scenario_count() == 0 {
         return Err(CliError::Argument(format!(
             "--all-scenarios: {} declares no scenarios",
             source.file
         )));
     }
-    let models: Vec<&crate::model::Model> = std::iter::once(&baseline_model.model)
-        .chain(variants.iter().map(|(_, _, v)| &v.model))
-        .collect();
-    let pool = threads::replication_pool(args.settings.threads, &models)?;
-    let result = run_validated(&baseline_model, &pool);
+    let pool = threads::replication_pool(args.settings.threads, &plan.models())?;
+    let report = plan.run(&crate::workflow::Runner::on(&pool, &INTERRUPT), |_, warnings| {
+        for w in warnings {
+            tell!("warning: {w}");
+        }
+    });
+    let result = report.baseline.clone();
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
-    let mut complete = result.verdict.complete;
+    let complete = result.verdict.complete && report.scenarios.iter().all(|s| s.result.verdict.complete);
     // Each run's CSV files: the baseline's, then each scenario's (named like its report files).
     let mut csv_runs: Vec<(String, crate::results::RunResult)> = Vec::new();
-    if variants.is_empty() {
+    if report.scenarios.is_empty() {
         if !args.quiet && !json_to_stdout {
             print(&report::table::summary(&result));
         }
@@ -391,24 +395,6 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
             write_report("--report", dir, &report::html::ReportInput::Run(&result))?;
         }
     } else {
-        let scenarios: Vec<ScenarioRun> = variants
-            .iter()
-            .map(|(name, description, validated)| {
-                let scenario = run_validated(validated, &pool);
-                ScenarioRun {
-                    name: name.clone(),
-                    description: description.clone(),
-                    comparison: compare(&result, &scenario),
-                    result: scenario,
-                }
-            })
-            .collect();
-        complete &= scenarios.iter().all(|s| s.result.verdict.complete);
-        let report = ScenarioReport {
-            schema_version: crate::results::SCHEMA_VERSION,
-            baseline: result.clone(),
-            scenarios,
-        };
         if !args.quiet && !json_to_stdout {
             print(&report::table::summary(&result));
             print(&report::compare::comparison(&report));
@@ -459,25 +445,6 @@ pub(crate) fn write_report(flag: &'static str, dir: &std::path::Path, input: &re
             path: dir.display().to_string(),
             source,
         })
-}
-
-/// Run a validated model on `pool` (stopping early on Ctrl-C or `--max-wall`) without printing
-/// warnings.
-pub(crate) fn run_validated_quietly(
-    validated: &Validated,
-    warnings: &[String],
-    pool: &rayon::ThreadPool,
-) -> crate::results::RunResult {
-    pool.install(|| crate::run_until(&validated.model, warnings, None, &INTERRUPT))
-}
-
-/// Run a validated model on `pool`, printing its warnings to stderr.
-pub(crate) fn run_validated(validated: &Validated, pool: &rayon::ThreadPool) -> crate::results::RunResult {
-    let warnings: Vec<String> = validated.warnings.iter().map(|w| w.to_string()).collect();
-    for w in &warnings {
-        tell!("warning: {w}");
-    }
-    run_validated_quietly(validated, &warnings, pool)
 }
 
 /// Write a directory of files (name, contents) as one set (see [`report::output::write_dir`]).

@@ -1,14 +1,12 @@
 //! `capsim sweep` and `capsim merge`: run a model over a grid of parameter values (whole or one
 //! shard), find the knee and the first SLO breach, and put shards back together.
 
-use super::{load, print, run_validated, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
-use crate::analysis::fingerprint::{model_hash, Fingerprint, CAPSIM_VERSION};
-use crate::analysis::sweep::{breaches, finish, merge, shard_file, SweepHeader, SweepPoint};
-use crate::model::units::nanos_to_secs;
+use super::{load, print, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
 use crate::report;
-use crate::results::metric::{parse_bound, resolve, Unit};
-use crate::scenario::sweep::{grid, parse_values, parse_values_text, Shard, SweptParam};
-use crate::scenario::{ModelSource, Variant};
+use crate::results::metric::{parse_bound, Unit};
+use crate::scenario::sweep::{parse_values, parse_values_text, Shard, SweptParam};
+use crate::scenario::ModelSource;
+use crate::workflow::sweep::{merge_files, prepare, SweepPlan};
 use clap::Args;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -169,93 +167,33 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
             "--shard needs --json FILE: a shard's points are merged later with `capsim merge`".into(),
         ));
     }
-    let base = match &plan.scenario {
-        Some(name) => source.scenario_variant(name)?,
-        None => Variant {
-            name: String::new(),
-            changes: Vec::new(),
-            actions: Vec::new(),
-        },
-    };
-    let points = grid(&plan.params, &base, "--param").map_err(CliError::Argument)?;
-    // Validate every point before running any: a bad value fails fast.
-    let models = points
-        .iter()
-        .map(|(values, variant)| Ok((values.clone(), source.variant_model(variant, |spec| overrides.apply(spec))?)))
-        .collect::<Result<Vec<_>, CliError>>()?;
     let threshold = match &plan.threshold {
         Some(t) => parse_bound(t, Unit::Share).map_err(|why| CliError::Argument(format!("threshold: {why}")))?,
         None => 0.1,
     };
-    let all: Vec<&crate::model::Model> = models.iter().map(|(_, v)| &v.model).collect();
-    // Every point's result is kept until the sweep is written: refuse a sweep that cannot fit.
-    let here = (0..models.len()).filter(|&i| shard.is_none_or(|s| s.owns(i))).count();
-    if let Some((_, largest)) = models.iter().max_by_key(|(_, v)| crate::model::memory::sweep_point(&v.model)) {
-        if let Some(why) = crate::model::memory::sweep_refusal(&largest.model, here, largest.model.max_memory) {
-            return Err(CliError::Argument(format!("{}: limits.max_memory: {why}", source.file)));
-        }
-    }
-    let pool = super::threads::replication_pool(args.settings.threads, &all)?;
-    let mut sweep_points = Vec::new();
-    let mut metric_name = plan.metric.clone();
-    let mut complete = true;
-    for (index, (values, validated)) in models.iter().enumerate() {
-        if shard.is_some_and(|s| !s.owns(index)) {
-            continue;
-        }
-        if !args.quiet {
-            tell!("point {}/{}: {}", index + 1, models.len(), points[index].1.name);
-        }
-        let result = run_validated(validated, &pool);
-        complete &= result.verdict.complete;
-        let name = metric_name.get_or_insert_with(|| default_metric(&result)).clone();
-        let metric = resolve(&result, &name).map_err(|why| CliError::Argument(format!("metric: {why}")))?;
-        sweep_points.push(SweepPoint {
-            index,
-            values: values.clone(),
-            metric: metric.estimate,
-            slos_breached: breaches(&result),
-            result,
-        });
-    }
-    let header_params: Vec<String> = plan.params.iter().map(|p| p.path.clone()).collect();
-    let header = SweepHeader {
-        schema_version: crate::results::SCHEMA_VERSION,
-        model: models.first().map(|(_, v)| v.model.name.clone()).unwrap_or_default(),
-        scenario: base.name.clone(),
-        params: plan.params.iter().map(|p| p.path.clone()).collect(),
-        metric: metric_name.unwrap_or_default(),
+    let sweep_plan = SweepPlan {
+        params: plan.params,
+        scenario: plan.scenario,
+        metric: plan.metric,
         threshold,
-        total_points: models.len(),
-        round_trips: models
-            .first()
-            .map(|(_, v)| crate::analysis::ladder::round_trips(&v.model, &crate::analysis::ladder::swept_links(&header_params)))
-            .unwrap_or_default()
-            .into_iter()
-            .collect(),
-        fingerprint: match models.first() {
-            Some((_, v)) => Some(Fingerprint {
-                model_hash: model_hash(&source.variant_json(&base)?),
-                seed: v.model.seed,
-                replications: v.model.replications,
-                duration_s: nanos_to_secs(v.model.duration_ns),
-                warmup_s: nanos_to_secs(v.model.warmup_ns),
-                window_s: nanos_to_secs(v.model.window_ns),
-                max_events: v.model.max_events,
-                grid: plan.params.iter().map(|p| p.values.clone()).collect(),
-                capsim_version: CAPSIM_VERSION.to_string(),
-            }),
-            None => None,
-        },
     };
-    let header_json = serde_json::to_value(&header).unwrap_or(Value::Null);
-    let point_json: Vec<Value> = sweep_points
-        .iter()
-        .map(|p| serde_json::to_value(p).unwrap_or(Value::Null))
-        .collect();
+    let prepared = prepare(&source, &sweep_plan, shard, |spec| overrides.apply(spec))?;
+    let total = prepared.total_points();
+    let pool = super::threads::replication_pool(args.settings.threads, &prepared.models())?;
+    let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT);
+    let run = prepared.run(&runner, |point| {
+        if !args.quiet {
+            tell!("point {}/{}: {}", point.index + 1, point.total, point.name);
+        }
+        for w in point.warnings {
+            tell!("warning: {w}");
+        }
+    })?;
+    let complete = run.complete();
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(shard) = shard {
-        let file = shard_file(&header_json, &format!("{}/{}", shard.index, shard.count), point_json);
+        let written = run.points.len();
+        let file = run.into_shard_file();
         write(
             "--json",
             args.json.as_ref().expect("checked above"),
@@ -264,17 +202,14 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
         if !args.quiet && !json_to_stdout {
             print(&format!(
                 "shard {}/{}: {} of {} points written\n",
-                shard.index,
-                shard.count,
-                sweep_points.len(),
-                models.len()
+                shard.index, shard.count, written, total
             ));
         }
     } else {
-        let finished = finish(&header_json, point_json);
+        let finished = run.finish();
         if !args.quiet && !json_to_stdout {
-            print(&report::sweep::sweep_table(&header, &sweep_points, &finished));
-            print(&report::sweep::ladder_table(&header, &sweep_points));
+            print(&report::sweep::sweep_table(&finished));
+            print(&report::sweep::ladder_table(&finished.header, &finished.points));
         }
         if let Some(path) = &args.json {
             write("--json", path, &report::json::to_json(&finished))?;
@@ -283,32 +218,14 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
             super::write_dir(
                 "--csv",
                 dir,
-                &[("sweep.csv".into(), report::csv::sweep_csv(&header, &sweep_points))],
+                &[("sweep.csv".into(), report::csv::sweep_csv(&finished.header, &finished.points))],
             )?;
         }
         if let Some(dir) = &args.report {
-            super::write_report(
-                "--report",
-                dir,
-                &report::html::ReportInput::Sweep {
-                    header: &header,
-                    points: &sweep_points,
-                    finished: &finished,
-                },
-            )?;
+            super::write_report("--report", dir, &report::html::ReportInput::Sweep(&finished))?;
         }
     }
     Ok(if complete { EXIT_OK } else { EXIT_STOPPED })
-}
-
-/// The first client's p99, or the first endpoint's.
-fn default_metric(result: &crate::results::RunResult) -> String {
-    result
-        .clients
-        .first()
-        .map(|c| format!("{}.p99", c.name))
-        .or_else(|| result.endpoints.first().map(|e| format!("{}.p99", e.name)))
-        .unwrap_or_default()
 }
 
 /// Run `capsim merge`.
@@ -318,25 +235,10 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
         .dir("--csv", args.csv.as_ref())
         .dir("--report", args.report.as_ref())
         .check()?;
-    let mut shards = Vec::new();
-    for path in &args.shards {
-        let name = path.display().to_string();
-        let text = crate::model::load::read_input(&name).map_err(|e| CliError::Argument(format!("cannot read {name}: {e}")))?;
-        if let Some(duplicate) = crate::model::duplicate_keys::duplicate_keys(&text).first() {
-            return Err(CliError::Argument(format!("{name}: {}", duplicate.diagnostic())));
-        }
-        let json: Value = serde_json::from_str(&text).map_err(|e| CliError::Argument(format!("{name}: not JSON: {e}")))?;
-        shards.push((name, json));
-    }
-    let merged = merge(&shards).map_err(CliError::Argument)?;
+    let merged = merge_files(&args.shards)?;
     write("--json", &args.json, &report::json::to_json(&merged))?;
     // Partial points (cut short in their shard) make a partial merge: said, and exit 3.
-    let partial: Vec<String> = merged["partial_points"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(Value::to_string)
-        .collect();
+    let partial: Vec<String> = merged.partial_points.iter().map(usize::to_string).collect();
     let code = if partial.is_empty() {
         EXIT_OK
     } else {
@@ -346,27 +248,15 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
         );
         EXIT_STOPPED
     };
-    if args.report.is_none() && args.csv.is_none() {
-        return Ok(code);
-    }
-    // The points read back as results (NaN was written as null and reads back as NaN).
-    let unreadable = |e: serde_json::Error| CliError::Argument(format!("the merged sweep cannot be read back for a report: {e}"));
-    let header: SweepHeader = serde_json::from_value(merged.clone()).map_err(unreadable)?;
-    let points: Vec<SweepPoint> = serde_json::from_value(merged["points"].clone()).map_err(unreadable)?;
     if let Some(dir) = &args.csv {
         super::write_dir(
             "--csv",
             dir,
-            &[("sweep.csv".into(), report::csv::sweep_csv(&header, &points))],
+            &[("sweep.csv".into(), report::csv::sweep_csv(&merged.header, &merged.points))],
         )?;
     }
     if let Some(dir) = &args.report {
-        let input = report::html::ReportInput::Sweep {
-            header: &header,
-            points: &points,
-            finished: &merged,
-        };
-        super::write_report("--report", dir, &input)?;
+        super::write_report("--report", dir, &report::html::ReportInput::Sweep(&merged))?;
     }
     Ok(code)
 }

@@ -4,6 +4,7 @@
 use super::text_table::TextTable;
 use crate::analysis::compare::{show, ScenarioReport};
 use crate::model::units::format_duration_f64;
+use crate::results::metastability::Status;
 
 /// "+12.3 ms ±1.1" style change with its relative size.
 fn change(mean_diff: f64, ci95: f64, baseline: f64, unit: &str) -> String {
@@ -88,7 +89,7 @@ pub fn comparison(report: &ScenarioReport) -> String {
         for (i, slo) in report.baseline.slos.iter().enumerate() {
             let mut row = vec![slo.name.clone(), slo.objective.clone()];
             for (_, result) in &all_slos {
-                row.push(result.slos.get(i).map_or("–".into(), |s| s.status.to_uppercase()));
+                row.push(result.slos.get(i).map_or("–".into(), |s| s.status.name().to_uppercase()));
             }
             t.row(row);
         }
@@ -122,16 +123,16 @@ pub(super) fn storm_rows(runs: &[(&str, &crate::results::RunResult)]) -> Option<
             row.extend(r.effects.iter().map(|e| show(e.per_unit.mean, "count")));
             let wasted: f64 = r.services.iter().map(|s| s.wasted.cpu_s.mean).sum();
             row.push(show(wasted, "count"));
-            row.push(r.metastability.as_ref().map_or("–".into(), |m| match m.status.as_str() {
-                "recovered" => format!("recovered after {}", format_duration_f64(m.recovered_after_s.unwrap_or(0.0))),
-                "metastable" => format!(
+            row.push(r.metastability.as_ref().map_or("–".into(), |m| match m.status {
+                Status::Recovered => format!("recovered after {}", format_duration_f64(m.recovered_after_s.unwrap_or(0.0))),
+                Status::Metastable => format!(
                     "METASTABLE in {} of {} (still overloaded {} after)",
                     m.tipped,
                     m.judged,
                     format_duration_f64(m.still_out_after_s.unwrap_or(0.0))
                 ),
-                "baseline_unhealthy" => "baseline not healthy".into(),
-                other => other.to_string(),
+                Status::BaselineUnhealthy => "baseline not healthy".into(),
+                other => other.name().to_string(),
             }));
             row
         })

@@ -13,12 +13,12 @@ use super::markup::escape;
 use super::plot::{self, Figure};
 use super::{csv, json, write_output};
 use crate::analysis::compare::{show, ScenarioReport};
-use crate::analysis::sweep::{SweepHeader, SweepPoint};
+use crate::analysis::sweep::{FinishedSweep, SweepHeader, SweepPoint};
+use crate::results::metastability::Status;
 use crate::results::metric::significant;
 use crate::results::RunResult;
 use crate::scenario::sweep::show_value;
 use crate::stats::Estimate;
-use serde_json::Value;
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -29,16 +29,9 @@ pub enum ReportInput<'a> {
     Run(&'a RunResult),
     /// A baseline and its scenarios (`capsim run MODEL --scenario …`).
     Scenarios(&'a ScenarioReport),
-    /// A complete sweep (`capsim sweep`): its header, points in grid order, and the finished JSON
-    /// from [`crate::analysis::sweep::finish`] (with the knee and the first SLO breach).
-    Sweep {
-        /// The sweep's header.
-        header: &'a SweepHeader,
-        /// Every point, in grid order.
-        points: &'a [SweepPoint],
-        /// The finished sweep as JSON.
-        finished: &'a Value,
-    },
+    /// A complete sweep (`capsim sweep`, `capsim merge`): its header, points in grid order and
+    /// verdicts (the knee, the first SLO breach…), from [`crate::analysis::sweep::finish`].
+    Sweep(&'a FinishedSweep),
 }
 
 /// Write the report into `dir` (created if missing), replacing what an
@@ -90,15 +83,11 @@ fn write_report_files(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf
             }
             scenario_figures(report)
         }
-        ReportInput::Sweep {
-            header,
-            points,
-            finished,
-        } => {
+        ReportInput::Sweep(finished) => {
             put("results.json", &json::to_json(finished), &mut written)?;
-            put("sweep.csv", &csv::sweep_csv(header, points), &mut written)?;
-            std::iter::once(plot::sweep_curve(header, points, finished))
-                .chain(plot::ladder(header, points))
+            put("sweep.csv", &csv::sweep_csv(&finished.header, &finished.points), &mut written)?;
+            std::iter::once(plot::sweep_curve(finished))
+                .chain(plot::ladder(&finished.header, &finished.points))
                 .collect()
         }
     };
@@ -201,9 +190,9 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
             s.baseline.model.description.as_str(),
             "what-if scenarios",
         ),
-        ReportInput::Sweep { header, points, .. } => (
-            header.model.as_str(),
-            points.first().map_or("", |p| p.result.model.description.as_str()),
+        ReportInput::Sweep(sweep) => (
+            sweep.header.model.as_str(),
+            sweep.points.first().map_or("", |p| p.result.model.description.as_str()),
             "sweep",
         ),
     };
@@ -233,12 +222,8 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
             out.push_str(&figure("storm"));
         }
         ReportInput::Scenarios(report) => out.push_str(&scenarios_body(report, &figure)),
-        ReportInput::Sweep {
-            header,
-            points,
-            finished,
-        } => {
-            out.push_str(&sweep_body(header, points, finished));
+        ReportInput::Sweep(finished) => {
+            out.push_str(&sweep_body(finished));
             out.push_str("<h2>Plots</h2>\n");
             out.push_str(&figure("sweep"));
             out.push_str(&figure("ladder"));
@@ -409,11 +394,11 @@ fn verdicts(r: &RunResult, heading: &str) -> String {
     }
     let mut items: Vec<String> = Vec::new();
     for s in &r.slos {
-        let class = s.status.as_str();
+        let class = s.status.name();
         items.push(format!(
             "<span class=\"{}\">{}</span> SLO {} {}: measured {}",
             escape(class),
-            escape(&s.status.to_uppercase()),
+            escape(&s.status.name().to_uppercase()),
             escape(&s.name),
             escape(&s.objective),
             escape(&slo_measured(s))
@@ -452,14 +437,14 @@ fn verdicts(r: &RunResult, heading: &str) -> String {
         ));
     }
     if let Some(m) = &r.metastability {
-        let class = match m.status.as_str() {
-            "metastable" => "breached",
-            "undetermined" | "baseline_unhealthy" => "uncertain",
-            _ => "met",
+        let class = match m.status {
+            Status::Metastable => "breached",
+            Status::Undetermined | Status::BaselineUnhealthy => "uncertain",
+            Status::Stable | Status::Recovered => "met",
         };
         items.push(format!(
             "<span class=\"{class}\">{}</span> after the trigger: {}",
-            escape(&m.status.to_uppercase()),
+            escape(&m.status.name().to_uppercase()),
             escape(&m.text)
         ));
     }
@@ -737,7 +722,14 @@ fn summary_tables(r: &RunResult) -> String {
         &["slo", "objective", "measured", "status"],
         r.slos
             .iter()
-            .map(|s| vec![s.name.clone(), s.objective.clone(), slo_measured(s), s.status.to_uppercase()])
+            .map(|s| {
+                vec![
+                    s.name.clone(),
+                    s.objective.clone(),
+                    slo_measured(s),
+                    s.status.name().to_uppercase(),
+                ]
+            })
             .collect(),
     );
     out
@@ -838,12 +830,12 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
             .iter()
             .enumerate()
             .map(|(i, slo)| {
-                let mut row = vec![slo.name.clone(), slo.objective.clone(), slo.status.to_uppercase()];
+                let mut row = vec![slo.name.clone(), slo.objective.clone(), slo.status.name().to_uppercase()];
                 row.extend(
                     report
                         .scenarios
                         .iter()
-                        .map(|s| s.result.slos.get(i).map_or("–".into(), |s| s.status.to_uppercase())),
+                        .map(|s| s.result.slos.get(i).map_or("–".into(), |s| s.status.name().to_uppercase())),
                 );
                 row
             })
@@ -888,7 +880,8 @@ fn verdict_lines(text: &str) -> Vec<String> {
 }
 
 /// The sweep's settings, verdicts, table, and the ladder when it is one.
-fn sweep_body(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> String {
+fn sweep_body(finished: &FinishedSweep) -> String {
+    let (header, points) = (&finished.header, &finished.points[..]);
     let mut out = format!(
         "<p class=\"settings\">Sweep over {} point{}{} of {} — metric {}, knee threshold {} % past the low-load trend (the line through the two points at the low-load end: the smallest values, or the largest when the system gets better as the value grows)</p>\n",
         header.total_points,
@@ -920,17 +913,17 @@ fn sweep_body(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> 
     }
     let ladder_text = super::sweep::ladder_table(header, points);
     out.push_str("<h2>Verdicts</h2>\n<ul class=\"verdicts\">\n");
-    for line in verdict_lines(&super::sweep::sweep_table(header, points, finished))
+    for line in verdict_lines(&super::sweep::sweep_table(finished))
         .into_iter()
         .chain(verdict_lines(ladder_text.trim_start()))
     {
         let _ = writeln!(out, "<li>{}</li>", escape(&line));
     }
     out.push_str("</ul>\n<h2>Sweep</h2>\n");
-    let knee = finished["knee"]["index"].as_u64().map(|i| i as usize);
+    let knee = finished.knee.as_ref().map(|k| k.index);
     let mut columns = header.params.clone();
     columns.push(format!("{} (mean ± CI)", header.metric));
-    let (verdict_columns, verdicts) = super::sweep::point_verdicts(header, points, finished);
+    let (verdict_columns, verdicts) = super::sweep::point_verdicts(finished);
     columns.extend(verdict_columns.into_iter().map(String::from));
     let rows: Vec<Vec<String>> = points
         .iter()

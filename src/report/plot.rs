@@ -7,7 +7,7 @@
 
 use crate::analysis::compare::ScenarioReport;
 use crate::analysis::ladder::spreadsheet_ms;
-use crate::analysis::sweep::{SweepHeader, SweepPoint};
+use crate::analysis::sweep::{FinishedSweep, SweepHeader, SweepPoint};
 use crate::results::metric::{resolve, significant, Unit};
 use crate::results::{RunResult, StationSeries, TrafficWindow};
 use crate::scenario::sweep::numeric;
@@ -781,9 +781,11 @@ fn metric_axis(name: &str, unit: Option<Unit>) -> (String, f64) {
 
 /// Plot (d): the sweep's metric at each point with its 95 % CI band, the low-load trend (the
 /// line through the two points at the low-load end), the knee and the points where an SLO is breached.
-pub fn sweep_curve(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> Figure {
+pub fn sweep_curve(finished: &FinishedSweep) -> Figure {
+    let header = &finished.header;
     // Points cut short are not the model's answer there: off the curve, as out of the verdicts.
-    let complete: Vec<SweepPoint> = points
+    let complete: Vec<SweepPoint> = finished
+        .points
         .iter()
         .filter(|p| !p.result.verdict.replications.is_partial())
         .cloned()
@@ -845,9 +847,10 @@ pub fn sweep_curve(header: &SweepHeader, points: &[SweepPoint], finished: &Value
             shape: Shape::Cross,
         });
     }
-    let knee = finished["knee"]["index"]
-        .as_u64()
-        .and_then(|i| points.iter().position(|p| p.index as u64 == i));
+    let knee = finished
+        .knee
+        .as_ref()
+        .and_then(|k| points.iter().position(|p| p.index == k.index));
     if let Some(i) = knee.and_then(|at| mean.get(at)) {
         panel.markers.push(Markers {
             label: format!("knee (> {} % above trend)", tick(header.threshold * 100.0)),

@@ -2,7 +2,8 @@
 //! then the knee and the first SLO breach.
 
 use super::text_table::TextTable;
-use crate::analysis::sweep::{SweepHeader, SweepPoint};
+use crate::analysis::sweep::{FinishedSweep, SweepDirection, SweepHeader, SweepPoint};
+use crate::results::metastability::Status;
 use crate::results::metric::significant;
 use crate::scenario::sweep::show_value;
 use serde_json::Value;
@@ -11,17 +12,14 @@ use serde_json::Value;
 /// low-load trend (from the first two points, for one-parameter sweeps; the knee marked), the
 /// SLOs breached, and — when the model watches a metric for metastability — what came after the
 /// trigger. The terminal table and report.html both show them.
-pub(super) fn point_verdicts(
-    header: &SweepHeader,
-    points: &[SweepPoint],
-    finished: &Value,
-) -> (Vec<&'static str>, Vec<Vec<String>>) {
+pub(super) fn point_verdicts(finished: &FinishedSweep) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let (header, points) = (&finished.header, &finished.points);
     let mut columns = vec!["vs trend", "SLOs breached"];
     let watched = points.iter().any(|p| p.result.metastability.is_some());
     if watched {
         columns.push("after the trigger");
     }
-    let knee = finished["knee"]["index"].as_u64().map(|i| i as usize);
+    let knee = finished.knee.as_ref().map(|k| k.index);
     let xs: Vec<f64> = points
         .iter()
         .enumerate()
@@ -60,20 +58,15 @@ pub(super) fn point_verdicts(
                 p.slos_breached.join("; ")
             });
             if watched {
-                row.push(
-                    p.result
-                        .metastability
-                        .as_ref()
-                        .map_or("–".into(), |m| match m.status.as_str() {
-                            "recovered" => format!(
-                                "recovered after {}",
-                                crate::model::units::format_duration_f64(m.recovered_after_s.unwrap_or(0.0))
-                            ),
-                            "metastable" => format!("METASTABLE in {} of {}", m.tipped, m.judged),
-                            "baseline_unhealthy" => "baseline not healthy".into(),
-                            status => status.to_uppercase(),
-                        }),
-                );
+                row.push(p.result.metastability.as_ref().map_or("–".into(), |m| match m.status {
+                    Status::Recovered => format!(
+                        "recovered after {}",
+                        crate::model::units::format_duration_f64(m.recovered_after_s.unwrap_or(0.0))
+                    ),
+                    Status::Metastable => format!("METASTABLE in {} of {}", m.tipped, m.judged),
+                    Status::BaselineUnhealthy => "baseline not healthy".into(),
+                    status => status.name().to_uppercase(),
+                }));
             }
             row
         })
@@ -84,15 +77,16 @@ pub(super) fn point_verdicts(
 /// The grid indices of the two points the sweep's low-load trend goes through: the smallest
 /// two values for a sweep that worsens as the value grows, the largest two for one that improves
 /// (`trend_through` of the finished sweep; the first two points for sweeps written before it).
-pub(super) fn trend_through(finished: &Value) -> (usize, usize) {
-    match finished["trend_through"].as_array().map(|v| v.as_slice()) {
-        Some([a, b]) => (a.as_u64().unwrap_or(0) as usize, b.as_u64().unwrap_or(1) as usize),
+pub(super) fn trend_through(finished: &FinishedSweep) -> (usize, usize) {
+    match finished.trend_through.as_deref() {
+        Some(&[a, b]) => (a, b),
         _ => (0, 1),
     }
 }
 
-/// The table and verdicts of a complete sweep (`finished` is the JSON from `analysis::sweep::finish`).
-pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value) -> String {
+/// The table and verdicts of a complete sweep (from [`crate::analysis::sweep::finish`]).
+pub fn sweep_table(finished: &FinishedSweep) -> String {
+    let (header, points) = (&finished.header, &finished.points);
     let mut out = format!(
         "Sweep of {} over {} point{}{} — metric {}, knee threshold {} % above the low-load trend\n",
         header.model,
@@ -108,7 +102,7 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
     );
     let mut columns: Vec<&str> = header.params.iter().map(String::as_str).collect();
     columns.extend([header.metric.as_str(), "±95 % CI"]);
-    let (verdict_columns, verdicts) = point_verdicts(header, points, finished);
+    let (verdict_columns, verdicts) = point_verdicts(finished);
     columns.extend(verdict_columns);
     let mut t = TextTable::new(&columns);
     for (p, cells) in points.iter().zip(verdicts) {
@@ -131,21 +125,21 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
         t.row(row);
     }
     out.push_str(&t.render());
-    if let Some(partial) = finished["partial_points"].as_array().filter(|p| !p.is_empty()) {
+    if !finished.partial_points.is_empty() {
         out.push_str(&format!(
             "INCOMPLETE: {} of {} points were cut short (--max-events, --max-wall or Ctrl-C) and are left out of the verdicts below; run them again to judge them.\n",
-            partial.len(),
+            finished.partial_points.len(),
             header.total_points
         ));
     }
-    if finished["direction"] == "improves_as_it_grows" {
+    if finished.direction == Some(SweepDirection::ImprovesAsItGrows) {
         out.push_str(&format!(
             "Direction: the system gets better as {} grows (read from the data), so the low-load trend runs through the two largest values and the knee is sought downwards.\n",
             header.params.join(", ")
         ));
     }
-    let describe = |v: &Value| -> String {
-        let values: Vec<String> = v.as_array().into_iter().flatten().map(show_value).collect();
+    let describe = |values: &[Value]| -> String {
+        let values: Vec<String> = values.iter().map(show_value).collect();
         header
             .params
             .iter()
@@ -154,56 +148,54 @@ pub fn sweep_table(header: &SweepHeader, points: &[SweepPoint], finished: &Value
             .collect::<Vec<_>>()
             .join(", ")
     };
-    out.push_str(&match &finished["knee"] {
-        Value::Null if header.params.len() == 1 => {
+    out.push_str(&match &finished.knee {
+        None if header.params.len() == 1 => {
             "Knee: none — the metric stays within the threshold of its low-load trend.\n".to_string()
         }
-        Value::Null => "Knee: only computed for one-parameter sweeps.\n".to_string(),
-        k => format!(
+        None => "Knee: only computed for one-parameter sweeps.\n".to_string(),
+        Some(k) => format!(
             "Knee: at {} the metric is {} against a trend of {} ({:+.0} %).\n",
-            describe(&k["values"]),
-            significant(k["metric"].as_f64().unwrap_or(f64::NAN)),
-            significant(k["trend"].as_f64().unwrap_or(f64::NAN)),
-            100.0 * (k["metric"].as_f64().unwrap_or(f64::NAN) / k["trend"].as_f64().unwrap_or(f64::NAN) - 1.0)
+            describe(&k.values),
+            significant(k.metric),
+            significant(k.trend),
+            100.0 * (k.metric / k.trend - 1.0)
         ),
     });
-    let count = |key: &str| finished["slo_points"][key].as_u64();
-    let every = |key: &str| count(key).is_some() && count(key) == count("total");
-    out.push_str(&if let Some(from) = finished.get("meets_every_slo_from") {
+    let slo_points = finished.slo_points;
+    let every_breach = slo_points.is_some_and(|s| s.breach == s.total);
+    let every_meet = slo_points.is_some_and(|s| s.meet == s.total);
+    out.push_str(&if let Some(from) = &finished.meets_every_slo_from {
         // A sweep that improves as the value grows (capacity): the smallest value that is enough.
         match from {
-            Value::Null if every("breach") => {
+            None if every_breach => {
                 "SLOs: every point breaches an SLO; no value swept is enough — sweep larger values.\n".to_string()
             }
-            Value::Null => {
-                "SLOs: no point meets every SLO for certain (the others are uncertain: run more replications).\n".to_string()
-            }
-            m if every("meet") => format!(
+            None => "SLOs: no point meets every SLO for certain (the others are uncertain: run more replications).\n".to_string(),
+            Some(m) if every_meet => format!(
                 "SLOs: every point meets every SLO, down to the smallest value swept ({}).\n",
-                describe(&m["values"])
+                describe(&m.values)
             ),
-            m => format!(
+            Some(m) => format!(
                 "Meets every SLO: from {} (the smallest value swept at which every SLO is met).\n",
-                describe(&m["values"])
+                describe(&m.values)
             ),
         }
     } else {
-        match &finished["first_slo_breach"] {
-            Value::Null => "SLOs: none breached at any point.\n".to_string(),
-            b => {
-                let slos: Vec<String> = b["slos"].as_array().into_iter().flatten().map(show_value).collect();
-                let all = if every("breach") { " (every point breaches)" } else { "" };
-                format!("First SLO breach: at {}: {}{all}.\n", describe(&b["values"]), slos.join("; "))
+        match finished.first_slo_breach.as_ref().and_then(Option::as_ref) {
+            None => "SLOs: none breached at any point.\n".to_string(),
+            Some(b) => {
+                let all = if every_breach { " (every point breaches)" } else { "" };
+                format!("First SLO breach: at {}: {}{all}.\n", describe(&b.values), b.slos.join("; "))
             }
         }
     });
-    if finished.get("first_metastable").is_some() {
-        out.push_str(&match &finished["first_metastable"] {
-            Value::Null => "Metastability: no point tips the system over; it comes back after every trigger swept.\n".to_string(),
-            m => format!(
+    if let Some(tipping) = &finished.first_metastable {
+        out.push_str(&match tipping {
+            None => "Metastability: no point tips the system over; it comes back after every trigger swept.\n".to_string(),
+            Some(m) => format!(
                 "Tips over: at {} (the first point swept that does), {}.\n",
-                describe(&m["values"]),
-                m["text"].as_str().unwrap_or_default()
+                describe(&m.values),
+                m.text
             ),
         });
     }

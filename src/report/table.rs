@@ -305,7 +305,12 @@ pub fn summary(result: &RunResult) -> String {
             } else {
                 latency(&s.measured) + " ms"
             };
-            t.row(vec![s.name.clone(), s.objective.clone(), measured, s.status.to_uppercase()]);
+            t.row(vec![
+                s.name.clone(),
+                s.objective.clone(),
+                measured,
+                s.status.name().to_uppercase(),
+            ]);
         }
         out.push_str("\nService level objectives\n");
         out.push_str(&t.render());

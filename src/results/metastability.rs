@@ -38,8 +38,9 @@ pub const DRIFT_STANDARD_ERRORS: f64 = 3.0;
 /// How far the band reaches beyond the values it is built from (a share of their magnitude).
 pub const BAND_WIDENING: f64 = 0.1;
 
-/// A replication's verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A replication's verdict, and the run's (written in JSON as [`Status::name`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// The metric never got worse than the band after the trigger started.
     Stable,

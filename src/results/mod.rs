@@ -18,6 +18,7 @@ pub use coverage::Coverage;
 pub use merge::summarize;
 pub use merger::{watched_windows, Finished, Merger};
 pub use resilience::{CallSiteSummary, EffectSummary, Metastability, QueueSummary, ReplicationMetastability, WastedSummary};
+pub use slo::SloStatus;
 
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
@@ -497,5 +498,5 @@ pub struct SloResult {
     pub measured: Estimate,
     /// "met" (the whole CI is within the bound), "breached" (the whole CI is past it) or
     /// "uncertain" (the CI straddles the bound: more replications would tell).
-    pub status: String,
+    pub status: SloStatus,
 }

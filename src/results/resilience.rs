@@ -178,7 +178,7 @@ pub struct Metastability {
     pub baseline_band: [f64; 2],
     /// "stable", "recovered", "metastable" (at least one replication tipped over),
     /// "baseline_unhealthy" (saturated or drifting before the trigger) or "undetermined".
-    pub status: String,
+    pub status: super::metastability::Status,
     /// For "recovered": how long after the trigger ended, seconds (the slowest replication).
     pub recovered_after_s: Option<f64>,
     /// For "metastable": how long after the trigger ended the run was still out of band, seconds.
@@ -217,7 +217,7 @@ pub struct ReplicationMetastability {
     /// The replication (0-based).
     pub replication: u32,
     /// "stable", "recovered", "metastable", "baseline_unhealthy" or "undetermined".
-    pub status: String,
+    pub status: super::metastability::Status,
     /// For "recovered": how long after the trigger ended, seconds.
     pub recovered_after_s: Option<f64>,
     /// For "baseline_unhealthy" and "undetermined": why.
@@ -400,7 +400,7 @@ pub fn metastability(
         trigger_start_s: start,
         trigger_end_s: end,
         baseline_band: [f64::NAN, f64::NAN],
-        status: "undetermined".into(),
+        status: Status::Undetermined,
         recovered_after_s: None,
         still_out_after_s: None,
         text: format!("metastability undetermined: {why}"),
@@ -550,7 +550,7 @@ pub fn metastability(
         trigger_start_s: start,
         trigger_end_s: end,
         baseline_band: pooled_band,
-        status: status.name().into(),
+        status,
         recovered_after_s: recovered_after,
         still_out_after_s: still_out,
         text,
@@ -570,7 +570,7 @@ pub fn metastability(
             .enumerate()
             .map(|(r, j)| ReplicationMetastability {
                 replication: r as u32,
-                status: j.status.name().into(),
+                status: j.status,
                 recovered_after_s: j.recovered_after_s,
                 reason: j.reason.clone(),
             })
@@ -581,6 +581,7 @@ pub fn metastability(
 #[cfg(test)]
 mod tests {
     use super::Metastability;
+    use crate::results::metastability::Status;
 
     #[test]
     fn a_verdict_written_before_the_per_replication_fields_reads_back() {
@@ -589,7 +590,7 @@ mod tests {
             "baseline_band": [0.068, 0.095], "status": "metastable", "recovered_after_s": null,
             "still_out_after_s": 5340, "text": "METASTABLE: …" }"#;
         let m: Metastability = serde_json::from_str(old).expect("an old verdict reads back");
-        assert_eq!(m.status, "metastable");
+        assert_eq!(m.status, Status::Metastable);
         assert_eq!((m.tipped, m.judged, m.replications.len()), (0, 0, 0));
         assert!(m.tipped_share.is_nan() && m.tipped_share_ci95[0].is_nan());
     }

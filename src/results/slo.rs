@@ -5,17 +5,40 @@ use crate::model::units::{format_duration, nanos_to_secs};
 use crate::model::{Model, SloTarget};
 use crate::stats::Estimate;
 
-/// "met" when the whole CI is within the bound, "breached" when the whole CI is past it,
-/// "uncertain" otherwise.
-pub fn status(measured: &Estimate, bound: f64) -> &'static str {
+/// How an SLO objective fared (written in JSON as [`SloStatus::name`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SloStatus {
+    /// The whole confidence interval is within the bound.
+    Met,
+    /// The whole confidence interval is past the bound.
+    Breached,
+    /// The interval straddles the bound (or nothing was measured): more replications would tell.
+    Uncertain,
+}
+
+impl SloStatus {
+    /// The status as written in JSON: "met", "breached" or "uncertain".
+    pub fn name(self) -> &'static str {
+        match self {
+            SloStatus::Met => "met",
+            SloStatus::Breached => "breached",
+            SloStatus::Uncertain => "uncertain",
+        }
+    }
+}
+
+/// Met when the whole CI is within the bound, breached when the whole CI is past it,
+/// uncertain otherwise.
+pub fn status(measured: &Estimate, bound: f64) -> SloStatus {
     if measured.n == 0 {
-        "uncertain"
+        SloStatus::Uncertain
     } else if measured.high() <= bound {
-        "met"
+        SloStatus::Met
     } else if measured.low() > bound {
-        "breached"
+        SloStatus::Breached
     } else {
-        "uncertain"
+        SloStatus::Uncertain
     }
 }
 
@@ -53,7 +76,7 @@ pub fn evaluate_slos(model: &Model, result: &RunResult) -> Vec<SloResult> {
                 name: slo.name.clone(),
                 objective: format!("{label} <= {}", format_duration(bound_ns)),
                 bound,
-                status: status(&measured, bound).into(),
+                status: status(&measured, bound),
                 measured,
             });
         }
@@ -62,10 +85,27 @@ pub fn evaluate_slos(model: &Model, result: &RunResult) -> Vec<SloResult> {
                 name: slo.name.clone(),
                 objective: format!("error rate <= {}%", bound * 100.0),
                 bound,
-                status: status(errors, bound).into(),
+                status: status(errors, bound),
                 measured: errors.clone(),
             });
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SloStatus;
+
+    #[test]
+    fn slo_statuses_are_written_as_their_names_and_an_unknown_one_is_refused_when_read_back() {
+        for s in [SloStatus::Met, SloStatus::Breached, SloStatus::Uncertain] {
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.name()));
+            assert_eq!(serde_json::from_value::<SloStatus>(serde_json::json!(s.name())).unwrap(), s);
+        }
+        // A misspelt status in a results file read back (a merged sweep's point) is an error
+        // naming it, not a status that no verdict recognises.
+        let err = serde_json::from_value::<SloStatus>(serde_json::json!("breach")).unwrap_err();
+        assert!(err.to_string().contains("unknown variant `breach`"), "{err}");
+    }
 }

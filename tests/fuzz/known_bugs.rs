@@ -212,10 +212,10 @@ isolated_test!(
     Bounds { cap_bytes: 256 << 20, ..Bounds::default_bounds() },
     {
         for total in [100_000_000u64, 1_000_000_000_000] {
-            let header = json!({ "schema_version": 1, "model": "m", "scenario": "", "params": ["a"], "metric": "web.p99",
-                                 "threshold": 0.1, "total_points": total, "round_trips": {} });
+            // Refused from the header alone: the point is never read.
             let point = json!({ "index": 0, "values": [1], "metric": { "mean": 1.0 }, "slos_breached": [] });
-            let shard = capsim::analysis::sweep::shard_file(&header, "1/1", vec![point]);
+            let shard = json!({ "schema_version": 1, "model": "m", "scenario": "", "params": ["a"], "metric": "web.p99",
+                                "threshold": 0.1, "total_points": total, "round_trips": {}, "shard": "1/1", "points": [point] });
             let merged = capsim::analysis::sweep::merge(&[("shard.json".to_string(), shard)]);
             assert!(merged.is_err(), "total_points {total} with one point must be refused");
         }

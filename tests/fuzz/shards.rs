@@ -7,21 +7,36 @@
 //! partial points listed, never a panic and never a silent merge.
 
 use crate::support::{cap_memory_in_child, forked_config};
-use capsim::analysis::sweep::{merge, shard_file};
+use capsim::analysis::sweep::merge;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use serde_json::{json, Value};
 
 const REGRESSIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz/shards.proptest-regressions");
 
-/// A point of a sweep as a shard file holds it (the full result left out: merge only moves it).
+/// The full result of a tiny model (one replication of ten seconds), as a shard file holds it.
+fn tiny_result() -> Value {
+    static RESULT: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    RESULT
+        .get_or_init(|| {
+            let model = r#"{ "name": "fuzz", "duration": "10s", "warmup": "0s", "replications": 1, "seed": 7,
+                "clients": { "web": { "open": { "rate": "20/s" }, "calls": "api.get" } },
+                "services": { "api": { "workers": 2, "endpoints": { "get": [ { "cpu": "exp(5ms)" } ] } } },
+                "slos": { "api.get": { "p99": "1s" } } }"#;
+            let validated = capsim::model::parse_model(model, "fuzz.json").expect("a valid model");
+            serde_json::to_value(capsim::run(&validated.model, &[], Some(1))).expect("a result as JSON")
+        })
+        .clone()
+}
+
+/// A point of a sweep as a shard file holds it, with a real result.
 fn point(index: Value, x: Value, mean: Value, breached: bool) -> Value {
     json!({
         "index": index,
         "values": [x],
-        "metric": { "mean": mean, "ci95": 0.1, "n": 2 },
+        "metric": { "mean": mean, "ci95": 0.1, "min": mean, "max": mean, "n": 2 },
         "slos_breached": if breached { json!(["api.get p99 <= 1s"]) } else { json!([]) },
-        "result": { "schema_version": 1 },
+        "result": tiny_result(),
     })
 }
 
@@ -91,6 +106,14 @@ fn header(n: usize) -> Value {
     })
 }
 
+/// One shard's file as `capsim sweep --shard` writes it: the header, which shard, its points.
+fn shard_file(header: &Value, shard: &str, points: Vec<Value>) -> Value {
+    let mut file = header.clone();
+    file["shard"] = json!(shard);
+    file["points"] = Value::Array(points);
+    file
+}
+
 /// `n` points dealt round robin into `shards` shard files of one sweep, then edited.
 fn shard_files(n: usize, shards: usize, means: &[Value], edits: &[(Index, Edit)]) -> Vec<(String, Value)> {
     let header = header(n);
@@ -157,8 +180,7 @@ proptest! {
             return Ok(());
         }
         if let Ok(merged) = merge(&files) {
-            let points = merged["points"].as_array().map_or(0, Vec::len);
-            prop_assert_eq!(Some(points as u64), merged["total_points"].as_u64(), "{}", merged);
+            prop_assert_eq!(merged.points.len(), merged.header.total_points, "{:?}", merged.header);
         }
     }
 }
@@ -280,7 +302,8 @@ fn apply(files: &mut Vec<(String, Value)>, which: usize, t: &Tamper) -> (i32, St
         Tamper::Partial(i) => {
             let mut p = points(files, which);
             let at = i.index(p.len());
-            p[at]["result"] = json!({ "verdict": { "complete": false, "replications": { "cut_short": [1] } } });
+            p[at]["result"]["verdict"]["complete"] = json!(false);
+            p[at]["result"]["verdict"]["replications"]["cut_short"] = json!([1]);
             set_points(files, which, p);
             (3, "partial".into())
         }

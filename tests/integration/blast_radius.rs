@@ -62,7 +62,8 @@ fn slo(result: &RunResult, name: &str, objective_starts: &str) -> String {
         .find(|s| s.name == name && s.objective.starts_with(objective_starts))
         .unwrap_or_else(|| panic!("no SLO {name} {objective_starts}"))
         .status
-        .clone()
+        .name()
+        .to_string()
 }
 
 #[test]

@@ -248,24 +248,43 @@ fn the_knee_is_judged_without_a_point_that_was_cut_short() {
     // and measured 0. Without it, the trend runs through 10/s and 30/s: at 40/s W is 5 % above
     // it, at 50/s 14.5 %: the knee (10 %) is at 50/s, index 4. With it, the "trend" would fall
     // and every later point would be a knee from 30/s on.
-    let header = serde_json::json!({ "schema_version": 1, "model": "mm1", "scenario": "",
-        "params": ["clients.arrivals.open.rate"], "metric": "server.serve.sojourn", "threshold": 0.1,
-        "total_points": 9, "round_trips": {} });
-    let points: Vec<Value> = (0..9)
+    use capsim::analysis::sweep::{SweepHeader, SweepPoint};
+    let header = SweepHeader {
+        schema_version: capsim::results::SCHEMA_VERSION,
+        model: "mm1".into(),
+        scenario: String::new(),
+        params: vec!["clients.arrivals.open.rate".into()],
+        metric: "server.serve.sojourn".into(),
+        threshold: 0.1,
+        total_points: 9,
+        round_trips: Default::default(),
+        fingerprint: None,
+    };
+    // A valid result of the M/M/1 model (no replications run: every component, no values);
+    // point 1's says its replication 0 was cut short.
+    let model = mm1_at("10/s", "1m", 2);
+    let result = capsim::results::summarize(&model.model, &[], Vec::new());
+    let points: Vec<SweepPoint> = (0..9)
         .map(|i| {
             let rate = 10.0 * (i + 1) as f64;
             let cut = i == 1;
-            serde_json::json!({
-                "index": i, "values": [rate],
-                "metric": { "mean": if cut { 0.0 } else { 1.0 / (100.0 - rate) }, "ci95": 0.0, "n": 2 },
-                "slos_breached": [],
-                "result": { "verdict": { "replications": { "cut_short": if cut { vec![0] } else { vec![] } } } },
-            })
+            let mut result = result.clone();
+            if cut {
+                result.verdict.replications.cut_short = vec![0];
+            }
+            let w = if cut { 0.0 } else { 1.0 / (100.0 - rate) };
+            SweepPoint {
+                index: i,
+                values: vec![serde_json::json!(rate)],
+                metric: capsim::stats::Estimate::from_samples(&[w, w]),
+                slos_breached: Vec::new(),
+                result,
+            }
         })
         .collect();
-    let finished = capsim::analysis::sweep::finish(&header, points);
-    assert_eq!(finished["knee"]["index"], 4, "{}", finished["knee"]);
-    assert_eq!(finished["partial_points"], serde_json::json!([1]));
+    let finished = capsim::analysis::sweep::finish(header, points);
+    assert_eq!(finished.knee.as_ref().map(|k| k.index), Some(4), "{:?}", finished.knee);
+    assert_eq!(finished.partial_points, [1]);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The layers point down. Data flows engine · stats → model → scenario → sim → results → the
-//! replication runner → analysis → report → cli; each layer may use the layers before it, never
-//! one after it, and the layers that read results (analysis, report) never see the live
-//! simulation (sim) or its engine. This reads every source file and fails on any `crate::` path
+//! replication runner → analysis → workflow (sweeps, scenario comparisons) → report → cli; each
+//! layer may use the layers before it, never one after it, and the layers that read results
+//! (analysis, workflow, report) never see the live simulation (sim) or its engine. This reads every source file and fails on any `crate::` path
 //! that points the wrong way, so an up-arrow cannot come back unnoticed.
 
 use std::path::{Path, PathBuf};
@@ -17,12 +17,17 @@ const LAYERS: &[&str] = &[
     "results",
     "replications",
     "analysis",
+    "workflow",
     "report",
     "cli",
 ];
 
 /// Layers that read results only: they may not use these layers although they come earlier.
-const READ_RESULTS_ONLY: &[(&str, &[&str])] = &[("analysis", &["sim", "engine"]), ("report", &["sim", "engine"])];
+const READ_RESULTS_ONLY: &[(&str, &[&str])] = &[
+    ("analysis", &["sim", "engine"]),
+    ("workflow", &["sim", "engine"]),
+    ("report", &["sim", "engine"]),
+];
 
 /// Items of `lib.rs` (the public API) and the layer each belongs to: `capsim::run` is the
 /// replication runner's entry point.

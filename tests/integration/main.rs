@@ -14,6 +14,7 @@ mod data_growth_and_caches;
 mod determinism;
 mod interrupt;
 mod layers;
+mod library;
 mod limits;
 mod merge;
 mod metastability;

@@ -96,3 +96,24 @@ fn partial_shards_merge_into_a_partial_sweep_with_exit_3_identical_to_the_whole(
     capsim(&args).expect_code(3).stderr_has("partial");
     assert!(std::fs::read(&merged).unwrap() == std::fs::read(&whole).unwrap());
 }
+
+#[test]
+fn a_shard_point_whose_result_is_malformed_is_refused_naming_its_json_path() {
+    // Each point is read into the typed sweep point once: a result that is not one (here its
+    // verdict's `complete` is a string) is bad input naming where, not a point moved along
+    // unread into the merged sweep.
+    let dir = scratch_dir("merge-malformed");
+    let mm1 = example("mm1.json");
+    let first = shard(&dir, &mm1, "1/2", "first.json", &[]);
+    let second = shard(&dir, &mm1, "2/2", "second.json", &[]);
+    let mut file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&second).unwrap()).unwrap();
+    file["points"][1]["result"]["verdict"]["complete"] = serde_json::json!("yes");
+    std::fs::write(&second, file.to_string()).unwrap();
+    let merged = dir.join("merged.json");
+    let mut args = vec!["merge".to_string(), first.display().to_string(), second.display().to_string()];
+    args.extend(["--json".into(), merged.display().to_string()]);
+    capsim(&args)
+        .expect_code(2)
+        .stderr_has("second.json: points[1].result.verdict.complete: invalid type: string \"yes\", expected a boolean");
+    assert!(!merged.exists(), "refused, yet a merged file was written");
+}

@@ -1,6 +1,7 @@
 //! The metastability verdict: baseline first, persistence on the worse side, per replication
 //! with the share that tipped over, and load profiles judged against the run without the trigger.
 
+use capsim::results::metastability::Status;
 use capsim::results::RunResult;
 
 fn run(json: &str) -> RunResult {
@@ -28,7 +29,7 @@ fn a_system_collapsed_before_the_trigger_is_not_called_stable() {
     };
     for metric in ["api.utilisation", "web.p50"] {
         let m = run(&model(metric)).metastability.expect("a verdict");
-        assert_eq!(m.status, "baseline_unhealthy", "{metric}: {}", m.text);
+        assert_eq!(m.status, Status::BaselineUnhealthy, "{metric}: {}", m.text);
         assert!(m.text.starts_with("baseline not healthy"), "{}", m.text);
         assert_eq!(m.judged, 0, "{}", m.text);
     }
@@ -59,8 +60,8 @@ fn a_recovered_system_is_rarely_called_metastable_within_a_binomial_bound() {
     }}"#
             ));
             let m = r.metastability.expect("a verdict");
-            unhealthy += u64::from(m.status == "baseline_unhealthy");
-            m.status == "metastable"
+            unhealthy += u64::from(m.status == Status::BaselineUnhealthy);
+            m.status == Status::Metastable
         })
         .count() as u64;
     let [low, _] = capsim::stats::wilson_interval(metastable, runs);
@@ -78,9 +79,9 @@ fn the_share_that_tipped_over_is_per_replication_with_its_wilson_interval() {
         .expect("the case study is a valid model");
     let r = capsim::run(&validated.model, &[], None);
     let m = r.metastability.expect("a verdict");
-    assert_eq!(m.status, "metastable", "{}", m.text);
+    assert_eq!(m.status, Status::Metastable, "{}", m.text);
     assert_eq!(m.replications.len(), 4);
-    let tipped = m.replications.iter().filter(|r| r.status == "metastable").count() as u32;
+    let tipped = m.replications.iter().filter(|r| r.status == Status::Metastable).count() as u32;
     assert_eq!((m.tipped, m.judged), (tipped, 4));
     assert!(
         m.text.contains(&format!("METASTABLE in {tipped} of 4 replications")),
@@ -110,7 +111,7 @@ fn a_harmless_trigger_on_a_morning_ramp_is_not_metastable() {
     }"#;
     let m = run(model).metastability.expect("a verdict");
     assert_eq!(m.judged_against, "run without the trigger");
-    assert!(m.status == "stable" || m.status == "recovered", "{}", m.text);
+    assert!(m.status == Status::Stable || m.status == Status::Recovered, "{}", m.text);
     assert_eq!(m.tipped, 0, "{}", m.text);
     // The run without the trigger is part of the run: still the same bytes on one thread or two.
     let validated = capsim::model::parse_model(model, "ramp.json").unwrap();

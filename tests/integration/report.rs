@@ -4,14 +4,13 @@
 
 use super::{example, scratch_dir};
 use capsim::analysis::compare::{compare, ScenarioReport, ScenarioRun};
-use capsim::analysis::sweep::{breaches, finish, SweepHeader, SweepPoint};
+use capsim::analysis::sweep::FinishedSweep;
 use capsim::model::spec::ModelSpec;
 use capsim::model::values::{DurationValue, PositiveInt};
 use capsim::report::html::{write_report, ReportInput};
-use capsim::results::metric::resolve;
 use capsim::results::RunResult;
-use capsim::scenario::sweep::{grid, parse_values_text, SweptParam};
-use capsim::scenario::{ModelSource, Variant};
+use capsim::scenario::sweep::{parse_values_text, SweptParam};
+use capsim::scenario::ModelSource;
 use std::path::{Path, PathBuf};
 
 /// A small system with every kind of component, an SLO it breaches, and markup in its name.
@@ -259,68 +258,34 @@ fn the_cascade_plot_draws_one_bar_row_per_breached_component_in_the_order_they_b
     assert!(html.contains("app.restaurants → restaurants.list → shared"));
 }
 
-/// The model's latency ladder, run through the library as `capsim sweep` runs it, with fewer
-/// and shorter points.
-fn ladder_sweep() -> (SweepHeader, Vec<SweepPoint>, serde_json::Value) {
+/// The model's latency ladder, run through the library's sweep workflow as `capsim sweep` runs
+/// it, with fewer and shorter points.
+fn ladder_sweep() -> FinishedSweep {
     let source = ModelSource::read(example("db-migration.json").to_str().unwrap()).unwrap();
     let path = "links.api -> postgres.latency.add, links.workers -> postgres.latency.add";
-    let params = vec![SweptParam {
-        path: path.to_string(),
-        values: parse_values_text("0ms..10ms/2ms").unwrap(),
-    }];
-    let base = Variant {
-        name: String::new(),
-        changes: Vec::new(),
-        actions: Vec::new(),
-    };
-    let metric = "api.create_payment.mean";
-    let mut first_model = None;
-    let points: Vec<SweepPoint> = grid(&params, &base, "test")
-        .unwrap()
-        .into_iter()
-        .enumerate()
-        .map(|(index, (values, variant))| {
-            let validated = source.variant_model(&variant, |spec| shorter(spec, "10m", 2)).unwrap();
-            let result = capsim::run(&validated.model, &[], None);
-            first_model.get_or_insert(validated.model);
-            SweepPoint {
-                index,
-                values,
-                metric: resolve(&result, metric).unwrap().estimate,
-                slos_breached: breaches(&result),
-                result,
-            }
-        })
-        .collect();
-    let links = capsim::analysis::ladder::swept_links(&[path.to_string()]);
-    let header = SweepHeader {
-        schema_version: capsim::results::SCHEMA_VERSION,
-        model: points[0].result.model.name.clone(),
-        scenario: String::new(),
-        params: vec![path.to_string()],
-        metric: metric.to_string(),
+    let plan = capsim::workflow::sweep::SweepPlan {
+        params: vec![SweptParam {
+            path: path.to_string(),
+            values: parse_values_text("0ms..10ms/2ms").unwrap(),
+        }],
+        scenario: None,
+        metric: Some("api.create_payment.mean".into()),
         threshold: 0.1,
-        total_points: points.len(),
-        round_trips: capsim::analysis::ladder::round_trips(first_model.as_ref().unwrap(), &links)
-            .into_iter()
-            .collect(),
-        fingerprint: None,
     };
-    let point_json = points.iter().map(|p| serde_json::to_value(p).unwrap()).collect();
-    let finished = finish(&serde_json::to_value(&header).unwrap(), point_json);
-    (header, points, finished)
+    capsim::workflow::sweep::prepare(&source, &plan, None, |spec| shorter(spec, "10m", 2))
+        .unwrap()
+        .run(&capsim::workflow::Runner::new(), |_| {})
+        .unwrap()
+        .finish()
 }
 
 #[test]
 fn a_sweep_report_plots_the_curve_its_knee_and_the_ladder_against_the_spreadsheet() {
-    let (header, points, finished) = ladder_sweep();
+    let finished = ladder_sweep();
+    let header = &finished.header;
     assert!(!header.round_trips.is_empty(), "a latency ladder");
     let dir = scratch_dir("report-sweep");
-    let input = ReportInput::Sweep {
-        header: &header,
-        points: &points,
-        finished: &finished,
-    };
+    let input = ReportInput::Sweep(&finished);
     let mut written = names(&write_report(&dir, &input).expect("report written"));
     written.sort();
     #[rustfmt::skip]
@@ -328,7 +293,7 @@ fn a_sweep_report_plots_the_curve_its_knee_and_the_ladder_against_the_spreadshee
     let name = &header.model;
     #[rustfmt::skip]
     assert_svg_has(&dir.join("sweep.svg"), &[&format!("{name}: sweep of api.create_payment.mean"), "api.create_payment.mean (ms)", "(ms)", "95 % CI of the mean", "low-load trend"]);
-    if !finished["knee"].is_null() {
+    if finished.knee.is_some() {
         assert_svg_has(&dir.join("sweep.svg"), &["knee"]);
     }
     assert_png(&dir.join("sweep.png"), 1);

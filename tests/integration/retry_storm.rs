@@ -3,6 +3,7 @@
 //! reproducing the incident and each fix.
 
 use super::{capsim, example, scratch_dir};
+use capsim::results::metastability::Status;
 use capsim::results::RunResult;
 use serde_json::Value;
 
@@ -235,10 +236,10 @@ fn a_burst_the_system_absorbs_is_stable_or_recovers() {
     };
     let r = run(&model("site.p50"));
     let m = r.metastability.expect("a verdict");
-    assert_eq!(m.status, "stable", "{}", m.text);
+    assert_eq!(m.status, Status::Stable, "{}", m.text);
     let r = run(&model("work.utilisation"));
     let m = r.metastability.expect("a verdict");
-    assert_eq!(m.status, "recovered", "{}", m.text);
+    assert_eq!(m.status, Status::Recovered, "{}", m.text);
     // 100 messages × 100 ms over 10 workers: 1 s of work, done within the burst's window.
     assert!(m.recovered_after_s.unwrap() <= 60.0, "{}", m.text);
     assert_eq!((r.queues[0].deleted, r.queues[0].receives), (200, 200));
