@@ -105,7 +105,7 @@ impl<E> EventQueue<E> {
         if entries.is_empty() && k < self.lane_head {
             (self.lane_head, self.lane_head_at) = (k, lane);
         }
-        entries.push_back(Keyed { key: k, event });
+        entries.push_back(Keyed::new(k, event));
     }
 
     /// The key of the earliest pending event ([`NO_KEY`] when nothing is pending).
@@ -145,7 +145,7 @@ impl<E> EventQueue<E> {
             self.find_lane_head();
             entry
         };
-        let at = due(entry.key);
+        let at = due(entry.key());
         debug_assert!(at >= self.now, "clock went backwards");
         self.now = at;
         Some((at, entry.event))
@@ -156,8 +156,8 @@ impl<E> EventQueue<E> {
         (self.lane_head, self.lane_head_at) = (NO_KEY, 0);
         for (i, lane) in self.lanes.iter().enumerate() {
             if let Some(head) = lane.entries.front() {
-                if head.key < self.lane_head {
-                    (self.lane_head, self.lane_head_at) = (head.key, i);
+                if head.key() < self.lane_head {
+                    (self.lane_head, self.lane_head_at) = (head.key(), i);
                 }
             }
         }
