@@ -155,7 +155,9 @@ impl HdrCounts {
     }
 
     /// Lengthens the counts to cover `value`, to the length HdrHistogram gives a histogram whose
-    /// highest trackable value is `value`.
+    /// highest trackable value is `value` (rare: kept out of the recording path).
+    #[cold]
+    #[inline(never)]
     fn grow_to(&mut self, value: u64) {
         let sub_buckets = self.sub_bucket_mask + 1;
         let mut buckets = 1usize;
