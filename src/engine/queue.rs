@@ -72,14 +72,14 @@ impl<E> EventQueue<E> {
 
     /// Schedule `event` at absolute time `at`. A time in the past is moved to now, so the clock
     /// never runs backwards.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_at(&mut self, at: Nanos, event: E) {
         let k = self.next_key(at.max(self.now));
         self.heap.push(k, event);
     }
 
     /// Schedule `event` after `delay` nanoseconds from now (saturating at the end of time).
-    #[inline]
+    #[inline(always)]
     pub fn schedule_in(&mut self, delay: Nanos, event: E) {
         self.schedule_at(self.now.saturating_add(delay), event);
     }
