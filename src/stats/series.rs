@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::histogram::LatencyHistogram;
+use super::level::{higher, ns_to_f64};
 
 type Nanos = u64;
 
@@ -356,17 +357,17 @@ impl LevelSeries {
             let held = self.level;
             let w = &mut self.windows[self.cursor.i];
             if from < now {
-                w.integral += held * (now - from) as f64;
-                w.max = w.max.max(held);
+                w.integral += held * ns_to_f64(now - from);
+                w.max = higher(w.max, held);
             }
-            w.max = w.max.max(level);
+            w.max = higher(w.max, level);
             (self.last_ns, self.level) = (now, level);
             return;
         }
         self.advance(now);
         if let Some(i) = self.window_at(now) {
             let w = self.window_mut(i);
-            w.max = w.max.max(level);
+            w.max = higher(w.max, level);
         }
         self.level = level;
     }
@@ -407,8 +408,8 @@ impl LevelSeries {
             let seg_end = self.cursor.to_ns.min(to);
             let level = self.level;
             let w = self.window_mut(i);
-            w.integral += level * (seg_end - from) as f64;
-            w.max = w.max.max(level);
+            w.integral += level * ns_to_f64(seg_end - from);
+            w.max = higher(w.max, level);
             from = seg_end;
         }
         self.last_ns = self.last_ns.max(now_ns);
