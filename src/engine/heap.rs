@@ -49,9 +49,8 @@ impl<E> Keyed<E> {
 /// A binary min-heap of events by key: the smallest key is at the root, every parent's key is
 /// below its children's. Keys are unique, so the pop order is fully defined by the keys.
 ///
-/// `pop` sifts the root's hole down to a leaf along the smaller children and then lifts the last
-/// entry into it, one comparison per level on the way down (the entry that fills the hole comes
-/// from the bottom and almost always stays near it).
+/// `pop` puts the last entry in the root's place, takes it down to a leaf along the smaller
+/// children and lifts it back: one comparison per level on the way down.
 pub(super) struct EventHeap<E> {
     entries: Vec<Keyed<E>>,
 }
@@ -85,15 +84,17 @@ impl<E> EventHeap<E> {
     /// Removes and returns the entry of smallest key.
     #[inline]
     pub(super) fn pop(&mut self) -> Option<Keyed<E>> {
-        let last = self.entries.pop()?;
-        if self.entries.is_empty() {
-            return Some(last);
+        if self.entries.len() <= 1 {
+            return self.entries.pop();
         }
-        // Walk the root's place down to a leaf, lifting the smaller child at each level.
+        // The last entry takes the root's place, goes down to a leaf along the smaller children
+        // (one comparison per level: coming from the bottom, it almost always belongs near it)
+        // and is lifted back above any parent of larger key.
+        let root = self.entries.swap_remove(0);
         let len = self.entries.len();
-        let mut hole = 0;
+        let mut pos = 0;
         loop {
-            let left = 2 * hole + 1;
+            let left = 2 * pos + 1;
             if left >= len {
                 break;
             }
@@ -103,12 +104,10 @@ impl<E> EventHeap<E> {
             } else {
                 left
             };
-            self.entries.swap(hole, child);
-            hole = child;
+            self.entries.swap(pos, child);
+            pos = child;
         }
-        // The old root now sits at the leaf `hole`: put the last entry there and lift it.
-        let root = std::mem::replace(&mut self.entries[hole], last);
-        self.sift_up(hole);
+        self.sift_up(pos);
         Some(root)
     }
 
