@@ -3,6 +3,7 @@
 //! The engine is generic: it knows nothing about services, databases or requests. A simulation
 //! implements [`Process`] for its own event type and the engine drives it in time order.
 
+mod heap;
 pub mod queue;
 pub mod rng;
 pub mod run;

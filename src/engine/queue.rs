@@ -1,50 +1,17 @@
 //! A time-ordered event queue whose ties are broken by insertion order.
 
+use super::heap::{due, key, EventHeap, Key, Keyed, NO_KEY};
 use super::Nanos;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 /// Most fixed-delay lanes; delays seen after these are full go to the heap.
 const MAX_LANES: usize = 8;
-
-/// One pending event: due time, insertion sequence number, payload.
-struct Entry<E> {
-    at: Nanos,
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    /// Reversed so that `BinaryHeap` (a max-heap) pops the earliest event, and of two events due
-    /// at the same nanosecond the one scheduled first: the same seed gives the same run everywhere.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.at.cmp(&self.at).then_with(|| other.seq.cmp(&self.seq))
-    }
-}
 
 /// Events scheduled with one and the same delay: their due times never decrease, so a FIFO
 /// holds them in order and costs O(1) per event instead of a heap's O(log n).
 struct Lane<E> {
     delay: Nanos,
-    entries: VecDeque<Entry<E>>,
-}
-
-/// Where the earliest pending event is.
-#[derive(Clone, Copy)]
-enum Source {
-    Heap,
-    Lane(usize),
+    entries: VecDeque<Keyed<E>>,
 }
 
 /// The future event list. Events due at the same time pop in the order they were scheduled.
@@ -53,14 +20,19 @@ enum Source {
 /// and constant network delays, which are many and mostly cancelled) go to a FIFO lane per
 /// delay value instead. Every entry carries its (due time, sequence) key and `pop` takes the
 /// smallest key over the heap and the lane heads, so the order is exactly the same as with the
-/// heap alone: lanes change the cost, never the run.
+/// heap alone: lanes change the cost, never the run. The smallest lane head is kept at hand, so
+/// looking at the earliest event costs one comparison however many lanes there are.
 ///
 /// Cancellation is lazy: the queue never searches for an event to remove. A payload that guards
 /// something (a timeout, say) carries that thing's generation, and the handler drops it when the
 /// generation no longer matches.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: EventHeap<E>,
     lanes: Vec<Lane<E>>,
+    /// The smallest key over the lane heads ([`NO_KEY`] when every lane is empty).
+    lane_head: Key,
+    /// The lane whose head has key `lane_head`.
+    lane_head_at: usize,
     next_seq: u64,
     now: Nanos,
 }
@@ -75,31 +47,39 @@ impl<E> EventQueue<E> {
     /// An empty queue at time zero.
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(1024),
+            heap: EventHeap::with_capacity(1024),
             lanes: Vec::new(),
+            lane_head: NO_KEY,
+            lane_head_at: 0,
             next_seq: 0,
             now: 0,
         }
     }
 
     /// The current simulated time: the due time of the last event popped.
+    #[inline]
     pub fn now(&self) -> Nanos {
         self.now
     }
 
+    /// The key of the next event scheduled at `at`, counting it as scheduled.
+    #[inline]
+    fn next_key(&mut self, at: Nanos) -> Key {
+        let k = key(at, self.next_seq);
+        self.next_seq += 1;
+        k
+    }
+
     /// Schedule `event` at absolute time `at`. A time in the past is moved to now, so the clock
     /// never runs backwards.
+    #[inline(always)]
     pub fn schedule_at(&mut self, at: Nanos, event: E) {
-        let at = at.max(self.now);
-        self.heap.push(Entry {
-            at,
-            seq: self.next_seq,
-            event,
-        });
-        self.next_seq += 1;
+        let k = self.next_key(at.max(self.now));
+        self.heap.push(k, event);
     }
 
     /// Schedule `event` after `delay` nanoseconds from now (saturating at the end of time).
+    #[inline(always)]
     pub fn schedule_in(&mut self, delay: Nanos, event: E) {
         self.schedule_at(self.now.saturating_add(delay), event);
     }
@@ -119,41 +99,68 @@ impl<E> EventQueue<E> {
             }
             None => return self.schedule_at(at, event),
         };
-        self.lanes[lane].entries.push_back(Entry {
-            at,
-            seq: self.next_seq,
-            event,
-        });
-        self.next_seq += 1;
+        let k = self.next_key(at);
+        let entries = &mut self.lanes[lane].entries;
+        // A later key than every entry of the lane: it changes the lane's head only if empty.
+        if entries.is_empty() && k < self.lane_head {
+            (self.lane_head, self.lane_head_at) = (k, lane);
+        }
+        entries.push_back(Keyed::new(k, event));
     }
 
-    /// Where the earliest pending event is, and its due time.
-    fn earliest(&self) -> Option<(Source, Nanos)> {
-        let mut best = self.heap.peek().map(|e| (Source::Heap, e.at, e.seq));
-        for (i, lane) in self.lanes.iter().enumerate() {
-            if let Some(head) = lane.entries.front() {
-                if best.is_none_or(|(_, at, seq)| (head.at, head.seq) < (at, seq)) {
-                    best = Some((Source::Lane(i), head.at, head.seq));
-                }
-            }
-        }
-        best.map(|(source, at, _)| (source, at))
+    /// The key of the earliest pending event ([`NO_KEY`] when nothing is pending).
+    #[inline]
+    fn earliest_key(&self) -> Key {
+        self.heap.min_key().min(self.lane_head)
     }
 
     /// Due time of the earliest pending event.
+    #[inline]
     pub fn peek_time(&self) -> Option<Nanos> {
-        self.earliest().map(|(_, at)| at)
+        let k = self.earliest_key();
+        (k != NO_KEY).then(|| due(k))
     }
 
     /// Remove the earliest pending event and advance the clock to it.
     pub fn pop(&mut self) -> Option<(Nanos, E)> {
-        let entry = match self.earliest()?.0 {
-            Source::Heap => self.heap.pop()?,
-            Source::Lane(i) => self.lanes[i].entries.pop_front()?,
+        self.pop_due_by(Nanos::MAX)
+    }
+
+    /// Remove the earliest pending event if it is due at `horizon` or before, and advance the
+    /// clock to it; `None` (nothing removed) when nothing is pending or the earliest event is
+    /// due later.
+    #[inline]
+    pub fn pop_due_by(&mut self, horizon: Nanos) -> Option<(Nanos, E)> {
+        let from_heap = self.heap.min_key();
+        let entry = if from_heap < self.lane_head {
+            if due(from_heap) > horizon {
+                return None;
+            }
+            self.heap.pop()?
+        } else {
+            if self.lane_head == NO_KEY || due(self.lane_head) > horizon {
+                return None;
+            }
+            let entry = self.lanes[self.lane_head_at].entries.pop_front()?;
+            self.find_lane_head();
+            entry
         };
-        debug_assert!(entry.at >= self.now, "clock went backwards");
-        self.now = entry.at;
-        Some((entry.at, entry.event))
+        let at = due(entry.key());
+        debug_assert!(at >= self.now, "clock went backwards");
+        self.now = at;
+        Some((at, entry.event))
+    }
+
+    /// Finds the smallest lane head again, after one was popped.
+    fn find_lane_head(&mut self) {
+        (self.lane_head, self.lane_head_at) = (NO_KEY, 0);
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some(head) = lane.entries.front() {
+                if head.key() < self.lane_head {
+                    (self.lane_head, self.lane_head_at) = (head.key(), i);
+                }
+            }
+        }
     }
 
     /// Number of pending events (stale cancelled timers included).
@@ -170,6 +177,7 @@ impl<E> EventQueue<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn pops_in_time_order_and_ties_in_insertion_order() {
@@ -203,6 +211,90 @@ mod tests {
         order.0.extend(std::iter::from_fn(|| mixed.pop()).map(Some));
         order.1.extend(std::iter::from_fn(|| heap_only.pop()).map(Some));
         assert_eq!(order.0, order.1);
+    }
+
+    /// One step of a random schedule: what to do, with a time or delay.
+    #[derive(Clone, Debug)]
+    enum Step {
+        At(u64),
+        In(u64),
+        Fixed(u64),
+        Pop,
+        PopDueBy(u64),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (0..400u64).prop_map(Step::At),
+            (0..50u64).prop_map(Step::In),
+            // More delays than lanes: the last ones go to the heap.
+            prop::sample::select(vec![0u64, 3, 5, 7, 10, 11, 13, 20, 30, 40]).prop_map(Step::Fixed),
+            Just(Step::Pop),
+            (0..60u64).prop_map(Step::PopDueBy),
+        ]
+    }
+
+    /// The reference: every pending (due time, sequence, id), the earliest found by a full scan.
+    struct Naive {
+        pending: Vec<(u64, u64, u32)>,
+        seq: u64,
+        now: u64,
+    }
+
+    impl Naive {
+        fn schedule(&mut self, at: u64, id: u32) {
+            self.pending.push((at.max(self.now), self.seq, id));
+            self.seq += 1;
+        }
+        fn pop_due_by(&mut self, horizon: u64) -> Option<(u64, u32)> {
+            let i = (0..self.pending.len()).min_by_key(|&i| (self.pending[i].0, self.pending[i].1))?;
+            if self.pending[i].0 > horizon {
+                return None;
+            }
+            let (at, _, id) = self.pending.remove(i);
+            self.now = at;
+            Some((at, id))
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_schedule_pops_exactly_like_a_scan_for_the_smallest_time_and_sequence(
+            steps in prop::collection::vec(step(), 1..400)
+        ) {
+            let mut q = EventQueue::new();
+            let mut naive = Naive { pending: Vec::new(), seq: 0, now: 0 };
+            for (id, s) in steps.iter().enumerate() {
+                let id = id as u32;
+                match *s {
+                    Step::At(at) => {
+                        q.schedule_at(at, id);
+                        naive.schedule(at, id);
+                    }
+                    Step::In(d) => {
+                        q.schedule_in(d, id);
+                        naive.schedule(naive.now + d, id);
+                    }
+                    Step::Fixed(d) => {
+                        q.schedule_fixed(d, id);
+                        naive.schedule(naive.now + d, id);
+                    }
+                    Step::Pop => prop_assert_eq!(q.pop(), naive.pop_due_by(u64::MAX)),
+                    Step::PopDueBy(ahead) => {
+                        let horizon = naive.now + ahead;
+                        prop_assert_eq!(q.pop_due_by(horizon), naive.pop_due_by(horizon));
+                    }
+                }
+                prop_assert_eq!(q.now(), naive.now);
+                prop_assert_eq!(q.len(), naive.pending.len());
+                let earliest = naive.pending.iter().map(|p| (p.0, p.1)).min().map(|p| p.0);
+                prop_assert_eq!(q.peek_time(), earliest);
+            }
+            while let Some(popped) = q.pop() {
+                prop_assert_eq!(Some(popped), naive.pop_due_by(u64::MAX));
+            }
+            prop_assert!(naive.pending.is_empty());
+        }
     }
 
     #[test]

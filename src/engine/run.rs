@@ -61,10 +61,12 @@ pub enum StopReason {
 
 /// Drive `process` from the events already on `queue`.
 ///
-/// 1. Peek the earliest event; if it is due after the horizon, stop with [`StopReason::Horizon`].
-/// 2. If the event budget is spent, stop with [`StopReason::EventBudget`].
-/// 3. Every few thousand events, stop with [`StopReason::Interrupted`] if `interrupt` is set.
-/// 4. Pop it (advancing the clock) and let the process handle it.
+/// 1. Every few thousand events, stop with [`StopReason::Interrupted`] if `interrupt` is set.
+/// 2. If no event is left, stop with [`StopReason::Exhausted`]; if the earliest one is due after
+///    the horizon, stop with [`StopReason::Horizon`].
+/// 3. If the event budget is spent, stop with [`StopReason::EventBudget`].
+/// 4. Pop the earliest event (advancing the clock) and let the process handle it. Steps 2 to 4
+///    are one look at the queue ([`EventQueue::pop_due_by`]) while the budget lasts.
 /// 5. After [`STALL_EVENTS`] events in a row at the same instant, stop with
 ///    [`StopReason::Stopped`]: simulated time no longer advances (something retries in zero time),
 ///    and only the event budget would end the run, much later.
@@ -90,16 +92,20 @@ pub fn run<P: Process>(
         if handled.is_multiple_of(INTERRUPT_CHECK_EVENTS) && interrupt.load(Ordering::Relaxed) {
             return (StopReason::Interrupted { at: queue.now() }, handled);
         }
-        match queue.peek_time() {
-            None => return (StopReason::Exhausted, handled),
-            Some(t) if t > limits.horizon => return (StopReason::Horizon, handled),
-            Some(_) => {}
-        }
         if handled >= limits.max_events {
-            return (StopReason::EventBudget { at: queue.now() }, handled);
+            let why = match queue.peek_time() {
+                None => StopReason::Exhausted,
+                Some(t) if t > limits.horizon => StopReason::Horizon,
+                Some(_) => StopReason::EventBudget { at: queue.now() },
+            };
+            return (why, handled);
         }
-        let Some((_, event)) = queue.pop() else {
-            return (StopReason::Exhausted, handled);
+        let Some((_, event)) = queue.pop_due_by(limits.horizon) else {
+            let why = match queue.peek_time() {
+                None => StopReason::Exhausted,
+                Some(_) => StopReason::Horizon,
+            };
+            return (why, handled);
         };
         handled += 1;
         if queue.now() == instant {

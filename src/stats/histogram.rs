@@ -1,6 +1,6 @@
 //! Latency histogram: HDR buckets for quantiles, with an exact count, sum, minimum and maximum alongside.
 
-use hdrhistogram::Histogram;
+use super::hdr::HdrCounts;
 
 type Nanos = u64;
 
@@ -26,11 +26,12 @@ pub const SETTLED_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
 pub struct LatencyHistogram {
     /// The buckets, allocated on the first record: an idle station (one of 100,000 instances,
     /// say) then costs a few bytes instead of ~16 KB.
-    hist: Option<Histogram<u64>>,
+    hist: Option<HdrCounts>,
     /// The [`SETTLED_QUANTILES`] once [`LatencyHistogram::settle`] dropped the buckets.
     settled: Option<Box<[Nanos; SETTLED_QUANTILES.len()]>>,
     sigfig: u8,
     count: u64,
+    /// Exact: a sum of u64 latencies cannot reach 2^128 before the count reaches 2^64.
     sum_ns: u128,
     min_ns: Nanos,
     max_ns: Nanos,
@@ -63,25 +64,30 @@ impl LatencyHistogram {
     }
 
     /// The buckets, allocated now if this is the first record.
-    fn buckets(&mut self) -> &mut Histogram<u64> {
+    fn buckets(&mut self) -> &mut HdrCounts {
         let sigfig = self.sigfig;
-        self.hist.get_or_insert_with(|| {
-            Histogram::new(sigfig).expect("a lowest value of 1 ns with at most 5 significant digits is a valid HDR layout")
-        })
+        self.hist.get_or_insert_with(|| HdrCounts::new(sigfig))
     }
 
     /// Records one latency of `ns` nanoseconds (0 ns is a valid latency).
+    #[inline]
     pub fn record(&mut self, ns: Nanos) {
         let bucketed = ns.min(MAX_BUCKETED_NS);
-        let hist = self.buckets();
-        if hist.record(bucketed).is_err() {
-            // Only reachable if growing the buckets fails; clamp into the current range instead.
-            hist.saturating_record(bucketed);
+        match &mut self.hist {
+            Some(hist) => hist.record(bucketed),
+            None => self.first_record(bucketed),
         }
         self.count = self.count.saturating_add(1);
-        self.sum_ns = self.sum_ns.saturating_add(u128::from(ns));
+        self.sum_ns += u128::from(ns);
         self.min_ns = self.min_ns.min(ns);
         self.max_ns = self.max_ns.max(ns);
+    }
+
+    /// Allocates the buckets and counts their first latency (kept out of the hot path).
+    #[cold]
+    #[inline(never)]
+    fn first_record(&mut self, bucketed: Nanos) {
+        self.buckets().record(bucketed);
     }
 
     /// Number of latencies recorded.
@@ -160,13 +166,7 @@ impl LatencyHistogram {
         }
         debug_assert!(other.settled.is_none(), "a settled histogram has no buckets to merge");
         if let Some(theirs) = other.hist.as_ref() {
-            let hist = self.buckets();
-            if hist.add(theirs).is_err() {
-                // Only reachable if growing the buckets fails; fall back to clamped re-recording.
-                for bucket in theirs.iter_recorded() {
-                    hist.saturating_record_n(bucket.value_iterated_to(), bucket.count_at_value());
-                }
-            }
+            self.buckets().add(theirs);
         }
         self.count = self.count.saturating_add(other.count);
         self.sum_ns = self.sum_ns.saturating_add(other.sum_ns);

@@ -2,6 +2,7 @@
 
 pub mod counts;
 pub mod estimate;
+mod hdr;
 pub mod histogram;
 pub mod level;
 pub mod nan;

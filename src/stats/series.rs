@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::histogram::LatencyHistogram;
+use super::level::{higher, ns_to_f64};
 
 type Nanos = u64;
 
@@ -24,15 +25,57 @@ struct Grid {
     window_ns: Nanos,
     /// Number of windows; times past the last one are ignored.
     max_windows: usize,
+    /// End of the last window, in nanoseconds (saturating far out).
+    horizon_ns: Nanos,
+}
+
+/// The window being filled, with the times it covers: most events fall in the same window as
+/// the one before, so finding their window is two comparisons instead of a division.
+#[derive(Clone, Copy, Debug)]
+struct Cursor {
+    /// Index of the window.
+    i: usize,
+    /// Start of the window, in nanoseconds.
+    from_ns: Nanos,
+    /// End of the window (excluded), in nanoseconds.
+    to_ns: Nanos,
+}
+
+impl Cursor {
+    /// A cursor on no window: it holds no time.
+    const NOWHERE: Cursor = Cursor {
+        i: 0,
+        from_ns: 0,
+        to_ns: 0,
+    };
+
+    /// Whether `now_ns` lies in the cursor's window.
+    #[inline]
+    fn holds(&self, now_ns: Nanos) -> bool {
+        self.from_ns <= now_ns && now_ns < self.to_ns
+    }
 }
 
 impl Grid {
     fn new(start_ns: Nanos, window_ns: Nanos, max_windows: usize) -> Grid {
-        Grid {
+        let mut grid = Grid {
             start_ns,
             window_ns: window_ns.max(1),
             max_windows,
-        }
+            horizon_ns: 0,
+        };
+        grid.horizon_ns = grid.window_start_ns(max_windows);
+        grid
+    }
+
+    /// A cursor on the window holding `now_ns`, if any.
+    fn cursor_at(&self, now_ns: Nanos) -> Option<Cursor> {
+        let i = self.index(now_ns)?;
+        Some(Cursor {
+            i,
+            from_ns: self.window_start_ns(i),
+            to_ns: self.window_start_ns(i + 1),
+        })
     }
 
     /// Whether two grids put windows at the same times (their counts may differ).
@@ -61,7 +104,7 @@ impl Grid {
 
     /// End of the last window, in nanoseconds.
     fn horizon_ns(&self) -> Nanos {
-        self.window_start_ns(self.max_windows)
+        self.horizon_ns
     }
 
     /// Number of windows that start before `end_ns`.
@@ -116,6 +159,8 @@ impl EventWindow {
 pub struct WindowSeries {
     grid: Grid,
     windows: Vec<EventWindow>,
+    /// The window of the latest record.
+    cursor: Cursor,
 }
 
 impl WindowSeries {
@@ -125,17 +170,20 @@ impl WindowSeries {
         WindowSeries {
             grid: Grid::new(start_ns, window_ns, max_windows),
             windows: Vec::new(),
+            cursor: Cursor::NOWHERE,
         }
     }
 
     /// Counts an event at `now_ns` that succeeded when `ok`, with its latency in nanoseconds if
     /// it has one; returns false (nothing counted) when `now_ns` is before the start or past the
     /// last window.
+    #[inline]
     pub fn record(&mut self, now_ns: Nanos, latency_ns: Option<Nanos>, ok: bool) -> bool {
-        let Some(i) = self.grid.index(now_ns) else {
+        if !self.cursor.holds(now_ns) && !self.move_cursor(now_ns) {
             return false;
-        };
-        let w = self.window_mut(i);
+        }
+        // The cursor's window exists: moving the cursor created it.
+        let w = &mut self.windows[self.cursor.i];
         w.count = w.count.saturating_add(1);
         if ok {
             w.ok = w.ok.saturating_add(1);
@@ -145,6 +193,18 @@ impl WindowSeries {
         if let Some(ns) = latency_ns {
             w.latency_mut().record(ns);
         }
+        true
+    }
+
+    /// Moves the cursor to the window holding `now_ns`, creating the window; false (the cursor
+    /// stays) when no window holds it.
+    #[cold]
+    fn move_cursor(&mut self, now_ns: Nanos) -> bool {
+        let Some(cursor) = self.grid.cursor_at(now_ns) else {
+            return false;
+        };
+        self.cursor = cursor;
+        self.window_mut(cursor.i);
         true
     }
 
@@ -266,8 +326,8 @@ pub struct LevelSeries {
     /// Level in force since `last_ns`.
     level: f64,
     windows: Vec<LevelWindow>,
-    /// The window being filled and its end: most changes fall in it, so no division is needed.
-    cursor: Option<(usize, Nanos)>,
+    /// The window of the latest change: most changes fall in it, so no division is needed.
+    cursor: Cursor,
 }
 
 impl LevelSeries {
@@ -279,7 +339,7 @@ impl LevelSeries {
             last_ns: 0,
             level: 0.0,
             windows: Vec::new(),
-            cursor: None,
+            cursor: Cursor::NOWHERE,
         }
     }
 
@@ -290,10 +350,24 @@ impl LevelSeries {
             return;
         }
         let now = now_ns.max(self.last_ns);
+        let from = self.last_ns.max(self.grid.start_ns);
+        if self.cursor.holds(from) && now < self.cursor.to_ns {
+            // The latest change and this one fall in the same window (the cursor's, which
+            // exists): what `advance` and the lines below do, with one window to look at.
+            let held = self.level;
+            let w = &mut self.windows[self.cursor.i];
+            if from < now {
+                w.integral += held * ns_to_f64(now - from);
+                w.max = higher(w.max, held);
+            }
+            w.max = higher(w.max, level);
+            (self.last_ns, self.level) = (now, level);
+            return;
+        }
         self.advance(now);
         if let Some(i) = self.window_at(now) {
             let w = self.window_mut(i);
-            w.max = w.max.max(level);
+            w.max = higher(w.max, level);
         }
         self.level = level;
     }
@@ -331,11 +405,11 @@ impl LevelSeries {
             let Some(i) = self.window_at(from) else {
                 break;
             };
-            let seg_end = self.cursor.map_or(to, |(_, end)| end).min(to);
+            let seg_end = self.cursor.to_ns.min(to);
             let level = self.level;
             let w = self.window_mut(i);
-            w.integral += level * (seg_end - from) as f64;
-            w.max = w.max.max(level);
+            w.integral += level * ns_to_f64(seg_end - from);
+            w.max = higher(w.max, level);
             from = seg_end;
         }
         self.last_ns = self.last_ns.max(now_ns);
@@ -344,14 +418,10 @@ impl LevelSeries {
     /// The window holding `now_ns` (never earlier than the last one asked for), moving the
     /// cursor to it.
     fn window_at(&mut self, now_ns: Nanos) -> Option<usize> {
-        if let Some((i, end)) = self.cursor {
-            if now_ns < end && now_ns >= self.grid.start_ns {
-                return Some(i);
-            }
+        if !self.cursor.holds(now_ns) {
+            self.cursor = self.grid.cursor_at(now_ns)?;
         }
-        let i = self.grid.index(now_ns)?;
-        self.cursor = Some((i, self.grid.window_start_ns(i + 1)));
-        Some(i)
+        Some(self.cursor.i)
     }
 
     /// Time-average of the level over everything covered so far (from the start to the last
@@ -381,6 +451,7 @@ impl LevelSeries {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const MS: u64 = 1_000_000;
     const S: u64 = 1_000_000_000;
@@ -405,6 +476,18 @@ mod tests {
         assert_eq!((rows[1].start_s, rows[1].count, rows[1].ok, rows[1].errors), (11.0, 1, 0, 1));
         assert!(rows[1].mean_ms.is_nan() && rows[1].p99_ms.is_nan());
         assert_eq!((rows[2].start_s, rows[2].count), (12.0, 1));
+    }
+
+    #[test]
+    fn records_going_back_and_forth_across_windows_each_land_in_their_own_window() {
+        // Windows of 1 s from 0: the window of the previous record is no guide to the next.
+        let mut ws = WindowSeries::new(0, S, 4);
+        let times = [S / 2, 2 * S, S / 2, 3 * S + 1, S, 2 * S - 1, 0, 4 * S, 3 * S - 1];
+        let counted: Vec<bool> = times.iter().map(|&t| ws.record(t, Some(MS), true)).collect();
+        assert_eq!(counted, [true, true, true, true, true, true, true, false, true]);
+        let counts: Vec<u64> = ws.windows().iter().map(|r| r.count).collect();
+        // [0,1): S/2, S/2, 0; [1,2): S, 2S-1; [2,3): 2S, 3S-1; [3,4): 3S+1.
+        assert_eq!(counts, [3, 2, 2, 1]);
     }
 
     #[test]
@@ -503,6 +586,42 @@ mod tests {
         let rows = ls.windows();
         assert_eq!(rows.len(), 3);
         assert_eq!((rows[2].mean, rows[2].max), (4.0, 4.0));
+    }
+
+    proptest! {
+        #[test]
+        fn level_windows_match_the_step_function_integrated_window_by_window(
+            changes in prop::collection::vec((0u64..30, 0u8..6), 1..60),
+            start in 0u64..40,
+            width in 1u64..25,
+        ) {
+            // Changes at increasing times (several at one instant allowed), from before the start.
+            let mut ls = LevelSeries::new(start, width, 8);
+            let mut steps: Vec<(u64, f64)> = Vec::new();
+            let mut t = 0;
+            for &(gap, level) in &changes {
+                t += gap;
+                ls.set(t, f64::from(level));
+                steps.push((t, f64::from(level)));
+            }
+            let end = t + 7;
+            ls.finish(end);
+            let rows = ls.windows();
+            let covered = end.min(start + 8 * width);
+            prop_assert_eq!(rows.len() as u64, covered.saturating_sub(start).div_ceil(width));
+            for (i, row) in rows.iter().enumerate() {
+                let (from, to) = (start + i as u64 * width, (start + (i as u64 + 1) * width).min(covered));
+                // The level at each nanosecond of the window, and every level set inside it.
+                let level_at = |x: u64| steps.iter().rev().find(|s| s.0 <= x).map_or(0.0, |s| s.1);
+                let integral: f64 = (from..to).map(level_at).sum();
+                let mut max = (from..to).map(level_at).fold(f64::NEG_INFINITY, f64::max);
+                for s in steps.iter().filter(|s| s.0 >= from && s.0 < to) {
+                    max = max.max(s.1);
+                }
+                prop_assert!((row.mean - integral / (to - from) as f64).abs() < 1e-9, "window {}", i);
+                prop_assert_eq!(row.max, max, "window {}", i);
+            }
+        }
     }
 
     #[test]

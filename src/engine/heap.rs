@@ -1,0 +1,163 @@
+//! A binary min-heap of pending events keyed by one packed (due time, sequence) number.
+
+/// The order of a pending event: its due time in the high 64 bits and its insertion sequence
+/// number in the low 64, so one integer comparison orders by time and then by insertion.
+pub(super) type Key = u128;
+
+/// The key of an event due at `at` and scheduled as the `seq`-th.
+#[inline]
+pub(super) fn key(at: u64, seq: u64) -> Key {
+    (Key::from(at) << 64) | Key::from(seq)
+}
+
+/// The due time a key carries.
+#[inline]
+pub(super) fn due(key: Key) -> u64 {
+    (key >> 64) as u64
+}
+
+/// A key above every key an event can have (no event is scheduled `u64::MAX`-th).
+pub(super) const NO_KEY: Key = Key::MAX;
+
+/// One pending event with its key, kept as two 8-byte halves: the entry is then aligned like
+/// its event and time rather than to 16 bytes (no padding beside a small event), and the halves
+/// join into one [`Key`] in registers for free.
+pub(super) struct Keyed<E> {
+    at: u64,
+    seq: u64,
+    pub(super) event: E,
+}
+
+impl<E> Keyed<E> {
+    /// `event` under `key`.
+    #[inline]
+    pub(super) fn new(key: Key, event: E) -> Self {
+        Keyed {
+            at: due(key),
+            seq: key as u64,
+            event,
+        }
+    }
+
+    /// The entry's key.
+    #[inline]
+    pub(super) fn key(&self) -> Key {
+        key(self.at, self.seq)
+    }
+}
+
+/// A binary min-heap of events by key: the smallest key is at the root, every parent's key is
+/// below its children's. Keys are unique, so the pop order is fully defined by the keys.
+///
+/// `pop` puts the last entry in the root's place, takes it down to a leaf along the smaller
+/// children and lifts it back: one comparison per level on the way down.
+pub(super) struct EventHeap<E> {
+    entries: Vec<Keyed<E>>,
+}
+
+impl<E> EventHeap<E> {
+    /// An empty heap with room for `capacity` events.
+    pub(super) fn with_capacity(capacity: usize) -> Self {
+        EventHeap {
+            entries: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Number of events held.
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The smallest key held, or [`NO_KEY`] when empty.
+    #[inline]
+    pub(super) fn min_key(&self) -> Key {
+        self.entries.first().map_or(NO_KEY, |e| e.key())
+    }
+
+    /// Adds `event` under `key`.
+    #[inline]
+    pub(super) fn push(&mut self, key: Key, event: E) {
+        self.entries.push(Keyed::new(key, event));
+        self.sift_up(self.entries.len() - 1);
+    }
+
+    /// Removes and returns the entry of smallest key.
+    #[inline]
+    pub(super) fn pop(&mut self) -> Option<Keyed<E>> {
+        if self.entries.len() <= 1 {
+            return self.entries.pop();
+        }
+        // The last entry takes the root's place, goes down to a leaf along the smaller children
+        // (one comparison per level: coming from the bottom, it almost always belongs near it)
+        // and is lifted back above any parent of larger key.
+        let root = self.entries.swap_remove(0);
+        let len = self.entries.len();
+        let mut pos = 0;
+        loop {
+            let left = 2 * pos + 1;
+            if left >= len {
+                break;
+            }
+            let right = left + 1;
+            let child = if right < len && self.entries[right].key() < self.entries[left].key() {
+                right
+            } else {
+                left
+            };
+            self.entries.swap(pos, child);
+            pos = child;
+        }
+        self.sift_up(pos);
+        Some(root)
+    }
+
+    /// Lifts the entry at `pos` above every parent of larger key.
+    #[inline]
+    fn sift_up(&mut self, mut pos: usize) {
+        let key = self.entries[pos].key();
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            if self.entries[parent].key() <= key {
+                break;
+            }
+            self.entries.swap(parent, pos);
+            pos = parent;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_orders_by_due_time_then_by_sequence() {
+        assert!(key(5, 9) < key(6, 0));
+        assert!(key(5, 1) < key(5, 2));
+        assert!(key(u64::MAX, u64::MAX - 1) < NO_KEY);
+        assert_eq!(due(key(123, 456)), 123);
+        assert_eq!(Keyed::new(key(123, 456), ()).key(), key(123, 456));
+    }
+
+    #[test]
+    fn pops_every_key_in_increasing_order() {
+        let mut heap = EventHeap::with_capacity(4);
+        // A permutation of 0..1000 (7 is coprime with 1000).
+        for k in 0..1000u64 {
+            let v = (k * 7) % 1000;
+            heap.push(key(v / 3, v), v);
+        }
+        assert_eq!(heap.len(), 1000);
+        let popped: Vec<u64> = std::iter::from_fn(|| heap.pop().map(|e| e.event)).collect();
+        assert_eq!(popped, (0..1000).collect::<Vec<_>>());
+        assert_eq!(heap.min_key(), NO_KEY);
+    }
+
+    #[test]
+    fn an_entry_takes_no_more_room_than_its_time_sequence_and_event() {
+        assert_eq!(
+            std::mem::size_of::<Keyed<[u32; 5]>>(),
+            std::mem::size_of::<(u64, u64, [u32; 5])>()
+        );
+    }
+}
