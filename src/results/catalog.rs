@@ -21,13 +21,20 @@ pub struct Statistic {
     pub windowed: bool,
 }
 
-/// The statistics of one component kind.
+/// The statistics of one component kind, in groups that several kinds share.
 #[derive(Clone, Copy, Debug)]
 pub struct Kind {
     /// The kind, plural, as messages name it: "clients", "services".
     pub name: &'static str,
-    /// Its statistics.
-    pub statistics: &'static [Statistic],
+    /// Its statistics, group by group.
+    groups: &'static [&'static [Statistic]],
+}
+
+impl Kind {
+    /// Every statistic of the kind.
+    pub fn statistics(&self) -> impl Iterator<Item = &'static Statistic> {
+        self.groups.iter().flat_map(|g| g.iter())
+    }
 }
 
 const fn stat(name: &'static str, unit: Unit, direction: Direction, summary: bool, windowed: bool) -> Statistic {
@@ -43,11 +50,11 @@ const fn stat(name: &'static str, unit: Unit, direction: Direction, summary: boo
 use Direction::{FallsWhenWorse as FALLS, RisesWhenWorse as RISES};
 use Unit::{Count, Millis, Seconds, Share};
 
-/// The latency statistics of a component, named `prefix` + `p50`…; `windowed` are p50 and p99
+/// The latency statistics of a component, named `prefix` + `p50`…; `windowed`: p50 and p99
 /// also per window.
 macro_rules! latencies {
     ($prefix:literal, $windowed:literal) => {
-        [
+        &[
             stat(concat!($prefix, "p50"), Millis, RISES, true, $windowed),
             stat(concat!($prefix, "p90"), Millis, RISES, true, false),
             stat(concat!($prefix, "p99"), Millis, RISES, true, $windowed),
@@ -59,142 +66,117 @@ macro_rules! latencies {
 }
 
 /// A client's or an endpoint's latencies.
-const CLIENT_LATENCIES: [Statistic; 6] = latencies!("", true);
-/// A database's query times.
-const QUERY_LATENCIES: [Statistic; 6] = latencies!("query.", false);
-
-const CLIENTS: &[Statistic] = &[
-    CLIENT_LATENCIES[0],
-    CLIENT_LATENCIES[1],
-    CLIENT_LATENCIES[2],
-    CLIENT_LATENCIES[3],
-    CLIENT_LATENCIES[4],
-    CLIENT_LATENCIES[5],
+const LATENCIES: &[Statistic] = latencies!("", true);
+/// A client's or an endpoint's error rate and throughput, over the run and per window.
+const TRAFFIC: &[Statistic] = &[
     stat("error_rate", Share, RISES, true, true),
     stat("throughput", Count, FALLS, true, true),
-    stat("goodput", Count, FALLS, true, false),
-    stat("makespan", Seconds, RISES, true, false),
-    stat("slack", Seconds, FALLS, true, false),
 ];
-
-const ENDPOINTS: &[Statistic] = &[
-    CLIENT_LATENCIES[0],
-    CLIENT_LATENCIES[1],
-    CLIENT_LATENCIES[2],
-    CLIENT_LATENCIES[3],
-    CLIENT_LATENCIES[4],
-    CLIENT_LATENCIES[5],
-    stat("error_rate", Share, RISES, true, true),
-    stat("throughput", Count, FALLS, true, true),
-    stat("sojourn", Millis, RISES, true, false),
-];
-
-const GROUPS: &[Statistic] = &[
-    stat("error_rate", Share, RISES, true, false),
-    stat("throughput", Count, FALLS, true, false),
-    stat("goodput", Count, FALLS, true, false),
-];
-
-const SERVICES: &[Statistic] = &[
-    stat("utilisation", Share, RISES, true, true),
-    stat("queue", Count, RISES, true, true),
-    stat("waiting", Count, RISES, false, true),
-    stat("in_service", Count, RISES, true, false),
+/// A service's, database's or pool's units over time.
+const STATION: &[Statistic] = &[stat("utilisation", Share, RISES, true, true)];
+/// Waits for a service's worker or a pool's connection.
+const WAITS: &[Statistic] = &[
     stat("wait.mean", Millis, RISES, true, false),
     stat("wait.p99", Millis, RISES, true, false),
     stat("waited", Share, RISES, true, false),
-    stat("instances_up", Count, FALLS, true, false),
-    stat("available", Share, FALLS, true, false),
-    stat("wasted_cpu", Seconds, RISES, true, false),
-];
-
-const DATABASES: &[Statistic] = &[
-    stat("utilisation", Share, RISES, true, true),
-    stat("queue", Count, RISES, true, true),
-    stat("waiting", Count, RISES, false, true),
-    stat("queries", Count, FALLS, true, false),
-    stat("connections", Count, RISES, true, false),
-    QUERY_LATENCIES[0],
-    QUERY_LATENCIES[1],
-    QUERY_LATENCIES[2],
-    QUERY_LATENCIES[3],
-    QUERY_LATENCIES[4],
-    QUERY_LATENCIES[5],
-];
-
-const POOLS: &[Statistic] = &[
-    stat("utilisation", Share, RISES, true, true),
-    stat("waiting", Count, RISES, true, true),
-    stat("queue", Count, RISES, false, true),
-    stat("wait.mean", Millis, RISES, true, false),
-    stat("wait.p99", Millis, RISES, true, false),
-    stat("waited", Share, RISES, true, false),
-];
-
-const QUEUES: &[Statistic] = &[
-    stat("amplification", Count, RISES, true, true),
-    stat("goodput", Count, FALLS, true, true),
-    stat("deliveries", Count, FALLS, true, true),
-    stat("backlog", Count, RISES, true, true),
-    stat("in_flight", Count, RISES, false, true),
-    stat("error_rate", Share, RISES, true, false),
-];
-
-const EFFECTS: &[Statistic] = &[stat("per_unit", Count, RISES, true, false)];
-
-const BLAST_RADIUS: &[Statistic] = &[
-    stat("endpoints", Share, RISES, true, false),
-    stat("traffic", Share, RISES, true, false),
 ];
 
 /// Every component kind and its statistics.
 pub const CATALOG: &[Kind] = &[
     Kind {
         name: "clients",
-        statistics: CLIENTS,
+        groups: &[
+            LATENCIES,
+            TRAFFIC,
+            &[
+                stat("goodput", Count, FALLS, true, false),
+                stat("makespan", Seconds, RISES, true, false),
+                stat("slack", Seconds, FALLS, true, false),
+            ],
+        ],
     },
     Kind {
         name: "endpoints",
-        statistics: ENDPOINTS,
+        groups: &[LATENCIES, TRAFFIC, &[stat("sojourn", Millis, RISES, true, false)]],
     },
     Kind {
         name: "groups of clients",
-        statistics: GROUPS,
+        groups: &[&[
+            stat("error_rate", Share, RISES, true, false),
+            stat("throughput", Count, FALLS, true, false),
+            stat("goodput", Count, FALLS, true, false),
+        ]],
     },
     Kind {
         name: "services",
-        statistics: SERVICES,
+        groups: &[
+            STATION,
+            // The line for a worker: `queue` over the run, `queue` or `waiting` per window.
+            &[
+                stat("queue", Count, RISES, true, true),
+                stat("waiting", Count, RISES, false, true),
+                stat("in_service", Count, RISES, true, false),
+            ],
+            WAITS,
+            &[
+                stat("instances_up", Count, FALLS, true, false),
+                stat("available", Share, FALLS, true, false),
+                stat("wasted_cpu", Seconds, RISES, true, false),
+            ],
+        ],
     },
     Kind {
         name: "databases",
-        statistics: DATABASES,
+        groups: &[
+            STATION,
+            &[
+                stat("queue", Count, RISES, true, true),
+                stat("waiting", Count, RISES, false, true),
+                stat("queries", Count, FALLS, true, false),
+                stat("connections", Count, RISES, true, false),
+            ],
+            latencies!("query.", false),
+        ],
     },
     Kind {
         name: "pools",
-        statistics: POOLS,
+        groups: &[
+            STATION,
+            // The line for a connection: `waiting` over the run, `waiting` or `queue` per window.
+            &[
+                stat("waiting", Count, RISES, true, true),
+                stat("queue", Count, RISES, false, true),
+            ],
+            WAITS,
+        ],
     },
     Kind {
         name: "queues",
-        statistics: QUEUES,
+        groups: &[&[
+            stat("amplification", Count, RISES, true, true),
+            stat("goodput", Count, FALLS, true, true),
+            stat("deliveries", Count, FALLS, true, true),
+            stat("backlog", Count, RISES, true, true),
+            stat("in_flight", Count, RISES, false, true),
+            stat("error_rate", Share, RISES, true, false),
+        ]],
     },
     Kind {
         name: "side effects",
-        statistics: EFFECTS,
+        groups: &[&[stat("per_unit", Count, RISES, true, false)]],
     },
     Kind {
         name: "blast_radius",
-        statistics: BLAST_RADIUS,
+        groups: &[&[
+            stat("endpoints", Share, RISES, true, false),
+            stat("traffic", Share, RISES, true, false),
+        ]],
     },
 ];
 
 /// The statistic `name` of kind `kind` ("services"), if the kind has it.
 pub fn statistic(kind: &str, name: &str) -> Option<&'static Statistic> {
-    CATALOG
-        .iter()
-        .find(|k| k.name == kind)?
-        .statistics
-        .iter()
-        .find(|s| s.name == name)
+    CATALOG.iter().find(|k| k.name == kind)?.statistics().find(|s| s.name == name)
 }
 
 /// What exists, for messages: the statistics over the run (`windowed`: per window) of every kind,
@@ -205,8 +187,7 @@ pub fn listing(kind: Option<&str>, windowed: bool) -> String {
         .filter(|k| kind.is_none_or(|name| k.name == name))
         .filter_map(|k| {
             let names: Vec<&str> = k
-                .statistics
-                .iter()
+                .statistics()
                 .filter(|s| if windowed { s.windowed } else { s.summary })
                 .map(|s| s.name)
                 .collect();
@@ -222,8 +203,8 @@ mod tests {
 
     #[test]
     fn a_statistic_moves_the_same_way_and_has_the_same_unit_in_every_kind() {
-        for a in CATALOG.iter().flat_map(|k| k.statistics) {
-            for b in CATALOG.iter().flat_map(|k| k.statistics) {
+        for a in CATALOG.iter().flat_map(Kind::statistics) {
+            for b in CATALOG.iter().flat_map(Kind::statistics) {
                 if a.name == b.name {
                     assert_eq!((a.direction, a.unit), (b.direction, b.unit), "{}", a.name);
                 }
@@ -233,7 +214,7 @@ mod tests {
 
     #[test]
     fn every_statistic_has_a_value_over_the_run_or_per_window() {
-        for s in CATALOG.iter().flat_map(|k| k.statistics) {
+        for s in CATALOG.iter().flat_map(Kind::statistics) {
             assert!(s.summary || s.windowed, "{}", s.name);
         }
     }

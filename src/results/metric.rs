@@ -76,7 +76,7 @@ pub fn direction(name: &str) -> Direction {
     let stat = name.trim().rsplit('.').next().unwrap_or_default();
     super::catalog::CATALOG
         .iter()
-        .flat_map(|k| k.statistics)
+        .flat_map(super::catalog::Kind::statistics)
         .find(|s| s.name.rsplit('.').next() == Some(stat))
         .map_or(Direction::RisesWhenWorse, |s| s.direction)
 }

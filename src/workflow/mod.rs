@@ -1,7 +1,8 @@
 //! Workflows: what capsim does with a model beyond one run — a sweep over a grid of values
 //! (whole or one shard, and the merge of shard files), a baseline run with its scenarios, each
-//! compared with it, and the check of the expectations a model writes. The command line calls these and only parses arguments, prints
-//! progress and writes files; a program embedding capsim calls them the same way.
+//! compared with it, and the check of the expectations a model writes. The command line calls
+//! these and only parses arguments, prints progress and writes files; a program embedding capsim
+//! calls them the same way.
 //!
 //! Runs go through a [`Runner`]: rayon's global pool and no interruption by default, or a pool
 //! and an interrupt flag of the caller's (results do not depend on either).

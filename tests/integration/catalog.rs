@@ -48,7 +48,7 @@ fn every_statistic_of_the_catalog_resolves_in_its_unit_and_no_other_does() {
     let result = capsim::run(&validated.model, &[], Some(1));
     for kind in CATALOG {
         let of = component(kind.name);
-        for s in kind.statistics {
+        for s in kind.statistics() {
             let name = format!("{of}.{}", s.name);
             match resolve(&result, &name) {
                 Ok(value) => {
