@@ -78,9 +78,9 @@ impl World<'_> {
             ActionKind::Crash { service, instances } => {
                 for i in 0..*instances {
                     if undo {
-                        self.restart_instance(service.0, i, queue);
+                        self.services.restart(*service, i, queue);
                     } else {
-                        self.crash_instance(service.0, i, queue);
+                        self.services.crash(*service, i, queue);
                     }
                 }
             }

@@ -71,11 +71,6 @@ impl<'m> World<'m> {
         };
         self.policies.attempt_ended(call.site, ok, job.sent_ns, job.probe, now);
     }
-
-    /// Whether the call site's retry budget (if any) allows one more retry now.
-    pub(super) fn budget_allows_retry(&mut self, site: usize, now: Nanos) -> bool {
-        self.policies.allows_retry(site, now)
-    }
 }
 
 /// The wait before retry number `retry` (1 for the first): exponential backoff randomised by the

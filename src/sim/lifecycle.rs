@@ -8,16 +8,6 @@ use crate::engine::EventQueue;
 use crate::model::ServiceId;
 
 impl World<'_> {
-    /// Instance `i` of service `s` crashes.
-    pub(super) fn crash_instance(&mut self, s: usize, i: u32, queue: &mut EventQueue<Event>) {
-        self.services.crash(ServiceId(s), i, queue);
-    }
-
-    /// Instance `i` of service `s` is up again.
-    pub(super) fn restart_instance(&mut self, s: usize, i: u32, queue: &mut EventQueue<Event>) {
-        self.services.restart(ServiceId(s), i, queue);
-    }
-
     /// An instance event: a crash loop's crash, a restart, a health check.
     pub(super) fn on_instance_event(&mut self, s: u32, i: u32, what: InstanceEvent, queue: &mut EventQueue<Event>) {
         let s = s as usize;
@@ -37,7 +27,7 @@ impl World<'_> {
                     return;
                 }
                 for j in group {
-                    self.restart_instance(s, j, queue);
+                    self.services.restart(ServiceId(s), j, queue);
                 }
                 if self.crash_loops.in_force(action) {
                     self.schedule_loop_crash(action, i, queue);
@@ -98,7 +88,7 @@ impl World<'_> {
         let restart = self.crash_loops.restart_after(action, in_a_row);
         let group = if together { 0..instances } else { i..i + 1 };
         for j in group {
-            self.crash_instance(s, j, queue);
+            self.services.crash(ServiceId(s), j, queue);
         }
         let life = self.services.epoch(ServiceId(s), leader);
         queue.schedule_in(

@@ -499,7 +499,7 @@ impl World<'_> {
             Outcome::Error => call.retry.retry_on.error,
             Outcome::Ok => false,
         };
-        if retried && tries < call.retry.attempts && self.budget_allows_retry(call.site, queue.now()) {
+        if retried && tries < call.retry.attempts && self.policies.allows_retry(call.site, queue.now()) {
             let wait = backoff_wait(&call.retry, tries, last, self.rng_of(owner));
             if let Some(job) = self.jobs.get_mut(job_ref) {
                 job.last_backoff_ns = wait;
