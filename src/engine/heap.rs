@@ -22,6 +22,7 @@ pub(super) const NO_KEY: Key = Key::MAX;
 /// One pending event with its key, kept as two 8-byte halves: the entry is then aligned like
 /// its event and time rather than to 16 bytes (no padding beside a small event), and the halves
 /// join into one [`Key`] in registers for free.
+#[derive(Clone, Copy)]
 pub(super) struct Keyed<E> {
     at: u64,
     seq: u64,
@@ -49,13 +50,15 @@ impl<E> Keyed<E> {
 /// A binary min-heap of events by key: the smallest key is at the root, every parent's key is
 /// below its children's. Keys are unique, so the pop order is fully defined by the keys.
 ///
-/// `pop` puts the last entry in the root's place, takes it down to a leaf along the smaller
-/// children and lifts it back: one comparison per level on the way down.
+/// Entries move into a hole instead of being swapped: one copy per level instead of three.
+/// `pop` takes the last entry out, walks the hole from the root down to a leaf along the smaller
+/// children (one comparison per level), and lifts the last entry back from there: coming from
+/// the bottom, it almost always belongs near it.
 pub(super) struct EventHeap<E> {
     entries: Vec<Keyed<E>>,
 }
 
-impl<E> EventHeap<E> {
+impl<E: Copy> EventHeap<E> {
     /// An empty heap with room for `capacity` events.
     pub(super) fn with_capacity(capacity: usize) -> Self {
         EventHeap {
@@ -77,24 +80,23 @@ impl<E> EventHeap<E> {
     /// Adds `event` under `key`.
     #[inline]
     pub(super) fn push(&mut self, key: Key, event: E) {
-        self.entries.push(Keyed::new(key, event));
-        self.sift_up(self.entries.len() - 1);
+        let entry = Keyed::new(key, event);
+        self.entries.push(entry);
+        let pos = self.entries.len() - 1;
+        self.lift(pos, entry);
     }
 
     /// Removes and returns the entry of smallest key.
     #[inline]
     pub(super) fn pop(&mut self) -> Option<Keyed<E>> {
-        if self.entries.len() <= 1 {
-            return self.entries.pop();
-        }
-        // The last entry takes the root's place, goes down to a leaf along the smaller children
-        // (one comparison per level: coming from the bottom, it almost always belongs near it)
-        // and is lifted back above any parent of larger key.
-        let root = self.entries.swap_remove(0);
+        let last = self.entries.pop()?;
+        let Some(&root) = self.entries.first() else {
+            return Some(last);
+        };
         let len = self.entries.len();
-        let mut pos = 0;
+        let mut hole = 0;
         loop {
-            let left = 2 * pos + 1;
+            let left = 2 * hole + 1;
             if left >= len {
                 break;
             }
@@ -104,25 +106,26 @@ impl<E> EventHeap<E> {
             } else {
                 left
             };
-            self.entries.swap(pos, child);
-            pos = child;
+            self.entries[hole] = self.entries[child];
+            hole = child;
         }
-        self.sift_up(pos);
+        self.lift(hole, last);
         Some(root)
     }
 
-    /// Lifts the entry at `pos` above every parent of larger key.
+    /// Puts `entry` in the hole at `pos`, or above it: parents of larger key move down.
     #[inline]
-    fn sift_up(&mut self, mut pos: usize) {
-        let key = self.entries[pos].key();
+    fn lift(&mut self, mut pos: usize, entry: Keyed<E>) {
+        let key = entry.key();
         while pos > 0 {
             let parent = (pos - 1) / 2;
             if self.entries[parent].key() <= key {
                 break;
             }
-            self.entries.swap(parent, pos);
+            self.entries[pos] = self.entries[parent];
             pos = parent;
         }
+        self.entries[pos] = entry;
     }
 }
 

@@ -29,6 +29,9 @@ struct Lane<E> {
 pub struct EventQueue<E> {
     heap: EventHeap<E>,
     lanes: Vec<Lane<E>>,
+    /// The key of each lane's head ([`NO_KEY`] for an empty lane), side by side so that finding
+    /// the smallest is one short scan.
+    heads: Vec<Key>,
     /// The smallest key over the lane heads ([`NO_KEY`] when every lane is empty).
     lane_head: Key,
     /// The lane whose head has key `lane_head`.
@@ -37,18 +40,19 @@ pub struct EventQueue<E> {
     now: Nanos,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     /// An empty queue at time zero.
     pub fn new() -> Self {
         EventQueue {
             heap: EventHeap::with_capacity(1024),
             lanes: Vec::new(),
+            heads: Vec::new(),
             lane_head: NO_KEY,
             lane_head_at: 0,
             next_seq: 0,
@@ -95,6 +99,7 @@ impl<E> EventQueue<E> {
                     delay,
                     entries: VecDeque::with_capacity(256),
                 });
+                self.heads.push(NO_KEY);
                 self.lanes.len() - 1
             }
             None => return self.schedule_at(at, event),
@@ -102,8 +107,11 @@ impl<E> EventQueue<E> {
         let k = self.next_key(at);
         let entries = &mut self.lanes[lane].entries;
         // A later key than every entry of the lane: it changes the lane's head only if empty.
-        if entries.is_empty() && k < self.lane_head {
-            (self.lane_head, self.lane_head_at) = (k, lane);
+        if entries.is_empty() {
+            self.heads[lane] = k;
+            if k < self.lane_head {
+                (self.lane_head, self.lane_head_at) = (k, lane);
+            }
         }
         entries.push_back(Keyed::new(k, event));
     }
@@ -141,7 +149,9 @@ impl<E> EventQueue<E> {
             if self.lane_head == NO_KEY || due(self.lane_head) > horizon {
                 return None;
             }
-            let entry = self.lanes[self.lane_head_at].entries.pop_front()?;
+            let entries = &mut self.lanes[self.lane_head_at].entries;
+            let entry = entries.pop_front()?;
+            self.heads[self.lane_head_at] = entries.front().map_or(NO_KEY, Keyed::key);
             self.find_lane_head();
             entry
         };
@@ -154,11 +164,9 @@ impl<E> EventQueue<E> {
     /// Finds the smallest lane head again, after one was popped.
     fn find_lane_head(&mut self) {
         (self.lane_head, self.lane_head_at) = (NO_KEY, 0);
-        for (i, lane) in self.lanes.iter().enumerate() {
-            if let Some(head) = lane.entries.front() {
-                if head.key() < self.lane_head {
-                    (self.lane_head, self.lane_head_at) = (head.key(), i);
-                }
+        for (i, &head) in self.heads.iter().enumerate() {
+            if head < self.lane_head {
+                (self.lane_head, self.lane_head_at) = (head, i);
             }
         }
     }

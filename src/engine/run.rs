@@ -28,8 +28,8 @@ pub const PACE_BUDGET_FACTOR: u64 = 10;
 
 /// A simulation driven by the engine: it handles one event at a time and schedules new ones.
 pub trait Process {
-    /// The event payload this process schedules.
-    type Event;
+    /// The event payload this process schedules: small plain data, copied as the queue reorders.
+    type Event: Copy;
     /// Handle `event`, due now (`queue.now()`), scheduling follow-up events on `queue`.
     /// Returning `Some(reason)` stops the run (e.g. a queue grew past its bound).
     fn handle(&mut self, event: Self::Event, queue: &mut EventQueue<Self::Event>) -> Option<String>;
