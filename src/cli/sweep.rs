@@ -4,11 +4,10 @@
 use super::{load, print, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
 use crate::report;
 use crate::results::metric::{parse_bound, Unit};
-use crate::scenario::sweep::{parse_values, parse_values_text, Shard, SweptParam};
+use crate::scenario::sweep::{parse_values_text, Shard, SweptParam};
 use crate::scenario::ModelSource;
-use crate::workflow::sweep::{merge_files, prepare, SweepPlan};
+use crate::workflow::sweep::{declared, declared_names, merge_files, prepare, SweepPlan};
 use clap::Args;
-use serde_json::Value;
 use std::path::PathBuf;
 
 /// Arguments of `capsim sweep`.
@@ -108,36 +107,26 @@ fn plan(args: &SweepArgs, source: &ModelSource) -> Result<Plan, CliError> {
             threshold: args.threshold.clone(),
         });
     }
-    let sweeps = source.json().get("sweeps").and_then(Value::as_object);
-    let (name, spec) = match (&args.sweep, sweeps) {
-        (Some(name), Some(s)) if s.contains_key(name) => (name.clone(), &s[name]),
-        (None, Some(s)) if !s.is_empty() => s.iter().next().map(|(n, v)| (n.clone(), v)).expect("not empty"),
-        (Some(name), s) => {
-            let known: Vec<&String> = s.map(|s| s.keys().collect()).unwrap_or_default();
-            return Err(bad(format!(
-                "--sweep: no sweep named \"{name}\" in the model (sweeps: {known:?})"
-            )));
-        }
-        (None, _) => {
+    let names = declared_names(source);
+    let name = match (&args.sweep, names.first()) {
+        (Some(name), _) => name.clone(),
+        (None, Some(first)) => first.clone(),
+        (None, None) => {
             return Err(bad(
                 "give --param PATH --values VALUES, or declare \"sweeps\" in the model".into()
             ))
         }
     };
-    let mut params = Vec::new();
-    for (path, values) in spec["params"].as_object().into_iter().flatten() {
-        let values = parse_values(values).map_err(|why| bad(format!("sweeps.{name}.params.\"{path}\": {why}")))?;
-        params.push(SweptParam {
-            path: path.clone(),
-            values,
-        });
-    }
-    let text = |key: &str| spec.get(key).and_then(Value::as_str).map(str::to_string);
+    let Some(declared) = declared(source, &name)? else {
+        return Err(bad(format!(
+            "--sweep: no sweep named \"{name}\" in the model (sweeps: {names:?})"
+        )));
+    };
     Ok(Plan {
-        params,
-        scenario: args.scenario.clone().or(text("scenario")),
-        metric: args.metric.clone().or(text("metric")),
-        threshold: args.threshold.clone().or(text("threshold")),
+        params: declared.params,
+        scenario: args.scenario.clone().or(declared.scenario),
+        metric: args.metric.clone().or(declared.metric),
+        threshold: args.threshold.clone().or(declared.threshold),
     })
 }
 

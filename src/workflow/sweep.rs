@@ -11,7 +11,7 @@ use crate::model::units::nanos_to_secs;
 use crate::model::{Model, Validated};
 use crate::results::metric::resolve;
 use crate::results::RunResult;
-use crate::scenario::sweep::{grid, Shard, SweptParam};
+use crate::scenario::sweep::{grid, parse_values, Shard, SweptParam};
 use crate::scenario::{ModelSource, Variant};
 use serde_json::Value;
 
@@ -29,6 +29,51 @@ pub struct SweepPlan {
     /// How far worse than its low-load trend the metric must be to make a knee (a share: 0.1 is
     /// 10 %).
     pub threshold: f64,
+}
+
+/// A sweep the model declares in its `sweeps` section, its parameters' values parsed; the
+/// scenario, metric and threshold as written (a caller may override them before planning).
+#[derive(Clone, Debug)]
+pub struct DeclaredSweep {
+    /// The swept paths and their values.
+    pub params: Vec<SweptParam>,
+    /// The scenario it runs on top of, if the model names one.
+    pub scenario: Option<String>,
+    /// The metric whose knee is sought, if the model names one.
+    pub metric: Option<String>,
+    /// The knee's threshold as written ("10%"), if the model gives one.
+    pub threshold: Option<String>,
+}
+
+/// The names of the sweeps the model declares, in the order written.
+pub fn declared_names(source: &ModelSource) -> Vec<String> {
+    let sweeps = source.json().get("sweeps").and_then(Value::as_object);
+    sweeps.map(|s| s.keys().cloned().collect()).unwrap_or_default()
+}
+
+/// The sweep the model declares as `name`; `None` when it declares no sweep of that name. A
+/// parameter whose values cannot be read is refused naming its path
+/// (`sweeps.NAME.params."PATH"`).
+pub fn declared(source: &ModelSource, name: &str) -> Result<Option<DeclaredSweep>, WorkflowError> {
+    let Some(spec) = source.json().get("sweeps").and_then(|s| s.get(name)) else {
+        return Ok(None);
+    };
+    let mut params = Vec::new();
+    for (path, values) in spec.get("params").and_then(Value::as_object).into_iter().flatten() {
+        let values =
+            parse_values(values).map_err(|why| WorkflowError::Input(format!("sweeps.{name}.params.\"{path}\": {why}")))?;
+        params.push(SweptParam {
+            path: path.clone(),
+            values,
+        });
+    }
+    let text = |key: &str| spec.get(key).and_then(Value::as_str).map(str::to_string);
+    Ok(Some(DeclaredSweep {
+        params,
+        scenario: text("scenario"),
+        metric: text("metric"),
+        threshold: text("threshold"),
+    }))
 }
 
 /// A point of the grid, validated and ready to run.

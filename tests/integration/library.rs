@@ -139,3 +139,32 @@ fn a_check_runs_from_the_library_without_the_cli() {
     let compared = plan.scenario_report(&source, &results).expect("the model as written ran");
     assert_eq!(compared.scenarios[0].name, "busier");
 }
+
+#[test]
+fn a_models_declared_sweeps_are_read_by_the_library_with_their_values_parsed() {
+    let model = MM1.replace(
+        r#""scenarios""#,
+        r#""sweeps": {
+            "load": { "params": { "clients.arrivals.open.rate": "10/s..30/s/10/s" },
+                      "metric": "server.utilisation", "threshold": "20%", "scenario": "busier" },
+            "broken": { "params": { "services.server.workers": "1..x" } } },
+        "scenarios""#,
+    );
+    let source = ModelSource::from_text(model, "mm1.json").expect("a valid model");
+    assert_eq!(sweep::declared_names(&source), ["load", "broken"]);
+    let load = sweep::declared(&source, "load").expect("readable").expect("declared");
+    assert_eq!(load.params.len(), 1);
+    assert_eq!(load.params[0].path, "clients.arrivals.open.rate");
+    assert_eq!(load.params[0].values, parse_values_text("10/s,20/s,30/s").unwrap());
+    assert_eq!(load.metric.as_deref(), Some("server.utilisation"));
+    assert_eq!(load.threshold.as_deref(), Some("20%"));
+    assert_eq!(load.scenario.as_deref(), Some("busier"));
+    assert!(sweep::declared(&source, "missing").expect("readable").is_none());
+    let why = sweep::declared(&source, "broken")
+        .expect_err("1..x is not a range")
+        .to_string();
+    assert!(
+        why.starts_with(r#"sweeps.broken.params."services.server.workers": "#),
+        "{why}"
+    );
+}
