@@ -920,7 +920,7 @@ fn sweep_body(finished: &FinishedSweep) -> String {
         let _ = writeln!(out, "<li>{}</li>", escape(&line));
     }
     out.push_str("</ul>\n<h2>Sweep</h2>\n");
-    let knee = finished.knee.as_ref().map(|k| k.index);
+    let knee = super::sweep::knee_position(finished);
     let mut columns = header.params.clone();
     columns.push(format!("{} (mean ± CI)", header.metric));
     let (verdict_columns, verdicts) = super::sweep::point_verdicts(finished);

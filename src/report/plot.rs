@@ -847,10 +847,7 @@ pub fn sweep_curve(finished: &FinishedSweep) -> Figure {
             shape: Shape::Cross,
         });
     }
-    let knee = finished
-        .knee
-        .as_ref()
-        .and_then(|k| points.iter().position(|p| p.index == k.index));
+    let knee = super::sweep::knee_position(finished);
     if let Some(i) = knee.and_then(|at| mean.get(at)) {
         panel.markers.push(Markers {
             label: format!("knee (> {} % above trend)", tick(header.threshold * 100.0)),

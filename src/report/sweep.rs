@@ -19,7 +19,7 @@ pub(super) fn point_verdicts(finished: &FinishedSweep) -> (Vec<&'static str>, Ve
     if watched {
         columns.push("after the trigger");
     }
-    let knee = finished.knee.as_ref().map(|k| k.index);
+    let knee = knee_position(finished);
     let xs: Vec<f64> = points
         .iter()
         .enumerate()
@@ -74,14 +74,27 @@ pub(super) fn point_verdicts(finished: &FinishedSweep) -> (Vec<&'static str>, Ve
     (columns, cells)
 }
 
-/// The grid indices of the two points the sweep's low-load trend goes through: the smallest
-/// two values for a sweep that worsens as the value grows, the largest two for one that improves
-/// (`trend_through` of the finished sweep; the first two points for sweeps written before it).
+/// Where, among the sweep's points, the two points its low-load trend goes through are: the
+/// smallest two values for a sweep that worsens as the value grows, the largest two for one that
+/// improves (`trend_through` of the finished sweep, which names grid indices; the first two
+/// points for sweeps written before it). A grid index not among the points (a sweep finished
+/// from part of its grid) is at `usize::MAX`: no trend is drawn through it.
 pub(super) fn trend_through(finished: &FinishedSweep) -> (usize, usize) {
+    let at = |index| position_of(finished, index).unwrap_or(usize::MAX);
     match finished.trend_through.as_deref() {
-        Some(&[a, b]) => (a, b),
+        Some(&[a, b]) => (at(a), at(b)),
         _ => (0, 1),
     }
+}
+
+/// Where the knee is among the sweep's points (the knee names a grid index).
+pub(super) fn knee_position(finished: &FinishedSweep) -> Option<usize> {
+    finished.knee.as_ref().and_then(|k| position_of(finished, k.index))
+}
+
+/// Where the point at grid index `index` is among the sweep's points.
+fn position_of(finished: &FinishedSweep, index: usize) -> Option<usize> {
+    finished.points.iter().position(|p| p.index == index)
 }
 
 /// The table and verdicts of a complete sweep (from [`crate::analysis::sweep::finish`]).
@@ -316,4 +329,58 @@ pub fn ladder_table(header: &SweepHeader, points: &[SweepPoint]) -> String {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::sweep::{finish, SweepHeader, SweepPoint};
+    use crate::stats::Estimate;
+
+    /// A point at grid index `index` of a sweep of `services.api.workers`: value `x`, metric `y`
+    /// (exact: two equal samples), on a result of a small valid model.
+    fn point(index: usize, x: f64, y: f64) -> SweepPoint {
+        let json = r#"{ "duration": "1m", "replications": 2,
+            "clients": { "web": { "open": { "rate": "10/s" }, "calls": "api.get" } },
+            "services": { "api": { "workers": 1, "endpoints": { "get": [ { "cpu": "1ms" } ] } } } }"#;
+        let validated = crate::model::parse_model(json, "sweep-test.json").expect("a valid model");
+        SweepPoint {
+            index,
+            values: vec![serde_json::json!(x)],
+            metric: Estimate::from_samples(&[y, y]),
+            slos_breached: Vec::new(),
+            result: crate::results::summarize(&validated.model, &[], Vec::new()),
+        }
+    }
+
+    #[test]
+    fn a_sweep_finished_from_part_of_its_grid_marks_its_trend_and_knee_on_the_right_rows() {
+        let header = SweepHeader {
+            schema_version: crate::results::SCHEMA_VERSION,
+            model: "sweep-test".into(),
+            scenario: String::new(),
+            params: vec!["clients.web.open.rate".into()],
+            metric: "web.p50".into(),
+            threshold: 0.1,
+            total_points: 8,
+            round_trips: Default::default(),
+            fingerprint: None,
+        };
+        // Grid points 2 to 5 only. The trend through x = 3 and 4 rises by 10 per unit: 120 at
+        // x = 5 (on it), 130 at x = 6, where the metric is 400: (400 - 130) / 130 = +208 %, the
+        // knee, at grid index 5 — the fourth row.
+        let points = vec![
+            point(2, 3.0, 100.0),
+            point(3, 4.0, 110.0),
+            point(4, 5.0, 120.0),
+            point(5, 6.0, 400.0),
+        ];
+        let finished = finish(header, points);
+        assert_eq!(finished.knee.as_ref().map(|k| k.index), Some(5));
+        assert_eq!(trend_through(&finished), (0, 1));
+        assert_eq!(knee_position(&finished), Some(3));
+        let (_, cells) = point_verdicts(&finished);
+        assert_eq!(cells[2][0], "+0 %");
+        assert_eq!(cells[3][0], "+208 %  ◀ knee");
+    }
 }
