@@ -72,6 +72,8 @@ pub trait WindowTable: Sync {
     /// The windows of statistic `statistic` of the component named `component`, as (window
     /// start in seconds, value); `None` when the kind has no such component or no such column.
     fn series(&self, result: &RunResult, component: &str, statistic: &str) -> Option<Vec<(f64, f64)>>;
+    /// The names of the kind's components in `result`, in order.
+    fn names<'r>(&self, result: &'r RunResult) -> Vec<&'r str>;
 }
 
 /// The columns over the run of the components of one kind, whose results are `R`.
@@ -174,6 +176,10 @@ impl<R: Sync, S: ?Sized> WindowTable for Windows<R, S> {
         let found = (self.components)(result).iter().find(|c| (self.name)(c) == component)?;
         let column = self.columns.iter().find(|c| c.statistics.contains(&statistic))?;
         Some(self.values((self.windows)(found), column))
+    }
+
+    fn names<'r>(&self, result: &'r RunResult) -> Vec<&'r str> {
+        (self.components)(result).iter().map(self.name).collect()
     }
 }
 
