@@ -371,9 +371,12 @@ const TRAFFIC: &[WindowColumn<[TrafficWindow]>] = &[
     window("p99_ms", &["p99"], |w, i| w[i].p99_ms),
 ];
 
-/// The start of station window `i`.
+/// The start of station window `i`, while every column has a value for it (a result read back
+/// from a file may hold columns of different lengths: the windows end with the shortest).
 fn station_start(s: &StationSeries, i: usize) -> Option<f64> {
-    s.start_s.get(i).copied()
+    (i < s.utilisation.len() && i < s.waiting.len())
+        .then(|| s.start_s.get(i).copied())
+        .flatten()
 }
 
 /// A service's, database's or pool's units per window; the line for them is a service's or a
@@ -584,6 +587,18 @@ mod tests {
             .flat_map(|(kind, names)| names.iter().map(move |n| (*kind, *n)))
             .collect();
         assert_eq!(left_out, said, "catalog statistics without a column of summary.csv");
+    }
+
+    #[test]
+    fn a_station_whose_columns_differ_in_length_has_the_windows_of_the_shortest() {
+        // As metric::series had, zipping the starts with one column: no window without a value.
+        let s = StationSeries {
+            start_s: vec![0.0, 60.0, 120.0],
+            utilisation: vec![0.5, 0.6],
+            waiting: vec![1.0, 2.0, 3.0],
+        };
+        let starts: Vec<f64> = (0..).map_while(|i| station_start(&s, i)).collect();
+        assert_eq!(starts, [0.0, 60.0]);
     }
 
     #[test]
