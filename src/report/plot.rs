@@ -9,7 +9,7 @@ use crate::analysis::compare::ScenarioReport;
 use crate::analysis::ladder::spreadsheet_ms;
 use crate::analysis::sweep::{FinishedSweep, SweepHeader, SweepPoint};
 use crate::results::metric::{resolve, significant, Unit};
-use crate::results::{RunResult, StationSeries, TrafficWindow};
+use crate::results::{RunResult, TrafficWindow};
 use crate::scenario::sweep::numeric;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -495,30 +495,36 @@ pub fn latency_over_time(result: &RunResult, scenario: Option<&str>) -> Figure {
     }
 }
 
-/// Plot (b): utilisation and queue length (jobs waiting) over time of every service, database
-/// and connection pool.
+/// A station's label ("pool pgbouncer") and its windows as (start in seconds, value): its
+/// utilisation, then its jobs waiting.
+type Station = (String, [Vec<(f64, f64)>; 2]);
+
+/// Plot (b): utilisation and queue length (jobs waiting) over time of every station: each
+/// component whose kind has `utilisation` and `waiting` per window in the
+/// [registry](crate::results::columns::WINDOWS) (services, databases, connection pools).
 pub fn stations_over_time(result: &RunResult, scenario: Option<&str>) -> Figure {
     let (scale, x_label) = time_axis(result);
-    let stations: Vec<(String, &StationSeries)> = result
-        .services
+    let stations: Vec<Station> = crate::results::columns::WINDOWS
         .iter()
-        .map(|s| (format!("service {}", s.name), &s.series))
-        .chain(result.databases.iter().map(|d| (format!("database {}", d.name), &d.series)))
-        .chain(result.pools.iter().map(|p| (format!("pool {}", p.name), &p.series)))
+        .flat_map(|table| {
+            table.names(result).into_iter().filter_map(move |name| {
+                let utilisation = table.series(result, name, "utilisation")?;
+                let waiting = table.series(result, name, "waiting")?;
+                Some((format!("{} {name}", table.kind()), [utilisation, waiting]))
+            })
+        })
         .collect();
-    let panel = |heading: &str, y_label: &str, pick: fn(&StationSeries) -> &Vec<f64>, k: f64| Panel {
+    let panel = |heading: &str, y_label: &str, which: usize, k: f64| Panel {
         heading: heading.into(),
         x_label: x_label.into(),
         y_label: y_label.into(),
         lines: stations
             .iter()
             .enumerate()
-            .map(|(i, (name, s))| Line {
+            .map(|(i, (name, series))| Line {
                 label: name.clone(),
-                points: s
-                    .start_s
+                points: series[which]
                     .iter()
-                    .zip(pick(s))
                     .map(|(t, v)| ((t + result.model.window_s / 2.0) * scale, v * k))
                     .collect(),
                 colour: i,
@@ -536,10 +542,10 @@ pub fn stations_over_time(result: &RunResult, scenario: Option<&str>) -> Figure 
             panel(
                 "Utilisation (share of workers, cores or connections busy)",
                 "utilisation (%)",
-                |s| &s.utilisation,
+                0,
                 100.0,
             ),
-            panel("Queue length (jobs waiting for a unit)", "jobs waiting", |s| &s.waiting, 1.0),
+            panel("Queue length (jobs waiting for a unit)", "jobs waiting", 1, 1.0),
         ],
     }
 }

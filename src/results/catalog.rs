@@ -2,7 +2,8 @@
 //! `web.error_rate`, `pg.query.p99`), once: the unit it is measured in, which way is worse, and
 //! whether it has a value per time window as well as over the run. Metric look-ups
 //! ([`super::metric`]), their directions (metastability verdicts, sweeps, expectations) and the
-//! messages that list what exists all read this table.
+//! messages that list what exists all read this table; the outputs' columns
+//! ([`super::columns`]) name the statistics they are.
 
 use super::metric::{Direction, Unit};
 

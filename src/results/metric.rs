@@ -298,58 +298,27 @@ pub fn significant(value: f64) -> String {
     format!("{value:.decimals$}")
 }
 
-/// The metric per time window, as (window start in seconds, value): for clients and endpoints
-/// `p50`, `p99`, `throughput`, `error_rate`; for services, databases and pools `utilisation`
-/// and `queue` / `waiting`. Empty windows give NaN.
+/// The metric per time window, as (window start in seconds, value): the window columns of the
+/// [registry](super::columns::WINDOWS) that are statistics of the component's kind (for clients
+/// and endpoints `p50`, `p99`, `throughput`, `error_rate`; for services, databases and pools
+/// `utilisation` and `queue` / `waiting`; …). Empty windows give NaN.
 pub fn series(result: &RunResult, name: &str) -> Result<Vec<(f64, f64)>, String> {
     let name = name.trim();
-    let traffic = |windows: &[crate::results::TrafficWindow], stat: &str| -> Option<Vec<(f64, f64)>> {
-        let pick: fn(&crate::results::TrafficWindow) -> f64 = match stat {
-            "p50" => |w| w.p50_ms,
-            "p99" => |w| w.p99_ms,
-            "throughput" => |w| w.throughput_per_s,
-            "error_rate" => |w| w.error_rate,
-            _ => return None,
-        };
-        Some(windows.iter().map(|w| (w.start_s, pick(w))).collect())
+    let windows = |component: &str, stat: &str| {
+        super::columns::WINDOWS
+            .iter()
+            .find_map(|table| table.series(result, component, stat))
     };
-    let station = |s: &crate::results::StationSeries, stat: &str| -> Option<Vec<(f64, f64)>> {
-        let values = match stat {
-            "utilisation" => &s.utilisation,
-            "queue" | "waiting" => &s.waiting,
-            _ => return None,
-        };
-        Some(s.start_s.iter().copied().zip(values.iter().copied()).collect())
-    };
+    // Endpoints first: "api.checkout.p99" has a dot in the component name.
     let found = if let Some(e) = result
         .endpoints
         .iter()
         .find(|e| name.strip_prefix(e.name.as_str()).is_some_and(|r| r.starts_with('.')))
     {
-        traffic(&e.series, &name[e.name.len() + 1..])
+        windows(&e.name, &name[e.name.len() + 1..])
     } else {
         let (component, stat) = name.split_once('.').unwrap_or((name, ""));
-        if let Some(c) = result.clients.iter().find(|c| c.name == component) {
-            traffic(&c.series, stat)
-        } else if let Some(s) = result.services.iter().find(|s| s.name == component) {
-            station(&s.series, stat)
-        } else if let Some(d) = result.databases.iter().find(|d| d.name == component) {
-            station(&d.series, stat)
-        } else if let Some(p) = result.pools.iter().find(|p| p.name == component) {
-            station(&p.series, stat)
-        } else if let Some(q) = result.queues.iter().find(|q| q.name == component) {
-            let pick: Option<fn(&crate::results::resilience::QueueWindow) -> f64> = match stat {
-                "backlog" => Some(|w| w.backlog),
-                "in_flight" => Some(|w| w.in_flight),
-                "amplification" => Some(|w| w.amplification),
-                "goodput" => Some(|w| w.deleted_per_s),
-                "deliveries" => Some(|w| w.receives_per_s),
-                _ => None,
-            };
-            pick.map(|f| q.series.iter().map(|w| (w.start_s, f(w))).collect())
-        } else {
-            None
-        }
+        windows(component, stat)
     };
     found.ok_or_else(|| {
         format!(

@@ -6,6 +6,7 @@
 
 mod cascade;
 pub mod catalog;
+pub mod columns;
 mod coverage;
 mod merge;
 mod merger;

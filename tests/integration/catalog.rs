@@ -1,22 +1,30 @@
 //! The catalog of statistics is what metric names accept: every statistic it lists for a kind
 //! resolves (over the run) or has a series (per window) exactly as it says, in its unit, on a
 //! model with one component of every kind; any other name is refused with its kind's list.
+//! The registry of output columns is what the CSV files hold: every column it names is there,
+//! with the typed results' value, and nothing else is.
 
 use capsim::model::parse_model;
+use capsim::report::csv::{summary_csv, timeseries_csv};
 use capsim::results::catalog::CATALOG;
+use capsim::results::columns::{RUN, WINDOWS};
 use capsim::results::metric::{resolve, series};
+use capsim::results::RunResult;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One component of every kind: an open and a batch client in one group, a service calling a
 /// mail service with a side effect, a database behind a pool, a queue fed by a burst (a trigger,
-/// so the blast radius is judged).
+/// so the blast radius is judged). A third client gives up after 1 ms, before the api's CPU step
+/// (after its transaction) starts, so the api wastes CPU.
 const MODEL: &str = r#"{ "duration": "2m", "warmup": "10s", "replications": 2, "seed": 1,
   "clients": {
     "web": { "open": { "rate": "20/s" }, "calls": "api.get", "group": "all" },
-    "batch": { "closed": { "users": 2, "requests": 5, "deadline": "1m" }, "calls": "api.get", "group": "all" } },
+    "batch": { "closed": { "users": 2, "requests": 5, "deadline": "1m" }, "calls": "api.get", "group": "all" },
+    "impatient": { "open": { "rate": "5/s" }, "calls": "api.get", "timeout": "1ms" } },
   "services": {
     "api": { "workers": 4, "endpoints": { "get": [
-      { "cpu": "exp(5ms)" },
       { "transaction": { "pool": "p", "queries": 2, "query": "exp(2ms)" } },
+      { "cpu": "exp(5ms)" },
       { "call": "mail.send", "effect": "email" } ] } },
     "mail": { "workers": 2, "endpoints": { "send": [ { "delay": "exp(10ms)" } ] } } },
   "databases": { "db": { "cores": 2, "max_connections": 20 } },
@@ -70,5 +78,200 @@ fn every_statistic_of_the_catalog_resolves_in_its_unit_and_no_other_does() {
         let listed = format!("({}: ", kind.name);
         assert!(why.contains("unknown statistic \"p98\"") && why.contains(&listed), "{why}");
         assert!(series(&result, &unknown).is_err());
+    }
+}
+
+/// The rows of a CSV file by their columns' names, with the header's names.
+fn rows(csv: &str) -> Vec<BTreeMap<String, String>> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            assert_eq!(fields.len(), header.len(), "{line}");
+            header
+                .iter()
+                .map(|h| h.to_string())
+                .zip(fields.iter().map(|f| f.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// A CSV number: empty is no value (NaN).
+fn number(text: &str) -> f64 {
+    if text.is_empty() {
+        f64::NAN
+    } else {
+        text.parse().unwrap_or_else(|_| panic!("not a number: {text:?}"))
+    }
+}
+
+/// Equal, or both without a value.
+fn same(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+/// Window `i` of column `label` of the component `name` of `kind` ("queue"), read from the typed
+/// results field by field, as the CSV's documentation describes each column.
+fn typed_window(r: &RunResult, kind: &str, name: &str, label: &str, i: usize) -> f64 {
+    let traffic = |windows: &[capsim::results::TrafficWindow]| {
+        let w = &windows[i];
+        match label {
+            "throughput_per_s" => w.throughput_per_s,
+            "error_rate" => w.error_rate,
+            "p50_ms" => w.p50_ms,
+            "p99_ms" => w.p99_ms,
+            other => panic!("a {kind} window column the test does not know: {other}"),
+        }
+    };
+    let station = |s: &capsim::results::StationSeries| match label {
+        "utilisation" => s.utilisation[i],
+        "waiting" => s.waiting[i],
+        other => panic!("a {kind} window column the test does not know: {other}"),
+    };
+    match kind {
+        "client" => traffic(&r.clients.iter().find(|c| c.name == name).unwrap().series),
+        "endpoint" => traffic(&r.endpoints.iter().find(|e| e.name == name).unwrap().series),
+        "service" => station(&r.services.iter().find(|s| s.name == name).unwrap().series),
+        "pool" => station(&r.pools.iter().find(|p| p.name == name).unwrap().series),
+        "database" => {
+            let d = r.databases.iter().find(|d| d.name == name).unwrap();
+            match label {
+                "connections_in_use" => d.connections_series[i],
+                _ => station(&d.series),
+            }
+        }
+        "queue" => {
+            let w = &r.queues.iter().find(|q| q.name == name).unwrap().series[i];
+            match label {
+                "published_per_s" => w.published_per_s,
+                "receives_per_s" => w.receives_per_s,
+                "done_per_s" => w.deleted_per_s,
+                "dead_lettered_per_s" => w.dead_lettered_per_s,
+                "amplification" => w.amplification,
+                "backlog" => w.backlog,
+                "in_delivery" => w.in_flight,
+                other => panic!("a queue window column the test does not know: {other}"),
+            }
+        }
+        "effect" => {
+            let w = &r.effects.iter().find(|e| e.name == name).unwrap().series[i];
+            match label {
+                "per_s" => w.per_s,
+                "duplicates_per_s" => w.duplicates_per_s,
+                other => panic!("an effect window column the test does not know: {other}"),
+            }
+        }
+        other => panic!("a kind the test does not know: {other}"),
+    }
+}
+
+/// The component names of `kind` ("client") in `result`.
+fn components(r: &RunResult, kind: &str) -> Vec<String> {
+    let names: Vec<&String> = match kind {
+        "client" => r.clients.iter().map(|c| &c.name).collect(),
+        "endpoint" => r.endpoints.iter().map(|e| &e.name).collect(),
+        "service" => r.services.iter().map(|s| &s.name).collect(),
+        "database" => r.databases.iter().map(|d| &d.name).collect(),
+        "pool" => r.pools.iter().map(|p| &p.name).collect(),
+        "queue" => r.queues.iter().map(|q| &q.name).collect(),
+        "effect" => r.effects.iter().map(|e| &e.name).collect(),
+        other => panic!("a kind the test does not know: {other}"),
+    };
+    names.into_iter().cloned().collect()
+}
+
+#[test]
+fn every_column_of_the_registry_is_in_the_csv_files_with_the_typed_results_value_and_nothing_else_is() {
+    let validated = parse_model(MODEL, "catalog.json").unwrap_or_else(|e| panic!("{e}"));
+    let result = capsim::run(&validated.model, &[], Some(1));
+    assert!(
+        result.services.iter().any(|s| s.name == "api" && s.wasted.cpu_s.mean > 0.0),
+        "the impatient client should make the api waste CPU"
+    );
+
+    // Over the run: the (kind, metric) pairs of summary.csv are exactly the registry's; each
+    // row's mean is what the metric of its statistic resolves to (metric.rs reads the typed
+    // results itself), its interval too.
+    let summary = rows(&summary_csv(&result));
+    let named: BTreeSet<(String, String)> = RUN
+        .iter()
+        .flat_map(|t| {
+            t.labels()
+                .into_iter()
+                .map(move |l| (t.kind().to_string(), l.label.to_string()))
+        })
+        .collect();
+    let written: BTreeSet<(String, String)> = summary.iter().map(|r| (r["kind"].clone(), r["metric"].clone())).collect();
+    assert_eq!(
+        written, named,
+        "summary.csv's metrics against the registry's columns over the run"
+    );
+    for table in RUN {
+        for label in table.labels() {
+            let [statistic] = label.statistics else {
+                panic!(
+                    "{} column {} names no single statistic to check it by",
+                    table.kind(),
+                    label.label
+                )
+            };
+            for row in summary
+                .iter()
+                .filter(|r| r["kind"] == table.kind() && r["metric"] == label.label)
+            {
+                let metric = format!("{}.{statistic}", row["component"]);
+                let typed = resolve(&result, &metric).unwrap_or_else(|e| panic!("{e}")).estimate;
+                assert!(same(number(&row["mean"]), typed.mean), "{metric}: {row:?} against {typed:?}");
+                assert!(same(number(&row["ci95"]), typed.ci95), "{metric}: {row:?} against {typed:?}");
+                assert!(
+                    same(number(&row["min"]), typed.min) && same(number(&row["max"]), typed.max),
+                    "{metric}"
+                );
+                assert_eq!(row["n"], typed.n.to_string(), "{metric}");
+            }
+        }
+    }
+
+    // Per window: the pairs of timeseries.csv are exactly the registry's, every component of
+    // the kind has a row for every window of every column, and each value is the typed
+    // result's window.
+    let timeseries = rows(&timeseries_csv(&result));
+    let named: BTreeSet<(String, String)> = WINDOWS
+        .iter()
+        .flat_map(|t| {
+            t.labels()
+                .into_iter()
+                .map(move |l| (t.kind().to_string(), l.label.to_string()))
+        })
+        .collect();
+    let written: BTreeSet<(String, String)> = timeseries.iter().map(|r| (r["kind"].clone(), r["metric"].clone())).collect();
+    assert_eq!(
+        written, named,
+        "timeseries.csv's metrics against the registry's window columns"
+    );
+    let windows = result.clients[0].series.len();
+    assert!(windows > 1, "the model has several windows");
+    for table in WINDOWS {
+        for name in components(&result, table.kind()) {
+            for label in table.labels() {
+                let column: Vec<_> = timeseries
+                    .iter()
+                    .filter(|r| r["kind"] == table.kind() && r["component"] == name && r["metric"] == label.label)
+                    .collect();
+                assert_eq!(column.len(), windows, "{} {name} {}", table.kind(), label.label);
+                for (i, row) in column.iter().enumerate() {
+                    let typed = typed_window(&result, table.kind(), &name, label.label, i);
+                    assert!(
+                        same(number(&row["value"]), typed),
+                        "{name} {}: {row:?} against {typed}",
+                        label.label
+                    );
+                    let start = result.clients[0].series[i].start_s;
+                    assert_eq!(number(&row["window_start_s"]), start, "{name} {}", label.label);
+                }
+            }
+        }
     }
 }
