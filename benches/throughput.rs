@@ -64,27 +64,42 @@ fn bare_mm1(horizon_s: f64, seed: u64) -> (u64, f64) {
     (arrived, sojourn_ns as f64 / done.max(1) as f64 / 1e6)
 }
 
+/// Wall time of one run of `f`, seconds, with its value.
+fn timed<T>(f: impl FnOnce() -> T) -> (f64, T) {
+    let start = Instant::now();
+    let value = f();
+    (start.elapsed().as_secs_f64(), value)
+}
+
 /// Best wall time of `rounds` runs of `f`, seconds, with the last run's value.
 fn best_of<T>(rounds: usize, mut f: impl FnMut() -> T) -> (f64, T) {
     let mut best = f64::MAX;
     let mut last = None;
     for _ in 0..rounds {
-        let start = Instant::now();
-        let value = f();
-        best = best.min(start.elapsed().as_secs_f64());
+        let (took, value) = timed(&mut f);
+        best = best.min(took);
         last = Some(value);
     }
     (best, last.expect("at least one round"))
 }
 
 /// M/M/1 through capsim and through the bare loop, one thread each, as requests per second of
-/// wall time (the requests that arrive over the horizon, 80/s × the duration) and their ratio.
+/// wall time (the requests that arrive over the horizon, 80/s × the duration) and their ratio:
+/// the best of `rounds` runs of each, taken in turns.
 fn mm1_against_control(duration: &str, rounds: usize) {
     let model = mm1(duration);
     let horizon_s = model.duration_ns as f64 / 1e9;
     let requests = MM1_RATE * horizon_s;
-    let (capsim_s, result) = best_of(rounds, || capsim::run(&model, &[], Some(1)));
-    let (control_s, (arrived, sojourn_ms)) = best_of(rounds, || bare_mm1(horizon_s, 1));
+    // Rounds alternate between the two, so a slow spell of the machine falls on both alike.
+    let (mut capsim_s, mut control_s) = (f64::MAX, f64::MAX);
+    let (mut result, mut control) = (None, None);
+    for _ in 0..rounds {
+        let (s, r) = timed(|| capsim::run(&model, &[], Some(1)));
+        (capsim_s, result) = (capsim_s.min(s), Some(r));
+        let (s, c) = timed(|| bare_mm1(horizon_s, 1));
+        (control_s, control) = (control_s.min(s), Some(c));
+    }
+    let (result, (arrived, sojourn_ms)) = (result.expect("a round ran"), control.expect("a round ran"));
     let theory_ms = MM1_SERVICE_S * 1e3 / (1.0 - MM1_RATE * MM1_SERVICE_S);
     println!(
         "M/M/1 rho=0.8, {duration}, 1 thread: capsim {:>6.2} M requests/s ({} events, {:.2} per request, mean sojourn {:.2} ms)",
@@ -142,7 +157,7 @@ fn measure(label: &str, model: &capsim::model::Model, threads: usize, rounds: us
 fn main() {
     // `cargo test --benches` runs this binary with --bench absent: keep that quick.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let rounds = if quick { 1 } else { 3 };
+    let rounds = if quick { 1 } else { 5 };
     let duration = if quick { "10m" } else { "10h" };
     println!("capsim engine throughput (best of {rounds})");
     mm1_against_control(duration, rounds);
