@@ -7,7 +7,7 @@
 use capsim::model::parse_model;
 use capsim::report::csv::{summary_csv, timeseries_csv};
 use capsim::results::catalog::CATALOG;
-use capsim::results::columns::{RUN, WINDOWS};
+use capsim::results::columns::{Label, RUN, WINDOWS};
 use capsim::results::metric::{resolve, series};
 use capsim::results::RunResult;
 use std::collections::{BTreeMap, BTreeSet};
@@ -96,6 +96,18 @@ fn rows(csv: &str) -> Vec<BTreeMap<String, String>> {
                 .collect()
         })
         .collect()
+}
+
+/// The (kind, CSV label) pairs of registry tables given as (kind, their columns).
+fn pairs(tables: impl Iterator<Item = (&'static str, Vec<Label>)>) -> BTreeSet<(String, String)> {
+    tables
+        .flat_map(|(kind, labels)| labels.into_iter().map(move |l| (kind.to_string(), l.label.to_string())))
+        .collect()
+}
+
+/// The (kind, metric) pairs of a CSV file's rows.
+fn metrics_of(rows: &[BTreeMap<String, String>]) -> BTreeSet<(String, String)> {
+    rows.iter().map(|r| (r["kind"].clone(), r["metric"].clone())).collect()
 }
 
 /// A CSV number: empty is no value (NaN).
@@ -195,17 +207,10 @@ fn every_column_of_the_registry_is_in_the_csv_files_with_the_typed_results_value
     // row's mean is what the metric of its statistic resolves to (metric.rs reads the typed
     // results itself), its interval too.
     let summary = rows(&summary_csv(&result));
-    let named: BTreeSet<(String, String)> = RUN
-        .iter()
-        .flat_map(|t| {
-            t.labels()
-                .into_iter()
-                .map(move |l| (t.kind().to_string(), l.label.to_string()))
-        })
-        .collect();
-    let written: BTreeSet<(String, String)> = summary.iter().map(|r| (r["kind"].clone(), r["metric"].clone())).collect();
+    let named = pairs(RUN.iter().map(|t| (t.kind(), t.labels())));
     assert_eq!(
-        written, named,
+        metrics_of(&summary),
+        named,
         "summary.csv's metrics against the registry's columns over the run"
     );
     for table in RUN {
@@ -238,17 +243,10 @@ fn every_column_of_the_registry_is_in_the_csv_files_with_the_typed_results_value
     // the kind has a row for every window of every column, and each value is the typed
     // result's window.
     let timeseries = rows(&timeseries_csv(&result));
-    let named: BTreeSet<(String, String)> = WINDOWS
-        .iter()
-        .flat_map(|t| {
-            t.labels()
-                .into_iter()
-                .map(move |l| (t.kind().to_string(), l.label.to_string()))
-        })
-        .collect();
-    let written: BTreeSet<(String, String)> = timeseries.iter().map(|r| (r["kind"].clone(), r["metric"].clone())).collect();
+    let named = pairs(WINDOWS.iter().map(|t| (t.kind(), t.labels())));
     assert_eq!(
-        written, named,
+        metrics_of(&timeseries),
+        named,
         "timeseries.csv's metrics against the registry's window columns"
     );
     let windows = result.clients[0].series.len();
