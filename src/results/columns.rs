@@ -19,8 +19,8 @@ use crate::stats::Estimate;
 pub struct RunColumn<R> {
     /// Its label in `summary.csv`: `throughput_per_s`, `latency_p99_ms`.
     pub label: &'static str,
-    /// The catalog statistic it is (`throughput`), if it is one.
-    pub statistic: Option<&'static str>,
+    /// The catalog statistic it is (`throughput`).
+    pub statistic: &'static str,
     /// Its value for a component; `None` when the component has no row for it (a service that
     /// wasted no CPU).
     pub value: for<'r> fn(&'r R) -> Option<&'r Estimate>,
@@ -100,7 +100,7 @@ impl<R: Sync> RunTable for Run<R> {
             .flat_map(|g| g.iter())
             .map(|c| Label {
                 label: c.label,
-                statistics: c.statistic.as_slice(),
+                statistics: std::slice::from_ref(&c.statistic),
             })
             .collect()
     }
@@ -184,11 +184,7 @@ impl<R: Sync, S: ?Sized> WindowTable for Windows<R, S> {
 }
 
 const fn run<R>(label: &'static str, statistic: &'static str, value: for<'r> fn(&'r R) -> Option<&'r Estimate>) -> RunColumn<R> {
-    RunColumn {
-        label,
-        statistic: Some(statistic),
-        value,
-    }
+    RunColumn { label, statistic, value }
 }
 
 const fn window<S: ?Sized>(
