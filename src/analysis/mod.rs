@@ -5,5 +5,6 @@ pub mod expect;
 pub mod fingerprint;
 pub mod knee;
 pub mod ladder;
+pub mod size;
 pub mod spreadsheet;
 pub mod sweep;

@@ -27,6 +27,7 @@ pub mod check;
 mod init;
 mod latency_table;
 mod outputs;
+mod size;
 mod sweep;
 mod threads;
 use std::path::PathBuf;
@@ -63,6 +64,12 @@ enum Command {
         after_help = "Examples:\n  capsim sweep models/quickstart.json --param 'links.api -> pg.latency.add' --values 0ms..10ms/1ms\n  capsim sweep models/mm1.json --param clients.arrivals.open.rate --values 10/s..90/s/10/s --metric server.serve.mean\n  capsim sweep model.json --shard 1/4 --json part1.json   # then: capsim merge part*.json --json sweep.json"
     )]
     Sweep(sweep::SweepArgs),
+    /// Find the cheapest values of the model's capacity knobs that meet every SLO under the
+    /// baseline and every listed scenario (exit 1 when none in range does).
+    #[command(
+        after_help = "Examples:\n  capsim size models/quickstart.json\n  capsim size model.json --knob services.api.instances=1..40 --cost services.api.instances=0.17 --scenario traffic-150\n  capsim size model.json --json sizing.json --quiet\n\nThe model's \"sizing\" section names the knobs (a path, its values, the cost of one unit per hour) and the scenarios; the flags replace or extend it. More of a knob must mean more capacity: the search bisects each knob and confirms the answer and its one-step-cheaper neighbours with the full replications.\n\nExit codes: 0 sized, 1 no configuration in range is known to meet every SLO (infeasible or uncertain), 2 bad input, 3 interrupted."
+    )]
+    Size(size::SizeArgs),
     /// Put the shard files of a sweep back together (byte-identical to running it whole).
     Merge(sweep::MergeArgs),
     /// Run the expectations written in a model ("expect"): exit 0 when all hold, 1 when one fails.
@@ -268,6 +275,7 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
         Command::Check(args) => check::check_command(&args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge_shards(args),
+        Command::Size(args) => size::size(args),
         Command::LatencyTable(args) => latency_table::latency_table(&args),
         Command::Init(args) => init::init(&args),
     }

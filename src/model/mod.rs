@@ -708,6 +708,8 @@ pub struct Slo {
     pub name: String,
     /// What it is about.
     pub target: SloTarget,
+    /// Bound on the mean latency of successful requests.
+    pub mean: Option<Nanos>,
     /// Latency bounds: (quantile in 0..=1, bound).
     pub latency: Vec<(f64, Nanos)>,
     /// Most failing share of requests.

@@ -64,6 +64,41 @@ pub struct ModelSpec {
     pub sweeps: IndexMap<String, SweepSpec>,
     /// Whether the system returns to its baseline after a trigger (bursts, timed actions).
     pub metastability: Option<MetastabilitySpec>,
+    /// What `capsim size` sizes: capacity knobs with their ranges and unit costs, and the
+    /// scenarios the answer must survive besides the baseline.
+    pub sizing: Option<SizingSpec>,
+}
+
+/// Capacity knobs to size and what their answer must survive (see `capsim size`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SizingSpec {
+    /// What the sizing decides.
+    pub description: Option<String>,
+    /// The currency costs are written in ("USD", "EUR"); only shown.
+    pub currency: Option<String>,
+    /// Model path → its values and the cost of one unit: `"services.api.instances":
+    /// { "values": "1..40", "cost_per_hour": 0.17 }`. More of a knob must mean more capacity.
+    pub knobs: IndexMap<String, KnobSpec>,
+    /// Scenarios the answer must also meet every SLO under, besides the baseline.
+    #[serde(default)]
+    pub scenarios: Vec<String>,
+    /// Replications a candidate is first judged with (default: 5, or the model's when fewer).
+    pub screen_replications: Option<PositiveInt>,
+    /// Most replications for a verdict the confidence interval leaves uncertain when confirming
+    /// the answer (default: 4 × the model's).
+    pub max_replications: Option<PositiveInt>,
+}
+
+/// One capacity knob: the values it may take and what one unit costs.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KnobSpec {
+    /// Increasing values: a list (`[4, 8, 16, 32]`) or a range (`"1..40"`, `"5..200/5"`).
+    pub values: serde_json::Value,
+    /// Cost of one unit per hour (an instance, a core, a connection), in the sizing's currency
+    /// (default 0: free, sized only to meet the SLOs).
+    pub cost_per_hour: Option<Factor>,
 }
 
 /// A sweep: parameters by path, each over values; every combination is run.
@@ -698,10 +733,13 @@ pub struct ExpectSpec {
     pub description: Option<String>,
 }
 
-/// What must hold for an endpoint ("service.endpoint") or a client: latency percentiles and error rate.
+/// What must hold for an endpoint ("service.endpoint") or a client: mean latency, latency
+/// percentiles and error rate.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SloSpec {
+    /// Mean latency of successful requests at most this.
+    pub mean: Option<DurationValue>,
     /// Median latency at most this.
     pub p50: Option<DurationValue>,
     /// 90th percentile latency at most this.

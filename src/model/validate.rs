@@ -1083,12 +1083,14 @@ fn resolve_slos(spec: &ModelSpec, names: &Names, check: &mut Checker) -> Vec<Slo
         if error_rate.is_some_and(|r| r > 1.0) {
             check.error(format!("{path}.error_rate"), "expected a share from 0 to 1");
         }
-        if latency.is_empty() && error_rate.is_none() {
-            check.error(&path, "an SLO needs at least one of p50, p90, p99, p999, error_rate");
+        let mean = s.mean.map(|m| m.0);
+        if mean.is_none() && latency.is_empty() && error_rate.is_none() {
+            check.error(&path, "an SLO needs at least one of mean, p50, p90, p99, p999, error_rate");
         }
         slos.push(Slo {
             name: name.clone(),
             target,
+            mean,
             latency,
             error_rate,
         });

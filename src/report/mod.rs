@@ -10,6 +10,7 @@ pub mod junit;
 pub mod markup;
 pub mod output;
 pub mod plot;
+pub mod size;
 pub mod sweep;
 pub mod table;
 mod text_table;

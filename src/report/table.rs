@@ -16,7 +16,7 @@ fn est(e: &Estimate, decimals: usize) -> String {
 }
 
 /// A latency in ms with sensible precision.
-fn latency(e: &Estimate) -> String {
+pub(crate) fn latency(e: &Estimate) -> String {
     let decimals = if e.mean.abs() >= 100.0 {
         0
     } else if e.mean.abs() >= 10.0 {
@@ -28,7 +28,7 @@ fn latency(e: &Estimate) -> String {
 }
 
 /// A share as a percentage.
-fn percent(e: &Estimate) -> String {
+pub(crate) fn percent(e: &Estimate) -> String {
     let scaled = e.scaled(100.0);
     let text = est(&scaled, 1);
     if text == "–" {

@@ -128,6 +128,15 @@ fn window_breach(
             ));
         }
     }
+    if let Some(bound_ns) = slo.mean {
+        let measured = windows.answers.mean_ms(i);
+        if measured > nanos_to_secs(bound_ns) * 1e3 {
+            return Some((
+                format!("mean <= {}", format_duration(bound_ns)),
+                format_duration((measured * 1e6) as u64),
+            ));
+        }
+    }
     for &(q, bound_ns) in &slo.latency {
         if (ok as f64) < 1.0 / (1.0 - q) {
             continue;
@@ -385,6 +394,7 @@ mod tests {
         Slo {
             name: "api.get".into(),
             target: crate::model::SloTarget::Endpoint(EndpointId(0)),
+            mean: None,
             latency: p99_ms.map(|b| vec![(0.99, b * MS)]).unwrap_or_default(),
             error_rate,
         }

@@ -63,6 +63,16 @@ pub fn evaluate_slos(model: &Model, result: &RunResult) -> Vec<SloResult> {
             SloTarget::Endpoint(e) => (&result.endpoints[e.0].latency, &result.endpoints[e.0].error_rate),
             SloTarget::Client(c) => (&result.clients[c.0].latency, &result.clients[c.0].error_rate),
         };
+        if let Some(bound_ns) = slo.mean {
+            let bound = nanos_to_secs(bound_ns) * 1e3;
+            out.push(SloResult {
+                name: slo.name.clone(),
+                objective: format!("mean <= {}", format_duration(bound_ns)),
+                bound,
+                status: status(&latency.mean_ms, bound),
+                measured: latency.mean_ms.clone(),
+            });
+        }
         for &(q, bound_ns) in &slo.latency {
             let measured = quantile(latency, q).clone();
             let bound = nanos_to_secs(bound_ns) * 1e3;

@@ -129,6 +129,18 @@ pub fn apply_change(model: &mut Value, path: &str, change: &Value) -> Result<(),
     }
 }
 
+/// The value at `path` in the model's JSON (a plain path, without `.add`/`.scale`), when written.
+pub fn value_at<'v>(model: &'v Value, path: &str) -> Option<&'v Value> {
+    segments(path)
+        .ok()?
+        .iter()
+        .try_fold(model, |node, segment| match (segment, node) {
+            (Segment::Key(key), Value::Object(map)) => map.get(*key),
+            (Segment::Index(i), Value::Array(items)) => items.get(*i),
+            _ => None,
+        })
+}
+
 /// The path so far with one more segment, for messages.
 fn extend(at: &str, segment: &Segment) -> String {
     match segment {

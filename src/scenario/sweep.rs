@@ -19,7 +19,7 @@ pub struct SweptParam {
 pub const MAX_POINTS: usize = 10_000;
 
 /// Read a list of values: a JSON array, or text: `"0ms..10ms/1ms"` (a range with a step, ends
-/// included), `"0.5..1.5/0.25"`, `"10/s..90/s/10/s"` (rates), or a comma list `"1,2,4"` /
+/// included), `"0.5..1.5/0.25"`, `"1..40"` (numbers without a step count in ones), `"10/s..90/s/10/s"` (rates), or a comma list `"1,2,4"` /
 /// `"5ms,10ms"`.
 pub fn parse_values(spec: &Value) -> Result<Vec<Value>, String> {
     match spec {
@@ -41,6 +41,10 @@ pub fn parse_values_text(text: &str) -> Result<Vec<Value>, String> {
     // The step follows the last "/" that is not a rate's own unit separator.
     let slashes: Vec<usize> = rest.match_indices('/').map(|(i, _)| i).collect();
     let split = match slashes.len() {
+        // A range of plain numbers without a step counts in ones: "1..40".
+        0 if matches!(Kind::of(start.trim()), Ok(Kind::Number)) => {
+            return parse_values_text(&format!("{start}..{rest}/1"));
+        }
         1 => slashes[0],
         3 => slashes[1],
         _ => {
@@ -246,6 +250,12 @@ mod tests {
         assert_eq!(parse_values_text("1,2,4").unwrap(), vec![json!(1), json!(2), json!(4)]);
         assert_eq!(parse_values_text("5ms, 10ms").unwrap(), vec![json!("5ms"), json!("10ms")]);
         assert!(parse_values_text("0..1e9/1").is_err());
+        // Numbers without a step count in ones; durations must say their step.
+        assert_eq!(
+            parse_values_text("1..4").unwrap(),
+            vec![json!(1), json!(2), json!(3), json!(4)]
+        );
+        assert!(parse_values_text("1ms..4ms").is_err());
         assert!(parse_values_text("5..1/1").is_err());
     }
 

@@ -264,6 +264,15 @@ impl WindowSeries {
             .collect()
     }
 
+    /// Mean of the latencies of window `i`, in milliseconds (exact); NaN when the window carried
+    /// none.
+    pub fn mean_ms(&self, i: usize) -> f64 {
+        match self.windows.get(i).and_then(|w| w.latency.as_ref()) {
+            Some(h) if !h.is_empty() => h.mean_ns() / NS_PER_MS,
+            _ => f64::NAN,
+        }
+    }
+
     /// Quantile `q` of the latencies of window `i`, in milliseconds (within 1 %); NaN when the
     /// window carried none.
     pub fn quantile_ms(&self, i: usize, q: f64) -> f64 {

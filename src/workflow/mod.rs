@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod scenarios;
+pub mod size;
 pub mod sweep;
 
 use crate::model::{Model, ModelError, Validated};
@@ -61,6 +62,11 @@ impl<'a> Runner<'a> {
             pool: Some(pool),
             interrupt,
         }
+    }
+
+    /// Whether the runs were asked to stop (Ctrl-C, a wall-clock limit).
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Every replication of `model`, merged; `warnings` (from validation) go into the result.

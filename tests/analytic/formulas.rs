@@ -23,6 +23,54 @@ pub fn pollaczek_khinchine_wait(lambda: f64, es: f64, es2: f64) -> f64 {
     lambda * es2 / (2.0 * (1.0 - rho))
 }
 
+/// M/M/c mean time in system: Wq + 1/μ with Wq = C(c, a) / (cμ − λ), a = λ/μ, in the unit of
+/// 1/μ; infinite when the queue is unstable (a >= c).
+pub fn mmc_mean_sojourn(c: u32, lambda: f64, mu: f64) -> f64 {
+    let a = lambda / mu;
+    if a >= f64::from(c) {
+        return f64::INFINITY;
+    }
+    erlang_c(c, a) / (f64::from(c) * mu - lambda) + 1.0 / mu
+}
+
+/// M/M/c (FIFO) time in system T = Wq + S, its tail P(T > t): Wq is 0 with probability 1 − C and
+/// exponential with rate θ = cμ − λ otherwise, S is exponential with rate μ, so
+/// P(T > t) = (1 − C)·e^(−μt) + C·(θ·e^(−μt) − μ·e^(−θt)) / (θ − μ) (and C·(1 + μt)·e^(−μt) at θ = μ).
+pub fn mmc_sojourn_tail(t: f64, c: u32, lambda: f64, mu: f64) -> f64 {
+    let a = lambda / mu;
+    if a >= f64::from(c) {
+        return 1.0;
+    }
+    let (wait, theta) = (erlang_c(c, a), f64::from(c) * mu - lambda);
+    let both = if (theta - mu).abs() < 1e-9 * mu {
+        (1.0 + mu * t) * (-mu * t).exp()
+    } else {
+        (theta * (-mu * t).exp() - mu * (-theta * t).exp()) / (theta - mu)
+    };
+    (1.0 - wait) * (-mu * t).exp() + wait * both
+}
+
+/// The `q` quantile of the M/M/c time in system (in the unit of 1/μ), by bisection on
+/// [`mmc_sojourn_tail`]; infinite when the queue is unstable.
+pub fn mmc_sojourn_quantile(q: f64, c: u32, lambda: f64, mu: f64) -> f64 {
+    if lambda / mu >= f64::from(c) {
+        return f64::INFINITY;
+    }
+    let (mut low, mut high) = (0.0, 1.0 / mu);
+    while mmc_sojourn_tail(high, c, lambda, mu) > 1.0 - q {
+        high *= 2.0;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (low + high);
+        if mmc_sojourn_tail(mid, c, lambda, mu) > 1.0 - q {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    0.5 * (low + high)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +149,27 @@ mod tests {
         assert!(close(pollaczek_khinchine_wait(80.0, 0.01, 2e-4), 0.04, 1e-15));
         // M/D/1 (E[S²] = 1/μ²): half the M/M/1 wait.
         assert!(close(pollaczek_khinchine_wait(80.0, 0.01, 1e-4), 0.02, 1e-15));
+    }
+
+    #[test]
+    fn the_mmc_sojourn_tail_is_that_of_mm1_for_one_server_and_its_mean_matches_erlang_c() {
+        // One server: T is exponential with rate μ − λ.
+        let (lambda, mu) = (80.0, 100.0);
+        for t in [0.001, 0.01, 0.05, 0.2] {
+            assert!(close(mmc_sojourn_tail(t, 1, lambda, mu), (-(mu - lambda) * t).exp(), 1e-9));
+        }
+        assert!(close(
+            mmc_sojourn_quantile(0.9, 1, lambda, mu),
+            10f64.ln() / (mu - lambda),
+            1e-9
+        ));
+        // The integral of the tail is the mean (c = 4, a = 3: 15.094 ms, the textbook value).
+        let (c, lambda) = (4, 300.0);
+        let dt = 1e-5;
+        let integral: f64 = (0..200_000)
+            .map(|i| mmc_sojourn_tail((i as f64 + 0.5) * dt, c, lambda, mu) * dt)
+            .sum();
+        assert!(close(integral, mmc_mean_sojourn(c, lambda, mu), 1e-6));
+        assert!(close(mmc_mean_sojourn(c, lambda, mu) * 1e3, 15.0943, 1e-4));
     }
 }

@@ -26,6 +26,7 @@ mod mg1;
 mod mm1;
 mod mmc;
 mod priority;
+mod sizing;
 mod tandem;
 
 use capsim::results::RunResult;
