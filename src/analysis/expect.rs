@@ -453,6 +453,94 @@ impl CheckReport {
     }
 }
 
+/// Whether a claim is about the model's sizing (`size.cost`, `size.<knob path>`): judged on the
+/// answer of `capsim size`, not on a run.
+pub fn is_size_claim(claim: &Claim) -> bool {
+    claim.metric.starts_with("size.")
+}
+
+/// Check a sizing claim before anything runs: its metric is `size.cost` or `size.` and one of
+/// `knobs`, its operator compares, and its bound is a number (a cost may end in "/h"). Returns
+/// the bound.
+pub fn check_size_claim(claim: &Claim, knobs: &[&str]) -> Result<f64, String> {
+    let what = &claim.metric["size.".len()..];
+    if what != "cost" && !knobs.contains(&what) {
+        return Err(format!(
+            "unknown sizing metric \"{}\": expected size.cost or size.KNOB with KNOB one of the knobs sized ({})",
+            claim.metric,
+            if knobs.is_empty() {
+                "the model sizes none".to_string()
+            } else {
+                knobs.join(", ")
+            }
+        ));
+    }
+    if claim.comparison == Comparison::RecoversWithin {
+        return Err(format!("\"{}\" is a sizing answer, not a metric that recovers", claim.metric));
+    }
+    let text = claim.bound.trim();
+    let number = if what == "cost" {
+        text.strip_suffix("/h").unwrap_or(text).trim()
+    } else {
+        text
+    };
+    number.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
+        if what == "cost" {
+            format!(
+                "bound of \"{}\": expected a cost per hour like \"40/h\", got \"{text}\"",
+                claim.metric
+            )
+        } else {
+            format!("bound of \"{}\": expected a number, got \"{text}\"", claim.metric)
+        }
+    })
+}
+
+/// Judge a sizing claim on `sizing`, the answer of `capsim size`: it holds when a configuration
+/// was found and its cost (or the knob's value) satisfies the bound. An infeasible or uncertain
+/// sizing fails it; an interrupted one leaves it not judged.
+pub fn evaluate_size(expectation: &Expectation, sizing: &crate::analysis::size::Sizing) -> Result<ExpectationResult, String> {
+    use crate::analysis::size::SizingStatus;
+    let claim = &expectation.claim;
+    let knobs: Vec<&str> = sizing.knobs.iter().map(|k| k.path.as_str()).collect();
+    let bound = check_size_claim(claim, &knobs)?;
+    let what = &claim.metric["size.".len()..];
+    let value = if what == "cost" {
+        sizing.cost_per_hour
+    } else {
+        sizing
+            .knobs
+            .iter()
+            .find(|k| k.path == what)
+            .filter(|_| sizing.status == SizingStatus::Sized)
+            .and_then(|k| k.value.as_deref())
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    let judged = sizing.status != SizingStatus::Stopped;
+    let (passed, note) = match (sizing.status, value) {
+        (SizingStatus::Sized, Some(v)) => (claim.comparison.holds(v, bound), None),
+        (SizingStatus::Stopped, _) => (false, Some("not judged: the sizing was interrupted".to_string())),
+        (status, _) => (
+            false,
+            Some(format!(
+                "{}: no configuration in range is known to meet every SLO",
+                status.name()
+            )),
+        ),
+    };
+    Ok(ExpectationResult {
+        index: expectation.index,
+        that: expectation.that.clone(),
+        scenario: None,
+        passed,
+        judged,
+        measured: Estimate::from_samples(&[value.unwrap_or(f64::NAN)]),
+        bound,
+        unit: Unit::Count.name(),
+        note,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -95,7 +95,11 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
             }
         },
     );
-    let report = plan.judge(&source, &results)?;
+    let sizing = plan.size(&source, |spec| overrides.apply(spec), &runner, |_| {})?;
+    if let Some(s) = &sizing {
+        tell!("sizing: {} after {} simulations", s.status.name(), s.simulations);
+    }
+    let report = plan.judge(&source, &results, sizing.as_ref())?;
 
     let text = report.text();
     // With JSON or JUnit on stdout, the verdict lines go to stderr so stdout stays one document.
@@ -114,7 +118,11 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
         write("--junit", path, &report::junit::junit_xml(&report))?;
     }
     if let Some(dir) = &args.report {
-        write_runs_report(dir, &source, &plan, &results)?;
+        if results.is_empty() {
+            tell!("--report: no run to report (every claim is about the sizing); nothing written");
+        } else {
+            write_runs_report(dir, &source, &plan, &results)?;
+        }
     }
     // A judged failure is a regression (1) even when other runs were cut short; otherwise a
     // cut-short run leaves expectations not judged, which is a stop (3), not a regression.

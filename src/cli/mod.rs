@@ -256,6 +256,9 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
                 source.variant_model(&source.scenario_variant(&name)?, |_| {})?;
             }
             check::validate_expectations(&source)?;
+            if let Some(plan) = crate::workflow::size::declared(&source)? {
+                crate::workflow::size::prepare(&source, &plan, |_| {})?;
+            }
             let m = &validated.model;
             print(&format!(
                 "ok: {} — {} clients, {} services ({} endpoints), {} databases, {} pools\n",

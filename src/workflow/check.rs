@@ -5,7 +5,10 @@
 
 use super::{Runner, WorkflowError};
 use crate::analysis::compare::ScenarioReport;
-use crate::analysis::expect::{evaluate, read_expectations, CheckReport, Comparison, Expectation};
+use crate::analysis::expect::{
+    check_size_claim, evaluate, evaluate_size, is_size_claim, read_expectations, CheckReport, Comparison, Expectation,
+};
+use crate::analysis::size::Sizing;
 use crate::model::spec::ModelSpec;
 use crate::model::{Diagnostic, Model, ModelError, Validated};
 use crate::results::RunResult;
@@ -21,7 +24,12 @@ struct Target {
 /// The expectations of a model, checked as far as possible without running, and the runs they
 /// need (see [`prepare`]).
 pub struct CheckPlan {
+    /// The claims about runs.
     expectations: Vec<Expectation>,
+    /// The claims about the sizing (`size.cost`, `size.<knob>`), judged on `capsim size`'s answer.
+    size_expectations: Vec<Expectation>,
+    /// The model's sizing and its baseline, when a claim is about the sizing.
+    sizing: Option<(super::size::SizingPlan, Validated)>,
     /// Every distinct run, in the order expectations first name it.
     targets: Vec<Target>,
     /// `targets[runs[i]]` is expectation i's run.
@@ -40,7 +48,12 @@ fn invalid(source: &ModelSource, diagnostics: Vec<Diagnostic>) -> WorkflowError 
 /// before anything runs. A model without expectations has an empty plan.
 pub fn prepare(source: &ModelSource, configure: impl Fn(&mut ModelSpec)) -> Result<CheckPlan, WorkflowError> {
     let expect = source.json().get("expect").cloned().unwrap_or(Value::Null);
-    let expectations = read_expectations(&expect, &source.scenario_names()).map_err(|d| invalid(source, d))?;
+    let (size_expectations, expectations): (Vec<Expectation>, Vec<Expectation>) =
+        read_expectations(&expect, &source.scenario_names())
+            .map_err(|d| invalid(source, d))?
+            .into_iter()
+            .partition(|e| is_size_claim(&e.claim));
+    let sizing = prepare_sizing(source, &size_expectations, &configure)?;
     let mut targets: Vec<Target> = Vec::new();
     let mut runs = Vec::with_capacity(expectations.len());
     for e in &expectations {
@@ -93,28 +106,95 @@ pub fn prepare(source: &ModelSource, configure: impl Fn(&mut ModelSpec)) -> Resu
     }
     Ok(CheckPlan {
         expectations,
+        size_expectations,
+        sizing,
         targets,
         runs,
     })
 }
 
+/// The sizing the claims about it need, checked before anything runs: the model's `sizing`
+/// section (every knob value valid), no scenario on such a claim (the sizing names its own), a
+/// metric the sizing has and a numeric bound. `None` when no claim is about the sizing.
+fn prepare_sizing(
+    source: &ModelSource,
+    claims: &[Expectation],
+    configure: &impl Fn(&mut ModelSpec),
+) -> Result<Option<(super::size::SizingPlan, Validated)>, WorkflowError> {
+    let Some(first) = claims.first() else {
+        return Ok(None);
+    };
+    let Some(plan) = super::size::declared(source)? else {
+        return Err(invalid(
+            source,
+            vec![Diagnostic {
+                path: first.path(),
+                message: format!(
+                    "\"{}\" is about the sizing, and the model has no \"sizing\" section naming knobs to size",
+                    first.claim.metric
+                ),
+            }],
+        ));
+    };
+    let knobs: Vec<&str> = plan.knobs.iter().map(|k| k.path.as_str()).collect();
+    let mut problems = Vec::new();
+    for e in claims {
+        if e.scenario.is_some() {
+            problems.push(Diagnostic {
+                path: format!("expect[{}].scenario", e.index),
+                message:
+                    "a claim about the sizing is judged under the sizing's own scenarios (sizing.scenarios): remove \"scenario\""
+                        .into(),
+            });
+        }
+        if let Err(message) = check_size_claim(&e.claim, &knobs) {
+            problems.push(Diagnostic { path: e.path(), message });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(invalid(source, problems));
+    }
+    super::size::prepare(source, &plan, configure)?;
+    Ok(Some((plan, source.baseline(configure)?)))
+}
+
 impl CheckPlan {
     /// How many expectations the model writes.
     pub fn expectation_count(&self) -> usize {
-        self.expectations.len()
+        self.expectations.len() + self.size_expectations.len()
     }
 
-    /// The model of every run, in run order (to size a thread pool by).
+    /// The model of every run, in run order, and the sized model's baseline (to size a thread
+    /// pool by).
     pub fn models(&self) -> Vec<&Model> {
-        self.targets.iter().map(|t| &t.validated.model).collect()
+        let runs = self.targets.iter().map(|t| &t.validated.model);
+        runs.chain(self.sizing.iter().map(|(_, v)| &v.model)).collect()
+    }
+
+    /// Whether a claim is about the sizing, so [`CheckPlan::size`] has a search to run.
+    pub fn sizes(&self) -> bool {
+        self.sizing.is_some()
+    }
+
+    /// Run the sizing the claims about it need (see [`crate::workflow::size`]), with
+    /// `configure` (the same run settings as [`prepare`]) and `runner`, calling `progress`
+    /// before each simulation; `None` when no claim is about the sizing.
+    pub fn size(
+        &self,
+        source: &ModelSource,
+        configure: impl Fn(&mut ModelSpec),
+        runner: &Runner,
+        progress: impl FnMut(super::size::Trying),
+    ) -> Result<Option<Sizing>, WorkflowError> {
+        let Some((plan, _)) = &self.sizing else {
+            return Ok(None);
+        };
+        Ok(Some(super::size::prepare(source, plan, configure)?.run(runner, progress)))
     }
 
     /// The model's name.
     pub fn model_name(&self) -> String {
-        self.targets
-            .first()
-            .map(|t| t.validated.model.name.clone())
-            .unwrap_or_default()
+        self.models().first().map(|m| m.name.clone()).unwrap_or_default()
     }
 
     /// Every run, in order, with `runner`: `starting` is called before each with its scenario
@@ -139,8 +219,14 @@ impl CheckPlan {
     }
 
     /// Each expectation judged on its run's result (`results` from [`CheckPlan::run`]), recovery
-    /// claims against the model as written; `source` names the file in errors.
-    pub fn judge(&self, source: &ModelSource, results: &[RunResult]) -> Result<CheckReport, WorkflowError> {
+    /// claims against the model as written, claims about the sizing on `sizing` (from
+    /// [`CheckPlan::size`]), in the model's order; `source` names the file in errors.
+    pub fn judge(
+        &self,
+        source: &ModelSource,
+        results: &[RunResult],
+        sizing: Option<&Sizing>,
+    ) -> Result<CheckReport, WorkflowError> {
         let baseline = self.targets.iter().position(|t| t.name.is_none()).map(|b| &results[b]);
         let verdicts = self
             .expectations
@@ -152,6 +238,14 @@ impl CheckPlan {
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|d| invalid(source, d))?;
+        let mut verdicts = verdicts;
+        for e in &self.size_expectations {
+            let sizing = sizing.ok_or_else(|| WorkflowError::Input(format!("{}: the sizing was not run", e.path())))?;
+            let verdict =
+                evaluate_size(e, sizing).map_err(|message| invalid(source, vec![Diagnostic { path: e.path(), message }]))?;
+            verdicts.push(verdict);
+        }
+        verdicts.sort_by_key(|v| v.index);
         Ok(CheckReport::new(&self.model_name(), verdicts))
     }
 

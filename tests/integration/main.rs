@@ -24,6 +24,7 @@ mod properties;
 mod report;
 mod retry_storm;
 mod shared_database;
+mod size;
 mod spreadsheet;
 mod whatif;
 

@@ -1,0 +1,171 @@
+//! `capsim size` end to end: the answer and its exit code (0 sized, 1 infeasible, 2 bad input
+//! naming the JSON path or flag), the same answer whatever the thread count, and `capsim check`
+//! asserting on it. The answers themselves are proven against Erlang B and C in
+//! `tests/analytic/sizing.rs`.
+
+use super::{capsim, scratch_dir, Run};
+use serde_json::{json, Value};
+
+/// An M/M/c: 300 requests/s of 10 ms (3 erlangs) on `workers` sized over 1..12 at 0.5 per hour;
+/// p90 <= 30 ms needs 5 workers (Erlang C: 25.0 ms; 4 give 32.9 ms). `edit` changes the model.
+fn mmc(test: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut model = json!({
+        "name": "mmc-size", "duration": "3m", "warmup": "20s", "replications": 6, "seed": 4,
+        "clients": { "arrivals": { "open": { "rate": "300/s" }, "calls": "servers.serve" } },
+        "services": { "servers": { "workers": 4, "endpoints": { "serve": [ { "cpu": "exp(10ms)" } ] } } },
+        "slos": { "servers.serve": { "p90": "30ms" } },
+        "scenarios": { "traffic-150": { "set": { "clients.arrivals.open.rate.scale": 1.5 } } },
+        "sizing": { "currency": "EUR",
+                    "knobs": { "services.servers.workers": { "values": "1..12", "cost_per_hour": 0.5 } } }
+    });
+    edit(&mut model);
+    let path = scratch_dir(test).join("model.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&model).expect("the model serializes")).expect("the model is written");
+    path.display().to_string()
+}
+
+fn size(args: &[&str]) -> Run {
+    capsim(&[&["size"], args].concat())
+}
+
+#[test]
+fn the_answer_names_each_value_its_cost_and_what_binds_it_and_is_the_same_on_one_thread_or_two() {
+    let model = mmc("size-answer", |_| {});
+    let dir = scratch_dir("size-answer-out");
+    let (one, two) = (dir.join("one.json"), dir.join("two.json"));
+    let run = size(&[&model, "--threads", "1", "--json", &one.display().to_string()]);
+    run.expect_code(0)
+        .stdout_has("SIZED")
+        .stdout_has("cost: 2.5 EUR/h (as written: 2 EUR/h)")
+        .stdout_has("services.servers.workers = 5: servers.serve p90 <= 30ms");
+    size(&[&model, "--threads", "2", "--json", &two.display().to_string(), "--quiet"]).expect_code(0);
+    let (a, b) = (std::fs::read(&one).expect("written"), std::fs::read(&two).expect("written"));
+    assert_eq!(a, b, "the answer depends on the thread count");
+    let answer: Value = serde_json::from_slice(&a).expect("JSON");
+    assert_eq!(answer["status"], "sized");
+    assert_eq!(answer["knobs"][0]["value"], "5");
+    assert_eq!(answer["knobs"][0]["cheaper"]["value"], "4");
+    assert_eq!(answer["knobs"][0]["cheaper"]["breaks"][0]["status"], "breached");
+    assert_eq!(answer["cost_per_hour"], 2.5);
+    assert!(
+        answer["simulations"].as_u64().expect("a count") < 12,
+        "{}",
+        answer["simulations"]
+    );
+}
+
+#[test]
+fn a_range_too_small_for_the_slo_is_infeasible_and_exits_1_naming_the_slo() {
+    let model = mmc("size-infeasible", |m| {
+        m["sizing"]["knobs"]["services.servers.workers"]["values"] = json!("1..4");
+    });
+    size(&[&model])
+        .expect_code(1)
+        .stdout_has("INFEASIBLE")
+        .stdout_has("servers.serve p90 <= 30ms");
+}
+
+#[test]
+fn bad_sizing_input_exits_2_naming_the_path_or_flag_and_what_was_expected() {
+    let cases: Vec<(String, Vec<&str>, &str)> = vec![
+        (
+            mmc("size-bad-path", |m| {
+                m["sizing"]["knobs"] = json!({ "services.server.workers": { "values": "1..4" } });
+            }),
+            vec![],
+            "sizing.knobs.\"services.server.workers\": no \"server\" at services; did you mean \"servers\"?",
+        ),
+        (
+            mmc("size-bad-order", |m| {
+                m["sizing"]["knobs"]["services.servers.workers"]["values"] = json!([4, 2]);
+            }),
+            vec![],
+            "expected increasing values",
+        ),
+        (
+            mmc("size-bad-range", |m| {
+                m["sizing"]["knobs"]["services.servers.workers"]["values"] = json!("1ms..4ms");
+            }),
+            vec![],
+            "sizing.knobs.\"services.servers.workers\".values: expected a range",
+        ),
+        (
+            mmc("size-bad-value", |m| {
+                m["sizing"]["knobs"]["services.servers.workers"]["values"] = json!("0..3");
+            }),
+            vec![],
+            "services.servers.workers: expected a positive integer, got 0",
+        ),
+        (
+            mmc("size-no-slo", |m| {
+                m.as_object_mut().expect("an object").remove("slos");
+            }),
+            vec![],
+            "slos: the model has no SLOs",
+        ),
+        (
+            mmc("size-bad-scenario", |_| {}),
+            vec!["--scenario", "nope"],
+            "no scenario named \"nope\"",
+        ),
+        (
+            mmc("size-bad-cost", |_| {}),
+            vec!["--cost", "services.servers.worker=1"],
+            "--cost services.servers.worker=1: no knob",
+        ),
+        (
+            mmc("size-bad-knob", |_| {}),
+            vec!["--knob", "services.servers.workers"],
+            "--knob: expected PATH=VALUE",
+        ),
+        (
+            mmc("size-add", |_| {}),
+            vec!["--knob", "services.servers.workers.add=1..3"],
+            "a knob sets a value",
+        ),
+        (
+            mmc("size-no-knobs", |m| {
+                m.as_object_mut().expect("an object").remove("sizing");
+            }),
+            vec![],
+            "nothing to size",
+        ),
+    ];
+    for (model, flags, message) in cases {
+        let mut args = vec![model.as_str()];
+        args.extend(flags);
+        size(&args).expect_code(2).stderr_has(message);
+    }
+}
+
+#[test]
+fn check_asserts_on_the_cost_and_the_values_of_the_answer() {
+    let model = mmc("size-check", |m| {
+        m["expect"] = json!([
+            { "that": "size.cost <= 3/h" },
+            { "that": "size.services.servers.workers <= 5" }
+        ]);
+    });
+    capsim(&["check", &model])
+        .expect_code(0)
+        .stdout_has("PASS  size.cost <= 3/h  measured 2.50")
+        .stdout_has("2 passed, 0 failed");
+    let too_cheap = mmc("size-check-fail", |m| {
+        m["expect"] = json!([{ "that": "size.cost < 2/h" }]);
+    });
+    capsim(&["check", &too_cheap])
+        .expect_code(1)
+        .stdout_has("FAIL  size.cost < 2/h");
+    let scenario = mmc("size-check-scenario", |m| {
+        m["expect"] = json!([{ "that": "size.cost < 2/h", "scenario": "traffic-150" }]);
+    });
+    capsim(&["check", &scenario])
+        .expect_code(2)
+        .stderr_has("expect[0].scenario: a claim about the sizing is judged under the sizing's own scenarios");
+    let unknown = mmc("size-check-unknown", |m| {
+        m["expect"] = json!([{ "that": "size.services.servers.instances < 2" }]);
+    });
+    capsim(&["check", &unknown])
+        .expect_code(2)
+        .stderr_has("expect[0].that: unknown sizing metric \"size.services.servers.instances\"");
+}
