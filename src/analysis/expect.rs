@@ -418,6 +418,18 @@ impl CheckReport {
         }
     }
 
+    /// The report under `--strict`: a claim holds only when its whole confidence interval
+    /// satisfies it, so one that holds on the mean while its CI straddles the bound fails.
+    pub fn strict(mut self) -> CheckReport {
+        for r in &mut self.results {
+            if r.passed && r.measured.ci95 > 0.0 && r.measured.contains(r.bound) {
+                r.passed = false;
+                r.note = Some("strict: the CI straddles the bound".into());
+            }
+        }
+        self
+    }
+
     /// How many expectations failed (judged on a run that was not cut short, and did not hold).
     pub fn failed(&self) -> usize {
         self.results.iter().filter(|r| !r.passed && r.judged).count()
@@ -637,6 +649,17 @@ mod tests {
             unit,
             note: None,
         }
+    }
+
+    #[test]
+    fn under_strict_a_claim_holding_on_the_mean_with_its_ci_straddling_the_bound_fails() {
+        // Bound 0.01: a mean of 0.009 ± 0.002 holds on the mean, its CI [0.007, 0.011] straddles;
+        // 0.005 ± 0.002 lies wholly inside.
+        let report = CheckReport::new("m", vec![result(0.009, 0.002, "share"), result(0.005, 0.002, "share")]);
+        assert_eq!(report.passed(), 2);
+        let strict = report.strict();
+        assert_eq!((strict.passed(), strict.failed()), (1, 1));
+        assert_eq!(strict.results[0].note.as_deref(), Some("strict: the CI straddles the bound"));
     }
 
     #[test]

@@ -682,6 +682,7 @@ mod tests {
                     objective: "p99 <= 100ms".into(),
                     bound: 100.0,
                     status,
+                    breached_s: Vec::new(),
                     measured: Estimate {
                         mean,
                         ci95: 1.0,

@@ -26,6 +26,10 @@ pub struct CheckArgs {
     model: PathBuf,
     #[command(flatten)]
     settings: RunSettings,
+    /// A claim holds only when its whole 95 % confidence interval satisfies it (by default the
+    /// mean decides, and a CI that straddles the bound is noted).
+    #[arg(long)]
+    strict: bool,
     /// Write a JUnit XML report to this file, for CI test views.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
@@ -99,7 +103,10 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
     if let Some(s) = &sizing {
         tell!("sizing: {} after {} simulations", s.status.name(), s.simulations);
     }
-    let report = plan.judge(&source, &results, sizing.as_ref())?;
+    let mut report = plan.judge(&source, &results, sizing.as_ref())?;
+    if args.strict {
+        report = report.strict();
+    }
 
     let text = report.text();
     // With JSON or JUnit on stdout, the verdict lines go to stderr so stdout stays one document.

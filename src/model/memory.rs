@@ -217,7 +217,10 @@ pub fn estimate(model: &Model) -> MemoryNeed {
     MemoryNeed {
         series_per_replication: windows.saturating_mul(per_window),
         histograms_per_replication: full_histograms * FULL_HISTOGRAM_BYTES,
-        kept_per_replication: KEPT_REPLICATION_BYTES + components as u64 * KEPT_COMPONENT_BYTES + batch_users * 24,
+        kept_per_replication: KEPT_REPLICATION_BYTES
+            + components as u64 * KEPT_COMPONENT_BYTES
+            + batch_users * 24
+            + window_judged_bytes(model),
         in_flight_per_thread: u64::from(model.max_in_flight)
             .saturating_mul(chain_depth)
             .saturating_mul(REQUEST_JOB_BYTES),
@@ -307,6 +310,20 @@ pub fn refusal(model: &Model, need: &MemoryNeed, budget: u64) -> String {
         need.replications,
         format_bytes(budget)
     )
+}
+
+/// What a merged replication keeps for SLOs judged on windows: one value per objective of every
+/// SLO (a list's header and 8 bytes each), or nothing when every SLO is judged on the run.
+fn window_judged_bytes(model: &Model) -> u64 {
+    if model.slos.iter().all(|s| s.judge == super::Judge::Run) {
+        return 0;
+    }
+    let objectives: usize = model
+        .slos
+        .iter()
+        .map(|s| usize::from(s.mean.is_some()) + s.latency.len() + usize::from(s.error_rate.is_some()))
+        .sum();
+    24 + 8 * objectives as u64
 }
 
 #[cfg(test)]

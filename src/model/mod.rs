@@ -714,6 +714,53 @@ pub struct Slo {
     pub latency: Vec<(f64, Nanos)>,
     /// Most failing share of requests.
     pub error_rate: Option<f64>,
+    /// What its objectives are judged on.
+    pub judge: Judge,
+}
+
+/// What an SLO's objectives are judged on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Judge {
+    /// The whole run after the warm-up: one value per replication.
+    Run,
+    /// Each replication's worst time window (the peak): the objective must hold in every window.
+    WorstWindow,
+    /// The objective must hold in this share (0..1) of each replication's windows: the
+    /// share-quantile of its windows' values.
+    ShareOfWindows(f64),
+}
+
+impl Judge {
+    /// Read "run", "worst_window" or "95% of windows".
+    pub fn parse(text: &str) -> Result<Judge, String> {
+        let text = text.trim();
+        match text {
+            "run" => return Ok(Judge::Run),
+            "worst_window" => return Ok(Judge::WorstWindow),
+            _ => {}
+        }
+        let share = text
+            .strip_suffix("of windows")
+            .and_then(|p| p.trim().strip_suffix('%'))
+            .and_then(|p| p.trim().parse::<f64>().ok())
+            .filter(|p| *p > 0.0 && *p <= 100.0);
+        match share {
+            Some(100.0) => Ok(Judge::WorstWindow),
+            Some(p) => Ok(Judge::ShareOfWindows(p / 100.0)),
+            None => Err(format!(
+                "expected \"run\", \"worst_window\" or a share of windows like \"95% of windows\", got \"{text}\""
+            )),
+        }
+    }
+
+    /// How the objective's label says it: "" for the run, " (worst window)", " (95% of windows)".
+    pub fn label(self) -> String {
+        match self {
+            Judge::Run => String::new(),
+            Judge::WorstWindow => " (worst window)".into(),
+            Judge::ShareOfWindows(p) => format!(" ({}% of windows)", p * 100.0),
+        }
+    }
 }
 
 #[cfg(test)]

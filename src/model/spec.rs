@@ -750,6 +750,10 @@ pub struct SloSpec {
     pub p999: Option<DurationValue>,
     /// Share of requests that fail (timeout, rejected, error) at most this, from 0 to 1.
     pub error_rate: Option<Factor>,
+    /// What the objectives are judged on: "run" (the whole run after the warm-up, the
+    /// default), "worst_window" (each replication's worst time window) or "95% of windows"
+    /// (the objective must hold in that share of each replication's windows).
+    pub judge: Option<String>,
 }
 
 /// What a request does when its caller stops waiting for it.

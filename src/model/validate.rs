@@ -1087,12 +1087,20 @@ fn resolve_slos(spec: &ModelSpec, names: &Names, check: &mut Checker) -> Vec<Slo
         if mean.is_none() && latency.is_empty() && error_rate.is_none() {
             check.error(&path, "an SLO needs at least one of mean, p50, p90, p99, p999, error_rate");
         }
+        let judge = match s.judge.as_deref().map(Judge::parse).transpose() {
+            Ok(judge) => judge.unwrap_or(Judge::Run),
+            Err(why) => {
+                check.error(format!("{path}.judge"), why);
+                Judge::Run
+            }
+        };
         slos.push(Slo {
             name: name.clone(),
             target,
             mean,
             latency,
             error_rate,
+            judge,
         });
     }
     slos

@@ -403,6 +403,12 @@ fn verdicts(r: &RunResult, heading: &str) -> String {
             escape(&s.objective),
             escape(&slo_measured(s))
         ));
+        let breaches = s.breaches_text();
+        if !breaches.is_empty() {
+            if let Some(last) = items.last_mut() {
+                last.push_str(&format!("; {}", escape(&breaches)));
+            }
+        }
     }
     for c in &r.clients {
         let Some(b) = &c.batch else { continue };

@@ -305,11 +305,17 @@ pub fn summary(result: &RunResult) -> String {
             } else {
                 latency(&s.measured) + " ms"
             };
+            let status = s.status.name().to_uppercase();
+            let breaches = s.breaches_text();
             t.row(vec![
                 s.name.clone(),
                 s.objective.clone(),
                 measured,
-                s.status.name().to_uppercase(),
+                if breaches.is_empty() {
+                    status
+                } else {
+                    format!("{status} overall; {breaches}")
+                },
             ]);
         }
         out.push_str("\nService level objectives\n");

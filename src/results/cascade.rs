@@ -395,6 +395,7 @@ mod tests {
             name: "api.get".into(),
             target: crate::model::SloTarget::Endpoint(EndpointId(0)),
             mean: None,
+            judge: crate::model::Judge::Run,
             latency: p99_ms.map(|b| vec![(0.99, b * MS)]).unwrap_or_default(),
             error_rate,
         }

@@ -208,7 +208,7 @@ pub(super) fn summary(model: &Model, warnings: &[String], verdict: Verdict, kept
         rollouts: rollout_summaries(model, reps),
         groups: group_summaries(model, reps, &observed_s),
     };
-    result.slos = evaluate_slos(model, &result);
+    result.slos = evaluate_slos(model, &result, client_series, endpoint_series, &kept.window_values);
     result
 }
 

@@ -187,6 +187,9 @@ pub struct Finished {
     /// Share of endpoints and of real traffic whose SLO breached in its own windows (a model
     /// with SLOs only).
     shares: Option<(f64, f64)>,
+    /// The value of every SLO objective in its own windows, for SLOs judged on windows (none
+    /// when every SLO is judged on the run).
+    window_values: Option<Vec<f64>>,
 }
 
 impl Finished {
@@ -201,12 +204,18 @@ impl Finished {
         let folds = Folds::take(&mut rep);
         let shares =
             (!model.slos.is_empty()).then(|| super::cascade::shares_in_own_windows(model, &folds.clients, &folds.endpoints));
+        let window_values = model
+            .slos
+            .iter()
+            .any(|s| s.judge != crate::model::Judge::Run)
+            .then(|| super::slo::own_window_values(model, &folds.clients, &folds.endpoints));
         settle_histograms(&mut rep);
         Finished {
             rep,
             folds,
             watched,
             shares,
+            window_values,
         }
     }
 }
@@ -253,6 +262,8 @@ pub(super) struct Kept {
     pub folds: Folds,
     /// Each one's blast radius in its own windows (models with SLOs).
     pub shares: Vec<(f64, f64)>,
+    /// Each one's SLO objectives in its own windows (SLOs judged on windows).
+    pub window_values: Vec<Vec<f64>>,
 }
 
 impl Kept {
@@ -262,6 +273,7 @@ impl Kept {
             reps: Vec::new(),
             folds: Folds::empty(model),
             shares: Vec::new(),
+            window_values: Vec::new(),
         }
     }
 }
@@ -308,6 +320,7 @@ impl<'m> Merger<'m> {
             folds,
             watched,
             shares,
+            window_values,
         } = finished;
         match &rep.stop {
             StopReason::Horizon | StopReason::Exhausted => {}
@@ -349,6 +362,7 @@ impl<'m> Merger<'m> {
         };
         kept.folds.add(folds);
         kept.shares.extend(shares);
+        kept.window_values.extend(window_values);
         kept.reps.push(rep);
     }
 

@@ -500,4 +500,9 @@ pub struct SloResult {
     /// "met" (the whole CI is within the bound), "breached" (the whole CI is past it) or
     /// "uncertain" (the CI straddles the bound: more replications would tell).
     pub status: SloStatus,
+    /// The stretches of time, [from, to] in seconds of the run, whose windows (pooled over the
+    /// replications) breached the objective: an objective met over the run can be breached at
+    /// its peak.
+    #[serde(default)]
+    pub breached_s: Vec<[f64; 2]>,
 }

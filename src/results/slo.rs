@@ -1,8 +1,11 @@
-//! Service level objectives: each bound compared with the measured estimate and its CI.
+//! Service level objectives: each bound compared with the measured estimate and its CI, judged
+//! on the whole run or on time windows (peak-aware), with the stretches of time each objective's
+//! windows breached it.
 
+use super::cascade::Windows;
 use super::{LatencySummary, RunResult, SloResult};
-use crate::model::units::{format_duration, nanos_to_secs};
-use crate::model::{Model, SloTarget};
+use crate::model::units::{format_duration, nanos_to_secs, Nanos};
+use crate::model::{Judge, Model, Slo, SloTarget};
 use crate::stats::Estimate;
 
 /// How an SLO objective fared (written in JSON as [`SloStatus::name`]).
@@ -25,6 +28,21 @@ impl SloStatus {
             SloStatus::Breached => "breached",
             SloStatus::Uncertain => "uncertain",
         }
+    }
+}
+
+impl SloResult {
+    /// When its windows breached it, for people: "breached 20m–35m (15m)", "breached 20m–35m,
+    /// 50m–52m (17m in all)"; empty when no window did.
+    pub fn breaches_text(&self) -> String {
+        use crate::model::units::format_duration_f64 as t;
+        if self.breached_s.is_empty() {
+            return String::new();
+        }
+        let spans: Vec<String> = self.breached_s.iter().map(|[a, b]| format!("{}–{}", t(*a), t(*b))).collect();
+        let total: f64 = self.breached_s.iter().map(|[a, b]| b - a).sum();
+        let all = if spans.len() == 1 { "" } else { " in all" };
+        format!("breached {} ({}{all})", spans.join(", "), t(total))
     }
 }
 
@@ -55,48 +73,174 @@ fn quantile(latency: &LatencySummary, q: f64) -> &Estimate {
     }
 }
 
-/// Evaluate every SLO of the model against the merged result.
-pub fn evaluate_slos(model: &Model, result: &RunResult) -> Vec<SloResult> {
+/// One objective of an SLO.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Objective {
+    /// Mean latency of successful requests at most this.
+    Mean(Nanos),
+    /// Latency quantile q at most this.
+    Quantile(f64, Nanos),
+    /// Share of requests failing at most this.
+    ErrorRate(f64),
+}
+
+impl Objective {
+    /// The objective as written in results: "mean <= 50ms", "p99 <= 300ms", "error rate <= 1%".
+    fn text(self) -> String {
+        match self {
+            Objective::Mean(bound) => format!("mean <= {}", format_duration(bound)),
+            Objective::Quantile(q, bound) => {
+                let label = match q {
+                    q if q <= 0.5 => "p50",
+                    q if q <= 0.9 => "p90",
+                    q if q <= 0.99 => "p99",
+                    _ => "p999",
+                };
+                format!("{label} <= {}", format_duration(bound))
+            }
+            Objective::ErrorRate(bound) => format!("error rate <= {}%", bound * 100.0),
+        }
+    }
+
+    /// The bound in the measured unit: ms, or a share.
+    fn bound(self) -> f64 {
+        match self {
+            Objective::Mean(b) | Objective::Quantile(_, b) => nanos_to_secs(b) * 1e3,
+            Objective::ErrorRate(b) => b,
+        }
+    }
+
+    /// Its value in window `i` of `windows`; `None` when the window cannot judge it: no
+    /// successful answer (latency), fewer than 1/(1 − q) of them (a quantile is never just the
+    /// slowest one), or nothing finished (error rate).
+    fn in_window(self, windows: &Windows, row: &crate::stats::SeriesRow, i: usize) -> Option<f64> {
+        match self {
+            Objective::Mean(_) => (row.ok > 0).then(|| windows.answers.mean_ms(i)),
+            Objective::Quantile(q, _) => ((row.ok as f64) >= 1.0 / (1.0 - q)).then(|| windows.answers.quantile_ms(i, q)),
+            Objective::ErrorRate(_) => (row.count > 0).then(|| row.errors as f64 / row.count as f64),
+        }
+    }
+
+    /// Whether window `row`, where the objective measured `value`, breaches it (an error rate
+    /// needs at least [`MIN_FAILURES`] failures, so one unlucky request in a quiet window is not a
+    /// breach).
+    fn breached_by(self, value: f64, row: &crate::stats::SeriesRow) -> bool {
+        value > self.bound() && (!matches!(self, Objective::ErrorRate(_)) || row.errors >= MIN_FAILURES)
+    }
+}
+
+/// Fewest failures that make a window breach its error-rate bound.
+const MIN_FAILURES: u64 = 3;
+
+/// The objectives of `slo`, in the order results list them: mean, quantiles, error rate.
+fn objectives(slo: &Slo) -> Vec<Objective> {
+    let mut out: Vec<Objective> = slo.mean.map(Objective::Mean).into_iter().collect();
+    out.extend(slo.latency.iter().map(|&(q, b)| Objective::Quantile(q, b)));
+    out.extend(slo.error_rate.map(Objective::ErrorRate));
+    out
+}
+
+/// The windows of an SLO's component.
+fn windows_of<'w>(slo: &Slo, clients: &'w [Option<Windows>], endpoints: &'w [Option<Windows>]) -> Option<&'w Windows> {
+    match slo.target {
+        SloTarget::Endpoint(e) => endpoints.get(e.0),
+        SloTarget::Client(c) => clients.get(c.0),
+    }
+    .and_then(Option::as_ref)
+}
+
+/// One replication's value of every objective judged on windows (`Judge::WorstWindow` or a share
+/// of windows), in the order of [`evaluate_slos`]'s results, from its own windows: the worst
+/// window's value, or the share-quantile of its windows' values (NaN for an objective judged on
+/// the run, or when no window could judge it).
+pub fn own_window_values(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<Windows>]) -> Vec<f64> {
     let mut out = Vec::new();
+    for slo in &model.slos {
+        let windows = windows_of(slo, clients, endpoints);
+        let rows = windows.map(|w| w.answers.windows()).unwrap_or_default();
+        for objective in objectives(slo) {
+            let Some(windows) = windows.filter(|_| slo.judge != Judge::Run) else {
+                out.push(f64::NAN);
+                continue;
+            };
+            let mut values: Vec<f64> = rows
+                .iter()
+                .enumerate()
+                .filter_map(|(i, row)| objective.in_window(windows, row, i))
+                .filter(|v| v.is_finite())
+                .collect();
+            values.sort_by(f64::total_cmp);
+            out.push(match (slo.judge, values.last()) {
+                (_, None) => f64::NAN,
+                (Judge::ShareOfWindows(p), Some(_)) => {
+                    // The smallest value at least a share p of the windows are within.
+                    let rank = ((p * values.len() as f64).ceil() as usize).clamp(1, values.len());
+                    values[rank - 1]
+                }
+                (_, Some(&worst)) => worst,
+            });
+        }
+    }
+    out
+}
+
+/// Evaluate every SLO of the model against the merged result: objectives judged on the run
+/// from the result's estimates, objectives judged on windows from `window_values` (one
+/// [`own_window_values`] per replication); and for every objective, the stretches of time its
+/// windows breached it, with the replications' windows pooled (`clients`, `endpoints`).
+pub fn evaluate_slos(
+    model: &Model,
+    result: &RunResult,
+    clients: &[Option<Windows>],
+    endpoints: &[Option<Windows>],
+    window_values: &[Vec<f64>],
+) -> Vec<SloResult> {
+    let mut out = Vec::new();
+    let window_s = nanos_to_secs(model.window_ns);
     for slo in &model.slos {
         let (latency, errors) = match slo.target {
             SloTarget::Endpoint(e) => (&result.endpoints[e.0].latency, &result.endpoints[e.0].error_rate),
             SloTarget::Client(c) => (&result.clients[c.0].latency, &result.clients[c.0].error_rate),
         };
-        if let Some(bound_ns) = slo.mean {
-            let bound = nanos_to_secs(bound_ns) * 1e3;
-            out.push(SloResult {
-                name: slo.name.clone(),
-                objective: format!("mean <= {}", format_duration(bound_ns)),
-                bound,
-                status: status(&latency.mean_ms, bound),
-                measured: latency.mean_ms.clone(),
-            });
-        }
-        for &(q, bound_ns) in &slo.latency {
-            let measured = quantile(latency, q).clone();
-            let bound = nanos_to_secs(bound_ns) * 1e3;
-            let label = match q {
-                q if q <= 0.5 => "p50",
-                q if q <= 0.9 => "p90",
-                q if q <= 0.99 => "p99",
-                _ => "p999",
+        let windows = windows_of(slo, clients, endpoints);
+        let rows = windows.map(|w| w.answers.windows()).unwrap_or_default();
+        for objective in objectives(slo) {
+            let at = out.len();
+            let measured = match (slo.judge, objective) {
+                (Judge::Run, Objective::Mean(_)) => latency.mean_ms.clone(),
+                (Judge::Run, Objective::Quantile(q, _)) => quantile(latency, q).clone(),
+                (Judge::Run, Objective::ErrorRate(_)) => errors.clone(),
+                _ => Estimate::from_samples(
+                    &window_values
+                        .iter()
+                        .map(|v| v.get(at).copied().unwrap_or(f64::NAN))
+                        .collect::<Vec<_>>(),
+                ),
             };
+            let mut breached_s: Vec<[f64; 2]> = Vec::new();
+            if let Some(windows) = windows {
+                for (i, row) in rows.iter().enumerate() {
+                    let breached = objective
+                        .in_window(windows, row, i)
+                        .is_some_and(|v| objective.breached_by(v, row));
+                    if !breached {
+                        continue;
+                    }
+                    let (from, to) = (row.start_s, row.start_s + window_s);
+                    match breached_s.last_mut() {
+                        Some(last) if (last[1] - from).abs() < 1e-9 => last[1] = to,
+                        _ => breached_s.push([from, to]),
+                    }
+                }
+            }
+            let bound = objective.bound();
             out.push(SloResult {
                 name: slo.name.clone(),
-                objective: format!("{label} <= {}", format_duration(bound_ns)),
+                objective: objective.text() + &slo.judge.label(),
                 bound,
                 status: status(&measured, bound),
                 measured,
-            });
-        }
-        if let Some(bound) = slo.error_rate {
-            out.push(SloResult {
-                name: slo.name.clone(),
-                objective: format!("error rate <= {}%", bound * 100.0),
-                bound,
-                status: status(errors, bound),
-                measured: errors.clone(),
+                breached_s,
             });
         }
     }

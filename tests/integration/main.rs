@@ -25,6 +25,7 @@ mod report;
 mod retry_storm;
 mod shared_database;
 mod size;
+mod slo_windows;
 mod spreadsheet;
 mod whatif;
 
