@@ -1,7 +1,8 @@
 //! Engine throughput: requests per second of wall time on M/M/1 at ρ = 0.8 (one core) against a
 //! bare-loop control in the same run, and on the quickstart model (1 hour, 10 replications);
-//! events per request, bytes per request in flight and memory per replication. Run with
-//! `cargo bench`; nothing here asserts on time.
+//! events per request, bytes per request in flight and memory per replication; and the simulations
+//! and wall time `capsim size` takes on the quickstart model. Run with `cargo bench`; nothing here
+//! asserts on time.
 
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
@@ -194,6 +195,55 @@ fn main() {
         measure("food-delivery (13 services), 1h, 2 replications, 1 thread", &scale, 1, rounds);
     }
     memory(&quickstart, quick);
+    if !quick {
+        sizing();
+    }
+}
+
+/// `capsim size` on the quickstart model (10 minutes, 5 replications): two knobs (API instances
+/// 1..4 at 0.17 per hour, pgBouncer connections 1..12 at 0.01) under the baseline and two
+/// scenarios (db-10ms-away, black-friday), on every core: simulations run, replications
+/// simulated and wall time, against the 48 configurations × 3 runs of the full grid.
+fn sizing() {
+    use capsim::workflow::size::{prepare, KnobPlan, SizingPlan};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/quickstart.json");
+    let source = capsim::scenario::ModelSource::read(path).expect("quickstart model is readable");
+    let knob = |path: &str, values: &str, cost: f64| KnobPlan {
+        path: path.into(),
+        values: capsim::scenario::sweep::parse_values_text(values).expect("a range"),
+        cost_per_hour: cost,
+        origin: "bench".into(),
+    };
+    let plan = SizingPlan {
+        knobs: vec![
+            knob("services.api.instances", "1..4", 0.17),
+            knob("pools.pgbouncer.size", "1..12", 0.01),
+        ],
+        scenarios: vec!["db-10ms-away".into(), "black-friday".into()],
+        currency: "USD".into(),
+        ..SizingPlan::default()
+    };
+    let short = |spec: &mut capsim::model::spec::ModelSpec| {
+        spec.duration = Some(capsim::model::values::DurationValue(600_000_000_000));
+        spec.warmup = Some(capsim::model::values::DurationValue(60_000_000_000));
+        spec.replications = Some(capsim::model::values::PositiveInt(5));
+    };
+    let prepared = prepare(&source, &plan, short).expect("the sizing is valid");
+    let (took, answer) = timed(|| prepared.run(&capsim::workflow::Runner::new(), |_| {}));
+    let values: Vec<String> = answer
+        .knobs
+        .iter()
+        .map(|k| format!("{}={}", k.path, k.value.as_deref().unwrap_or("-")))
+        .collect();
+    println!(
+        "sizing quickstart (10m, 5 replications), 2 knobs x 3 runs: {} in {took:.1} s; {} simulations ({} configurations of {}), {} replications simulated; the full grid is {} simulations",
+        values.join(", "),
+        answer.simulations,
+        answer.configurations,
+        answer.grid,
+        answer.replications_simulated,
+        answer.grid as u64 * answer.runs.len() as u64
+    );
 }
 
 /// Peak resident memory of this process so far, bytes (Linux; None elsewhere).

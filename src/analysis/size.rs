@@ -203,6 +203,8 @@ pub struct Found {
     pub evaluations: u64,
     /// Replications simulated in all, over every run of every evaluation.
     pub replications_simulated: u64,
+    /// Every configuration judged with its last evaluation, in index order.
+    pub tried: Vec<(Vec<usize>, Evaluation)>,
 }
 
 /// Where in the search a verdict is asked: screening (few replications up to the model's) or
@@ -242,7 +244,10 @@ pub fn search<O: Oracle>(knobs: &[Knob], runs: usize, replications: Replications
         Err(why) => (SizingStatus::Stopped, None, Vec::new(), Some(why)),
     };
     let evaluation = config.as_ref().and_then(|c| s.cache.get(c).cloned());
+    let mut tried: Vec<(Vec<usize>, Evaluation)> = s.cache.iter().map(|(c, e)| (c.clone(), e.clone())).collect();
+    tried.sort_by(|a, b| a.0.cmp(&b.0));
     Found {
+        tried,
         status,
         config,
         evaluation,
@@ -534,11 +539,29 @@ pub struct KnobAnswer {
     pub cheaper: Option<CheaperStep>,
 }
 
+/// A configuration the search judged, as last judged: the points of the cost/SLO frontier.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tried {
+    /// Each knob's value.
+    pub values: Vec<String>,
+    /// Its cost per hour.
+    pub cost_per_hour: f64,
+    /// Replications of its last verdict.
+    pub replications: u32,
+    /// Its last verdict over every objective of every run.
+    pub status: SloStatus,
+    /// Its worst objective, as a share of the bound (the largest mean / bound over every
+    /// objective of every run; above 1 is past a bound on average).
+    pub worst: f64,
+}
+
 /// The answer of a sizing, for people and programs.
 #[derive(Clone, Debug, Serialize)]
 pub struct Sizing {
     /// The model's name.
     pub model: String,
+    /// What the model represents, as it says.
+    pub description: String,
     /// How the search ended.
     pub status: SizingStatus,
     /// The currency costs are in ("" when the model names none).
@@ -572,12 +595,16 @@ pub struct Sizing {
     pub replications_simulated: u64,
     /// Why the search stopped early, when it did.
     pub stopped: Option<String>,
+    /// Every configuration judged, cheapest first (ties in the order of the knobs' values).
+    pub tried: Vec<Tried>,
 }
 
 /// Put what the search found into words and numbers: each knob's value, what binds it, what
-/// one step cheaper breaks, the headroom of every objective, the costs.
+/// one step cheaper breaks, the headroom of every objective, the costs, every configuration
+/// judged.
 pub fn summarise(
     model: &str,
+    description: &str,
     currency: &str,
     knobs: &[Knob],
     runs: &[String],
@@ -629,8 +656,33 @@ pub fn summarise(
         })
         .collect();
     let written: Option<Vec<f64>> = knobs.iter().map(|k| k.as_written).collect();
+    let mut tried: Vec<Tried> = found
+        .tried
+        .iter()
+        .map(|(config, e)| Tried {
+            values: knobs.iter().zip(config).map(|(k, &i)| k.shown[i].clone()).collect(),
+            cost_per_hour: cost_per_hour(knobs, config),
+            replications: e.replications,
+            status: e.status(),
+            worst: e
+                .runs
+                .iter()
+                .flat_map(|r| {
+                    r.slos.iter().map(move |s| {
+                        if r.complete {
+                            s.measured.mean / s.bound.max(1e-9)
+                        } else {
+                            f64::INFINITY
+                        }
+                    })
+                })
+                .fold(0.0, f64::max),
+        })
+        .collect();
+    tried.sort_by(|a, b| a.cost_per_hour.total_cmp(&b.cost_per_hour));
     Sizing {
         model: model.to_string(),
+        description: description.to_string(),
         status: found.status,
         currency: currency.to_string(),
         runs: runs.to_vec(),
@@ -647,6 +699,7 @@ pub fn summarise(
         simulations: found.evaluations * runs.len() as u64,
         replications_simulated: found.replications_simulated,
         stopped: found.stopped.clone(),
+        tried,
     }
 }
 

@@ -40,6 +40,10 @@ pub struct SizeArgs {
     /// Write the answer as JSON ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Write a report directory: report.html (the answer, what binds it, the cost/SLO frontier),
+    /// the plot as SVG and PNG, results.json and sizing.csv (every configuration judged).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     #[command(flatten)]
     settings: RunSettings,
     /// Do not print the answer or progress.
@@ -114,6 +118,7 @@ pub fn size(args: SizeArgs) -> Result<i32, CliError> {
     let overrides = Overrides::from_settings(&args.settings)?;
     super::outputs::Outputs::default()
         .file("--json", args.json.as_ref())
+        .dir("--report", args.report.as_ref())
         .check()?;
     let source = load(&args.model)?;
     let plan = plan(&args, &source)?;
@@ -145,6 +150,9 @@ pub fn size(args: SizeArgs) -> Result<i32, CliError> {
     }
     if let Some(path) = &args.json {
         write("--json", path, &report::json::to_json(&sizing))?;
+    }
+    if let Some(dir) = &args.report {
+        super::write_report("--report", dir, &report::html::ReportInput::Sizing(&sizing))?;
     }
     Ok(match sizing.status {
         SizingStatus::Sized => EXIT_OK,

@@ -21,6 +21,31 @@ fn field(text: &str) -> String {
     }
 }
 
+/// Every configuration a sizing judged, cheapest first: each knob's value, the cost per hour, the
+/// replications of its last verdict, the verdict, and its worst objective as a share of its bound.
+pub fn sizing_csv(sizing: &crate::analysis::size::Sizing) -> String {
+    let mut out = String::new();
+    for k in &sizing.knobs {
+        out.push_str(&field(&k.path));
+        out.push(',');
+    }
+    out.push_str("cost_per_hour,replications,status,worst_share_of_bound\n");
+    for t in &sizing.tried {
+        for v in &t.values {
+            out.push_str(&field(v));
+            out.push(',');
+        }
+        out.push_str(&format!(
+            "{},{},{},{}\n",
+            t.cost_per_hour,
+            t.replications,
+            t.status.name(),
+            t.worst
+        ));
+    }
+    out
+}
+
 /// The last column of every row: `true` when every replication ran to the end of the simulated
 /// duration, `false` when the run stopped early (its values are partial; see `verdict` in the JSON).
 fn complete(result: &RunResult) -> &'static str {

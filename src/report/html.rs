@@ -32,6 +32,8 @@ pub enum ReportInput<'a> {
     /// A complete sweep (`capsim sweep`, `capsim merge`): its header, points in grid order and
     /// verdicts (the knee, the first SLO breach…), from [`crate::analysis::sweep::finish`].
     Sweep(&'a FinishedSweep),
+    /// A sizing (`capsim size`): the answer, what binds it, and every configuration judged.
+    Sizing(&'a crate::analysis::size::Sizing),
 }
 
 /// Write the report into `dir` (created if missing), replacing what an
@@ -89,6 +91,11 @@ fn write_report_files(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf
             std::iter::once(plot::sweep_curve(finished))
                 .chain(plot::ladder(&finished.header, &finished.points))
                 .collect()
+        }
+        ReportInput::Sizing(sizing) => {
+            put("results.json", &json::to_json(sizing), &mut written)?;
+            put("sizing.csv", &csv::sizing_csv(sizing), &mut written)?;
+            vec![plot::sizing_frontier(sizing)]
         }
     };
     let mut svgs = Vec::new();
@@ -195,6 +202,7 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
             sweep.points.first().map_or("", |p| p.result.model.description.as_str()),
             "sweep",
         ),
+        ReportInput::Sizing(s) => (s.model.as_str(), s.description.as_str(), "sizing"),
     };
     let mut out = String::new();
     let _ = write!(
@@ -227,6 +235,11 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
             out.push_str("<h2>Plots</h2>\n");
             out.push_str(&figure("sweep"));
             out.push_str(&figure("ladder"));
+        }
+        ReportInput::Sizing(sizing) => {
+            out.push_str(&sizing_body(sizing));
+            out.push_str("<h2>Cost against the SLOs</h2>\n");
+            out.push_str(&figure("sizing"));
         }
     }
     out.push_str("<p class=\"note\">Values are means across replications ± the half-width of their 95 % confidence interval.</p>\n</body>\n</html>\n");
@@ -886,6 +899,158 @@ fn verdict_lines(text: &str) -> Vec<String> {
 }
 
 /// The sweep's settings, verdicts, table, and the ladder when it is one.
+/// The sizing's answer: what it recommends and at what cost, what binds each knob, the headroom
+/// of every objective, and how much it ran.
+fn sizing_body(s: &crate::analysis::size::Sizing) -> String {
+    use crate::analysis::size::SizingStatus;
+    let cost = |v: f64| {
+        format!(
+            "{}{}/h",
+            significant(v),
+            if s.currency.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", s.currency)
+            }
+        )
+    };
+    let class = match s.status {
+        SizingStatus::Sized => "met",
+        SizingStatus::Uncertain => "uncertain",
+        SizingStatus::Infeasible | SizingStatus::Stopped => "breached",
+    };
+    let mut out = format!(
+        "<p class=\"settings\">{} knob{} under {}; verdicts screened with {} replications, confirmed with {} up to {}</p>\n<p><span class=\"{class}\">{}</span>",
+        s.knobs.len(),
+        if s.knobs.len() == 1 { "" } else { "s" },
+        escape(&s.runs.join(", ")),
+        s.replications.screen,
+        s.replications.full,
+        s.replications.cap,
+        s.status.name()
+    );
+    match (s.status, s.cost_per_hour) {
+        (SizingStatus::Sized, Some(c)) => {
+            let _ = write!(
+                out,
+                " — the cheapest configuration meeting every SLO under every run costs {}",
+                cost(c)
+            );
+            if let Some(w) = s.cost_as_written {
+                let _ = write!(out, " (the model as written: {})", cost(w));
+            }
+        }
+        (SizingStatus::Infeasible, _) => out.push_str(" — no configuration in range meets every SLO"),
+        (SizingStatus::Uncertain, _) => out.push_str(" — the confidence intervals cannot decide at the replication cap"),
+        _ => {
+            let _ = write!(out, " — {}", escape(s.stopped.as_deref().unwrap_or("stopped")));
+        }
+    }
+    out.push_str(".</p>\n");
+    let rows: Vec<Vec<String>> = s
+        .knobs
+        .iter()
+        .map(|k| {
+            let binding = match (&k.cheaper, &k.binding) {
+                (None, _) => "the lowest value of its range".to_string(),
+                (Some(step), Some(b)) => {
+                    let under = if b.run == "baseline" {
+                        String::new()
+                    } else {
+                        format!(" under {}", b.run)
+                    };
+                    let worst = step.breaks.first().map(|w| est(&w.measured, 1.0)).unwrap_or_default();
+                    format!(
+                        "{} {}{under}: {} of {} here; at {} {}",
+                        b.slo,
+                        b.objective,
+                        est(&b.measured, 1.0),
+                        significant(b.bound),
+                        step.value,
+                        worst
+                    )
+                }
+                (Some(step), None) => format!("at {} a run stops at a bound", step.value),
+            };
+            vec![
+                k.path.clone(),
+                k.value.clone().unwrap_or_else(|| "–".into()),
+                k.as_written.clone().unwrap_or_else(|| "–".into()),
+                format!("{}..{}", k.range[0], k.range[1]),
+                cost(k.cost_per_hour),
+                binding,
+            ]
+        })
+        .collect();
+    out.push_str("<h2>Knobs</h2>\n");
+    out.push_str(&table(
+        &strings(&[
+            "knob",
+            "value",
+            "as written",
+            "range",
+            "cost per unit",
+            "what binds it (one step cheaper breaks it)",
+        ]),
+        &rows,
+        &[],
+    ));
+    if !s.unmet.is_empty() {
+        out.push_str("<h2>Not met with every knob at its largest value</h2>\n");
+        let rows: Vec<Vec<String>> = s
+            .unmet
+            .iter()
+            .map(|o| {
+                vec![
+                    o.slo.clone(),
+                    o.objective.clone(),
+                    o.run.clone(),
+                    est(&o.measured, 1.0),
+                    significant(o.bound),
+                    o.status.name().to_uppercase(),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &strings(&["slo", "objective", "run", "measured", "bound", "status"]),
+            &rows,
+            &[],
+        ));
+    }
+    if !s.objectives.is_empty() {
+        out.push_str("<h2>SLO headroom</h2>\n");
+        let rows: Vec<Vec<String>> = s
+            .objectives
+            .iter()
+            .map(|o| {
+                vec![
+                    o.slo.clone(),
+                    o.objective.clone(),
+                    o.run.clone(),
+                    est(&o.measured, 1.0),
+                    significant(o.bound),
+                    format!("{:.0} %", o.headroom * 100.0),
+                    o.status.name().to_uppercase(),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &strings(&["slo", "objective", "run", "measured", "bound", "headroom", "status"]),
+            &rows,
+            &[],
+        ));
+    }
+    let _ = writeln!(
+        out,
+        "<p class=\"settings\">Search: {} configurations judged of {} in the grid; {} simulations, {} replications simulated. Every configuration judged is in sizing.csv.</p>",
+        s.configurations,
+        significant(s.grid),
+        s.simulations,
+        s.replications_simulated
+    );
+    out
+}
+
 fn sweep_body(finished: &FinishedSweep) -> String {
     let (header, points) = (&finished.header, &finished.points[..]);
     let mut out = format!(

@@ -874,6 +874,82 @@ pub fn sweep_curve(finished: &FinishedSweep) -> Figure {
     }
 }
 
+/// The cost/SLO frontier of a sizing: every configuration judged, its cost per hour against
+/// its worst objective as a share of the bound (100 % is the bound, on average), met ones apart
+/// from the others, and the answer marked.
+pub fn sizing_frontier(sizing: &crate::analysis::size::Sizing) -> Figure {
+    use crate::results::SloStatus;
+    let point = |t: &crate::analysis::size::Tried| (t.cost_per_hour, (t.worst * 100.0).min(1000.0));
+    let of = |status: SloStatus| -> Vec<(f64, f64)> {
+        sizing
+            .tried
+            .iter()
+            .filter(|t| t.status == status)
+            .map(point)
+            .filter(|p| p.1.is_finite())
+            .collect()
+    };
+    let mut panel = Panel {
+        x_label: format!(
+            "cost per hour{}",
+            if sizing.currency.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", sizing.currency)
+            }
+        ),
+        y_label: "worst objective, % of its bound (capped at 1000 %)".into(),
+        ..Panel::default()
+    };
+    for (label, status, colour, shape) in [
+        ("meets every SLO", SloStatus::Met, 2, Shape::Circle),
+        ("uncertain", SloStatus::Uncertain, 1, Shape::Circle),
+        ("breaches an SLO", SloStatus::Breached, 3, Shape::Cross),
+    ] {
+        let points = of(status);
+        if !points.is_empty() {
+            panel.markers.push(Markers {
+                label: label.into(),
+                points,
+                colour,
+                shape,
+            });
+        }
+    }
+    let costs: Vec<f64> = sizing.tried.iter().map(|t| t.cost_per_hour).collect();
+    let (low, high) = costs.iter().fold((f64::MAX, f64::MIN), |(a, b), c| (a.min(*c), b.max(*c)));
+    if low <= high {
+        panel.lines.push(Line {
+            label: "bound".into(),
+            points: vec![(low, 100.0), (high, 100.0)],
+            colour: 7,
+            dashed: true,
+        });
+    }
+    if let (Some(cost), true) = (
+        sizing.cost_per_hour,
+        sizing.status == crate::analysis::size::SizingStatus::Sized,
+    ) {
+        if let Some(answer) = sizing
+            .tried
+            .iter()
+            .find(|t| (t.cost_per_hour - cost).abs() < 1e-9 && t.status == SloStatus::Met)
+        {
+            panel.markers.push(Markers {
+                label: "the answer".into(),
+                points: vec![point(answer)],
+                colour: 0,
+                shape: Shape::Circle,
+            });
+        }
+    }
+    Figure {
+        name: "sizing".into(),
+        title: format!("{}: configurations judged, cost against the worst SLO", sizing.model),
+        panels: vec![panel],
+    }
+}
+
 /// Plot (d) for latency ladders: each endpoint's simulated mean latency (with its CI band)
 /// beside the spreadsheet's line — duration at +0 plus round trips × added latency — one panel
 /// per endpoint. `None` unless the sweep adds latency to links over one parameter.

@@ -96,6 +96,7 @@ pub struct PreparedSizing<'s, C: Fn(&mut ModelSpec)> {
     source: &'s ModelSource,
     configure: C,
     model: String,
+    description: String,
     currency: String,
     plans: Vec<KnobPlan>,
     knobs: Vec<Knob>,
@@ -194,6 +195,7 @@ pub fn prepare<'s, C: Fn(&mut ModelSpec)>(
         source,
         configure,
         model: baseline.model.name.clone(),
+        description: baseline.model.description.clone(),
         currency: plan.currency.clone(),
         plans: plan.knobs.clone(),
         knobs,
@@ -305,6 +307,14 @@ impl<C: Fn(&mut ModelSpec)> PreparedSizing<'_, C> {
         };
         let found = search(&self.knobs, self.runs.len(), self.replications, &mut oracle);
         let runs: Vec<String> = self.runs.iter().map(|r| r.name.clone()).collect();
-        summarise(&self.model, &self.currency, &self.knobs, &runs, self.replications, &found)
+        summarise(
+            &self.model,
+            &self.description,
+            &self.currency,
+            &self.knobs,
+            &runs,
+            self.replications,
+            &found,
+        )
     }
 }

@@ -55,6 +55,39 @@ fn the_answer_names_each_value_its_cost_and_what_binds_it_and_is_the_same_on_one
 }
 
 #[test]
+fn the_report_page_shows_the_answer_what_binds_it_and_every_configuration_judged() {
+    let model = mmc("size-report", |_| {});
+    let dir = scratch_dir("size-report-out").join("report");
+    size(&[&model, "--report", &dir.display().to_string(), "--quiet"]).expect_code(0);
+    for file in ["report.html", "results.json", "sizing.csv", "sizing.svg", "sizing.png"] {
+        assert!(dir.join(file).is_file(), "{file} missing");
+    }
+    let page = std::fs::read_to_string(dir.join("report.html")).expect("the page");
+    assert!(
+        page.contains("SIZED</span> — the cheapest configuration meeting every SLO under every run costs 2.50 EUR/h"),
+        "{page}"
+    );
+    assert!(
+        page.contains("servers.serve p90 &lt;= 30ms"),
+        "the binding objective is shown"
+    );
+    // One row per configuration judged, as the JSON counts them, cheapest first.
+    let answer: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).expect("JSON")).expect("JSON");
+    let csv = std::fs::read_to_string(dir.join("sizing.csv")).expect("the CSV");
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len() as u64, answer["configurations"].as_u64().expect("a count"));
+    assert!(
+        rows.contains(&"5,2.5,6,met,0.8333333333333334") || rows.iter().any(|r| r.starts_with("5,2.5,") && r.contains(",met,")),
+        "{csv}"
+    );
+    let costs: Vec<f64> = rows
+        .iter()
+        .map(|r| r.split(',').nth(1).and_then(|c| c.parse().ok()).expect("a cost"))
+        .collect();
+    assert!(costs.windows(2).all(|w| w[0] <= w[1]), "{csv}");
+}
+
+#[test]
 fn a_range_too_small_for_the_slo_is_infeasible_and_exits_1_naming_the_slo() {
     let model = mmc("size-infeasible", |m| {
         m["sizing"]["knobs"]["services.servers.workers"]["values"] = json!("1..4");
