@@ -997,48 +997,11 @@ fn sizing_body(s: &crate::analysis::size::Sizing) -> String {
     ));
     if !s.unmet.is_empty() {
         out.push_str("<h2>Not met with every knob at its largest value</h2>\n");
-        let rows: Vec<Vec<String>> = s
-            .unmet
-            .iter()
-            .map(|o| {
-                vec![
-                    o.slo.clone(),
-                    o.objective.clone(),
-                    o.run.clone(),
-                    est(&o.measured, 1.0),
-                    significant(o.bound),
-                    o.status.name().to_uppercase(),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
-            &strings(&["slo", "objective", "run", "measured", "bound", "status"]),
-            &rows,
-            &[],
-        ));
+        out.push_str(&objectives_table(&s.unmet, false));
     }
     if !s.objectives.is_empty() {
         out.push_str("<h2>SLO headroom</h2>\n");
-        let rows: Vec<Vec<String>> = s
-            .objectives
-            .iter()
-            .map(|o| {
-                vec![
-                    o.slo.clone(),
-                    o.objective.clone(),
-                    o.run.clone(),
-                    est(&o.measured, 1.0),
-                    significant(o.bound),
-                    format!("{:.0} %", o.headroom * 100.0),
-                    o.status.name().to_uppercase(),
-                ]
-            })
-            .collect();
-        out.push_str(&table(
-            &strings(&["slo", "objective", "run", "measured", "bound", "headroom", "status"]),
-            &rows,
-            &[],
-        ));
+        out.push_str(&objectives_table(&s.objectives, true));
     }
     let _ = writeln!(
         out,
@@ -1049,6 +1012,34 @@ fn sizing_body(s: &crate::analysis::size::Sizing) -> String {
         s.replications_simulated
     );
     out
+}
+
+/// Objectives of a sizing under their runs, measured, against their bounds (with the share of the
+/// bound left when `headroom`).
+fn objectives_table(objectives: &[crate::analysis::size::Objective], headroom: bool) -> String {
+    let rows: Vec<Vec<String>> = objectives
+        .iter()
+        .map(|o| {
+            let mut row = vec![
+                o.slo.clone(),
+                o.objective.clone(),
+                o.run.clone(),
+                est(&o.measured, 1.0),
+                significant(o.bound),
+            ];
+            if headroom {
+                row.push(format!("{:.0} %", o.headroom * 100.0));
+            }
+            row.push(o.status.name().to_uppercase());
+            row
+        })
+        .collect();
+    let mut header = vec!["slo", "objective", "run", "measured", "bound"];
+    if headroom {
+        header.push("headroom");
+    }
+    header.push("status");
+    table(&strings(&header), &rows, &[])
 }
 
 fn sweep_body(finished: &FinishedSweep) -> String {

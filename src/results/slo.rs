@@ -111,26 +111,19 @@ impl Objective {
     }
 
     /// Its value in window `i` of `windows`; `None` when the window cannot judge it: no
-    /// successful answer (latency), fewer than 1/(1 − q) of them (a quantile is never just the
-    /// slowest one), or nothing finished (error rate).
+    /// successful answer (mean), fewer than 1/(1 − q) of them (a quantile is never just the
+    /// slowest one), or fewer than 1/bound finished requests (an error rate: one failure alone
+    /// never breaches it; a bound of 0 is judged on the run only).
     fn in_window(self, windows: &Windows, row: &crate::stats::SeriesRow, i: usize) -> Option<f64> {
         match self {
             Objective::Mean(_) => (row.ok > 0).then(|| windows.answers.mean_ms(i)),
             Objective::Quantile(q, _) => ((row.ok as f64) >= 1.0 / (1.0 - q)).then(|| windows.answers.quantile_ms(i, q)),
-            Objective::ErrorRate(_) => (row.count > 0).then(|| row.errors as f64 / row.count as f64),
+            Objective::ErrorRate(bound) => {
+                (bound > 0.0 && row.count as f64 * bound >= 1.0).then(|| row.errors as f64 / row.count as f64)
+            }
         }
     }
-
-    /// Whether window `row`, where the objective measured `value`, breaches it (an error rate
-    /// needs at least [`MIN_FAILURES`] failures, so one unlucky request in a quiet window is not a
-    /// breach).
-    fn breached_by(self, value: f64, row: &crate::stats::SeriesRow) -> bool {
-        value > self.bound() && (!matches!(self, Objective::ErrorRate(_)) || row.errors >= MIN_FAILURES)
-    }
 }
-
-/// Fewest failures that make a window breach its error-rate bound.
-const MIN_FAILURES: u64 = 3;
 
 /// The objectives of `slo`, in the order results list them: mean, quantiles, error rate.
 fn objectives(slo: &Slo) -> Vec<Objective> {
@@ -220,9 +213,7 @@ pub fn evaluate_slos(
             let mut breached_s: Vec<[f64; 2]> = Vec::new();
             if let Some(windows) = windows {
                 for (i, row) in rows.iter().enumerate() {
-                    let breached = objective
-                        .in_window(windows, row, i)
-                        .is_some_and(|v| objective.breached_by(v, row));
+                    let breached = objective.in_window(windows, row, i).is_some_and(|v| v > objective.bound());
                     if !breached {
                         continue;
                     }
@@ -249,7 +240,34 @@ pub fn evaluate_slos(
 
 #[cfg(test)]
 mod tests {
-    use super::SloStatus;
+    use super::{Objective, SloStatus, Windows};
+    use crate::stats::{SeriesRow, WindowSeries};
+
+    #[test]
+    fn a_window_judges_an_error_rate_only_with_enough_requests_that_one_failure_stays_within_it() {
+        let empty = || WindowSeries::new(0, 60_000_000_000, 1);
+        let windows = Windows {
+            answers: empty(),
+            arrivals: empty(),
+        };
+        let row = |count: u64, errors: u64| SeriesRow {
+            start_s: 0.0,
+            count,
+            ok: count - errors,
+            errors,
+            mean_ms: f64::NAN,
+            p50_ms: f64::NAN,
+            p99_ms: f64::NAN,
+        };
+        let one_percent = Objective::ErrorRate(0.01);
+        // 99 requests: one failure would be 1.01 % — not judged.
+        assert_eq!(one_percent.in_window(&windows, &row(99, 1), 0), None);
+        // 100 requests: one failure is exactly the bound; two are past it.
+        assert_eq!(one_percent.in_window(&windows, &row(100, 1), 0), Some(0.01));
+        assert_eq!(one_percent.in_window(&windows, &row(100, 2), 0), Some(0.02));
+        // A bound of 0 is judged on the run only.
+        assert_eq!(Objective::ErrorRate(0.0).in_window(&windows, &row(1000, 5), 0), None);
+    }
 
     #[test]
     fn slo_statuses_are_written_as_their_names_and_an_unknown_one_is_refused_when_read_back() {
