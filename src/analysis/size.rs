@@ -215,9 +215,21 @@ enum Phase {
     Confirm,
 }
 
+/// How the configurations to judge are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Bisection, a climb by improvement per cost and trades between knobs (few configurations).
+    Search,
+    /// Every configuration of the grid screened, the cheapest met one confirmed: for checking the
+    /// search, or when latency may not be monotone in a knob.
+    Exhaustive,
+}
+
 /// A search in progress: the knobs, the oracle, and every evaluation made.
 struct Search<'a, O: Oracle> {
     knobs: &'a [Knob],
+    strategy: Strategy,
     replications: Replications,
     runs: u64,
     oracle: &'a mut O,
@@ -227,10 +239,12 @@ struct Search<'a, O: Oracle> {
 }
 
 /// Find the cheapest configuration of `knobs` that meets every SLO under `runs` runs per
-/// configuration (the baseline and each scenario), deciding verdicts with `replications`.
-pub fn search<O: Oracle>(knobs: &[Knob], runs: usize, replications: Replications, oracle: &mut O) -> Found {
+/// configuration (the baseline and each scenario), deciding verdicts with `replications`, the
+/// configurations chosen by `strategy`.
+pub fn search<O: Oracle>(knobs: &[Knob], runs: usize, replications: Replications, strategy: Strategy, oracle: &mut O) -> Found {
     let mut s = Search {
         knobs,
+        strategy,
         replications,
         runs: runs as u64,
         oracle,
@@ -276,16 +290,10 @@ impl<O: Oracle> Search<'_, O> {
                 return Ok((status, top, Vec::new()));
             }
         }
-        // Lower bounds: each knob alone, the others at their largest.
-        let mut x = Vec::with_capacity(self.knobs.len());
-        for k in 0..self.knobs.len() {
-            let mut probe = top.clone();
-            x.push(self.lowest_met(&mut probe, k, 0, Phase::Screen)?);
-        }
-        let lower = x.clone();
-        self.climb(&mut x, Phase::Screen)?;
-        self.descend(&mut x, Phase::Screen)?;
-        self.exchange(&mut x, &lower, Phase::Screen)?;
+        let mut x = match self.strategy {
+            Strategy::Search => self.searched(&top)?,
+            Strategy::Exhaustive => self.cheapest_in_grid(&top)?,
+        };
         // Confirm the answer with the full replications, and that no neighbour one step
         // cheaper is met too; move down while one is.
         self.climb(&mut x, Phase::Confirm)?;
@@ -314,6 +322,39 @@ impl<O: Oracle> Search<'_, O> {
             })
             .collect();
         Ok((SizingStatus::Sized, x, cheaper))
+    }
+
+    /// The search's candidate: lower bounds (each knob alone, the others at their largest), a
+    /// climb, a descent, trades between knobs.
+    fn searched(&mut self, top: &[usize]) -> Result<Vec<usize>, String> {
+        let mut x = Vec::with_capacity(self.knobs.len());
+        for k in 0..self.knobs.len() {
+            let mut probe = top.to_vec();
+            x.push(self.lowest_met(&mut probe, k, 0, Phase::Screen)?);
+        }
+        let lower = x.clone();
+        self.climb(&mut x, Phase::Screen)?;
+        self.descend(&mut x, Phase::Screen)?;
+        self.exchange(&mut x, &lower, Phase::Screen)?;
+        Ok(x)
+    }
+
+    /// Every configuration of the grid screened, in index order: the cheapest met (the first
+    /// of equal cost), or `top` (known met) when none is while screening.
+    fn cheapest_in_grid(&mut self, top: &[usize]) -> Result<Vec<usize>, String> {
+        let mut best = top.to_vec();
+        let mut x = vec![0; self.knobs.len()];
+        loop {
+            if self.met(&x, Phase::Screen)? && self.cost(&x) < self.cost(&best) - 1e-9 {
+                best = x.clone();
+            }
+            // The next configuration, the last knob counting fastest.
+            let Some(k) = (0..x.len()).rev().find(|&k| x[k] + 1 < self.knobs[k].values.len()) else {
+                return Ok(best);
+            };
+            x[k] += 1;
+            x[k + 1..].iter_mut().for_each(|v| *v = 0);
+        }
     }
 
     /// Knob indices, the most expensive step first (ties in declaration order).
@@ -782,13 +823,32 @@ mod tests {
             full: 5,
             cap: 20,
         };
-        let found = search(&knobs, 1, r, &mut plane);
+        let found = search(&knobs, 1, r, Strategy::Search, &mut plane);
         assert_eq!(found.status, SizingStatus::Sized);
         assert_eq!(found.config, Some(vec![0, 15]));
         assert!(plane.asked < 41 * 41 / 10, "{} evaluations", plane.asked);
         // The cheaper neighbour on b (14) fails; a is at the bottom of its range.
         assert!(found.cheaper[0].is_none());
         assert_eq!(found.cheaper[1].as_ref().map(|(c, _)| c.clone()), Some(vec![0, 14]));
+    }
+
+    #[test]
+    fn the_exhaustive_strategy_judges_every_configuration_and_agrees_with_the_search() {
+        let knobs = [knob("a", 9, 3.0), knob("b", 9, 5.0)];
+        let r = Replications {
+            screen: 3,
+            full: 5,
+            cap: 20,
+        };
+        let mut plane = Plane { need: 10, asked: 0 };
+        let all = search(&knobs, 1, r, Strategy::Exhaustive, &mut plane);
+        assert_eq!(all.configurations, 81);
+        // a + 2b >= 10 at 3 and 5 per unit: (0, 5) costs 25, (2, 4) 26, (10, 0) is out of range.
+        assert_eq!(all.config, Some(vec![0, 5]));
+        let mut plane = Plane { need: 10, asked: 0 };
+        let searched = search(&knobs, 1, r, Strategy::Search, &mut plane);
+        assert_eq!(searched.config, all.config);
+        assert!(searched.configurations < 81 / 2, "{}", searched.configurations);
     }
 
     #[test]
@@ -800,7 +860,7 @@ mod tests {
             full: 5,
             cap: 20,
         };
-        let found = search(&knobs, 1, r, &mut plane);
+        let found = search(&knobs, 1, r, Strategy::Search, &mut plane);
         assert_eq!(found.status, SizingStatus::Infeasible);
         assert_eq!(found.config, Some(vec![4]));
         let e = found.evaluation.expect("the largest configuration was judged");
@@ -840,7 +900,7 @@ mod tests {
             decided_at: 20,
             asked: Vec::new(),
         };
-        let found = search(&knobs, 1, r, &mut slow);
+        let found = search(&knobs, 1, r, Strategy::Search, &mut slow);
         assert_eq!(found.status, SizingStatus::Sized);
         // Screening 3 → 6 → 10 (the model's), then confirming 20.
         assert_eq!(slow.asked, vec![3, 6, 10, 20]);
@@ -848,7 +908,7 @@ mod tests {
             decided_at: 1000,
             asked: Vec::new(),
         };
-        let found = search(&knobs, 1, r, &mut never);
+        let found = search(&knobs, 1, r, Strategy::Search, &mut never);
         assert_eq!(found.status, SizingStatus::Uncertain);
         assert_eq!(never.asked, vec![3, 6, 10, 20, 40]);
     }

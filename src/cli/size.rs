@@ -37,6 +37,10 @@ pub struct SizeArgs {
     /// Most replications for a verdict the CI leaves uncertain when confirming (default: 4 × the model's).
     #[arg(long, value_name = "N")]
     max_replications: Option<u32>,
+    /// Screen every configuration of the grid instead of searching (to check the search, or when
+    /// latency may not be monotone in a knob); the answer is confirmed as usual.
+    #[arg(long)]
+    exhaustive: bool,
     /// Write the answer as JSON ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -109,6 +113,7 @@ fn plan(args: &SizeArgs, source: &crate::scenario::ModelSource) -> Result<Sizing
     }
     plan.screen_replications = args.screen_replications.or(plan.screen_replications);
     plan.max_replications = args.max_replications.or(plan.max_replications);
+    plan.exhaustive = args.exhaustive;
     Ok(plan)
 }
 

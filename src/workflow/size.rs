@@ -4,7 +4,7 @@
 //! ([`crate::analysis::size`] decides; this module runs the simulations it asks for).
 
 use super::{Runner, WorkflowError};
-use crate::analysis::size::{search, summarise, Evaluation, Knob, Oracle, Replications, RunVerdicts, Sizing};
+use crate::analysis::size::{search, summarise, Evaluation, Knob, Oracle, Replications, RunVerdicts, Sizing, Strategy};
 use crate::model::spec::ModelSpec;
 use crate::model::values::PositiveInt;
 use crate::scenario::overlay::{split_operation, value_at, Operation};
@@ -53,6 +53,8 @@ pub struct SizingPlan {
     pub screen_replications: Option<u32>,
     /// Most replications for a confirming verdict (default [`CAP_FACTOR`] × the model's).
     pub max_replications: Option<u32>,
+    /// Every configuration of the grid screened instead of the search (`--exhaustive`).
+    pub exhaustive: bool,
 }
 
 /// The sizing the model declares in its `sizing` section; `None` when it has none. Values that
@@ -88,6 +90,7 @@ pub fn declared(source: &ModelSource) -> Result<Option<SizingPlan>, WorkflowErro
         currency: spec.get("currency").and_then(Value::as_str).unwrap_or_default().to_string(),
         screen_replications: count("screen_replications"),
         max_replications: count("max_replications"),
+        exhaustive: false,
     }))
 }
 
@@ -103,6 +106,7 @@ pub struct PreparedSizing<'s, C: Fn(&mut ModelSpec)> {
     /// The baseline (no changes) and each scenario's changes.
     runs: Vec<Variant>,
     replications: Replications,
+    strategy: Strategy,
 }
 
 /// Check `plan` on the model `source` (with `configure`, the caller's run settings, applied to
@@ -201,6 +205,11 @@ pub fn prepare<'s, C: Fn(&mut ModelSpec)>(
         knobs,
         runs,
         replications: Replications { screen, full, cap },
+        strategy: if plan.exhaustive {
+            Strategy::Exhaustive
+        } else {
+            Strategy::Search
+        },
     })
 }
 
@@ -305,7 +314,7 @@ impl<C: Fn(&mut ModelSpec)> PreparedSizing<'_, C> {
             runner,
             progress,
         };
-        let found = search(&self.knobs, self.runs.len(), self.replications, &mut oracle);
+        let found = search(&self.knobs, self.runs.len(), self.replications, self.strategy, &mut oracle);
         let runs: Vec<String> = self.runs.iter().map(|r| r.name.clone()).collect();
         summarise(
             &self.model,
