@@ -321,7 +321,12 @@ fn window_judged_bytes(model: &Model) -> u64 {
     let objectives: usize = model
         .slos
         .iter()
-        .map(|s| usize::from(s.mean.is_some()) + s.latency.len() + usize::from(s.error_rate.is_some()))
+        .map(|s| {
+            usize::from(s.mean.is_some())
+                + s.latency.len()
+                + usize::from(s.error_rate.is_some())
+                + usize::from(s.waited.is_some())
+        })
         .sum();
     24 + 8 * objectives as u64
 }

@@ -699,6 +699,8 @@ pub enum SloTarget {
     Endpoint(EndpointId),
     /// A client's end-to-end latency and errors.
     Client(ClientId),
+    /// A service's workers: the share of its requests that wait for one.
+    Service(ServiceId),
 }
 
 /// A service level objective.
@@ -714,6 +716,8 @@ pub struct Slo {
     pub latency: Vec<(f64, Nanos)>,
     /// Most failing share of requests.
     pub error_rate: Option<f64>,
+    /// Most share of a service's requests that wait for a worker (a service's SLO).
+    pub waited: Option<f64>,
     /// What its objectives are judged on.
     pub judge: Judge,
 }

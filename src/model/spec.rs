@@ -734,7 +734,8 @@ pub struct ExpectSpec {
 }
 
 /// What must hold for an endpoint ("service.endpoint") or a client: mean latency, latency
-/// percentiles and error rate.
+/// percentiles and error rate; for a service (keyed by its name): the share of requests that
+/// wait for a worker.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SloSpec {
@@ -750,6 +751,8 @@ pub struct SloSpec {
     pub p999: Option<DurationValue>,
     /// Share of requests that fail (timeout, rejected, error) at most this, from 0 to 1.
     pub error_rate: Option<Factor>,
+    /// A service's SLO: share of its requests that wait for a worker at most this, from 0 to 1.
+    pub waited: Option<Factor>,
     /// What the objectives are judged on: "run" (the whole run after the warm-up, the
     /// default), "worst_window" (each replication's worst time window) or "95% of windows"
     /// (the objective must hold in that share of each replication's windows).

@@ -1066,11 +1066,16 @@ fn resolve_slos(spec: &ModelSpec, names: &Names, check: &mut Checker) -> Vec<Slo
         let path = format!("slos.{}", key(name));
         let target = if let Some(c) = spec.clients.get_index_of(name) {
             SloTarget::Client(ClientId(c))
+        } else if let Some(s) = spec.services.get_index_of(name) {
+            SloTarget::Service(ServiceId(s))
         } else {
             match names.endpoint(name) {
                 Ok(e) => SloTarget::Endpoint(e),
                 Err(why) => {
-                    check.error(&path, format!("expected a client name or \"service.endpoint\": {why}"));
+                    check.error(
+                        &path,
+                        format!("expected a client name, a service name or \"service.endpoint\": {why}"),
+                    );
                     continue;
                 }
             }
@@ -1084,7 +1089,31 @@ fn resolve_slos(spec: &ModelSpec, names: &Names, check: &mut Checker) -> Vec<Slo
             check.error(format!("{path}.error_rate"), "expected a share from 0 to 1");
         }
         let mean = s.mean.map(|m| m.0);
-        if mean.is_none() && latency.is_empty() && error_rate.is_none() {
+        let waited = s.waited.map(|f| f.0);
+        if waited.is_some_and(|r| r > 1.0) {
+            check.error(format!("{path}.waited"), "expected a share from 0 to 1");
+        }
+        if matches!(target, SloTarget::Service(_)) {
+            if mean.is_some() || !latency.is_empty() || error_rate.is_some() {
+                check.error(
+                    &path,
+                    "a service's SLO takes \"waited\" only: latency and errors are objectives of its endpoints (\"service.endpoint\")",
+                );
+            } else if waited.is_none() {
+                check.error(
+                    &path,
+                    "a service's SLO needs \"waited\" (the share of its requests that wait for a worker)",
+                );
+            }
+            if s.judge.is_some() {
+                check.error(format!("{path}.judge"), "a service's SLO is judged on the run");
+            }
+        } else if waited.is_some() {
+            check.error(
+                format!("{path}.waited"),
+                "\"waited\" is an objective of a service: key the SLO by the service's name",
+            );
+        } else if mean.is_none() && latency.is_empty() && error_rate.is_none() {
             check.error(&path, "an SLO needs at least one of mean, p50, p90, p99, p999, error_rate");
         }
         let judge = match s.judge.as_deref().map(Judge::parse).transpose() {
@@ -1100,6 +1129,7 @@ fn resolve_slos(spec: &ModelSpec, names: &Names, check: &mut Checker) -> Vec<Slo
             mean,
             latency,
             error_rate,
+            waited,
             judge,
         });
     }

@@ -478,7 +478,7 @@ fn verdicts(r: &RunResult, heading: &str) -> String {
 }
 
 fn slo_measured(s: &crate::results::SloResult) -> String {
-    if s.objective.starts_with("error") {
+    if crate::results::slo::objective_is_share(&s.objective) {
         format!("{} %", est(&s.measured, 100.0))
     } else {
         format!("{} ms", est(&s.measured, 1.0))

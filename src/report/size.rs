@@ -4,10 +4,11 @@
 use super::table::{latency, percent};
 use super::text_table::TextTable;
 use crate::analysis::size::{Objective, Sizing, SizingStatus};
+use crate::results::slo::objective_is_share;
 
 /// What was measured for an objective, in its unit: "287 ±9 ms" or "0.4 ±0.1 %".
 fn measured(o: &Objective) -> String {
-    if o.objective.starts_with("error") {
+    if objective_is_share(&o.objective) {
         percent(&o.measured)
     } else {
         latency(&o.measured) + " ms"
@@ -16,7 +17,7 @@ fn measured(o: &Objective) -> String {
 
 /// The bound of an objective in its unit: "300 ms" or "1 %".
 fn bound(o: &Objective) -> String {
-    if o.objective.starts_with("error") {
+    if objective_is_share(&o.objective) {
         format!("{} %", o.bound * 100.0)
     } else {
         format!("{} ms", o.bound)

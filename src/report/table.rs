@@ -300,7 +300,7 @@ pub fn summary(result: &RunResult) -> String {
     if !result.slos.is_empty() {
         let mut t = TextTable::new(&["slo", "objective", "measured", "status"]);
         for s in &result.slos {
-            let measured = if s.objective.starts_with("error") {
+            let measured = if crate::results::slo::objective_is_share(&s.objective) {
                 percent(&s.measured)
             } else {
                 latency(&s.measured) + " ms"

@@ -222,6 +222,8 @@ fn judge(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<Windows
         let (node, series) = match slo.target {
             SloTarget::Client(c) => (Node::Client(c.0), clients.get(c.0)),
             SloTarget::Endpoint(e) => (Node::Endpoint(e.0), endpoints.get(e.0)),
+            // A service's SLO (workers waited for) has no windows of answers: not in the cascade.
+            SloTarget::Service(_) => continue,
         };
         let Some(series) = series.and_then(Option::as_ref) else {
             continue;
@@ -396,6 +398,7 @@ mod tests {
             target: crate::model::SloTarget::Endpoint(EndpointId(0)),
             mean: None,
             judge: crate::model::Judge::Run,
+            waited: None,
             latency: p99_ms.map(|b| vec![(0.99, b * MS)]).unwrap_or_default(),
             error_rate,
         }

@@ -13,7 +13,7 @@ mod merger;
 pub mod metastability;
 pub mod metric;
 pub mod resilience;
-mod slo;
+pub mod slo;
 
 pub use coverage::Coverage;
 pub use merge::summarize;

@@ -31,6 +31,18 @@ impl SloStatus {
     }
 }
 
+/// A share as a percentage without the float noise of the product (0.15 → 15, not
+/// 15.000000000000002).
+fn percent(share: f64) -> f64 {
+    (share * 100.0 * 1e9).round() / 1e9
+}
+
+/// Whether an objective (as written in results: "error rate <= 1%", "waited <= 20%") is
+/// measured as a share, not in milliseconds.
+pub fn objective_is_share(objective: &str) -> bool {
+    objective.starts_with("error rate") || objective.starts_with("waited")
+}
+
 impl SloResult {
     /// When its windows breached it, for people: "breached 20m–35m (15m)", "breached 20m–35m,
     /// 50m–52m (17m in all)"; empty when no window did.
@@ -82,6 +94,8 @@ enum Objective {
     Quantile(f64, Nanos),
     /// Share of requests failing at most this.
     ErrorRate(f64),
+    /// Share of a service's requests waiting for a worker at most this.
+    Waited(f64),
 }
 
 impl Objective {
@@ -98,7 +112,8 @@ impl Objective {
                 };
                 format!("{label} <= {}", format_duration(bound))
             }
-            Objective::ErrorRate(bound) => format!("error rate <= {}%", bound * 100.0),
+            Objective::ErrorRate(bound) => format!("error rate <= {}%", percent(bound)),
+            Objective::Waited(bound) => format!("waited <= {}%", percent(bound)),
         }
     }
 
@@ -106,7 +121,7 @@ impl Objective {
     fn bound(self) -> f64 {
         match self {
             Objective::Mean(b) | Objective::Quantile(_, b) => nanos_to_secs(b) * 1e3,
-            Objective::ErrorRate(b) => b,
+            Objective::ErrorRate(b) | Objective::Waited(b) => b,
         }
     }
 
@@ -121,6 +136,7 @@ impl Objective {
             Objective::ErrorRate(bound) => {
                 (bound > 0.0 && row.count as f64 * bound >= 1.0).then(|| row.errors as f64 / row.count as f64)
             }
+            Objective::Waited(_) => None,
         }
     }
 }
@@ -130,6 +146,7 @@ fn objectives(slo: &Slo) -> Vec<Objective> {
     let mut out: Vec<Objective> = slo.mean.map(Objective::Mean).into_iter().collect();
     out.extend(slo.latency.iter().map(|&(q, b)| Objective::Quantile(q, b)));
     out.extend(slo.error_rate.map(Objective::ErrorRate));
+    out.extend(slo.waited.map(Objective::Waited));
     out
 }
 
@@ -138,6 +155,7 @@ fn windows_of<'w>(slo: &Slo, clients: &'w [Option<Windows>], endpoints: &'w [Opt
     match slo.target {
         SloTarget::Endpoint(e) => endpoints.get(e.0),
         SloTarget::Client(c) => clients.get(c.0),
+        SloTarget::Service(_) => None,
     }
     .and_then(Option::as_ref)
 }
@@ -194,6 +212,21 @@ pub fn evaluate_slos(
         let (latency, errors) = match slo.target {
             SloTarget::Endpoint(e) => (&result.endpoints[e.0].latency, &result.endpoints[e.0].error_rate),
             SloTarget::Client(c) => (&result.clients[c.0].latency, &result.clients[c.0].error_rate),
+            SloTarget::Service(s) => {
+                let waited = &result.services[s.0].worker_wait.waited_share;
+                for objective in objectives(slo) {
+                    let bound = objective.bound();
+                    out.push(SloResult {
+                        name: slo.name.clone(),
+                        objective: objective.text(),
+                        bound,
+                        status: status(waited, bound),
+                        measured: waited.clone(),
+                        breached_s: Vec::new(),
+                    });
+                }
+                continue;
+            }
         };
         let windows = windows_of(slo, clients, endpoints);
         let rows = windows.map(|w| w.answers.windows()).unwrap_or_default();
@@ -203,6 +236,8 @@ pub fn evaluate_slos(
                 (Judge::Run, Objective::Mean(_)) => latency.mean_ms.clone(),
                 (Judge::Run, Objective::Quantile(q, _)) => quantile(latency, q).clone(),
                 (Judge::Run, Objective::ErrorRate(_)) => errors.clone(),
+                // A service's objective, measured above.
+                (Judge::Run, Objective::Waited(_)) => Estimate::from_samples(&[]),
                 _ => Estimate::from_samples(
                     &window_values
                         .iter()

@@ -1,6 +1,7 @@
 //! `capsim size` against staffing answers worked out in advance from queueing theory:
-//! - Erlang C: the fewest servers of an M/M/c whose p90 (or p99) time in system is within a
-//!   bound, at several loads (the exact sojourn distribution of M/M/c FIFO, built on Erlang C);
+//! - Erlang C: the fewest servers of an M/M/c whose share of requests that wait is within a
+//!   target (P(wait) = C(c, a)), and whose p90, p99 or mean time in system is within a bound, at
+//!   several loads (the exact sojourn distribution of M/M/c FIFO, built on Erlang C);
 //! - Erlang B: the fewest servers of a loss system whose blocking is within a bound;
 //! - two knobs with different unit costs (instances × workers of a randomly balanced service:
 //!   each instance is an M/M/w fed λ/n): the cheapest pair whose mean time in system is within
@@ -13,7 +14,7 @@
 //! and at the value one step cheaper, so a correct simulator decides both with a confidence
 //! interval (these runs' CIs are about 1 % wide) and the expected answer is unambiguous.
 
-use crate::formulas::{erlang_b, mmc_mean_sojourn, mmc_sojourn_quantile};
+use crate::formulas::{erlang_b, erlang_c, mmc_mean_sojourn, mmc_sojourn_quantile};
 use capsim::analysis::size::{Sizing, SizingStatus};
 use capsim::scenario::ModelSource;
 use capsim::workflow::size::{declared, prepare};
@@ -33,14 +34,20 @@ fn size(json: &str) -> Sizing {
         .run(&Runner::new(), |_| {})
 }
 
-/// An M/M/c (one instance, `workers` sized over 1..32) at `lambda`, with `slo` on its endpoint,
-/// and a scenario of 150 % traffic.
+/// An M/M/c (one instance, `workers` sized over 1..32) at `lambda`, with `slo` on its endpoint
+/// (`slos` when it starts with `"`: the whole of the model's SLOs), and a scenario of 150 %
+/// traffic.
 fn mmc(lambda: f64, slo: &str, scenarios: &str) -> String {
+    let slos = if slo.starts_with('"') {
+        slo.to_string()
+    } else {
+        format!(r#""servers.serve": {slo}"#)
+    };
     format!(
         r#"{{ "name": "mmc", "duration": "10m", "warmup": "1m", "replications": 10, "seed": 3,
           "clients": {{ "arrivals": {{ "open": {{ "rate": "{lambda}/s" }}, "calls": "servers.serve" }} }},
           "services": {{ "servers": {{ "workers": 1, "endpoints": {{ "serve": [ {{ "cpu": "exp(10ms)" }} ] }} }} }},
-          "slos": {{ "servers.serve": {slo} }},
+          "slos": {{ {slos} }},
           "scenarios": {{ "traffic-150": {{ "set": {{ "clients.arrivals.open.rate.scale": 1.5 }} }} }},
           "sizing": {{ "currency": "USD", "scenarios": [{scenarios}],
                       "knobs": {{ "services.servers.workers": {{ "values": "1..32", "cost_per_hour": 0.5 }} }} }} }}"#
@@ -81,6 +88,20 @@ fn the_fewest_servers_meeting_a_latency_percentile_are_those_erlang_c_gives_at_s
         // One server fewer breaks the objective, and the answer says so.
         let binding = sized.knobs[0].binding.as_ref().expect("a binding objective");
         assert_eq!(binding.objective, format!("{label} <= {bound_ms}ms"));
+    }
+}
+
+#[test]
+fn the_fewest_servers_keeping_the_share_of_requests_that_wait_below_a_target_are_those_erlang_c_gives() {
+    // P(wait) = C(c, a): at a = 3, 23.6 % wait with 5 servers and 9.9 % with 6, so a target of
+    // 15 % needs 6; at a = 8, a target of 10 % needs 13 (C = 7.6 %; 12 give 14.0 %).
+    for (lambda, target) in [(300.0, 0.15), (800.0, 0.10)] {
+        let a = lambda / MU;
+        let expected = smallest(target, |c| if f64::from(c) > a { erlang_c(c, a) } else { 1.0 });
+        let sized = size(&mmc(lambda, &format!(r#""servers": {{ "waited": {target} }}"#), ""));
+        assert_eq!(answer(&sized), expected, "a = {a} erlangs, P(wait) <= {target}");
+        let binding = sized.knobs[0].binding.as_ref().expect("a binding objective");
+        assert_eq!(binding.objective, format!("waited <= {}%", (target * 100.0).round()));
     }
 }
 

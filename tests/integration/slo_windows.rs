@@ -77,3 +77,33 @@ fn an_unknown_way_of_judging_is_refused_naming_its_path() {
         "{text}"
     );
 }
+
+#[test]
+fn a_service_slo_takes_only_the_share_that_waits_and_an_endpoint_slo_cannot_take_it() {
+    let model = |slos: &str| {
+        format!(
+            r#"{{ "clients": {{ "c": {{ "open": {{ "rate": "5/s" }}, "calls": "s.e" }} }},
+                "services": {{ "s": {{ "endpoints": {{ "e": [ {{ "cpu": "1ms" }} ] }} }} }}, "slos": {{ {slos} }} }}"#
+        )
+    };
+    let refused = |slos: &str, path: &str, message: &str| {
+        let text = capsim::model::parse_model(&model(slos), "slos.json")
+            .expect_err("refused")
+            .to_string();
+        assert!(text.contains(path) && text.contains(message), "{text}");
+    };
+    refused(r#""s": { "p99": "1s" }"#, "slos.s", "a service's SLO takes \"waited\" only");
+    refused(
+        r#""s": { "waited": 0.1, "judge": "worst_window" }"#,
+        "slos.s.judge",
+        "a service's SLO is judged on the run",
+    );
+    refused(
+        r#""s.e": { "waited": 0.1 }"#,
+        "slos.\"s.e\".waited",
+        "\"waited\" is an objective of a service",
+    );
+    let ok = capsim::model::parse_model(&model(r#""s": { "waited": 0.1 }"#), "slos.json").expect("a service's SLO");
+    let result = capsim::run(&ok.model, &[], Some(1));
+    assert_eq!(result.slos[0].objective, "waited <= 10%");
+}
