@@ -37,7 +37,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// Write a report directory of the runs checked (report.html, plots, JSON, CSV); with a
-    /// baseline run, the scenarios are compared with it.
+    /// baseline run, the scenarios are compared with it; the sizing's page when every claim is
+    /// about the sizing.
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
 }
@@ -125,10 +126,12 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
         write("--junit", path, &report::junit::junit_xml(&report))?;
     }
     if let Some(dir) = &args.report {
-        if results.is_empty() {
-            tell!("--report: no run to report (every claim is about the sizing); nothing written");
-        } else {
-            write_runs_report(dir, &source, &plan, &results)?;
+        match &sizing {
+            // Every claim is about the sizing: the report is the sizing's.
+            Some(sizing) if results.is_empty() => {
+                super::write_report("--report", dir, &report::html::ReportInput::Sizing(sizing))?;
+            }
+            _ => write_runs_report(dir, &source, &plan, &results)?,
         }
     }
     // A judged failure is a regression (1) even when other runs were cut short; otherwise a

@@ -179,10 +179,13 @@ fn check_asserts_on_the_cost_and_the_values_of_the_answer() {
             { "that": "size.services.servers.workers <= 5" }
         ]);
     });
-    capsim(&["check", &model])
+    let report = scratch_dir("size-check-report").join("report");
+    capsim(&["check", &model, "--report", &report.display().to_string()])
         .expect_code(0)
         .stdout_has("PASS  size.cost <= 3/h  measured 2.50")
         .stdout_has("2 passed, 0 failed");
+    // Every claim is about the sizing: the report is the sizing's page.
+    assert!(report.join("sizing.csv").is_file(), "the sizing report is written");
     let too_cheap = mmc("size-check-fail", |m| {
         m["expect"] = json!([{ "that": "size.cost < 2/h" }]);
     });
