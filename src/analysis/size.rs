@@ -115,11 +115,12 @@ impl Evaluation {
             .flat_map(|run| run.slos.iter().map(move |slo| (run, slo)))
             .filter(|(run, slo)| !run.complete || slo.status != SloStatus::Met)
             .collect();
-        // Breached before uncertain, then by how far past the bound.
+        // Breached (or in a run stopped at a bound) before uncertain, then by how far past the
+        // bound.
         out.sort_by(|a, b| {
-            let rank = |s: &SloResult| u8::from(s.status != SloStatus::Breached);
-            rank(a.1)
-                .cmp(&rank(b.1))
+            let rank = |(run, s): &(&RunVerdicts, &SloResult)| u8::from(run.complete && s.status != SloStatus::Breached);
+            rank(a)
+                .cmp(&rank(b))
                 .then(excess(b.1).unwrap_or(f64::MAX).total_cmp(&excess(a.1).unwrap_or(f64::MAX)))
         });
         out
@@ -278,25 +279,20 @@ type Cheaper = Vec<Option<(Vec<usize>, Evaluation)>>;
 impl<O: Oracle> Search<'_, O> {
     fn find(&mut self) -> Result<(SizingStatus, Vec<usize>, Cheaper), String> {
         let top: Vec<usize> = self.knobs.iter().map(|k| k.values.len() - 1).collect();
-        if !self.met(&top, Phase::Screen)? {
-            // Not met while screening: only the cap's replications may call it uncertain.
-            let status = self.decide(&top, Phase::Confirm)?.status();
-            if status != SloStatus::Met {
-                let status = if status == SloStatus::Breached {
-                    SizingStatus::Infeasible
-                } else {
-                    SizingStatus::Uncertain
-                };
-                return Ok((status, top, Vec::new()));
-            }
+        // Not met while screening: only the cap's replications may call it uncertain.
+        if !self.met(&top, Phase::Screen)? && !self.met(&top, Phase::Confirm)? {
+            return self.not_sized(top);
         }
         let mut x = match self.strategy {
             Strategy::Search => self.searched(&top)?,
             Strategy::Exhaustive => self.cheapest_in_grid(&top)?,
         };
         // Confirm the answer with the full replications, and that no neighbour one step
-        // cheaper is met too; move down while one is.
-        self.climb(&mut x, Phase::Confirm)?;
+        // cheaper is met too; move down while one is. The climb ends at every knob's largest
+        // value unmet only when that met while screening but not with the full replications.
+        if !self.climb(&mut x, Phase::Confirm)? {
+            return self.not_sized(top);
+        }
         'confirm: loop {
             for k in self.by_cost() {
                 if x[k] == 0 {
@@ -324,6 +320,16 @@ impl<O: Oracle> Search<'_, O> {
         Ok((SizingStatus::Sized, x, cheaper))
     }
 
+    /// The answer when every knob at its largest value (`top`) does not meet every SLO with the
+    /// full replications: infeasible when it breaches one, uncertain when the cap cannot decide.
+    fn not_sized(&mut self, top: Vec<usize>) -> Result<(SizingStatus, Vec<usize>, Cheaper), String> {
+        let status = match self.decide(&top, Phase::Confirm)?.status() {
+            SloStatus::Breached => SizingStatus::Infeasible,
+            _ => SizingStatus::Uncertain,
+        };
+        Ok((status, top, Vec::new()))
+    }
+
     /// The search's candidate: lower bounds (each knob alone, the others at their largest), a
     /// climb, a descent, trades between knobs.
     fn searched(&mut self, top: &[usize]) -> Result<Vec<usize>, String> {
@@ -333,6 +339,7 @@ impl<O: Oracle> Search<'_, O> {
             x.push(self.lowest_met(&mut probe, k, 0, Phase::Screen)?);
         }
         let lower = x.clone();
+        // Every knob at its largest met while screening, so the climb reaches a met configuration.
         self.climb(&mut x, Phase::Screen)?;
         self.descend(&mut x, Phase::Screen)?;
         self.exchange(&mut x, &lower, Phase::Screen)?;
@@ -387,8 +394,9 @@ impl<O: Oracle> Search<'_, O> {
     }
 
     /// While `x` is not met, step up the knob that buys the most improvement per unit of cost
-    /// (a step that meets every SLO at once wins, the cheapest such first).
-    fn climb(&mut self, x: &mut Vec<usize>, phase: Phase) -> Result<(), String> {
+    /// (a step that meets every SLO at once wins, the cheapest such first). False when every knob
+    /// reached its largest value unmet.
+    fn climb(&mut self, x: &mut Vec<usize>, phase: Phase) -> Result<bool, String> {
         while !self.met(x, phase)? {
             let here = self.cache.get(x.as_slice()).map_or(f64::MAX, Evaluation::shortfall);
             let mut best: Option<(bool, f64, usize)> = None; // (met, score, knob)
@@ -413,12 +421,11 @@ impl<O: Oracle> Search<'_, O> {
                 }
             }
             let Some((_, _, k)) = best else {
-                // Every knob at its largest: met by the first check of the search.
-                unreachable!("the largest configuration was met");
+                return Ok(false);
             };
             x[k] += 1;
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Bring each knob down (the most expensive first) as far as `x` stays met, until no knob
@@ -849,6 +856,35 @@ mod tests {
         let searched = search(&knobs, 1, r, Strategy::Search, &mut plane);
         assert_eq!(searched.config, all.config);
         assert!(searched.configurations < 81 / 2, "{}", searched.configurations);
+    }
+
+    /// Met with fewer than `full` replications, breached from there on (a screening that luck
+    /// passed).
+    struct Lucky {
+        full: u32,
+    }
+
+    impl Oracle for Lucky {
+        fn evaluate(&mut self, _: &[usize], n: u32) -> Result<Evaluation, String> {
+            Ok(if n < self.full {
+                verdict(SloStatus::Met, 90.0, n)
+            } else {
+                verdict(SloStatus::Breached, 120.0, n)
+            })
+        }
+    }
+
+    #[test]
+    fn a_largest_configuration_met_while_screening_but_breached_with_the_full_replications_is_infeasible() {
+        let knobs = [knob("a", 3, 1.0), knob("b", 2, 2.0)];
+        let r = Replications {
+            screen: 3,
+            full: 10,
+            cap: 40,
+        };
+        let found = search(&knobs, 1, r, Strategy::Search, &mut Lucky { full: 10 });
+        assert_eq!(found.status, SizingStatus::Infeasible);
+        assert_eq!(found.config, Some(vec![2, 1]));
     }
 
     #[test]

@@ -1,18 +1,14 @@
 //! The terminal answer of `capsim size`: each knob's value and cost, what binds it, what one step
 //! cheaper breaks, the headroom of every SLO, and how much simulation it took.
 
-use super::table::{latency, percent};
+use super::table::slo_measured;
 use super::text_table::TextTable;
 use crate::analysis::size::{Objective, Sizing, SizingStatus};
 use crate::results::slo::objective_is_share;
 
 /// What was measured for an objective, in its unit: "287 ±9 ms" or "0.4 ±0.1 %".
 fn measured(o: &Objective) -> String {
-    if objective_is_share(&o.objective) {
-        percent(&o.measured)
-    } else {
-        latency(&o.measured) + " ms"
-    }
+    slo_measured(&o.objective, &o.measured)
 }
 
 /// The bound of an objective in its unit: "300 ms" or "1 %".

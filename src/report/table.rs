@@ -16,7 +16,7 @@ fn est(e: &Estimate, decimals: usize) -> String {
 }
 
 /// A latency in ms with sensible precision.
-pub(crate) fn latency(e: &Estimate) -> String {
+fn latency(e: &Estimate) -> String {
     let decimals = if e.mean.abs() >= 100.0 {
         0
     } else if e.mean.abs() >= 10.0 {
@@ -28,13 +28,22 @@ pub(crate) fn latency(e: &Estimate) -> String {
 }
 
 /// A share as a percentage.
-pub(crate) fn percent(e: &Estimate) -> String {
+fn percent(e: &Estimate) -> String {
     let scaled = e.scaled(100.0);
     let text = est(&scaled, 1);
     if text == "–" {
         text
     } else {
         text + " %"
+    }
+}
+
+/// What an SLO objective measured, in its unit: "287 ±9 ms", or "0.4 ±0.1 %" for a share.
+pub(crate) fn slo_measured(objective: &str, measured: &Estimate) -> String {
+    if crate::results::slo::objective_is_share(objective) {
+        percent(measured)
+    } else {
+        latency(measured) + " ms"
     }
 }
 
@@ -300,11 +309,7 @@ pub fn summary(result: &RunResult) -> String {
     if !result.slos.is_empty() {
         let mut t = TextTable::new(&["slo", "objective", "measured", "status"]);
         for s in &result.slos {
-            let measured = if crate::results::slo::objective_is_share(&s.objective) {
-                percent(&s.measured)
-            } else {
-                latency(&s.measured) + " ms"
-            };
+            let measured = slo_measured(&s.objective, &s.measured);
             let status = s.status.name().to_uppercase();
             let breaches = s.breaches_text();
             t.row(vec![

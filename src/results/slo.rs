@@ -167,10 +167,10 @@ fn windows_of<'w>(slo: &Slo, clients: &'w [Option<Windows>], endpoints: &'w [Opt
 pub fn own_window_values(model: &Model, clients: &[Option<Windows>], endpoints: &[Option<Windows>]) -> Vec<f64> {
     let mut out = Vec::new();
     for slo in &model.slos {
-        let windows = windows_of(slo, clients, endpoints);
+        let windows = windows_of(slo, clients, endpoints).filter(|_| slo.judge != Judge::Run);
         let rows = windows.map(|w| w.answers.windows()).unwrap_or_default();
         for objective in objectives(slo) {
-            let Some(windows) = windows.filter(|_| slo.judge != Judge::Run) else {
+            let Some(windows) = windows else {
                 out.push(f64::NAN);
                 continue;
             };
@@ -195,6 +195,21 @@ pub fn own_window_values(model: &Model, clients: &[Option<Windows>], endpoints: 
     out
 }
 
+/// An objective's estimate over the whole run (one value per replication).
+fn over_the_run(result: &RunResult, target: SloTarget, objective: Objective) -> Estimate {
+    let (latency, errors) = match target {
+        SloTarget::Endpoint(e) => (&result.endpoints[e.0].latency, &result.endpoints[e.0].error_rate),
+        SloTarget::Client(c) => (&result.clients[c.0].latency, &result.clients[c.0].error_rate),
+        // A service's only objective is the share of its requests that waited (validation).
+        SloTarget::Service(s) => return result.services[s.0].worker_wait.waited_share.clone(),
+    };
+    match objective {
+        Objective::Mean(_) => latency.mean_ms.clone(),
+        Objective::Quantile(q, _) => quantile(latency, q).clone(),
+        Objective::ErrorRate(_) | Objective::Waited(_) => errors.clone(),
+    }
+}
+
 /// Evaluate every SLO of the model against the merged result: objectives judged on the run
 /// from the result's estimates, objectives judged on windows from `window_values` (one
 /// [`own_window_values`] per replication); and for every objective, the stretches of time its
@@ -209,41 +224,19 @@ pub fn evaluate_slos(
     let mut out = Vec::new();
     let window_s = nanos_to_secs(model.window_ns);
     for slo in &model.slos {
-        let (latency, errors) = match slo.target {
-            SloTarget::Endpoint(e) => (&result.endpoints[e.0].latency, &result.endpoints[e.0].error_rate),
-            SloTarget::Client(c) => (&result.clients[c.0].latency, &result.clients[c.0].error_rate),
-            SloTarget::Service(s) => {
-                let waited = &result.services[s.0].worker_wait.waited_share;
-                for objective in objectives(slo) {
-                    let bound = objective.bound();
-                    out.push(SloResult {
-                        name: slo.name.clone(),
-                        objective: objective.text(),
-                        bound,
-                        status: status(waited, bound),
-                        measured: waited.clone(),
-                        breached_s: Vec::new(),
-                    });
-                }
-                continue;
-            }
-        };
         let windows = windows_of(slo, clients, endpoints);
         let rows = windows.map(|w| w.answers.windows()).unwrap_or_default();
         for objective in objectives(slo) {
             let at = out.len();
-            let measured = match (slo.judge, objective) {
-                (Judge::Run, Objective::Mean(_)) => latency.mean_ms.clone(),
-                (Judge::Run, Objective::Quantile(q, _)) => quantile(latency, q).clone(),
-                (Judge::Run, Objective::ErrorRate(_)) => errors.clone(),
-                // A service's objective, measured above.
-                (Judge::Run, Objective::Waited(_)) => Estimate::from_samples(&[]),
-                _ => Estimate::from_samples(
+            let measured = if slo.judge == Judge::Run {
+                over_the_run(result, slo.target, objective)
+            } else {
+                Estimate::from_samples(
                     &window_values
                         .iter()
                         .map(|v| v.get(at).copied().unwrap_or(f64::NAN))
                         .collect::<Vec<_>>(),
-                ),
+                )
             };
             let mut breached_s: Vec<[f64; 2]> = Vec::new();
             if let Some(windows) = windows {

@@ -132,7 +132,10 @@ pub fn prepare<'s, C: Fn(&mut ModelSpec)>(
     }
     let full = baseline.model.replications;
     let mut knobs = Vec::new();
-    for knob in &plan.knobs {
+    for (i, knob) in plan.knobs.iter().enumerate() {
+        if plan.knobs[..i].iter().any(|k| k.path == knob.path) {
+            return Err(WorkflowError::Input(format!("{}: the knob is given twice", knob.at())));
+        }
         let (_, operation) = split_operation(&knob.path);
         if operation != Operation::Set || knob.path.ends_with(".set") {
             return Err(WorkflowError::Input(format!(
@@ -152,7 +155,7 @@ pub fn prepare<'s, C: Fn(&mut ModelSpec)>(
         }
         let mut numbers = Vec::new();
         for value in &knob.values {
-            let Some(x) = value.as_f64().or_else(|| numeric(value)) else {
+            let Some(x) = numeric(value) else {
                 return Err(WorkflowError::Input(format!(
                     "{}: expected numbers (a capacity: instances, workers, cores, connections), got {value}",
                     knob.at()
@@ -175,7 +178,7 @@ pub fn prepare<'s, C: Fn(&mut ModelSpec)>(
             values: numbers,
             shown: knob.values.iter().map(show_value).collect(),
             cost_per_hour: knob.cost_per_hour,
-            as_written: value_at(source.json(), &knob.path).and_then(|v| v.as_f64().or_else(|| numeric(v))),
+            as_written: value_at(source.json(), &knob.path).and_then(numeric),
         });
     }
     let mut runs = vec![Variant {

@@ -152,6 +152,16 @@ fn bad_sizing_input_exits_2_naming_the_path_or_flag_and_what_was_expected() {
             "--knob: expected PATH=VALUE",
         ),
         (
+            mmc("size-twice", |_| {}),
+            vec![
+                "--knob",
+                "services.servers.workers=1..3",
+                "--knob",
+                "services.servers.workers=2..4",
+            ],
+            "--knob.\"services.servers.workers\": the knob is given twice",
+        ),
+        (
             mmc("size-add", |_| {}),
             vec!["--knob", "services.servers.workers.add=1..3"],
             "a knob sets a value",
