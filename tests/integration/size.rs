@@ -88,6 +88,15 @@ fn the_report_page_shows_the_answer_what_binds_it_and_every_configuration_judged
 }
 
 #[test]
+fn a_sizing_stopped_by_its_wall_clock_limit_says_so_and_exits_3() {
+    let model = mmc("size-stopped", |_| {});
+    size(&[&model, "--max-wall", "1ms"])
+        .expect_code(3)
+        .stdout_has("STOPPED")
+        .stdout_has("interrupted: the search stopped before it ended");
+}
+
+#[test]
 fn a_range_too_small_for_the_slo_is_infeasible_and_exits_1_naming_the_slo() {
     let model = mmc("size-infeasible", |m| {
         m["sizing"]["knobs"]["services.servers.workers"]["values"] = json!("1..4");
