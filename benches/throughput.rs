@@ -229,7 +229,7 @@ fn sizing() {
         spec.replications = Some(capsim::model::values::PositiveInt(5));
     };
     let prepared = prepare(&source, &plan, short).expect("the sizing is valid");
-    let (took, answer) = timed(|| prepared.run(&capsim::workflow::Runner::new(), |_| {}));
+    let (took, answer) = timed(|| prepared.run(&capsim::workflow::Runner::new(), None, |_| {}));
     let values: Vec<String> = answer
         .knobs
         .iter()

@@ -19,21 +19,55 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Condvar, Mutex};
 
 /// One replication, split for merging, with the watched windows of the same replication of the
-/// model without its trigger when the metastability verdict is judged against that.
-type Done = (Finished, Option<Vec<(f64, f64)>>);
+/// model without its trigger when the metastability verdict is judged against that. This is
+/// what a run's shard file holds per replication (`workflow::run_shards`).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Replicated {
+    /// The replication, split for the merger.
+    pub finished: Finished,
+    /// The reference's watched windows (a metastability watch under a load profile only).
+    pub reference: Option<Vec<(f64, f64)>>,
+}
 
-/// The merge so far, shared by the threads.
-struct Progress<'m> {
-    merger: Merger<'m>,
-    /// Replications finished but not merged yet (some earlier one is still being simulated).
-    finished: BTreeMap<u32, Done>,
-    /// Replications merged: 0..merged.
-    merged: u32,
+impl Replicated {
+    /// Merge it into `merger` (in replication order).
+    pub fn merge_into(self, merger: &mut Merger) {
+        merger.add(self.finished);
+        if let Some(windows) = self.reference {
+            merger.add_reference(windows);
+        }
+    }
+}
+
+/// The hand-over so far, shared by the threads.
+struct Progress<T> {
+    /// What takes each replication, in order (the merger, or a shard file's writer).
+    take: T,
+    /// Replications finished but not taken yet (some earlier one is still being simulated).
+    finished: BTreeMap<u32, Replicated>,
+    /// Replications taken: first..taken.
+    taken: u32,
 }
 
 /// Simulate every replication of `model` on the current pool's threads (stopping early when
 /// `interrupt` is raised) and merge them; `warnings` from validation are carried into the result.
 pub fn simulate_and_merge(model: &Model, warnings: &[String], interrupt: &AtomicBool) -> RunResult {
+    let mut merger = Merger::new(model, warnings);
+    simulate_in_order(model, 0..model.replications, interrupt, |_, done| {
+        done.merge_into(&mut merger)
+    });
+    merger.finish()
+}
+
+/// Simulate replications `range` of `model` on the current pool's threads (stopping early when
+/// `interrupt` is raised) and hand each to `take` in replication order, whichever thread
+/// finished it.
+pub fn simulate_in_order(
+    model: &Model,
+    range: std::ops::Range<u32>,
+    interrupt: &AtomicBool,
+    take: impl FnMut(u32, Replicated) + Send,
+) {
     // A metastability watch under a load profile compares each replication with the same
     // replication of the model without its trigger (common random numbers): run both.
     let calm = model
@@ -41,52 +75,48 @@ pub fn simulate_and_merge(model: &Model, warnings: &[String], interrupt: &Atomic
         .as_ref()
         .filter(|_| model.load_follows_a_profile())
         .and_then(|_| crate::scenario::without_trigger(model));
-    let simulate = |r: u32| -> Done {
+    let simulate = |r: u32| -> Replicated {
         let finished = Finished::of(model, sim::run_replication(model, r, interrupt));
         let reference = calm
             .as_ref()
             .map(|calm| results::watched_windows(model, sim::run_replication(calm, r, interrupt)));
-        (finished, reference)
+        Replicated { finished, reference }
     };
     let window = (FINISHED_PER_THREAD as usize * rayon::current_num_threads()).max(1) as u32;
-    let next = AtomicU32::new(0);
+    let next = AtomicU32::new(range.start);
     let progress = Mutex::new(Progress {
-        merger: Merger::new(model, warnings),
+        take,
         finished: BTreeMap::new(),
-        merged: 0,
+        taken: range.start,
     });
-    let merged_more = Condvar::new();
+    let taken_more = Condvar::new();
     rayon::broadcast(|_| loop {
         let r = next.fetch_add(1, Ordering::Relaxed);
-        if r >= model.replications {
+        if r >= range.end {
             break;
         }
         {
             let mut p = progress.lock().expect("no thread panicked while merging");
-            while r >= p.merged.saturating_add(window) {
-                p = merged_more.wait(p).expect("no thread panicked while merging");
+            while r >= p.taken.saturating_add(window) {
+                p = taken_more.wait(p).expect("no thread panicked while merging");
             }
         }
         let done = simulate(r);
         let mut p = progress.lock().expect("no thread panicked while merging");
         p.finished.insert(r, done);
-        let before = p.merged;
+        let before = p.taken;
         loop {
-            let oldest = p.merged;
-            let Some((finished, reference)) = p.finished.remove(&oldest) else {
+            let oldest = p.taken;
+            let Some(done) = p.finished.remove(&oldest) else {
                 break;
             };
-            p.merger.add(finished);
-            if let Some(windows) = reference {
-                p.merger.add_reference(windows);
-            }
-            p.merged += 1;
+            (p.take)(oldest, done);
+            p.taken += 1;
         }
-        if p.merged > before {
-            merged_more.notify_all();
+        if p.taken > before {
+            taken_more.notify_all();
         }
     });
     let progress = progress.into_inner().expect("no thread panicked while merging");
-    debug_assert!(progress.finished.is_empty() && progress.merged == model.replications);
-    progress.merger.finish()
+    debug_assert!(progress.finished.is_empty() && progress.taken == range.end.max(range.start));
 }

@@ -27,6 +27,7 @@ pub mod check;
 mod init;
 mod latency_table;
 mod outputs;
+mod shard;
 mod size;
 mod sweep;
 mod threads;
@@ -125,10 +126,15 @@ struct RunArgs {
     /// Do not print the summary table.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    shard: shard::ShardArgs,
+    /// With --shard: write this shard's replications to FILE, for `capsim merge`.
+    #[arg(long, value_name = "FILE", requires = "shard")]
+    out: Option<PathBuf>,
 }
 
 /// Run settings shared by the commands that simulate, overriding the model's.
-#[derive(Args, Clone)]
+#[derive(Args, Clone, Default)]
 pub struct RunSettings {
     /// Seed of every random stream (overrides the model's).
     #[arg(long)]
@@ -293,6 +299,8 @@ pub struct Overrides {
     replications: Option<PositiveInt>,
     max_events: Option<u64>,
     max_memory: Option<crate::model::values::ByteSize>,
+    /// The settings above as given on the command line, for a shard file's header.
+    given: serde_json::Value,
 }
 
 impl Overrides {
@@ -319,7 +327,20 @@ impl Overrides {
                 "--replications: expected a positive integer, got 0".into(),
             ));
         }
+        let mut given = serde_json::Map::new();
+        let mut put = |key: &str, value: serde_json::Value| {
+            if !value.is_null() {
+                given.insert(key.to_string(), value);
+            }
+        };
+        put("seed", serde_json::json!(args.seed));
+        put("replications", serde_json::json!(args.replications));
+        put("duration", serde_json::json!(args.duration));
+        put("warmup", serde_json::json!(args.warmup));
+        put("max_events", serde_json::json!(args.max_events));
+        put("max_memory", serde_json::json!(args.max_memory));
         Ok(Overrides {
+            given: serde_json::Value::Object(given),
             duration: duration("duration", &args.duration)?,
             warmup: duration("warmup", &args.warmup)?,
             seed: args.seed,
@@ -335,6 +356,27 @@ impl Overrides {
                 })
                 .transpose()?,
         })
+    }
+
+    /// The settings that change results, as given ({"seed": 3, "duration": "2h"}), for a shard
+    /// file's header (threads and --max-wall are left out: results do not depend on them).
+    pub fn given(&self) -> serde_json::Value {
+        self.given.clone()
+    }
+
+    /// The overrides of [`Overrides::given`], read back (from a shard file's header).
+    pub fn from_given(given: &serde_json::Value) -> Result<Overrides, CliError> {
+        let text = |key: &str| given.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let settings = RunSettings {
+            seed: given.get("seed").and_then(|v| v.as_u64()),
+            replications: given.get("replications").and_then(|v| v.as_u64()).map(|r| r as u32),
+            duration: text("duration"),
+            warmup: text("warmup"),
+            max_events: given.get("max_events").and_then(|v| v.as_u64()),
+            max_memory: text("max_memory"),
+            ..RunSettings::default()
+        };
+        Overrides::from_settings(&settings)
     }
 
     /// Apply to a parsed model.
@@ -366,57 +408,156 @@ pub(crate) fn load(path: &std::path::Path) -> Result<ModelSource, CliError> {
 
 fn run(args: RunArgs) -> Result<i32, CliError> {
     let overrides = Overrides::from_settings(&args.settings)?;
+    let shard = args.shard.shard()?;
+    if let Some(shard) = shard {
+        return run_shard(&args, &overrides, shard);
+    }
     outputs::Outputs::default()
         .file("--json", args.json.as_ref())
         .dir("--csv", args.csv.as_ref())
         .dir("--report", args.report.as_ref())
         .check()?;
     let source = load(&args.model)?;
-    let names = if args.all_scenarios {
-        source.scenario_names()
-    } else {
-        args.scenario.clone()
-    };
+    let names = scenario_names(&args, &source)?;
     let plan = crate::workflow::scenarios::prepare(&source, &names, |spec| overrides.apply(spec))?;
-    if args.all_scenarios && plan.scenario_count() == 0 {
-        return Err(CliError::Argument(format!(
-            "--all-scenarios: {} declares no scenarios",
-            source.file
-        )));
-    }
     let pool = threads::replication_pool(args.settings.threads, &plan.models())?;
     let report = plan.run(&crate::workflow::Runner::on(&pool, &INTERRUPT), |_, warnings| {
         for w in warnings {
             tell!("warning: {w}");
         }
     });
+    let shown = RunOutputs {
+        json: args.json.clone(),
+        csv: args.csv.clone(),
+        report: args.report.clone(),
+        quiet: args.quiet,
+    };
+    present_runs(report, &shown)
+}
+
+/// The scenarios `capsim run` was asked for (every one with --all-scenarios).
+fn scenario_names(args: &RunArgs, source: &ModelSource) -> Result<Vec<String>, CliError> {
+    if !args.all_scenarios {
+        return Ok(args.scenario.clone());
+    }
+    let names = source.scenario_names();
+    if names.is_empty() {
+        return Err(CliError::Argument(format!(
+            "--all-scenarios: {} declares no scenarios",
+            source.file
+        )));
+    }
+    Ok(names)
+}
+
+/// `capsim run --shard I/N --out FILE`: this shard's slice of every run's replications, written
+/// for `capsim merge`; exit 3 when one was cut short.
+fn run_shard(args: &RunArgs, overrides: &Overrides, shard: crate::scenario::shard::Shard) -> Result<i32, CliError> {
+    let Some(out) = &args.out else {
+        return Err(CliError::Argument(
+            "--shard needs --out FILE: a shard's replications are merged later with `capsim merge`".into(),
+        ));
+    };
+    if args.json.is_some() || args.csv.is_some() || args.report.is_some() {
+        return Err(CliError::Argument(
+            "--json, --csv and --report need the whole run: give them to `capsim merge` of the shards".into(),
+        ));
+    }
+    if out.as_os_str() == "-" {
+        return Err(CliError::Argument(
+            "--out: a shard file is binary: name a file, not \"-\"".into(),
+        ));
+    }
+    outputs::Outputs::default().file("--out", Some(out)).check()?;
+    let source = load(&args.model)?;
+    let names = scenario_names(args, &source)?;
+    let plan = crate::workflow::scenarios::prepare(&source, &names, |spec| overrides.apply(spec))?;
+    let header = crate::workflow::run_shards::RunShardHeader::new(&source, &plan, overrides.given(), &names, shard);
+    let pool = threads::replication_pool(args.settings.threads, &plan.models())?;
+    let runner = crate::workflow::Runner::on(&pool, &INTERRUPT);
+    let failed = |source: std::io::Error| CliError::Output {
+        flag: "--out",
+        path: out.display().to_string(),
+        source,
+    };
+    let mut file = report::output::StreamedFile::create(out).map_err(failed)?;
+    let written = crate::workflow::run_shards::write_shard(&plan, &header, &runner, file.writer(), |name, warnings| {
+        if !args.quiet {
+            tell!("{}: replications of shard {}", name.unwrap_or("baseline"), shard.label());
+        }
+        for w in warnings {
+            tell!("warning: {w}");
+        }
+    });
+    let complete = match written {
+        Ok(complete) => complete,
+        Err(e) => {
+            file.discard();
+            return Err(failed(e));
+        }
+    };
+    file.commit().map_err(failed)?;
+    if !args.quiet {
+        let runs = header.runs.len();
+        print(&format!(
+            "shard {}: {} replications ({} of {} per run, {} run{}) written to {}\n",
+            shard.label(),
+            header.replications(),
+            header.runs[0].end - header.runs[0].first,
+            header.runs[0].replications,
+            runs,
+            if runs == 1 { "" } else { "s" },
+            out.display()
+        ));
+    }
+    if !complete {
+        tell!(
+            "stopped: replications of shard {} were cut short; the merged run will say so",
+            shard.label()
+        );
+        return Ok(EXIT_STOPPED);
+    }
+    Ok(EXIT_OK)
+}
+
+/// Where a run's results go.
+pub(crate) struct RunOutputs {
+    pub json: Option<PathBuf>,
+    pub csv: Option<PathBuf>,
+    pub report: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+/// Print and write the results of a run (the baseline and any scenarios, each compared with
+/// it): the exit code is 3 when any run is partial.
+pub(crate) fn present_runs(report: crate::analysis::compare::ScenarioReport, to: &RunOutputs) -> Result<i32, CliError> {
     let result = report.baseline.clone();
-    let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    let json_to_stdout = to.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     let complete = result.verdict.complete && report.scenarios.iter().all(|s| s.result.verdict.complete);
     // Each run's CSV files: the baseline's, then each scenario's (named like its report files).
     let mut csv_runs: Vec<(String, crate::results::RunResult)> = Vec::new();
     if report.scenarios.is_empty() {
-        if !args.quiet && !json_to_stdout {
+        if !to.quiet && !json_to_stdout {
             print(&report::table::summary(&result));
         }
-        if let Some(path) = &args.json {
+        if let Some(path) = &to.json {
             write("--json", path, &report::json::to_json(&result))?;
         }
-        if let Some(dir) = &args.report {
+        if let Some(dir) = &to.report {
             write_report("--report", dir, &report::html::ReportInput::Run(&result))?;
         }
     } else {
-        if !args.quiet && !json_to_stdout {
+        if !to.quiet && !json_to_stdout {
             print(&report::table::summary(&result));
             print(&report::compare::comparison(&report));
         }
-        if let Some(path) = &args.json {
+        if let Some(path) = &to.json {
             write("--json", path, &report::json::to_json(&report))?;
         }
-        if let Some(dir) = &args.report {
+        if let Some(dir) = &to.report {
             write_report("--report", dir, &report::html::ReportInput::Scenarios(&report))?;
         }
-        if args.csv.is_some() {
+        if to.csv.is_some() {
             csv_runs = report
                 .scenarios
                 .into_iter()
@@ -425,7 +566,7 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
                 .collect();
         }
     }
-    if let Some(dir) = &args.csv {
+    if let Some(dir) = &to.csv {
         let mut files = vec![
             ("summary.csv".to_string(), report::csv::summary_csv(&result)),
             ("timeseries.csv".to_string(), report::csv::timeseries_csv(&result)),

@@ -3,8 +3,10 @@
 
 use super::{load, print, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
 use crate::analysis::size::SizingStatus;
+use crate::model::units::parse_duration;
 use crate::report;
 use crate::scenario::sweep::parse_values_text;
+use crate::workflow::exchange::Exchange;
 use crate::workflow::size::{declared, prepare, KnobPlan, SizingPlan};
 use clap::Args;
 use std::path::PathBuf;
@@ -50,6 +52,17 @@ pub struct SizeArgs {
     report: Option<PathBuf>,
     #[command(flatten)]
     settings: RunSettings,
+    #[command(flatten)]
+    shard: super::shard::ShardArgs,
+    /// With --shard: the directory every shard shares (a network file system), where each
+    /// publishes its part of every evaluation and reads the others'. Evaluations found there are
+    /// not run again.
+    #[arg(long, value_name = "DIR", requires = "shard")]
+    exchange: Option<PathBuf>,
+    /// With --shard: how long a shard waits for the others' part of one evaluation before it
+    /// stops (default "1h").
+    #[arg(long, value_name = "DURATION", requires = "shard")]
+    exchange_wait: Option<String>,
     /// Do not print the answer or progress.
     #[arg(long, short)]
     quiet: bool,
@@ -117,6 +130,34 @@ fn plan(args: &SizeArgs, source: &crate::scenario::ModelSource) -> Result<Sizing
     Ok(plan)
 }
 
+/// Where the shards of a sharded sizing meet, if it is one.
+fn exchange(args: &SizeArgs, overrides: &Overrides) -> Result<Option<Exchange>, CliError> {
+    let Some(shard) = args.shard.shard()? else {
+        return Ok(None);
+    };
+    let dir = args
+        .exchange
+        .clone()
+        .ok_or_else(|| CliError::Argument("--shard needs --exchange DIR: a directory every shard of the sizing shares".into()))?;
+    let patience = match &args.exchange_wait {
+        Some(text) => {
+            parse_duration(text).map_err(|why| CliError::Argument(format!("--exchange-wait: {why}, got \"{text}\"")))?
+        }
+        None => 3_600_000_000_000,
+    };
+    std::fs::create_dir_all(&dir).map_err(|source| CliError::Output {
+        flag: "--exchange",
+        path: dir.display().to_string(),
+        source,
+    })?;
+    Ok(Some(Exchange {
+        dir,
+        shard,
+        patience: std::time::Duration::from_nanos(patience),
+        settings: overrides.given(),
+    }))
+}
+
 /// Run `capsim size`: exit 0 with an answer, 1 when no configuration in range is known to meet
 /// every SLO (infeasible or uncertain), 3 when interrupted.
 pub fn size(args: SizeArgs) -> Result<i32, CliError> {
@@ -125,6 +166,7 @@ pub fn size(args: SizeArgs) -> Result<i32, CliError> {
         .file("--json", args.json.as_ref())
         .dir("--report", args.report.as_ref())
         .check()?;
+    let exchange = exchange(&args, &overrides)?;
     let source = load(&args.model)?;
     let plan = plan(&args, &source)?;
     let prepared = prepare(&source, &plan, |spec| overrides.apply(spec))?;
@@ -134,7 +176,7 @@ pub fn size(args: SizeArgs) -> Result<i32, CliError> {
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     let talk = !args.quiet && !json_to_stdout;
     let mut last = (Vec::new(), 0);
-    let sizing = prepared.run(&runner, |trying| {
+    let sizing = prepared.run(&runner, exchange.as_ref(), |trying| {
         if talk && (trying.values, trying.replications) != (last.0.as_slice(), last.1) {
             tell!(
                 "trying {} ({} replications)",

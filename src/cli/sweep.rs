@@ -4,8 +4,9 @@
 use super::{load, print, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
 use crate::report;
 use crate::results::metric::{parse_bound, Unit};
-use crate::scenario::sweep::{parse_values_text, Shard, SweptParam};
+use crate::scenario::sweep::{parse_values_text, SweptParam};
 use crate::scenario::ModelSource;
+use crate::workflow::run_shards;
 use crate::workflow::sweep::{declared, declared_names, merge_files, prepare, SweepPlan};
 use clap::Args;
 use std::path::PathBuf;
@@ -33,9 +34,8 @@ pub struct SweepArgs {
     /// How far above its low-load trend the metric must be to make a knee (default "10%").
     #[arg(long)]
     threshold: Option<String>,
-    /// Run only shard I of N ("2/4"): its points go to --json for `capsim merge`.
-    #[arg(long, value_name = "I/N")]
-    shard: Option<String>,
+    #[command(flatten)]
+    shard: super::shard::ShardArgs,
     /// Write the sweep as JSON ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -55,18 +55,23 @@ pub struct SweepArgs {
 /// Arguments of `capsim merge`.
 #[derive(Args)]
 pub struct MergeArgs {
-    /// The shard files written by `capsim sweep --shard I/N --json FILE`.
+    /// The shard files written by `capsim sweep --shard I/N --json FILE` or by
+    /// `capsim run --shard I/N --out FILE`.
     #[arg(required = true)]
     shards: Vec<PathBuf>,
-    /// Write the merged sweep as JSON ("-" for stdout, the default).
-    #[arg(long, value_name = "FILE", default_value = "-")]
-    json: PathBuf,
-    /// Also write a report directory for the merged sweep (report.html, plots, sweep.csv).
+    /// Write the merged sweep or run as JSON ("-" for stdout; a sweep's default).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Also write a report directory for the merged sweep or run (report.html, plots, CSV).
     #[arg(long, value_name = "DIR")]
     report: Option<PathBuf>,
-    /// Also write sweep.csv into this directory (created if missing).
+    /// Also write the CSV files into this directory (created if missing): sweep.csv for a
+    /// sweep, summary.csv, timeseries.csv and cascade.csv for a run.
     #[arg(long, value_name = "DIR")]
     csv: Option<PathBuf>,
+    /// Do not print a merged run's summary table.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// What to sweep, from the flags or the model's `sweeps`.
@@ -140,12 +145,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
         .check()?;
     let source = load(&args.model)?;
     let plan = plan(&args, &source)?;
-    let shard = args
-        .shard
-        .as_deref()
-        .map(Shard::parse)
-        .transpose()
-        .map_err(|why| CliError::Argument(format!("--shard: {why}")))?;
+    let shard = args.shard.shard()?;
     if shard.is_some() && args.report.is_some() {
         return Err(CliError::Argument(
             "--report needs the whole sweep: run it without --shard".into(),
@@ -220,12 +220,22 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
 /// Run `capsim merge`.
 pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
     super::outputs::Outputs::default()
-        .file("--json", Some(&args.json))
+        .file("--json", args.json.as_ref())
         .dir("--csv", args.csv.as_ref())
         .dir("--report", args.report.as_ref())
         .check()?;
+    let runs = args.shards.iter().filter(|p| run_shards::is_run_shard(p)).count();
+    if runs == args.shards.len() {
+        return merge_runs(&args);
+    }
+    if runs > 0 {
+        return Err(CliError::Argument(
+            "the files given mix shards of a run (capsim run --shard) with shards of a sweep: merge each set on its own".into(),
+        ));
+    }
     let merged = merge_files(&args.shards)?;
-    write("--json", &args.json, &report::json::to_json(&merged))?;
+    let json = args.json.clone().unwrap_or_else(|| PathBuf::from("-"));
+    write("--json", &json, &report::json::to_json(&merged))?;
     // Partial points (cut short in their shard) make a partial merge: said, and exit 3.
     let partial: Vec<String> = merged.partial_points.iter().map(usize::to_string).collect();
     let code = if partial.is_empty() {
@@ -248,4 +258,29 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
         super::write_report("--report", dir, &report::html::ReportInput::Sweep(&merged))?;
     }
     Ok(code)
+}
+
+/// `capsim merge` of a run's shard files: the model, settings and scenarios come from their
+/// header; the result is the run's, byte-identical to running it whole.
+fn merge_runs(args: &MergeArgs) -> Result<i32, CliError> {
+    let shards = run_shards::open_shards(&args.shards)?;
+    let header = shards[0].header().clone();
+    let source = crate::scenario::ModelSource::from_text(header.model_text.clone(), &header.file)?;
+    let overrides = Overrides::from_given(&header.fingerprint.settings)?;
+    let plan = crate::workflow::scenarios::prepare(&source, &header.fingerprint.scenarios, |spec| overrides.apply(spec))?;
+    for (i, _) in plan.runs().enumerate() {
+        for w in plan.warnings_of(i) {
+            tell!("warning: {w}");
+        }
+    }
+    let report = run_shards::merge(&plan, shards)?;
+    super::present_runs(
+        report,
+        &super::RunOutputs {
+            json: args.json.clone(),
+            csv: args.csv.clone(),
+            report: args.report.clone(),
+            quiet: args.quiet,
+        },
+    )
 }

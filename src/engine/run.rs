@@ -45,7 +45,7 @@ pub struct RunLimits {
 }
 
 /// Why a run stopped.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub enum StopReason {
     /// The clock reached the horizon (the normal end).
     Horizon,

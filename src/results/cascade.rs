@@ -16,6 +16,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 const MIN_FAILURES: u64 = 3;
 
 /// The windows of one component, merged over replications.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Windows {
     /// Requests that ended, by outcome, with the latencies of the successful ones.
     pub answers: WindowSeries,

@@ -318,7 +318,7 @@ pub(super) fn window_starts(model: &Model, windows: usize) -> Vec<f64> {
 /// Per-window mean over replications, built one replication at a time: each window averages
 /// the rows that reach it (a replication stopped early has no windows after its stop, which
 /// must not count as zeros).
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub(super) struct MeanRows {
     sum: Vec<f64>,
     reached: Vec<f64>,

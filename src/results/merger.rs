@@ -22,6 +22,7 @@ use crate::sim::ReplicationResult;
 use crate::stats::{CountSeries, WindowSeries};
 
 /// The time series of one or more replications, summed window by window in replication order.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(super) struct Folds {
     /// Per client: answers and arrivals (None before any replication).
     pub clients: Vec<Option<Windows>>,
@@ -40,14 +41,14 @@ pub(super) struct Folds {
 }
 
 /// Busy units and waiting jobs of a station, per window.
-#[derive(Default)]
+#[derive(serde::Serialize, serde::Deserialize, Default)]
 pub(super) struct LevelFold {
     pub busy: MeanRows,
     pub waiting: MeanRows,
 }
 
 /// A message queue's windows.
-#[derive(Default)]
+#[derive(serde::Serialize, serde::Deserialize, Default)]
 pub(super) struct QueueFold {
     pub counts: Option<CountSeries<5>>,
     pub backlog: MeanRows,
@@ -177,6 +178,7 @@ impl Folds {
 
 /// A replication, split for merging: what the summary reads of it, its series apart, and what
 /// needed it whole.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Finished {
     /// The replication without its series, its histograms settled.
     rep: ReplicationResult,
@@ -197,6 +199,12 @@ impl Finished {
     pub fn of(model: &Model, rep: ReplicationResult) -> Finished {
         let watched = model.metastability.as_ref().map(|_| watched_windows(model, rep.clone()));
         Finished::split(model, rep, watched)
+    }
+
+    /// Whether the replication ran to its horizon (or out of events), not cut short by a bound
+    /// or an interruption.
+    pub fn ran_to_the_end(&self) -> bool {
+        matches!(self.rep.stop, StopReason::Horizon | StopReason::Exhausted)
     }
 
     /// [`Finished::of`] with the watched windows given (or not wanted).

@@ -2,6 +2,7 @@
 //! path ([`overlay`]). Every variant is parsed and validated like a written model.
 
 pub mod overlay;
+pub mod shard;
 pub mod sweep;
 
 /// The model without its trigger: no timed actions, no bursts. Run with the same seed, its
@@ -79,6 +80,11 @@ impl ModelSource {
             text,
             json,
         })
+    }
+
+    /// The model file's text.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 
     /// The model's JSON as written.

@@ -189,36 +189,7 @@ pub fn grid(params: &[SweptParam], base: &Variant, origin: &str) -> Result<Vec<(
     Ok(points)
 }
 
-/// A shard "i/n" (1-based): which of n interleaved parts of the points to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    /// This shard, from 1 to `count`.
-    pub index: usize,
-    /// How many shards there are.
-    pub count: usize,
-}
-
-impl Shard {
-    /// Read "2/4".
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || format!("expected a shard like \"2/4\" (this one of how many), got \"{text}\"");
-        let (i, n) = text.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (
-            i.trim().parse::<usize>().map_err(|_| bad())?,
-            n.trim().parse::<usize>().map_err(|_| bad())?,
-        );
-        if index == 0 || count == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-
-    /// Whether point `i` (0-based) belongs to this shard: points are dealt round robin, so every
-    /// shard gets low and high load alike.
-    pub fn owns(&self, i: usize) -> bool {
-        i % self.count == self.index - 1
-    }
-}
+pub use super::shard::Shard;
 
 #[cfg(test)]
 mod tests {
@@ -282,14 +253,5 @@ mod tests {
         assert_eq!(values[2], vec![json!(1), json!(30)]);
         assert_eq!(values[3], vec![json!(2), json!(10)]);
         assert_eq!(points[4].1.name, "a=2, b=20");
-    }
-
-    #[test]
-    fn shards_deal_points_round_robin_and_cover_each_once() {
-        let shards: Vec<Shard> = (1..=3).map(|i| Shard::parse(&format!("{i}/3")).unwrap()).collect();
-        for point in 0..10 {
-            assert_eq!(shards.iter().filter(|s| s.owns(point)).count(), 1);
-        }
-        assert!(Shard::parse("0/3").is_err() && Shard::parse("4/3").is_err() && Shard::parse("x").is_err());
     }
 }

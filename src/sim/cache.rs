@@ -10,7 +10,7 @@ use crate::model::{Cache, ServiceId, Step};
 use rand::RngExt;
 
 /// What one endpoint's caches did, from the warm-up on.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub struct CacheTally {
     /// Lookups answered by the cache.
     pub hits: u64,

@@ -11,7 +11,7 @@ use crate::stats::{CountSeries, LatencyHistogram, LevelSeries};
 use std::sync::atomic::AtomicBool;
 
 /// What one replication measured, raw enough to be merged across replications.
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct ReplicationResult {
     /// Index of the replication (its random streams derive from it).
     pub replication: u32,
@@ -62,7 +62,7 @@ pub mod queue_column {
 }
 
 /// A message queue's counts and levels.
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct QueueResult {
     /// The consumer's deliveries.
     pub tally: RequestTally,
@@ -81,7 +81,7 @@ pub struct QueueResult {
 }
 
 /// What a call site's policies did.
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct SiteResult {
     /// Retries the budget refused.
     pub budget_denied: u64,
@@ -96,7 +96,7 @@ pub struct SiteResult {
 }
 
 /// How a service's instances fared: up or restarting.
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct LifeResult {
     /// Mean instances up.
     pub up_mean: f64,
@@ -107,7 +107,7 @@ pub struct LifeResult {
 }
 
 /// What a rollout did in one replication.
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct RolloutResult {
     /// Index of its timed action.
     pub action: u32,
@@ -120,7 +120,7 @@ pub struct RolloutResult {
 }
 
 /// A client's requests.
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct ClientResult {
     /// Requests and outcomes since the warm-up.
     pub tally: RequestTally,
@@ -131,7 +131,7 @@ pub struct ClientResult {
 }
 
 /// An endpoint's requests (service side).
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct EndpointResult {
     /// Requests and outcomes since the warm-up.
     pub tally: RequestTally,
@@ -142,7 +142,7 @@ pub struct EndpointResult {
 }
 
 /// Time averages of a group of units (workers, cores, connections) and its waiting line.
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct StationResult {
     /// Units.
     pub capacity: u64,
@@ -166,7 +166,7 @@ pub struct StationResult {
 }
 
 /// A database's cores, queries and connections.
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct DatabaseResult {
     /// Cores and the query line.
     pub cores: StationResult,
@@ -189,7 +189,7 @@ pub struct DatabaseResult {
 }
 
 /// A pool's connections.
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct PoolResult {
     /// Connections and the line of transactions.
     pub connections: StationResult,

@@ -5,7 +5,7 @@ use crate::engine::Nanos;
 use crate::stats::{LatencyHistogram, WindowSeries};
 
 /// Requests seen by a caller or an endpoint, by outcome, with latencies.
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct RequestTally {
     /// Requests started (client) or arrived (endpoint) since the warm-up.
     pub started: u64,
@@ -104,7 +104,7 @@ impl RequestTally {
 }
 
 /// Progress of a closed-loop client whose users each send a fixed number of requests.
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct BatchTally {
     /// When each user sent its last request's answer back, if it finished.
     pub finished_at_ns: Vec<Option<Nanos>>,
@@ -115,7 +115,7 @@ pub struct BatchTally {
 }
 
 /// Work a service did for callers who had already stopped waiting (counted after the warm-up).
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 pub struct WastedWork {
     /// CPU time of steps started for nobody, in nanoseconds.
     pub cpu_ns: u128,
@@ -130,7 +130,7 @@ pub struct WastedWork {
 }
 
 /// Counts of one side effect (after the warm-up).
-#[derive(Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
 pub struct EffectTally {
     /// Times it happened.
     pub count: u64,

@@ -3,11 +3,30 @@
 type Nanos = u64;
 
 /// `K` counters per window; window `i` covers `[start + i·width, start + (i+1)·width)`.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct CountSeries<const K: usize> {
     start_ns: Nanos,
     window_ns: Nanos,
+    #[serde(with = "flat_rows")]
     rows: Vec<[u64; K]>,
+}
+
+/// The rows written as one flat list of counts (serde has no arrays of a generic length): a
+/// replication's counts travel in a shard file this way.
+mod flat_rows {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, const K: usize>(rows: &[[u64; K]], s: S) -> Result<S::Ok, S::Error> {
+        rows.iter().flatten().copied().collect::<Vec<u64>>().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, const K: usize>(d: D) -> Result<Vec<[u64; K]>, D::Error> {
+        let flat = Vec::<u64>::deserialize(d)?;
+        if K == 0 || flat.len() % K != 0 {
+            return Err(serde::de::Error::custom(format!("{} counts are not rows of {K}", flat.len())));
+        }
+        Ok(flat.chunks_exact(K).map(|row| std::array::from_fn(|i| row[i])).collect())
+    }
 }
 
 impl<const K: usize> CountSeries<K> {

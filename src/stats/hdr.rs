@@ -10,7 +10,7 @@
 /// the significant digits), each in steps of `2^b`; bucket 0 holds `0..2^m` in steps of 1.
 /// Recording a value is a shift, a leading-zero count and an increment: no range check beyond
 /// the array's length (which grows when a larger value comes), no error to handle.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub(crate) struct HdrCounts {
     /// Values recorded per bucket index.
     counts: Vec<u64>,

@@ -22,7 +22,7 @@ pub const SETTLED_QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
 ///
 /// Quantiles come from HDR buckets (relative error set by the significant digits); the count,
 /// mean, minimum and maximum are exact, because analytic validation compares means.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct LatencyHistogram {
     /// The buckets, allocated on the first record: an idle station (one of 100,000 instances,
     /// say) then costs a few bytes instead of ~16 KB.

@@ -32,7 +32,7 @@ pub(crate) fn higher(a: f64, b: f64) -> f64 {
 /// The level holds from each change until the next; time before the start is not counted, but
 /// the level in force at the start is carried in. A timestamp earlier than the previous change is
 /// taken as the previous change time, so time never runs backwards.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct TimeWeighted {
     /// Start of the observation interval, in nanoseconds.
     start_ns: Nanos,

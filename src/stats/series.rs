@@ -17,7 +17,7 @@ const NS_PER_MS: f64 = 1e6;
 const WINDOW_SIGFIG: u8 = 2;
 
 /// Where the windows lie: window `i` covers `[start + i·width, start + (i+1)·width)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 struct Grid {
     /// Start of window 0, in nanoseconds.
     start_ns: Nanos,
@@ -31,7 +31,7 @@ struct Grid {
 
 /// The window being filled, with the times it covers: most events fall in the same window as
 /// the one before, so finding their window is two comparisons instead of a division.
-#[derive(Clone, Copy, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
 struct Cursor {
     /// Index of the window.
     i: usize,
@@ -137,7 +137,7 @@ pub struct SeriesRow {
 }
 
 /// Counts and latencies of one window.
-#[derive(Clone, Debug, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default)]
 struct EventWindow {
     count: u64,
     ok: u64,
@@ -155,7 +155,7 @@ impl EventWindow {
 
 /// Events (requests ending, say) counted per fixed-width window from a start time on, each with
 /// an optional latency and an outcome; memory is bounded by the number of windows.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct WindowSeries {
     grid: Grid,
     windows: Vec<EventWindow>,
@@ -305,7 +305,7 @@ pub struct LevelRow {
 }
 
 /// Integral and peak of the level in one window.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 struct LevelWindow {
     /// Integral of the level over the window's observed time, in level·nanoseconds.
     integral: f64,
@@ -327,7 +327,7 @@ impl LevelWindow {
 ///
 /// The level in force at the start is carried in; a timestamp earlier than the previous change
 /// is taken as the previous change time.
-#[derive(Clone, Debug)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub struct LevelSeries {
     grid: Grid,
     /// Time of the latest change or of `finish`, in nanoseconds.

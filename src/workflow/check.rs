@@ -189,7 +189,9 @@ impl CheckPlan {
         let Some((plan, _)) = &self.sizing else {
             return Ok(None);
         };
-        Ok(Some(super::size::prepare(source, plan, configure)?.run(runner, progress)))
+        Ok(Some(
+            super::size::prepare(source, plan, configure)?.run(runner, None, progress),
+        ))
     }
 
     /// The model's name.

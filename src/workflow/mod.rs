@@ -8,6 +8,8 @@
 //! and an interrupt flag of the caller's (results do not depend on either).
 
 pub mod check;
+pub mod exchange;
+pub mod run_shards;
 pub mod scenarios;
 pub mod size;
 pub mod sweep;
@@ -72,6 +74,23 @@ impl<'a> Runner<'a> {
     /// Every replication of `model`, merged; `warnings` (from validation) go into the result.
     pub fn run(&self, model: &Model, warnings: &[String]) -> RunResult {
         let go = || crate::run_until(model, warnings, None, self.interrupt);
+        match self.pool {
+            Some(pool) => pool.install(go),
+            None => go(),
+        }
+    }
+}
+
+impl Runner<'_> {
+    /// Replications `range` of `model`, each handed to `take` in replication order (a shard's
+    /// slice, written as it comes).
+    pub fn run_in_order(
+        &self,
+        model: &Model,
+        range: std::ops::Range<u32>,
+        take: impl FnMut(u32, crate::replications::Replicated) + Send,
+    ) {
+        let go = || crate::replications::simulate_in_order(model, range, self.interrupt, take);
         match self.pool {
             Some(pool) => pool.install(go),
             None => go(),

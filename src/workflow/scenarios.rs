@@ -57,23 +57,46 @@ impl ScenarioPlan {
         self.scenarios.len()
     }
 
+    /// Every run, the baseline first: its name (`None` for the baseline) and its model.
+    pub fn runs(&self) -> impl Iterator<Item = (Option<&str>, &Model)> {
+        std::iter::once((None, &self.baseline.model))
+            .chain(self.scenarios.iter().map(|s| (Some(s.name.as_str()), &s.validated.model)))
+    }
+
+    /// The validation warnings of run `index` (0 the baseline, then each scenario).
+    pub fn warnings_of(&self, index: usize) -> Vec<String> {
+        match index {
+            0 => super::warnings(&self.baseline),
+            i => super::warnings(&self.scenarios[i - 1].validated),
+        }
+    }
+
     /// Run the baseline, then each scenario, with `runner`, calling `starting` with each run's
     /// name (`None` for the baseline) and validation warnings before it runs; every scenario is
     /// compared with the baseline.
     pub fn run(&self, runner: &Runner, mut starting: impl FnMut(Option<&str>, &[String])) -> ScenarioReport {
-        let warnings = super::warnings(&self.baseline);
-        starting(None, &warnings);
-        let baseline = runner.run(&self.baseline.model, &warnings);
-        let runs: Vec<_> = self
-            .scenarios
-            .iter()
-            .map(|s| {
-                let warnings = super::warnings(&s.validated);
-                starting(Some(&s.name), &warnings);
-                let result = runner.run(&s.validated.model, &warnings);
-                (s.name.clone(), s.description.clone(), result)
-            })
-            .collect();
-        ScenarioReport::compared(baseline, runs)
+        let report = self.try_each_run(|index, model, warnings| {
+            starting(self.runs().nth(index).and_then(|(name, _)| name), warnings);
+            Ok::<_, std::convert::Infallible>(runner.run(model, warnings))
+        });
+        match report {
+            Ok(report) => report,
+            Err(never) => match never {},
+        }
+    }
+
+    /// The report made from each run's result as `result` gives it (run index, model, warnings),
+    /// in order, the baseline first; every scenario compared with the baseline.
+    pub fn try_each_run<E>(
+        &self,
+        mut result: impl FnMut(usize, &Model, &[String]) -> Result<crate::results::RunResult, E>,
+    ) -> Result<ScenarioReport, E> {
+        let baseline = result(0, &self.baseline.model, &self.warnings_of(0))?;
+        let mut runs = Vec::new();
+        for (i, s) in self.scenarios.iter().enumerate() {
+            let run = result(i + 1, &s.validated.model, &self.warnings_of(i + 1))?;
+            runs.push((s.name.clone(), s.description.clone(), run));
+        }
+        Ok(ScenarioReport::compared(baseline, runs))
     }
 }

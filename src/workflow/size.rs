@@ -264,6 +264,8 @@ pub struct Trying<'a> {
 struct Simulate<'p, 's, 'r, C: Fn(&mut ModelSpec), P: FnMut(Trying)> {
     prepared: &'p PreparedSizing<'s, C>,
     runner: &'p Runner<'r>,
+    /// Where the shards of a sizing split each evaluation's replications, if it is sharded.
+    exchange: Option<&'p super::exchange::Exchange>,
     progress: P,
 }
 
@@ -278,14 +280,22 @@ impl<C: Fn(&mut ModelSpec), P: FnMut(Trying)> Oracle for Simulate<'_, '_, '_, C,
                 run: &run.name,
                 replications,
             });
+            let variant = configured(&p.plans, x, run);
             let validated = p
                 .source
-                .variant_model(&configured(&p.plans, x, run), |spec| {
+                .variant_model(&variant, |spec| {
                     (p.configure)(spec);
                     spec.replications = Some(PositiveInt(replications));
                 })
                 .map_err(|e| e.to_string())?;
-            let result = self.runner.run(&validated.model, &super::warnings(&validated));
+            let warnings = super::warnings(&validated);
+            let result = match self.exchange {
+                None => self.runner.run(&validated.model, &warnings),
+                Some(exchange) => {
+                    let json = p.source.variant_json(&variant).map_err(|e| e.to_string())?;
+                    exchange.run(self.runner, &run.name, &json, &validated.model, &warnings)?
+                }
+            };
             if self.runner.interrupted() {
                 return Err("interrupted: the search stopped before it ended".into());
             }
@@ -310,11 +320,13 @@ impl<C: Fn(&mut ModelSpec)> PreparedSizing<'_, C> {
         self.replications
     }
 
-    /// Search with `runner`, calling `progress` before each simulation.
-    pub fn run(&self, runner: &Runner, progress: impl FnMut(Trying)) -> Sizing {
+    /// Search with `runner`, calling `progress` before each simulation; with an `exchange`,
+    /// as one of the shards that meet there (each evaluation's replications split between them).
+    pub fn run(&self, runner: &Runner, exchange: Option<&super::exchange::Exchange>, progress: impl FnMut(Trying)) -> Sizing {
         let mut oracle = Simulate {
             prepared: self,
             runner,
+            exchange,
             progress,
         };
         let found = search(&self.knobs, self.runs.len(), self.replications, self.strategy, &mut oracle);

@@ -31,7 +31,7 @@ fn size(json: &str) -> Sizing {
         .expect("a sizing section");
     prepare(&source, &plan, |_| {})
         .expect("every knob value valid")
-        .run(&Runner::new(), |_| {})
+        .run(&Runner::new(), None, |_| {})
 }
 
 /// An M/M/c (one instance, `workers` sized over 1..32) at `lambda`, with `slo` on its endpoint

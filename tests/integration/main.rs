@@ -23,6 +23,7 @@ mod outputs;
 mod properties;
 mod report;
 mod retry_storm;
+mod run_shards;
 mod shared_database;
 mod size;
 mod slo_windows;
@@ -137,8 +138,27 @@ impl Run {
 
 /// Run `capsim` with `args` and collect what it said.
 pub fn capsim<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_capsim"))
+    capsim_in_env(args, &[])
+}
+
+/// [`capsim`] with environment variables set (a batch engine's, say); the batch engines'
+/// shard variables of the test's own environment are removed first.
+pub fn capsim_in_env<S: AsRef<std::ffi::OsStr>>(args: &[S], vars: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_capsim"));
+    for engine_var in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_MAX",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_STEP",
+        "JOB_COMPLETION_INDEX",
+        "CAPSIM_SHARDS",
+    ] {
+        command.env_remove(engine_var);
+    }
+    let output: Output = command
         .args(args)
+        .envs(vars.iter().copied())
         .current_dir(root())
         .output()
         .expect("the capsim binary runs");

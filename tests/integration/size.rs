@@ -224,3 +224,92 @@ fn check_asserts_on_the_cost_and_the_values_of_the_answer() {
         .expect_code(2)
         .stderr_has("expect[0].that: unknown sizing metric \"size.services.servers.instances\"");
 }
+
+/// `capsim size --shard I/N --exchange DIR` for each shard at once, as a job array would.
+fn sharded(
+    model: &str,
+    exchange: &std::path::Path,
+    count: usize,
+    extra: &[&str],
+) -> Vec<(std::process::Output, std::path::PathBuf)> {
+    let children: Vec<_> = (1..=count)
+        .map(|i| {
+            let out = exchange.with_file_name(format!("shard-{i}.json"));
+            let label = format!("{i}/{count}");
+            let child = std::process::Command::new(env!("CARGO_BIN_EXE_capsim"))
+                .args(["size", model, "--quiet", "--threads", "1", "--shard", &label])
+                .args([
+                    "--exchange",
+                    &exchange.display().to_string(),
+                    "--json",
+                    &out.display().to_string(),
+                ])
+                .args(extra)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("capsim starts");
+            (child, out)
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|(child, out)| (child.wait_with_output().expect("capsim ends"), out))
+        .collect()
+}
+
+#[test]
+fn a_sizing_split_into_shards_that_meet_in_a_directory_gives_the_answer_of_the_sizing_done_whole() {
+    let model = mmc("size-shards", |_| {});
+    let dir = scratch_dir("size-shards-out");
+    let whole = dir.join("whole.json");
+    size(&[&model, "--quiet", "--json", &whole.display().to_string()]).expect_code(0);
+    let whole = std::fs::read(&whole).expect("written");
+    let exchange = dir.join("exchange");
+    for (output, out) in sharded(&model, &exchange, 3, &[]) {
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            std::fs::read(&out).expect("written") == whole,
+            "{} differs from the sizing done whole",
+            out.display()
+        );
+    }
+    // Every evaluation is in the exchange now: one shard alone finishes without waiting for the others.
+    let again = dir.join("again.json");
+    size(&[
+        &model,
+        "--quiet",
+        "--shard",
+        "2/3",
+        "--exchange",
+        &exchange.display().to_string(),
+        "--exchange-wait",
+        "1s",
+        "--json",
+        &again.display().to_string(),
+    ])
+    .expect_code(0);
+    assert!(std::fs::read(&again).expect("written") == whole);
+}
+
+#[test]
+fn a_shard_whose_partners_never_come_stops_naming_the_shards_it_waited_for() {
+    let model = mmc("size-shards-alone", |_| {});
+    let exchange = scratch_dir("size-shards-alone-out").join("exchange");
+    size(&[
+        &model,
+        "--shard",
+        "1/2",
+        "--exchange",
+        &exchange.display().to_string(),
+        "--exchange-wait",
+        "1s",
+    ])
+    .expect_code(3)
+    .stdout_has("STOPPED")
+    .stdout_has("for shards 2/2 of run \"baseline\"")
+    .stdout_has("every shard of a sizing must run at the same time");
+    size(&[&model, "--shard", "1/2"])
+        .expect_code(2)
+        .stderr_has("--shard needs --exchange DIR");
+}
