@@ -56,7 +56,7 @@ struct Cli {
 enum Command {
     /// Simulate a model and print a summary with 95 % confidence intervals.
     #[command(
-        after_help = "Examples:\n  capsim run models/quickstart.json\n  capsim run models/mm1.json --replications 30 --duration 2h\n  capsim run model.json --json - --quiet | jq '.services[0].utilisation'"
+        after_help = "Examples:\n  capsim run models/quickstart.json\n  capsim run models/mm1.json --replications 30 --duration 2h\n  capsim run model.json --json - --quiet | jq '.services[0].utilisation'\n  capsim run model.json --shard 2/4 --out part-2.shard   # then: capsim merge part-*.shard --json results.json\n  capsim run model.json --shard auto --out part-$SLURM_ARRAY_TASK_ID.shard   # in a Slurm job array"
     )]
     Run(RunArgs),
     /// Run a model over a grid of parameter values and find where it breaks (the knee, the
@@ -71,7 +71,10 @@ enum Command {
         after_help = "Examples:\n  capsim size models/quickstart.json\n  capsim size model.json --knob services.api.instances=1..40 --cost services.api.instances=0.17 --scenario traffic-150\n  capsim size model.json --json sizing.json --quiet\n\nThe model's \"sizing\" section names the knobs (a path, its values, the cost of one unit per hour) and the scenarios; the flags replace or extend it. More of a knob must mean more capacity: the search bisects each knob and confirms the answer and its one-step-cheaper neighbours with the full replications.\n\nExit codes: 0 sized, 1 no configuration in range is known to meet every SLO (infeasible or uncertain), 2 bad input, 3 interrupted."
     )]
     Size(size::SizeArgs),
-    /// Put the shard files of a sweep back together (byte-identical to running it whole).
+    /// Put the shard files of a sweep or a run back together (byte-identical to running it whole).
+    #[command(
+        after_help = "Examples:\n  capsim merge part-*.json --json sweep.json --report sweep-report/\n  capsim merge part-*.shard --json results.json --csv out/"
+    )]
     Merge(sweep::MergeArgs),
     /// Run the expectations written in a model ("expect"): exit 0 when all hold, 1 when one fails.
     #[command(
