@@ -82,11 +82,15 @@ enum Command {
     )]
     Check(check::CheckArgs),
     /// Check a model without running it: errors name the JSON path; warnings flag overload.
+    #[command(
+        after_help = "Examples:\n  capsim validate models/quickstart.json\n  for m in models/*.json; do capsim validate \"$m\" || exit 2; done"
+    )]
     Validate {
         /// The model file (JSON).
         model: PathBuf,
     },
     /// Print the JSON Schema of the model format.
+    #[command(after_help = "Examples:\n  capsim schema > capsim.schema.json   # point your editor's JSON language server at it")]
     Schema,
     /// The spreadsheet: each workload's duration with latency added to every query
     /// (measured + queries × added), exactly; the no-contention baseline.
@@ -94,6 +98,24 @@ enum Command {
         after_help = "Examples:\n  capsim latency-table models/workloads.csv --added 5ms,10ms\n  capsim latency-table workloads.csv --added 1ms,2ms,5ms --csv table.csv --json table.json\n\nThe CSV has a header with the columns name,queries,duration (durations with a unit: \"150ms\", \"2810s\"); other columns are ignored."
     )]
     LatencyTable(latency_table::LatencyTableArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  capsim completions bash > /etc/bash_completion.d/capsim\n  capsim completions zsh > \"${fpath[1]}/_capsim\""
+    )]
+    Completions {
+        /// The shell: bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, capsim(1), in roff; with --dir, write it and one page per command
+    /// (capsim-run.1, …) into a directory.
+    #[command(
+        after_help = "Examples:\n  capsim manpage > capsim.1 && man ./capsim.1\n  capsim manpage --dir /usr/local/share/man/man1"
+    )]
+    Manpage {
+        /// Write capsim.1 and capsim-COMMAND.1 into this directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Write a starting model from measured workloads (a CSV of name,queries,duration): without
     /// contention it reproduces the measured durations.
     #[command(
@@ -166,6 +188,12 @@ pub struct RunSettings {
     /// simulated, are marked incomplete, and the exit code is 3.
     #[arg(long, value_name = "DURATION")]
     max_wall: Option<String>,
+    /// Change the model before anything runs, as a scenario's "set" would (repeatable):
+    /// "services.api.instances=8", "links.api -> pg.latency.add=5ms",
+    /// "clients.web.open.rate.scale=1.5". The value is read as JSON when it is JSON (8, true,
+    /// [1,2]), else as text ("5ms", "exp(10ms)").
+    #[arg(long, value_name = "PATH=VALUE")]
+    set: Vec<String>,
 }
 
 /// A failure the command line reports, with the exit code it maps to.
@@ -289,6 +317,34 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
         Command::Merge(args) => sweep::merge_shards(args),
         Command::Size(args) => size::size(args),
         Command::LatencyTable(args) => latency_table::latency_table(&args),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "capsim", &mut script);
+            print(&String::from_utf8_lossy(&script));
+            Ok(EXIT_OK)
+        }
+        Command::Manpage { dir: Some(dir) } => {
+            let failed = |source| CliError::Output {
+                flag: "--dir",
+                path: dir.display().to_string(),
+                source,
+            };
+            std::fs::create_dir_all(&dir).map_err(failed)?;
+            clap_mangen::generate_to(<Cli as clap::CommandFactory>::command(), &dir).map_err(failed)?;
+            Ok(EXIT_OK)
+        }
+        Command::Manpage { dir: None } => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut page)
+                .map_err(|source| CliError::Output {
+                    flag: "manpage",
+                    path: "-".into(),
+                    source,
+                })?;
+            print(&String::from_utf8_lossy(&page));
+            Ok(EXIT_OK)
+        }
         Command::Init(args) => init::init(&args),
     }
 }
@@ -302,6 +358,8 @@ pub struct Overrides {
     replications: Option<PositiveInt>,
     max_events: Option<u64>,
     max_memory: Option<crate::model::values::ByteSize>,
+    /// The changes of --set, in order.
+    sets: Vec<crate::scenario::Change>,
     /// The settings above as given on the command line, for a shard file's header.
     given: serde_json::Value,
 }
@@ -342,7 +400,27 @@ impl Overrides {
         put("warmup", serde_json::json!(args.warmup));
         put("max_events", serde_json::json!(args.max_events));
         put("max_memory", serde_json::json!(args.max_memory));
+        if !args.set.is_empty() {
+            put("set", serde_json::json!(args.set));
+        }
+        let sets = args
+            .set
+            .iter()
+            .map(|text| {
+                let (path, value) = text
+                    .split_once('=')
+                    .map(|(p, v)| (p.trim(), v.trim()))
+                    .filter(|(p, v)| !p.is_empty() && !v.is_empty())
+                    .ok_or_else(|| CliError::Argument(format!("--set: expected PATH=VALUE, got \"{text}\"")))?;
+                Ok(crate::scenario::Change {
+                    path: path.to_string(),
+                    value: serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_string())),
+                    origin: "--set".into(),
+                })
+            })
+            .collect::<Result<_, CliError>>()?;
         Ok(Overrides {
+            sets,
             given: serde_json::Value::Object(given),
             duration: duration("duration", &args.duration)?,
             warmup: duration("warmup", &args.warmup)?,
@@ -377,9 +455,26 @@ impl Overrides {
             warmup: text("warmup"),
             max_events: given.get("max_events").and_then(|v| v.as_u64()),
             max_memory: text("max_memory"),
+            set: given
+                .get("set")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
             ..RunSettings::default()
         };
         Overrides::from_settings(&settings)
+    }
+
+    /// The model of `source` with the changes of --set made (itself when there are none).
+    pub fn edit(&self, source: &ModelSource) -> Result<ModelSource, CliError> {
+        Ok(source.with_changes(&self.sets)?)
+    }
+
+    /// Read the model file at `path` and make the changes of --set.
+    pub fn load(&self, path: &std::path::Path) -> Result<ModelSource, CliError> {
+        self.edit(&load(path)?)
     }
 
     /// Apply to a parsed model.
@@ -420,7 +515,7 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         .dir("--csv", args.csv.as_ref())
         .dir("--report", args.report.as_ref())
         .check()?;
-    let source = load(&args.model)?;
+    let source = overrides.load(&args.model)?;
     let names = scenario_names(&args, &source)?;
     let plan = crate::workflow::scenarios::prepare(&source, &names, |spec| overrides.apply(spec))?;
     let pool = threads::replication_pool(args.settings.threads, &plan.models())?;
@@ -445,10 +540,10 @@ fn scenario_names(args: &RunArgs, source: &ModelSource) -> Result<Vec<String>, C
     }
     let names = source.scenario_names();
     if names.is_empty() {
-        return Err(CliError::Argument(format!(
-            "--all-scenarios: {} declares no scenarios",
+        tell!(
+            "note: {} declares no scenarios: --all-scenarios runs the model as written only",
             source.file
-        )));
+        );
     }
     Ok(names)
 }
@@ -472,10 +567,12 @@ fn run_shard(args: &RunArgs, overrides: &Overrides, shard: crate::scenario::shar
         ));
     }
     outputs::Outputs::default().file("--out", Some(out)).check()?;
-    let source = load(&args.model)?;
+    // The header carries the model as written and the --set changes, made again by the merge.
+    let written = load(&args.model)?;
+    let source = overrides.edit(&written)?;
     let names = scenario_names(args, &source)?;
     let plan = crate::workflow::scenarios::prepare(&source, &names, |spec| overrides.apply(spec))?;
-    let header = crate::workflow::run_shards::RunShardHeader::new(&source, &plan, overrides.given(), &names, shard);
+    let header = crate::workflow::run_shards::RunShardHeader::new(&written, &plan, overrides.given(), &names, shard);
     let pool = threads::replication_pool(args.settings.threads, &plan.models())?;
     let runner = crate::workflow::Runner::on(&pool, &INTERRUPT);
     let failed = |source: std::io::Error| CliError::Output {

@@ -1,7 +1,7 @@
 //! `capsim size`: the cheapest configuration of the model's capacity knobs that meets every SLO
 //! under the baseline and every listed scenario.
 
-use super::{load, print, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
+use super::{print, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
 use crate::analysis::size::SizingStatus;
 use crate::model::units::parse_duration;
 use crate::report;
@@ -167,7 +167,7 @@ pub fn size(args: SizeArgs) -> Result<i32, CliError> {
         .dir("--report", args.report.as_ref())
         .check()?;
     let exchange = exchange(&args, &overrides)?;
-    let source = load(&args.model)?;
+    let source = overrides.load(&args.model)?;
     let plan = plan(&args, &source)?;
     let prepared = prepare(&source, &plan, |spec| overrides.apply(spec))?;
     let baseline = source.baseline(|spec| overrides.apply(spec))?;

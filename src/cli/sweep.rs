@@ -1,7 +1,7 @@
 //! `capsim sweep` and `capsim merge`: run a model over a grid of parameter values (whole or one
 //! shard), find the knee and the first SLO breach, and put shards back together.
 
-use super::{load, print, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
+use super::{print, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
 use crate::report;
 use crate::results::metric::{parse_bound, Unit};
 use crate::scenario::sweep::{parse_values_text, SweptParam};
@@ -143,7 +143,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
         .dir("--csv", args.csv.as_ref())
         .dir("--report", args.report.as_ref())
         .check()?;
-    let source = load(&args.model)?;
+    let source = overrides.load(&args.model)?;
     let plan = plan(&args, &source)?;
     let shard = args.shard.shard()?;
     if shard.is_some() && args.report.is_some() {
@@ -265,8 +265,9 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
 fn merge_runs(args: &MergeArgs) -> Result<i32, CliError> {
     let shards = run_shards::open_shards(&args.shards)?;
     let header = shards[0].header().clone();
-    let source = crate::scenario::ModelSource::from_text(header.model_text.clone(), &header.file)?;
+    let written = crate::scenario::ModelSource::from_text(header.model_text.clone(), &header.file)?;
     let overrides = Overrides::from_given(&header.fingerprint.settings)?;
+    let source = overrides.edit(&written)?;
     let plan = crate::workflow::scenarios::prepare(&source, &header.fingerprint.scenarios, |spec| overrides.apply(spec))?;
     for (i, _) in plan.runs().enumerate() {
         for w in plan.warnings_of(i) {

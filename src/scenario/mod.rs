@@ -25,6 +25,7 @@ use crate::model::{Diagnostic, ModelError, Validated};
 use serde_json::Value;
 
 /// A model file as read: its text (for errors with line and column) and its JSON.
+#[derive(Clone)]
 pub struct ModelSource {
     /// The file name as given, for messages.
     pub file: String,
@@ -167,6 +168,28 @@ impl ModelSource {
         let mut spec = parse_spec_value(json, &file)?;
         edit(&mut spec);
         validate(&spec).map_err(|diagnostics| ModelError::Invalid { file, diagnostics })
+    }
+
+    /// The model with `changes` made to it first (`--set PATH=VALUE` on the command line): every
+    /// scenario, sweep and sizing then starts from it. A change whose path the model does not have
+    /// is refused naming it; a value the model cannot take is refused at its JSON path.
+    pub fn with_changes(&self, changes: &[Change]) -> Result<ModelSource, ModelError> {
+        if changes.is_empty() {
+            return Ok(self.clone());
+        }
+        let json = self.variant_json(&Variant {
+            name: "--set".into(),
+            changes: changes.to_vec(),
+            actions: Vec::new(),
+        })?;
+        let text = serde_json::to_string_pretty(&json).map_err(|e| {
+            self.invalid(vec![Diagnostic {
+                path: String::new(),
+                message: e.to_string(),
+            }])
+        })?;
+        let file = format!("{} (with --set)", self.file);
+        ModelSource::from_text(text, &file)
     }
 
     /// The model's JSON with `variant`'s changes and timed actions applied (before parsing).

@@ -171,6 +171,24 @@ fn help_mentions_examples() {
         .expect_code(0)
         .stdout_has("Examples")
         .stdout_has("--replications");
+    for command in [
+        "run",
+        "sweep",
+        "size",
+        "merge",
+        "check",
+        "validate",
+        "schema",
+        "latency-table",
+        "init",
+        "completions",
+        "manpage",
+    ] {
+        capsim(&[command, "--help"])
+            .expect_code(0)
+            .stdout_has("Examples:")
+            .stdout_has(&format!("capsim {command}"));
+    }
 }
 
 #[test]
@@ -263,4 +281,133 @@ fn an_unwritable_output_path_exits_2_naming_it() {
     ])
     .expect_code(2)
     .stderr_has("a-file");
+}
+
+/// The M/M/1 model with `edit` made to its JSON, written under `name`.
+fn edited_mm1(dir: &Path, name: &str, edit: impl FnOnce(&mut Value)) -> std::path::PathBuf {
+    let mut model: Value = serde_json::from_str(&std::fs::read_to_string(example("mm1.json")).unwrap()).unwrap();
+    edit(&mut model);
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(&model).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn set_on_the_command_line_gives_the_results_of_the_model_edited_by_hand() {
+    let dir = scratch_dir("cli-set");
+    let mm1 = example("mm1.json");
+    let by_hand = edited_mm1(&dir, "by-hand.json", |m| {
+        m["services"]["server"]["workers"] = serde_json::json!(2);
+        m["clients"]["arrivals"]["open"]["rate"] = serde_json::json!("150/s");
+    });
+    let short = ["--replications", "3", "--duration", "10m", "--json", "-"];
+    let edited = capsim(&[&["run", by_hand.to_str().unwrap()][..], &short].concat());
+    let set = capsim(
+        &[
+            &[
+                "run",
+                mm1.to_str().unwrap(),
+                "--set",
+                "services.server.workers=2",
+                "--set",
+                "clients.arrivals.open.rate.scale=1.875",
+            ][..],
+            &short,
+        ]
+        .concat(),
+    );
+    edited.expect_code(0);
+    set.expect_code(0);
+    let (a, b) = (parse_json(&edited.stdout, "edited"), parse_json(&set.stdout, "set"));
+    assert_eq!(a["services"], b["services"], "--set differs from the same edit made by hand");
+    assert_eq!(a["clients"], b["clients"]);
+    // The sharded run carries --set in its header and the merge makes the same change.
+    let parts: Vec<_> = (1..=2).map(|i| dir.join(format!("part-{i}.shard"))).collect();
+    for (i, part) in parts.iter().enumerate() {
+        let label = format!("{}/2", i + 1);
+        capsim(&[
+            "run",
+            mm1.to_str().unwrap(),
+            "--set",
+            "services.server.workers=2",
+            "--set",
+            "clients.arrivals.open.rate.scale=1.875",
+            "--replications",
+            "3",
+            "--duration",
+            "10m",
+            "--shard",
+            &label,
+            "--out",
+            part.to_str().unwrap(),
+        ])
+        .expect_code(0);
+    }
+    let merged = capsim(&["merge", parts[0].to_str().unwrap(), parts[1].to_str().unwrap(), "--json", "-"]);
+    merged.expect_code(0);
+    assert!(
+        merged.stdout == set.stdout,
+        "the merge of shards run with --set differs from the run"
+    );
+    capsim(&["run", mm1.to_str().unwrap(), "--set", "services.nope.workers=2"])
+        .expect_code(2)
+        .stderr_has("--set.\"services.nope.workers\"");
+    capsim(&["run", mm1.to_str().unwrap(), "--set", "services.server.workers"])
+        .expect_code(2)
+        .stderr_has("--set: expected PATH=VALUE");
+    capsim(&["run", mm1.to_str().unwrap(), "--set", "services.server.workers=many"])
+        .expect_code(2)
+        .stderr_has("services.server.workers");
+}
+
+#[test]
+fn all_scenarios_on_a_model_without_scenarios_runs_the_model_and_says_so() {
+    let mm1 = example("mm1.json");
+    capsim(&[
+        "run",
+        mm1.to_str().unwrap(),
+        "--all-scenarios",
+        "--replications",
+        "2",
+        "--duration",
+        "5m",
+        "-q",
+    ])
+    .expect_code(0)
+    .stderr_has("declares no scenarios: --all-scenarios runs the model as written only");
+}
+
+#[test]
+fn completions_and_the_manual_page_list_every_command() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let script = capsim(&["completions", shell]);
+        script.expect_code(0);
+        for command in ["run", "sweep", "size", "merge", "check"] {
+            assert!(script.stdout.contains(command), "{shell} completions lack {command}");
+        }
+    }
+    assert!(capsim(&["completions", "bash"]).stdout.contains("--shard"));
+    let page = capsim(&["manpage"]);
+    page.expect_code(0);
+    assert!(
+        page.stdout.starts_with(".ie \\n(.g .ds Aq") || page.stdout.contains(".TH capsim"),
+        "not a roff page"
+    );
+    for command in ["capsim\\-run", "capsim\\-sweep", "capsim\\-size", "capsim\\-merge"] {
+        assert!(page.stdout.contains(command), "the manual page lacks {command}");
+    }
+    let dir = scratch_dir("cli-manpages");
+    capsim(&["manpage", "--dir", dir.to_str().unwrap()]).expect_code(0);
+    for page in [
+        "capsim.1",
+        "capsim-run.1",
+        "capsim-sweep.1",
+        "capsim-size.1",
+        "capsim-merge.1",
+    ] {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap_or_else(|_| panic!("{page} was not written"));
+        assert!(text.contains(".TH"), "{page} is not a roff page");
+    }
+    assert!(std::fs::read_to_string(dir.join("capsim-run.1")).unwrap().contains("shard"));
+    capsim(&["completions", "tcsh"]).expect_code(2);
 }
