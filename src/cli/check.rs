@@ -64,7 +64,7 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
         .file("--json", args.json.as_ref())
         .dir("--report", args.report.as_ref())
         .check()?;
-    let source = super::load(&args.model)?;
+    let source = overrides.load(&args.model)?;
     let plan = prepare(&source, |spec| overrides.apply(spec))?;
     if plan.expectation_count() == 0 {
         return Err(invalid(

@@ -411,3 +411,45 @@ fn completions_and_the_manual_page_list_every_command() {
     assert!(std::fs::read_to_string(dir.join("capsim-run.1")).unwrap().contains("shard"));
     capsim(&["completions", "tcsh"]).expect_code(2);
 }
+
+#[test]
+fn check_and_sweep_judge_the_model_as_set_on_the_command_line() {
+    // M/M/1 at 80/s of 10 ms: 50 ms in the system; with 2 workers (M/M/2, Erlang C) 11.9 ms.
+    let dir = scratch_dir("cli-set-check");
+    let model = edited_mm1(&dir, "expect.json", |m| {
+        m["expect"] = serde_json::json!([{ "that": "server.serve.mean < 30ms" }]);
+    });
+    let model = model.to_str().unwrap();
+    let short = ["--replications", "3", "--duration", "10m"];
+    capsim(&[&["check", model][..], &short].concat()).expect_code(1);
+    capsim(&[&["check", model, "--set", "services.server.workers=2"][..], &short].concat()).expect_code(0);
+    let sweep = capsim(
+        &[
+            &[
+                "sweep",
+                model,
+                "--set",
+                "services.server.workers=2",
+                "--param",
+                "clients.arrivals.open.rate",
+                "--values",
+                "80/s",
+                "--metric",
+                "server.serve.mean",
+                "--json",
+                "-",
+                "-q",
+            ][..],
+            &short,
+        ]
+        .concat(),
+    );
+    sweep.expect_code(0);
+    let mean = parse_json(&sweep.stdout, "sweep")["points"][0]["metric"]["mean"]
+        .as_f64()
+        .expect("the point's metric");
+    assert!(
+        mean < 20.0,
+        "the sweep ran without --set: mean {mean} ms (M/M/1: 50 ms; M/M/2: 11.9 ms)"
+    );
+}
