@@ -580,23 +580,17 @@ fn run_shard(args: &RunArgs, overrides: &Overrides, shard: crate::scenario::shar
         path: out.display().to_string(),
         source,
     };
-    let mut file = report::output::StreamedFile::create(out).map_err(failed)?;
-    let written = crate::workflow::run_shards::write_shard(&plan, &header, &runner, file.writer(), |name, warnings| {
-        if !args.quiet {
-            tell!("{}: replications of shard {}", name.unwrap_or("baseline"), shard.label());
-        }
-        for w in warnings {
-            tell!("warning: {w}");
-        }
-    });
-    let complete = match written {
-        Ok(complete) => complete,
-        Err(e) => {
-            file.discard();
-            return Err(failed(e));
-        }
-    };
-    file.commit().map_err(failed)?;
+    let complete = crate::workflow::run_shards::write_whole(out, |file| {
+        crate::workflow::run_shards::write_shard(&plan, &header, &runner, file, |name, warnings| {
+            if !args.quiet {
+                tell!("{}: replications of shard {}", name.unwrap_or("baseline"), shard.label());
+            }
+            for w in warnings {
+                tell!("warning: {w}");
+            }
+        })
+    })
+    .map_err(failed)?;
     if !args.quiet {
         let runs = header.runs.len();
         print(&format!(

@@ -217,56 +217,6 @@ pub fn write_file(path: &Path, contents: &str) -> io::Result<()> {
     }
 }
 
-/// A regular file written as it is made (a run's shard, replication by replication), into a
-/// temporary file beside its target, which [`StreamedFile::commit`] renames into place: a job
-/// stopped half-way leaves no file a merge could mistake for a whole one.
-pub struct StreamedFile {
-    tmp: PathBuf,
-    target: PathBuf,
-    file: io::BufWriter<fs::File>,
-}
-
-impl StreamedFile {
-    /// Start writing `path` (a regular file; not "-").
-    pub fn create(path: &Path) -> io::Result<StreamedFile> {
-        if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
-            return Err(io::Error::other("is a directory"));
-        }
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-        let file = io::BufWriter::new(fs::File::create(&tmp)?);
-        Ok(StreamedFile {
-            tmp,
-            target: path.to_path_buf(),
-            file,
-        })
-    }
-
-    /// Where to write.
-    pub fn writer(&mut self) -> &mut io::BufWriter<fs::File> {
-        &mut self.file
-    }
-
-    /// Flush, sync and rename the file into place.
-    pub fn commit(self) -> io::Result<()> {
-        let StreamedFile { tmp, target, file } = self;
-        let done = file
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|f| f.sync_all())
-            .and_then(|()| fs::rename(&tmp, &target));
-        if done.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        done
-    }
-
-    /// Give up: remove the temporary file.
-    pub fn discard(self) {
-        let _ = fs::remove_file(&self.tmp);
-    }
-}
-
 /// Whether `name` is a file capsim writes into an output directory (or a temporary one it left).
 pub fn is_own_file(name: &str) -> bool {
     if name.starts_with('.') && name.contains(".tmp-") {

@@ -12,15 +12,16 @@
 //! same time: a shard waits at most the exchange's patience for the others, then stops naming the
 //! shards it waited for.
 
-use super::run_shards::{merge_run, open_shards, write_header, write_run, RunFingerprint, RunShardHeader, ShardedRun};
+use super::run_shards::{
+    merge_run, open_shards, write_header, write_run, write_whole, RunFingerprint, RunShardHeader, ShardedRun,
+};
 use super::Runner;
 use crate::analysis::fingerprint::{canonical_json, fnv1a_64, CAPSIM_VERSION};
 use crate::model::Model;
 use crate::results::RunResult;
 use crate::scenario::shard::Shard;
 use serde_json::Value;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Why a sharded evaluation gave no result when the runs were stopped.
@@ -87,7 +88,7 @@ impl Exchange {
         if !mine.exists() {
             let h = header(self.shard);
             let slice = h.runs[0].first..h.runs[0].end;
-            let written = publish(&mine, |out| {
+            let written = write_whole(&mine, |out| {
                 write_header(out, &h)?;
                 write_run(out, runner, model, 0, slice)?;
                 // Replications cut short by an interruption are no part any shard may merge.
@@ -137,28 +138,4 @@ impl Exchange {
         }
         Ok(result)
     }
-}
-
-/// Write `path` through a temporary file beside it, renamed into place once whole: another
-/// shard sees the whole file or none.
-fn publish(
-    path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let done = std::fs::File::create(&tmp).and_then(|file| {
-        let mut out = std::io::BufWriter::new(file);
-        write(&mut out)?;
-        out.flush()?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)
-    });
-    if done.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    done
 }

@@ -161,6 +161,32 @@ pub(super) fn write_run(
     }
 }
 
+/// Write `path` through a temporary file beside it, renamed into place once whole (a shard
+/// file, a sizing's published part): a job stopped half-way, or a shard reading it, never sees a
+/// part of one. Returns what `write` returns.
+pub fn write_whole<T>(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let done = std::fs::File::create(&tmp).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        let value = write(&mut out)?;
+        out.flush()?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(value)
+    });
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
+}
+
 /// One replication's record: run, replication, length, postcard bytes.
 fn write_record(out: &mut impl Write, run: u32, replication: u32, done: &Replicated) -> std::io::Result<()> {
     let bytes = postcard::to_stdvec(done).map_err(std::io::Error::other)?;
