@@ -553,6 +553,183 @@ pub fn evaluate_size(expectation: &Expectation, sizing: &crate::analysis::size::
     })
 }
 
+/// Whether a claim is about the metastability map (`metastability.<trigger>.tip_over`,
+/// `metastability.<trigger>.boundary`): judged on the answer of `capsim metastability`, not on
+/// a run.
+pub fn is_map_claim(claim: &Claim) -> bool {
+    claim.metric.starts_with("metastability.")
+}
+
+/// A trigger curve a map claim can name: its label, whether it is tried at one size only, and
+/// how its size is read.
+#[derive(Clone, Debug)]
+pub struct MapLabel {
+    /// "spike", "spike_30s".
+    pub label: String,
+    /// Tried at one size: it has a tip-over share; else a boundary.
+    pub one_size: bool,
+    /// How its size (and a boundary's bound) is read.
+    pub scale: crate::analysis::tip_over::Scale,
+}
+
+/// What a map claim asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MapStat {
+    TipOver,
+    Boundary,
+}
+
+/// Check a map claim before anything runs: `metastability.<label>.tip_over` (a trigger tried at
+/// one size; bound a share, "5%" or 0.05) or `metastability.<label>.boundary` (a trigger with a
+/// range; bound in its size's unit: a factor, a count, or a duration like "30s"). Returns the
+/// bound (shares as fractions, durations in seconds).
+pub fn check_map_claim(claim: &Claim, labels: &[MapLabel]) -> Result<f64, String> {
+    let rest = &claim.metric["metastability.".len()..];
+    let known = || labels.iter().map(|l| l.label.as_str()).collect::<Vec<_>>().join(", ");
+    let (label, stat) = match rest.rsplit_once('.') {
+        Some((label, "tip_over")) => (label, MapStat::TipOver),
+        Some((label, "boundary")) => (label, MapStat::Boundary),
+        _ => {
+            return Err(format!(
+                "unknown metastability metric \"{}\": expected metastability.TRIGGER.tip_over or metastability.TRIGGER.boundary (triggers: {})",
+                claim.metric,
+                known()
+            ))
+        }
+    };
+    let Some(found) = labels.iter().find(|l| l.label == label) else {
+        return Err(format!(
+            "\"{}\": no trigger \"{label}\" in the model's metastability.triggers (with several durations, name one as TRIGGER_DURATION; triggers: {})",
+            claim.metric,
+            known()
+        ));
+    };
+    match (stat, found.one_size) {
+        (MapStat::TipOver, false) => {
+            return Err(format!(
+                "\"{}\": trigger \"{label}\" is tried over a range of sizes, so it has a boundary, not one tip-over share: use metastability.{label}.boundary, or give it one size",
+                claim.metric
+            ))
+        }
+        (MapStat::Boundary, true) => {
+            return Err(format!(
+                "\"{}\": trigger \"{label}\" is tried at one size, so it has a tip-over share, not a boundary: use metastability.{label}.tip_over, or give it a range [smallest, largest]",
+                claim.metric
+            ))
+        }
+        _ => {}
+    }
+    if claim.comparison == Comparison::RecoversWithin {
+        return Err(format!(
+            "\"{}\" is an answer of the map, not a metric that recovers",
+            claim.metric
+        ));
+    }
+    let text = claim.bound.trim();
+    let bound = match (stat, found.scale) {
+        (MapStat::TipOver, _) => match text.strip_suffix('%') {
+            Some(percent) => percent.trim().parse::<f64>().ok().map(|p| p / 100.0),
+            None => text.parse::<f64>().ok(),
+        }
+        .filter(|p| (0.0..=1.0).contains(p)),
+        (MapStat::Boundary, crate::analysis::tip_over::Scale::Seconds) => crate::model::units::parse_duration(text)
+            .ok()
+            .map(crate::model::units::nanos_to_secs),
+        (MapStat::Boundary, _) => text.trim_start_matches('×').parse::<f64>().ok().filter(|v| v.is_finite()),
+    };
+    bound.ok_or_else(|| match stat {
+        MapStat::TipOver => format!(
+            "bound of \"{}\": expected a share like \"5%\" or 0.05, got \"{text}\"",
+            claim.metric
+        ),
+        MapStat::Boundary => format!(
+            "bound of \"{}\": expected a trigger size{}, got \"{text}\"",
+            claim.metric,
+            if found.scale == crate::analysis::tip_over::Scale::Seconds {
+                " (a duration like \"30s\")"
+            } else {
+                " (a number)"
+            }
+        ),
+    })
+}
+
+/// Judge a map claim on `map`, the answer of `capsim metastability`, for the run named
+/// `scenario` (the baseline when `None`). A tip-over share is compared on its value (a note
+/// when its 95 % interval straddles the bound); a boundary on the smallest size known to tip
+/// it over (infinite when none in range did; a note when the bound lies between the largest
+/// size that held and it). An interrupted map leaves the claim not judged.
+pub fn evaluate_map(
+    expectation: &Expectation,
+    labels: &[MapLabel],
+    map: &crate::analysis::metastability_map::MetastabilityMap,
+) -> Result<ExpectationResult, String> {
+    use crate::analysis::tip_over::Boundary;
+    let claim = &expectation.claim;
+    let bound = check_map_claim(claim, labels)?;
+    let rest = &claim.metric["metastability.".len()..];
+    let (label, stat) = rest.rsplit_once('.').unwrap_or((rest, ""));
+    let run_name = expectation.scenario.as_deref().unwrap_or("baseline");
+    let curve = map
+        .runs
+        .iter()
+        .find(|r| r.run == run_name)
+        .and_then(|r| r.triggers.iter().flat_map(|t| &t.curves).find(|c| c.label == label));
+    let mut notes = Vec::new();
+    let (value, unit, judged) = match curve {
+        None => {
+            notes.push(format!("not judged: the map stopped before {run_name}: {label}"));
+            (f64::NAN, Unit::Count, false)
+        }
+        Some(c) if stat == "tip_over" => {
+            let p = &c.curve.points[0];
+            if p.tally.judged == 0 {
+                notes.push("no replication could be judged".into());
+            } else if p.ci95[0] <= bound && bound <= p.ci95[1] {
+                notes.push(format!(
+                    "the 95 % interval {:.1}–{:.1} % straddles the bound",
+                    p.ci95[0] * 100.0,
+                    p.ci95[1] * 100.0
+                ));
+            }
+            (p.share, Unit::Share, true)
+        }
+        Some(c) => {
+            let value = match c.curve.boundary {
+                Boundary::AtOrBelow { size } => size,
+                Boundary::Between { holds, tips } => {
+                    if holds < bound && bound < tips {
+                        notes.push(format!("the boundary lies between {holds} and {tips}, around the bound"));
+                    }
+                    tips
+                }
+                Boundary::Above { size } => {
+                    notes.push(format!("no tip-over up to {size}, the largest size tried"));
+                    f64::INFINITY
+                }
+                Boundary::NotJudged { size } => {
+                    notes.push(format!("not judged at {size}"));
+                    f64::NAN
+                }
+            };
+            (value, Unit::Count, true)
+        }
+    };
+    let judged = judged && map.stopped.is_none();
+    let passed = judged && !value.is_nan() && claim.comparison.holds(value, bound);
+    Ok(ExpectationResult {
+        index: expectation.index,
+        that: expectation.that.clone(),
+        scenario: expectation.scenario.clone(),
+        passed,
+        judged,
+        measured: Estimate::from_samples(&[value]),
+        bound,
+        unit: unit.name(),
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,8 @@ pub mod expect;
 pub mod fingerprint;
 pub mod knee;
 pub mod ladder;
+pub mod metastability_map;
 pub mod size;
 pub mod spreadsheet;
 pub mod sweep;
+pub mod tip_over;

@@ -104,7 +104,15 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
     if let Some(s) = &sizing {
         tell!("sizing: {} after {} simulations", s.status.name(), s.simulations);
     }
-    let mut report = plan.judge(&source, &results, sizing.as_ref())?;
+    let map = plan.map(&source, |spec| overrides.apply(spec), &runner, |_| {})?;
+    if let Some(m) = &map {
+        tell!(
+            "metastability map: {} simulations{}",
+            m.simulations,
+            m.stopped.as_ref().map(|why| format!(", PARTIAL: {why}")).unwrap_or_default()
+        );
+    }
+    let mut report = plan.judge(&source, &results, sizing.as_ref(), map.as_ref())?;
     if args.strict {
         report = report.strict();
     }
@@ -130,6 +138,12 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
             // Every claim is about the sizing: the report is the sizing's.
             Some(sizing) if results.is_empty() => {
                 super::write_report("--report", dir, &report::html::ReportInput::Sizing(sizing))?;
+            }
+            // Every claim is about the metastability map: the report is the map's.
+            None if results.is_empty() && map.is_some() => {
+                if let Some(map) = &map {
+                    super::write_report("--report", dir, &report::html::ReportInput::Metastability(map))?;
+                }
             }
             _ => write_runs_report(dir, &source, &plan, &results)?,
         }

@@ -26,6 +26,7 @@ macro_rules! tell {
 pub mod check;
 mod init;
 mod latency_table;
+mod metastability;
 mod outputs;
 mod shard;
 mod size;
@@ -71,6 +72,14 @@ enum Command {
         after_help = "Examples:\n  capsim size models/quickstart.json\n  capsim size model.json --knob services.api.instances=1..40 --cost services.api.instances=0.17 --scenario traffic-150\n  capsim size model.json --json sizing.json --quiet\n\nThe model's \"sizing\" section names the knobs (a path, its values, the cost of one unit per hour) and the scenarios; the flags replace or extend it. More of a knob must mean more capacity: the search bisects each knob and confirms the answer and its one-step-cheaper neighbours with the full replications.\n\nExit codes: 0 sized, 1 no configuration in range is known to meet every SLO (infeasible or uncertain), 2 bad input, 3 interrupted."
     )]
     Size(size::SizeArgs),
+    /// Map where the model tips over into a failure it does not come back from: for each trigger
+    /// (load spike, added latency, slowdown, cores taken, instances down) the smallest size that
+    /// leaves it down in at least half of the replications, what load brings it back, which
+    /// loop keeps it down — for the baseline and each scenario.
+    #[command(
+        after_help = "Examples:\n  capsim metastability models/retry-stampede.json --all-scenarios\n  capsim metastability model.json --metric api.p99 --json map.json --report map/\n\nThe model's \"metastability\" section names the metric watched and may list the triggers (\"triggers\": {\"spike\": {\"spike\": {}, \"size\": [1.5, 10], \"for\": [\"30s\", \"5m\"]}}); without a list, one family per kind of component is explored. The model's own timed actions are replaced by each trigger.\n\nExit codes: 0 mapped, 2 bad input, 3 interrupted (the map is partial and says so)."
+    )]
+    Metastability(metastability::MetastabilityArgs),
     /// Put the shard files of a sweep or a run back together (byte-identical to running it whole).
     #[command(
         after_help = "Examples:\n  capsim merge part-*.json --json sweep.json --report sweep-report/\n  capsim merge part-*.shard --json results.json --csv out/"
@@ -296,6 +305,10 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
             if let Some(plan) = crate::workflow::size::declared(&source)? {
                 crate::workflow::size::prepare(&source, &plan, |_| {})?;
             }
+            if source.json().get("metastability").and_then(|m| m.get("triggers")).is_some() {
+                let plan = crate::workflow::metastability::MapPlan::default();
+                crate::workflow::metastability::prepare(&source, &plan, |_| {})?;
+            }
             let m = &validated.model;
             print(&format!(
                 "ok: {} — {} clients, {} services ({} endpoints), {} databases, {} pools\n",
@@ -316,6 +329,7 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Merge(args) => sweep::merge_shards(args),
         Command::Size(args) => size::size(args),
+        Command::Metastability(args) => metastability::metastability(args),
         Command::LatencyTable(args) => latency_table::latency_table(&args),
         Command::Completions { shell } => {
             let mut script = Vec::new();

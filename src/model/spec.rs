@@ -894,6 +894,83 @@ pub struct ConsumerSpec {
 pub struct MetastabilitySpec {
     /// The metric whose windows are watched, e.g. "search.utilisation" or "website.p99".
     pub metric: String,
+    /// When the triggers `capsim metastability` explores start (default: the model's first timed
+    /// action, else after the warm-up and 10 windows).
+    pub at: Option<DurationValue>,
+    /// The triggers `capsim metastability` explores, by name (default: a load spike on the open
+    /// clients, added latency on each link, cores taken from each database, one instance down
+    /// of each service that has several).
+    pub triggers: Option<IndexMap<String, TriggerSpec>>,
+    /// Most replications one trigger size is judged with when its verdict stays uncertain
+    /// (default 32).
+    pub max_replications: Option<PositiveInt>,
+}
+
+/// A trigger `capsim metastability` tries: exactly one of `spike`, `latency`, `slowdown`,
+/// `cores`, `down`; a `size` (one value, or `[smallest, largest]` to find the boundary between);
+/// and how long it lasts (`for`: one duration or a list, one curve each; not for `down`, whose
+/// size is its duration).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerSpec {
+    /// A load spike: the open clients' rates multiplied by the size (a factor, e.g. 3).
+    pub spike: Option<SpikeTriggerSpec>,
+    /// Latency added to every round trip over a link: the size is the added time, e.g. "200ms".
+    pub latency: Option<LatencyTriggerSpec>,
+    /// A service slowed down: every CPU step costs the size times more (a factor, e.g. 4).
+    pub slowdown: Option<ServiceTriggerSpec>,
+    /// Cores of a database taken by work from outside the model (a reindex, a backup): the size is
+    /// how many.
+    pub cores: Option<DatabaseTriggerSpec>,
+    /// Instances of a service down (crashed): the size is how long until they are back, e.g. "5m".
+    pub down: Option<DownTriggerSpec>,
+    /// One size, or `[smallest, largest]`: the range searched for the boundary.
+    pub size: serde_json::Value,
+    /// How long the trigger lasts: a duration, or a list of durations (one curve each).
+    #[serde(rename = "for")]
+    pub lasts: Option<serde_json::Value>,
+}
+
+/// The clients a load spike multiplies.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeTriggerSpec {
+    /// The open clients (default: all of them).
+    pub clients: Option<Vec<String>>,
+}
+
+/// The link a latency trigger slows.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyTriggerSpec {
+    /// The link, "a -> b".
+    pub link: String,
+}
+
+/// The service a slowdown trigger slows.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTriggerSpec {
+    /// The service.
+    pub service: String,
+}
+
+/// The database whose cores a trigger takes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseTriggerSpec {
+    /// The database.
+    pub database: String,
+}
+
+/// The instances a down trigger takes down.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DownTriggerSpec {
+    /// The service.
+    pub service: String,
+    /// How many of its instances (default 1).
+    pub instances: Option<PositiveInt>,
 }
 
 impl<'de> Deserialize<'de> for CostScalingSpec {

@@ -46,6 +46,51 @@ pub fn sizing_csv(sizing: &crate::analysis::size::Sizing) -> String {
     out
 }
 
+/// Every trigger size `capsim metastability` tried, one row each:
+/// `run,trigger,kind,target,for_s,size,replications,judged,tipped,share,ci95_low,ci95_high,decision`,
+/// then the recovery load's tries (`trigger` "recovery load", `size` the load's share of normal).
+pub fn metastability_csv(map: &crate::analysis::metastability_map::MetastabilityMap) -> String {
+    let mut out =
+        String::from("run,trigger,kind,target,for_s,size,replications,judged,tipped,share,ci95_low,ci95_high,decision\n");
+    let number = |x: f64| if x.is_finite() { x.to_string() } else { String::new() };
+    let mut row = |run: &str, label: &str, kind: &str, target: &str, for_s: Option<f64>, p: &crate::analysis::tip_over::Point| {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            field(run),
+            field(label),
+            kind,
+            field(target),
+            for_s.map_or(String::new(), number),
+            number(p.size),
+            p.tally.replications,
+            p.tally.judged,
+            p.tally.tipped,
+            number(p.share),
+            number(p.ci95[0]),
+            number(p.ci95[1]),
+            serde_json::to_value(p.decision)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        ));
+    };
+    for run in &map.runs {
+        for t in &run.triggers {
+            for c in &t.curves {
+                for p in &c.curve.points {
+                    row(&run.run, &c.label, &t.kind, &t.target, c.for_s, p);
+                }
+            }
+        }
+        if let Some(r) = &run.recovery {
+            for p in &r.curve.points {
+                row(&run.run, "recovery load", "load", &r.after, Some(r.lowered_for_s), p);
+            }
+        }
+    }
+    out
+}
+
 /// The last column of every row: `true` when every replication ran to the end of the simulated
 /// duration, `false` when the run stopped early (its values are partial; see `verdict` in the JSON).
 fn complete(result: &RunResult) -> &'static str {

@@ -34,6 +34,9 @@ pub enum ReportInput<'a> {
     Sweep(&'a FinishedSweep),
     /// A sizing (`capsim size`): the answer, what binds it, and every configuration judged.
     Sizing(&'a crate::analysis::size::Sizing),
+    /// A metastability map (`capsim metastability`): each trigger's boundary, the fixes
+    /// compared, the recovery load and the loops.
+    Metastability(&'a crate::analysis::metastability_map::MetastabilityMap),
 }
 
 /// Write the report into `dir` (created if missing), replacing what an
@@ -96,6 +99,11 @@ fn write_report_files(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf
             put("results.json", &json::to_json(sizing), &mut written)?;
             put("sizing.csv", &csv::sizing_csv(sizing), &mut written)?;
             vec![plot::sizing_frontier(sizing)]
+        }
+        ReportInput::Metastability(map) => {
+            put("results.json", &json::to_json(map), &mut written)?;
+            put("metastability.csv", &csv::metastability_csv(map), &mut written)?;
+            vec![plot::metastability_curves(map)]
         }
     };
     let mut svgs = Vec::new();
@@ -203,6 +211,7 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
             "sweep",
         ),
         ReportInput::Sizing(s) => (s.model.as_str(), s.description.as_str(), "sizing"),
+        ReportInput::Metastability(m) => (m.model.as_str(), "", "metastability"),
     };
     let mut out = String::new();
     let _ = write!(
@@ -240,6 +249,11 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
             out.push_str(&sizing_body(sizing));
             out.push_str("<h2>Cost against the SLOs</h2>\n");
             out.push_str(&figure("sizing"));
+        }
+        ReportInput::Metastability(map) => {
+            out.push_str(&metastability_body(map));
+            out.push_str("<h2>Probability of staying down</h2>\n");
+            out.push_str(&figure("metastability"));
         }
     }
     out.push_str("<p class=\"note\">Values are means across replications ± the half-width of their 95 % confidence interval.</p>\n</body>\n</html>\n");
@@ -896,6 +910,93 @@ fn verdict_lines(text: &str) -> Vec<String> {
         .filter(|l| !l.starts_with(' ') && !l.trim().is_empty())
         .map(str::to_string)
         .collect()
+}
+
+/// The map: what it watched, each run's boundaries, recovery load and loops, the fixes compared.
+fn metastability_body(m: &crate::analysis::metastability_map::MetastabilityMap) -> String {
+    use crate::report::metastability::{boundary_text, control_text, recovery_text, sustained_text, tipped_cell, tried_sizes};
+    let mut out = format!(
+        "<p class=\"settings\">Watching {} against its baseline; every trigger starts at {}; a size tips the system over when at least half of the replications stay down (95 % CI above ½), judged with {} replications first, up to {}.</p>\n",
+        escape(&m.metric),
+        escape(&crate::model::units::format_duration_f64(m.at_s)),
+        m.first_replications,
+        m.max_replications
+    );
+    if let Some(why) = &m.stopped {
+        let _ = writeln!(
+            out,
+            "<p><span class=\"breached\">PARTIAL</span> — {}; what follows covers the sizes tried before it stopped.</p>",
+            escape(why)
+        );
+    }
+    if m.runs.len() > 1 {
+        out.push_str(
+            "<h2>Fixes compared</h2>\n<p>The smallest trigger that tips the system over, per run (larger is safer).</p>\n",
+        );
+        let mut header = vec!["trigger".to_string()];
+        header.extend(m.runs.iter().map(|r| r.run.clone()));
+        let mut rows = Vec::new();
+        for (ti, t) in m.runs[0].triggers.iter().enumerate() {
+            for (ci, c) in t.curves.iter().enumerate() {
+                let mut row = vec![c.label.clone()];
+                row.extend(m.runs.iter().map(|run| {
+                    run.triggers
+                        .get(ti)
+                        .and_then(|t| t.curves.get(ci))
+                        .map_or("–".to_string(), |c| tipped_cell(t.scale, &c.curve.boundary))
+                }));
+                rows.push(row);
+            }
+        }
+        out.push_str(&table(&header, &rows, &[]));
+    }
+    for run in &m.runs {
+        let _ = writeln!(out, "<h2>{}</h2>", escape(&run.run));
+        if let Some(d) = &run.description {
+            let _ = writeln!(out, "<p>{}</p>", escape(d));
+        }
+        let rows: Vec<Vec<String>> = run
+            .triggers
+            .iter()
+            .flat_map(|t| {
+                t.curves.iter().map(move |c| {
+                    vec![
+                        c.label.clone(),
+                        t.target.clone(),
+                        c.for_s.map_or("–".into(), crate::model::units::format_duration_f64),
+                        boundary_text(t.scale, &c.curve),
+                        tried_sizes(t.scale, &c.curve),
+                    ]
+                })
+            })
+            .collect();
+        out.push_str(&table(
+            &strings(&["trigger", "on", "for", "boundary", "sizes tried: stayed down / judged"]),
+            &rows,
+            &[],
+        ));
+        for line in control_text(run)
+            .into_iter()
+            .chain(recovery_text(run).map(|t| format!("Recovery: {t}")))
+            .chain(sustained_text(run).map(|t| format!("Loop: {t}")))
+            .chain(run.notes.iter().map(|n| format!("Note: {n}")))
+        {
+            let _ = writeln!(out, "<p>{}</p>", escape(&line));
+        }
+    }
+    let mechanisms = if m.mechanisms.is_empty() {
+        "The model has no retry, no redelivery and no work for callers who gave up: nothing in it can keep a failure going once the trigger ends.".to_string()
+    } else {
+        format!("What can amplify work in this model: {}.", m.mechanisms.join("; "))
+    };
+    let _ = writeln!(
+        out,
+        "<p class=\"settings\">{} {} simulations, {} replications simulated. Every size tried is in metastability.csv.</p>",
+        escape(&mechanisms),
+        m.simulations,
+        m.replications_simulated
+    );
+    out
 }
 
 /// The sweep's settings, verdicts, table, and the ladder when it is one.

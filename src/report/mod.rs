@@ -8,6 +8,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markup;
+pub mod metastability;
 pub mod output;
 pub mod plot;
 pub mod size;

@@ -950,6 +950,99 @@ pub fn sizing_frontier(sizing: &crate::analysis::size::Sizing) -> Figure {
     }
 }
 
+/// The probability of staying down against trigger size: one panel per trigger, one line per
+/// run and duration (its 95 % band shaded), the ½ the boundary is judged against dashed.
+pub fn metastability_curves(map: &crate::analysis::metastability_map::MetastabilityMap) -> Figure {
+    use crate::analysis::tip_over::Scale;
+    let mut panels = Vec::new();
+    let Some(first) = map.runs.first() else {
+        return Figure {
+            name: "metastability".into(),
+            title: format!("{}: no trigger mapped", map.model),
+            panels,
+        };
+    };
+    for (ti, t) in first.triggers.iter().enumerate() {
+        let x_label = match t.scale {
+            Scale::Factor => format!("{} size (× normal)", t.kind),
+            Scale::Seconds => format!("{} size (s)", t.kind),
+            Scale::Count => format!("{} size (count)", t.kind),
+            Scale::Share => "load (share of normal)".to_string(),
+        };
+        let mut panel = Panel {
+            heading: format!("{} on {}", t.name, t.target),
+            x_label,
+            y_label: "replications that stayed down (%)".into(),
+            ..Panel::default()
+        };
+        let mut colour = 0;
+        let (mut low, mut high) = (f64::MAX, f64::MIN);
+        for run in &map.runs {
+            let Some(rt) = run.triggers.get(ti) else { continue };
+            for c in &rt.curves {
+                let points: Vec<(f64, f64)> = c
+                    .curve
+                    .points
+                    .iter()
+                    .filter(|p| p.share.is_finite())
+                    .map(|p| (p.size, p.share * 100.0))
+                    .collect();
+                for p in &points {
+                    low = low.min(p.0);
+                    high = high.max(p.0);
+                }
+                let label = match (map.runs.len() > 1, c.for_s) {
+                    (true, Some(s)) => format!("{}, for {}", run.run, crate::model::units::format_duration_f64(s)),
+                    (true, None) => run.run.clone(),
+                    (false, Some(s)) => format!("for {}", crate::model::units::format_duration_f64(s)),
+                    (false, None) => "stayed down".into(),
+                };
+                panel.bands.push(Band {
+                    label: String::new(),
+                    points: c
+                        .curve
+                        .points
+                        .iter()
+                        .filter(|p| p.ci95[0].is_finite())
+                        .map(|p| (p.size, p.ci95[0] * 100.0, p.ci95[1] * 100.0))
+                        .collect(),
+                    colour,
+                });
+                panel.markers.push(Markers {
+                    label: String::new(),
+                    points: points.clone(),
+                    colour,
+                    shape: Shape::Circle,
+                });
+                panel.lines.push(Line {
+                    label,
+                    points,
+                    colour,
+                    dashed: false,
+                });
+                colour += 1;
+            }
+        }
+        if low < high {
+            panel.lines.push(Line {
+                label: "half of the replications".into(),
+                points: vec![(low, 50.0), (high, 50.0)],
+                colour: 7,
+                dashed: true,
+            });
+        }
+        panels.push(panel);
+    }
+    Figure {
+        name: "metastability".into(),
+        title: format!(
+            "{}: probability of staying down against trigger size ({})",
+            map.model, map.metric
+        ),
+        panels,
+    }
+}
+
 /// Plot (d) for latency ladders: each endpoint's simulated mean latency (with its CI band)
 /// beside the spreadsheet's line — duration at +0 plus round trips × added latency — one panel
 /// per endpoint. `None` unless the sweep adds latency to links over one parameter.

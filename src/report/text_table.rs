@@ -1,10 +1,12 @@
 //! A plain-text table with columns sized to their contents: the first column left-aligned,
-//! the others right-aligned (they hold numbers).
+//! the others right-aligned (they hold numbers) unless marked as text.
 
 /// Rows of cells under a header.
 pub struct TextTable {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
+    /// Columns after the first that hold text (left-aligned).
+    text: Vec<usize>,
 }
 
 impl TextTable {
@@ -13,7 +15,14 @@ impl TextTable {
         TextTable {
             header: header.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
+            text: Vec::new(),
         }
+    }
+
+    /// Left-align these columns too: they hold words, not numbers.
+    pub fn text_columns(mut self, columns: &[usize]) -> TextTable {
+        self.text = columns.to_vec();
+        self
     }
 
     /// Add a row (missing cells are blank).
@@ -36,7 +45,10 @@ impl TextTable {
                 let cell = cells.get(i).map_or("", String::as_str);
                 let pad = width - cell.chars().count();
                 text.push(' ');
-                if i == 0 {
+                if i == 0 || self.text.contains(&i) {
+                    if i > 0 {
+                        text.push(' ');
+                    }
                     text.push_str(cell);
                     text.push_str(&" ".repeat(pad));
                 } else {
@@ -63,5 +75,16 @@ mod tests {
         let mut t = TextTable::new(&["name", "n"]);
         t.row(vec!["a".into(), "1000".into()]);
         assert_eq!(t.render(), "  name     n\n  a     1000\n");
+    }
+
+    #[test]
+    fn text_columns_are_left_aligned() {
+        let mut t = TextTable::new(&["name", "note", "n"]).text_columns(&[1]);
+        t.row(vec!["a".into(), "long note".into(), "1".into()]);
+        t.row(vec!["b".into(), "x".into(), "10".into()]);
+        assert_eq!(
+            t.render(),
+            "  name  note        n\n  a     long note   1\n  b     x          10\n"
+        );
     }
 }

@@ -1,13 +1,16 @@
 //! A model's expectations as a workflow (`capsim check`): read the claims written in the model
 //! (`"expect": [...]`), make every run they need — the model as written and each scenario an
 //! expectation names, once each — check every claim's metric and bound before anything runs,
-//! run them, and judge each claim ([`crate::analysis::expect`]).
+//! run them (and the sizing or the metastability map a claim is about), and judge each claim
+//! ([`crate::analysis::expect`]).
 
 use super::{Runner, WorkflowError};
 use crate::analysis::compare::ScenarioReport;
 use crate::analysis::expect::{
-    check_size_claim, evaluate, evaluate_size, is_size_claim, read_expectations, CheckReport, Comparison, Expectation,
+    check_map_claim, check_size_claim, evaluate, evaluate_map, evaluate_size, is_map_claim, is_size_claim, read_expectations,
+    CheckReport, Comparison, Expectation, MapLabel,
 };
+use crate::analysis::metastability_map::MetastabilityMap;
 use crate::analysis::size::Sizing;
 use crate::model::spec::ModelSpec;
 use crate::model::{Diagnostic, Model, ModelError, Validated};
@@ -30,6 +33,10 @@ pub struct CheckPlan {
     size_expectations: Vec<Expectation>,
     /// The model's sizing and its baseline, when a claim is about the sizing.
     sizing: Option<(super::size::SizingPlan, Validated)>,
+    /// The claims about the metastability map (`metastability.<trigger>.tip_over`, `.boundary`).
+    map_expectations: Vec<Expectation>,
+    /// The map those claims need and the trigger curves it has, when there are any.
+    map: Option<(super::metastability::MapPlan, Vec<MapLabel>)>,
     /// Every distinct run, in the order expectations first name it.
     targets: Vec<Target>,
     /// `targets[runs[i]]` is expectation i's run.
@@ -53,7 +60,10 @@ pub fn prepare(source: &ModelSource, configure: impl Fn(&mut ModelSpec)) -> Resu
             .map_err(|d| invalid(source, d))?
             .into_iter()
             .partition(|e| is_size_claim(&e.claim));
+    let (map_expectations, expectations): (Vec<Expectation>, Vec<Expectation>) =
+        expectations.into_iter().partition(|e| is_map_claim(&e.claim));
     let sizing = prepare_sizing(source, &size_expectations, &configure)?;
+    let map = prepare_map(source, &map_expectations, &configure)?;
     let mut targets: Vec<Target> = Vec::new();
     let mut runs = Vec::with_capacity(expectations.len());
     for e in &expectations {
@@ -108,6 +118,8 @@ pub fn prepare(source: &ModelSource, configure: impl Fn(&mut ModelSpec)) -> Resu
         expectations,
         size_expectations,
         sizing,
+        map_expectations,
+        map,
         targets,
         runs,
     })
@@ -158,10 +170,73 @@ fn prepare_sizing(
     Ok(Some((plan, source.baseline(configure)?)))
 }
 
+/// The map the claims about it need, checked before anything runs: the model's metastability
+/// triggers (each valid under the baseline and every scenario a claim names), each claim naming
+/// a trigger curve the map has, with the statistic it has and a bound in its unit. `None` when
+/// no claim is about the map.
+fn prepare_map(
+    source: &ModelSource,
+    claims: &[Expectation],
+    configure: &impl Fn(&mut ModelSpec),
+) -> Result<Option<(super::metastability::MapPlan, Vec<MapLabel>)>, WorkflowError> {
+    if claims.is_empty() {
+        return Ok(None);
+    }
+    let mut scenarios: Vec<String> = Vec::new();
+    for e in claims {
+        if let Some(s) = &e.scenario {
+            if !scenarios.contains(s) {
+                scenarios.push(s.clone());
+            }
+        }
+    }
+    let plan = super::metastability::MapPlan {
+        scenarios,
+        boundaries_only: true,
+        ..Default::default()
+    };
+    let labels = super::metastability::prepare(source, &plan, configure)?.labels();
+    let problems: Vec<Diagnostic> = claims
+        .iter()
+        .filter_map(|e| {
+            check_map_claim(&e.claim, &labels)
+                .err()
+                .map(|message| Diagnostic { path: e.path(), message })
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(invalid(source, problems));
+    }
+    Ok(Some((plan, labels)))
+}
+
 impl CheckPlan {
     /// How many expectations the model writes.
     pub fn expectation_count(&self) -> usize {
-        self.expectations.len() + self.size_expectations.len()
+        self.expectations.len() + self.size_expectations.len() + self.map_expectations.len()
+    }
+
+    /// Whether a claim is about the metastability map, so [`CheckPlan::map`] has one to make.
+    pub fn maps(&self) -> bool {
+        self.map.is_some()
+    }
+
+    /// Make the metastability map the claims about it need (the baseline and every scenario
+    /// they name, boundaries only; see [`crate::workflow::metastability`]) with `configure` and
+    /// `runner`, calling `progress` before each simulation; `None` when no claim is about it.
+    pub fn map(
+        &self,
+        source: &ModelSource,
+        configure: impl Fn(&mut ModelSpec),
+        runner: &Runner,
+        progress: impl FnMut(&super::metastability::Trying),
+    ) -> Result<Option<MetastabilityMap>, WorkflowError> {
+        let Some((plan, _)) = &self.map else {
+            return Ok(None);
+        };
+        Ok(Some(
+            super::metastability::prepare(source, plan, configure)?.run(runner, progress),
+        ))
     }
 
     /// The model of every run, in run order, and the sized model's baseline (to size a thread
@@ -222,12 +297,14 @@ impl CheckPlan {
 
     /// Each expectation judged on its run's result (`results` from [`CheckPlan::run`]), recovery
     /// claims against the model as written, claims about the sizing on `sizing` (from
-    /// [`CheckPlan::size`]), in the model's order; `source` names the file in errors.
+    /// [`CheckPlan::size`]), claims about the map on `map` (from [`CheckPlan::map`]), in the
+    /// model's order; `source` names the file in errors.
     pub fn judge(
         &self,
         source: &ModelSource,
         results: &[RunResult],
         sizing: Option<&Sizing>,
+        map: Option<&MetastabilityMap>,
     ) -> Result<CheckReport, WorkflowError> {
         let baseline = self.targets.iter().position(|t| t.name.is_none()).map(|b| &results[b]);
         let verdicts = self
@@ -245,6 +322,17 @@ impl CheckPlan {
             let sizing = sizing.ok_or_else(|| WorkflowError::Input(format!("{}: the sizing was not run", e.path())))?;
             let verdict =
                 evaluate_size(e, sizing).map_err(|message| invalid(source, vec![Diagnostic { path: e.path(), message }]))?;
+            verdicts.push(verdict);
+        }
+        for e in &self.map_expectations {
+            let (Some(map), Some((_, labels))) = (map, &self.map) else {
+                return Err(WorkflowError::Input(format!(
+                    "{}: the metastability map was not made",
+                    e.path()
+                )));
+            };
+            let verdict =
+                evaluate_map(e, labels, map).map_err(|message| invalid(source, vec![Diagnostic { path: e.path(), message }]))?;
             verdicts.push(verdict);
         }
         verdicts.sort_by_key(|v| v.index);

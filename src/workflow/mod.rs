@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod exchange;
+pub mod metastability;
 pub mod run_shards;
 pub mod scenarios;
 pub mod size;

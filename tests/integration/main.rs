@@ -18,6 +18,7 @@ mod library;
 mod limits;
 mod merge;
 mod metastability;
+mod metastability_map;
 mod migration;
 mod outputs;
 mod properties;
