@@ -1,8 +1,8 @@
 //! Engine throughput: requests per second of wall time on M/M/1 at ρ = 0.8 (one core) against a
 //! bare-loop control in the same run, and on the quickstart model (1 hour, 10 replications);
-//! events per request, bytes per request in flight and memory per replication; and the simulations
-//! and wall time `capsim size` takes on the quickstart model. Run with `cargo bench`; nothing here
-//! asserts on time.
+//! events per request, bytes per request in flight and memory per replication; the simulations
+//! and wall time `capsim size` takes on the quickstart model and `capsim metastability` on case
+//! study 2. Run with `cargo bench`; nothing here asserts on time.
 
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
@@ -197,7 +197,30 @@ fn main() {
     memory(&quickstart, quick);
     if !quick {
         sizing();
+        metastability_map();
     }
+}
+
+/// `capsim metastability` on case study 2 (models/retry-stampede.json, 5 hours): its three trigger
+/// families (reindex cores, website spike, a web instance down), the control, the recovery load
+/// and the loop, on every core: simulations run, replications simulated and wall time.
+fn metastability_map() {
+    use capsim::workflow::metastability::{prepare, MapPlan};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/retry-stampede.json");
+    let source = capsim::scenario::ModelSource::read(path).expect("case 2 model is readable");
+    let prepared = prepare(&source, &MapPlan::default(), |_| {}).expect("the map is valid");
+    let (took, map) = timed(|| prepared.run(&capsim::workflow::Runner::new(), |_| {}));
+    let boundaries: Vec<String> = map.runs[0]
+        .triggers
+        .iter()
+        .flat_map(|t| t.curves.iter().map(move |c| format!("{} {:?}", c.label, c.curve.boundary)))
+        .collect();
+    println!(
+        "metastability map of case 2 (3 trigger families, recovery, loop): {} simulations, {} replications simulated in {took:.1} s; {}",
+        map.simulations,
+        map.replications_simulated,
+        boundaries.join("; ")
+    );
 }
 
 /// `capsim size` on the quickstart model (10 minutes, 5 replications): two knobs (API instances

@@ -13,9 +13,9 @@ fn tried(scale: Scale, p: &Point) -> String {
     if p.tally.judged == 0 {
         let why = match (p.tally.stopped, p.tally.unhealthy) {
             (0, 0) => "no verdict".to_string(),
-            (s, 0) => format!("{s} stopped at a bound"),
+            (s, 0) => format!("{s} cut short"),
             (0, u) => format!("{u} with an unhealthy baseline"),
-            (s, u) => format!("{s} stopped at a bound, {u} with an unhealthy baseline"),
+            (s, u) => format!("{s} cut short, {u} with an unhealthy baseline"),
         };
         return format!("{} not judged ({why})", show_size(scale, p.size));
     }
@@ -163,7 +163,9 @@ pub fn map_text(m: &MetastabilityMap) -> String {
                 ]);
             }
         }
-        out.push_str(&table.render());
+        if run.triggers.iter().any(|t| !t.curves.is_empty()) {
+            out.push_str(&table.render());
+        }
         if let Some(text) = recovery_text(run) {
             out.push_str(&format!("  Recovery: {text}\n"));
         }
@@ -205,8 +207,10 @@ pub fn map_text(m: &MetastabilityMap) -> String {
         ));
     }
     out.push_str(&format!(
-        "{} simulations, {} replications simulated.\n",
-        m.simulations, m.replications_simulated
+        "{} simulation{}, {} replications simulated.\n",
+        m.simulations,
+        if m.simulations == 1 { "" } else { "s" },
+        m.replications_simulated
     ));
     out
 }

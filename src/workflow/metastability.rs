@@ -813,26 +813,37 @@ impl<C: Fn(&mut ModelSpec)> PreparedMap<'_, C> {
                 };
                 for &lasts in &t.lasts_s {
                     let label = t.label(lasts);
+                    // A trial stopped (interrupted) counts as one no replication could judge: the
+                    // search stops there, and the sizes tried so far are kept.
+                    let mut interrupted = None;
                     let found = search(t.smallest, t.largest, t.kind.scale(), self.replications, |size, n| {
                         progress(&Trying {
                             run: run.name.clone(),
                             what: format!("{label} {}", show_size(t.kind.scale(), size)),
                             replications: n,
                         });
-                        self.tally(runner, &mut spent, run, t.kind.actions(self.at_s, size, lasts), n)
+                        let actions = t.kind.actions(self.at_s, size, lasts);
+                        Ok(self.tally(runner, &mut spent, run, actions, n).unwrap_or_else(|why| {
+                            interrupted = Some(why);
+                            Tally {
+                                replications: n,
+                                stopped: n,
+                                ..Tally::default()
+                            }
+                        }))
                     });
-                    match found {
-                        Ok(curve) => tmap.curves.push(TriggerCurve {
+                    if let Ok(curve) = found {
+                        tmap.curves.push(TriggerCurve {
                             label,
                             for_s: lasts,
                             curve,
-                        }),
-                        Err(why) => {
-                            stopped = Some(why);
-                            map.triggers.push(tmap);
-                            runs.push(map);
-                            break 'runs;
-                        }
+                        });
+                    }
+                    if let Some(why) = interrupted {
+                        stopped = Some(why);
+                        map.triggers.push(tmap);
+                        runs.push(map);
+                        break 'runs;
                     }
                 }
                 map.triggers.push(tmap);

@@ -389,3 +389,22 @@ fn check_judges_claims_on_the_map_and_refuses_ones_it_cannot_have() {
         .expect_code(1)
         .stdout_has("FAIL  metastability.spike_5s.tip_over < 5%");
 }
+
+#[test]
+fn an_interrupted_map_says_it_is_partial_everywhere() {
+    // A wall-clock limit of 1 ms stops the first simulation: whatever the machine, the map is cut.
+    let dir = crate::scratch_dir("metastability-partial");
+    let json = dir.join("map.json");
+    crate::capsim(&[
+        "metastability",
+        &descartes(),
+        "--max-wall",
+        "1ms",
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .expect_code(3)
+    .stdout_has("PARTIAL: interrupted");
+    let map: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("JSON");
+    assert!(map["stopped"].as_str().unwrap().contains("interrupted"), "{}", map["stopped"]);
+}
