@@ -103,6 +103,21 @@ pub struct RecoveryLoad {
     /// The load as a fraction of normal: the largest tried that brought it back and the
     /// smallest that did not.
     pub curve: Curve,
+    /// At the largest fraction that brought it back, the shortest time lowered that still does.
+    pub shortest: Option<ShortestLowering>,
+}
+
+/// How briefly the load may be lowered and still end the failure.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShortestLowering {
+    /// The load, a fraction of normal.
+    pub share: f64,
+    /// The shortest time lowered (whole windows) that brought it back, seconds.
+    pub enough_s: f64,
+    /// The longest that did not, seconds (none: one window already does).
+    pub too_short_s: Option<f64>,
+    /// The times tried (size: seconds lowered), shortest first.
+    pub points: Vec<super::tip_over::Point>,
 }
 
 /// One edge of a loop that keeps the system down.

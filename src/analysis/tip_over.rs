@@ -255,7 +255,12 @@ pub fn search(
                 if tips / holds <= PRECISION {
                     break;
                 }
-                (holds * tips).sqrt()
+                // The geometric midpoint, to two significant digits (×3.9, not ×3.873).
+                let mid = two_significant((holds * tips).sqrt());
+                if mid <= holds || mid >= tips {
+                    break;
+                }
+                mid
             }
         };
         let point = judge(mid, replications, &mut trial)?;
@@ -278,6 +283,23 @@ pub fn search(
         Boundary::Between { holds, tips },
         holds_uncertain || tips_uncertain,
     ))
+}
+
+/// `x` rounded to two significant digits.
+fn two_significant(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return x;
+    }
+    // Divide by a whole power of ten rather than multiply by a fraction: 39 / 10 is exactly the
+    // double nearest 3.9, 39 × 0.1 is not.
+    let exponent = x.log10().floor() as i32 - 1;
+    if exponent >= 0 {
+        let unit = 10f64.powi(exponent);
+        (x / unit).round() * unit
+    } else {
+        let scale = 10f64.powi(-exponent);
+        (x * scale).round() / scale
+    }
 }
 
 /// The curve with its points in increasing size.
@@ -315,6 +337,17 @@ mod tests {
         assert!(holds < 3.7 && tips >= 3.7 && tips / holds <= PRECISION, "{holds} {tips}");
         assert!(!curve.uncertain);
         assert!(curve.points.windows(2).all(|w| w[0].size < w[1].size));
+    }
+
+    #[test]
+    fn geometric_midpoints_have_two_significant_digits() {
+        assert_eq!(two_significant(3.872983), 3.9);
+        assert_eq!(two_significant(0.0123456), 0.012);
+        assert_eq!(two_significant(465.0), 470.0);
+        let curve = search(1.5, 10.0, Scale::Factor, REPS, step).unwrap();
+        for p in &curve.points {
+            assert_eq!(two_significant(p.size), p.size, "{}", p.size);
+        }
     }
 
     #[test]

@@ -48,7 +48,9 @@ pub fn sizing_csv(sizing: &crate::analysis::size::Sizing) -> String {
 
 /// Every trigger size `capsim metastability` tried, one row each:
 /// `run,trigger,kind,target,for_s,size,replications,judged,tipped,share,ci95_low,ci95_high,decision`,
-/// then the recovery load's tries (`trigger` "recovery load", `size` the load's share of normal).
+/// with the control first (`trigger` "without a trigger": a trigger that changes nothing) and the
+/// recovery load's tries last (`trigger` "recovery load", `size` the load's share of normal; then
+/// "recovery time", `size` the seconds lowered at the largest share that brought it back).
 pub fn metastability_csv(map: &crate::analysis::metastability_map::MetastabilityMap) -> String {
     let mut out =
         String::from("run,trigger,kind,target,for_s,size,replications,judged,tipped,share,ci95_low,ci95_high,decision\n");
@@ -75,6 +77,9 @@ pub fn metastability_csv(map: &crate::analysis::metastability_map::Metastability
         ));
     };
     for run in &map.runs {
+        if let Some(p) = &run.without_trigger {
+            row(&run.run, "without a trigger", "control", "", None, p);
+        }
         for t in &run.triggers {
             for c in &t.curves {
                 for p in &c.curve.points {
@@ -85,6 +90,9 @@ pub fn metastability_csv(map: &crate::analysis::metastability_map::Metastability
         if let Some(r) = &run.recovery {
             for p in &r.curve.points {
                 row(&run.run, "recovery load", "load", &r.after, Some(r.lowered_for_s), p);
+            }
+            for p in r.shortest.iter().flat_map(|s| &s.points) {
+                row(&run.run, "recovery time", "lowered_s", &r.after, Some(p.size), p);
             }
         }
     }

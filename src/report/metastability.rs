@@ -51,12 +51,25 @@ pub fn recovery_text(run: &RunMap) -> Option<String> {
             "after {}: it stays down even with no client traffic at all ({lowered}): the loop keeping it down is inside the system",
             r.after
         ),
-        Boundary::Between { holds, tips } => format!(
-            "after {}: it comes back when the offered load falls to {} of normal and stays down at {} ({lowered}; it tipped over at 100 %)",
-            r.after,
-            share(holds),
-            share(tips)
-        ),
+        Boundary::Between { holds, tips } => {
+            let how_long = match &r.shortest {
+                Some(s) => format!(
+                    "; at {} it takes {} lowered{}",
+                    share(s.share),
+                    format_duration_f64(s.enough_s),
+                    s.too_short_s
+                        .map(|t| format!(", {} is not enough", format_duration_f64(t)))
+                        .unwrap_or_default()
+                ),
+                None => String::new(),
+            };
+            format!(
+                "after {}: it comes back when the offered load falls to {} of normal and stays down at {} ({lowered}; it tipped over at 100 %){how_long}",
+                r.after,
+                share(holds),
+                share(tips)
+            )
+        }
         Boundary::Above { .. } => format!("after {}: it comes back without lowering the load in most replications", r.after),
         Boundary::NotJudged { size } => format!("after {}: not judged with the load at {} ({lowered})", r.after, share(size)),
     })

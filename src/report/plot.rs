@@ -321,7 +321,7 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
                 .pos(Pos::new(HPos::Left, VPos::Top)),
         )))?;
     }
-    for line in &panel.lines {
+    for line in panel.lines.iter().filter(|l| !l.label.is_empty()) {
         let style = colour(line.colour).stroke_width(2);
         for seg in segments(&line.points, |p| p.0.is_finite() && p.1.is_finite()) {
             if seg.len() == 1 {
@@ -333,7 +333,7 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
             }
         }
     }
-    for m in &panel.markers {
+    for m in panel.markers.iter().filter(|m| !m.label.is_empty()) {
         let c = colour(m.colour);
         let points = m.points.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite());
         match m.shape {
@@ -344,14 +344,16 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) 
     draw_legend(panel, &legend_area)
 }
 
-/// The legend, in its own strip right of the axes so it never hides data.
+/// The legend, in its own strip right of the axes so it never hides data. A line, band or set of
+/// markers with an empty label is drawn on the axes but has no entry (it belongs to a line that
+/// has one).
 fn draw_legend<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
     let text = (FONT, 13).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
     let mut y = if panel.heading.is_empty() { 24 } else { 44 };
     let sample_x = 6;
     let text_x = 42;
     let entry = |y: i32, label: &str| area.draw(&Text::new(shorten(label, 26), (text_x, y), text.clone()));
-    for line in &panel.lines {
+    for line in panel.lines.iter().filter(|l| !l.label.is_empty()) {
         let style = colour(line.colour).stroke_width(2);
         if line.dashed {
             area.draw(&PathElement::new(vec![(sample_x, y), (sample_x + 12, y)], style))?;
@@ -362,7 +364,7 @@ fn draw_legend<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>)
         entry(y, &line.label)?;
         y += 20;
     }
-    for band in &panel.bands {
+    for band in panel.bands.iter().filter(|b| !b.label.is_empty()) {
         area.draw(&Rectangle::new(
             [(sample_x, y - 6), (sample_x + 30, y + 6)],
             colour(band.colour).mix(0.25).filled(),
@@ -370,7 +372,7 @@ fn draw_legend<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>)
         entry(y, &band.label)?;
         y += 20;
     }
-    for m in &panel.markers {
+    for m in panel.markers.iter().filter(|m| !m.label.is_empty()) {
         let c = colour(m.colour);
         match m.shape {
             Shape::Circle => area.draw(&Circle::new((sample_x + 15, y), 6, c.filled()))?,

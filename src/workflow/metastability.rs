@@ -12,9 +12,9 @@
 
 use super::{Runner, WorkflowError};
 use crate::analysis::metastability_map::{
-    show_size, sustained_by, MetastabilityMap, RecoveryLoad, RunMap, TriggerCurve, TriggerMap,
+    show_size, sustained_by, MetastabilityMap, RecoveryLoad, RunMap, ShortestLowering, TriggerCurve, TriggerMap,
 };
-use crate::analysis::tip_over::{search, Curve, Decision, Replications, Scale, Tally};
+use crate::analysis::tip_over::{search, Boundary, Curve, Decision, Replications, Scale, Tally};
 use crate::model::spec::ModelSpec;
 use crate::model::units::{format_secs_exact, nanos_to_secs, parse_duration};
 use crate::model::values::{DurationValue, PositiveInt};
@@ -945,26 +945,66 @@ impl<C: Fn(&mut ModelSpec)> PreparedMap<'_, C> {
             ));
             return Ok(());
         }
+        let lowered = |share: f64, for_s: f64| -> Vec<Value> {
+            let mut actions = trigger.clone();
+            actions.extend(open.iter().map(|c| {
+                json!({
+                    "at": format_secs_exact(lower_at), "for": format_secs_exact(for_s),
+                    "scale_traffic": { "client": c, "factor": share }
+                })
+            }));
+            actions
+        };
         let curve: Curve = search(0.0, 1.0, Scale::Share, self.replications, |share, n| {
             progress(&Trying {
                 run: run.name.clone(),
                 what: format!("load lowered to {} after {after}", show_size(Scale::Share, share)),
                 replications: n,
             });
-            let mut actions = trigger.clone();
-            actions.extend(open.iter().map(|c| {
-                json!({
-                    "at": format_secs_exact(lower_at), "for": format_secs_exact(lowered_for),
-                    "scale_traffic": { "client": c, "factor": share }
-                })
-            }));
-            self.tally(runner, spent, run, actions, n)
+            self.tally(runner, spent, run, lowered(share, lowered_for), n)
         })?;
+        // For how long: at the largest share that brought it back, the shortest lowering (whole
+        // windows) that still does; none lowered is the trigger alone, which tipped it over.
+        let mut shortest = None;
+        if let Boundary::Between { holds: share, .. } = curve.boundary {
+            let (mut enough, mut too_short) = (LOWER_FOR_WINDOWS, 0);
+            let mut points = Vec::new();
+            while enough - too_short > 1 {
+                let mid = (enough + too_short) / 2;
+                let for_s = mid as f64 * window_s;
+                let point = crate::analysis::tip_over::judge(for_s, self.replications, &mut |_, n| {
+                    progress(&Trying {
+                        run: run.name.clone(),
+                        what: format!(
+                            "load lowered to {} for {} after {after}",
+                            show_size(Scale::Share, share),
+                            format_secs_exact(for_s)
+                        ),
+                        replications: n,
+                    });
+                    self.tally(runner, spent, run, lowered(share, for_s), n)
+                })?;
+                if point.tips() {
+                    too_short = mid;
+                } else {
+                    enough = mid;
+                }
+                points.push(point);
+            }
+            points.sort_by(|a, b| a.size.total_cmp(&b.size));
+            shortest = Some(ShortestLowering {
+                share,
+                enough_s: enough as f64 * window_s,
+                too_short_s: (too_short > 0).then_some(too_short as f64 * window_s),
+                points,
+            });
+        }
         map.recovery = Some(RecoveryLoad {
             after,
             lowered_after_s: lower_at - trigger_end,
             lowered_for_s: lowered_for,
             curve,
+            shortest,
         });
         Ok(())
     }

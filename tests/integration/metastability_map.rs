@@ -276,7 +276,11 @@ fn the_report_has_the_boundaries_the_plot_and_every_size_tried() {
         .flat_map(|t| t["curves"].as_array().unwrap())
         .map(|c| c["curve"]["points"].as_array().unwrap().len())
         .sum();
-    assert_eq!(rows, tried, "one CSV row per size tried");
+    assert_eq!(rows, tried + 1, "one CSV row per size tried, and the control");
+    assert!(
+        csv.lines().nth(1).unwrap().starts_with("baseline,without a trigger,control,"),
+        "{csv}"
+    );
 }
 
 #[test]
@@ -407,4 +411,35 @@ fn an_interrupted_map_says_it_is_partial_everywhere() {
     .stdout_has("PARTIAL: interrupted");
     let map: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("JSON");
     assert!(map["stopped"].as_str().unwrap().contains("interrupted"), "{}", map["stopped"]);
+}
+
+#[test]
+fn a_storm_comes_back_only_well_below_the_load_that_tipped_it_and_its_loop_is_named() {
+    // DesCartes' storm after its spike: at the normal load it stays down, so the load that
+    // brings it back is a fraction of normal below 1 (hysteresis), held for a time found in whole
+    // windows; what keeps it down is the model's own loop — immediate retries at the client and
+    // the server finishing attempts whose caller gave up — both far above their share before the
+    // trigger.
+    let m = map(&descartes(), &MapPlan::default(), |_| {});
+    let base = run(&m, "baseline");
+    let recovery = base.recovery.as_ref().expect("a recovery load");
+    let Boundary::Between { holds, tips } = recovery.curve.boundary else {
+        panic!("expected a recovery load inside (0, 1): {:?}", recovery.curve.boundary)
+    };
+    assert!(0.0 < holds && holds < tips && tips < 1.0, "{holds} {tips}");
+    let shortest = recovery.shortest.as_ref().expect("how long the load must stay lowered");
+    assert_eq!(shortest.share, holds);
+    assert!(shortest.enough_s <= recovery.lowered_for_s);
+    let edges: Vec<&str> = base.sustained_by.iter().map(|e| e.edge.as_str()).collect();
+    for edge in ["retries at client clients", "work for callers who gave up in server"] {
+        let found = base
+            .sustained_by
+            .iter()
+            .find(|e| e.edge == edge)
+            .unwrap_or_else(|| panic!("{edge} not in {edges:?}"));
+        assert!(
+            found.down_share >= 2.0 * found.normal_share && found.down_share > 0.3,
+            "{found:?}"
+        );
+    }
 }
