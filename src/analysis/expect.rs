@@ -711,6 +711,12 @@ pub fn evaluate_map(
                     notes.push(format!("not judged at {size}"));
                     f64::NAN
                 }
+                Boundary::HoldsUpTo { holds, unjudged } => {
+                    notes.push(format!(
+                        "no tip-over up to {holds}; from {unjudged} on not judged (runs cut short at a bound)"
+                    ));
+                    f64::NAN
+                }
             };
             (value, Unit::Count, true)
         }

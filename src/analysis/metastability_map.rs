@@ -248,5 +248,10 @@ pub fn show_boundary(scale: Scale, boundary: &Boundary) -> String {
             "not judged at {}: no replication could be judged there",
             show_size(scale, size)
         ),
+        Boundary::HoldsUpTo { holds, unjudged } => format!(
+            "no tip-over up to {}; from {} on no replication could be judged (cut short at a bound)",
+            show_size(scale, holds),
+            show_size(scale, unjudged)
+        ),
     }
 }

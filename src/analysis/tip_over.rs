@@ -155,20 +155,30 @@ pub enum Boundary {
         size: f64,
     },
     /// A size could not be judged (every replication stopped at a bound or had no healthy
-    /// baseline): the search stopped there.
+    /// baseline, or the runs were interrupted): the search stopped there.
     NotJudged {
         /// The size.
         size: f64,
     },
+    /// Nothing judged tipped over up to `holds`; from `unjudged` on no replication could be
+    /// judged (cut short at a bound): where it tips over above `holds` is not known.
+    HoldsUpTo {
+        /// The largest size that held.
+        holds: f64,
+        /// The smallest size tried that could not be judged.
+        unjudged: f64,
+    },
 }
 
 impl Boundary {
-    /// The smallest size known to tip over (infinite when none did).
+    /// The smallest size known to tip over (infinite when none did up to the largest size; NaN
+    /// when sizes that could not be judged leave it unknown).
     pub fn tipping_size(&self) -> f64 {
         match *self {
             Boundary::AtOrBelow { size } => size,
             Boundary::Between { tips, .. } => tips,
-            Boundary::Above { .. } | Boundary::NotJudged { .. } => f64::INFINITY,
+            Boundary::Above { .. } => f64::INFINITY,
+            Boundary::NotJudged { .. } | Boundary::HoldsUpTo { .. } => f64::NAN,
         }
     }
 }
@@ -202,87 +212,97 @@ pub fn judge(
 }
 
 /// Search `[smallest, largest]` for the boundary, judging each size with `trial` (size,
-/// replications) → what they did.
+/// replications) → what they did. A size no replication could judge (every run cut short at a
+/// bound, e.g. more requests in flight than the model allows) is taken as an upper end the
+/// search goes below; a trial that fails (the runs were interrupted) ends the search there, the
+/// sizes tried so far kept.
 pub fn search(
     smallest: f64,
     largest: f64,
     scale: Scale,
     replications: Replications,
     mut trial: impl FnMut(f64, u32) -> Result<Tally, String>,
-) -> Result<Curve, String> {
-    let mut points = Vec::new();
-    let top = judge(largest, replications, &mut trial)?;
-    if top.tally.judged == 0 {
-        return Ok(finish(vec![top], Boundary::NotJudged { size: largest }, true));
-    }
+) -> Curve {
+    let mut points: Vec<Point> = Vec::new();
+    let stopped = |points: Vec<Point>, size: f64| finish(points, Boundary::NotJudged { size }, true);
+    let Ok(top) = judge(largest, replications, &mut trial) else {
+        return stopped(points, largest);
+    };
+    let top_judged = top.tally.judged > 0;
     let top_tips = top.tips();
     let top_uncertain = top.decision == Decision::Uncertain;
     points.push(top);
-    if !top_tips {
-        return Ok(finish(points, Boundary::Above { size: largest }, top_uncertain));
+    if top_judged && !top_tips {
+        return finish(points, Boundary::Above { size: largest }, top_uncertain);
     }
     if smallest >= largest {
-        return Ok(finish(points, Boundary::AtOrBelow { size: largest }, top_uncertain));
+        return match top_judged {
+            true => finish(points, Boundary::AtOrBelow { size: largest }, top_uncertain),
+            false => stopped(points, largest),
+        };
     }
-    let bottom = judge(smallest, replications, &mut trial)?;
-    if bottom.tally.judged == 0 {
-        points.push(bottom);
-        return Ok(finish(points, Boundary::NotJudged { size: smallest }, true));
-    }
+    let Ok(bottom) = judge(smallest, replications, &mut trial) else {
+        return stopped(points, smallest);
+    };
+    let bottom_judged = bottom.tally.judged > 0;
     let bottom_tips = bottom.tips();
     let bottom_uncertain = bottom.decision == Decision::Uncertain;
     points.push(bottom);
-    if bottom_tips {
-        return Ok(finish(points, Boundary::AtOrBelow { size: smallest }, bottom_uncertain));
+    if !bottom_judged {
+        return stopped(points, smallest);
     }
-    let (mut holds, mut tips) = (smallest, largest);
-    let (mut holds_uncertain, mut tips_uncertain) = (bottom_uncertain, top_uncertain);
+    if bottom_tips {
+        return finish(points, Boundary::AtOrBelow { size: smallest }, bottom_uncertain);
+    }
+    // `upper` tipped over, or could not be judged (`upper_judged` false).
+    let (mut holds, mut upper, mut upper_judged) = (smallest, largest, top_judged);
+    let (mut holds_uncertain, mut upper_uncertain) = (bottom_uncertain, top_uncertain);
     while points.len() < MAX_TRIALS {
         let mid = match scale {
             Scale::Count => {
-                if tips - holds <= 1.0 {
+                if upper - holds <= 1.0 {
                     break;
                 }
-                ((holds + tips) / 2.0).floor()
+                ((holds + upper) / 2.0).floor()
             }
             Scale::Share => {
-                if tips - holds <= SHARE_PRECISION {
+                if upper - holds <= SHARE_PRECISION {
                     break;
                 }
-                (holds + tips) / 2.0
+                (holds + upper) / 2.0
             }
             Scale::Factor | Scale::Seconds => {
-                if tips / holds <= PRECISION {
+                if upper / holds <= PRECISION {
                     break;
                 }
                 // The geometric midpoint, to two significant digits (×3.9, not ×3.873).
-                let mid = two_significant((holds * tips).sqrt());
-                if mid <= holds || mid >= tips {
+                let mid = two_significant((holds * upper).sqrt());
+                if mid <= holds || mid >= upper {
                     break;
                 }
                 mid
             }
         };
-        let point = judge(mid, replications, &mut trial)?;
-        if point.tally.judged == 0 {
-            points.push(point);
-            return Ok(finish(points, Boundary::NotJudged { size: mid }, true));
-        }
+        let Ok(point) = judge(mid, replications, &mut trial) else {
+            return stopped(points, mid);
+        };
         let uncertain = point.decision == Decision::Uncertain;
-        if point.tips() {
-            tips = mid;
-            tips_uncertain = uncertain;
+        if point.tally.judged == 0 || point.tips() {
+            upper = mid;
+            upper_judged = point.tally.judged > 0;
+            upper_uncertain = uncertain;
         } else {
             holds = mid;
             holds_uncertain = uncertain;
         }
         points.push(point);
     }
-    Ok(finish(
-        points,
-        Boundary::Between { holds, tips },
-        holds_uncertain || tips_uncertain,
-    ))
+    let boundary = if upper_judged {
+        Boundary::Between { holds, tips: upper }
+    } else {
+        Boundary::HoldsUpTo { holds, unjudged: upper }
+    };
+    finish(points, boundary, holds_uncertain || upper_uncertain)
 }
 
 /// `x` rounded to two significant digits.
@@ -330,7 +350,7 @@ mod tests {
 
     #[test]
     fn bisection_brackets_a_sharp_boundary_within_the_precision() {
-        let curve = search(1.0, 10.0, Scale::Factor, REPS, step).unwrap();
+        let curve = search(1.0, 10.0, Scale::Factor, REPS, step);
         let Boundary::Between { holds, tips } = curve.boundary else {
             panic!("{:?}", curve.boundary)
         };
@@ -344,7 +364,7 @@ mod tests {
         assert_eq!(two_significant(3.872983), 3.9);
         assert_eq!(two_significant(0.0123456), 0.012);
         assert_eq!(two_significant(465.0), 470.0);
-        let curve = search(1.5, 10.0, Scale::Factor, REPS, step).unwrap();
+        let curve = search(1.5, 10.0, Scale::Factor, REPS, step);
         for p in &curve.points {
             assert_eq!(two_significant(p.size), p.size, "{}", p.size);
         }
@@ -352,7 +372,7 @@ mod tests {
 
     #[test]
     fn counts_are_bisected_to_adjacent_whole_numbers() {
-        let curve = search(1.0, 10.0, Scale::Count, REPS, step).unwrap();
+        let curve = search(1.0, 10.0, Scale::Count, REPS, step);
         assert_eq!(curve.boundary, Boundary::Between { holds: 3.0, tips: 4.0 });
         assert!(curve.points.iter().all(|p| p.size.fract() == 0.0));
     }
@@ -363,23 +383,22 @@ mod tests {
         let curve = search(1.0, 3.0, Scale::Factor, REPS, |s, n| {
             calls += 1;
             step(s, n)
-        })
-        .unwrap();
+        });
         assert_eq!(curve.boundary, Boundary::Above { size: 3.0 });
         assert_eq!(calls, 1);
     }
 
     #[test]
     fn one_size_is_judged_once_and_placed_by_its_verdict() {
-        let curve = search(5.0, 5.0, Scale::Factor, REPS, step).unwrap();
+        let curve = search(5.0, 5.0, Scale::Factor, REPS, step);
         assert_eq!((curve.boundary, curve.points.len()), (Boundary::AtOrBelow { size: 5.0 }, 1));
-        let curve = search(2.0, 2.0, Scale::Factor, REPS, step).unwrap();
+        let curve = search(2.0, 2.0, Scale::Factor, REPS, step);
         assert_eq!((curve.boundary, curve.points.len()), (Boundary::Above { size: 2.0 }, 1));
     }
 
     #[test]
     fn shares_are_bisected_arithmetically_from_zero() {
-        let curve = search(0.0, 1.0, Scale::Share, REPS, |s, n| step(s * 10.0, n)).unwrap();
+        let curve = search(0.0, 1.0, Scale::Share, REPS, |s, n| step(s * 10.0, n));
         let Boundary::Between { holds, tips } = curve.boundary else {
             panic!("{:?}", curve.boundary)
         };
@@ -389,26 +408,57 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_size_no_replication_could_judge_stops_the_search_there() {
-        let mut asked = Vec::new();
-        let curve = search(1.0, 10.0, Scale::Factor, REPS, |s, n| {
-            asked.push(n);
-            Ok(Tally {
+    /// Sizes from 5 on cannot be judged (every run cut short at a bound); below, nothing tips.
+    fn cut_short_from_5(size: f64, n: u32) -> Result<Tally, String> {
+        Ok(if size >= 5.0 {
+            Tally {
                 replications: n,
                 stopped: n,
                 ..Tally::default()
-            })
-            .map(|t| if s < 5.0 { step(s, n).unwrap() } else { t })
+            }
+        } else {
+            Tally {
+                replications: n,
+                judged: n,
+                ..Tally::default()
+            }
         })
-        .unwrap();
-        assert_eq!(curve.boundary, Boundary::NotJudged { size: 10.0 });
-        assert_eq!(asked, vec![8], "no more replications for a size none could judge");
+    }
+
+    #[test]
+    fn sizes_no_replication_could_judge_are_searched_below_and_said_so() {
+        let mut asked = Vec::new();
+        let curve = search(1.0, 10.0, Scale::Factor, REPS, |s, n| {
+            asked.push((s, n));
+            cut_short_from_5(s, n)
+        });
+        let Boundary::HoldsUpTo { holds, unjudged } = curve.boundary else {
+            panic!("{:?}", curve.boundary)
+        };
+        assert!(
+            holds < 5.0 && unjudged >= 5.0 && unjudged / holds <= PRECISION,
+            "{holds} {unjudged}"
+        );
+        assert!(curve.boundary.tipping_size().is_nan(), "where it tips is not known");
+        assert_eq!(asked[0], (10.0, 8), "no more replications for a size none could judge");
+    }
+
+    #[test]
+    fn an_interrupted_trial_ends_the_search_keeping_the_sizes_tried() {
+        let curve = search(1.0, 10.0, Scale::Factor, REPS, |s, n| {
+            if s < 9.0 && s > 1.0 {
+                Err("interrupted".to_string())
+            } else {
+                step(s, n)
+            }
+        });
+        assert_eq!(curve.points.len(), 2, "{:?}", curve.points);
+        assert!(matches!(curve.boundary, Boundary::NotJudged { .. }), "{:?}", curve.boundary);
     }
 
     #[test]
     fn tipping_at_the_smallest_size_says_so() {
-        let curve = search(4.0, 8.0, Scale::Factor, REPS, step).unwrap();
+        let curve = search(4.0, 8.0, Scale::Factor, REPS, step);
         assert_eq!(curve.boundary, Boundary::AtOrBelow { size: 4.0 });
     }
 

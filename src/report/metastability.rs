@@ -31,7 +31,7 @@ pub fn tried_sizes(scale: Scale, curve: &Curve) -> String {
 /// The boundary of a curve in words, marked when it rests on an uncertain verdict.
 pub fn boundary_text(scale: Scale, curve: &Curve) -> String {
     let mut text = show_boundary(scale, &curve.boundary);
-    if curve.uncertain && !matches!(curve.boundary, Boundary::NotJudged { .. }) {
+    if curve.uncertain && !matches!(curve.boundary, Boundary::NotJudged { .. } | Boundary::HoldsUpTo { .. }) {
         text.push_str(" (uncertain at the replication cap)");
     }
     text
@@ -72,6 +72,9 @@ pub fn recovery_text(run: &RunMap) -> Option<String> {
         }
         Boundary::Above { .. } => format!("after {}: it comes back without lowering the load in most replications", r.after),
         Boundary::NotJudged { size } => format!("after {}: not judged with the load at {} ({lowered})", r.after, share(size)),
+        Boundary::HoldsUpTo { unjudged, .. } => {
+            format!("after {}: not judged with the load at {} and above ({lowered})", r.after, share(unjudged))
+        }
     })
 }
 
@@ -235,5 +238,8 @@ pub fn tipped_cell(scale: Scale, b: &Boundary) -> String {
         Boundary::Between { holds, tips } => format!("{}–{}", show_size(scale, holds), show_size(scale, tips)),
         Boundary::Above { size } => format!("> {}", show_size(scale, size)),
         Boundary::NotJudged { size } => format!("not judged at {}", show_size(scale, size)),
+        Boundary::HoldsUpTo { holds, unjudged } => {
+            format!("> {}, ≥ {} not judged", show_size(scale, holds), show_size(scale, unjudged))
+        }
     }
 }

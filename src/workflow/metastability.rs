@@ -782,11 +782,7 @@ impl<C: Fn(&mut ModelSpec)> PreparedMap<'_, C> {
                 // The control: every replication judged from the same time, nothing changed.
                 let nothing = TriggerKind::Spike { clients: open };
                 let lasts = nanos_to_secs(self.model.window_ns);
-                let all = Replications {
-                    first: self.replications.cap,
-                    cap: self.replications.cap,
-                };
-                let control = crate::analysis::tip_over::judge(1.0, all, &mut |size, n| {
+                let control = crate::analysis::tip_over::judge(1.0, self.replications, &mut |size, n| {
                     progress(&Trying {
                         run: run.name.clone(),
                         what: "without a trigger".into(),
@@ -813,32 +809,24 @@ impl<C: Fn(&mut ModelSpec)> PreparedMap<'_, C> {
                 };
                 for &lasts in &t.lasts_s {
                     let label = t.label(lasts);
-                    // A trial stopped (interrupted) counts as one no replication could judge: the
-                    // search stops there, and the sizes tried so far are kept.
+                    // A trial that fails (the runs were interrupted) ends the search there, the
+                    // sizes tried so far kept.
                     let mut interrupted = None;
-                    let found = search(t.smallest, t.largest, t.kind.scale(), self.replications, |size, n| {
+                    let curve = search(t.smallest, t.largest, t.kind.scale(), self.replications, |size, n| {
                         progress(&Trying {
                             run: run.name.clone(),
                             what: format!("{label} {}", show_size(t.kind.scale(), size)),
                             replications: n,
                         });
                         let actions = t.kind.actions(self.at_s, size, lasts);
-                        Ok(self.tally(runner, &mut spent, run, actions, n).unwrap_or_else(|why| {
-                            interrupted = Some(why);
-                            Tally {
-                                replications: n,
-                                stopped: n,
-                                ..Tally::default()
-                            }
-                        }))
+                        self.tally(runner, &mut spent, run, actions, n)
+                            .inspect_err(|why| interrupted = Some(why.clone()))
                     });
-                    if let Ok(curve) = found {
-                        tmap.curves.push(TriggerCurve {
-                            label,
-                            for_s: lasts,
-                            curve,
-                        });
-                    }
+                    tmap.curves.push(TriggerCurve {
+                        label,
+                        for_s: lasts,
+                        curve,
+                    });
                     if let Some(why) = interrupted {
                         stopped = Some(why);
                         map.triggers.push(tmap);
@@ -847,6 +835,26 @@ impl<C: Fn(&mut ModelSpec)> PreparedMap<'_, C> {
                     }
                 }
                 map.triggers.push(tmap);
+            }
+            // Still down at the end with nothing that could keep it down: a backlog draining.
+            let loops = self
+                .model_of(run, Vec::new(), None, 1)
+                .map(|(m, _)| mechanisms(&m))
+                .unwrap_or_default();
+            let tipped = map
+                .triggers
+                .iter()
+                .flat_map(|t| &t.curves)
+                .any(|c| c.curve.boundary.tipping_size().is_finite());
+            if loops.is_empty() && tipped {
+                map.notes.push(format!(
+                    "what \"tips over\" here is still worse when the run ends ({} after the longest trigger), but nothing in this run's model can keep a failure going (no retry, redelivery or work for callers who gave up): it is a backlog still draining, not a failure that stays; lengthen the run to see it come back",
+                    crate::model::units::format_duration_f64(
+                        nanos_to_secs(self.model.duration_ns)
+                            - self.at_s
+                            - self.triggers.iter().flat_map(|t| t.lasts_s.iter().map(|l| l.unwrap_or(t.largest))).fold(0.0, f64::max)
+                    )
+                ));
             }
             if self.boundaries_only {
                 runs.push(map);
@@ -955,6 +963,7 @@ impl<C: Fn(&mut ModelSpec)> PreparedMap<'_, C> {
             }));
             actions
         };
+        let mut interrupted = None;
         let curve: Curve = search(0.0, 1.0, Scale::Share, self.replications, |share, n| {
             progress(&Trying {
                 run: run.name.clone(),
@@ -962,7 +971,11 @@ impl<C: Fn(&mut ModelSpec)> PreparedMap<'_, C> {
                 replications: n,
             });
             self.tally(runner, spent, run, lowered(share, lowered_for), n)
-        })?;
+                .inspect_err(|why| interrupted = Some(why.clone()))
+        });
+        if let Some(why) = interrupted {
+            return Err(why);
+        }
         // For how long: at the largest share that brought it back, the shortest lowering (whole
         // windows) that still does; none lowered is the trigger alone, which tipped it over.
         let mut shortest = None;

@@ -443,3 +443,45 @@ fn a_storm_comes_back_only_well_below_the_load_that_tipped_it_and_its_loop_is_na
         );
     }
 }
+
+#[test]
+fn a_backlog_still_draining_at_the_end_tips_where_the_fluid_model_says_and_is_called_draining() {
+    // M/M/1 at ρ = 0.8 (80/s, 10 ms) with an unbounded queue, watched on its queue; a spike ×k for
+    // 5 min from 700 s (the warm-up of 2 min and 10 windows of 58 s) to 1000 s. Fluid model: the
+    // spike leaves a backlog of (80k − 100) × 300 requests, drained at μ − λ = 20/s. The run ends
+    // at 3600 s; the last window starts at 3542 s, and the replication is called down when even
+    // the last windows are worse than the band: when the backlog outlasts 2542 s, i.e.
+    // (80k − 100) × 300 / 20 > 2542, k > 3.369. (The noise of the arrivals and services over
+    // that time moves it by about 1 %.) The map's boundary must bracket it — and say that with
+    // nothing in the model to keep it down, this is a backlog draining, not a failure that stays.
+    let source = ModelSource::read("models/mm1.json").expect("mm1");
+    let plan = MapPlan {
+        metric: Some("server.queue".into()),
+        boundaries_only: true,
+        ..MapPlan::default()
+    };
+    let m = prepare(&source, &plan, |_| {}).expect("valid").run(&Runner::new(), |_| {});
+    let base = run(&m, "baseline");
+    let curve = base
+        .triggers
+        .iter()
+        .flat_map(|t| &t.curves)
+        .find(|c| c.label == "spike_5min")
+        .expect("the 5-minute spike");
+    let k = (100.0 + 2542.0 * 20.0 / 300.0) / 80.0;
+    match curve.curve.boundary {
+        Boundary::Between { holds, tips } => {
+            assert!(
+                holds < k * 1.02 && tips > k * 0.98,
+                "fluid threshold {k:.3}, map {holds}–{tips}"
+            )
+        }
+        other => panic!("expected a boundary around {k:.3}, got {other:?}"),
+    }
+    assert!(m.mechanisms.is_empty());
+    assert!(
+        base.notes.iter().any(|n| n.contains("a backlog still draining")),
+        "{:?}",
+        base.notes
+    );
+}
