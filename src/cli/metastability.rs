@@ -62,6 +62,11 @@ pub fn metastability(args: MetastabilityArgs) -> Result<i32, CliError> {
             return Err(CliError::Argument(format!("{flag}: expected a positive integer, got 0")));
         }
     }
+    if args.settings.replications.is_some() {
+        return Err(CliError::Argument(
+            "--replications: the map chooses the replications of each trigger size: give --first-replications and --max-replications".into(),
+        ));
+    }
     let source = overrides.load(&args.model)?;
     let scenarios = if args.all_scenarios {
         source.scenario_names()

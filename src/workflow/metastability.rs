@@ -233,7 +233,7 @@ fn listed(triggers: &serde_json::Map<String, Value>, model: &Model) -> Result<Ve
                 }
                 if let Some(c) = clients.iter().find(|c| !open.contains(&c.as_str())) {
                     return Err(bad(format!(
-                        "spike.clients: no open client named \"{c}\" (open clients: {})",
+                        "spike.clients: no open client named \"{c}\" (open clients, load tests left out: {})",
                         open.join(", ")
                     )));
                 }
@@ -386,7 +386,7 @@ fn open_clients(model: &Model) -> Vec<&str> {
     model
         .clients
         .iter()
-        .filter(|c| matches!(c.arrivals, Arrivals::Open { .. }))
+        .filter(|c| matches!(c.arrivals, Arrivals::Open { .. }) && !c.synthetic)
         .map(|c| c.name.as_str())
         .collect()
 }

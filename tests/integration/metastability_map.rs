@@ -353,6 +353,9 @@ fn bad_triggers_are_refused_before_anything_runs_naming_their_path() {
     crate::capsim(&["metastability", &descartes(), "--max-replications", "0"])
         .expect_code(2)
         .stderr_has("--max-replications: expected a positive integer");
+    crate::capsim(&["metastability", &descartes(), "--replications", "5"])
+        .expect_code(2)
+        .stderr_has("--replications: the map chooses the replications of each trigger size");
 }
 
 #[test]
