@@ -681,6 +681,10 @@ pub fn evaluate_map(
             notes.push(format!("not judged: the map stopped before {run_name}: {label}"));
             (f64::NAN, Unit::Count, false)
         }
+        Some(c) if stat == "tip_over" && c.curve.points.is_empty() => {
+            notes.push(format!("not judged: the map stopped before {run_name}: {label} ran"));
+            (f64::NAN, Unit::Share, false)
+        }
         Some(c) if stat == "tip_over" => {
             let p = &c.curve.points[0];
             if p.tally.judged == 0 {

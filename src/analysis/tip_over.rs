@@ -457,6 +457,18 @@ mod tests {
     }
 
     #[test]
+    fn a_search_over_the_widest_range_stops_at_the_most_trials() {
+        // Durations from 1 ms to 1e6 s (nine decades) with a step at 3.7 s: bisection to 10 %
+        // would need more than MAX_TRIALS sizes; the search stops there, bracketing the step.
+        let curve = search(0.001, 1e6, Scale::Seconds, REPS, step);
+        assert_eq!(curve.points.len(), MAX_TRIALS);
+        let Boundary::Between { holds, tips } = curve.boundary else {
+            panic!("{:?}", curve.boundary)
+        };
+        assert!(holds < 3.7 && tips >= 3.7, "{holds} {tips}");
+    }
+
+    #[test]
     fn tipping_at_the_smallest_size_says_so() {
         let curve = search(4.0, 8.0, Scale::Factor, REPS, step);
         assert_eq!(curve.boundary, Boundary::AtOrBelow { size: 4.0 });

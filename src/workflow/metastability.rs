@@ -192,12 +192,16 @@ fn size(value: &Value, scale: Scale, at: &str) -> Result<f64, WorkflowError> {
         Scale::Factor => value
             .as_f64()
             .filter(|x| x.is_finite() && *x > 0.0 && *x <= 1e6)
-            .ok_or_else(|| WorkflowError::Input(format!("{at}: expected a factor (a number above 0, e.g. 3), got {value}"))),
+            .ok_or_else(|| {
+                WorkflowError::Input(format!(
+                    "{at}: expected a factor (a number above 0 and at most 1000000, e.g. 3), got {value}"
+                ))
+            }),
         Scale::Count | Scale::Share => value
             .as_u64()
             .filter(|&n| (1..=1_000_000).contains(&n))
             .map(|n| n as f64)
-            .ok_or_else(|| WorkflowError::Input(format!("{at}: expected a whole number of at least 1, got {value}"))),
+            .ok_or_else(|| WorkflowError::Input(format!("{at}: expected a whole number from 1 to 1000000, got {value}"))),
     }
 }
 

@@ -308,6 +308,10 @@ fn bad_triggers_are_refused_before_anything_runs_naming_their_path() {
             "metastability.triggers.x.size: expected a factor",
         ),
         (
+            r#""triggers": { "x": { "spike": {}, "size": [2, 1000001], "for": "5s" } }"#,
+            "metastability.triggers.x.size[1]: expected a factor (a number above 0 and at most 1000000",
+        ),
+        (
             r#""triggers": { "x": { "spike": {}, "size": 2 } }"#,
             "metastability.triggers.x.for: expected how long the trigger lasts",
         ),
@@ -487,4 +491,17 @@ fn a_backlog_still_draining_at_the_end_tips_where_the_fluid_model_says_and_is_ca
         "{:?}",
         base.notes
     );
+}
+
+#[test]
+fn a_claim_on_a_map_cut_short_before_its_trigger_ran_is_not_judged() {
+    // 1 ms of wall time stops the first simulation: the claim's trigger has no size tried.
+    let dir = crate::scratch_dir("metastability-claim-cut");
+    let mut model: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(descartes()).unwrap()).unwrap();
+    model["expect"] = serde_json::json!([{ "that": "metastability.spike_5s.tip_over > 50%" }]);
+    let file = dir.join("claim.json");
+    std::fs::write(&file, model.to_string()).unwrap();
+    crate::capsim(&["check", file.to_str().unwrap(), "--max-wall", "1ms"])
+        .expect_code(3)
+        .stdout_has("not judged");
 }
