@@ -145,38 +145,26 @@ pub fn sustained_by(down: &RunResult, normal: &RunResult) -> Vec<LoopEdge> {
     let mut edges = Vec::new();
     let share = |part: f64, whole: f64| if whole > 0.0 { part / whole } else { 0.0 };
     let retries = |r: &crate::results::Counts| share(r.retries as f64, (r.started + r.retries) as f64);
-    for c in &down.clients {
-        let before = normal
-            .clients
-            .iter()
-            .find(|n| n.name == c.name)
-            .map_or(0.0, |n| retries(&n.counts));
+    // Retries among attempts, at each client (shown as attempts per request) and at each
+    // endpoint's calls (retries per request).
+    let clients = down.clients.iter().map(|c| {
+        let before = normal.clients.iter().find(|n| n.name == c.name).map(|n| &n.counts);
+        (format!("retries at client {}", c.name), &c.counts, before, 1.0, "attempts")
+    });
+    let endpoints = down.endpoints.iter().map(|e| {
+        let before = normal.endpoints.iter().find(|n| n.name == e.name).map(|n| &n.counts);
+        (format!("retries of {}'s calls", e.name), &e.counts, before, 0.0, "retries")
+    });
+    for (edge, counts, before, first, what) in clients.chain(endpoints) {
         edges.push(LoopEdge {
-            edge: format!("retries at client {}", c.name),
-            down_share: retries(&c.counts),
-            normal_share: before,
+            edge,
+            down_share: retries(counts),
+            normal_share: before.map_or(0.0, retries),
             detail: format!(
-                "{:.1} attempts per request",
-                1.0 + share(c.counts.retries as f64, c.counts.started as f64)
+                "{:.1} {what} per request",
+                first + share(counts.retries as f64, counts.started as f64)
             ),
-            volume: c.counts.retries,
-        });
-    }
-    for e in &down.endpoints {
-        let before = normal
-            .endpoints
-            .iter()
-            .find(|n| n.name == e.name)
-            .map_or(0.0, |n| retries(&n.counts));
-        edges.push(LoopEdge {
-            edge: format!("retries of {}'s calls", e.name),
-            down_share: retries(&e.counts),
-            normal_share: before,
-            detail: format!(
-                "{:.1} retries per request",
-                share(e.counts.retries as f64, e.counts.started as f64)
-            ),
-            volume: e.counts.retries,
+            volume: counts.retries,
         });
     }
     let redelivered = |q: &crate::results::QueueSummary| share(q.receives.saturating_sub(q.deleted) as f64, q.receives as f64);

@@ -889,7 +889,7 @@ pub struct ConsumerSpec {
 }
 
 /// Whether the system returns to its baseline after a trigger.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetastabilitySpec {
     /// The metric whose windows are watched, e.g. "search.utilisation" or "website.p99".

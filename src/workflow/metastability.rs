@@ -530,15 +530,7 @@ pub fn prepare<'s, C: Fn(&mut ModelSpec)>(
         })?;
     let watched = |spec: &mut ModelSpec| {
         configure(spec);
-        let section = spec
-            .metastability
-            .get_or_insert_with(|| crate::model::spec::MetastabilitySpec {
-                metric: String::new(),
-                at: None,
-                triggers: None,
-                max_replications: None,
-            });
-        section.metric = metric.clone();
+        spec.metastability.get_or_insert_with(Default::default).metric = metric.clone();
     };
     let model = source.baseline(watched)?.model;
     let window_s = nanos_to_secs(model.window_ns);
@@ -699,15 +691,7 @@ impl<C: Fn(&mut ModelSpec)> PreparedMap<'_, C> {
             spec.replications = Some(PositiveInt(replications));
             match observe {
                 None => {
-                    let section = spec
-                        .metastability
-                        .get_or_insert_with(|| crate::model::spec::MetastabilitySpec {
-                            metric: String::new(),
-                            at: None,
-                            triggers: None,
-                            max_replications: None,
-                        });
-                    section.metric = self.metric.clone();
+                    spec.metastability.get_or_insert_with(Default::default).metric = self.metric.clone();
                 }
                 Some((from, to)) => {
                     spec.metastability = None;
