@@ -85,6 +85,7 @@ pub mod results;
 pub mod scenario;
 pub mod sim;
 pub mod stats;
+pub mod traces;
 pub mod workflow;
 
 use model::Model;

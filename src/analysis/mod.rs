@@ -1,5 +1,6 @@
 //! Reading results: paired comparisons of scenarios, knees of sweeps, expectations.
 
+pub mod calibration;
 pub mod compare;
 pub mod expect;
 pub mod fingerprint;

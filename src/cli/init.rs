@@ -1,10 +1,14 @@
 //! `capsim init --from WORKLOADS.csv`: write a starting model from measured workloads, whose
 //! no-contention durations are the measured ones, ready to be edited and simulated.
+//! `capsim init --from-traces FILE…`: write a model inferred from OpenTelemetry, Zipkin or Jaeger
+//! traces (see `traces::infer`).
 
 use super::latency_table::read_workloads;
 use super::{print, write, CliError, EXIT_OK};
 use crate::analysis::spreadsheet::{names, starting_model, StartSettings};
-use crate::model::units::{parse_duration, parse_rate};
+use crate::model::units::{parse_duration, parse_rate, parse_ratio};
+use crate::traces::collect::{Bounds, Collection};
+use crate::traces::infer::{infer, InferSettings};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -12,8 +16,24 @@ use std::path::PathBuf;
 #[derive(Args)]
 pub struct InitArgs {
     /// The workloads: a CSV file with the columns name,queries,duration (e.g. "API::Payments::Create,24,150ms").
-    #[arg(long, value_name = "WORKLOADS.csv")]
-    from: PathBuf,
+    #[arg(
+        long,
+        value_name = "WORKLOADS.csv",
+        required_unless_present = "from_traces",
+        conflicts_with = "from_traces"
+    )]
+    from: Option<PathBuf>,
+    /// Or trace files: OTLP JSON (the Collector's file exporter: one request per line, .gz too),
+    /// Zipkin v2 JSON or Jaeger JSON; the model's services, endpoints, steps, links and clients
+    /// are inferred from them.
+    #[arg(long = "from-traces", value_name = "FILE", num_args = 1..)]
+    from_traces: Vec<PathBuf>,
+    /// With --from-traces: the share of traces recorded (head sampling, e.g. 0.1 or 10%); rates are scaled up by its inverse.
+    #[arg(long, value_name = "SHARE", default_value = "1")]
+    sampling_rate: String,
+    /// With --from-traces: most spans of sampled traces held in memory (a uniform sample of whole traces is kept).
+    #[arg(long, value_name = "N", default_value_t = 2_000_000)]
+    max_spans: usize,
     /// Round-trip network latency of one query between the app and the database today.
     #[arg(long, value_name = "DURATION", default_value = "0.5ms")]
     latency: String,
@@ -30,9 +50,6 @@ pub struct InitArgs {
 
 /// Run `capsim init`.
 pub fn init(args: &InitArgs) -> Result<i32, CliError> {
-    let latency_ns =
-        parse_duration(&args.latency).map_err(|why| CliError::Argument(format!("--latency: {why}, got \"{}\"", args.latency)))?;
-    parse_rate(&args.rate).map_err(|why| CliError::Argument(format!("--rate: {why}, got \"{}\"", args.rate)))?;
     let to_stdout = args.out.as_os_str() == "-";
     if !to_stdout && !args.force && args.out.exists() {
         return Err(CliError::Argument(format!(
@@ -41,9 +58,15 @@ pub fn init(args: &InitArgs) -> Result<i32, CliError> {
         )));
     }
     super::outputs::Outputs::default().file("--out", Some(&args.out)).check()?;
-    let workloads = read_workloads(&args.from)?;
+    let Some(from) = &args.from else {
+        return from_traces(args);
+    };
+    let latency_ns =
+        parse_duration(&args.latency).map_err(|why| CliError::Argument(format!("--latency: {why}, got \"{}\"", args.latency)))?;
+    parse_rate(&args.rate).map_err(|why| CliError::Argument(format!("--rate: {why}, got \"{}\"", args.rate)))?;
+    let workloads = read_workloads(from)?;
     let settings = StartSettings {
-        source: args.from.display().to_string(),
+        source: from.display().to_string(),
         latency_ns,
         rate: args.rate.trim().to_string(),
     };
@@ -69,4 +92,91 @@ pub fn init(args: &InitArgs) -> Result<i32, CliError> {
         ));
     }
     Ok(EXIT_OK)
+}
+
+/// `capsim init --from-traces`: read the traces, infer the model, write it.
+fn from_traces(args: &InitArgs) -> Result<i32, CliError> {
+    let sampling_rate = parse_ratio(&args.sampling_rate).ok().filter(|r| *r > 0.0).ok_or_else(|| {
+        CliError::Argument(format!(
+            "--sampling-rate: expected a share above 0 and at most 1 (like 0.1 or 10%), got \"{}\"",
+            args.sampling_rate
+        ))
+    })?;
+    if args.max_spans == 0 {
+        return Err(CliError::Argument("--max-spans: expected a positive number of spans".into()));
+    }
+    let collection = read_traces(
+        &args.from_traces,
+        Bounds {
+            max_spans: args.max_spans,
+        },
+    )?;
+    let name = args
+        .out
+        .file_stem()
+        .filter(|_| args.out.as_os_str() != "-")
+        .map_or_else(|| "from-traces".to_string(), |s| s.to_string_lossy().to_string());
+    let inferred = infer(&collection, &InferSettings { sampling_rate, name }).map_err(CliError::Argument)?;
+    let mut text = serde_json::to_string_pretty(&inferred.model).unwrap_or_default();
+    text.push('\n');
+    // The model must be one capsim runs: checked before it is written.
+    crate::model::load::parse_model(&text, "inferred model")
+        .map_err(|e| CliError::Argument(format!("the inferred model does not validate (a capsim bug): {e}")))?;
+    write("--out", &args.out, &text)?;
+    if args.out.as_os_str() != "-" {
+        let out = args.out.display();
+        let services = inferred.model["services"].as_object().map_or(0, |s| s.len());
+        let endpoints: usize = inferred.model["services"].as_object().map_or(0, |s| {
+            s.values().map(|v| v["endpoints"].as_object().map_or(0, |e| e.len())).sum()
+        });
+        let mut lines = format!(
+            "wrote {out}: {services} services, {endpoints} endpoints, {} entry points ({}) from {} spans\n",
+            inferred.entries.len(),
+            inferred
+                .entries
+                .iter()
+                .map(|(e, _)| e.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            collection.spans,
+        );
+        for note in &inferred.notes {
+            lines.push_str(&format!("  guessed or noticed: {note}\n"));
+        }
+        let traces: Vec<String> = args.from_traces.iter().map(|p| p.display().to_string()).collect();
+        lines.push_str(&format!(
+            "next:\n  capsim calibrate {out} --traces {}\n  capsim run {out}\n",
+            traces.join(" ")
+        ));
+        print(&lines);
+    }
+    Ok(EXIT_OK)
+}
+
+/// Read trace files, with a progress line on a terminal every few seconds.
+pub(super) fn read_traces(files: &[PathBuf], bounds: Bounds) -> Result<Collection, CliError> {
+    use std::io::IsTerminal as _;
+    let terminal = std::io::stderr().is_terminal();
+    let sizes: Vec<u64> = files.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).collect();
+    let started = std::time::Instant::now();
+    let mut last = started;
+    let mut progress = |file: usize, bytes: u64| {
+        if terminal && last.elapsed().as_secs_f64() >= 2.0 {
+            last = std::time::Instant::now();
+            let total = sizes[file].max(1);
+            let done = bytes as f64 / total as f64;
+            let eta = started.elapsed().as_secs_f64() * (1.0 - done) / done.max(1e-9);
+            tell!(
+                "reading {} ({}/{}): {} of {} ({:.0} %), about {} left",
+                files[file].display(),
+                file + 1,
+                files.len(),
+                crate::model::units::format_bytes(bytes),
+                crate::model::units::format_bytes(total),
+                done * 100.0,
+                crate::model::units::format_duration_f64(eta)
+            );
+        }
+    };
+    Collection::read(files, bounds, &mut progress).map_err(|e| CliError::Argument(e.to_string()))
 }

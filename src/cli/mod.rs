@@ -23,6 +23,7 @@ macro_rules! tell {
     }};
 }
 
+mod calibrate;
 pub mod check;
 mod init;
 mod latency_table;
@@ -131,6 +132,12 @@ enum Command {
         after_help = "Examples:\n  capsim init --from models/workloads.csv --out payments.json\n  capsim init --from workloads.csv --latency 0.3ms --rate 20/s --out - | jq .services"
     )]
     Init(init::InitArgs),
+    /// Replay a model at the rates traces measured and compare each endpoint's latency (mean, p50,
+    /// p90, p99) and throughput with the traces': how well does the model match production?
+    #[command(
+        after_help = "Examples:\n  capsim init --from-traces traces.jsonl.gz --out shop.json && capsim calibrate shop.json --traces traces.jsonl.gz\n  capsim calibrate model.json --traces day1.jsonl.gz day2.jsonl.gz --max-error 5% --json fit.json\n\nA statistic FITS when its relative error, with the simulation's confidence interval and the traces' interval of each percentile, stays within --max-error; MISFIT when it is outside; UNCERTAIN otherwise.\n\nExit codes: 0 fits, 1 misfit or uncertain, 2 bad input, 3 the replay stopped early."
+    )]
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 #[derive(Args)]
@@ -360,6 +367,7 @@ fn execute(cli: Cli) -> Result<i32, CliError> {
             Ok(EXIT_OK)
         }
         Command::Init(args) => init::init(&args),
+        Command::Calibrate(args) => calibrate::calibrate(args),
     }
 }
 

@@ -69,7 +69,7 @@ fn endpoint_secs(model: &Model, e: usize, memo: &mut Vec<Option<f64>>) -> f64 {
             let miss = cache.timeout_ns.map_or(secs, |t| secs.min(secs_of(t)));
             secs = cache.hit_ratio * cache.hit.mean_secs() + (1.0 - cache.hit_ratio) * miss;
         }
-        total += secs;
+        total += secs * endpoint.shares.get(i).copied().unwrap_or(1.0);
     }
     memo[e] = Some(total);
     total
@@ -169,13 +169,16 @@ fn add_rate(model: &Model, e: usize, rate: f64, rates: &mut [f64]) {
     }
 }
 
-/// The share of requests that run step `i` of `endpoint` (the rest are cache hits).
+/// The share of requests that run step `i` of `endpoint` past its cache: those that take the step
+/// at all (its `share`) and miss the cache.
 fn miss_ratio(endpoint: &super::Endpoint, i: usize) -> f64 {
-    endpoint
-        .caches
-        .get(i)
-        .and_then(Option::as_ref)
-        .map_or(1.0, |c| 1.0 - c.hit_ratio)
+    let share = endpoint.shares.get(i).copied().unwrap_or(1.0);
+    share
+        * endpoint
+            .caches
+            .get(i)
+            .and_then(Option::as_ref)
+            .map_or(1.0, |c| 1.0 - c.hit_ratio)
 }
 
 /// The utilisation of every station at the traffic `level`, by arithmetic.

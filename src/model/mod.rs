@@ -542,6 +542,8 @@ pub struct Endpoint {
     pub effects: Vec<Option<u32>>,
     /// The cache in front of each step, by step index (only call and transaction steps have one).
     pub caches: Vec<Option<Cache>>,
+    /// The share of requests that run each step, by step index (1: every request).
+    pub shares: Vec<f64>,
 }
 
 /// A cache in front of a call or a transaction: hits skip it.

@@ -590,6 +590,9 @@ pub struct StepSpec {
     pub transaction: Option<TransactionSpec>,
     /// With `call` or `transaction`: a cache in front of it; hits skip the call or transaction.
     pub cache: Option<CacheSpec>,
+    /// The share of requests that run this step, above 0 and at most 1 (default 1); the others
+    /// skip it (a call made only for some requests, a query only on some paths).
+    pub share: Option<Factor>,
 }
 
 /// A cache in front of a call or a transaction.

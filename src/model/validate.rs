@@ -280,6 +280,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             }
             let endpoint_full = format!("{service_name}.{endpoint_name}");
             let mut step_effects = Vec::new();
+            let mut shares = Vec::new();
             let (steps, caches): (Vec<Step>, Vec<Option<Cache>>) = steps
                 .iter()
                 .enumerate()
@@ -299,8 +300,16 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                         databases: &databases,
                         pools: &pools,
                     };
+                    let share = step.share.map_or(1.0, |f| f.0);
+                    if !(share > 0.0 && share <= 1.0) {
+                        check.error(
+                            format!("{step_path}.share"),
+                            format!("expected a share of requests above 0 and at most 1, got {share}"),
+                        );
+                    }
                     let resolved = resolve_step(step, &step_path, &context, &mut call_sites, &mut check)?;
                     step_effects.push(effect);
+                    shares.push(share);
                     Some((resolved, cache))
                 })
                 .unzip();
@@ -311,6 +320,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                 steps,
                 effects: step_effects,
                 caches,
+                shares,
             });
         }
         if let Some(n) = service.instances.filter(|n| n.0 > MAX_INSTANCES) {

@@ -1,6 +1,7 @@
 //! Renderings of a [`crate::results::RunResult`]: a terminal summary, JSON and CSV. Each reads the
 //! merged result only, never the live simulation.
 
+pub mod calibration;
 pub mod cascade;
 pub mod compare;
 pub mod csv;

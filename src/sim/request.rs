@@ -282,6 +282,15 @@ impl World<'_> {
             self.finish_job(job_ref, Outcome::Ok, queue);
             return;
         };
+        let share = self.model.endpoints[endpoint as usize].shares[job.step as usize];
+        if share < 1.0 && rand::RngExt::random::<f64>(self.services.rng(sid)) >= share {
+            // A step only some requests take: this one skips it.
+            if let Some(job) = self.jobs.get_mut(job_ref) {
+                job.step += 1;
+            }
+            self.run_step(job_ref, queue);
+            return;
+        }
         match step {
             Step::Cpu(cost) => {
                 if !holds_worker {

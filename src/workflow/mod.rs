@@ -7,6 +7,7 @@
 //! Runs go through a [`Runner`]: rayon's global pool and no interruption by default, or a pool
 //! and an interrupt flag of the caller's (results do not depend on either).
 
+pub mod calibrate;
 pub mod check;
 pub mod exchange;
 pub mod metastability;

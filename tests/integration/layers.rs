@@ -1,4 +1,5 @@
-//! The layers point down. Data flows engine · stats → model → scenario → sim → results → the
+//! The layers point down. Data flows engine · stats → model → traces (spans read into models and
+//! measurements) → scenario → sim → results → the
 //! replication runner → analysis → workflow (sweeps, scenario comparisons) → report → cli; each
 //! layer may use the layers before it, never one after it, and the layers that read results
 //! (analysis, workflow, report) never see the live simulation (sim) or its engine. This reads every source file and fails on any `crate::` path
@@ -12,6 +13,7 @@ const LAYERS: &[&str] = &[
     "engine",
     "stats",
     "model",
+    "traces",
     "scenario",
     "sim",
     "results",

@@ -29,6 +29,8 @@ mod shared_database;
 mod size;
 mod slo_windows;
 mod spreadsheet;
+mod step_share;
+mod traces;
 mod whatif;
 
 use std::path::{Path, PathBuf};

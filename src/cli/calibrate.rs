@@ -1,0 +1,92 @@
+//! `capsim calibrate MODEL --traces FILE…`: replay the model at the rates the traces measured and
+//! say how well it reproduces their per-endpoint latency and throughput.
+
+use super::init::read_traces;
+use super::{print, write, CliError, EXIT_OK};
+use crate::analysis::calibration::Fit;
+use crate::model::units::parse_ratio;
+use crate::report;
+use crate::traces::collect::Bounds;
+use crate::workflow::calibrate::prepare;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Arguments of `capsim calibrate`.
+#[derive(Args)]
+pub struct CalibrateArgs {
+    /// The model file (JSON).
+    model: PathBuf,
+    /// Trace files: OTLP JSON (one request per line, .gz too), Zipkin v2 JSON or Jaeger JSON.
+    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    traces: Vec<PathBuf>,
+    /// The largest relative error a statistic may have to fit (e.g. 10% or 0.1).
+    #[arg(long, value_name = "SHARE", default_value = "10%")]
+    max_error: String,
+    /// The share of traces recorded (head sampling); measured rates are scaled up by its inverse.
+    #[arg(long, value_name = "SHARE", default_value = "1")]
+    sampling_rate: String,
+    /// Replications of the replay (default 20).
+    #[arg(long, value_name = "N")]
+    replications: Option<u32>,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Write the comparison as JSON ("-" for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Do not print the comparison.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Run `capsim calibrate`: exit 0 when the model fits, 1 when it misfits or the fit is
+/// uncertain, 2 on bad input, 3 when the replay stopped early.
+pub fn calibrate(args: CalibrateArgs) -> Result<i32, CliError> {
+    super::outputs::Outputs::default()
+        .file("--json", args.json.as_ref())
+        .check()?;
+    let share = |flag: &str, text: &str| {
+        parse_ratio(text).ok().filter(|r| *r > 0.0).ok_or_else(|| {
+            CliError::Argument(format!(
+                "{flag}: expected a share above 0 and at most 1 (like 10% or 0.1), got \"{text}\""
+            ))
+        })
+    };
+    let max_error = share("--max-error", &args.max_error)?;
+    let sampling_rate = share("--sampling-rate", &args.sampling_rate)?;
+    if args.replications == Some(0) {
+        return Err(CliError::Argument(
+            "--replications: expected a positive integer, got 0".into(),
+        ));
+    }
+    let file = args.model.display().to_string();
+    let source = crate::scenario::ModelSource::read(&file)?;
+    let traces = read_traces(&args.traces, Bounds::default())?;
+    let plan = prepare(&source, &file, &traces, sampling_rate, args.replications)?;
+    let pool = super::threads::replication_pool(args.threads, &[&plan.replay.model])?;
+    let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT);
+    let (result, calibration) = plan.run(&runner, max_error);
+    let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    if !args.quiet && !json_to_stdout {
+        let mut head = format!(
+            "{file} replayed at the rates of {} spans over {} ({} replications):\n",
+            traces.spans,
+            crate::model::units::format_duration_f64(traces.span_secs()),
+            plan.replay.model.replications
+        );
+        for (entry, clients) in &plan.entries {
+            head.push_str(&format!("  {entry}: clients {}\n", clients.join(", ")));
+        }
+        head.push_str(&report::calibration::calibration_text(&calibration));
+        print(&head);
+    }
+    if let Some(path) = &args.json {
+        let both = serde_json::json!({ "calibration": calibration, "observed": plan.observed, "result": result });
+        write("--json", path, &report::json::to_json(&both))?;
+    }
+    Ok(match (calibration.complete, calibration.verdict) {
+        (false, _) => super::EXIT_STOPPED,
+        (true, Fit::Fits) => EXIT_OK,
+        (true, _) => 1,
+    })
+}

@@ -1,0 +1,107 @@
+//! Calibrating a model against traces: the model replayed at the arrival rates the traces measured
+//! (each entry point's open clients brought to its measured rate and profile over the traces' time
+//! range), then every endpoint's simulated latency and throughput compared with the traces'
+//! ([`crate::analysis::calibration`]).
+
+use super::{Runner, WorkflowError};
+use crate::analysis::calibration::{calibrate, Calibration};
+use crate::model::Validated;
+use crate::results::RunResult;
+use crate::scenario::ModelSource;
+use crate::traces::collect::Collection;
+use crate::traces::infer::{profile, round_sig};
+use crate::traces::observed::{observed, ObservedEndpoint};
+use serde_json::{json, Value};
+
+/// Replications of a replay unless the caller says otherwise: enough for a p99's interval to be
+/// narrower than the usual 10 % allowed error.
+pub const DEFAULT_REPLICATIONS: u32 = 20;
+
+/// A replay, validated, and what the traces measured.
+pub struct CalibrationPlan {
+    /// The model at the measured rates.
+    pub replay: Validated,
+    /// Per endpoint, as measured.
+    pub observed: Vec<ObservedEndpoint>,
+    /// Each entry point and the clients that now carry its measured rate.
+    pub entries: Vec<(String, Vec<String>)>,
+}
+
+/// Make the replay of the model `source` (named `file` in errors) at the rates of `traces`.
+pub fn prepare(
+    source: &ModelSource,
+    file: &str,
+    traces: &Collection,
+    sampling_rate: f64,
+    replications: Option<u32>,
+) -> Result<CalibrationPlan, WorkflowError> {
+    source.baseline(|_| {})?;
+    let mut model: Value = source.json().clone();
+    let warmup_s = match model.get("warmup").and_then(Value::as_str) {
+        Some(w) => crate::model::units::parse_duration(w).unwrap_or(0) as f64 / 1e9,
+        None => 0.0,
+    };
+    let secs = traces.span_secs().max(1e-3);
+    let mut entries = Vec::new();
+    for (&(service, endpoint), arrivals) in &traces.entries {
+        let target = format!("{}.{}", traces.names.name(service), traces.names.name(endpoint));
+        let clients: Vec<String> = model["clients"]
+            .as_object()
+            .map(|cs| {
+                cs.iter()
+                    .filter(|(_, c)| c["calls"] == target.as_str() && c.get("open").is_some())
+                    .map(|(n, _)| n.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if clients.is_empty() {
+            return Err(WorkflowError::Input(format!(
+                "{file}: clients: no open client calls \"{target}\", where {} traces began: add one (capsim init --from-traces writes it) or name the endpoint as the traces do",
+                arrivals.total
+            )));
+        }
+        // The measured rate, split among the clients in the proportions the model gives them.
+        let written: Vec<f64> = clients
+            .iter()
+            .map(|n| {
+                model["clients"][n]["open"]["rate"]
+                    .as_str()
+                    .and_then(|r| crate::model::units::parse_rate(r).ok())
+                    .unwrap_or(0.0)
+            })
+            .collect();
+        let sum: f64 = written.iter().sum();
+        let measured = arrivals.total as f64 / secs / sampling_rate;
+        for (n, w) in clients.iter().zip(&written) {
+            let part = if sum > 0.0 { w / sum } else { 1.0 / clients.len() as f64 };
+            let mut open = json!({ "rate": format!("{}/s", round_sig(measured * part)) });
+            if let Some(p) = profile(arrivals, traces.first_ns, traces.last_ns, warmup_s) {
+                open["profile"] = p;
+            }
+            model["clients"][n]["open"] = open;
+        }
+        entries.push((target, clients));
+    }
+    model["duration"] = json!(format!("{}s", (warmup_s + secs).ceil()));
+    if let Some(r) = replications {
+        model["replications"] = json!(r);
+    } else {
+        model["replications"] = json!(DEFAULT_REPLICATIONS);
+    }
+    let text = serde_json::to_string(&model).unwrap_or_default();
+    let replay = ModelSource::from_text(text, &format!("{file} (replayed at the traces' rates)"))?.baseline(|_| {})?;
+    Ok(CalibrationPlan {
+        replay,
+        observed: observed(traces, sampling_rate),
+        entries,
+    })
+}
+
+impl CalibrationPlan {
+    /// Run the replay and compare it with the traces.
+    pub fn run(&self, runner: &Runner, max_error: f64) -> (RunResult, Calibration) {
+        let result = runner.run(&self.replay.model, &super::warnings(&self.replay));
+        let calibration = calibrate(&self.observed, &result, max_error);
+        (result, calibration)
+    }
+}
