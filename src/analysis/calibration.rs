@@ -4,6 +4,7 @@
 //! traces' 95 % interval of each percentile). A statistic fits when its whole interval is within
 //! the allowed error, misfits when its whole interval is outside, and is uncertain otherwise.
 
+use crate::analysis::expect::{Claim, Comparison, Expectation, ExpectationResult};
 use crate::results::{EndpointSummary, RunResult};
 use crate::traces::observed::{Measured, ObservedEndpoint};
 use serde::Serialize;
@@ -38,8 +39,14 @@ pub struct Compared {
     pub statistic: &'static str,
     /// Measured in the traces (ms, or requests per second for throughput).
     pub observed: f64,
+    /// The low end of the traces' 95 % interval (the value itself for a mean or a throughput).
+    pub observed_low: f64,
+    /// The high end of the traces' 95 % interval.
+    pub observed_high: f64,
     /// Simulated, the mean across replications.
     pub simulated: f64,
+    /// Half-width of the simulated value's 95 % confidence interval.
+    pub simulated_ci95: f64,
     /// simulated / observed − 1.
     pub error: f64,
     /// The lowest relative error both sides' intervals allow.
@@ -68,13 +75,15 @@ pub struct EndpointFit {
 /// The whole comparison.
 #[derive(Clone, Debug, Serialize)]
 pub struct Calibration {
+    /// The model's name.
+    pub model: String,
     /// The largest relative error allowed (0.1 for 10 %).
     pub max_error: f64,
     /// Endpoints compared.
     pub endpoints: Vec<EndpointFit>,
     /// Endpoints in the traces that the model does not have.
     pub not_in_model: Vec<String>,
-    /// The largest |error| over every statistic compared.
+    /// The relative error farthest from 0 over every statistic compared (signed).
     pub worst_error: f64,
     /// The statistic with the largest |error| ("endpoint p99").
     pub worst: String,
@@ -112,7 +121,10 @@ fn compare(statistic: &'static str, observed: Measured, simulated: &crate::stats
     Compared {
         statistic,
         observed: observed.ms,
+        observed_low: observed.low_ms,
+        observed_high: observed.high_ms,
         simulated: sim,
+        simulated_ci95: half,
         error,
         error_low,
         error_high,
@@ -140,8 +152,8 @@ pub fn calibrate(observed: &[ObservedEndpoint], result: &RunResult, max_error: f
     let mut verdict = Fit::Fits;
     for e in &endpoints {
         for s in &e.statistics {
-            if s.error.abs() > worst_error || worst.is_empty() {
-                worst_error = s.error.abs();
+            if s.error.abs() > worst_error.abs() || worst.is_empty() {
+                worst_error = s.error;
                 worst = format!("{} {}", e.name, s.statistic);
             }
             verdict = match (verdict, s.fit) {
@@ -155,6 +167,7 @@ pub fn calibrate(observed: &[ObservedEndpoint], result: &RunResult, max_error: f
         verdict = Fit::Uncertain;
     }
     Calibration {
+        model: result.model.name.clone(),
         max_error,
         endpoints,
         not_in_model,
@@ -185,4 +198,106 @@ fn endpoint_fit(o: &ObservedEndpoint, sim: &EndpointSummary, max_error: f64) -> 
             compare("throughput", throughput, &sim.throughput_per_s, max_error),
         ],
     }
+}
+
+/// The statistics a calibration claim may name per endpoint.
+const STATISTICS: [&str; 5] = ["mean", "p50", "p90", "p99", "throughput"];
+
+/// Whether a claim is about the calibration (`calibration.error`, `calibration.ENDPOINT.STAT`):
+/// judged on the replay against the model's traces, not on a run.
+pub fn is_calibration_claim(claim: &Claim) -> bool {
+    claim.metric.starts_with("calibration.")
+}
+
+/// Check a calibration claim before anything runs: `calibration.error` (the largest relative
+/// error of any statistic of any endpoint) or `calibration.ENDPOINT.STAT` (STAT one of mean,
+/// p50, p90, p99, throughput; ENDPOINT one the traces and the model both have), compared with
+/// `<` or `<=` to a share ("10%" or 0.1). Returns the bound as a fraction.
+pub fn check_calibration_claim(claim: &Claim, endpoints: &[String]) -> Result<f64, String> {
+    let rest = &claim.metric["calibration.".len()..];
+    if rest != "error" {
+        let known = || endpoints.join(", ");
+        let Some((endpoint, stat)) = rest.rsplit_once('.') else {
+            return Err(format!(
+                "unknown calibration metric \"{}\": expected calibration.error or calibration.ENDPOINT.STAT (STAT: {})",
+                claim.metric,
+                STATISTICS.join(", ")
+            ));
+        };
+        if !STATISTICS.contains(&stat) {
+            return Err(format!(
+                "\"{}\": expected one of {} after the endpoint, got \"{stat}\"",
+                claim.metric,
+                STATISTICS.join(", ")
+            ));
+        }
+        if !endpoints.iter().any(|e| e == endpoint) {
+            return Err(format!(
+                "\"{}\": no endpoint \"{endpoint}\" in both the traces and the model (endpoints compared: {})",
+                claim.metric,
+                known()
+            ));
+        }
+    }
+    if !matches!(claim.comparison, Comparison::Less | Comparison::LessOrEqual) {
+        return Err(format!(
+            "\"{}\" is a relative error: claim that it is below a bound (< or <=)",
+            claim.metric
+        ));
+    }
+    crate::model::units::parse_ratio(&claim.bound)
+        .map_err(|why| format!("bound of \"{}\": {why}, got \"{}\"", claim.metric, claim.bound))
+}
+
+/// Judge a calibration claim on `calibration`: the relative error (its absolute value) against
+/// the bound; a note when the interval both sides' uncertainty allows reaches across the bound.
+/// Not judged when the replay stopped early.
+pub fn evaluate_calibration(expectation: &Expectation, calibration: &Calibration) -> Result<ExpectationResult, String> {
+    let claim = &expectation.claim;
+    let endpoints: Vec<String> = calibration.endpoints.iter().map(|e| e.name.clone()).collect();
+    let bound = check_calibration_claim(claim, &endpoints)?;
+    let rest = &claim.metric["calibration.".len()..];
+    let compared: Vec<(&EndpointFit, &Compared)> = calibration
+        .endpoints
+        .iter()
+        .flat_map(|e| e.statistics.iter().map(move |s| (e, s)))
+        .filter(|(e, s)| rest == "error" || rest == format!("{}.{}", e.name, s.statistic))
+        .collect();
+    let worst = compared.iter().max_by(|a, b| a.1.error.abs().total_cmp(&b.1.error.abs()));
+    let value = worst.map_or(f64::NAN, |(_, s)| s.error.abs());
+    let mut notes = Vec::new();
+    if let Some((e, s)) = worst {
+        if rest == "error" {
+            notes.push(format!("largest: {} {} {:+.1} %", e.name, s.statistic, s.error * 100.0));
+        }
+    }
+    for (e, s) in &compared {
+        // The interval holds errors both within the bound and beyond it.
+        let beyond = s.error_low < -bound || s.error_high > bound;
+        let within = s.error_low <= bound && s.error_high >= -bound;
+        if beyond && within {
+            notes.push(format!(
+                "{} {}: the intervals allow {:+.1} % to {:+.1} % (more traces or replications would decide)",
+                e.name,
+                s.statistic,
+                s.error_low * 100.0,
+                s.error_high * 100.0
+            ));
+        }
+    }
+    let judged = calibration.complete;
+    if !judged {
+        notes.push("not judged: the replay stopped early".into());
+    }
+    Ok(ExpectationResult {
+        index: expectation.index,
+        that: expectation.that.clone(),
+        scenario: None,
+        passed: judged && !value.is_nan() && claim.comparison.holds(value, bound),
+        judged,
+        measured: crate::stats::Estimate::from_samples(&[value]),
+        bound,
+        unit: crate::results::metric::Unit::Share.name(),
+        note: (!notes.is_empty()).then(|| notes.join("; ")),
+    })
 }

@@ -16,16 +16,18 @@ use std::path::PathBuf;
 pub struct CalibrateArgs {
     /// The model file (JSON).
     model: PathBuf,
-    /// Trace files: OTLP JSON (one request per line, .gz too), Zipkin v2 JSON or Jaeger JSON.
-    #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+    /// Trace files: OTLP JSON (one request per line, .gz too), Zipkin v2 JSON or Jaeger JSON
+    /// (default: the model's calibration.traces).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
     traces: Vec<PathBuf>,
     /// The largest relative error a statistic may have to fit (e.g. 10% or 0.1).
     #[arg(long, value_name = "SHARE", default_value = "10%")]
     max_error: String,
-    /// The share of traces recorded (head sampling); measured rates are scaled up by its inverse.
-    #[arg(long, value_name = "SHARE", default_value = "1")]
-    sampling_rate: String,
-    /// Replications of the replay (default 20).
+    /// The share of traces recorded (head sampling); measured rates are scaled up by its inverse
+    /// (default: the model's calibration.sampling_rate, else 1).
+    #[arg(long, value_name = "SHARE")]
+    sampling_rate: Option<String>,
+    /// Replications of the replay (default: the model's calibration.replications, else 20).
     #[arg(long, value_name = "N")]
     replications: Option<u32>,
     /// Worker threads (default: one per core).
@@ -34,6 +36,11 @@ pub struct CalibrateArgs {
     /// Write the comparison as JSON ("-" for stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Write a report directory: report.html (the verdict, each endpoint's statistics against the
+    /// traces', a plot of their percentiles, the replay's own results), calibration.csv,
+    /// summary.csv, results.json and the plots as SVG and PNG.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     /// Do not print the comparison.
     #[arg(long, short)]
     quiet: bool,
@@ -53,7 +60,6 @@ pub fn calibrate(args: CalibrateArgs) -> Result<i32, CliError> {
         })
     };
     let max_error = share("--max-error", &args.max_error)?;
-    let sampling_rate = share("--sampling-rate", &args.sampling_rate)?;
     if args.replications == Some(0) {
         return Err(CliError::Argument(
             "--replications: expected a positive integer, got 0".into(),
@@ -61,8 +67,23 @@ pub fn calibrate(args: CalibrateArgs) -> Result<i32, CliError> {
     }
     let file = args.model.display().to_string();
     let source = crate::scenario::ModelSource::read(&file)?;
-    let traces = read_traces(&args.traces, Bounds::default())?;
-    let plan = prepare(&source, &file, &traces, sampling_rate, args.replications)?;
+    let declared = crate::workflow::calibrate::declared(&source)?;
+    let files = match (&declared, args.traces.is_empty()) {
+        (_, false) => args.traces.clone(),
+        (Some(d), true) => d.traces.clone(),
+        (None, true) => {
+            return Err(CliError::Argument(format!(
+                "--traces: give the trace files, or name them in the model ({file} has no \"calibration\": {{\"traces\": [...]}})"
+            )))
+        }
+    };
+    let sampling_rate = match &args.sampling_rate {
+        Some(text) => share("--sampling-rate", text)?,
+        None => declared.as_ref().map_or(1.0, |d| d.sampling_rate),
+    };
+    let replications = args.replications.or(declared.as_ref().and_then(|d| d.replications));
+    let traces = read_traces(&files, Bounds::default())?;
+    let plan = prepare(&source, &file, &traces, sampling_rate, replications)?;
     let pool = super::threads::replication_pool(args.threads, &[&plan.replay.model])?;
     let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT);
     let (result, calibration) = plan.run(&runner, max_error);
@@ -83,6 +104,16 @@ pub fn calibrate(args: CalibrateArgs) -> Result<i32, CliError> {
     if let Some(path) = &args.json {
         let both = serde_json::json!({ "calibration": calibration, "observed": plan.observed, "result": result });
         write("--json", path, &report::json::to_json(&both))?;
+    }
+    if let Some(dir) = &args.report {
+        super::write_report(
+            "--report",
+            dir,
+            &report::html::ReportInput::Calibration {
+                calibration: &calibration,
+                result: &result,
+            },
+        )?;
     }
     Ok(match (calibration.complete, calibration.verdict) {
         (false, _) => super::EXIT_STOPPED,

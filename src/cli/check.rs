@@ -112,7 +112,21 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
             m.stopped.as_ref().map(|why| format!(", PARTIAL: {why}")).unwrap_or_default()
         );
     }
-    let mut report = plan.judge(&source, &results, sizing.as_ref(), map.as_ref())?;
+    let (calibration, calibration_result) = plan.calibrate(&runner).unzip();
+    if let Some(c) = &calibration {
+        tell!(
+            "calibration: {} within {:.0} % (largest error: {}){}",
+            c.verdict.label(),
+            c.max_error * 100.0,
+            c.worst,
+            if c.complete {
+                ""
+            } else {
+                ", PARTIAL: the replay stopped early"
+            }
+        );
+    }
+    let mut report = plan.judge(&source, &results, sizing.as_ref(), map.as_ref(), calibration.as_ref())?;
     if args.strict {
         report = report.strict();
     }
@@ -143,6 +157,19 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
             None if results.is_empty() && map.is_some() => {
                 if let Some(map) = &map {
                     super::write_report("--report", dir, &report::html::ReportInput::Metastability(map))?;
+                }
+            }
+            // Every claim is about the calibration: the report is the calibration's.
+            None if results.is_empty() && calibration.is_some() => {
+                if let (Some(c), Some(replay)) = (&calibration, &calibration_result) {
+                    super::write_report(
+                        "--report",
+                        dir,
+                        &report::html::ReportInput::Calibration {
+                            calibration: c,
+                            result: replay,
+                        },
+                    )?;
                 }
             }
             _ => write_runs_report(dir, &source, &plan, &results)?,

@@ -116,7 +116,22 @@ fn from_traces(args: &InitArgs) -> Result<i32, CliError> {
         .file_stem()
         .filter(|_| args.out.as_os_str() != "-")
         .map_or_else(|| "from-traces".to_string(), |s| s.to_string_lossy().to_string());
-    let inferred = infer(&collection, &InferSettings { sampling_rate, name }).map_err(CliError::Argument)?;
+    let mut inferred = infer(&collection, &InferSettings { sampling_rate, name }).map_err(CliError::Argument)?;
+    // The traces it came from, so `capsim calibrate` and `capsim check` compare with them again.
+    let model_dir = match args.out.parent() {
+        Some(p) if args.out.as_os_str() != "-" && !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let traces: Vec<String> = args.from_traces.iter().map(|t| relative_to(t, &model_dir)).collect();
+    let mut calibration = serde_json::json!({ "traces": traces });
+    if sampling_rate < 1.0 {
+        calibration["sampling_rate"] = serde_json::json!(sampling_rate);
+    }
+    inferred.model["calibration"] = calibration;
+    inferred.model["expect"] = serde_json::json!([{
+        "that": "calibration.error <= 10%",
+        "description": "The model reproduces each endpoint's mean, p50, p90, p99 and throughput in the traces within 10 %."
+    }]);
     let mut text = serde_json::to_string_pretty(&inferred.model).unwrap_or_default();
     text.push('\n');
     // The model must be one capsim runs: checked before it is written.
@@ -179,4 +194,23 @@ pub(super) fn read_traces(files: &[PathBuf], bounds: Bounds) -> Result<Collectio
         }
     };
     Collection::read(files, bounds, &mut progress).map_err(|e| CliError::Argument(e.to_string()))
+}
+
+/// `path` as seen from `dir` ("../traces/t.jsonl.gz"), or as given when one of them cannot be
+/// resolved.
+fn relative_to(path: &std::path::Path, dir: &std::path::Path) -> String {
+    let (Ok(path_abs), Ok(dir_abs)) = (path.canonicalize(), dir.canonicalize()) else {
+        return path.display().to_string();
+    };
+    let p: Vec<_> = path_abs.components().collect();
+    let d: Vec<_> = dir_abs.components().collect();
+    let common = p.iter().zip(&d).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..d.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    out.display().to_string()
 }

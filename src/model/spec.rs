@@ -67,6 +67,21 @@ pub struct ModelSpec {
     /// What `capsim size` sizes: capacity knobs with their ranges and unit costs, and the
     /// scenarios the answer must survive besides the baseline.
     pub sizing: Option<SizingSpec>,
+    /// The traces the model is calibrated against: `capsim calibrate` and the `calibration.*`
+    /// claims of `capsim check` replay the model at their rates and compare.
+    pub calibration: Option<CalibrationSpec>,
+}
+
+/// Traces from production a model is compared with (see `capsim calibrate`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationSpec {
+    /// Trace files (OTLP JSON, .gz too, Zipkin v2 or Jaeger JSON), relative to the model's directory.
+    pub traces: Vec<String>,
+    /// The share of traces recorded (head sampling), above 0 and at most 1 (default 1).
+    pub sampling_rate: Option<Factor>,
+    /// Replications of the replay (default 20).
+    pub replications: Option<PositiveInt>,
 }
 
 /// Capacity knobs to size and what their answer must survive (see `capsim size`).

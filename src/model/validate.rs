@@ -124,6 +124,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         warnings: Vec::new(),
     };
     check_unique_names(spec, &mut check);
+    check_calibration(spec, &mut check);
 
     // Endpoints get ids first, so calls can refer forward.
     let mut endpoint_names = HashMap::new();
@@ -536,6 +537,28 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
 }
 
 /// Component names are shared by links, so a name may be used by one component only.
+/// The calibration section: trace files named, a sampling rate that is a share.
+fn check_calibration(spec: &ModelSpec, check: &mut Checker) {
+    let Some(c) = &spec.calibration else { return };
+    if c.traces.is_empty() {
+        check.error("calibration.traces", "expected at least one trace file");
+    }
+    for (i, t) in c.traces.iter().enumerate() {
+        if t.trim().is_empty() {
+            check.error(
+                format!("calibration.traces[{i}]"),
+                "expected a file name, got an empty string",
+            );
+        }
+    }
+    if let Some(rate) = c.sampling_rate.filter(|r| !(r.0 > 0.0 && r.0 <= 1.0)) {
+        check.error(
+            "calibration.sampling_rate",
+            format!("expected a share of traces above 0 and at most 1, got {}", rate.0),
+        );
+    }
+}
+
 fn check_unique_names(spec: &ModelSpec, check: &mut Checker) {
     let mut seen: HashMap<&str, &str> = HashMap::new();
     let kinds = [

@@ -32,11 +32,7 @@ pub fn calibration_text(c: &Calibration) -> String {
         c.verdict.label(),
         c.max_error * 100.0,
         c.worst,
-        c.endpoints
-            .iter()
-            .flat_map(|e| e.statistics.iter().map(move |s| (e, s)))
-            .find(|(e, s)| format!("{} {}", e.name, s.statistic) == c.worst)
-            .map_or_else(String::new, |(_, s)| percent(s.error)),
+        percent(c.worst_error),
     );
     let mut table = TextTable::new(&[
         "endpoint",

@@ -209,3 +209,33 @@ pub fn sweep_csv(header: &crate::analysis::sweep::SweepHeader, points: &[crate::
     }
     out
 }
+
+/// A calibration, one row per endpoint and statistic: observed (with the traces' 95 % interval),
+/// simulated (with its 95 % confidence half-width), the relative error with its interval, the fit.
+pub fn calibration_csv(c: &crate::analysis::calibration::Calibration) -> String {
+    let mut out = String::from(
+        "endpoint,requests,statistic,unit,observed,observed_low,observed_high,simulated,simulated_ci95,error,error_low,error_high,fit,complete\n",
+    );
+    for e in &c.endpoints {
+        for s in &e.statistics {
+            let unit = if s.statistic == "throughput" { "1/s" } else { "ms" };
+            out.push_str(&format!(
+                "{},{},{},{unit},{},{},{},{},{},{},{},{},{},{}\n",
+                field(&e.name),
+                e.requests,
+                s.statistic,
+                s.observed,
+                s.observed_low,
+                s.observed_high,
+                s.simulated,
+                s.simulated_ci95,
+                s.error,
+                s.error_low,
+                s.error_high,
+                s.fit.label(),
+                c.complete
+            ));
+        }
+    }
+    out
+}

@@ -37,6 +37,14 @@ pub enum ReportInput<'a> {
     /// A metastability map (`capsim metastability`): each trigger's boundary, the fixes
     /// compared, the recovery load and the loops.
     Metastability(&'a crate::analysis::metastability_map::MetastabilityMap),
+    /// A calibration (`capsim calibrate`): each endpoint's statistics against the traces', and
+    /// the replay's own results.
+    Calibration {
+        /// The comparison.
+        calibration: &'a crate::analysis::calibration::Calibration,
+        /// The replay at the traces' rates.
+        result: &'a RunResult,
+    },
 }
 
 /// Write the report into `dir` (created if missing), replacing what an
@@ -104,6 +112,16 @@ fn write_report_files(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf
             put("results.json", &json::to_json(map), &mut written)?;
             put("metastability.csv", &csv::metastability_csv(map), &mut written)?;
             vec![plot::metastability_curves(map)]
+        }
+        ReportInput::Calibration { calibration, result } => {
+            let both = serde_json::json!({ "calibration": calibration, "result": result });
+            put("results.json", &json::to_json(&both), &mut written)?;
+            put("calibration.csv", &csv::calibration_csv(calibration), &mut written)?;
+            put("summary.csv", &csv::summary_csv(result), &mut written)?;
+            vec![
+                plot::calibration_percentiles(calibration),
+                plot::latency_over_time(result, None),
+            ]
         }
     };
     let mut svgs = Vec::new();
@@ -212,6 +230,7 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
         ),
         ReportInput::Sizing(s) => (s.model.as_str(), s.description.as_str(), "sizing"),
         ReportInput::Metastability(m) => (m.model.as_str(), "", "metastability"),
+        ReportInput::Calibration { result, .. } => (result.model.name.as_str(), result.model.description.as_str(), "calibration"),
     };
     let mut out = String::new();
     let _ = write!(
@@ -254,6 +273,14 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
             out.push_str(&metastability_body(map));
             out.push_str("<h2>Probability of staying down</h2>\n");
             out.push_str(&figure("metastability"));
+        }
+        ReportInput::Calibration { calibration, result } => {
+            out.push_str(&calibration_body(calibration));
+            out.push_str("<h2>Percentiles: traces against the replay</h2>\n");
+            out.push_str(&figure("calibration"));
+            out.push_str("<h2>The replay at the traces' rates</h2>\n");
+            out.push_str(&run_body(result, "h3"));
+            out.push_str(&figure("latency"));
         }
     }
     out.push_str("<p class=\"note\">Values are means across replications ± the half-width of their 95 % confidence interval.</p>\n</body>\n</html>\n");
@@ -1267,4 +1294,76 @@ fn ladder_html(header: &SweepHeader, points: &[SweepPoint]) -> String {
         "<h2>Latency ladder against the spreadsheet</h2>\n<p>The spreadsheet's line: duration at +0 plus round trips × added latency.</p>\n{}",
         table(&columns, &rows, &[])
     )
+}
+
+/// A calibration's verdict and its table of statistics.
+fn calibration_body(c: &crate::analysis::calibration::Calibration) -> String {
+    use crate::analysis::calibration::Fit;
+    let class = match c.verdict {
+        Fit::Fits => "met",
+        Fit::Misfit => "breached",
+        Fit::Uncertain => "uncertain",
+    };
+    let mut out = String::new();
+    if !c.complete {
+        out.push_str("<div class=\"alert\">PARTIAL: the replay stopped early; the comparison covers what was simulated.</div>\n");
+    }
+    let _ = writeln!(
+        out,
+        "<p><span class=\"{class}\">{}</span> within {:.0} %: the largest relative error is {} ({:+.1} %).</p>",
+        c.verdict.label(),
+        c.max_error * 100.0,
+        escape(&c.worst),
+        c.worst_error * 100.0
+    );
+    let header = strings(&[
+        "endpoint",
+        "requests",
+        "statistic",
+        "traces",
+        "simulated",
+        "error",
+        "95 % interval of the error",
+        "fit",
+    ]);
+    let mut rows = Vec::new();
+    let mut marked = Vec::new();
+    for e in &c.endpoints {
+        for s in &e.statistics {
+            let value = |x: f64| {
+                if s.statistic == "throughput" {
+                    format!("{x:.2}/s")
+                } else {
+                    crate::model::units::format_duration_f64(x / 1000.0)
+                }
+            };
+            if s.fit != Fit::Fits {
+                marked.push(rows.len());
+            }
+            rows.push(vec![
+                e.name.clone(),
+                e.requests.to_string(),
+                s.statistic.to_string(),
+                value(s.observed),
+                value(s.simulated),
+                format!("{:+.1} %", s.error * 100.0),
+                format!("{:+.1} % to {:+.1} %", s.error_low * 100.0, s.error_high * 100.0),
+                match s.fit {
+                    Fit::Fits => "MET".to_string(),
+                    Fit::Misfit => "BREACHED".to_string(),
+                    Fit::Uncertain => "UNCERTAIN".to_string(),
+                },
+            ]);
+        }
+    }
+    out.push_str(&table(&header, &rows, &marked));
+    out.push_str("<p class=\"note\">A statistic fits (MET) when its whole interval — the replay's 95 % confidence interval and the traces' 95 % interval of each percentile — is within the allowed error, misfits (BREACHED) when its whole interval is outside, and is UNCERTAIN otherwise.</p>\n");
+    if !c.not_in_model.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p>In the traces but not in the model (not compared): {}</p>",
+            escape(&c.not_in_model.join(", "))
+        );
+    }
+    out
 }

@@ -1123,3 +1123,64 @@ pub fn ladder(header: &SweepHeader, points: &[SweepPoint]) -> Option<Figure> {
         panels,
     })
 }
+
+/// A calibration's percentiles: per endpoint, the traces' p50, p90 and p99 (solid, with their 95 %
+/// intervals) and the replay's (dashed, with their confidence intervals), against the percentile.
+pub fn calibration_percentiles(c: &crate::analysis::calibration::Calibration) -> Figure {
+    let mut panels = Vec::new();
+    for e in &c.endpoints {
+        let quantiles: Vec<(f64, &crate::analysis::calibration::Compared)> = e
+            .statistics
+            .iter()
+            .filter_map(|s| {
+                s.statistic
+                    .strip_prefix('p')
+                    .and_then(|q| q.parse::<f64>().ok())
+                    .map(|q| (q, s))
+            })
+            .collect();
+        let mut panel = Panel {
+            heading: format!("{} ({} requests in the traces)", e.name, e.requests),
+            x_label: "percentile".into(),
+            y_label: "latency (ms)".into(),
+            ..Panel::default()
+        };
+        panel.bands.push(Band {
+            label: String::new(),
+            points: quantiles.iter().map(|(q, s)| (*q, s.observed_low, s.observed_high)).collect(),
+            colour: 0,
+        });
+        panel.bands.push(Band {
+            label: String::new(),
+            points: quantiles
+                .iter()
+                .map(|(q, s)| (*q, s.simulated - s.simulated_ci95, s.simulated + s.simulated_ci95))
+                .collect(),
+            colour: 1,
+        });
+        for (colour, label, dashed) in [(0, "traces", false), (1, "simulated", true)] {
+            let points: Vec<(f64, f64)> = quantiles
+                .iter()
+                .map(|(q, s)| (*q, if colour == 0 { s.observed } else { s.simulated }))
+                .collect();
+            panel.markers.push(Markers {
+                label: String::new(),
+                points: points.clone(),
+                colour,
+                shape: Shape::Circle,
+            });
+            panel.lines.push(Line {
+                label: label.into(),
+                points,
+                colour,
+                dashed,
+            });
+        }
+        panels.push(panel);
+    }
+    Figure {
+        name: "calibration".into(),
+        title: format!("{}: latency percentiles, traces against the replay", c.model),
+        panels,
+    }
+}

@@ -12,10 +12,14 @@ use crate::traces::collect::Collection;
 use crate::traces::infer::{profile, round_sig};
 use crate::traces::observed::{observed, ObservedEndpoint};
 use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
 
 /// Replications of a replay unless the caller says otherwise: enough for a p99's interval to be
 /// narrower than the usual 10 % allowed error.
 pub const DEFAULT_REPLICATIONS: u32 = 20;
+
+/// The largest relative error a statistic may have to fit unless the caller says otherwise.
+pub const DEFAULT_MAX_ERROR: f64 = 0.1;
 
 /// A replay, validated, and what the traces measured.
 pub struct CalibrationPlan {
@@ -104,4 +108,40 @@ impl CalibrationPlan {
         let calibration = calibrate(&self.observed, &result, max_error);
         (result, calibration)
     }
+}
+
+/// The model's own `calibration` section: its trace files (relative to the model's directory),
+/// sampling rate and replications.
+#[derive(Clone, Debug)]
+pub struct Declared {
+    /// The trace files, as paths from the working directory.
+    pub traces: Vec<PathBuf>,
+    /// The share of traces recorded.
+    pub sampling_rate: f64,
+    /// Replications of the replay, when the section sets them.
+    pub replications: Option<u32>,
+}
+
+/// The `calibration` section of the model in `source`, if it has one (validated with the model).
+pub fn declared(source: &ModelSource) -> Result<Option<Declared>, WorkflowError> {
+    let Some(section) = source.json().get("calibration") else {
+        return Ok(None);
+    };
+    source.baseline(|_| {})?;
+    let base = Path::new(&source.file).parent().unwrap_or(Path::new(""));
+    let traces = section["traces"]
+        .as_array()
+        .map(|ts| ts.iter().filter_map(Value::as_str).map(|t| base.join(t)).collect())
+        .unwrap_or_default();
+    Ok(Some(Declared {
+        traces,
+        sampling_rate: section.get("sampling_rate").and_then(Value::as_f64).unwrap_or(1.0),
+        replications: section.get("replications").and_then(Value::as_u64).map(|r| r as u32),
+    }))
+}
+
+/// Read the trace files of a calibration (no progress), as a workflow error naming the file.
+pub fn read_traces(files: &[PathBuf]) -> Result<Collection, WorkflowError> {
+    Collection::read(files, crate::traces::collect::Bounds::default(), &mut |_, _| {})
+        .map_err(|e| WorkflowError::Input(e.to_string()))
 }

@@ -5,6 +5,7 @@
 //! ([`crate::analysis::expect`]).
 
 use super::{Runner, WorkflowError};
+use crate::analysis::calibration::{check_calibration_claim, evaluate_calibration, is_calibration_claim, Calibration};
 use crate::analysis::compare::ScenarioReport;
 use crate::analysis::expect::{
     check_map_claim, check_size_claim, evaluate, evaluate_map, evaluate_size, is_map_claim, is_size_claim, read_expectations,
@@ -37,6 +38,10 @@ pub struct CheckPlan {
     map_expectations: Vec<Expectation>,
     /// The map those claims need and the trigger curves it has, when there are any.
     map: Option<(super::metastability::MapPlan, Vec<MapLabel>)>,
+    /// The claims about the calibration (`calibration.error`, `calibration.ENDPOINT.STAT`).
+    calibration_expectations: Vec<Expectation>,
+    /// The replay against the model's traces those claims need, when there are any.
+    calibration: Option<super::calibrate::CalibrationPlan>,
     /// Every distinct run, in the order expectations first name it.
     targets: Vec<Target>,
     /// `targets[runs[i]]` is expectation i's run.
@@ -62,6 +67,9 @@ pub fn prepare(source: &ModelSource, configure: impl Fn(&mut ModelSpec)) -> Resu
             .partition(|e| is_size_claim(&e.claim));
     let (map_expectations, expectations): (Vec<Expectation>, Vec<Expectation>) =
         expectations.into_iter().partition(|e| is_map_claim(&e.claim));
+    let (calibration_expectations, expectations): (Vec<Expectation>, Vec<Expectation>) =
+        expectations.into_iter().partition(|e| is_calibration_claim(&e.claim));
+    let calibration = prepare_calibration(source, &calibration_expectations)?;
     let sizing = prepare_sizing(source, &size_expectations, &configure)?;
     let map = prepare_map(source, &map_expectations, &configure)?;
     let mut targets: Vec<Target> = Vec::new();
@@ -120,9 +128,60 @@ pub fn prepare(source: &ModelSource, configure: impl Fn(&mut ModelSpec)) -> Resu
         sizing,
         map_expectations,
         map,
+        calibration_expectations,
+        calibration,
         targets,
         runs,
     })
+}
+
+/// The replay the claims about the calibration need, checked before anything runs: the model's
+/// `calibration` section (its trace files read), no scenario on such a claim, an endpoint the
+/// traces and the model both have, a share as the bound. `None` when no claim is about it.
+fn prepare_calibration(
+    source: &ModelSource,
+    claims: &[Expectation],
+) -> Result<Option<super::calibrate::CalibrationPlan>, WorkflowError> {
+    let Some(first) = claims.first() else {
+        return Ok(None);
+    };
+    let Some(declared) = super::calibrate::declared(source)? else {
+        return Err(invalid(
+            source,
+            vec![Diagnostic {
+                path: first.path(),
+                message: format!(
+                    "\"{}\" is about the calibration, and the model has no \"calibration\" section naming trace files",
+                    first.claim.metric
+                ),
+            }],
+        ));
+    };
+    let traces = super::calibrate::read_traces(&declared.traces)?;
+    let plan = super::calibrate::prepare(source, &source.file, &traces, declared.sampling_rate, declared.replications)?;
+    let model_endpoints: Vec<&str> = plan.replay.model.endpoints.iter().map(|e| e.name.as_str()).collect();
+    let endpoints: Vec<String> = plan
+        .observed
+        .iter()
+        .filter(|o| model_endpoints.contains(&o.name.as_str()))
+        .map(|o| o.name.clone())
+        .collect();
+    let mut problems = Vec::new();
+    for e in claims {
+        if e.scenario.is_some() {
+            problems.push(Diagnostic {
+                path: format!("expect[{}].scenario", e.index),
+                message: "a claim about the calibration is judged on the model as written: remove \"scenario\"".into(),
+            });
+        }
+        if let Err(message) = check_calibration_claim(&e.claim, &endpoints) {
+            problems.push(Diagnostic { path: e.path(), message });
+        }
+    }
+    if !problems.is_empty() {
+        return Err(invalid(source, problems));
+    }
+    Ok(Some(plan))
 }
 
 /// The sizing the claims about it need, checked before anything runs: the model's `sizing`
@@ -213,7 +272,16 @@ fn prepare_map(
 impl CheckPlan {
     /// How many expectations the model writes.
     pub fn expectation_count(&self) -> usize {
-        self.expectations.len() + self.size_expectations.len() + self.map_expectations.len()
+        self.expectations.len() + self.size_expectations.len() + self.map_expectations.len() + self.calibration_expectations.len()
+    }
+
+    /// Replay the model against its traces, when a claim is about the calibration (see
+    /// [`crate::workflow::calibrate`]): the comparison and the replay; `None` otherwise.
+    pub fn calibrate(&self, runner: &Runner) -> Option<(Calibration, RunResult)> {
+        self.calibration.as_ref().map(|plan| {
+            let (result, calibration) = plan.run(runner, super::calibrate::DEFAULT_MAX_ERROR);
+            (calibration, result)
+        })
     }
 
     /// Whether a claim is about the metastability map, so [`CheckPlan::map`] has one to make.
@@ -243,7 +311,9 @@ impl CheckPlan {
     /// pool by).
     pub fn models(&self) -> Vec<&Model> {
         let runs = self.targets.iter().map(|t| &t.validated.model);
-        runs.chain(self.sizing.iter().map(|(_, v)| &v.model)).collect()
+        runs.chain(self.sizing.iter().map(|(_, v)| &v.model))
+            .chain(self.calibration.iter().map(|c| &c.replay.model))
+            .collect()
     }
 
     /// Whether a claim is about the sizing, so [`CheckPlan::size`] has a search to run.
@@ -297,14 +367,16 @@ impl CheckPlan {
 
     /// Each expectation judged on its run's result (`results` from [`CheckPlan::run`]), recovery
     /// claims against the model as written, claims about the sizing on `sizing` (from
-    /// [`CheckPlan::size`]), claims about the map on `map` (from [`CheckPlan::map`]), in the
-    /// model's order; `source` names the file in errors.
+    /// [`CheckPlan::size`]), claims about the map on `map` (from [`CheckPlan::map`]), claims
+    /// about the calibration on `calibration` (from [`CheckPlan::calibrate`]), in the model's
+    /// order; `source` names the file in errors.
     pub fn judge(
         &self,
         source: &ModelSource,
         results: &[RunResult],
         sizing: Option<&Sizing>,
         map: Option<&MetastabilityMap>,
+        calibration: Option<&Calibration>,
     ) -> Result<CheckReport, WorkflowError> {
         let baseline = self.targets.iter().position(|t| t.name.is_none()).map(|b| &results[b]);
         let verdicts = self
@@ -333,6 +405,13 @@ impl CheckPlan {
             };
             let verdict =
                 evaluate_map(e, labels, map).map_err(|message| invalid(source, vec![Diagnostic { path: e.path(), message }]))?;
+            verdicts.push(verdict);
+        }
+        for e in &self.calibration_expectations {
+            let calibration =
+                calibration.ok_or_else(|| WorkflowError::Input(format!("{}: the calibration was not run", e.path())))?;
+            let verdict = evaluate_calibration(e, calibration)
+                .map_err(|message| invalid(source, vec![Diagnostic { path: e.path(), message }]))?;
             verdicts.push(verdict);
         }
         verdicts.sort_by_key(|v| v.index);

@@ -133,7 +133,7 @@ fn a_check_runs_from_the_library_without_the_cli() {
     let mut runs = Vec::new();
     let results = plan.run(&Runner::new(), |name, _| runs.push(name.map(str::to_string)), |_, _| {});
     assert_eq!(runs, [None, Some("busier".to_string())]);
-    let report = plan.judge(&source, &results, None, None).expect("every claim judged");
+    let report = plan.judge(&source, &results, None, None, None).expect("every claim judged");
     assert_eq!((report.passed(), report.failed()), (1, 1));
     assert!(report.results[0].passed && !report.results[1].passed);
     let compared = plan.scenario_report(&source, &results).expect("the model as written ran");

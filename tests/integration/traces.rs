@@ -385,3 +385,69 @@ fn a_bad_trace_file_is_refused_naming_the_file_line_and_field() {
         .expect_code(2)
         .stderr_has("noid.json: [0].traceId: expected a hex id of at most 32 digits, got \"xyz\"");
 }
+
+#[test]
+fn check_judges_calibration_claims_against_the_model_s_own_traces() {
+    let dir = scratch_dir("traces-check");
+    let model = dir.join("shop.json");
+    let traces = fixture("shop.otlp.jsonl.gz").display().to_string();
+    capsim(&["init", "--from-traces", &traces, "--out", &model.display().to_string()]).expect_code(0);
+    let path = model.display().to_string();
+    // init names the traces (relative to the model) and claims the fit.
+    capsim(&["check", &path])
+        .expect_code(0)
+        .stdout_has("PASS  calibration.error <= 10%");
+    let mut m: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    m["expect"] = serde_json::json!([
+        { "that": "calibration.error <= 10%" },
+        { "that": "calibration.orders.post_orders.throughput < 0.0001%" }
+    ]);
+    std::fs::write(&model, m.to_string()).unwrap();
+    capsim(&["check", &path])
+        .expect_code(1)
+        .stdout_has("FAIL  calibration.orders.post_orders.throughput < 0.0001%");
+    m["expect"] = serde_json::json!([{ "that": "calibration.orders.nope.p99 < 5%" }]);
+    std::fs::write(&model, m.to_string()).unwrap();
+    capsim(&["check", &path]).expect_code(2).stderr_has(
+        "expect[0].that: \"calibration.orders.nope.p99\": no endpoint \"orders.nope\" in both the traces and the model (endpoints compared: ",
+    );
+    m["expect"] = serde_json::json!([{ "that": "calibration.error <= 10%" }]);
+    m.as_object_mut().unwrap().remove("calibration");
+    std::fs::write(&model, m.to_string()).unwrap();
+    capsim(&["check", &path]).expect_code(2).stderr_has(
+        "\"calibration.error\" is about the calibration, and the model has no \"calibration\" section naming trace files",
+    );
+}
+
+#[test]
+fn calibrate_report_has_the_verdict_the_table_the_plot_and_the_csv() {
+    let dir = scratch_dir("traces-report");
+    let model = dir.join("shop.json");
+    let traces = fixture("shop.otlp.jsonl.gz").display().to_string();
+    capsim(&["init", "--from-traces", &traces, "--out", &model.display().to_string()]).expect_code(0);
+    let report = dir.join("report");
+    // The model's own calibration section names the traces: no --traces needed.
+    let run = capsim(&[
+        "calibrate",
+        &model.display().to_string(),
+        "--report",
+        &report.display().to_string(),
+    ]);
+    assert!(matches!(run.code, Some(0) | Some(1)), "{}", run.stderr);
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    for endpoint in [
+        "gateway.get_checkout",
+        "gateway.get_browse",
+        "orders.post_orders",
+        "catalog.get_items_id",
+    ] {
+        assert!(html.contains(endpoint), "{endpoint} missing from the page");
+    }
+    assert!(html.contains("within 10 %: the largest relative error is"));
+    let csv = std::fs::read_to_string(report.join("calibration.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 4 * 5, "a row per endpoint and statistic");
+    let svg = std::fs::read_to_string(report.join("calibration.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("the plot is well-formed SVG");
+    let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+    assert!(texts.iter().any(|t| t.contains("traces")) && texts.iter().any(|t| t.contains("simulated")));
+}
