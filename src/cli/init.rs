@@ -168,34 +168,38 @@ fn from_traces(args: &InitArgs) -> Result<i32, CliError> {
     Ok(EXIT_OK)
 }
 
-/// Read trace files, with a progress line on a terminal every few seconds.
+/// Read trace files, with a progress bar (bytes read, rate, time left) on a terminal.
 pub(super) fn read_traces(files: &[PathBuf], bounds: Bounds) -> Result<Collection, CliError> {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
     use std::io::IsTerminal as _;
-    let terminal = std::io::stderr().is_terminal();
     let sizes: Vec<u64> = files.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).collect();
-    let started = std::time::Instant::now();
-    let mut last = started;
-    let mut progress = |file: usize, bytes: u64| {
-        if terminal && last.elapsed().as_secs_f64() >= 2.0 {
-            last = std::time::Instant::now();
-            let total = sizes[file].max(1);
-            let done = bytes as f64 / total as f64;
-            let eta = started.elapsed().as_secs_f64() * (1.0 - done) / done.max(1e-9);
-            tell!(
-                "reading {} ({}/{}): {} of {} ({:.0} %), about {} left",
-                files[file].display(),
-                file + 1,
-                files.len(),
-                crate::model::units::format_bytes(bytes),
-                crate::model::units::format_bytes(total),
-                done * 100.0,
-                crate::model::units::format_duration_f64(eta)
-            );
-        }
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(Some(sizes.iter().sum()), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
     };
-    Collection::read(files, bounds, &mut progress).map_err(|e| CliError::Argument(e.to_string()))
+    bar.set_style(
+        ProgressStyle::with_template(
+            "reading traces {bar:30} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, {eta} left) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let done_before: Vec<u64> = sizes
+        .iter()
+        .scan(0, |sum, s| {
+            let before = *sum;
+            *sum += s;
+            Some(before)
+        })
+        .collect();
+    let mut progress = |file: usize, bytes: u64| {
+        bar.set_position(done_before[file] + bytes.min(sizes[file]));
+        bar.set_message(files[file].display().to_string());
+    };
+    let read = Collection::read(files, bounds, &mut progress).map_err(|e| CliError::Argument(e.to_string()));
+    bar.finish_and_clear();
+    read
 }
-
 /// `path` as seen from `dir` ("../traces/t.jsonl.gz"), or as given when one of them cannot be
 /// resolved.
 fn relative_to(path: &std::path::Path, dir: &std::path::Path) -> String {

@@ -192,3 +192,63 @@ fn a_sweep_whose_points_would_not_fit_is_refused_naming_the_shards_and_its_estim
     let estimate = capsim::model::memory::estimate(&validated.model).total(1) + 40 * per_point;
     assert!(estimate >= peak, "estimated {estimate} bytes, measured a peak of {peak}");
 }
+
+/// `copies` copies of the shop's traces (tests/fixtures/traces) as OTLP JSON lines, each copy's
+/// trace ids made its own, written to a scratch file: a file of any size with the same traffic.
+fn shop_traces_times(copies: u32) -> std::path::PathBuf {
+    use std::io::{BufRead, Write};
+    // Streamed line by line: this process must stay smaller than the child it measures.
+    let path = scratch_dir().join(format!("shop-x{copies}.jsonl"));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let key = "\"traceId\":\"";
+    for copy in 0..copies {
+        let prefix = format!("{copy:08x}");
+        let gz = std::fs::File::open(root().join("tests/fixtures/traces/shop.otlp.jsonl.gz")).unwrap();
+        for line in std::io::BufReader::new(flate2::read::GzDecoder::new(gz)).lines() {
+            let line = line.unwrap();
+            let mut rest = line.as_str();
+            while let Some(at) = rest.find(key) {
+                let id = at + key.len();
+                out.write_all(&rest.as_bytes()[..id]).unwrap();
+                out.write_all(prefix.as_bytes()).unwrap();
+                rest = &rest[id + prefix.len()..];
+            }
+            out.write_all(rest.as_bytes()).unwrap();
+            out.write_all(b"\n").unwrap();
+        }
+    }
+    out.flush().unwrap();
+    path
+}
+
+#[test]
+fn reading_traces_takes_memory_bounded_by_the_sample_not_by_the_file() {
+    // With at most 20,000 spans held, six times the traces take no more memory than once: what
+    // grows with a file is only its arrival buckets (at most 4,096 per entry point) and the
+    // endpoints' histograms, both bounded; the slack is the reader's line buffer and allocator
+    // noise (a line of this file is under 200 KB).
+    let once = shop_traces_times(1);
+    let six = shop_traces_times(6);
+    let out = scratch_dir().join("from-traces.json");
+    let peak = |file: &std::path::Path| {
+        peak_memory_of(&[
+            "init",
+            "--from-traces",
+            file.to_str().unwrap(),
+            "--max-spans",
+            "20000",
+            "--out",
+            out.to_str().unwrap(),
+            "--force",
+        ])
+    };
+    let (small, large) = (peak(&once), peak(&six));
+    let size = |p: &std::path::Path| std::fs::metadata(p).unwrap().len();
+    assert!(size(&six) > 150_000_000, "the large file is large: {} bytes", size(&six));
+    assert!(
+        large <= small + 4 * 1024 * 1024,
+        "{} bytes of traces peaked at {large} bytes, {} bytes at {small}",
+        size(&six),
+        size(&once)
+    );
+}
