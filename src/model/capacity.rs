@@ -55,6 +55,8 @@ fn endpoint_secs(model: &Model, e: usize, memo: &mut Vec<Option<f64>>) -> f64 {
     for (i, step) in endpoint.steps.iter().enumerate() {
         let mut secs = match step {
             Step::Cpu(d) | Step::Delay(d) => d.mean_secs(),
+            // Publishing takes no time: the request goes on at once.
+            Step::Publish(_) => 0.0,
             Step::Call(call) => {
                 let round_trip = call.link.latency.as_ref().map_or(0.0, |l| l.mean_secs());
                 let answer = round_trip + endpoint_secs(model, call.target.0, memo);
@@ -157,14 +159,22 @@ fn mean_factor(profile: &super::Profile, from_ns: Nanos, to_ns: Nanos) -> f64 {
         / SAMPLES as f64
 }
 
-/// Add `rate` arrivals at endpoint `e` and at everything it calls (calls form no cycle); a cache
-/// in front of a call passes on only its misses.
+/// Add `rate` arrivals at endpoint `e` and at everything it calls or publishes to (neither forms
+/// a cycle): a cache in front of a call passes on only its misses, a publish step its messages to
+/// the queue's consumer.
 fn add_rate(model: &Model, e: usize, rate: f64, rates: &mut [f64]) {
     rates[e] += rate;
     let endpoint = &model.endpoints[e];
     for (i, step) in endpoint.steps.iter().enumerate() {
-        if let Step::Call(call) = step {
-            add_rate(model, call.target.0, rate * miss_ratio(endpoint, i), rates);
+        match step {
+            Step::Call(call) => add_rate(model, call.target.0, rate * miss_ratio(endpoint, i), rates),
+            Step::Publish(p) => add_rate(
+                model,
+                p.consumer.0,
+                rate * miss_ratio(endpoint, i) * f64::from(p.messages),
+                rates,
+            ),
+            _ => {}
         }
     }
 }

@@ -570,6 +570,19 @@ pub enum Step {
     Call(Call),
     /// Database work over one connection.
     Transaction(Transaction),
+    /// Messages sent to a queue; the request goes on at once.
+    Publish(Publish),
+}
+
+/// Messages a step sends to a queue.
+#[derive(Clone, Copy, Debug)]
+pub struct Publish {
+    /// The queue (an index in [`Model::queues`]).
+    pub queue: u32,
+    /// Messages per request that runs the step.
+    pub messages: u32,
+    /// The endpoint the queue's consumer delivers each message to.
+    pub consumer: EndpointId,
 }
 
 /// Database work: queries in sequence over one connection.

@@ -580,8 +580,8 @@ pub struct AsyncSpec {
     pub max_in_flight: PositiveInt,
 }
 
-/// One step of an endpoint: exactly one of `cpu`, `delay`, `call`, `transaction`, optionally with
-/// the side `effect` it has.
+/// One step of an endpoint: exactly one of `cpu`, `delay`, `call`, `transaction`, `publish`,
+/// optionally with the side `effect` it has.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
@@ -603,6 +603,11 @@ pub struct StepSpec {
     pub effect: Option<String>,
     /// Database work holding one connection for all its queries.
     pub transaction: Option<TransactionSpec>,
+    /// Send messages to a queue (a name under `queues`) and go on at once: the queue's load
+    /// follows the traffic that publishes.
+    pub publish: Option<String>,
+    /// With `publish`: messages sent per request that runs the step (default 1).
+    pub messages: Option<PositiveInt>,
     /// With `call` or `transaction`: a cache in front of it; hits skip the call or transaction.
     pub cache: Option<CacheSpec>,
     /// The share of requests that run this step, above 0 and at most 1 (default 1); the others

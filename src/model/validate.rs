@@ -453,7 +453,12 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             link: links.between(name, &services[endpoints[target.0].service.0].name),
             site,
         };
-        if let Some(resolved) = resilience::queue(name, q, target, make_call, &mut check) {
+        let published = spec
+            .services
+            .values()
+            .flat_map(|s| s.endpoints.values().flatten())
+            .any(|step| step.publish.as_deref() == Some(name.as_str()));
+        if let Some(resolved) = resilience::queue(name, q, target, make_call, published, &mut check) {
             call_sites.push(CallSite {
                 name: format!("queue {name} consumer"),
                 budget: None,
@@ -694,13 +699,49 @@ fn resolve_step(step: &StepSpec, path: &str, cx: &StepContext, sites: &mut Vec<C
         step.delay.is_some(),
         step.call.is_some(),
         step.transaction.is_some(),
+        step.publish.is_some(),
     ];
     if kinds.iter().filter(|&&k| k).count() != 1 {
         check.error(
             path,
-            "a step needs exactly one of \"cpu\", \"delay\", \"call\", \"transaction\"",
+            "a step needs exactly one of \"cpu\", \"delay\", \"call\", \"transaction\", \"publish\"",
         );
         return None;
+    }
+    if step.publish.is_none() && step.messages.is_some() {
+        check.error(format!("{path}.messages"), "\"messages\" belongs to a \"publish\" step");
+        return None;
+    }
+    if let Some(name) = &step.publish {
+        if step.cache.is_some() {
+            check.error(
+                format!("{path}.cache"),
+                "a cache goes in front of a \"call\" or a \"transaction\", not a \"publish\"",
+            );
+            return None;
+        }
+        let Some((queue, _, q)) = spec.queues.get_full(name) else {
+            let known: Vec<&str> = spec.queues.keys().map(String::as_str).collect();
+            check.error(
+                format!("{path}.publish"),
+                format!(
+                    "no queue \"{name}\" (queues: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            );
+            return None;
+        };
+        // The consumer's endpoint is checked with the queue; an unknown one is reported there.
+        let consumer = names.endpoint(&q.consumer.calls).ok()?;
+        return Some(Step::Publish(Publish {
+            queue: queue as u32,
+            messages: step.messages.map_or(1, |m| m.0),
+            consumer,
+        }));
     }
     if step.call.is_none()
         && (step.timeout.is_some() || step.retry.is_some() || step.throttle.is_some() || step.breaker.is_some())
@@ -1169,7 +1210,8 @@ fn resolve_slos(spec: &ModelSpec, names: &Names, check: &mut Checker) -> Vec<Slo
     slos
 }
 
-/// Synchronous calls must form no cycle: a request would wait on itself.
+/// Synchronous calls must form no cycle: a request would wait on itself; nor may publishing lead
+/// back to the publisher (its consumer calling what publishes again): the load would have no end.
 fn check_call_cycles(endpoints: &[Endpoint], check: &mut Checker) {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -1181,8 +1223,12 @@ fn check_call_cycles(endpoints: &[Endpoint], check: &mut Checker) {
         marks[e] = Mark::Active;
         stack.push(e);
         for step in &endpoints[e].steps {
-            if let Step::Call(call) = step {
-                let t = call.target.0;
+            let next = match step {
+                Step::Call(call) => Some(call.target.0),
+                Step::Publish(p) => Some(p.consumer.0),
+                _ => None,
+            };
+            if let Some(t) = next {
                 match marks[t] {
                     Mark::Active => {
                         let from = stack.iter().position(|&x| x == t).unwrap_or(0);
@@ -1208,7 +1254,18 @@ fn check_call_cycles(endpoints: &[Endpoint], check: &mut Checker) {
         if marks[e] == Mark::New {
             if let Some(cycle) = visit(e, endpoints, &mut marks, &mut Vec::new()) {
                 let names: Vec<_> = cycle.iter().map(|&i| endpoints[i].name.as_str()).collect();
-                check.error("services", format!("synchronous calls form a cycle: {}", names.join(" -> ")));
+                let called = |a: usize, b: usize| {
+                    endpoints[a]
+                        .steps
+                        .iter()
+                        .any(|s| matches!(s, Step::Call(c) if c.target.0 == b))
+                };
+                let what = if cycle.windows(2).all(|w| called(w[0], w[1])) {
+                    "synchronous calls form a cycle"
+                } else {
+                    "calls and published messages form a cycle (a queue's consumer leads back to what publishes to it)"
+                };
+                check.error("services", format!("{what}: {}", names.join(" -> ")));
                 return;
             }
         }

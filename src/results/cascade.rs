@@ -52,7 +52,8 @@ impl Node {
                 .filter_map(|step| match step {
                     Step::Call(call) => Some(Node::Endpoint(call.target.0)),
                     Step::Transaction(tx) => Some(Node::Database(tx.database.0)),
-                    Step::Cpu(_) | Step::Delay(_) => None,
+                    // Publishing waits for nobody: the consumer's trouble does not reach the publisher.
+                    Step::Cpu(_) | Step::Delay(_) | Step::Publish(_) => None,
                 })
                 .collect(),
             Node::Database(_) => Vec::new(),

@@ -38,9 +38,9 @@ impl World<'_> {
         }
     }
 
-    /// Put a new message (a new unit of work) in queue `q`; a queue holding more messages than
-    /// the model allows in flight stops the run as unstable.
-    fn publish(&mut self, q: u32, queue: &mut EventQueue<Event>) {
+    /// Put a new message (a new unit of work) in queue `q`, from a producer or a publish step; a
+    /// queue holding more messages than the model allows in flight stops the run as unstable.
+    pub(super) fn publish(&mut self, q: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let unit = self.units.create();
         let stored = self.queues.publish(q, unit, now);

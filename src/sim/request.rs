@@ -324,6 +324,13 @@ impl World<'_> {
             Step::Call(_) | Step::Transaction(_) if self.cache_hit(job_ref, queue) => {}
             Step::Call(_) => self.start_attempt(job_ref, queue),
             Step::Transaction(_) => self.begin_transaction(job_ref, queue),
+            Step::Publish(p) => {
+                for _ in 0..p.messages {
+                    self.publish(p.queue, queue);
+                }
+                // The request goes on at once, its messages on their own.
+                queue.schedule_in(0, Event::StepDone(job_ref));
+            }
         }
     }
 

@@ -49,6 +49,8 @@ struct OpStats {
     parts_ns: Vec<u64>,
     /// Parts per occurrence (queries per transaction).
     parts_per: Vec<u64>,
+    /// A message's traced consumer (service, endpoint), the first seen.
+    consumer: Option<(Sym, Sym)>,
 }
 
 /// The inferred model (JSON, ready to write) and what the inference noticed.
@@ -92,11 +94,14 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
                 }
                 *count += 1;
                 stats.parts_ns.extend_from_slice(&op.parts_ns);
+                if stats.consumer.is_none() {
+                    stats.consumer = op.consumer;
+                }
                 stats.parts_per.push(op.parts_ns.len() as u64);
                 if let (OpKind::Call { service, .. }, Some(net)) = (op.kind, op.network_ns) {
                     network.entry((ex.service, service)).or_default().push(net);
                 }
-                if let OpKind::Publish { destination } = op.kind {
+                if let (OpKind::Publish { destination }, None) = (op.kind, op.consumer) {
                     let d = name(destination);
                     if !published.contains(&d) {
                         published.push(d);
@@ -118,6 +123,26 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
     let mut service_load: IndexMap<Sym, f64> = IndexMap::new();
     let mut databases: IndexMap<String, (f64, f64)> = IndexMap::new(); // (query erlangs, transaction erlangs)
     let mut counts_note = Vec::new();
+    // A queue is named after its destination, unless a service or a database has that name.
+    let taken: Vec<String> = c
+        .served
+        .keys()
+        .map(|(s, _)| name(*s))
+        .chain(shapes.values().flat_map(|sh| sh.ops.keys()).filter_map(|k| match k {
+            OpKind::Query { database } => Some(name(*database)),
+            _ => None,
+        }))
+        .collect();
+    let queue_name = |destination: Sym| {
+        let n = name(destination);
+        if taken.contains(&n) {
+            format!("{n}-queue")
+        } else {
+            n
+        }
+    };
+    // Queues fed by publish steps: name → (consumer endpoint, messages per second).
+    let mut queues: IndexMap<String, ((Sym, Sym), f64)> = IndexMap::new();
     for (&(service, endpoint), served) in &c.served {
         let rate = served.latency.count() as f64 / secs * scale;
         *service_load.entry(service).or_insert(0.0) += rate * served.latency.mean_ns() / 1e9;
@@ -142,6 +167,30 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
         order.sort_by(|a, b| (a.1.position / a.1.with as f64).total_cmp(&(b.1.position / b.1.with as f64)));
         let mut previous_lookup: Option<u64> = None;
         for (kind, stats) in order {
+            if let (OpKind::Publish { destination }, Some(consumer)) = (*kind, stats.consumer) {
+                // A message whose consumer is traced: a publish step (after the time publishing
+                // took), its messages the mean count of those that publish.
+                let sent: u64 = stats.times.iter().map(|(n, k)| u64::from(*n) * k).sum();
+                let messages = (sent as f64 / stats.with as f64).round().max(1.0) as u64;
+                let mut wait = json!({ "delay": fit(&stats.parts_ns) });
+                let mut step = json!({ "publish": queue_name(destination) });
+                if messages > 1 {
+                    step["messages"] = json!(messages);
+                }
+                if stats.with < shape.executions {
+                    wait["share"] = json!(share(stats.with, shape.executions));
+                    step["share"] = json!(share(stats.with, shape.executions));
+                }
+                if mean(&stats.parts_ns) > 0.0 {
+                    steps.push(wait);
+                }
+                steps.push(step);
+                let per_s = stats.with as f64 / shape.executions as f64 * rate * messages as f64;
+                let entry = queues.entry(queue_name(destination)).or_insert((consumer, 0.0));
+                entry.1 += per_s;
+                previous_lookup = None;
+                continue;
+            }
             let most = *stats.times.keys().last().unwrap_or(&1);
             let mut done = 0u64;
             for j in 1..=most {
@@ -231,6 +280,22 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
         guesses.push(format!("{db} {cores} cores and {connections} connections"));
         databases_json.insert(db.clone(), json!({ "cores": cores, "max_connections": connections }));
     }
+    let mut queues_json = Map::new();
+    for (queue, ((service, endpoint), per_s)) in &queues {
+        let key = queue.clone();
+        let held_s = c
+            .served
+            .get(&(*service, *endpoint))
+            .map_or(0.0, |s| s.latency.mean_ns() / 1e9);
+        let concurrency = servers_for(per_s * held_s * peak_factor(c));
+        guesses.push(format!(
+            "queue {key}: consumer concurrency {concurrency}, visibility timeout 30s"
+        ));
+        queues_json.insert(
+            key,
+            json!({ "visibility_timeout": "30s", "consumer": { "calls": endpoint_name(*service, *endpoint), "concurrency": concurrency } }),
+        );
+    }
     let mut links = Map::new();
     for (&(from, to), samples) in &network {
         if from != to && mean(samples) > 0.0 {
@@ -276,7 +341,7 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
     }
     if !published.is_empty() {
         notes.push(format!(
-            "messages published to {} are delays of the publishing time: the consumers are not driven by them",
+            "messages published to {} are delays of the publishing time: their consumers are not traced",
             published.join(", ")
         ));
     }
@@ -329,6 +394,9 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
     });
     if !databases_json.is_empty() {
         model["databases"] = Value::Object(databases_json);
+    }
+    if !queues_json.is_empty() {
+        model["queues"] = Value::Object(queues_json);
     }
     if !links.is_empty() {
         model["links"] = Value::Object(links);

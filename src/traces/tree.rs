@@ -51,6 +51,9 @@ pub struct Op {
     pub network_ns: Option<u64>,
     /// Each query's duration (queries), else the one span's duration.
     pub parts_ns: Vec<u64>,
+    /// A message's consumer, when it is traced: (service, endpoint) of the consumer span under
+    /// the producer span.
+    pub consumer: Option<(Sym, Sym)>,
 }
 
 /// One request served, as its trace shows it.
@@ -155,6 +158,7 @@ pub fn executions(spans: &[Span], notes: &mut TreeNotes) -> Vec<Execution> {
                             end_ns,
                             network_ns: Some(child.duration_ns().saturating_sub(spans[g].duration_ns())),
                             parts_ns: vec![child.duration_ns()],
+                            consumer: None,
                         });
                         continue;
                     }
@@ -172,12 +176,20 @@ pub fn executions(spans: &[Span], notes: &mut TreeNotes) -> Vec<Execution> {
                     continue;
                 }
             }
+            let consumer = match kind {
+                OpKind::Publish { .. } => children[c].iter().find_map(|&g| match spans[g].role {
+                    Role::Served { endpoint } => Some((spans[g].service, endpoint)),
+                    _ => None,
+                }),
+                _ => None,
+            };
             ops.push(Op {
                 kind,
                 start_ns,
                 end_ns,
                 network_ns: None,
                 parts_ns: vec![child.duration_ns()],
+                consumer,
             });
         }
         ops.sort_by_key(|o| o.start_ns);

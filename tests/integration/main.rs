@@ -22,6 +22,7 @@ mod metastability_map;
 mod migration;
 mod outputs;
 mod properties;
+mod publish;
 mod report;
 mod retry_storm;
 mod run_shards;

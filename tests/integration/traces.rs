@@ -44,6 +44,8 @@ fn kinds(model: &Value, endpoint: &str) -> Vec<String> {
                 format!("call {call}")
             } else if let Some(tx) = s.get("transaction") {
                 format!("transaction {}×{}", tx["database"].as_str().unwrap_or("?"), tx["queries"])
+            } else if let Some(queue) = s["publish"].as_str() {
+                format!("publish {queue}")
             } else if s.get("cpu").is_some() {
                 "cpu".into()
             } else {
@@ -76,8 +78,8 @@ fn inferred_model_has_the_known_structure() {
     let services: Vec<&str> = model["services"].as_object().unwrap().keys().map(String::as_str).collect();
     let mut sorted = services.clone();
     sorted.sort();
-    assert_eq!(sorted, ["catalog", "gateway", "orders"]);
-    for (service, instances) in [("gateway", 2), ("orders", 1), ("catalog", 2)] {
+    assert_eq!(sorted, ["catalog", "gateway", "mailer", "orders"]);
+    for (service, instances) in [("gateway", 2), ("orders", 1), ("catalog", 2), ("mailer", 1)] {
         assert_eq!(model["services"][service]["instances"], instances, "{service}");
     }
     assert_eq!(
@@ -93,8 +95,19 @@ fn inferred_model_has_the_known_structure() {
             "call catalog.get_items_id"
         ]
     );
-    assert_eq!(kinds(&model, "orders.post_orders"), ["cpu", "transaction pg×3"]);
+    assert_eq!(
+        kinds(&model, "orders.post_orders"),
+        ["cpu", "transaction pg×3", "delay", "publish emails"]
+    );
     assert_eq!(kinds(&model, "catalog.get_items_id"), ["cpu", "delay", "transaction pg×1"]);
+    // The message's consumer is traced: a queue whose consumer calls it.
+    assert_eq!(kinds(&model, "mailer.emails_process"), ["cpu"]);
+    assert_eq!(model["queues"]["emails"]["consumer"]["calls"], "mailer.emails_process");
+    assert_eq!(
+        steps(&model, "orders.post_orders")[2]["delay"],
+        "0.2ms",
+        "publishing takes 0.2 ms"
+    );
     // Only the catalog call of checkout is made by a share of requests; only the catalog's query
     // is behind a cache.
     let checkout = steps(&model, "gateway.get_checkout");
@@ -169,6 +182,12 @@ fn fitted_parameters_are_within_their_sampling_intervals_of_the_known_ones() {
         0.5,
         0.5 / n_items.sqrt(),
     );
+    within(
+        "mailer cpu",
+        mean_ms(&steps(&model, "mailer.emails_process")[0]["cpu"]),
+        3.0,
+        3.0 / n_checkout.sqrt(),
+    );
     // Queries.
     let (q_mean, q_sd) = lognormal(2.0, 6.0);
     let orders_tx = &steps(&model, "orders.post_orders")[1]["transaction"];
@@ -210,7 +229,11 @@ fn replay_reproduces_each_endpoint_s_p50_and_p99_within_10_percent() {
     assert!(matches!(run.code, Some(0) | Some(1)), "{}", run.stderr);
     let fit: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let endpoints = fit["calibration"]["endpoints"].as_array().unwrap();
-    assert_eq!(endpoints.len(), 4, "every traced endpoint is compared");
+    assert_eq!(
+        endpoints.len(),
+        5,
+        "every traced endpoint is compared (the queue's consumer too)"
+    );
     for e in endpoints {
         for s in e["statistics"].as_array().unwrap() {
             let statistic = s["statistic"].as_str().unwrap();
@@ -250,10 +273,11 @@ fn zipkin_jaeger_and_otlp_of_the_same_spans_give_the_same_structure() {
             "gateway.get_browse",
             "orders.post_orders",
             "catalog.get_items_id",
+            "mailer.emails_process",
         ] {
             assert_eq!(kinds(model, endpoint), kinds(&otlp, endpoint), "{endpoint}");
         }
-        for service in ["gateway", "orders", "catalog"] {
+        for service in ["gateway", "orders", "catalog", "mailer"] {
             assert_eq!(
                 model["services"][service]["instances"],
                 otlp["services"][service]["instances"]
@@ -292,7 +316,10 @@ fn a_bounded_sample_keeps_whole_traces_and_says_so() {
     assert!(stdout.contains("uniform sample of"), "{stdout}");
     // Whole traces: the structure is the same as from every trace.
     assert_eq!(kinds(&model, "gateway.get_browse").len(), 4);
-    assert_eq!(kinds(&model, "orders.post_orders"), ["cpu", "transaction pg×3"]);
+    assert_eq!(
+        kinds(&model, "orders.post_orders"),
+        ["cpu", "transaction pg×3", "delay", "publish emails"]
+    );
     // Rates still come from every span.
     let written = model["clients"]["gateway-get_checkout"]["open"]["rate"].as_str().unwrap();
     let inferred: f64 = written.trim_end_matches("/s").parse().unwrap();
@@ -440,12 +467,13 @@ fn calibrate_report_has_the_verdict_the_table_the_plot_and_the_csv() {
         "gateway.get_browse",
         "orders.post_orders",
         "catalog.get_items_id",
+        "mailer.emails_process",
     ] {
         assert!(html.contains(endpoint), "{endpoint} missing from the page");
     }
     assert!(html.contains("within 10 %: the largest relative error is"));
     let csv = std::fs::read_to_string(report.join("calibration.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 4 * 5, "a row per endpoint and statistic");
+    assert_eq!(csv.lines().count(), 1 + 5 * 5, "a row per endpoint and statistic");
     let svg = std::fs::read_to_string(report.join("calibration.svg")).unwrap();
     let doc = roxmltree::Document::parse(&svg).expect("the plot is well-formed SVG");
     let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
