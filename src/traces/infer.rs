@@ -77,8 +77,13 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
     let mut shapes: IndexMap<(Sym, Sym), Shape> = IndexMap::new();
     let mut network: IndexMap<(Sym, Sym), Vec<u64>> = IndexMap::new();
     let mut published: Vec<String> = Vec::new();
+    // Requests whose caller is missing from their trace, per endpoint (sampled traces only).
+    let mut orphans: IndexMap<(Sym, Sym), u64> = IndexMap::new();
     for trace in c.traces() {
         for ex in executions(trace, &mut notes_tree) {
+            if ex.orphan {
+                *orphans.entry((ex.service, ex.endpoint)).or_insert(0) += 1;
+            }
             let shape = shapes.entry((ex.service, ex.endpoint)).or_default();
             shape.executions += 1;
             shape.self_ns.push(ex.self_ns);
@@ -316,6 +321,24 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
             open["profile"] = profile;
         }
         clients.insert(client.clone(), json!({ "open": open, "calls": target }));
+        entries.push((target, client));
+    }
+    // Endpoints reached from outside the traces (their caller is not traced): a client stands in
+    // for the callers, at the rate of those requests (from the sample, scaled by its share).
+    for (&(service, endpoint), &count) in &orphans {
+        if c.entries.contains_key(&(service, endpoint)) {
+            continue;
+        }
+        let target = endpoint_name(service, endpoint);
+        let client = format!("{}-{}-callers", name(service), name(endpoint));
+        let rate = count as f64 / c.sampled_share() / secs * scale;
+        clients.insert(
+            client.clone(),
+            json!({ "open": { "rate": format!("{}/s", round_sig(rate)) }, "calls": target }),
+        );
+        notes.push(format!(
+            "{count} sampled requests of {target} came from a caller missing from their traces: the client {client} stands in for it"
+        ));
         entries.push((target, client));
     }
     if clients.is_empty() {

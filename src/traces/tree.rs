@@ -71,6 +71,9 @@ pub struct Execution {
     pub ops: Vec<Op>,
     /// Two of its operations overlapped in time (run in parallel).
     pub parallel: bool,
+    /// Its parent is not in the trace (a caller that is not traced, a partial trace): it arrived
+    /// from outside what the traces show.
+    pub orphan: bool,
 }
 
 /// What assembling traces found, besides the executions.
@@ -209,6 +212,7 @@ pub fn executions(spans: &[Span], notes: &mut TreeNotes) -> Vec<Execution> {
             reach = reach.max(op.end_ns);
         }
         out.push(Execution {
+            orphan: s.parent != 0 && !index.contains_key(&s.parent),
             service: s.service,
             endpoint,
             duration_ns: s.duration_ns(),

@@ -479,3 +479,35 @@ fn calibrate_report_has_the_verdict_the_table_the_plot_and_the_csv() {
     let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
     assert!(texts.iter().any(|t| t.contains("traces")) && texts.iter().any(|t| t.contains("simulated")));
 }
+
+#[test]
+fn requests_whose_caller_is_not_traced_get_a_client_standing_in_for_it() {
+    // front's client span is missing (say its library is not instrumented): back's server span
+    // has a parent that is not in the trace. Its requests still arrive, from a stand-in client.
+    let dir = scratch_dir("traces-orphan");
+    let file = dir.join("partial.jsonl");
+    let line = skewed_line(0);
+    let start = line
+        .find(r#"{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000a2""#)
+        .unwrap();
+    // Drop the client span's object (and the comma before it): it has no attributes, so it ends
+    // at its `"attributes":[]}`.
+    let object_end = start + line[start..].find("\"attributes\":[]}").unwrap() + "\"attributes\":[]}".len();
+    let partial = format!("{}{}", &line[..start - 1], &line[object_end..]);
+    std::fs::write(&file, partial + "\n").unwrap();
+    let out = dir.join("m.json");
+    let run = capsim(&[
+        "init",
+        "--from-traces",
+        &file.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    run.expect_code(0)
+        .stdout_has("1 sampled requests of back.x came from a caller missing from their traces");
+    let model: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(model["clients"]["back-x-callers"]["calls"], "back.x");
+    assert_eq!(model["clients"]["front-root"]["calls"], "front.root");
+    // front no longer calls anyone it can see: its whole span is its own time.
+    assert_eq!(model["services"]["front"]["endpoints"]["root"].as_array().unwrap().len(), 1);
+}
