@@ -187,7 +187,12 @@ impl Collection {
     pub fn add(&mut self, raw: RawSpan) {
         self.spans += 1;
         let role = raw.role(&mut self.names);
-        let service = self.names.sym(&raw.service);
+        // Named as a model names things; a span without one is OpenTelemetry's "unknown_service".
+        let service = if raw.service.trim().is_empty() {
+            self.names.sym("unknown_service")
+        } else {
+            self.names.sym(&super::span::capsim_name(&raw.service))
+        };
         let instance = match &raw.attributes.instance {
             Some(instance) => self.names.sym(instance),
             None => service,

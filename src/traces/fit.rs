@@ -19,6 +19,8 @@ const Z99: f64 = 2.326_347_874_040_841;
 /// A duration in nanoseconds as the model writes it: milliseconds to 4 decimals ("0.3ms",
 /// "12.3457ms"), or nanoseconds below 100 ns.
 pub fn duration_text(ns: f64) -> String {
+    // A model's durations are at most 100 years: longer spans (wrong clocks) are written as that.
+    let ns = ns.min(crate::model::units::MAX_NANOS as f64);
     if ns < 100.0 {
         return format!("{}ns", ns.round() as u64);
     }
@@ -73,6 +75,14 @@ pub fn fit(samples: &[u64]) -> String {
     let sigma = var.sqrt();
     if sigma <= 0.0 || !sigma.is_finite() {
         return duration_text(mean(&sorted));
+    }
+    if (mu + Z99 * sigma).exp() >= crate::model::units::MAX_NANOS as f64 {
+        // A tail beyond what a model can hold (wrong clocks): the samples themselves.
+        let cells: Vec<String> = [0.0, 50.0, 100.0]
+            .iter()
+            .map(|&p| format!("p{p}={}", duration_text(percentile(&sorted, p))))
+            .collect();
+        return format!("empirical({})", cells.join(", "));
     }
     format!(
         "lognormal(p50={}, p99={})",

@@ -121,6 +121,14 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
         }
     }
     let secs = c.span_secs().max(1e-3);
+    if secs > crate::model::units::MAX_NANOS as f64 / 1e9 {
+        return Err(format!(
+            "the spans' times range over {} (from {} to {} ns since the Unix epoch): more than a model's 100 years, so some span's time is wrong",
+            crate::model::units::format_duration_f64(secs),
+            c.first_ns,
+            c.last_ns
+        ));
+    }
     let scale = 1.0 / settings.sampling_rate;
     let mut notes = Vec::new();
     // Services in the order first seen; endpoints likewise.

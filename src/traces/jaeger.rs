@@ -2,7 +2,7 @@
 //! times in microseconds, the parent in `references` (`CHILD_OF`, else `FOLLOWS_FROM`) or an older
 //! `parentSpanID`, the kind in the `span.kind` tag, the service in the span's process.
 
-use super::read::{array_field, hex_field, integer_field, scalar_text, string_field, FieldError};
+use super::read::{array_field, duration_field, epoch_field, hex_field, scalar_text, string_field, FieldError, MAX_EPOCH_NS};
 use super::span::{Attributes, Kind, RawSpan};
 use serde_json::Value;
 
@@ -69,8 +69,8 @@ fn one(span: &Value, path: &str, process: &Value) -> Result<RawSpan, FieldError>
             break;
         }
     }
-    let start_us = integer_field(span, "startTime", path, "microseconds since the Unix epoch")?;
-    let duration_us = integer_field(span, "duration", path, "a duration in microseconds")?;
+    let start_ns = epoch_field(span, "startTime", path, 1000)?;
+    let duration_ns = duration_field(span, "duration", path)?;
     Ok(RawSpan {
         trace: hex_field(span, "traceID", path, 32, false)?,
         id: hex_field(span, "spanID", path, 16, false)? as u64,
@@ -81,8 +81,8 @@ fn one(span: &Value, path: &str, process: &Value) -> Result<RawSpan, FieldError>
             .unwrap_or_default()
             .to_string(),
         kind,
-        start_ns: start_us.saturating_mul(1000),
-        end_ns: start_us.saturating_add(duration_us).saturating_mul(1000),
+        start_ns,
+        end_ns: (start_ns + duration_ns).min(MAX_EPOCH_NS),
         service: service.to_string(),
         error: attrs.error,
         attributes: attrs,

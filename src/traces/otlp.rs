@@ -3,7 +3,7 @@
 //! 64-bit integers as strings or numbers, enums as numbers or names. The older
 //! `instrumentationLibrarySpans` is read as `scopeSpans`.
 
-use super::read::{array_field, hex_field, integer_field, scalar_text, string_field, FieldError};
+use super::read::{array_field, epoch_field, hex_field, scalar_text, string_field, FieldError};
 use super::span::{Attributes, Kind, RawSpan};
 use serde_json::Value;
 
@@ -53,8 +53,8 @@ fn one(span: &Value, path: &str, service: &str, resource: &Attributes) -> Result
             )
         })?,
     };
-    let start_ns = integer_field(span, "startTimeUnixNano", path, "nanoseconds since the Unix epoch")?;
-    let end_ns = integer_field(span, "endTimeUnixNano", path, "nanoseconds since the Unix epoch")?;
+    let start_ns = epoch_field(span, "startTimeUnixNano", path, 1)?;
+    let end_ns = epoch_field(span, "endTimeUnixNano", path, 1)?;
     let mut attrs = Attributes {
         instance: resource.instance.clone(),
         ..Attributes::default()

@@ -294,6 +294,47 @@ pub fn integer_field(object: &Value, key: &str, path: &str, expected: &str) -> R
     parsed.ok_or_else(|| FieldError::new(format!("{path}.{key}"), format!("expected {expected}, got {value}")))
 }
 
+/// Latest time a span may have, in nanoseconds since the Unix epoch: 4e18, in the year 2096. Every
+/// time read is within 0 and this, so differences and sums of two never overflow.
+pub const MAX_EPOCH_NS: i64 = 4_000_000_000_000_000_000;
+
+/// A time in `unit_ns` nanoseconds since the Unix epoch (1 for OTLP, 1000 for Zipkin and Jaeger's
+/// microseconds) as nanoseconds, refused outside 0 to [`MAX_EPOCH_NS`].
+pub fn epoch_field(object: &Value, key: &str, path: &str, unit_ns: i64) -> Result<i64, FieldError> {
+    let expected = if unit_ns == 1 {
+        "nanoseconds since the Unix epoch"
+    } else {
+        "microseconds since the Unix epoch"
+    };
+    let value = integer_field(object, key, path, expected)?;
+    if !(0..=MAX_EPOCH_NS / unit_ns).contains(&value) {
+        return Err(FieldError::new(
+            format!("{path}.{key}"),
+            format!(
+                "expected {expected} from 0 to {} (the year 2096), got {value}",
+                MAX_EPOCH_NS / unit_ns
+            ),
+        ));
+    }
+    Ok(value * unit_ns)
+}
+
+/// A duration in microseconds (Zipkin, Jaeger) as nanoseconds, refused when negative or longer
+/// than [`MAX_EPOCH_NS`].
+pub fn duration_field(object: &Value, key: &str, path: &str) -> Result<i64, FieldError> {
+    let value = integer_field(object, key, path, "a duration in microseconds")?;
+    if !(0..=MAX_EPOCH_NS / 1000).contains(&value) {
+        return Err(FieldError::new(
+            format!("{path}.{key}"),
+            format!(
+                "expected a duration in microseconds from 0 to {}, got {value}",
+                MAX_EPOCH_NS / 1000
+            ),
+        ));
+    }
+    Ok(value * 1000)
+}
+
 /// An optional array field (absent or null is empty).
 pub fn array_field<'v>(object: &'v Value, key: &str, path: &str) -> Result<&'v [Value], FieldError> {
     match object.get(key) {

@@ -2,7 +2,7 @@
 //! `duration` in microseconds, `localEndpoint.serviceName` and string `tags`. The instance is the
 //! `service.instance.id` tag, else the local endpoint's address.
 
-use super::read::{hex_field, integer_field, scalar_text, FieldError};
+use super::read::{duration_field, epoch_field, hex_field, scalar_text, FieldError, MAX_EPOCH_NS};
 use super::span::{Attributes, Kind, RawSpan};
 use serde_json::Value;
 
@@ -27,10 +27,10 @@ fn one(span: &Value, path: &str) -> Result<RawSpan, FieldError> {
             )
         })?,
     };
-    let start_us = integer_field(span, "timestamp", path, "microseconds since the Unix epoch")?;
-    let duration_us = match span.get("duration") {
+    let start_ns = epoch_field(span, "timestamp", path, 1000)?;
+    let duration_ns = match span.get("duration") {
         None | Some(Value::Null) => 0,
-        Some(_) => integer_field(span, "duration", path, "a duration in microseconds")?,
+        Some(_) => duration_field(span, "duration", path)?,
     };
     let local = span.get("localEndpoint");
     let service = local
@@ -77,8 +77,8 @@ fn one(span: &Value, path: &str) -> Result<RawSpan, FieldError> {
         parent: hex_field(span, "parentId", path, 16, true)? as u64,
         name: span.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
         kind,
-        start_ns: start_us.saturating_mul(1000),
-        end_ns: start_us.saturating_add(duration_us).saturating_mul(1000),
+        start_ns,
+        end_ns: (start_ns + duration_ns).min(MAX_EPOCH_NS),
         service: service.to_string(),
         error: error || attrs.error,
         attributes: attrs,

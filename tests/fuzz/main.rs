@@ -8,6 +8,8 @@
 //! - [`extremes`]: one valid model per absurd number, each in a child process with a timeout
 //!   and a memory cap.
 //! - [`shards`]: `capsim merge` on shard files, realistic then edited.
+//! - [`traces`]: trace files in every format, edited or with odd values anywhere: read or refused
+//!   naming the file, and whatever model is inferred validates.
 //! - [`outputs`]: output flags pointed at devices, links, directories, missing or read-only
 //!   places and stdout: the documented exit code, the target untouched, no panic.
 //! - [`known_bugs`]: the failing cases found so far, one test each (they fail until fixed, and
@@ -30,6 +32,7 @@ mod outputs;
 mod parsers;
 mod shards;
 mod support;
+mod traces;
 
 #[global_allocator]
 static ALLOCATOR: alloc::Counting = alloc::Counting;
