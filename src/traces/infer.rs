@@ -134,7 +134,9 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
     // Services in the order first seen; endpoints likewise.
     let mut services: IndexMap<Sym, Map<String, Value>> = IndexMap::new();
     let mut service_load: IndexMap<Sym, f64> = IndexMap::new();
-    let mut databases: IndexMap<String, (f64, f64)> = IndexMap::new(); // (query erlangs, transaction erlangs)
+    // Per database, its erlangs of query time (each query holds a core, and its transaction's
+    // direct connection, for its duration).
+    let mut databases: IndexMap<String, f64> = IndexMap::new();
     let mut counts_note = Vec::new();
     // A queue is named after its destination, unless a service or a database has that name.
     let taken: Vec<String> = c
@@ -205,7 +207,6 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
                 continue;
             }
             let most = *stats.times.keys().last().unwrap_or(&1);
-            let mut done = 0u64;
             for j in 1..=most {
                 // The j-th time: made by the requests that did it at least j times.
                 let with_j: u64 = stats.times.range(j..).map(|(_, n)| n).sum();
@@ -219,12 +220,10 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
                     }
                     OpKind::Query { database } => {
                         let db = name(database);
-                        let queries = (mean(&stats.parts_per) / 1.0).round().max(1.0);
+                        let queries = mean(&stats.parts_per).round().max(1.0);
                         let query_mean = mean(&stats.parts_ns) / 1e9;
                         let tx_rate = with_j as f64 / shape.executions as f64 * rate;
-                        let entry = databases.entry(db.clone()).or_insert((0.0, 0.0));
-                        entry.0 += tx_rate * queries * query_mean;
-                        entry.1 += tx_rate * queries * query_mean;
+                        *databases.entry(db.clone()).or_insert(0.0) += tx_rate * queries * query_mean;
                         json!({ "transaction": { "database": db, "queries": queries as u64, "query": fit(&stats.parts_ns) } })
                     }
                 };
@@ -245,9 +244,7 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
                     previous_lookup = Some(with_j);
                 }
                 steps.push(step);
-                done += with_j;
             }
-            let _ = done;
         }
         if shape.parallel > 0 {
             notes.push(format!(
@@ -286,10 +283,11 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
         );
     }
     let mut databases_json = Map::new();
-    for (db, (query_load, tx_load)) in &databases {
-        let peak = peak_factor(c);
-        let cores = servers_for(query_load * peak);
-        let connections = servers_for(tx_load * peak).max(cores) * 2;
+    for (db, load) in &databases {
+        // Cores as for workers; connections twice that (a connection is held a little longer
+        // than its query's core: the round trip).
+        let cores = servers_for(load * peak_factor(c));
+        let connections = cores * 2;
         guesses.push(format!("{db} {cores} cores and {connections} connections"));
         databases_json.insert(db.clone(), json!({ "cores": cores, "max_connections": connections }));
     }

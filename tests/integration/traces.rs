@@ -27,6 +27,30 @@ fn infer(files: &[&str], extra: &[&str], test: &str) -> (Value, String) {
     (serde_json::from_str(&text).expect("the model is JSON"), run.stdout.clone())
 }
 
+/// `capsim init --from-traces FILE`, which must say `said`; the model it wrote.
+fn init_from(file: &std::path::Path, said: &str) -> Value {
+    let out = file.with_extension("model.json");
+    capsim(&[
+        "init",
+        "--from-traces",
+        &file.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ])
+    .expect_code(0)
+    .stdout_has(said);
+    serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+}
+
+/// A model inferred from the shop's traces in a fresh directory: (directory, model, traces).
+fn shop_model(test: &str) -> (PathBuf, PathBuf, String) {
+    let dir = scratch_dir(test);
+    let model = dir.join("shop.json");
+    let traces = fixture("shop.otlp.jsonl.gz").display().to_string();
+    capsim(&["init", "--from-traces", &traces, "--out", &model.display().to_string()]).expect_code(0);
+    (dir, model, traces)
+}
+
 fn steps(model: &Value, endpoint: &str) -> Vec<Value> {
     let (service, name) = endpoint.split_once('.').expect("service.endpoint");
     model["services"][service]["endpoints"][name]
@@ -213,10 +237,7 @@ fn fitted_parameters_are_within_their_sampling_intervals_of_the_known_ones() {
 
 #[test]
 fn replay_reproduces_each_endpoint_s_p50_and_p99_within_10_percent() {
-    let dir = scratch_dir("traces-replay");
-    let model = dir.join("shop.json");
-    let traces = fixture("shop.otlp.jsonl.gz").display().to_string();
-    capsim(&["init", "--from-traces", &traces, "--out", &model.display().to_string()]).expect_code(0);
+    let (dir, model, traces) = shop_model("traces-replay");
     let json = dir.join("fit.json");
     let run = capsim(&[
         "calibrate",
@@ -250,10 +271,7 @@ fn replay_reproduces_each_endpoint_s_p50_and_p99_within_10_percent() {
 #[test]
 fn calibrate_finds_a_model_that_does_not_match() {
     // The same model with every orders query twice as slow: checkout's latency misfits.
-    let dir = scratch_dir("traces-misfit");
-    let model = dir.join("shop.json");
-    let traces = fixture("shop.otlp.jsonl.gz").display().to_string();
-    capsim(&["init", "--from-traces", &traces, "--out", &model.display().to_string()]).expect_code(0);
+    let (_, model, traces) = shop_model("traces-misfit");
     let mut m: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
     m["services"]["orders"]["endpoints"]["post_orders"][1]["transaction"]["query"] = "exp(4.5ms)".into();
     std::fs::write(&model, m.to_string()).unwrap();
@@ -368,17 +386,10 @@ fn a_server_span_before_its_caller_is_moved_inside_it() {
     let dir = scratch_dir("traces-skew");
     let file = dir.join("skew.jsonl");
     std::fs::write(&file, skewed_line(5) + "\n").unwrap();
-    let out = dir.join("m.json");
-    let run = capsim(&[
-        "init",
-        "--from-traces",
-        &file.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-    ]);
-    run.expect_code(0)
-        .stdout_has("1 server spans were moved inside their caller's client span (clock skew)");
-    let model: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let model = init_from(
+        &file,
+        "1 server spans were moved inside their caller's client span (clock skew)",
+    );
     // The round trip is the client span less the server span, whatever the clocks: 10 − 8 ms.
     assert_eq!(model["links"]["front -> back"]["latency"], "2ms");
     // front's own time: 12 ms less the 10 ms call.
@@ -415,10 +426,7 @@ fn a_bad_trace_file_is_refused_naming_the_file_line_and_field() {
 
 #[test]
 fn check_judges_calibration_claims_against_the_model_s_own_traces() {
-    let dir = scratch_dir("traces-check");
-    let model = dir.join("shop.json");
-    let traces = fixture("shop.otlp.jsonl.gz").display().to_string();
-    capsim(&["init", "--from-traces", &traces, "--out", &model.display().to_string()]).expect_code(0);
+    let (_, model, _) = shop_model("traces-check");
     let path = model.display().to_string();
     // init names the traces (relative to the model) and claims the fit.
     capsim(&["check", &path])
@@ -448,10 +456,7 @@ fn check_judges_calibration_claims_against_the_model_s_own_traces() {
 
 #[test]
 fn calibrate_report_has_the_verdict_the_table_the_plot_and_the_csv() {
-    let dir = scratch_dir("traces-report");
-    let model = dir.join("shop.json");
-    let traces = fixture("shop.otlp.jsonl.gz").display().to_string();
-    capsim(&["init", "--from-traces", &traces, "--out", &model.display().to_string()]).expect_code(0);
+    let (dir, model, _) = shop_model("traces-report");
     let report = dir.join("report");
     // The model's own calibration section names the traces: no --traces needed.
     let run = capsim(&[
@@ -495,17 +500,10 @@ fn requests_whose_caller_is_not_traced_get_a_client_standing_in_for_it() {
     let object_end = start + line[start..].find("\"attributes\":[]}").unwrap() + "\"attributes\":[]}".len();
     let partial = format!("{}{}", &line[..start - 1], &line[object_end..]);
     std::fs::write(&file, partial + "\n").unwrap();
-    let out = dir.join("m.json");
-    let run = capsim(&[
-        "init",
-        "--from-traces",
-        &file.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-    ]);
-    run.expect_code(0)
-        .stdout_has("1 sampled requests of back.x came from a caller missing from their traces");
-    let model: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let model = init_from(
+        &file,
+        "1 sampled requests of back.x came from a caller missing from their traces",
+    );
     assert_eq!(model["clients"]["back-x-callers"]["calls"], "back.x");
     assert_eq!(model["clients"]["front-root"]["calls"], "front.root");
     // front no longer calls anyone it can see: its whole span is its own time.
