@@ -1,10 +1,9 @@
 //! `capsim calibrate MODEL --traces FILE…`: replay the model at the rates the traces measured and
 //! say how well it reproduces their per-endpoint latency and throughput.
 
-use super::init::read_traces;
+use super::init::{read_traces, share_arg};
 use super::{print, write, CliError, EXIT_OK};
 use crate::analysis::calibration::Fit;
-use crate::model::units::parse_ratio;
 use crate::report;
 use crate::traces::collect::Bounds;
 use crate::workflow::calibrate::prepare;
@@ -51,15 +50,9 @@ pub struct CalibrateArgs {
 pub fn calibrate(args: CalibrateArgs) -> Result<i32, CliError> {
     super::outputs::Outputs::default()
         .file("--json", args.json.as_ref())
+        .dir("--report", args.report.as_ref())
         .check()?;
-    let share = |flag: &str, text: &str| {
-        parse_ratio(text).ok().filter(|r| *r > 0.0).ok_or_else(|| {
-            CliError::Argument(format!(
-                "{flag}: expected a share above 0 and at most 1 (like 10% or 0.1), got \"{text}\""
-            ))
-        })
-    };
-    let max_error = share("--max-error", &args.max_error)?;
+    let max_error = share_arg("--max-error", &args.max_error)?;
     if args.replications == Some(0) {
         return Err(CliError::Argument(
             "--replications: expected a positive integer, got 0".into(),
@@ -78,11 +71,11 @@ pub fn calibrate(args: CalibrateArgs) -> Result<i32, CliError> {
         }
     };
     let sampling_rate = match &args.sampling_rate {
-        Some(text) => share("--sampling-rate", text)?,
+        Some(text) => share_arg("--sampling-rate", text)?,
         None => declared.as_ref().map_or(1.0, |d| d.sampling_rate),
     };
     let replications = args.replications.or(declared.as_ref().and_then(|d| d.replications));
-    let traces = read_traces(&files, Bounds::default())?;
+    let traces = read_traces(&files, Bounds::MEASUREMENTS_ONLY)?;
     let plan = prepare(&source, &file, &traces, sampling_rate, replications)?;
     let pool = super::threads::replication_pool(args.threads, &[&plan.replay.model])?;
     let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT);

@@ -96,12 +96,7 @@ pub fn init(args: &InitArgs) -> Result<i32, CliError> {
 
 /// `capsim init --from-traces`: read the traces, infer the model, write it.
 fn from_traces(args: &InitArgs) -> Result<i32, CliError> {
-    let sampling_rate = parse_ratio(&args.sampling_rate).ok().filter(|r| *r > 0.0).ok_or_else(|| {
-        CliError::Argument(format!(
-            "--sampling-rate: expected a share above 0 and at most 1 (like 0.1 or 10%), got \"{}\"",
-            args.sampling_rate
-        ))
-    })?;
+    let sampling_rate = share_arg("--sampling-rate", &args.sampling_rate)?;
     if args.max_spans == 0 {
         return Err(CliError::Argument("--max-spans: expected a positive number of spans".into()));
     }
@@ -166,6 +161,16 @@ fn from_traces(args: &InitArgs) -> Result<i32, CliError> {
         print(&lines);
     }
     Ok(EXIT_OK)
+}
+
+/// A share given on the command line (`--sampling-rate`, `--max-error`): above 0, at most 1,
+/// written "10%" or 0.1.
+pub(super) fn share_arg(flag: &str, text: &str) -> Result<f64, CliError> {
+    parse_ratio(text).ok().filter(|r| *r > 0.0).ok_or_else(|| {
+        CliError::Argument(format!(
+            "{flag}: expected a share above 0 and at most 1 (like 10% or 0.1), got \"{text}\""
+        ))
+    })
 }
 
 /// Read trace files, with a progress bar (bytes read, rate, time left) on a terminal.

@@ -21,8 +21,13 @@ const MAX_INSTANCES: usize = 100_000;
 /// How much of the traces to keep.
 #[derive(Clone, Copy, Debug)]
 pub struct Bounds {
-    /// Most spans of sampled traces held at once (about 64 bytes each).
+    /// Most spans of sampled traces held at once (about 72 bytes each); 0 keeps no sample.
     pub max_spans: usize,
+}
+
+impl Bounds {
+    /// Rates and latencies only, no sample of traces (what a calibration's replay needs).
+    pub const MEASUREMENTS_ONLY: Bounds = Bounds { max_spans: 0 };
 }
 
 impl Default for Bounds {
@@ -163,7 +168,8 @@ impl Collection {
             backwards: 0,
             files: Vec::new(),
             sample: BTreeMap::new(),
-            threshold: u64::MAX,
+            // No room for a sample: no trace is below the threshold.
+            threshold: if bounds.max_spans == 0 { 0 } else { u64::MAX },
             held: 0,
             bounds,
         }

@@ -120,6 +120,7 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
             }
         }
     }
+    let peak = peak_factor(c);
     let secs = c.span_secs().max(1e-3);
     if secs > crate::model::units::MAX_NANOS as f64 / 1e9 {
         return Err(format!(
@@ -270,7 +271,6 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
     for (service, endpoints) in services {
         let instances = c.instances.get(&service).map_or(1, |i| i.len().max(1));
         let load = service_load.get(&service).copied().unwrap_or(0.0) / instances as f64;
-        let peak = peak_factor(c);
         let workers = servers_for(load * peak);
         guesses.push(format!(
             "{} {workers} workers ({:.2} erlangs per instance at the busiest time)",
@@ -286,7 +286,7 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
     for (db, load) in &databases {
         // Cores as for workers; connections twice that (a connection is held a little longer
         // than its query's core: the round trip).
-        let cores = servers_for(load * peak_factor(c));
+        let cores = servers_for(load * peak);
         let connections = cores * 2;
         guesses.push(format!("{db} {cores} cores and {connections} connections"));
         databases_json.insert(db.clone(), json!({ "cores": cores, "max_connections": connections }));
@@ -298,7 +298,7 @@ pub fn infer(c: &Collection, settings: &InferSettings) -> Result<Inferred, Strin
             .served
             .get(&(*service, *endpoint))
             .map_or(0.0, |s| s.latency.mean_ns() / 1e9);
-        let concurrency = servers_for(per_s * held_s * peak_factor(c));
+        let concurrency = servers_for(per_s * held_s * peak);
         guesses.push(format!(
             "queue {key}: consumer concurrency {concurrency}, visibility timeout 30s"
         ));

@@ -369,3 +369,25 @@ pub fn hex_field(object: &Value, key: &str, path: &str, digits: usize, optional:
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn times_are_read_up_to_the_year_2096_and_refused_beyond() {
+        let at = |v: Value, unit| epoch_field(&json!({ "t": v }), "t", "span", unit);
+        assert_eq!(at(json!("4000000000000000000"), 1).unwrap(), MAX_EPOCH_NS);
+        assert!(at(json!("4000000000000000001"), 1)
+            .unwrap_err()
+            .what
+            .contains("from 0 to 4000000000000000000"));
+        assert_eq!(at(json!(4_000_000_000_000_000i64), 1000).unwrap(), MAX_EPOCH_NS);
+        assert!(at(json!(4_000_000_000_000_001i64), 1000).is_err());
+        assert!(at(json!(-1), 1).is_err());
+        let long = |v: i64| duration_field(&json!({ "d": v }), "d", "span");
+        assert_eq!(long(MAX_EPOCH_NS / 1000).unwrap(), MAX_EPOCH_NS);
+        assert!(long(MAX_EPOCH_NS / 1000 + 1).is_err());
+    }
+}

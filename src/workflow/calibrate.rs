@@ -39,12 +39,11 @@ pub fn prepare(
     sampling_rate: f64,
     replications: Option<u32>,
 ) -> Result<CalibrationPlan, WorkflowError> {
-    source.baseline(|_| {})?;
+    // The model's warm-up as validated (a twentieth of its duration when it writes none), kept
+    // explicitly: the replay's duration is the warm-up plus the traces' time range.
+    let warmup_ns = source.baseline(|_| {})?.model.warmup_ns;
+    let warmup_s = warmup_ns as f64 / 1e9;
     let mut model: Value = source.json().clone();
-    let warmup_s = match model.get("warmup").and_then(Value::as_str) {
-        Some(w) => crate::model::units::parse_duration(w).unwrap_or(0) as f64 / 1e9,
-        None => 0.0,
-    };
     let secs = traces.span_secs().max(1e-3);
     let mut entries = Vec::new();
     for (&(service, endpoint), arrivals) in &traces.entries {
@@ -76,22 +75,20 @@ pub fn prepare(
             .collect();
         let sum: f64 = written.iter().sum();
         let measured = arrivals.total as f64 / secs / sampling_rate;
+        let shape = profile(arrivals, traces.first_ns, traces.last_ns, warmup_s);
         for (n, w) in clients.iter().zip(&written) {
             let part = if sum > 0.0 { w / sum } else { 1.0 / clients.len() as f64 };
             let mut open = json!({ "rate": format!("{}/s", round_sig(measured * part)) });
-            if let Some(p) = profile(arrivals, traces.first_ns, traces.last_ns, warmup_s) {
-                open["profile"] = p;
+            if let Some(p) = &shape {
+                open["profile"] = p.clone();
             }
             model["clients"][n]["open"] = open;
         }
         entries.push((target, clients));
     }
+    model["warmup"] = json!(format!("{warmup_ns}ns"));
     model["duration"] = json!(format!("{}s", (warmup_s + secs).ceil()));
-    if let Some(r) = replications {
-        model["replications"] = json!(r);
-    } else {
-        model["replications"] = json!(DEFAULT_REPLICATIONS);
-    }
+    model["replications"] = json!(replications.unwrap_or(DEFAULT_REPLICATIONS));
     let text = serde_json::to_string(&model).unwrap_or_default();
     let replay = ModelSource::from_text(text, &format!("{file} (replayed at the traces' rates)"))?.baseline(|_| {})?;
     Ok(CalibrationPlan {
@@ -140,8 +137,9 @@ pub fn declared(source: &ModelSource) -> Result<Option<Declared>, WorkflowError>
     }))
 }
 
-/// Read the trace files of a calibration (no progress), as a workflow error naming the file.
+/// Read the trace files of a calibration (no progress, no sample of traces: a replay needs only
+/// the rates and latencies), as a workflow error naming the file.
 pub fn read_traces(files: &[PathBuf]) -> Result<Collection, WorkflowError> {
-    Collection::read(files, crate::traces::collect::Bounds::default(), &mut |_, _| {})
+    Collection::read(files, crate::traces::collect::Bounds::MEASUREMENTS_ONLY, &mut |_, _| {})
         .map_err(|e| WorkflowError::Input(e.to_string()))
 }

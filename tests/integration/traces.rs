@@ -509,3 +509,48 @@ fn requests_whose_caller_is_not_traced_get_a_client_standing_in_for_it() {
     // front no longer calls anyone it can see: its whole span is its own time.
     assert_eq!(model["services"]["front"]["endpoints"]["root"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_model_without_a_warm_up_is_replayed_with_its_own_default_one() {
+    // No "warmup": the model's own is a twentieth of its 120 s, 6 s; the replay keeps it and runs
+    // 6 s plus the traces' 120 s, and its throughput is still the traces'.
+    let (dir, model, traces) = shop_model("traces-no-warmup");
+    let mut m: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    m.as_object_mut().unwrap().remove("warmup");
+    std::fs::write(&model, m.to_string()).unwrap();
+    let json = dir.join("fit.json");
+    let run = capsim(&[
+        "calibrate",
+        &model.display().to_string(),
+        "--traces",
+        &traces,
+        "--json",
+        &json.display().to_string(),
+    ]);
+    assert!(matches!(run.code, Some(0) | Some(1)), "{}", run.stderr);
+    let fit: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(fit["result"]["model"]["warmup_s"], 6.0);
+    assert_eq!(fit["result"]["model"]["duration_s"], 126.0);
+    for e in fit["calibration"]["endpoints"].as_array().unwrap() {
+        let throughput = &e["statistics"][4];
+        assert_eq!(throughput["statistic"], "throughput");
+        assert!(throughput["error"].as_f64().unwrap().abs() <= 0.10, "{}", e["name"]);
+    }
+}
+
+#[test]
+fn a_calibration_report_that_cannot_be_written_is_refused_before_anything_is_read() {
+    let (dir, model, traces) = shop_model("traces-bad-report");
+    let blocker = dir.join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    capsim(&[
+        "calibrate",
+        &model.display().to_string(),
+        "--traces",
+        &traces,
+        "--report",
+        &blocker.join("report").display().to_string(),
+    ])
+    .expect_code(2)
+    .stderr_has("--report");
+}
