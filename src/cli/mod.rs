@@ -654,6 +654,10 @@ pub(crate) fn present_runs(report: crate::analysis::compare::ScenarioReport, to:
     let mut csv_runs: Vec<(String, crate::results::RunResult)> = Vec::new();
     if report.scenarios.is_empty() {
         if !to.quiet && !json_to_stdout {
+            print(&report::headline::text(&[report::headline::of_run(
+                &result.model.name,
+                &result,
+            )]));
             print(&report::table::summary(&result));
         }
         if let Some(path) = &to.json {
@@ -664,6 +668,7 @@ pub(crate) fn present_runs(report: crate::analysis::compare::ScenarioReport, to:
         }
     } else {
         if !to.quiet && !json_to_stdout {
+            print(&report::headline::text(&report::headline::of_runs(&report)));
             print(&report::table::summary(&result));
             print(&report::compare::comparison(&report));
         }

@@ -9,6 +9,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+use super::headline::{self, Headline};
 use super::markup::escape;
 use super::plot::{self, Figure};
 use super::{csv, json, write_output};
@@ -206,10 +207,21 @@ div.warn { border-left: 4px solid #a36100; background: #fff4db; padding: 6px 12p
 figure { margin: 1em 0; } figure svg { width: 100%; height: auto; border: 1px solid #e3e3e3; }
 svg text { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; }
 p.note { color: #666; font-size: 0.85em; }
+.peak { color: #a36100; font-weight: bold; } .unjudged { color: #555; font-weight: bold; }
+section#answer { border: 1px solid #d4d4d4; border-radius: 6px; padding: 4px 16px 8px; background: #fbfbfc; }
+ul.headlines { list-style: none; padding-left: 0; } li.headline { margin: 0.35em 0; }
+table.verdict-matrix td.met, table.verdict-matrix td.breached, table.verdict-matrix td.uncertain, table.verdict-matrix td.peak { text-align: center; white-space: nowrap; font-weight: bold; }
+table.verdict-matrix th.run { vertical-align: bottom; padding: 4px 2px; } table.verdict-matrix th.run span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; max-height: 14em; overflow: hidden; text-overflow: ellipsis; }
+table.verdict-matrix td.met { background: #e6f4ea; } table.verdict-matrix td.breached { background: #fdecea; color: #8e1b1b; }
+table.verdict-matrix td.uncertain, table.verdict-matrix td.peak { background: #fff4db; }
+nav#contents ol { columns: 2; margin-top: 0.3em; }
+details { margin: 0.6em 0; border: 1px solid #e3e3e3; border-radius: 4px; padding: 4px 10px; }
+details > summary { cursor: pointer; padding: 2px 0; } details[open] > summary { margin-bottom: 0.4em; border-bottom: 1px solid #eee; }
 @media print {
   body { max-width: none; margin: 0; font-size: 10pt; }
   h2, h3 { break-after: avoid; } div.scroll { overflow: visible; }
   table { font-size: 7pt; max-width: 100%; } td.n { white-space: normal; } th, td { padding: 2px 4px; } table, figure { break-inside: avoid; } figure svg { border: none; }
+  nav#contents { display: none; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 "#;
@@ -250,12 +262,28 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
     };
     match input {
         ReportInput::Run(result) => {
-            out.push_str(&run_body(result, "h2"));
-            out.push_str("<h2>Plots</h2>\n");
+            out.push_str(&answer(
+                &[headline::of_run(&result.model.name, result)],
+                &[(&result.model.name, result)],
+                &[],
+            ));
+            out.push_str(&contents(&[
+                ("run", "The run"),
+                ("plots", "Plots"),
+                ("details", "All metrics"),
+            ]));
+            out.push_str("<h2 id=\"run\">The run</h2>\n");
+            out.push_str(&run_body(result, "h3"));
+            out.push_str("<h2 id=\"plots\">Plots</h2>\n");
             out.push_str(&figure("latency"));
             out.push_str(&figure("stations"));
             out.push_str(&figure("cascade"));
             out.push_str(&figure("storm"));
+            out.push_str(&details_html(
+                "details",
+                "All metrics: clients, endpoints, services, databases, pools…",
+                &summary_tables(result),
+            ));
         }
         ReportInput::Scenarios(report) => out.push_str(&scenarios_body(report, &figure)),
         ReportInput::Sweep(finished) => {
@@ -280,11 +308,126 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
             out.push_str(&figure("calibration"));
             out.push_str("<h2>The replay at the traces' rates</h2>\n");
             out.push_str(&run_body(result, "h3"));
+            out.push_str(&details_html("details", "All metrics of the replay", &summary_tables(result)));
             out.push_str(&figure("latency"));
         }
     }
     out.push_str("<p class=\"note\">Values are means across replications ± the half-width of their 95 % confidence interval.</p>\n</body>\n</html>\n");
     out
+}
+
+/// The top of the page: one sentence per run saying what held and what broke, the runs that
+/// stopped early, and each SLO's verdict in every run. `anchors` link each headline to its
+/// run's section (empty: no links).
+fn answer(headlines: &[Headline], runs: &[(&str, &RunResult)], anchors: &[String]) -> String {
+    let mut out = String::from("<section id=\"answer\">\n<h2>The answer</h2>\n<ul class=\"headlines\">\n");
+    for (i, h) in headlines.iter().enumerate() {
+        let run = match anchors.get(i) {
+            Some(anchor) => format!("<a href=\"#{anchor}\">{}</a>", escape(&h.run)),
+            None => escape(&h.run),
+        };
+        let _ = writeln!(
+            out,
+            "<li class=\"headline\"><span class=\"{}\">{}</span> <b>{run}</b>: {}</li>",
+            h.outcome.class(),
+            h.outcome.word(),
+            escape(&h.text)
+        );
+    }
+    out.push_str("</ul>\n");
+    let partial: Vec<&str> = runs
+        .iter()
+        .filter(|(_, r)| !r.verdict.complete)
+        .map(|(name, _)| *name)
+        .collect();
+    if !partial.is_empty() {
+        let _ = writeln!(
+            out,
+            "<div class=\"alert\"><b>PARTIAL RESULTS</b> — {} stopped early: {} statistics cover only the time simulated before the stop.</div>",
+            escape(&partial.join(", ")),
+            if partial.len() == 1 { "its" } else { "their" }
+        );
+    }
+    out.push_str(&verdict_matrix(runs));
+    out.push_str("</section>\n");
+    out
+}
+
+/// Every SLO objective (rows) in every run (columns), marked by its verdict — ✓ met, ✗
+/// breached, ? uncertain, a duration when met over the run but breached in some of its windows
+/// — with the words and the measured value in each cell's title.
+fn verdict_matrix(runs: &[(&str, &RunResult)]) -> String {
+    let Some((_, first)) = runs.first() else {
+        return String::new();
+    };
+    if first.slos.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("<div class=\"scroll\"><table class=\"verdict-matrix\">\n<tr><th>SLO</th><th>objective</th>");
+    for (name, _) in runs {
+        let _ = write!(out, "<th class=\"run\"><span>{}</span></th>", escape(name));
+    }
+    out.push_str("</tr>\n");
+    for (i, slo) in first.slos.iter().enumerate() {
+        out.push_str("<tr>");
+        if i == 0 || first.slos[i - 1].name != slo.name {
+            let span = first.slos[i..].iter().take_while(|s| s.name == slo.name).count();
+            let _ = write!(out, "<td rowspan=\"{span}\">{}</td>", escape(&slo.name));
+        }
+        let _ = write!(out, "<td>{}</td>", escape(&slo.objective.replace("<=", "≤")));
+        for (run, r) in runs {
+            let found = r.slos.iter().find(|s| s.name == slo.name && s.objective == slo.objective);
+            let Some(s) = found else {
+                out.push_str("<td>–</td>");
+                continue;
+            };
+            let word = s.status.name().to_uppercase();
+            let breached: f64 = s.breached_s.iter().map(|[a, b]| b - a).sum();
+            let (class, mark, title) = match s.status {
+                crate::results::slo::SloStatus::Met if breached > 0.0 => {
+                    let long = crate::model::units::format_duration_f64(breached);
+                    (
+                        "peak",
+                        format!("✓ {long}"),
+                        format!("{word} over the run, breached in {long} of its windows"),
+                    )
+                }
+                crate::results::slo::SloStatus::Met => ("met", "✓".to_string(), word),
+                crate::results::slo::SloStatus::Breached => ("breached", "✗".to_string(), word),
+                crate::results::slo::SloStatus::Uncertain => ("uncertain", "?".to_string(), word),
+            };
+            let _ = write!(
+                out,
+                "<td class=\"{class}\" title=\"{}: {title}; measured {}\">{mark}</td>",
+                escape(run),
+                escape(&slo_measured(s))
+            );
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table></div>\n<p class=\"note\">✓ met: the whole 95 % interval within the bound; ✗ breached: wholly past it; ? uncertain: it straddles the bound (more replications would tell); ✓ 3m: met over the run, breached in 3m of its windows. Hover a cell for what it measured.</p>\n");
+    out
+}
+
+/// The table of contents: (anchor, title) of each section of the page.
+fn contents(entries: &[(&str, &str)]) -> String {
+    let mut out = String::from("<nav id=\"contents\">\n<h2>Contents</h2>\n<ol>\n");
+    for (anchor, title) in entries {
+        let _ = writeln!(out, "<li><a href=\"#{anchor}\">{}</a></li>", escape(title));
+    }
+    out.push_str("</ol>\n</nav>\n");
+    out
+}
+
+/// A section collapsed by default: its summary line is all the page shows until opened.
+fn details_html(id: &str, summary: &str, body: &str) -> String {
+    if body.trim().is_empty() {
+        return String::new();
+    }
+    format!(
+        "<details id=\"{id}\"><summary>{}</summary>\n{body}</details>\n",
+        escape(summary)
+    )
 }
 
 /// An SVG document as an element of the page (its XML declaration, if any, dropped).
@@ -355,7 +498,6 @@ fn run_body(r: &RunResult, heading: &str) -> String {
         r.events
     );
     out.push_str(&verdicts(r, heading));
-    out.push_str(&summary_tables(r));
     out.push_str(&cascade_html(r, heading));
     out.push_str(&lifecycle_html(r));
     out
@@ -797,16 +939,72 @@ fn summary_tables(r: &RunResult) -> String {
 
 /// The baseline, each scenario's comparison, the SLOs per run, and the plots.
 fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> String {
-    let mut out = String::from("<h2>Baseline</h2>\n");
+    let headlines = headline::of_runs(report);
+    let runs: Vec<(&str, &RunResult)> = std::iter::once(("baseline", &report.baseline))
+        .chain(report.scenarios.iter().map(|s| (s.name.as_str(), &s.result)))
+        .collect();
+    let anchors: Vec<String> = std::iter::once("baseline".to_string())
+        .chain((1..=report.scenarios.len()).map(|i| format!("scenario-{i}")))
+        .collect();
+    let mut out = answer(&headlines, &runs, &anchors);
+    let mut sections = vec![
+        ("compared", "Scenarios compared".to_string()),
+        ("baseline", "Baseline".to_string()),
+    ];
+    sections.extend(
+        report
+            .scenarios
+            .iter()
+            .zip(&anchors[1..])
+            .map(|(run, anchor)| (anchor.as_str(), format!("Scenario {}", run.name))),
+    );
+    let sections: Vec<(&str, &str)> = sections.iter().map(|(a, t)| (*a, t.as_str())).collect();
+    out.push_str(&contents(&sections));
+    out.push_str("<h2 id=\"compared\">Scenarios compared with the baseline</h2>\n<p>Same random numbers in every run; changes are paired by replication, with their 95 % CI. Each scenario's changes are in its section below.</p>\n");
+    if let Some((header, rows, note)) = super::compare::storm_rows(&runs) {
+        out.push_str("<h3>Retry storm per run (amplification, duplicates, wasted work, metastability)</h3>\n");
+        let marked: Vec<usize> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.last().is_some_and(|v| v.starts_with("METASTABLE")))
+            .map(|(i, _)| i)
+            .collect();
+        out.push_str(&table(&header, &rows, &marked));
+        if !note.is_empty() {
+            let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&note));
+        }
+    }
+    out.push_str(&details_html(
+        "every-run",
+        "Every client over time, in every run (plot)",
+        &figure("scenarios"),
+    ));
+    out.push_str("<h2 id=\"baseline\">Baseline</h2>\n");
     out.push_str(&run_body(&report.baseline, "h3"));
     out.push_str(&figure("latency"));
-    out.push_str(&figure("stations"));
-    out.push_str(&figure("cascade"));
-    out.push_str(&figure("storm"));
-    out.push_str("<h2>Scenarios compared with the baseline</h2>\n<p>Same random numbers in every run; changes are paired by replication, with their 95 % CI.</p>\n");
-    out.push_str(&figure("scenarios"));
-    for run in &report.scenarios {
-        let _ = writeln!(out, "<h3>Scenario {} vs baseline</h3>", escape(&run.name));
+    let plots = [figure("stations"), figure("cascade"), figure("storm")].concat();
+    out.push_str(&details_html(
+        "baseline-plots",
+        "The baseline's stations, cascade and retry storm over time (plots)",
+        &plots,
+    ));
+    out.push_str(&details_html(
+        "baseline-details",
+        "All metrics of the baseline: clients, endpoints, services, databases, pools…",
+        &summary_tables(&report.baseline),
+    ));
+    out.push_str("<h2>Scenarios</h2>\n<p>Each scenario's section opens on a click: its changes against the baseline, its cascade and its plots.</p>\n");
+    for ((i, run), h) in report.scenarios.iter().enumerate().zip(&headlines[1..]) {
+        let _ = writeln!(
+            out,
+            "<details id=\"scenario-{}\"><summary><span class=\"{}\">{}</span> <b>Scenario {}</b>: {}</summary>",
+            i + 1,
+            h.outcome.class(),
+            h.outcome.word(),
+            escape(&run.name),
+            escape(&h.text)
+        );
+        out.push_str("<h3>Changes against the baseline</h3>\n");
         if let Some(description) = &run.description {
             let _ = writeln!(out, "<p>{}</p>", escape(description));
         }
@@ -827,7 +1025,9 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
             out.push_str("</div>\n");
         }
         if !crate::analysis::compare::was_run(&run.result) {
-            out.push_str("<p><b>NOT RUN</b>: stopped before any replication measured anything; nothing to compare.</p>\n");
+            out.push_str(
+                "<p><b>NOT RUN</b>: stopped before any replication measured anything; nothing to compare.</p>\n</details>\n",
+            );
             continue;
         }
         let rows: Vec<Vec<String>> = run
@@ -879,53 +1079,13 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
             );
         }
         out.push_str(&lifecycle_html(&run.result));
-    }
-    if !report.baseline.slos.is_empty() {
-        out.push_str("<h3>Service level objectives per run</h3>\n");
-        let mut header = strings(&["slo", "objective", "baseline"]);
-        header.extend(report.scenarios.iter().map(|s| s.name.clone()));
-        let rows: Vec<Vec<String>> = report
-            .baseline
-            .slos
-            .iter()
-            .enumerate()
-            .map(|(i, slo)| {
-                let mut row = vec![slo.name.clone(), slo.objective.clone(), slo.status.name().to_uppercase()];
-                row.extend(
-                    report
-                        .scenarios
-                        .iter()
-                        .map(|s| s.result.slos.get(i).map_or("–".into(), |s| s.status.name().to_uppercase())),
-                );
-                row
-            })
-            .collect();
-        out.push_str(&table(&header, &rows, &[]));
-    }
-    let runs: Vec<(&str, &RunResult)> = std::iter::once(("baseline", &report.baseline))
-        .chain(report.scenarios.iter().map(|s| (s.name.as_str(), &s.result)))
-        .collect();
-    if let Some((header, rows, note)) = super::compare::storm_rows(&runs) {
-        out.push_str("<h3>Retry storm per run (amplification, duplicates, wasted work, metastability)</h3>\n");
-        let marked: Vec<usize> = rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.last().is_some_and(|v| v.starts_with("METASTABLE")))
-            .map(|(i, _)| i)
-            .collect();
-        out.push_str(&table(&header, &rows, &marked));
-        if !note.is_empty() {
-            let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&note));
-        }
-    }
-    for (i, run) in report.scenarios.iter().enumerate() {
-        let _ = writeln!(out, "<h2>Scenario {}</h2>", escape(&run.name));
         out.push_str(&verdicts(&run.result, "h3"));
         out.push_str(&cascade_html(&run.result, "h3"));
         out.push_str(&figure(&scenario_figure("cascade", i, &run.name)));
         out.push_str(&figure(&scenario_figure("latency", i, &run.name)));
         out.push_str(&figure(&scenario_figure("stations", i, &run.name)));
         out.push_str(&figure(&scenario_figure("storm", i, &run.name)));
+        out.push_str("</details>\n");
     }
     out
 }

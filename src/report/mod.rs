@@ -5,6 +5,7 @@ pub mod calibration;
 pub mod cascade;
 pub mod compare;
 pub mod csv;
+pub mod headline;
 pub mod html;
 pub mod json;
 pub mod junit;

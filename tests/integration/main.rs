@@ -12,6 +12,7 @@ mod check;
 mod cli;
 mod data_growth_and_caches;
 mod determinism;
+mod headline;
 mod interrupt;
 mod layers;
 mod library;

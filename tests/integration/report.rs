@@ -106,7 +106,8 @@ fn check_html(dir: &Path, model_name_escaped: &str) -> String {
         svgs,
         "each inline SVG has exactly its namespace"
     );
-    let rest = html.replace(namespace, "");
+    // Links within the page (the contents, each headline to its run's section) are the only ones.
+    let rest = html.replace(namespace, "").replace(" href=\"#", "");
     for url in ["http://", "https://", " src=", " href=", "url(", "@import"] {
         assert!(!rest.contains(url), "report.html refers to something outside: {url:?}");
     }
@@ -218,10 +219,43 @@ fn a_scenario_report_compares_each_scenario_with_the_baseline() {
     assert_svg_has(&dir.join("latency-1-ad-hoc-query.svg"), &["quickstart — scenario ad-hoc-query: latency over time", "1 injected queries on pg"]);
     assert_png(&dir.join("latency-1-ad-hoc-query.png"), 2);
     let html = check_html(&dir, "quickstart");
-    assert!(html.contains("Scenario ad-hoc-query vs baseline") && html.contains("Scenario db-10ms-away vs baseline"));
+    assert!(html.contains("<b>Scenario ad-hoc-query</b>") && html.contains("<b>Scenario db-10ms-away</b>"));
     assert!(html.contains("<th>significant</th>"));
-    assert!(html.contains("Service level objectives per run"));
     assert_eq!(html.matches("<svg").count(), 2 + 1 + 2 * 2, "every plot is inline");
+    // The answer comes first: a headline per run, then the verdict of every SLO in every run,
+    // before the contents and every collapsed detail.
+    let answer = html.find("<section id=\"answer\">").expect("the answer section");
+    let contents = html.find("<nav id=\"contents\">").expect("the contents");
+    let first_detail = html.find("<details").expect("collapsed details");
+    assert!(answer < contents && contents < first_detail);
+    assert_eq!(
+        html.matches("<li class=\"headline\">").count(),
+        3,
+        "baseline and two scenarios"
+    );
+    let matrix = &html[html.find("<table class=\"verdict-matrix\">").expect("the verdict matrix")..];
+    let matrix = &matrix[..matrix.find("</table>").unwrap()];
+    assert_eq!(
+        matrix.matches("<tr>").count(),
+        1 + report.baseline.slos.len(),
+        "a row per SLO objective"
+    );
+    assert_eq!(
+        matrix.matches("<td class=").count(),
+        3 * report.baseline.slos.len(),
+        "a cell per run"
+    );
+    assert!(!html.contains("<details open"), "details are collapsed when the page opens");
+    for i in 1..=2 {
+        assert!(
+            html.contains(&format!("<li><a href=\"#scenario-{i}\">")),
+            "contents link scenario {i}"
+        );
+        assert!(
+            html.contains(&format!("<details id=\"scenario-{i}\">")),
+            "scenario {i}'s section"
+        );
+    }
 }
 
 #[test]
@@ -254,7 +288,7 @@ fn the_cascade_plot_draws_one_bar_row_per_breached_component_in_the_order_they_b
     assert_eq!(doc.matches("<polygon").count(), bars);
     assert_png(&dir.join("cascade.png"), 1);
     let html = check_html(&dir, "shared-database");
-    assert!(html.contains("<h2>Cascade</h2>") && html.contains("Blast radius:"));
+    assert!(html.contains("<h3>Cascade</h3>") && html.contains("Blast radius:"));
     assert!(html.contains("app.restaurants → restaurants.list → shared"));
 }
 
