@@ -106,7 +106,7 @@ pub fn run_until(
     threads: Option<usize>,
     interrupt: &std::sync::atomic::AtomicBool,
 ) -> RunResult {
-    let go = || replications::simulate_and_merge(model, warnings, interrupt);
+    let go = || replications::simulate_and_merge(model, warnings, interrupt, &replications::unwatched);
     // More threads than replications would only idle.
     let threads = threads.map(|n| n.clamp(1, model.replications.max(1) as usize));
     match threads.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()) {

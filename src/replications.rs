@@ -9,6 +9,9 @@
 //! most that many replications are held at once, whatever the replication count, and no thread
 //! idles at a batch boundary. The merge order is the replication order, so the result does not
 //! depend on the thread count or on which thread finished first.
+//!
+//! Whoever runs them may watch them: a hook is told of each replication as it finishes (one call
+//! per replication, never per event), which draws a progress bar and changes nothing else.
 
 use crate::model::memory::FINISHED_PER_THREAD;
 use crate::model::Model;
@@ -39,33 +42,55 @@ impl Replicated {
     }
 }
 
+/// How far a run is: told to a progress hook each time one of its replications finishes (one
+/// cut short by an interrupt or a bound counts too), `done` going from 1 to `of`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Replications of the run finished so far.
+    pub done: u32,
+    /// Replications the run has (a shard's slice of them for a shard).
+    pub of: u32,
+}
+
+/// A progress hook that watches nothing.
+pub fn unwatched(_: Progress) {}
+
 /// The hand-over so far, shared by the threads.
-struct Progress<T> {
+struct HandOver<T> {
     /// What takes each replication, in order (the merger, or a shard file's writer).
     take: T,
     /// Replications finished but not taken yet (some earlier one is still being simulated).
     finished: BTreeMap<u32, Replicated>,
     /// Replications taken: first..taken.
     taken: u32,
+    /// Replications simulated, taken or not.
+    simulated: u32,
 }
 
 /// Simulate every replication of `model` on the current pool's threads (stopping early when
-/// `interrupt` is raised) and merge them; `warnings` from validation are carried into the result.
-pub fn simulate_and_merge(model: &Model, warnings: &[String], interrupt: &AtomicBool) -> RunResult {
+/// `interrupt` is raised), telling `progress` of each as it finishes, and merge them; `warnings`
+/// from validation are carried into the result.
+pub fn simulate_and_merge(
+    model: &Model,
+    warnings: &[String],
+    interrupt: &AtomicBool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> RunResult {
     let mut merger = Merger::new(model, warnings);
-    simulate_in_order(model, 0..model.replications, interrupt, |_, done| {
+    simulate_in_order(model, 0..model.replications, interrupt, progress, |_, done| {
         done.merge_into(&mut merger)
     });
     merger.finish()
 }
 
 /// Simulate replications `range` of `model` on the current pool's threads (stopping early when
-/// `interrupt` is raised) and hand each to `take` in replication order, whichever thread
-/// finished it.
+/// `interrupt` is raised), telling `progress` of each as it finishes, and hand each to `take` in
+/// replication order, whichever thread finished it.
 pub fn simulate_in_order(
     model: &Model,
     range: std::ops::Range<u32>,
     interrupt: &AtomicBool,
+    progress: &(dyn Fn(Progress) + Sync),
     take: impl FnMut(u32, Replicated) + Send,
 ) {
     // A metastability watch under a load profile compares each replication with the same
@@ -84,10 +109,12 @@ pub fn simulate_in_order(
     };
     let window = (FINISHED_PER_THREAD as usize * rayon::current_num_threads()).max(1) as u32;
     let next = AtomicU32::new(range.start);
-    let progress = Mutex::new(Progress {
+    let of = range.len() as u32;
+    let hand_over = Mutex::new(HandOver {
         take,
         finished: BTreeMap::new(),
         taken: range.start,
+        simulated: 0,
     });
     let taken_more = Condvar::new();
     rayon::broadcast(|_| loop {
@@ -96,14 +123,16 @@ pub fn simulate_in_order(
             break;
         }
         {
-            let mut p = progress.lock().expect("no thread panicked while merging");
+            let mut p = hand_over.lock().expect("no thread panicked while merging");
             while r >= p.taken.saturating_add(window) {
                 p = taken_more.wait(p).expect("no thread panicked while merging");
             }
         }
         let done = simulate(r);
-        let mut p = progress.lock().expect("no thread panicked while merging");
+        let mut p = hand_over.lock().expect("no thread panicked while merging");
         p.finished.insert(r, done);
+        p.simulated += 1;
+        progress(Progress { done: p.simulated, of });
         let before = p.taken;
         loop {
             let oldest = p.taken;
@@ -117,6 +146,6 @@ pub fn simulate_in_order(
             taken_more.notify_all();
         }
     });
-    let progress = progress.into_inner().expect("no thread panicked while merging");
-    debug_assert!(progress.finished.is_empty() && progress.taken == range.end.max(range.start));
+    let hand_over = hand_over.into_inner().expect("no thread panicked while merging");
+    debug_assert!(hand_over.finished.is_empty() && hand_over.taken == range.end.max(range.start));
 }

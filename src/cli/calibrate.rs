@@ -2,7 +2,7 @@
 //! say how well it reproduces their per-endpoint latency and throughput.
 
 use super::init::{read_traces, share_arg};
-use super::{print, write, CliError, EXIT_OK};
+use super::{show, write, CliError, EXIT_OK};
 use crate::analysis::calibration::Fit;
 use crate::report;
 use crate::traces::collect::Bounds;
@@ -78,9 +78,14 @@ pub fn calibrate(args: CalibrateArgs) -> Result<i32, CliError> {
     let traces = read_traces(&files, Bounds::MEASUREMENTS_ONLY)?;
     let plan = prepare(&source, &file, &traces, sampling_rate, replications)?;
     let pool = super::threads::replication_pool(args.threads, &[&plan.replay.model])?;
-    let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT);
-    let (result, calibration) = plan.run(&runner, max_error);
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    let (result, calibration) = {
+        let progress = super::progress::Progress::over(u64::from(plan.replay.model.replications), args.quiet);
+        progress.message("replaying the traces' rates");
+        let hook = progress.hook();
+        let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT).watched(&hook);
+        plan.run(&runner, max_error)
+    };
     if !args.quiet && !json_to_stdout {
         let mut head = format!(
             "{file} replayed at the rates of {} spans over {} ({} replications):\n",
@@ -92,7 +97,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<i32, CliError> {
             head.push_str(&format!("  {entry}: clients {}\n", clients.join(", ")));
         }
         head.push_str(&report::calibration::calibration_text(&calibration));
-        print(&head);
+        show(&head);
     }
     if let Some(path) = &args.json {
         let both = serde_json::json!({ "calibration": calibration, "observed": plan.observed, "result": result });

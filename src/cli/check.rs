@@ -5,7 +5,7 @@
 //! Exit codes: 0 every expectation held, 1 some did not, 2 bad input (a malformed claim, an
 //! unknown metric or scenario, a model without expectations).
 
-use super::{print, write, CliError, Overrides, RunSettings, EXIT_OK};
+use super::{show, write, CliError, Overrides, RunSettings, EXIT_OK};
 use crate::model::{Diagnostic, ModelError};
 use crate::report;
 use crate::results::RunResult;
@@ -79,40 +79,62 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
     }
 
     let pool = super::threads::replication_pool(args.settings.threads, &plan.models())?;
-    let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT);
-    let mut warned: Vec<String> = Vec::new();
-    let results = plan.run(
-        &runner,
-        |_, warnings| {
-            for w in warnings {
-                if !warned.contains(w) {
-                    tell!("warning: {w}");
-                    warned.push(w.clone());
+    // The runs a check makes are not known ahead (a sizing's search, a map's): the bar grows.
+    let (results, sizing, map, calibration, calibration_result) = {
+        let progress = super::progress::Progress::growing(false);
+        let hook = progress.hook();
+        let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT).watched(&hook);
+        let mut warned: Vec<String> = Vec::new();
+        let results = plan.run(
+            &runner,
+            |name, warnings| {
+                progress.message(name.unwrap_or("baseline"));
+                for w in warnings {
+                    if !warned.contains(w) {
+                        progress.tell(&format!("warning: {w}"));
+                        warned.push(w.clone());
+                    }
                 }
-            }
-        },
-        |name, result| {
-            for msg in &result.verdict.messages {
-                match name {
-                    Some(name) => tell!("stopped [{name}]: {msg}"),
-                    None => tell!("stopped: {msg}"),
+            },
+            |name, result| {
+                for msg in &result.verdict.messages {
+                    match name {
+                        Some(name) => progress.tell(&format!("stopped [{name}]: {msg}")),
+                        None => progress.tell(&format!("stopped: {msg}")),
+                    }
                 }
-            }
-        },
-    );
-    let sizing = plan.size(&source, |spec| overrides.apply(spec), &runner, |_| {})?;
-    if let Some(s) = &sizing {
-        tell!("sizing: {} after {} simulations", s.status.name(), s.simulations);
-    }
-    let map = plan.map(&source, |spec| overrides.apply(spec), &runner, |_| {})?;
-    if let Some(m) = &map {
-        tell!(
-            "metastability map: {} simulations{}",
-            m.simulations,
-            m.stopped.as_ref().map(|why| format!(", PARTIAL: {why}")).unwrap_or_default()
+            },
         );
-    }
-    let (calibration, calibration_result) = plan.calibrate(&runner).unzip();
+        let sizing = plan.size(
+            &source,
+            |spec| overrides.apply(spec),
+            &runner,
+            |trying| {
+                progress.message(&format!("sizing: {} {}", trying.run, trying.values.join(", ")));
+            },
+        )?;
+        if let Some(s) = &sizing {
+            progress.tell(&format!("sizing: {} after {} simulations", s.status.name(), s.simulations));
+        }
+        let map = plan.map(
+            &source,
+            |spec| overrides.apply(spec),
+            &runner,
+            |trying| {
+                progress.message(&format!("metastability map: {}: {}", trying.run, trying.what));
+            },
+        )?;
+        if let Some(m) = &map {
+            progress.tell(&format!(
+                "metastability map: {} simulations{}",
+                m.simulations,
+                m.stopped.as_ref().map(|why| format!(", PARTIAL: {why}")).unwrap_or_default()
+            ));
+        }
+        progress.message("calibration");
+        let (calibration, calibration_result) = plan.calibrate(&runner).unzip();
+        (results, sizing, map, calibration, calibration_result)
+    };
     if let Some(c) = &calibration {
         tell!(
             "calibration: {} within {:.0} % (largest error: {}){}",
@@ -139,7 +161,7 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
     if stdout_taken {
         let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
     } else {
-        print(&text);
+        show(&text);
     }
     if let Some(path) = &args.json {
         write("--json", path, &report::json::to_json(&report))?;

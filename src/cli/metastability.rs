@@ -1,7 +1,7 @@
 //! `capsim metastability`: where the model tips over under each trigger, what it takes to bring
 //! it back, and which loop keeps it down — for the baseline and each scenario.
 
-use super::{print, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
+use super::{show, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
 use crate::report;
 use crate::workflow::metastability::{prepare, MapPlan};
 use clap::Args;
@@ -84,16 +84,21 @@ pub fn metastability(args: MetastabilityArgs) -> Result<i32, CliError> {
     let prepared = prepare(&source, &plan, |spec| overrides.apply(spec))?;
     let baseline = source.baseline(|spec| overrides.apply(spec))?;
     let pool = super::threads::replication_pool(args.settings.threads, &[&baseline.model])?;
-    let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT);
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     let talk = !args.quiet && !json_to_stdout;
-    let map = prepared.run(&runner, |trying| {
-        if talk {
-            tell!("{}: {} ({} replications)", trying.run, trying.what, trying.replications);
-        }
-    });
+    let map = {
+        let progress = super::progress::Progress::growing(!talk);
+        let hook = progress.hook();
+        let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT).watched(&hook);
+        prepared.run(&runner, |trying| {
+            progress.now(&format!(
+                "{}: {} ({} replications)",
+                trying.run, trying.what, trying.replications
+            ));
+        })
+    };
     if talk {
-        print(&report::metastability::map_text(&map));
+        show(&report::metastability::map_text(&map));
     }
     if let Some(path) = &args.json {
         write("--json", path, &report::json::to_json(&map))?;

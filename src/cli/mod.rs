@@ -25,10 +25,12 @@ macro_rules! tell {
 
 mod calibrate;
 pub mod check;
+mod colour;
 mod init;
 mod latency_table;
 mod metastability;
 mod outputs;
+mod progress;
 mod shard;
 mod size;
 mod sweep;
@@ -293,6 +295,15 @@ pub(crate) fn print(text: &str) {
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
+/// Print a report to stdout: [`print`], its verdicts in colour on a terminal (see [`colour`]).
+pub(crate) fn show(report: &str) {
+    if colour::on_stdout() {
+        print(&colour::paint(report));
+    } else {
+        print(report);
+    }
+}
+
 fn execute(cli: Cli) -> Result<i32, CliError> {
     match cli.command {
         Command::Schema => {
@@ -541,11 +552,18 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
     let names = scenario_names(&args, &source)?;
     let plan = crate::workflow::scenarios::prepare(&source, &names, |spec| overrides.apply(spec))?;
     let pool = threads::replication_pool(args.settings.threads, &plan.models())?;
-    let report = plan.run(&crate::workflow::Runner::on(&pool, &INTERRUPT), |_, warnings| {
-        for w in warnings {
-            tell!("warning: {w}");
-        }
-    });
+    let report = {
+        let replications = plan.models().iter().map(|m| u64::from(m.replications)).sum();
+        let progress = progress::Progress::over(replications, args.quiet);
+        let hook = progress.hook();
+        let runner = crate::workflow::Runner::on(&pool, &INTERRUPT).watched(&hook);
+        plan.run(&runner, |name, warnings| {
+            progress.message(name.unwrap_or("baseline"));
+            for w in warnings {
+                progress.tell(&format!("warning: {w}"));
+            }
+        })
+    };
     let shown = RunOutputs {
         json: args.json.clone(),
         csv: args.csv.clone(),
@@ -596,23 +614,29 @@ fn run_shard(args: &RunArgs, overrides: &Overrides, shard: crate::scenario::shar
     let plan = crate::workflow::scenarios::prepare(&source, &names, |spec| overrides.apply(spec))?;
     let header = crate::workflow::run_shards::RunShardHeader::new(&written, &plan, overrides.given(), &names, shard);
     let pool = threads::replication_pool(args.settings.threads, &plan.models())?;
-    let runner = crate::workflow::Runner::on(&pool, &INTERRUPT);
     let failed = |source: std::io::Error| CliError::Output {
         flag: "--out",
         path: out.display().to_string(),
         source,
     };
-    let complete = crate::workflow::run_shards::write_whole(out, |file| {
-        crate::workflow::run_shards::write_shard(&plan, &header, &runner, file, |name, warnings| {
-            if !args.quiet {
-                tell!("{}: replications of shard {}", name.unwrap_or("baseline"), shard.label());
-            }
-            for w in warnings {
-                tell!("warning: {w}");
-            }
+    let complete = {
+        let progress = progress::Progress::over(u64::from(header.replications()), args.quiet);
+        let hook = progress.hook();
+        let runner = crate::workflow::Runner::on(&pool, &INTERRUPT).watched(&hook);
+        crate::workflow::run_shards::write_whole(out, |file| {
+            crate::workflow::run_shards::write_shard(&plan, &header, &runner, file, |name, warnings| {
+                progress.now(&format!(
+                    "{}: replications of shard {}",
+                    name.unwrap_or("baseline"),
+                    shard.label()
+                ));
+                for w in warnings {
+                    progress.tell(&format!("warning: {w}"));
+                }
+            })
         })
-    })
-    .map_err(failed)?;
+        .map_err(failed)?
+    };
     if !args.quiet {
         let runs = header.runs.len();
         print(&format!(
@@ -654,11 +678,8 @@ pub(crate) fn present_runs(report: crate::analysis::compare::ScenarioReport, to:
     let mut csv_runs: Vec<(String, crate::results::RunResult)> = Vec::new();
     if report.scenarios.is_empty() {
         if !to.quiet && !json_to_stdout {
-            print(&report::headline::text(&[report::headline::of_run(
-                &result.model.name,
-                &result,
-            )]));
-            print(&report::table::summary(&result));
+            show(&report::headline::text(&[report::headline::of_run(&result.model.name, &result)]));
+            show(&report::table::summary(&result));
         }
         if let Some(path) = &to.json {
             write("--json", path, &report::json::to_json(&result))?;
@@ -668,9 +689,9 @@ pub(crate) fn present_runs(report: crate::analysis::compare::ScenarioReport, to:
         }
     } else {
         if !to.quiet && !json_to_stdout {
-            print(&report::headline::text(&report::headline::of_runs(&report)));
-            print(&report::table::summary(&result));
-            print(&report::compare::comparison(&report));
+            show(&report::headline::text(&report::headline::of_runs(&report)));
+            show(&report::table::summary(&result));
+            show(&report::compare::comparison(&report));
         }
         if let Some(path) = &to.json {
             write("--json", path, &report::json::to_json(&report))?;

@@ -1,7 +1,7 @@
 //! `capsim size`: the cheapest configuration of the model's capacity knobs that meets every SLO
 //! under the baseline and every listed scenario.
 
-use super::{print, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
+use super::{show, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
 use crate::analysis::size::SizingStatus;
 use crate::model::units::parse_duration;
 use crate::report;
@@ -172,28 +172,32 @@ pub fn size(args: SizeArgs) -> Result<i32, CliError> {
     let prepared = prepare(&source, &plan, |spec| overrides.apply(spec))?;
     let baseline = source.baseline(|spec| overrides.apply(spec))?;
     let pool = super::threads::replication_pool(args.settings.threads, &[&baseline.model])?;
-    let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT);
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     let talk = !args.quiet && !json_to_stdout;
-    let mut last = (Vec::new(), 0);
-    let sizing = prepared.run(&runner, exchange.as_ref(), |trying| {
-        if talk && (trying.values, trying.replications) != (last.0.as_slice(), last.1) {
-            tell!(
-                "trying {} ({} replications)",
-                prepared
-                    .knobs()
-                    .iter()
-                    .zip(trying.values)
-                    .map(|(k, v)| format!("{}={v}", k.path))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                trying.replications
-            );
-            last = (trying.values.to_vec(), trying.replications);
-        }
-    });
+    let sizing = {
+        let progress = super::progress::Progress::growing(!talk);
+        let hook = progress.hook();
+        let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT).watched(&hook);
+        let mut last = (Vec::new(), 0);
+        prepared.run(&runner, exchange.as_ref(), |trying| {
+            if (trying.values, trying.replications) != (last.0.as_slice(), last.1) {
+                progress.now(&format!(
+                    "trying {} ({} replications)",
+                    prepared
+                        .knobs()
+                        .iter()
+                        .zip(trying.values)
+                        .map(|(k, v)| format!("{}={v}", k.path))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    trying.replications
+                ));
+                last = (trying.values.to_vec(), trying.replications);
+            }
+        })
+    };
     if talk {
-        print(&report::size::sizing_text(&sizing));
+        show(&report::size::sizing_text(&sizing));
     }
     if let Some(path) = &args.json {
         write("--json", path, &report::json::to_json(&sizing))?;

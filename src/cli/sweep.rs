@@ -1,7 +1,7 @@
 //! `capsim sweep` and `capsim merge`: run a model over a grid of parameter values (whole or one
 //! shard), find the knee and the first SLO breach, and put shards back together.
 
-use super::{print, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
+use super::{print, show, write, CliError, Overrides, RunSettings, EXIT_OK, EXIT_STOPPED};
 use crate::report;
 use crate::results::metric::{parse_bound, Unit};
 use crate::scenario::sweep::{parse_values_text, SweptParam};
@@ -169,15 +169,23 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
     let prepared = prepare(&source, &sweep_plan, shard, |spec| overrides.apply(spec))?;
     let total = prepared.total_points();
     let pool = super::threads::replication_pool(args.settings.threads, &prepared.models())?;
-    let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT);
-    let run = prepared.run(&runner, |point| {
-        if !args.quiet {
-            tell!("point {}/{}: {}", point.index + 1, point.total, point.name);
-        }
-        for w in point.warnings {
-            tell!("warning: {w}");
-        }
-    })?;
+    // The bar covers the replications of every point this sweep (or its shard) runs.
+    let models = prepared.models().into_iter().enumerate();
+    let replications = models
+        .filter(|(i, _)| shard.is_none_or(|s| s.owns(*i)))
+        .map(|(_, m)| u64::from(m.replications))
+        .sum();
+    let run = {
+        let progress = super::progress::Progress::over(replications, args.quiet);
+        let hook = progress.hook();
+        let runner = crate::workflow::Runner::on(&pool, &super::INTERRUPT).watched(&hook);
+        prepared.run(&runner, |point| {
+            progress.now(&format!("point {}/{}: {}", point.index + 1, point.total, point.name));
+            for w in point.warnings {
+                progress.tell(&format!("warning: {w}"));
+            }
+        })?
+    };
     let complete = run.complete();
     let json_to_stdout = args.json.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if let Some(shard) = shard {
@@ -197,8 +205,8 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
     } else {
         let finished = run.finish();
         if !args.quiet && !json_to_stdout {
-            print(&report::sweep::sweep_table(&finished));
-            print(&report::sweep::ladder_table(&finished.header, &finished.points));
+            show(&report::sweep::sweep_table(&finished));
+            show(&report::sweep::ladder_table(&finished.header, &finished.points));
         }
         if let Some(path) = &args.json {
             write("--json", path, &report::json::to_json(&finished))?;

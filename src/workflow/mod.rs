@@ -4,8 +4,9 @@
 //! these and only parses arguments, prints progress and writes files; a program embedding capsim
 //! calls them the same way.
 //!
-//! Runs go through a [`Runner`]: rayon's global pool and no interruption by default, or a pool
-//! and an interrupt flag of the caller's (results do not depend on either).
+//! Runs go through a [`Runner`]: rayon's global pool, no interruption and nobody watching by
+//! default, or a pool, an interrupt flag and a progress hook of the caller's (results do not
+//! depend on any of them).
 
 pub mod calibrate;
 pub mod check;
@@ -17,6 +18,7 @@ pub mod size;
 pub mod sweep;
 
 use crate::model::{Model, ModelError, Validated};
+use crate::replications::{unwatched, Progress};
 use crate::results::RunResult;
 use std::sync::atomic::AtomicBool;
 
@@ -36,11 +38,13 @@ pub enum WorkflowError {
 /// Never raised: the interrupt flag of a runner that is not interrupted.
 static NEVER: AtomicBool = AtomicBool::new(false);
 
-/// How a workflow's runs are made: on which threads, and what stops them early.
+/// How a workflow's runs are made: on which threads, what stops them early, and who is told of
+/// each replication as it finishes.
 #[derive(Clone, Copy)]
 pub struct Runner<'a> {
     pool: Option<&'a rayon::ThreadPool>,
     interrupt: &'a AtomicBool,
+    progress: &'a (dyn Fn(Progress) + Sync),
 }
 
 impl Default for Runner<'static> {
@@ -55,6 +59,7 @@ impl Runner<'static> {
         Runner {
             pool: None,
             interrupt: &NEVER,
+            progress: &unwatched,
         }
     }
 }
@@ -65,7 +70,14 @@ impl<'a> Runner<'a> {
         Runner {
             pool: Some(pool),
             interrupt,
+            progress: &unwatched,
         }
+    }
+
+    /// The same runner, telling `progress` of each replication of every run as it finishes (a
+    /// progress bar); the results are the same.
+    pub fn watched(self, progress: &'a (dyn Fn(Progress) + Sync)) -> Runner<'a> {
+        Runner { progress, ..self }
     }
 
     /// Whether the runs were asked to stop (Ctrl-C, a wall-clock limit).
@@ -75,7 +87,7 @@ impl<'a> Runner<'a> {
 
     /// Every replication of `model`, merged; `warnings` (from validation) go into the result.
     pub fn run(&self, model: &Model, warnings: &[String]) -> RunResult {
-        let go = || crate::run_until(model, warnings, None, self.interrupt);
+        let go = || crate::replications::simulate_and_merge(model, warnings, self.interrupt, self.progress);
         match self.pool {
             Some(pool) => pool.install(go),
             None => go(),
@@ -92,7 +104,7 @@ impl Runner<'_> {
         range: std::ops::Range<u32>,
         take: impl FnMut(u32, crate::replications::Replicated) + Send,
     ) {
-        let go = || crate::replications::simulate_in_order(model, range, self.interrupt, take);
+        let go = || crate::replications::simulate_in_order(model, range, self.interrupt, self.progress, take);
         match self.pool {
             Some(pool) => pool.install(go),
             None => go(),

@@ -32,6 +32,7 @@ mod size;
 mod slo_windows;
 mod spreadsheet;
 mod step_share;
+mod terminal;
 mod traces;
 mod whatif;
 
