@@ -31,6 +31,7 @@ mod size;
 mod slo_windows;
 mod spreadsheet;
 mod step_share;
+mod topology;
 mod traces;
 mod whatif;
 
