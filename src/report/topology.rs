@@ -351,7 +351,7 @@ fn plural(n: u32, what: &str) -> String {
     }
 }
 
-/// A rate per second (or a count) as a label: "100", "2.5", "12.3k".
+/// A rate per second (or a count) as a label: "100", "2.5", "0.03", "<0.01", "12.3k".
 fn per_second(rate: f64) -> String {
     if rate >= 9_999.5 {
         format!("{:.1}k", rate / 1000.0)
@@ -359,8 +359,10 @@ fn per_second(rate: f64) -> String {
         format!("{rate:.0}")
     } else if rate >= 0.095 {
         format!("{rate:.1}")
-    } else if rate > 0.0 {
+    } else if rate >= 0.005 {
         format!("{rate:.2}")
+    } else if rate > 0.0 {
+        "<0.01".into()
     } else {
         "0".into()
     }
@@ -857,7 +859,8 @@ fn layout(t: &Topology) -> Layout {
             (points[0], points[1], g.layer[chain[0]])
         };
         debug_assert!((b.0 - a.0 - gap_w).abs() < 1e-9);
-        placed.push((gap, (a.1 + b.1) / 2.0, i));
+        // Just above the edge's middle, so the line stays in sight under it.
+        placed.push((gap, (a.1 + b.1) / 2.0 - LABEL_H / 2.0 - 1.0, i));
         if *reversed {
             points.reverse();
         }
@@ -1360,6 +1363,7 @@ mod tests {
         assert_eq!(per_second(100.0), "100");
         assert_eq!(per_second(2.46), "2.5");
         assert_eq!(per_second(12_345.0), "12.3k");
+        assert_eq!(per_second(0.0003), "<0.01");
         assert_eq!(per_second(0.0), "0");
     }
 }
