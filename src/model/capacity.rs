@@ -81,68 +81,112 @@ fn secs_of(ns: Nanos) -> f64 {
     ns as f64 / 1e9
 }
 
-/// Requests per second arriving at each endpoint, at the traffic `level`, given each endpoint's
-/// unloaded time in seconds (closed users wait for it between requests).
-fn endpoint_rates(model: &Model, level: Level, unloaded: &[f64]) -> Vec<f64> {
-    let mut rates = vec![0.0; model.endpoints.len()];
-    for client in &model.clients {
-        let target = client.call.target.0;
-        let rate = match &client.arrivals {
-            Arrivals::Open { rate_per_s, profile } => {
-                let factor = profile.as_ref().map_or(1.0, |p| match level {
-                    Level::Peak => p.max_factor(),
-                    Level::Mean => mean_factor(p, model.warmup_ns, model.duration_ns),
-                });
-                rate_per_s * factor
-            }
-            Arrivals::Closed {
-                users,
-                think,
-                requests,
-                start_ns,
-                ..
-            } => {
-                // Each user sends at most one request per think time plus the request's time.
-                let cycle = think.mean_secs() + unloaded[target];
-                if cycle <= 0.0 {
-                    0.0
-                } else {
-                    let rate = f64::from(*users) / cycle;
-                    match (level, requests) {
-                        // Users with a fixed number of requests are busy only until they are
-                        // done: the mean counts the part of the measured span they are sending.
-                        (Level::Mean, Some(n)) => {
-                            let start = secs_of(*start_ns);
-                            let busy = (start, start + f64::from(*n) * cycle);
-                            let measured = (secs_of(model.warmup_ns), secs_of(model.duration_ns));
-                            let overlap = (busy.1.min(measured.1) - busy.0.max(measured.0)).max(0.0);
-                            rate * overlap / (measured.1 - measured.0).max(f64::MIN_POSITIVE)
-                        }
-                        _ => rate,
-                    }
-                }
-            }
-        };
-        add_rate(model, target, rate, &mut rates);
+/// Requests and messages per second at a traffic level: what each source sends and what arrives
+/// at each endpoint (attempts, without retries), in the model's order.
+#[derive(Clone, Debug)]
+pub struct Rates {
+    /// Per client: the requests it sends (closed users: at most one per think time plus the
+    /// request's unloaded time).
+    pub clients: Vec<f64>,
+    /// Per queue: per producer, in the order the queue names them, the messages it publishes.
+    pub producers: Vec<Vec<(String, f64)>>,
+    /// Per endpoint: the requests arriving, from clients, callers and queue consumers.
+    pub endpoints: Vec<f64>,
+    /// Per endpoint: the requests arriving over the whole run from the queues' scheduled bursts
+    /// (a count, not a rate; at the mean level, `endpoints` has them spread over the run too).
+    pub burst_requests: Vec<f64>,
+}
+
+/// The requests and messages per second at the traffic `level`, by arithmetic.
+pub fn rates(model: &Model, level: Level) -> Rates {
+    rates_given(model, level, &unloaded_secs(model))
+}
+
+/// [`rates`], given each endpoint's unloaded time in seconds (closed users wait for it between
+/// requests).
+fn rates_given(model: &Model, level: Level, unloaded: &[f64]) -> Rates {
+    let clients: Vec<f64> = model
+        .clients
+        .iter()
+        .map(|client| client_rate(model, client, level, unloaded))
+        .collect();
+    let producers: Vec<Vec<(String, f64)>> = model.queues.iter().map(|q| producer_rates(model, q, level)).collect();
+    let mut endpoints = vec![0.0; model.endpoints.len()];
+    for (client, rate) in model.clients.iter().zip(&clients) {
+        add_rate(model, client.call.target.0, *rate, &mut endpoints);
     }
-    for q in &model.queues {
-        let mut rate: f64 = q.steady.iter().map(|(_, rate)| rate).sum();
-        if level == Level::Mean {
-            // Bursts published in the measured span, spread over it.
-            let span = secs_of(model.duration_ns.saturating_sub(model.warmup_ns));
-            let burst_messages: f64 = q
-                .bursts
-                .iter()
-                .filter(|b| b.at_ns >= model.warmup_ns && b.at_ns < model.duration_ns)
-                .map(|b| f64::from(b.messages))
-                .sum();
-            if span > 0.0 {
-                rate += burst_messages / span;
+    let mut burst_requests = vec![0.0; model.endpoints.len()];
+    for (q, producers) in model.queues.iter().zip(&producers) {
+        let rate = producers.iter().map(|(_, rate)| rate).sum();
+        add_rate(model, q.call.target.0, rate, &mut endpoints);
+        let messages: f64 = q.bursts.iter().map(|b| f64::from(b.messages)).sum();
+        add_rate(model, q.call.target.0, messages, &mut burst_requests);
+    }
+    Rates {
+        clients,
+        producers,
+        endpoints,
+        burst_requests,
+    }
+}
+
+/// The requests per second `client` sends at the traffic `level`.
+fn client_rate(model: &Model, client: &super::Client, level: Level, unloaded: &[f64]) -> f64 {
+    match &client.arrivals {
+        Arrivals::Open { rate_per_s, profile } => {
+            let factor = profile.as_ref().map_or(1.0, |p| match level {
+                Level::Peak => p.max_factor(),
+                Level::Mean => mean_factor(p, model.warmup_ns, model.duration_ns),
+            });
+            rate_per_s * factor
+        }
+        Arrivals::Closed {
+            users,
+            think,
+            requests,
+            start_ns,
+            ..
+        } => {
+            // Each user sends at most one request per think time plus the request's time.
+            let cycle = think.mean_secs() + unloaded[client.call.target.0];
+            if cycle <= 0.0 {
+                return 0.0;
+            }
+            let rate = f64::from(*users) / cycle;
+            match (level, requests) {
+                // Users with a fixed number of requests are busy only until they are
+                // done: the mean counts the part of the measured span they are sending.
+                (Level::Mean, Some(n)) => {
+                    let start = secs_of(*start_ns);
+                    let busy = (start, start + f64::from(*n) * cycle);
+                    let measured = (secs_of(model.warmup_ns), secs_of(model.duration_ns));
+                    let overlap = (busy.1.min(measured.1) - busy.0.max(measured.0)).max(0.0);
+                    rate * overlap / (measured.1 - measured.0).max(f64::MIN_POSITIVE)
+                }
+                _ => rate,
             }
         }
-        add_rate(model, q.call.target.0, rate, &mut rates);
     }
-    rates
+}
+
+/// The messages per second each producer of queue `q` publishes at the traffic `level`: its
+/// steady rate; for the mean, its bursts in the measured span too, spread over it.
+fn producer_rates(model: &Model, q: &super::MessageQueue, level: Level) -> Vec<(String, f64)> {
+    let mut producers: Vec<(String, f64)> = q.steady.clone();
+    let span = secs_of(model.duration_ns.saturating_sub(model.warmup_ns));
+    for b in &q.bursts {
+        let at = match producers.iter().position(|(name, _)| *name == b.producer) {
+            Some(at) => at,
+            None => {
+                producers.push((b.producer.clone(), 0.0));
+                producers.len() - 1
+            }
+        };
+        if level == Level::Mean && b.at_ns >= model.warmup_ns && b.at_ns < model.duration_ns && span > 0.0 {
+            producers[at].1 += f64::from(b.messages) / span;
+        }
+    }
+    producers
 }
 
 /// The profile's mean factor from `from_ns` to `to_ns` (sampled every 1/1000 of the span: a
@@ -181,7 +225,7 @@ fn add_rate(model: &Model, e: usize, rate: f64, rates: &mut [f64]) {
 
 /// The share of requests that run step `i` of `endpoint` past its cache: those that take the step
 /// at all (its `share`) and miss the cache.
-fn miss_ratio(endpoint: &super::Endpoint, i: usize) -> f64 {
+pub fn miss_ratio(endpoint: &super::Endpoint, i: usize) -> f64 {
     let share = endpoint.shares.get(i).copied().unwrap_or(1.0);
     share
         * endpoint
@@ -194,7 +238,7 @@ fn miss_ratio(endpoint: &super::Endpoint, i: usize) -> f64 {
 /// The utilisation of every station at the traffic `level`, by arithmetic.
 pub fn offered_load(model: &Model, level: Level) -> OfferedLoad {
     let unloaded = unloaded_secs(model);
-    let rates = endpoint_rates(model, level, &unloaded);
+    let rates = rates_given(model, level, &unloaded).endpoints;
     let mut services = vec![0.0; model.services.len()];
     let mut databases = vec![0.0; model.databases.len()];
     let mut pools = vec![0.0; model.pools.len()];

@@ -17,6 +17,7 @@ pub mod size;
 pub mod sweep;
 pub mod table;
 mod text_table;
+pub mod topology;
 
 /// Write `contents` to `path` atomically: to a temporary file beside it, then renamed, so an
 /// interrupted run never leaves a truncated file under the final name. `-` writes to stdout (a

@@ -33,6 +33,7 @@ mod slo_windows;
 mod spreadsheet;
 mod step_share;
 mod terminal;
+mod topology;
 mod traces;
 mod whatif;
 
