@@ -111,6 +111,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<i32, CliError> {
                 calibration: &calibration,
                 result: &result,
             },
+            None,
         )?;
     }
     Ok(match (calibration.complete, calibration.verdict) {

@@ -173,12 +173,12 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
         match &sizing {
             // Every claim is about the sizing: the report is the sizing's.
             Some(sizing) if results.is_empty() => {
-                super::write_report("--report", dir, &report::html::ReportInput::Sizing(sizing))?;
+                super::write_report("--report", dir, &report::html::ReportInput::Sizing(sizing), None)?;
             }
             // Every claim is about the metastability map: the report is the map's.
             None if results.is_empty() && map.is_some() => {
                 if let Some(map) = &map {
-                    super::write_report("--report", dir, &report::html::ReportInput::Metastability(map))?;
+                    super::write_report("--report", dir, &report::html::ReportInput::Metastability(map), None)?;
                 }
             }
             // Every claim is about the calibration: the report is the calibration's.
@@ -191,6 +191,7 @@ pub fn check_command(args: &CheckArgs) -> Result<i32, CliError> {
                             calibration: c,
                             result: replay,
                         },
+                        None,
                     )?;
                 }
             }
@@ -216,8 +217,22 @@ fn write_runs_report(
     plan: &CheckPlan,
     results: &[RunResult],
 ) -> Result<(), CliError> {
+    let topology = plan
+        .models()
+        .first()
+        .map(|model| crate::report::topology::Topology::of(model));
     match plan.scenario_report(source, results) {
-        Some(compared) => super::write_report("--report", dir, &report::html::ReportInput::Scenarios(&compared)),
-        None => super::write_report("--report", dir, &report::html::ReportInput::Run(&results[0])),
+        Some(compared) => super::write_report(
+            "--report",
+            dir,
+            &report::html::ReportInput::Scenarios(&compared),
+            topology.as_ref(),
+        ),
+        None => super::write_report(
+            "--report",
+            dir,
+            &report::html::ReportInput::Run(&results[0]),
+            topology.as_ref(),
+        ),
     }
 }

@@ -104,7 +104,7 @@ pub fn metastability(args: MetastabilityArgs) -> Result<i32, CliError> {
         write("--json", path, &report::json::to_json(&map))?;
     }
     if let Some(dir) = &args.report {
-        super::write_report("--report", dir, &report::html::ReportInput::Metastability(&map))?;
+        super::write_report("--report", dir, &report::html::ReportInput::Metastability(&map), None)?;
     }
     Ok(if map.stopped.is_some() { EXIT_STOPPED } else { EXIT_OK })
 }

@@ -569,6 +569,10 @@ fn run(args: RunArgs) -> Result<i32, CliError> {
         csv: args.csv.clone(),
         report: args.report.clone(),
         quiet: args.quiet,
+        topology: plan
+            .models()
+            .first()
+            .map(|model| crate::report::topology::Topology::of(model)),
     };
     present_runs(report, &shown)
 }
@@ -666,6 +670,8 @@ pub(crate) struct RunOutputs {
     pub csv: Option<PathBuf>,
     pub report: Option<PathBuf>,
     pub quiet: bool,
+    /// The baseline model's diagram, for the report's answer.
+    pub topology: Option<report::topology::Topology>,
 }
 
 /// Print and write the results of a run (the baseline and any scenarios, each compared with
@@ -678,14 +684,22 @@ pub(crate) fn present_runs(report: crate::analysis::compare::ScenarioReport, to:
     let mut csv_runs: Vec<(String, crate::results::RunResult)> = Vec::new();
     if report.scenarios.is_empty() {
         if !to.quiet && !json_to_stdout {
-            show(&report::headline::text(&[report::headline::of_run(&result.model.name, &result)]));
+            show(&report::headline::text(&[report::headline::of_run(
+                &result.model.name,
+                &result,
+            )]));
             show(&report::table::summary(&result));
         }
         if let Some(path) = &to.json {
             write("--json", path, &report::json::to_json(&result))?;
         }
         if let Some(dir) = &to.report {
-            write_report("--report", dir, &report::html::ReportInput::Run(&result))?;
+            write_report(
+                "--report",
+                dir,
+                &report::html::ReportInput::Run(&result),
+                to.topology.as_ref(),
+            )?;
         }
     } else {
         if !to.quiet && !json_to_stdout {
@@ -697,7 +711,12 @@ pub(crate) fn present_runs(report: crate::analysis::compare::ScenarioReport, to:
             write("--json", path, &report::json::to_json(&report))?;
         }
         if let Some(dir) = &to.report {
-            write_report("--report", dir, &report::html::ReportInput::Scenarios(&report))?;
+            write_report(
+                "--report",
+                dir,
+                &report::html::ReportInput::Scenarios(&report),
+                to.topology.as_ref(),
+            )?;
         }
         if to.csv.is_some() {
             csv_runs = report
@@ -731,8 +750,13 @@ pub(crate) fn present_runs(report: crate::analysis::compare::ScenarioReport, to:
 }
 
 /// Write a report directory (HTML page, plots, JSON, CSV).
-pub(crate) fn write_report(flag: &'static str, dir: &std::path::Path, input: &report::html::ReportInput) -> Result<(), CliError> {
-    report::html::write_report(dir, input)
+pub(crate) fn write_report(
+    flag: &'static str,
+    dir: &std::path::Path,
+    input: &report::html::ReportInput,
+    topology: Option<&report::topology::Topology>,
+) -> Result<(), CliError> {
+    report::html::write_report(dir, input, topology)
         .map(drop)
         .map_err(|source| CliError::Output {
             flag,

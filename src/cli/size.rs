@@ -203,7 +203,7 @@ pub fn size(args: SizeArgs) -> Result<i32, CliError> {
         write("--json", path, &report::json::to_json(&sizing))?;
     }
     if let Some(dir) = &args.report {
-        super::write_report("--report", dir, &report::html::ReportInput::Sizing(&sizing))?;
+        super::write_report("--report", dir, &report::html::ReportInput::Sizing(&sizing), None)?;
     }
     Ok(match sizing.status {
         SizingStatus::Sized => EXIT_OK,

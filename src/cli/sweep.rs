@@ -219,7 +219,7 @@ pub fn sweep(args: SweepArgs) -> Result<i32, CliError> {
             )?;
         }
         if let Some(dir) = &args.report {
-            super::write_report("--report", dir, &report::html::ReportInput::Sweep(&finished))?;
+            super::write_report("--report", dir, &report::html::ReportInput::Sweep(&finished), None)?;
         }
     }
     Ok(if complete { EXIT_OK } else { EXIT_STOPPED })
@@ -263,7 +263,7 @@ pub fn merge_shards(args: MergeArgs) -> Result<i32, CliError> {
         )?;
     }
     if let Some(dir) = &args.report {
-        super::write_report("--report", dir, &report::html::ReportInput::Sweep(&merged))?;
+        super::write_report("--report", dir, &report::html::ReportInput::Sweep(&merged), None)?;
     }
     Ok(code)
 }
@@ -290,6 +290,10 @@ fn merge_runs(args: &MergeArgs) -> Result<i32, CliError> {
             csv: args.csv.clone(),
             report: args.report.clone(),
             quiet: args.quiet,
+            topology: plan
+                .models()
+                .first()
+                .map(|model| crate::report::topology::Topology::of(model)),
         },
     )
 }

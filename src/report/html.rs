@@ -5,13 +5,14 @@
 //! ```no_run
 //! # let result: capsim::results::RunResult = unimplemented!();
 //! use capsim::report::html::{write_report, ReportInput};
-//! let files = write_report(std::path::Path::new("report"), &ReportInput::Run(&result))?;
+//! let files = write_report(std::path::Path::new("report"), &ReportInput::Run(&result), None)?;
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
 use super::headline::{self, Headline};
 use super::markup::escape;
 use super::plot::{self, Figure};
+use super::topology::Topology;
 use super::{csv, json, write_output};
 use crate::analysis::compare::{show, ScenarioReport};
 use crate::analysis::sweep::{FinishedSweep, SweepHeader, SweepPoint};
@@ -52,10 +53,12 @@ pub enum ReportInput<'a> {
 /// earlier report left there as a whole: `report.html`, each plot as `NAME.svg` and
 /// `NAME.png`, `results.json`, and the CSV files (`summary.csv` and `timeseries.csv` of the run
 /// or baseline, or `sweep.csv`). A reader sees the old set or the new, never a mix. Returns the paths written,
-/// `report.html` last.
-pub fn write_report(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf>> {
+/// `report.html` last. With the `topology` of the (baseline's) model, the page of a run or of
+/// scenarios shows it in its answer, the components in breach in red, and writes it as
+/// `topology.svg`.
+pub fn write_report(dir: &Path, input: &ReportInput, topology: Option<&Topology>) -> io::Result<Vec<PathBuf>> {
     // The files are written as one set: into a fresh directory swapped in at the end.
-    let (written, staging) = super::output::write_dir(dir, |staging| write_report_files(staging, input))?;
+    let (written, staging) = super::output::write_dir(dir, |staging| write_report_files(staging, input, topology))?;
     Ok(written
         .into_iter()
         .map(|path| path.strip_prefix(&staging).map(|name| dir.join(name)).unwrap_or(path))
@@ -63,7 +66,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf>>
 }
 
 /// Write the report's files into `dir`, which exists.
-fn write_report_files(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf>> {
+fn write_report_files(dir: &Path, input: &ReportInput, topology: Option<&Topology>) -> io::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let put = |name: &str, contents: &str, written: &mut Vec<PathBuf>| -> io::Result<()> {
         let path = dir.join(name);
@@ -134,7 +137,11 @@ fn write_report_files(dir: &Path, input: &ReportInput) -> io::Result<Vec<PathBuf
         written.push(png);
         svgs.push((figure.name.as_str(), svg));
     }
-    put("report.html", &page(input, &svgs), &mut written)?;
+    let diagram = topology.and_then(|t| diagram(input, t));
+    if let Some(svg) = &diagram {
+        put("topology.svg", svg, &mut written)?;
+    }
+    put("report.html", &page(input, &svgs, diagram.as_deref()), &mut written)?;
     Ok(written)
 }
 
@@ -205,6 +212,7 @@ ul.verdicts { padding-left: 1.2em; } ul.verdicts li { margin: 0.2em 0; }
 div.alert { border-left: 4px solid #c62828; background: #fdecea; padding: 6px 12px; margin: 0.8em 0; }
 div.warn { border-left: 4px solid #a36100; background: #fff4db; padding: 6px 12px; margin: 0.8em 0; }
 figure { margin: 1em 0; } figure svg { width: 100%; height: auto; border: 1px solid #e3e3e3; }
+figure.topology svg { border: none; } figcaption { color: #555; font-size: 0.85em; }
 svg text { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; }
 p.note { color: #666; font-size: 0.85em; }
 .peak { color: #a36100; font-weight: bold; } .unjudged { color: #555; font-weight: bold; }
@@ -226,8 +234,45 @@ details > summary { cursor: pointer; padding: 2px 0; } details[open] > summary {
 }
 "#;
 
+/// The topology of a run's or scenarios' model, its components in breach in any run in red
+/// (an SLO breached over the run, or in the cascade after the trigger); none for other pages.
+fn diagram(input: &ReportInput, topology: &Topology) -> Option<String> {
+    let runs: Vec<&RunResult> = match input {
+        ReportInput::Run(r) => vec![r],
+        ReportInput::Scenarios(s) => std::iter::once(&s.baseline)
+            .chain(s.scenarios.iter().map(|s| &s.result))
+            .collect(),
+        _ => return None,
+    };
+    let breached: Vec<String> = runs
+        .iter()
+        .flat_map(|r| {
+            let slos = r
+                .slos
+                .iter()
+                .filter(|s| s.status == crate::results::slo::SloStatus::Breached)
+                .map(|s| s.name.clone());
+            slos.chain(r.cascade.timeline.iter().map(|e| e.name.clone()))
+        })
+        .collect();
+    Some(super::topology::svg(topology, &breached))
+}
+
+/// The diagram as a figure of the answer, with what its red means.
+fn topology_figure(svg: &str, runs: usize) -> String {
+    let red = if runs == 1 {
+        "in this run"
+    } else {
+        "in at least one run (see the matrix)"
+    };
+    format!(
+        "<figure class=\"topology\">\n{}\n<figcaption>The model: requests, queries and messages per second at peak, by arithmetic on the model. In red: components that breached an SLO {red}.</figcaption>\n</figure>\n",
+        inline_svg(svg)
+    )
+}
+
 /// The whole page.
-fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
+fn page(input: &ReportInput, svgs: &[(&str, String)], diagram: Option<&str>) -> String {
     let (name, description, kind) = match input {
         ReportInput::Run(r) => (r.model.name.as_str(), r.model.description.as_str(), "run"),
         ReportInput::Scenarios(s) => (
@@ -266,6 +311,7 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
                 &[headline::of_run(&result.model.name, result)],
                 &[(&result.model.name, result)],
                 &[],
+                diagram,
             ));
             out.push_str(&contents(&[
                 ("run", "The run"),
@@ -285,7 +331,7 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
                 &summary_tables(result),
             ));
         }
-        ReportInput::Scenarios(report) => out.push_str(&scenarios_body(report, &figure)),
+        ReportInput::Scenarios(report) => out.push_str(&scenarios_body(report, &figure, diagram)),
         ReportInput::Sweep(finished) => {
             out.push_str(&sweep_body(finished));
             out.push_str("<h2>Plots</h2>\n");
@@ -317,9 +363,9 @@ fn page(input: &ReportInput, svgs: &[(&str, String)]) -> String {
 }
 
 /// The top of the page: one sentence per run saying what held and what broke, the runs that
-/// stopped early, and each SLO's verdict in every run. `anchors` link each headline to its
-/// run's section (empty: no links).
-fn answer(headlines: &[Headline], runs: &[(&str, &RunResult)], anchors: &[String]) -> String {
+/// stopped early, each SLO's verdict in every run, and the model's diagram when there is one.
+/// `anchors` link each headline to its run's section (empty: no links).
+fn answer(headlines: &[Headline], runs: &[(&str, &RunResult)], anchors: &[String], diagram: Option<&str>) -> String {
     let mut out = String::from("<section id=\"answer\">\n<h2>The answer</h2>\n<ul class=\"headlines\">\n");
     for (i, h) in headlines.iter().enumerate() {
         let run = match anchors.get(i) {
@@ -349,6 +395,7 @@ fn answer(headlines: &[Headline], runs: &[(&str, &RunResult)], anchors: &[String
         );
     }
     out.push_str(&verdict_matrix(runs));
+    out.push_str(&diagram.map(|svg| topology_figure(svg, runs.len())).unwrap_or_default());
     out.push_str("</section>\n");
     out
 }
@@ -938,7 +985,7 @@ fn summary_tables(r: &RunResult) -> String {
 }
 
 /// The baseline, each scenario's comparison, the SLOs per run, and the plots.
-fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> String {
+fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String, diagram: Option<&str>) -> String {
     let headlines = headline::of_runs(report);
     let runs: Vec<(&str, &RunResult)> = std::iter::once(("baseline", &report.baseline))
         .chain(report.scenarios.iter().map(|s| (s.name.as_str(), &s.result)))
@@ -946,7 +993,7 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String) -> S
     let anchors: Vec<String> = std::iter::once("baseline".to_string())
         .chain((1..=report.scenarios.len()).map(|i| format!("scenario-{i}")))
         .collect();
-    let mut out = answer(&headlines, &runs, &anchors);
+    let mut out = answer(&headlines, &runs, &anchors, diagram);
     let mut sections = vec![
         ("compared", "Scenarios compared".to_string()),
         ("baseline", "Baseline".to_string()),

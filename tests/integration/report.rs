@@ -106,8 +106,9 @@ fn check_html(dir: &Path, model_name_escaped: &str) -> String {
         svgs,
         "each inline SVG has exactly its namespace"
     );
-    // Links within the page (the contents, each headline to its run's section) are the only ones.
-    let rest = html.replace(namespace, "").replace(" href=\"#", "");
+    // Links within the page (the contents, each headline to its run's section, the diagram's
+    // arrowheads) are the only ones.
+    let rest = html.replace(namespace, "").replace(" href=\"#", "").replace("url(#", "");
     for url in ["http://", "https://", " src=", " href=", "url(", "@import"] {
         assert!(!rest.contains(url), "report.html refers to something outside: {url:?}");
     }
@@ -119,7 +120,7 @@ fn check_html(dir: &Path, model_name_escaped: &str) -> String {
 fn a_run_report_has_its_plots_tables_data_and_a_self_contained_page() {
     let result = run_small();
     let dir = scratch_dir("report-run");
-    let written = write_report(&dir, &ReportInput::Run(&result)).expect("report written");
+    let written = write_report(&dir, &ReportInput::Run(&result), None).expect("report written");
     let mut got = names(&written);
     got.sort();
     #[rustfmt::skip]
@@ -173,7 +174,8 @@ fn a_run_report_has_its_plots_tables_data_and_a_self_contained_page() {
 fn a_scenario_report_compares_each_scenario_with_the_baseline() {
     let source = ModelSource::read(example("quickstart.json").to_str().unwrap()).unwrap();
     let edit = |spec: &mut ModelSpec| shorter(spec, "40m", 2);
-    let baseline = capsim::run(&source.baseline(edit).unwrap().model, &[], None);
+    let model = source.baseline(edit).unwrap().model;
+    let baseline = capsim::run(&model, &[], None);
     let scenarios: Vec<ScenarioRun> = ["ad-hoc-query", "db-10ms-away"]
         .iter()
         .map(|name| {
@@ -193,7 +195,8 @@ fn a_scenario_report_compares_each_scenario_with_the_baseline() {
         scenarios,
     };
     let dir = scratch_dir("report-scenarios");
-    let written = names(&write_report(&dir, &ReportInput::Scenarios(&report)).expect("report written"));
+    let topology = capsim::report::topology::Topology::of(&model);
+    let written = names(&write_report(&dir, &ReportInput::Scenarios(&report), Some(&topology)).expect("report written"));
     for name in [
         "results.json",
         "summary.csv",
@@ -206,6 +209,7 @@ fn a_scenario_report_compares_each_scenario_with_the_baseline() {
         "scenarios.png",
         "latency-1-ad-hoc-query.svg",
         "stations-2-db-10ms-away.png",
+        "topology.svg",
         "report.html",
     ] {
         assert!(written.iter().any(|w| w == name), "{name} not written: {written:?}");
@@ -221,13 +225,19 @@ fn a_scenario_report_compares_each_scenario_with_the_baseline() {
     let html = check_html(&dir, "quickstart");
     assert!(html.contains("<b>Scenario ad-hoc-query</b>") && html.contains("<b>Scenario db-10ms-away</b>"));
     assert!(html.contains("<th>significant</th>"));
-    assert_eq!(html.matches("<svg").count(), 2 + 1 + 2 * 2, "every plot is inline");
+    assert_eq!(
+        html.matches("<svg").count(),
+        2 + 1 + 2 * 2 + 1,
+        "every plot and the topology inline"
+    );
     // The answer comes first: a headline per run, then the verdict of every SLO in every run,
     // before the contents and every collapsed detail.
     let answer = html.find("<section id=\"answer\">").expect("the answer section");
     let contents = html.find("<nav id=\"contents\">").expect("the contents");
     let first_detail = html.find("<details").expect("collapsed details");
     assert!(answer < contents && contents < first_detail);
+    let diagram = html.find("id=\"topology\"").expect("the model's diagram");
+    assert!(answer < diagram && diagram < contents, "the diagram is part of the answer");
     assert_eq!(
         html.matches("<li class=\"headline\">").count(),
         3,
@@ -267,7 +277,7 @@ fn the_cascade_plot_draws_one_bar_row_per_breached_component_in_the_order_they_b
     let timeline: Vec<&str> = result.cascade.timeline.iter().map(|e| e.name.as_str()).collect();
     assert!(timeline.len() >= 2, "{timeline:?}");
     let dir = scratch_dir("report-cascade");
-    write_report(&dir, &ReportInput::Run(&result)).expect("report written");
+    write_report(&dir, &ReportInput::Run(&result), None).expect("report written");
     let svg = dir.join("cascade.svg");
     #[rustfmt::skip]
     assert_svg_has(&svg, &["shared-database: cascade of SLO breaches", "SLO breaches after 4 injected queries on shared at 75m", "simulated time (min)"]);
@@ -320,7 +330,7 @@ fn a_sweep_report_plots_the_curve_its_knee_and_the_ladder_against_the_spreadshee
     assert!(!header.round_trips.is_empty(), "a latency ladder");
     let dir = scratch_dir("report-sweep");
     let input = ReportInput::Sweep(&finished);
-    let mut written = names(&write_report(&dir, &input).expect("report written"));
+    let mut written = names(&write_report(&dir, &input, None).expect("report written"));
     written.sort();
     #[rustfmt::skip]
     assert_eq!(written, ["ladder.png", "ladder.svg", "report.html", "results.json", "sweep.csv", "sweep.png", "sweep.svg"]);
@@ -351,7 +361,7 @@ fn a_retry_storm_report_plots_deliveries_amplification_and_duplicates_and_states
     let validated = capsim::model::validate::validate(&spec).unwrap_or_else(|e| panic!("{e:?}"));
     let result = capsim::run(&validated.model, &[], None);
     let dir = scratch_dir("report-storm");
-    let written = names(&write_report(&dir, &ReportInput::Run(&result)).unwrap());
+    let written = names(&write_report(&dir, &ReportInput::Run(&result), None).unwrap());
     for file in ["storm.svg", "storm.png", "report.html"] {
         assert!(written.contains(&file.to_string()), "{file} missing from {written:?}");
     }
