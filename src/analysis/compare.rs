@@ -2,7 +2,7 @@
 //! same random streams (common random numbers), so each replication's difference is a paired
 //! sample and small effects show up as significant.
 
-use crate::results::metric::{format_value, resolve, Unit};
+use crate::results::metric::resolve;
 use crate::results::{Coverage, RunResult};
 use crate::stats::{differs_significantly, Estimate, PairedDifference};
 use serde::Serialize;
@@ -134,11 +134,6 @@ fn by_replication(estimate: &Estimate, coverage: &Coverage) -> Vec<f64> {
 /// stopped before any measured time ("not run", not a change of −100 %).
 pub fn was_run(result: &RunResult) -> bool {
     !result.verdict.replications.estimated_from.is_empty() || result.verdict.replications.requested == 0
-}
-
-/// A value of a compared metric for people.
-pub fn show(value: f64, unit: &str) -> String {
-    format_value(value, Unit::from_name(unit))
 }
 
 /// A scenario's run and how it differs from the baseline.

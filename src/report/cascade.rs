@@ -1,6 +1,7 @@
 //! The cascade as text: who breached their SLO after the trigger, in order, how long after it,
 //! for how long, through which dependencies; then the blast radius in one sentence.
 
+use super::human;
 use super::text_table::TextTable;
 use crate::model::units::format_duration_f64;
 use crate::results::Cascade;
@@ -60,7 +61,7 @@ pub fn blast_radius_sentence(b: &crate::results::BlastRadius) -> String {
         b.endpoints_with_slo,
         percent(b.endpoint_share),
         percent(b.traffic_share),
-        b.real_requests_affected,
-        b.real_requests_after_trigger
+        human::count(b.real_requests_affected),
+        human::count(b.real_requests_after_trigger)
     )
 }

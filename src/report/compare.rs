@@ -1,22 +1,29 @@
 //! Baseline vs scenarios as text: one table per scenario with each headline metric, the change
 //! (paired across replications) and whether it is significant, then the SLOs of every run.
 
+use super::human::{self, Quantity};
 use super::text_table::TextTable;
-use crate::analysis::compare::{show, ScenarioReport};
+use crate::analysis::compare::{ComparedMetric, ScenarioReport};
 use crate::model::units::format_duration_f64;
 use crate::results::metastability::Status;
+use crate::results::metric::Unit;
 
-/// "+12.3 ms ±1.1" style change with its relative size.
-fn change(mean_diff: f64, ci95: f64, baseline: f64, unit: &str) -> String {
-    if !mean_diff.is_finite() {
-        return "–".into();
+/// A compared metric's baseline, scenario, change and significance as people read them: the
+/// change with its CI in the unit of the change and its relative size ("+1.20 ±0.05 s (+15 %)").
+pub(super) fn compared_cells(m: &ComparedMetric) -> [String; 4] {
+    let quantity = super::sections::quantity(&m.metric, Unit::from_name(m.unit));
+    let d = &m.difference;
+    let mut change = human::change(d.mean_diff, d.ci95, quantity);
+    if d.mean_diff.is_finite() && quantity != Quantity::Share && m.baseline.mean.is_finite() && m.baseline.mean.abs() > 1e-12 {
+        let sign = if d.mean_diff >= 0.0 { "+" } else { "" };
+        change.push_str(&format!(" ({sign}{:.0} %)", 100.0 * d.mean_diff / m.baseline.mean));
     }
-    let sign = if mean_diff >= 0.0 { "+" } else { "" };
-    let mut text = format!("{sign}{} ±{}", show(mean_diff, unit), show(ci95, unit));
-    if unit != "share" && baseline.is_finite() && baseline.abs() > 1e-12 {
-        text.push_str(&format!(" ({sign}{:.0} %)", 100.0 * mean_diff / baseline));
-    }
-    text
+    [
+        human::value(m.baseline.mean, quantity),
+        human::value(m.scenario.mean, quantity),
+        change,
+        if d.significant { "yes".into() } else { "no".into() },
+    ]
 }
 
 /// The comparison tables and SLO verdicts.
@@ -57,13 +64,9 @@ pub fn comparison(report: &ScenarioReport) -> String {
                 identical += 1;
                 continue;
             }
-            t.row(vec![
-                m.metric.clone(),
-                show(m.baseline.mean, m.unit),
-                show(m.scenario.mean, m.unit),
-                change(m.difference.mean_diff, m.difference.ci95, m.baseline.mean, m.unit),
-                if m.difference.significant { "yes".into() } else { "no".into() },
-            ]);
+            let mut row = vec![m.metric.clone()];
+            row.extend(compared_cells(m));
+            t.row(row);
         }
         out.push_str(&t.render());
         out.push_str(&new_clients(&report.baseline, &run.result));
@@ -109,20 +112,24 @@ pub(super) fn storm_rows(runs: &[(&str, &crate::results::RunResult)]) -> Option<
         return None;
     }
     let mut header = vec!["run".to_string()];
-    header.extend(baseline.queues.iter().map(|q| format!("{} receives/msg", q.name)));
+    header.extend(baseline.queues.iter().map(|q| format!("{} amplification", q.name)));
     header.extend(baseline.queues.iter().map(|q| format!("{} done", q.name)));
     header.extend(baseline.effects.iter().map(|e| format!("{} per unit", e.name)));
-    header.push("wasted CPU s/run".into());
+    header.push("wasted cpu".into());
     header.push("after the trigger".into());
     let rows = runs
         .iter()
         .map(|(name, r)| {
             let mut row = vec![name.to_string()];
-            row.extend(r.queues.iter().map(|q| show(q.amplification.mean, "count")));
-            row.extend(r.queues.iter().map(|q| format!("{} of {}", q.deleted, q.published)));
-            row.extend(r.effects.iter().map(|e| show(e.per_unit.mean, "count")));
+            row.extend(r.queues.iter().map(|q| human::value(q.amplification.mean, Quantity::Number)));
+            row.extend(
+                r.queues
+                    .iter()
+                    .map(|q| format!("{} of {}", human::count(q.deleted), human::count(q.published))),
+            );
+            row.extend(r.effects.iter().map(|e| human::value(e.per_unit.mean, Quantity::Number)));
             let wasted: f64 = r.services.iter().map(|s| s.wasted.cpu_s.mean).sum();
-            row.push(show(wasted, "count"));
+            row.push(human::value(wasted, Quantity::Seconds));
             row.push(r.metastability.as_ref().map_or("–".into(), |m| match m.status {
                 Status::Recovered => format!("recovered after {}", format_duration_f64(m.recovered_after_s.unwrap_or(0.0))),
                 Status::Metastable => format!(
@@ -138,11 +145,13 @@ pub(super) fn storm_rows(runs: &[(&str, &crate::results::RunResult)]) -> Option<
         })
         .collect();
     let note = baseline.metastability.as_ref().map_or(String::new(), |m| {
+        let unit = crate::results::metric::resolve(baseline, &m.metric).map_or(Unit::Count, |v| v.unit);
+        let quantity = super::sections::quantity(&m.metric, unit);
         format!(
             "watched: {} against its band before the trigger ({} to {}, trigger {}–{})",
             m.metric,
-            show(m.baseline_band[0], "count"),
-            show(m.baseline_band[1], "count"),
+            human::value(m.baseline_band[0], quantity),
+            human::value(m.baseline_band[1], quantity),
             format_duration_f64(m.trigger_start_s),
             format_duration_f64(m.trigger_end_s)
         )
@@ -177,14 +186,14 @@ fn new_clients(baseline: &crate::results::RunResult, scenario: &crate::results::
         .filter(|c| !baseline.clients.iter().any(|b| b.name == c.name))
     {
         out.push_str(&format!(
-            "  only in this scenario: {} ({}{}) → {}: {} req/s, p99 {}, {} failed\n",
+            "  only in this scenario: {} ({}{}) → {}: {}, p99 {}, {} failed\n",
             c.name,
             c.kind,
             if c.synthetic { ", synthetic" } else { "" },
             c.calls,
-            show(c.throughput_per_s.mean, "count"),
-            show(c.latency.p99_ms.mean, "ms"),
-            show(c.error_rate.mean, "share"),
+            human::value(c.throughput_per_s.mean, Quantity::Rate),
+            human::value(c.latency.p99_ms.mean, Quantity::Millis),
+            human::value(c.error_rate.mean, Quantity::Share),
         ));
     }
     out

@@ -12,9 +12,10 @@
 use super::headline::{self, Headline};
 use super::markup::escape;
 use super::plot::{self, Figure};
+use super::sections::{self, Cell, Output};
 use super::topology::Topology;
 use super::{csv, json, write_output};
-use crate::analysis::compare::{show, ScenarioReport};
+use crate::analysis::compare::ScenarioReport;
 use crate::analysis::sweep::{FinishedSweep, SweepHeader, SweepPoint};
 use crate::results::metastability::Status;
 use crate::results::metric::significant;
@@ -506,8 +507,9 @@ fn table(header: &[String], rows: &[Vec<String>], marked: &[usize]) -> String {
     out
 }
 
+/// The class of a cell that is an SLO's status ("MET", "BREACHED overall; …").
 fn status_class(cell: &str) -> Option<&'static str> {
-    match cell {
+    match cell.split(' ').next().unwrap_or(cell) {
         "MET" => Some(" class=\"met\""),
         "BREACHED" => Some(" class=\"breached\""),
         "UNCERTAIN" => Some(" class=\"uncertain\""),
@@ -708,279 +710,24 @@ fn verdicts(r: &RunResult, heading: &str) -> String {
 }
 
 fn slo_measured(s: &crate::results::SloResult) -> String {
-    if crate::results::slo::objective_is_share(&s.objective) {
-        format!("{} %", est(&s.measured, 100.0))
-    } else {
-        format!("{} ms", est(&s.measured, 1.0))
-    }
+    sections::measured(&s.objective, &s.measured).text()
 }
 
-/// Clients, endpoints, services, databases, pools and SLOs, each as a table.
+/// Each section of the [registry](sections::SECTIONS) the run has rows for, as a table under
+/// its title.
 fn summary_tables(r: &RunResult) -> String {
     let mut out = String::new();
-    let mut section = |title: &str, header: &[&str], rows: Vec<Vec<String>>| {
+    for section in sections::SECTIONS {
+        let rows: Vec<Vec<String>> = section
+            .rows(r, Output::Html)
+            .iter()
+            .map(|row| row.iter().map(Cell::text).collect())
+            .collect();
         if !rows.is_empty() {
-            let _ = writeln!(out, "<h3>{}</h3>", escape(title));
-            out.push_str(&table(&strings(header), &rows, &[]));
+            let _ = writeln!(out, "<h3>{}</h3>", escape(section.title()));
+            out.push_str(&table(&section.headers(Output::Html), &rows, &[]));
         }
-    };
-    let latency = |l: &crate::results::LatencySummary| {
-        [
-            est(&l.p50_ms, 1.0),
-            est(&l.p90_ms, 1.0),
-            est(&l.p99_ms, 1.0),
-            est(&l.max_ms, 1.0),
-        ]
-    };
-    section(
-        "Clients (end to end, retries included)",
-        &[
-            "client", "kind", "calls", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failed %",
-        ],
-        r.clients
-            .iter()
-            .map(|c| {
-                let mut row = vec![c.name.clone(), c.kind.clone(), c.calls.clone(), est(&c.throughput_per_s, 1.0)];
-                row.extend(latency(&c.latency));
-                row.push(est(&c.error_rate, 100.0));
-                row
-            })
-            .collect(),
-    );
-    section(
-        "Client groups (their clients' requests together)",
-        &["group", "clients", "req/s", "served well/s", "failed %"],
-        r.groups
-            .iter()
-            .map(|g| {
-                vec![
-                    g.name.clone(),
-                    g.clients.join(", "),
-                    est(&g.throughput_per_s, 1.0),
-                    est(&g.goodput_per_s, 1.0),
-                    est(&g.error_rate, 100.0),
-                ]
-            })
-            .collect(),
-    );
-    section(
-        "Endpoints (service side, from arrival to answer)",
-        &["endpoint", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failed %"],
-        r.endpoints
-            .iter()
-            .map(|e| {
-                let mut row = vec![e.name.clone(), est(&e.throughput_per_s, 1.0)];
-                row.extend(latency(&e.latency));
-                row.push(est(&e.error_rate, 100.0));
-                row
-            })
-            .collect(),
-    );
-    section(
-        "Services",
-        &[
-            "service",
-            "workers",
-            "utilisation %",
-            "queue",
-            "queue max",
-            "wait p99 ms",
-            "in service",
-        ],
-        r.services
-            .iter()
-            .map(|s| {
-                vec![
-                    s.name.clone(),
-                    format!("{}×{}", s.instances, s.workers),
-                    est(&s.utilisation, 100.0),
-                    est(&s.queue_length, 1.0),
-                    est(&s.queue_length_max, 1.0),
-                    est(&s.worker_wait.p99_ms, 1.0),
-                    est(&s.in_service, 1.0),
-                ]
-            })
-            .collect(),
-    );
-    section(
-        "Databases",
-        &[
-            "database",
-            "cores",
-            "utilisation %",
-            "queue",
-            "queries/s",
-            "query p99 ms",
-            "connections",
-            "max conn",
-        ],
-        r.databases
-            .iter()
-            .map(|d| {
-                vec![
-                    d.name.clone(),
-                    d.cores.to_string(),
-                    est(&d.utilisation, 100.0),
-                    est(&d.queue_length, 1.0),
-                    est(&d.queries_per_s, 1.0),
-                    est(&d.query_time.p99_ms, 1.0),
-                    est(&d.connections_in_use, 1.0),
-                    est(&d.connections_max, 1.0),
-                ]
-            })
-            .collect(),
-    );
-    section(
-        "Connection pools",
-        &[
-            "pool",
-            "size",
-            "utilisation %",
-            "in use max",
-            "waiting",
-            "wait p99 ms",
-            "waited %",
-            "timeouts",
-        ],
-        r.pools
-            .iter()
-            .map(|p| {
-                vec![
-                    p.name.clone(),
-                    p.size.to_string(),
-                    est(&p.utilisation, 100.0),
-                    est(&p.in_use_max, 1.0),
-                    est(&p.waiting, 1.0),
-                    est(&p.acquire_wait.p99_ms, 1.0),
-                    est(&p.acquire_wait.waited_share, 100.0),
-                    p.acquire_timeouts.to_string(),
-                ]
-            })
-            .collect(),
-    );
-    section(
-        "Message queues (receives per message is the work amplification; totals over replications)",
-        &[
-            "queue",
-            "consumer",
-            "published",
-            "receives",
-            "receives per message",
-            "done",
-            "dead-lettered",
-            "left",
-            "done per s",
-            "delivery failed %",
-        ],
-        r.queues
-            .iter()
-            .map(|q| {
-                vec![
-                    q.name.clone(),
-                    format!("{} ×{}", q.consumer_calls, q.concurrency),
-                    q.published.to_string(),
-                    q.receives.to_string(),
-                    est(&q.amplification, 1.0),
-                    q.deleted.to_string(),
-                    q.dead_lettered.to_string(),
-                    q.left_at_end.to_string(),
-                    est(&q.goodput_per_s, 1.0),
-                    est(&q.delivery_error_rate, 100.0),
-                ]
-            })
-            .collect(),
-    );
-    section(
-        "Side effects (per unit of work: 1 means no duplicates)",
-        &[
-            "side effect",
-            "count",
-            "per unit of work",
-            "duplicates",
-            "after the caller left",
-        ],
-        r.effects
-            .iter()
-            .map(|e| {
-                vec![
-                    e.name.clone(),
-                    e.count.to_string(),
-                    est(&e.per_unit, 1.0),
-                    e.duplicates.to_string(),
-                    e.for_nobody.to_string(),
-                ]
-            })
-            .collect(),
-    );
-    section(
-        "Wasted work (for callers who had given up) and work skipped by idempotency checks",
-        &[
-            "service",
-            "CPU s per run",
-            "queries",
-            "calls",
-            "finished for nobody",
-            "stopped",
-            "skipped: in flight",
-            "skipped: done",
-        ],
-        r.services
-            .iter()
-            .filter(|s| s.wasted.any())
-            .map(|s| {
-                let w = &s.wasted;
-                vec![
-                    s.name.clone(),
-                    est(&w.cpu_s, 1.0),
-                    w.queries.to_string(),
-                    w.calls.to_string(),
-                    w.finished_for_nobody.to_string(),
-                    w.stopped.to_string(),
-                    w.skipped_in_flight.to_string(),
-                    w.skipped_completed.to_string(),
-                ]
-            })
-            .collect(),
-    );
-    section(
-        "Call policies",
-        &[
-            "call site",
-            "retries refused by budget",
-            "throttled",
-            "breaker fast-fails",
-            "breaker opened",
-            "breaker open %",
-        ],
-        r.call_sites
-            .iter()
-            .map(|c| {
-                vec![
-                    c.name.clone(),
-                    c.budget_denied.to_string(),
-                    c.throttled.to_string(),
-                    c.breaker_refused.to_string(),
-                    c.breaker_opened.to_string(),
-                    est(&c.breaker_open_share, 100.0),
-                ]
-            })
-            .collect(),
-    );
-    section(
-        "Service level objectives",
-        &["slo", "objective", "measured", "status"],
-        r.slos
-            .iter()
-            .map(|s| {
-                vec![
-                    s.name.clone(),
-                    s.objective.clone(),
-                    slo_measured(s),
-                    s.status.name().to_uppercase(),
-                ]
-            })
-            .collect(),
-    );
+    }
     out
 }
 
@@ -1083,24 +830,9 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String, diag
             .filter(|m| m.baseline.mean.is_finite() || m.scenario.mean.is_finite())
             .filter(|m| m.baseline.samples != m.scenario.samples)
             .map(|m| {
-                let d = &m.difference;
-                let change = if d.mean_diff.is_finite() {
-                    let sign = if d.mean_diff >= 0.0 { "+" } else { "" };
-                    let mut text = format!("{sign}{} ± {}", show(d.mean_diff, m.unit), show(d.ci95, m.unit));
-                    if m.unit != "share" && m.baseline.mean.is_finite() && m.baseline.mean.abs() > 1e-12 {
-                        let _ = write!(text, " ({sign}{:.0} %)", 100.0 * d.mean_diff / m.baseline.mean);
-                    }
-                    text
-                } else {
-                    "–".into()
-                };
-                vec![
-                    m.metric.clone(),
-                    show(m.baseline.mean, m.unit),
-                    show(m.scenario.mean, m.unit),
-                    change,
-                    if d.significant { "yes".into() } else { "no".into() },
-                ]
+                let mut row = vec![m.metric.clone()];
+                row.extend(super::compare::compared_cells(m));
+                row
             })
             .collect();
         let marked: Vec<usize> = rows

@@ -1,76 +1,20 @@
 //! The terminal summary: what a capacity engineer reads first, every number with its 95 % CI.
 
+use super::human::{self, Quantity};
+use super::sections::{self, Cell, Output, Section, Subject, SECTIONS};
 use super::text_table::TextTable;
-use crate::results::{Counts, LatencySummary, RunResult};
+use crate::results::metric::Unit;
+use crate::results::resilience::QueueWindow;
+use crate::results::RunResult;
 use crate::stats::Estimate;
 
-/// "12.3 ±0.4" with `decimals` digits; "–" when there is no value.
-fn est(e: &Estimate, decimals: usize) -> String {
-    if !e.mean.is_finite() {
-        return "–".into();
-    }
-    if e.n < 2 || !e.ci95.is_finite() {
-        return format!("{:.*}", decimals, e.mean);
-    }
-    format!("{:.*} ±{:.*}", decimals, e.mean, decimals, e.ci95)
-}
-
-/// A latency in ms with sensible precision.
-fn latency(e: &Estimate) -> String {
-    let decimals = if e.mean.abs() >= 100.0 {
-        0
-    } else if e.mean.abs() >= 10.0 {
-        1
-    } else {
-        2
-    };
-    est(e, decimals)
-}
-
-/// A share as a percentage.
-fn percent(e: &Estimate) -> String {
-    let scaled = e.scaled(100.0);
-    let text = est(&scaled, 1);
-    if text == "–" {
-        text
-    } else {
-        text + " %"
-    }
-}
-
-/// What an SLO objective measured, in its unit: "287 ±9 ms", or "0.4 ±0.1 %" for a share.
+/// What an SLO objective measured, in its unit: "287 ±9 ms", or "0.40 ±0.10 %" for a share.
 pub(crate) fn slo_measured(objective: &str, measured: &Estimate) -> String {
-    if crate::results::slo::objective_is_share(objective) {
-        percent(measured)
-    } else {
-        latency(measured) + " ms"
-    }
+    sections::measured(objective, measured).text()
 }
 
-/// Outcomes that are not ok, compactly: "timeout 12, rejected 3".
-fn failures(c: &Counts) -> String {
-    let parts: Vec<String> = [
-        ("timeout", c.timeouts),
-        ("rejected", c.rejected),
-        ("error", c.errors),
-        ("retries", c.retries),
-    ]
-    .iter()
-    .filter(|(_, n)| *n > 0)
-    .map(|(what, n)| format!("{what} {n}"))
-    .collect();
-    if parts.is_empty() {
-        "–".into()
-    } else {
-        parts.join(", ")
-    }
-}
-
-fn latency_cells(l: &LatencySummary) -> [String; 4] {
-    [latency(&l.p50_ms), latency(&l.p90_ms), latency(&l.p99_ms), latency(&l.max_ms)]
-}
-
-/// The whole summary as text.
+/// The whole summary as text: the model's settings and verdicts, then each section of the
+/// [registry](sections::SECTIONS) as a table, some followed by lines about it.
 pub fn summary(result: &RunResult) -> String {
     let m = &result.model;
     let mut out = format!(
@@ -108,235 +52,141 @@ pub fn summary(result: &RunResult) -> String {
         }
     }
 
-    if !result.clients.is_empty() {
-        let mut t = TextTable::new(&[
-            "client", "calls", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failed", "failures",
-        ]);
-        for c in &result.clients {
-            let [p50, p90, p99, max] = latency_cells(&c.latency);
-            t.row(vec![
-                if c.synthetic {
-                    format!("{} ({}, synthetic)", c.name, c.kind)
-                } else {
-                    format!("{} ({})", c.name, c.kind)
-                },
-                c.calls.clone(),
-                est(&c.throughput_per_s, 1),
-                p50,
-                p90,
-                p99,
-                max,
-                percent(&c.error_rate),
-                failures(&c.counts),
-            ]);
-        }
-        out.push_str("\nClients (end to end, retries included)\n");
-        out.push_str(&t.render());
-        for c in &result.clients {
-            if let Some(b) = &c.batch {
-                let finished_all = b.finished_share.min >= 1.0;
-                let mut line = format!(
-                    "  {}: {} user{} × {} requests, {} {} s",
-                    c.name,
-                    b.users,
-                    if b.users == 1 { "" } else { "s" },
-                    b.requests_per_user,
-                    if finished_all {
-                        "all done in"
-                    } else {
-                        "NOT ALL DONE by the end of the run, after"
-                    },
-                    est(&b.makespan_s, 1)
-                );
-                if b.failed_share.mean > 0.0 {
-                    line.push_str(&format!(" ({} of them failed)", percent(&b.failed_share)));
-                }
-                if let (Some(deadline), Some(slack)) = (b.deadline_s, &b.slack_s) {
-                    let verdict = if slack.high() < 0.0 {
-                        format!("MISSED the {deadline} s deadline by {} s", est(&slack.scaled(-1.0), 1))
-                    } else if slack.low() >= 0.0 {
-                        format!("met the {deadline} s deadline with {} s to spare", est(slack, 1))
-                    } else {
-                        format!("deadline {deadline} s: slack {} s, too close to call", est(slack, 1))
-                    };
-                    line.push_str(&format!("; {verdict}"));
-                }
-                out.push_str(&line);
-                out.push('\n');
-            }
-        }
-    }
-
-    if !result.groups.is_empty() {
-        let mut t = TextTable::new(&["group", "clients", "req/s", "served well/s", "failed"]);
-        for g in &result.groups {
-            t.row(vec![
-                g.name.clone(),
-                g.clients.join(", "),
-                est(&g.throughput_per_s, 1),
-                est(&g.goodput_per_s, 1),
-                percent(&g.error_rate),
-            ]);
-        }
-        out.push_str("\nClient groups (their clients' requests together)\n");
-        out.push_str(&t.render());
-    }
-
-    if !result.endpoints.is_empty() {
-        let mut t = TextTable::new(&[
-            "endpoint", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "failed", "failures",
-        ]);
-        for e in &result.endpoints {
-            let [p50, p90, p99, max] = latency_cells(&e.latency);
-            t.row(vec![
-                e.name.clone(),
-                est(&e.throughput_per_s, 1),
-                p50,
-                p90,
-                p99,
-                max,
-                percent(&e.error_rate),
-                failures(&e.counts),
-            ]);
-        }
-        out.push_str("\nEndpoints (service side, from arrival to answer)\n");
-        out.push_str(&t.render());
-        for e in &result.endpoints {
-            if let Some(c) = &e.cache {
-                out.push_str(&format!(
-                    "  {} cache: {} hits, {} misses (hit ratio {:.3}), {} stale answers when the backend failed\n",
-                    e.name, c.hits, c.misses, c.hit_ratio, c.stale
-                ));
-            }
-        }
-    }
-
-    if !result.services.is_empty() {
-        let mut t = TextTable::new(&[
-            "service",
-            "workers",
-            "utilisation",
-            "queue",
-            "queue max",
-            "wait p99 ms",
-            "in service",
-        ]);
-        for s in &result.services {
-            t.row(vec![
-                s.name.clone(),
-                format!("{}×{}", s.instances, s.workers),
-                percent(&s.utilisation),
-                est(&s.queue_length, 2),
-                est(&s.queue_length_max, 0),
-                latency(&s.worker_wait.p99_ms),
-                est(&s.in_service, 2),
-            ]);
-        }
-        out.push_str("\nServices\n");
-        out.push_str(&t.render());
-        out.push_str(&crash_lines(result));
-    }
-
-    if !result.rollouts.is_empty() {
-        out.push_str("\nRollouts\n");
-        out.push_str(&rollout_lines(result));
-    }
-
-    if !result.databases.is_empty() {
-        let mut t = TextTable::new(&[
-            "database",
-            "cores",
-            "utilisation",
-            "queue",
-            "queries/s",
-            "query p99 ms",
-            "connections",
-            "max conn",
-        ]);
-        for d in &result.databases {
-            t.row(vec![
-                d.name.clone(),
-                d.cores.to_string(),
-                percent(&d.utilisation),
-                est(&d.queue_length, 2),
-                est(&d.queries_per_s, 1),
-                latency(&d.query_time.p99_ms),
-                est(&d.connections_in_use, 2),
-                est(&d.connections_max, 0),
-            ]);
-        }
-        out.push_str("\nDatabases\n");
-        out.push_str(&t.render());
-        for d in result.databases.iter().filter(|d| d.cost_growth_end.mean > 1.0 + 1e-9) {
-            out.push_str(&format!(
-                "  {}: rows written grew the data to {} × the measured size; queries cost {} × their cost at the start\n",
-                d.name,
-                est(&d.data_size_end, 3),
-                est(&d.cost_growth_end, 3)
-            ));
-        }
-    }
-
-    if !result.pools.is_empty() {
-        let mut t = TextTable::new(&[
-            "pool",
-            "size",
-            "utilisation",
-            "in use max",
-            "waiting",
-            "wait p99 ms",
-            "waited",
-            "timeouts",
-        ]);
-        for p in &result.pools {
-            t.row(vec![
-                p.name.clone(),
-                p.size.to_string(),
-                percent(&p.utilisation),
-                est(&p.in_use_max, 0),
-                est(&p.waiting, 2),
-                latency(&p.acquire_wait.p99_ms),
-                percent(&p.acquire_wait.waited_share),
-                p.acquire_timeouts.to_string(),
-            ]);
-        }
-        out.push_str("\nConnection pools\n");
-        out.push_str(&t.render());
-    }
-
-    out.push_str(&resilience(result));
-
-    if !result.slos.is_empty() {
-        let mut t = TextTable::new(&["slo", "objective", "measured", "status"]);
-        for s in &result.slos {
-            let measured = slo_measured(&s.objective, &s.measured);
-            let status = s.status.name().to_uppercase();
-            let breaches = s.breaches_text();
-            t.row(vec![
-                s.name.clone(),
-                s.objective.clone(),
-                measured,
-                if breaches.is_empty() {
-                    status
-                } else {
-                    format!("{status} overall; {breaches}")
-                },
-            ]);
-        }
-        out.push_str("\nService level objectives\n");
-        out.push_str(&t.render());
-        // Without a timed action the "trigger" is the start of measurement: only worth a section
-        // when something breached.
-        if !result.model.actions.is_empty() || !result.cascade.timeline.is_empty() {
-            out.push_str(&super::cascade::render(&result.cascade));
-        }
+    for section in SECTIONS {
+        out.push_str(&section_table(*section, result));
+        out.push_str(&lines_after(section.subject(), result));
     }
     if let Some(m) = &result.metastability {
         out.push_str(&format!("\nAfter the trigger: {}\n", m.text));
     }
-
     out
 }
+
+/// A section as a text table under its title; nothing when the run has no rows for it.
+fn section_table(section: &dyn Section, result: &RunResult) -> String {
+    let rows = section.rows(result, Output::Terminal);
+    let Some(first) = rows.first() else {
+        return String::new();
+    };
+    let headers = section.headers(Output::Terminal);
+    let refs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let words: Vec<usize> = (1..first.len()).filter(|&i| first[i].is_text()).collect();
+    let mut t = TextTable::new(&refs).text_columns(&words);
+    for row in &rows {
+        t.row(row.iter().map(Cell::text).collect());
+    }
+    format!("\n{}\n{}", section.title(), t.render())
+}
+
+/// The lines the terminal prints after a section: batch deadlines after the clients, caches
+/// after the endpoints, crashes and rollouts after the services, data growth after the
+/// databases, the storm timeline after the queues, the cascade after the SLOs.
+fn lines_after(subject: Subject, result: &RunResult) -> String {
+    match subject {
+        Subject::Clients => batch_lines(result),
+        Subject::Endpoints => cache_lines(result),
+        Subject::Services => {
+            let mut out = crash_lines(result);
+            if !result.rollouts.is_empty() {
+                out.push_str("\nRollouts\n");
+                out.push_str(&rollout_lines(result));
+            }
+            out
+        }
+        Subject::Databases => growth_lines(result),
+        Subject::Queues => storm_timeline(result),
+        // Without a timed action the "trigger" is the start of measurement: only worth a section
+        // when something breached.
+        Subject::Slos if !result.slos.is_empty() && (!result.model.actions.is_empty() || !result.cascade.timeline.is_empty()) => {
+            super::cascade::render(&result.cascade)
+        }
+        _ => String::new(),
+    }
+}
+
+/// One line per batch client: how long its users took, and whether they met their deadline.
+fn batch_lines(result: &RunResult) -> String {
+    let mut out = String::new();
+    for c in &result.clients {
+        let Some(b) = &c.batch else {
+            continue;
+        };
+        let finished_all = b.finished_share.min >= 1.0;
+        let mut line = format!(
+            "  {}: {} user{} × {} requests, {} {}",
+            c.name,
+            b.users,
+            if b.users == 1 { "" } else { "s" },
+            b.requests_per_user,
+            if finished_all {
+                "all done in"
+            } else {
+                "NOT ALL DONE by the end of the run, after"
+            },
+            seconds(&b.makespan_s)
+        );
+        if b.failed_share.mean > 0.0 {
+            line.push_str(&format!(
+                " ({} of them failed)",
+                human::estimate(&b.failed_share, Quantity::Share)
+            ));
+        }
+        if let (Some(deadline), Some(slack)) = (b.deadline_s, &b.slack_s) {
+            let deadline = human::value(deadline, Quantity::Seconds);
+            let verdict = if slack.high() < 0.0 {
+                format!("MISSED the {deadline} deadline by {}", seconds(&slack.scaled(-1.0)))
+            } else if slack.low() >= 0.0 {
+                format!("met the {deadline} deadline with {} to spare", seconds(slack))
+            } else {
+                format!("deadline {deadline}: slack {}, too close to call", seconds(slack))
+            };
+            line.push_str(&format!("; {verdict}"));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// One line per endpoint with a cache: hits, misses and stale answers.
+fn cache_lines(result: &RunResult) -> String {
+    let mut out = String::new();
+    for e in &result.endpoints {
+        if let Some(c) = &e.cache {
+            out.push_str(&format!(
+                "  {} cache: {} hits, {} misses (hit ratio {}), {} stale answers when the backend failed\n",
+                e.name,
+                human::count(c.hits),
+                human::count(c.misses),
+                human::value(c.hit_ratio, Quantity::Share),
+                human::count(c.stale)
+            ));
+        }
+    }
+    out
+}
+
+/// One line per database whose data grew: its size and its queries' cost at the end.
+fn growth_lines(result: &RunResult) -> String {
+    let mut out = String::new();
+    for d in result.databases.iter().filter(|d| d.cost_growth_end.mean > 1.0 + 1e-9) {
+        out.push_str(&format!(
+            "  {}: rows written grew the data to {} × the measured size; queries cost {} × their cost at the start\n",
+            d.name,
+            human::estimate(&d.data_size_end, Quantity::Number),
+            human::estimate(&d.cost_growth_end, Quantity::Number)
+        ));
+    }
+    out
+}
+
+/// A duration in seconds, scaled for people.
+fn seconds(e: &Estimate) -> String {
+    human::estimate(e, Quantity::Seconds)
+}
+
+/// A queue's value in one window.
+type QueueValue = fn(&QueueWindow) -> f64;
 
 /// Rows of the storm timeline: about this many, evenly spread over the windows.
 const TIMELINE_ROWS: usize = 15;
@@ -349,34 +199,27 @@ fn storm_timeline(result: &RunResult) -> String {
     };
     let step = q.series.len().div_ceil(TIMELINE_ROWS).max(1);
     let watched = result.metastability.as_ref().and_then(|m| {
-        crate::results::metric::series(result, &m.metric)
-            .ok()
-            .map(|s| (m.metric.clone(), s))
+        let series = crate::results::metric::series(result, &m.metric).ok()?;
+        let unit = crate::results::metric::resolve(result, &m.metric).map_or(Unit::Count, |v| v.unit);
+        Some((m.metric.clone(), sections::quantity(&m.metric, unit), series))
     });
     let mut header = vec![
         "window from".to_string(),
-        "published/s".into(),
-        "receives/s".into(),
-        "done/s".into(),
+        "published".into(),
+        "receives".into(),
+        "done".into(),
         "backlog".into(),
         "in delivery".into(),
     ];
     for e in &result.effects {
-        header.push(format!("{}/s", e.name));
-        header.push(format!("duplicate {}/s", e.name));
+        header.push(e.name.clone());
+        header.push(format!("duplicate {}", e.name));
     }
-    if let Some((metric, _)) = &watched {
+    if let Some((metric, _, _)) = &watched {
         header.push(metric.clone());
     }
     let refs: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut t = TextTable::new(&refs);
-    let num = |v: f64, decimals: usize| {
-        if v.is_finite() {
-            format!("{v:.decimals$}")
-        } else {
-            "–".into()
-        }
-    };
     // Each row is the mean of a block of `step` windows (empty windows left out).
     let block = |values: &mut dyn Iterator<Item = f64>| {
         let (sum, n) = values.filter(|v| v.is_finite()).fold((0.0, 0), |(s, n), v| (s + v, n + 1));
@@ -389,24 +232,27 @@ fn storm_timeline(result: &RunResult) -> String {
     for start in (0..q.series.len()).step_by(step) {
         let windows = &q.series[start..(start + step).min(q.series.len())];
         let mut row = vec![crate::model::units::format_duration_f64(windows[0].start_s)];
-        let columns: [fn(&crate::results::resilience::QueueWindow) -> f64; 5] = [
-            |w| w.published_per_s,
-            |w| w.receives_per_s,
-            |w| w.deleted_per_s,
-            |w| w.backlog,
-            |w| w.in_flight,
+        let columns: [(QueueValue, Quantity); 5] = [
+            (|w| w.published_per_s, Quantity::Rate),
+            (|w| w.receives_per_s, Quantity::Rate),
+            (|w| w.deleted_per_s, Quantity::Rate),
+            (|w| w.backlog, Quantity::Number),
+            (|w| w.in_flight, Quantity::Number),
         ];
-        for (c, f) in columns.iter().enumerate() {
-            row.push(num(block(&mut windows.iter().map(f)), if c < 3 { 2 } else { 0 }));
+        for (f, quantity) in columns {
+            row.push(human::value(block(&mut windows.iter().map(f)), quantity));
         }
         for e in &result.effects {
             let rows = e.series.get(start..(start + step).min(e.series.len())).unwrap_or(&[]);
-            row.push(num(block(&mut rows.iter().map(|w| w.per_s)), 3));
-            row.push(num(block(&mut rows.iter().map(|w| w.duplicates_per_s)), 3));
+            row.push(human::value(block(&mut rows.iter().map(|w| w.per_s)), Quantity::Rate));
+            row.push(human::value(
+                block(&mut rows.iter().map(|w| w.duplicates_per_s)),
+                Quantity::Rate,
+            ));
         }
-        if let Some((_, series)) = &watched {
+        if let Some((_, quantity, series)) = &watched {
             let rows = series.get(start..(start + step).min(series.len())).unwrap_or(&[]);
-            row.push(num(block(&mut rows.iter().map(|p| p.1)), 3));
+            row.push(human::value(block(&mut rows.iter().map(|p| p.1)), *quantity));
         }
         t.row(row);
     }
@@ -420,111 +266,6 @@ fn storm_timeline(result: &RunResult) -> String {
     )
 }
 
-/// Queues, side effects, wasted work and call policies: the sections of retry-storm models.
-fn resilience(result: &RunResult) -> String {
-    let mut out = String::new();
-    if !result.queues.is_empty() {
-        let mut t = TextTable::new(&[
-            "queue",
-            "published",
-            "receives",
-            "receives/msg",
-            "done",
-            "dead-lettered",
-            "left",
-            "done/s",
-            "delivery failed",
-        ]);
-        for q in &result.queues {
-            t.row(vec![
-                format!("{} → {} (×{})", q.name, q.consumer_calls, q.concurrency),
-                q.published.to_string(),
-                q.receives.to_string(),
-                est(&q.amplification, 2),
-                q.deleted.to_string(),
-                q.dead_lettered.to_string(),
-                q.left_at_end.to_string(),
-                est(&q.goodput_per_s, 2),
-                percent(&q.delivery_error_rate),
-            ]);
-        }
-        out.push_str("\nMessage queues (totals over replications; receives/msg is the work amplification)\n");
-        out.push_str(&t.render());
-        out.push_str(&storm_timeline(result));
-    }
-    if !result.effects.is_empty() {
-        let mut t = TextTable::new(&[
-            "side effect",
-            "count",
-            "per unit of work",
-            "duplicates",
-            "after the caller left",
-        ]);
-        for e in &result.effects {
-            t.row(vec![
-                e.name.clone(),
-                e.count.to_string(),
-                est(&e.per_unit, 2),
-                e.duplicates.to_string(),
-                e.for_nobody.to_string(),
-            ]);
-        }
-        out.push_str("\nSide effects (1.00 per unit of work means no duplicates)\n");
-        out.push_str(&t.render());
-    }
-    let wasteful: Vec<_> = result.services.iter().filter(|s| s.wasted.any()).collect();
-    if !wasteful.is_empty() {
-        let mut t = TextTable::new(&[
-            "service",
-            "CPU s/run",
-            "queries",
-            "calls",
-            "finished",
-            "stopped",
-            "skipped: in flight",
-            "skipped: done",
-        ]);
-        for s in wasteful {
-            let w = &s.wasted;
-            t.row(vec![
-                s.name.clone(),
-                est(&w.cpu_s, 1),
-                w.queries.to_string(),
-                w.calls.to_string(),
-                w.finished_for_nobody.to_string(),
-                w.stopped.to_string(),
-                w.skipped_in_flight.to_string(),
-                w.skipped_completed.to_string(),
-            ]);
-        }
-        out.push_str("\nWasted work (done for callers who had already given up) and work skipped by idempotency checks\n");
-        out.push_str(&t.render());
-    }
-    if !result.call_sites.is_empty() {
-        let mut t = TextTable::new(&[
-            "call site",
-            "retries refused by budget",
-            "throttled",
-            "breaker fast-fails",
-            "breaker opened",
-            "breaker open",
-        ]);
-        for c in &result.call_sites {
-            t.row(vec![
-                c.name.clone(),
-                c.budget_denied.to_string(),
-                c.throttled.to_string(),
-                c.breaker_refused.to_string(),
-                c.breaker_opened.to_string(),
-                percent(&c.breaker_open_share),
-            ]);
-        }
-        out.push_str("\nCall policies\n");
-        out.push_str(&t.render());
-    }
-    out
-}
-
 /// One line per service whose instances crashed: crashes, instances up, availability.
 pub fn crash_lines(result: &RunResult) -> String {
     let mut out = String::new();
@@ -532,10 +273,10 @@ pub fn crash_lines(result: &RunResult) -> String {
         out.push_str(&format!(
             "  {}: {} crashes; {} of {} instances up on average; at least one up {} of the time\n",
             s.name,
-            s.crashes,
-            est(&s.instances_up, 1),
+            human::count(s.crashes),
+            human::estimate(&s.instances_up, Quantity::Number),
             s.instances,
-            percent(&s.available)
+            human::estimate(&s.available, Quantity::Share)
         ));
     }
     out
@@ -546,17 +287,17 @@ pub fn rollout_lines(result: &RunResult) -> String {
     let mut out = String::new();
     let reps = result.model.replications;
     for r in &result.rollouts {
-        let mut line = format!("  {} at {} s: ", r.what, r.start_s);
+        let mut line = format!("  {} at {}: ", r.what, human::value(r.start_s, Quantity::Seconds));
         match &r.fired_after_s {
             Some(after) => line.push_str(&format!(
-                "rollback rule fired in {} of {reps} replications, {} s after the start",
+                "rollback rule fired in {} of {reps} replications, {} after the start",
                 r.rolled_back,
-                est(after, 1)
+                seconds(after)
             )),
             None => line.push_str("no rollback rule fired"),
         }
         match &r.undone_after_s {
-            Some(after) => line.push_str(&format!("; change undone {} s after the start", est(after, 1))),
+            Some(after) => line.push_str(&format!("; change undone {} after the start", seconds(after))),
             None => line.push_str("; change never undone"),
         }
         if r.widened > 0 {

@@ -167,7 +167,105 @@ fn a_run_report_has_its_plots_tables_data_and_a_self_contained_page() {
         html.contains("BREACHED"),
         "the 20 ms p99 SLO is breached and the page says so"
     );
-    assert!(html.contains(" ± "), "estimates carry their CI");
+    assert!(html.contains(" ±"), "estimates carry their CI");
+}
+
+/// `text` with the entities `markup::escape` writes turned back into characters.
+fn unescape(text: &str) -> String {
+    text.replace("&apos;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The tables of a page, in order: each `<h3>` title followed by a table, with its headers.
+fn html_tables(html: &str) -> Vec<(String, Vec<String>)> {
+    html.split("<h3>")
+        .skip(1)
+        .filter_map(|part| {
+            let (title, rest) = part.split_once("</h3>\n")?;
+            let header_row = rest
+                .strip_prefix("<div class=\"scroll\"><table>\n<tr>")?
+                .split("</tr>")
+                .next()?;
+            let headers = header_row
+                .split("<th>")
+                .skip(1)
+                .map(|h| unescape(h.trim_end_matches("</th>")))
+                .collect();
+            Some((unescape(title), headers))
+        })
+        .collect()
+}
+
+/// The tables of a terminal summary, in order: each line that is not indented followed by the
+/// header row of a table, with its headers (cells are at least two spaces apart).
+fn terminal_tables(text: &str) -> Vec<(String, Vec<String>)> {
+    let lines: Vec<&str> = text.lines().collect();
+    lines
+        .windows(2)
+        .filter(|pair| !pair[0].is_empty() && !pair[0].starts_with(' ') && pair[1].starts_with("  "))
+        .map(|pair| {
+            let headers = pair[1]
+                .split("  ")
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(String::from)
+                .collect();
+            (pair[0].to_string(), headers)
+        })
+        .collect()
+}
+
+#[test]
+fn the_terminal_summary_and_the_html_page_show_the_same_sections_with_the_same_headers_in_the_same_order() {
+    let stampede = {
+        let source = ModelSource::read(example("retry-stampede.json").to_str().unwrap()).unwrap();
+        capsim::run(&source.baseline(|spec| shorter(spec, "80m", 2)).unwrap().model, &[], None)
+    };
+    let cells = {
+        let source = ModelSource::read(example("blast-radius.json").to_str().unwrap()).unwrap();
+        capsim::run(&source.baseline(|spec| shorter(spec, "3m", 2)).unwrap().model, &[], None)
+    };
+    for (name, result) in [("small", run_small()), ("stampede", stampede), ("cells", cells)] {
+        let dir = scratch_dir(&format!("report-sections-{name}"));
+        write_report(&dir, &ReportInput::Run(&result)).expect("report written");
+        let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+        let page = html_tables(&html);
+        // The terminal adds verdicts before the sections and prose after some (a few lines of it
+        // tables of their own), and a compact column of failures.
+        let prose = |title: &str| {
+            title == "WARNINGS"
+                || title.ends_with("the run stopped early:")
+                || title.starts_with("Cascade after")
+                || title.contains(" over time (")
+                || title == "Rollouts"
+        };
+        let terminal: Vec<(String, Vec<String>)> = terminal_tables(&capsim::report::table::summary(&result))
+            .into_iter()
+            .filter(|(title, _)| !prose(title))
+            .map(|(title, headers)| (title, headers.into_iter().filter(|h| h != "failures").collect()))
+            .collect();
+        assert!(page.len() >= 6, "{name}: only {page:?}");
+        assert_eq!(page, terminal, "{name}: the page's tables against the terminal's");
+    }
+}
+
+#[test]
+fn a_day_long_latency_is_shown_in_hours_in_the_terminal_and_on_the_page() {
+    let mut result = run_small();
+    let p99 = &mut result.clients[0].latency.p99_ms;
+    (p99.mean, p99.ci95) = (86_400_000.0, 3_600_000.0);
+    let text = capsim::report::table::summary(&result);
+    assert!(text.contains("  24.0 ±1.0 h  "), "{text}");
+    let dir = scratch_dir("report-day-long-latency");
+    write_report(&dir, &ReportInput::Run(&result)).expect("report written");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("<td class=\"n\">24.0 ±1.0 h</td>"),
+        "no p99 in hours on the page"
+    );
 }
 
 #[test]
