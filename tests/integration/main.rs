@@ -21,6 +21,7 @@ mod metastability;
 mod metastability_map;
 mod migration;
 mod outputs;
+mod plots;
 mod properties;
 mod publish;
 mod report;
