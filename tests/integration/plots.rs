@@ -158,7 +158,7 @@ fn a_window_where_every_request_failed_is_drawn_as_a_failure_band() {
     let columns: Vec<(f64, f64)> = elements(&svg)
         .iter()
         .filter(|e| e.tag == "rect" && e.attrs.get("fill").map(String::as_str) == Some("#D55E00"))
-        .filter(|e| e.attrs.get("opacity").map(String::as_str) == Some("0.16") && e.num("y") < 444.0)
+        .filter(|e| e.attrs.get("opacity").map(String::as_str) == Some("0.22") && e.num("y") < 444.0 && e.num("x") < 770.0)
         .map(|e| (e.num("x"), e.num("x") + e.num("width")))
         .collect();
     assert_eq!(columns.len(), 1, "{columns:?}");

@@ -273,7 +273,7 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>, 
         if from >= to {
             continue;
         }
-        let column = Rectangle::new([(from, y_low), (to, y_high)], FAILURE.mix(0.16).filled());
+        let column = Rectangle::new([(from, y_low), (to, y_high)], FAILURE.mix(0.22).filled());
         let top = y_high - (y_high - y_low) * 0.025;
         let bar = Rectangle::new([(from, top), (to, y_high)], colour(f.colour).filled());
         chart.draw_series([column, bar])?;
@@ -297,7 +297,7 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>, 
     for a in &actions {
         match a.to {
             Some(to) => {
-                let shade = RGBColor(230, 159, 0).mix(0.14).filled();
+                let shade = BLACK.mix(0.07).filled();
                 chart.draw_series(std::iter::once(Rectangle::new([(a.from, y_low), (to, y_high)], shade)))?;
             }
             None => path(
@@ -476,7 +476,7 @@ fn draw_legend<DB: DrawingBackend>(
         entries.push((Key::Marker(colour(m.colour), m.shape), m.label.clone()));
     }
     if !panel.failed.is_empty() {
-        entries.push((Key::Swatch(FAILURE.mix(0.3)), "every request failed".into()));
+        entries.push((Key::Swatch(FAILURE.mix(0.22)), "every request failed".into()));
     }
     if !actions.is_empty() {
         entries.push((Key::Heading, "Timed actions".into()));
