@@ -445,7 +445,7 @@ enum Key {
 /// The legend, in its own strip right of the axes so it never hides data. A line, band or set of
 /// markers with an empty label is drawn on the axes but has no entry (it belongs to a line that
 /// has one); lines named at their right end have none either. Entries that do not fit in the
-/// strip are counted in a last "+N more".
+/// strip are counted in "+N more" above the timed actions.
 fn draw_legend<DB: DrawingBackend>(
     panel: &Panel,
     area: &DrawingArea<DB, Shift>,
@@ -478,19 +478,29 @@ fn draw_legend<DB: DrawingBackend>(
     if !panel.failed.is_empty() {
         entries.push((Key::Swatch(FAILURE.mix(0.22)), "every request failed".into()));
     }
+    let mut listed: Vec<(Key, String)> = Vec::new();
     if !actions.is_empty() {
-        entries.push((Key::Heading, "Timed actions".into()));
+        listed.push((Key::Heading, "Timed actions".into()));
         for (k, a) in actions.iter().enumerate() {
-            entries.push((Key::Badge(k + 1), a.what.to_string()));
+            listed.push((Key::Badge(k + 1), a.what.to_string()));
         }
     }
+    // The timed actions keep their rows (their badges are on the axes); other entries that do
+    // not fit are counted.
     let top = if panel.heading.is_empty() { 24 } else { 44 };
     let fits = ((PANEL_HEIGHT as i32 - top - 10) / ROW + 1) as usize;
-    if entries.len() > fits {
-        let more = entries.len() - (fits - 1);
-        entries.truncate(fits - 1);
+    if listed.len() > fits / 2 {
+        let more = listed.len() - (fits / 2 - 1);
+        listed.truncate(fits / 2 - 1);
+        listed.push((Key::None, format!("+{more} more actions")));
+    }
+    let room = fits - listed.len();
+    if entries.len() > room {
+        let more = entries.len() - (room - 1);
+        entries.truncate(room - 1);
         entries.push((Key::None, format!("+{more} more")));
     }
+    entries.extend(listed);
     let text = (FONT, 13).into_font().color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center));
     let (sample_x, text_x) = (6, 42);
     for (i, (key, label)) in entries.iter().enumerate() {
