@@ -131,17 +131,22 @@ fn simplify(points: Vec<(f64, f64)>, pixel: impl Fn(&(f64, f64)) -> (i32, i32)) 
     out.into_iter().map(|(p, _)| p).collect()
 }
 
-/// Positions at least `gap` apart, each as close below its wish as the ones above allow, in
-/// the order of the wishes.
-fn spread(wishes: &[i32], gap: i32) -> Vec<i32> {
+/// Positions at least `gap` apart and at most `lowest`, each as close to its wish as the others
+/// allow, in the order of the wishes (pushed down from the top, then up from `lowest`).
+fn spread(wishes: &[i32], gap: i32, lowest: i32) -> Vec<i32> {
     let mut order: Vec<usize> = (0..wishes.len()).collect();
     order.sort_by_key(|&i| (wishes[i], i));
     let mut out = wishes.to_vec();
     let mut last: Option<i32> = None;
-    for i in order {
+    for &i in &order {
         let at = last.map_or(wishes[i], |l| wishes[i].max(l + gap));
         out[i] = at;
         last = Some(at);
+    }
+    let mut below = lowest + gap;
+    for &i in order.iter().rev() {
+        out[i] = out[i].min(below - gap);
+        below = out[i];
     }
     out
 }
@@ -345,6 +350,7 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>, 
     let bound_ys = spread(
         &panel.bounds.iter().map(|b| at(x_low, b.y).1 - 2).rev().collect::<Vec<_>>(),
         14,
+        at(x_low, y_low).1,
     );
     for (b, y) in panel.bounds.iter().rev().zip(bound_ys) {
         area.draw(&Text::new(
@@ -364,7 +370,11 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>, 
                 Some((l, at(last.0, last.1)))
             })
             .collect();
-        let ys = spread(&named.iter().map(|(_, p)| p.1 + 6).collect::<Vec<_>>(), 13);
+        let ys = spread(
+            &named.iter().map(|(_, p)| p.1 + 6).collect::<Vec<_>>(),
+            13,
+            at(x_low, y_low).1 + 30,
+        );
         for ((line, p), y) in named.iter().zip(ys) {
             let text = shorten(&line.label, 24);
             area.draw(&Text::new(text.clone(), (p.0 + 4, y), label(colour(line.colour), HPos::Left)))?;
@@ -549,7 +559,12 @@ mod tests {
 
     #[test]
     fn labels_wished_on_one_row_are_spread_a_gap_apart_in_their_order() {
-        assert_eq!(spread(&[100, 100, 50, 105], 14), vec![100, 114, 50, 128]);
+        assert_eq!(spread(&[100, 100, 50, 105], 14, 400), vec![100, 114, 50, 128]);
+    }
+
+    #[test]
+    fn labels_wished_below_the_lowest_place_are_pushed_up_a_gap_apart() {
+        assert_eq!(spread(&[400, 400, 50], 10, 395), vec![385, 395, 50]);
     }
 
     #[test]
