@@ -22,6 +22,7 @@ mod metastability;
 mod metastability_map;
 mod migration;
 mod outputs;
+mod plots;
 mod properties;
 mod publish;
 mod report;
