@@ -213,7 +213,7 @@ ul.verdicts { padding-left: 1.2em; } ul.verdicts li { margin: 0.2em 0; }
 div.alert { border-left: 4px solid #c62828; background: #fdecea; padding: 6px 12px; margin: 0.8em 0; }
 div.warn { border-left: 4px solid #a36100; background: #fff4db; padding: 6px 12px; margin: 0.8em 0; }
 figure { margin: 1em 0; } figure svg { width: 100%; height: auto; border: 1px solid #e3e3e3; }
-figure.topology svg { border: none; } figcaption { color: #555; font-size: 0.85em; }
+figure.topology svg { border: none; width: auto; max-width: 100%; max-height: 640px; } figcaption { color: #555; font-size: 0.85em; }
 svg text { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; }
 p.note { color: #666; font-size: 0.85em; }
 .peak { color: #a36100; font-weight: bold; } .unjudged { color: #555; font-weight: bold; }

@@ -25,6 +25,10 @@ const OWN_STEMS: &[&str] = &[
     "storm",
     "scenarios",
     "ladder",
+    "sizing",
+    "metastability",
+    "calibration",
+    "topology",
 ];
 
 /// The extensions of the files capsim writes into a directory.
@@ -421,6 +425,10 @@ mod tests {
             "summary-2-db-10ms-away.csv",
             "latency-1-x.png",
             "sweep.svg",
+            "topology.svg",
+            "sizing.csv",
+            "metastability.png",
+            "calibration.csv",
             ".report.html.tmp-12",
         ] {
             assert!(is_own_file(own), "{own}");

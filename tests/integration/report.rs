@@ -230,7 +230,7 @@ fn the_terminal_summary_and_the_html_page_show_the_same_sections_with_the_same_h
     };
     for (name, result) in [("small", run_small()), ("stampede", stampede), ("cells", cells)] {
         let dir = scratch_dir(&format!("report-sections-{name}"));
-        write_report(&dir, &ReportInput::Run(&result)).expect("report written");
+        write_report(&dir, &ReportInput::Run(&result), None).expect("report written");
         let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
         let page = html_tables(&html);
         // The terminal adds verdicts before the sections and prose after some (a few lines of it
@@ -260,7 +260,7 @@ fn a_day_long_latency_is_shown_in_hours_in_the_terminal_and_on_the_page() {
     let text = capsim::report::table::summary(&result);
     assert!(text.contains("  24.0 ±1.0 h  "), "{text}");
     let dir = scratch_dir("report-day-long-latency");
-    write_report(&dir, &ReportInput::Run(&result)).expect("report written");
+    write_report(&dir, &ReportInput::Run(&result), None).expect("report written");
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(
         html.contains("<td class=\"n\">24.0 ±1.0 h</td>"),
