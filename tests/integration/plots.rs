@@ -236,6 +236,36 @@ fn with_more_than_12_lines_each_is_named_at_its_right_end_and_the_baseline_keeps
 }
 
 #[test]
+fn when_more_lines_end_than_names_fit_beside_the_plot_the_lowest_are_counted_not_piled_up() {
+    let report = report_with(40);
+    let panels = report.baseline.clients.len();
+    let svg = plot::svg(&plot::scenarios_compared(&report)).unwrap();
+    let all = elements(&svg);
+    let is_run = |t: &str| t == "baseline" || t.starts_with('s') && t[1..].parse::<u32>().is_ok();
+    let mut named: Vec<f64> = all
+        .iter()
+        .filter(|e| e.tag == "text" && is_run(&e.text))
+        .map(|e| e.num("y"))
+        .collect();
+    let counted: usize = all
+        .iter()
+        .filter_map(|e| {
+            e.text
+                .strip_prefix('+')?
+                .strip_suffix(" more lower (timeseries.csv)")?
+                .parse::<usize>()
+                .ok()
+        })
+        .sum();
+    assert!(counted > 0, "41 names do not fit beside a 400 px panel");
+    assert_eq!(named.len() + counted, 41 * panels, "every line is named or counted");
+    // The names kept stand at least a line apart (panels are 400 px apart, so sorting them all
+    // together only brings names of one panel side by side).
+    named.sort_by(f64::total_cmp);
+    assert!(named.windows(2).all(|w| w[1] - w[0] >= 13.0), "names overlap: {named:?}");
+}
+
+#[test]
 fn timed_action_badges_never_overlap_and_the_actions_are_listed() {
     // Three actions a second apart: their badges would sit on one another on one row.
     let actions = r#", "actions": [

@@ -208,6 +208,9 @@ fn actions(panel: &Panel, x_low: f64, x_high: f64) -> Vec<Action<'_>> {
     out
 }
 
+/// Pixels between two names written at the right ends of lines.
+const LABEL_GAP: i32 = 13;
+
 /// Whether lines would share a look (colour and dash): then each is named at its right end.
 fn labels_at_ends(panel: &Panel) -> bool {
     let mut seen = std::collections::HashSet::new();
@@ -361,7 +364,7 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>, 
     }
     let ends = labels_at_ends(panel);
     if ends {
-        let named: Vec<(&super::Line, (i32, i32))> = panel
+        let mut named: Vec<(&super::Line, (i32, i32))> = panel
             .lines
             .iter()
             .filter(|l| !l.label.is_empty())
@@ -370,14 +373,29 @@ fn draw_panel<DB: DrawingBackend>(panel: &Panel, area: &DrawingArea<DB, Shift>, 
                 Some((l, at(last.0, last.1)))
             })
             .collect();
+        // As many names as fit one above the other beside the plot; when there are more, the
+        // highest lines keep theirs (the worst latencies) and the rest are counted.
+        let (top, lowest) = (at(x_low, y_high).1, at(x_low, y_low).1 + 30);
+        let room = usize::try_from((lowest - top) / LABEL_GAP).unwrap_or(0).max(1);
+        let mut hidden = 0;
+        if named.len() > room {
+            named.sort_by_key(|(_, p)| p.1);
+            hidden = named.len() - (room - 1);
+            named.truncate(room - 1);
+        }
         let ys = spread(
             &named.iter().map(|(_, p)| p.1 + 6).collect::<Vec<_>>(),
-            13,
-            at(x_low, y_low).1 + 30,
+            LABEL_GAP,
+            lowest - if hidden > 0 { LABEL_GAP } else { 0 },
         );
         for ((line, p), y) in named.iter().zip(ys) {
             let text = shorten(&line.label, 24);
             area.draw(&Text::new(text.clone(), (p.0 + 4, y), label(colour(line.colour), HPos::Left)))?;
+        }
+        if hidden > 0 {
+            let x = at(x_high, y_low).0 + 4;
+            let text = format!("+{hidden} more lower (timeseries.csv)");
+            area.draw(&Text::new(text, (x, lowest), label(RGBColor(90, 90, 90), HPos::Left)))?;
         }
     }
     draw_legend(panel, &legend_area, &actions, heat_range, ends)
