@@ -81,6 +81,22 @@ fn every_statistic_of_the_catalog_resolves_in_its_unit_and_no_other_does() {
     }
 }
 
+#[test]
+fn every_metric_scenarios_are_compared_on_is_a_statistic_of_the_catalog() {
+    // The comparison's headline metrics are names, not a list of their own: each resolves over
+    // the run, which only the catalog's statistics do (the test above).
+    let validated = parse_model(MODEL, "catalog.json").unwrap_or_else(|e| panic!("{e}"));
+    let result = capsim::run(&validated.model, &[], Some(1));
+    let names = capsim::analysis::compare::headline_metrics(&result);
+    assert!(names.len() >= CATALOG.len(), "{names:?}");
+    for name in &names {
+        assert!(
+            resolve(&result, name).is_ok(),
+            "{name} is compared but is no statistic of the catalog"
+        );
+    }
+}
+
 /// The rows of a CSV file by their columns' names, with the header's names.
 fn rows(csv: &str) -> Vec<BTreeMap<String, String>> {
     let mut lines = csv.lines();

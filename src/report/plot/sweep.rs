@@ -140,6 +140,11 @@ fn grid_heatmaps(finished: &FinishedSweep) -> Figure {
             breached: !p.is_partial() && !p.slos_breached.is_empty(),
         });
     }
+    sweep_figure(header, panels.into_iter().map(|(_, p)| p).collect())
+}
+
+/// The sweep's figure: "model — scenario s: sweep of metric" over `panels`.
+fn sweep_figure(header: &SweepHeader, panels: Vec<Panel>) -> Figure {
     let scenario = if header.scenario.is_empty() {
         String::new()
     } else {
@@ -148,7 +153,7 @@ fn grid_heatmaps(finished: &FinishedSweep) -> Figure {
     Figure {
         name: "sweep".into(),
         title: format!("{}{scenario}: sweep of {}", header.model, header.metric),
-        panels: panels.into_iter().map(|(_, p)| p).collect(),
+        panels,
     }
 }
 
@@ -248,16 +253,7 @@ pub fn sweep_curve(finished: &FinishedSweep) -> Figure {
             shape: Shape::Circle,
         });
     }
-    let scenario = if header.scenario.is_empty() {
-        String::new()
-    } else {
-        format!(" — scenario {}", header.scenario)
-    };
-    Figure {
-        name: "sweep".into(),
-        title: format!("{}{scenario}: sweep of {}", header.model, header.metric),
-        panels: vec![panel],
-    }
+    sweep_figure(header, vec![panel])
 }
 
 /// Plot (d) for latency ladders: each endpoint's simulated mean latency (with its CI band)
