@@ -128,6 +128,37 @@ fn failed(client: &str, share: f64) -> String {
     }
 }
 
+/// A batch client's deadline when it was not met for sure: "backoffice's batch missed its 15m
+/// deadline by 2m", or too close to call (not all done when the run ended, or the slack's interval
+/// straddles zero); none when it was met or there is no deadline.
+fn deadline(c: &crate::results::ClientSummary) -> Option<(String, Outcome)> {
+    let b = c.batch.as_ref()?;
+    let (deadline, slack) = (b.deadline_s?, b.slack_s.as_ref()?);
+    if slack.high() < 0.0 {
+        let late = format!(
+            "{}'s batch missed its {} deadline by {}",
+            c.name,
+            duration(deadline),
+            duration(-slack.mean)
+        );
+        Some((late, Outcome::Broke))
+    } else if slack.low() >= 0.0 {
+        None
+    } else if b.finished_share.min < 1.0 {
+        let text = format!(
+            "{}'s batch was not all done when the run ended: its {} deadline too close to call",
+            c.name,
+            duration(deadline)
+        );
+        Some((text, Outcome::Uncertain))
+    } else {
+        Some((
+            format!("{}'s batch: its {} deadline too close to call", c.name, duration(deadline)),
+            Outcome::Uncertain,
+        ))
+    }
+}
+
 /// The real client whose requests failed most, with its share: ("diners", 0.25).
 fn worst_client(r: &RunResult) -> Option<(&str, f64)> {
     r.clients
@@ -140,7 +171,15 @@ fn worst_client(r: &RunResult) -> Option<(&str, f64)> {
 /// What held and what broke in run `run` of result `r`.
 pub fn of_run(run: &str, r: &RunResult) -> Headline {
     let mut parts: Vec<String> = Vec::new();
-    let mut outcome = if r.slos.is_empty() { Outcome::Unjudged } else { Outcome::Held };
+    let deadlines = r
+        .clients
+        .iter()
+        .any(|c| c.batch.as_ref().is_some_and(|b| b.deadline_s.is_some()));
+    let mut outcome = if r.slos.is_empty() && !deadlines {
+        Outcome::Unjudged
+    } else {
+        Outcome::Held
+    };
     let worsen = |to: Outcome, outcome: &mut Outcome| {
         let rank = |o: Outcome| match o {
             Outcome::Unjudged => 0,
@@ -176,7 +215,9 @@ pub fn of_run(run: &str, r: &RunResult) -> Headline {
     let c = &r.cascade;
     let triggered = !r.model.actions.is_empty() && !c.timeline.is_empty();
     if r.slos.is_empty() {
-        parts.push("no SLO stated".into());
+        if !deadlines {
+            parts.push("no SLO stated".into());
+        }
     } else if triggered {
         let spans: Vec<[f64; 2]> = c.timeline.iter().flat_map(|e| e.breached_s.iter().copied()).collect();
         let mut text = format!(
@@ -268,6 +309,10 @@ pub fn of_run(run: &str, r: &RunResult) -> Headline {
         if outcome == Outcome::Broke || r.slos.is_empty() {
             parts.push(failed(client, share));
         }
+    }
+    for (text, to) in r.clients.iter().filter_map(deadline) {
+        parts.push(text);
+        worsen(to, &mut outcome);
     }
     if let Some(m) = &r.metastability {
         if m.status == Status::Metastable {

@@ -70,6 +70,19 @@ fn a_bound_breached_over_the_run_names_the_objective_and_what_it_measured() {
 }
 
 #[test]
+fn a_batch_that_cannot_meet_its_deadline_is_told_by_how_much_it_missed() {
+    // One user sends 100 requests one after another, each 10 ms of CPU on an idle worker: the
+    // batch takes exactly 1 s, half a second past its 500 ms deadline, in every replication.
+    let json = r#"{ "name": "batch", "duration": "1m", "warmup": "10s", "replications": 3, "seed": 2,
+      "clients": { "nightly": { "closed": { "users": 1, "requests": 100, "deadline": "500ms" }, "calls": "server.serve" } },
+      "services": { "server": { "workers": 1, "endpoints": { "serve": [ { "cpu": "10ms" } ] } } } }"#;
+    let validated = capsim::model::parse_model(json, "batch.json").expect("a valid model");
+    let headline = of_run("baseline", &capsim::run(&validated.model, &[], None));
+    assert_eq!(headline.outcome, Outcome::Broke);
+    assert_eq!(headline.text, "nightly's batch missed its 500ms deadline by 500ms");
+}
+
+#[test]
 fn the_terminal_summary_of_a_run_opens_with_its_verdict() {
     let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/mm1.json");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_capsim"))
