@@ -74,15 +74,32 @@ fn components(slos: &[SloResult]) -> Vec<&str> {
     names
 }
 
-/// "users p99 1.2 s (≤ 300ms)": an objective with what it measured.
+/// What an objective bounds and its bound: ("p99", "300ms") of "p99 <= 300ms".
+fn statistic_and_bound(s: &SloResult) -> (&str, &str) {
+    let (what, bound) = s.objective.split_once("<=").unwrap_or((&s.objective, ""));
+    (what.trim(), bound.trim())
+}
+
+/// What an objective bounds: "p99", "error rate".
+fn statistic(s: &SloResult) -> &str {
+    statistic_and_bound(s).0
+}
+
+/// "users p99 1.2s (≤ 300ms)": an objective with what it measured.
 fn objective_measured(s: &SloResult) -> String {
     let measured = if objective_is_share(&s.objective) {
         format!("{} %", significant(s.measured.mean * 100.0))
     } else {
         duration(s.measured.mean / 1000.0)
     };
-    let (what, bound) = s.objective.split_once("<=").unwrap_or((&s.objective, ""));
-    format!("{} {} {measured} (≤ {})", s.name, what.trim(), bound.trim())
+    let (what, bound) = statistic_and_bound(s);
+    format!("{} {what} {measured} (≤ {bound})", s.name)
+}
+
+/// The objectives with what each measured, three named at most.
+fn measured(slos: &[&SloResult]) -> String {
+    let items: Vec<String> = slos.iter().map(|s| objective_measured(s)).collect();
+    listed(&items, 3)
 }
 
 /// "a, b and 3 more": at most `shown` items named.
@@ -271,22 +288,18 @@ pub fn of_run(run: &str, r: &RunResult) -> Headline {
         }
     } else {
         if !breached.is_empty() {
-            let items: Vec<String> = breached.iter().map(|s| objective_measured(s)).collect();
             parts.push(format!(
                 "{} of {} SLOs breached: {}",
                 breached.len(),
                 r.slos.len(),
-                listed(&items, 3)
+                measured(&breached)
             ));
             worsen(Outcome::Broke, &mut outcome);
         }
         if !at_peak.is_empty() {
             let items: Vec<String> = at_peak
                 .iter()
-                .map(|s| {
-                    let (what, _) = s.objective.split_once("<=").unwrap_or((&s.objective, ""));
-                    format!("{} {} for {}", s.name, what.trim(), duration(union_length(&s.breached_s)))
-                })
+                .map(|s| format!("{} {} for {}", s.name, statistic(s), duration(union_length(&s.breached_s))))
                 .collect();
             parts.push(format!(
                 "met over the run but breached in some windows: {}",
@@ -296,12 +309,11 @@ pub fn of_run(run: &str, r: &RunResult) -> Headline {
         }
     }
     if !uncertain.is_empty() {
-        let items: Vec<String> = uncertain.iter().map(|s| objective_measured(s)).collect();
         parts.push(format!(
             "{} of {} SLOs too close to call (more replications would tell): {}",
             uncertain.len(),
             r.slos.len(),
-            listed(&items, 3)
+            measured(&uncertain)
         ));
         worsen(Outcome::Uncertain, &mut outcome);
     }

@@ -6,7 +6,7 @@
 
 use super::{capsim, root, scratch_dir};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// 99.9 % two-sided normal quantile: the intervals below are this many standard errors wide.
 const Z: f64 = 3.29;
@@ -49,6 +49,21 @@ fn shop_model(test: &str) -> (PathBuf, PathBuf, String) {
     let traces = fixture("shop.otlp.jsonl.gz").display().to_string();
     capsim(&["init", "--from-traces", &traces, "--out", &model.display().to_string()]).expect_code(0);
     (dir, model, traces)
+}
+
+/// `capsim calibrate MODEL --traces TRACES --json` (fitting or not), its JSON.
+fn calibrated(dir: &Path, model: &Path, traces: &str) -> Value {
+    let json = dir.join("fit.json");
+    let run = capsim(&[
+        "calibrate",
+        &model.display().to_string(),
+        "--traces",
+        traces,
+        "--json",
+        &json.display().to_string(),
+    ]);
+    assert!(matches!(run.code, Some(0) | Some(1)), "{}", run.stderr);
+    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
 }
 
 fn steps(model: &Value, endpoint: &str) -> Vec<Value> {
@@ -238,17 +253,7 @@ fn fitted_parameters_are_within_their_sampling_intervals_of_the_known_ones() {
 #[test]
 fn replay_reproduces_each_endpoint_s_p50_and_p99_within_10_percent() {
     let (dir, model, traces) = shop_model("traces-replay");
-    let json = dir.join("fit.json");
-    let run = capsim(&[
-        "calibrate",
-        &model.display().to_string(),
-        "--traces",
-        &traces,
-        "--json",
-        &json.display().to_string(),
-    ]);
-    assert!(matches!(run.code, Some(0) | Some(1)), "{}", run.stderr);
-    let fit: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let fit = calibrated(&dir, &model, &traces);
     let endpoints = fit["calibration"]["endpoints"].as_array().unwrap();
     assert_eq!(
         endpoints.len(),
@@ -518,17 +523,7 @@ fn a_model_without_a_warm_up_is_replayed_with_its_own_default_one() {
     let mut m: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
     m.as_object_mut().unwrap().remove("warmup");
     std::fs::write(&model, m.to_string()).unwrap();
-    let json = dir.join("fit.json");
-    let run = capsim(&[
-        "calibrate",
-        &model.display().to_string(),
-        "--traces",
-        &traces,
-        "--json",
-        &json.display().to_string(),
-    ]);
-    assert!(matches!(run.code, Some(0) | Some(1)), "{}", run.stderr);
-    let fit: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let fit = calibrated(&dir, &model, &traces);
     assert_eq!(fit["result"]["model"]["warmup_s"], 6.0);
     assert_eq!(fit["result"]["model"]["duration_s"], 126.0);
     for e in fit["calibration"]["endpoints"].as_array().unwrap() {

@@ -4,6 +4,22 @@
 use super::palette::{BLUE, GREEN, ORANGE, RED, REFERENCE};
 use super::{Band, Figure, Line, Markers, Panel, Shape};
 
+/// A line through `points` with a circle at each: measured points, joined.
+fn dotted_line(panel: &mut Panel, label: String, points: Vec<(f64, f64)>, colour: usize, dashed: bool) {
+    panel.markers.push(Markers {
+        label: String::new(),
+        points: points.clone(),
+        colour,
+        shape: Shape::Circle,
+    });
+    panel.lines.push(Line {
+        label,
+        points,
+        colour,
+        dashed,
+    });
+}
+
 /// The cost/SLO frontier of a sizing: every configuration judged, its cost per hour against
 /// its worst objective as a share of the bound (100 % is the bound, on average), met ones apart
 /// from the others, and the answer marked.
@@ -138,18 +154,7 @@ pub fn metastability_curves(map: &crate::analysis::metastability_map::Metastabil
                         .collect(),
                     colour,
                 });
-                panel.markers.push(Markers {
-                    label: String::new(),
-                    points: points.clone(),
-                    colour,
-                    shape: Shape::Circle,
-                });
-                panel.lines.push(Line {
-                    label,
-                    points,
-                    colour,
-                    dashed: false,
-                });
+                dotted_line(&mut panel, label, points, colour, false);
                 colour += 1;
             }
         }
@@ -212,18 +217,7 @@ pub fn calibration_percentiles(c: &crate::analysis::calibration::Calibration) ->
                 .iter()
                 .map(|(q, s)| (*q, if colour == BLUE { s.observed } else { s.simulated }))
                 .collect();
-            panel.markers.push(Markers {
-                label: String::new(),
-                points: points.clone(),
-                colour,
-                shape: Shape::Circle,
-            });
-            panel.lines.push(Line {
-                label: label.into(),
-                points,
-                colour,
-                dashed,
-            });
+            dotted_line(&mut panel, label.into(), points, colour, dashed);
         }
         panels.push(panel);
     }
