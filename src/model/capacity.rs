@@ -267,7 +267,7 @@ pub fn offered_load(model: &Model, level: Level) -> OfferedLoad {
         }
     }
     for (s, service) in model.services.iter().enumerate() {
-        services[s] /= f64::from(service.instances) * f64::from(service.workers);
+        services[s] /= f64::from(service.max_instances()) * f64::from(service.workers);
     }
     for (d, db) in model.databases.iter().enumerate() {
         databases[d] /= f64::from(db.cores);
@@ -299,7 +299,7 @@ pub fn warn_about_overload(model: &Model, warnings: &mut Vec<Diagnostic>) {
         }
     };
     for (s, service) in model.services.iter().enumerate() {
-        let workers = f64::from(service.instances) * f64::from(service.workers);
+        let workers = f64::from(service.max_instances()) * f64::from(service.workers);
         warn(format!("services.{}", service.name), load.services[s], workers, "workers");
     }
     for (d, db) in model.databases.iter().enumerate() {

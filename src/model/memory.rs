@@ -181,7 +181,7 @@ pub fn sweep_refusal(model: &Model, points: usize, budget: u64) -> Option<String
 pub fn estimate(model: &Model) -> MemoryNeed {
     let windows = model.window_count() as u64;
     let latency_series = (model.clients.len() + model.endpoints.len() + model.queues.len()) as u64;
-    let instances: u64 = model.services.iter().map(|s| u64::from(s.instances)).sum();
+    let instances: u64 = model.services.iter().map(|s| u64::from(s.max_instances())).sum();
     let lanes: u64 = model.databases.iter().map(|d| 1 + d.groups.len() as u64).sum();
     // Busy and waiting levels per station; connection levels per database; queue backlogs.
     let level_series = 2 * (instances + lanes + model.pools.len() as u64 + model.queues.len() as u64)

@@ -12,6 +12,7 @@ pub mod schema;
 pub mod spec;
 pub mod units;
 pub mod validate;
+mod validate_autoscaling;
 mod validate_resilience;
 pub use validate::Validated;
 pub mod values;
@@ -511,6 +512,76 @@ pub struct Service {
     pub on_caller_gone: CallerGone,
     /// Checks that skip work for a unit already in flight or done.
     pub idempotency: Idempotency,
+    /// Its autoscaler, if it has one (`instances` is then the count at the start).
+    pub autoscaling: Option<Autoscaling>,
+}
+
+impl Service {
+    /// The most instances it can have at once: its autoscaler's maximum, or its instances.
+    pub fn max_instances(&self) -> u32 {
+        self.autoscaling.as_ref().map_or(self.instances, |a| a.max)
+    }
+}
+
+/// An autoscaler of a service's instances.
+#[derive(Clone, Debug)]
+pub struct Autoscaling {
+    /// Fewest instances (in service or being provisioned).
+    pub min: u32,
+    /// Most instances (in service or being provisioned).
+    pub max: u32,
+    /// What it measures per instance in service.
+    pub metric: AutoscaleMetric,
+    /// How it decides.
+    pub rule: ScalingRule,
+    /// One metric period.
+    pub period_ns: Nanos,
+    /// Periods averaged for a decision.
+    pub periods: u32,
+    /// Least time between a scale-out and the next.
+    pub scale_out_cooldown_ns: Nanos,
+    /// Least time between any scaling and a scale-in.
+    pub scale_in_cooldown_ns: Nanos,
+    /// Time from a launch to the instance taking requests.
+    pub provisioning: Dist,
+    /// Length of a new instance's warm-up and its CPU factor meanwhile.
+    pub warm_up: Option<(Nanos, f64)>,
+    /// Price of one instance-hour, if known.
+    pub cost_per_hour: Option<f64>,
+}
+
+/// The metric an autoscaler tracks, per instance in service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AutoscaleMetric {
+    /// The share of workers' time spent in CPU steps.
+    Cpu,
+    /// Requests admitted and not finished (sampled every second).
+    InFlight,
+    /// Requests waiting for a worker (sampled every second).
+    Queue,
+    /// Visible messages of a message queue (an index in [`Model::queues`]), sampled every second.
+    Backlog(u32),
+}
+
+/// How an autoscaler turns its metric into a count of instances.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScalingRule {
+    /// Keep the metric near `target`: want ceil(instances × metric / target); scale in only
+    /// while the metric is below `scale_in_below` × target.
+    Target {
+        /// The metric's value per instance to keep.
+        target: f64,
+        /// Share of the target the metric must be below for a scale-in.
+        scale_in_below: f64,
+    },
+    /// Step scaling: (threshold, instances added) for thresholds crossed upwards, highest
+    /// first, and downwards, lowest first.
+    Steps {
+        /// (above, add > 0), thresholds in decreasing order.
+        above: Vec<(f64, u32)>,
+        /// (below, removed > 0), thresholds in increasing order.
+        below: Vec<(f64, u32)>,
+    },
 }
 
 /// One waiting line in front of a service's workers.

@@ -496,8 +496,93 @@ pub struct ServiceSpec {
     pub on_caller_gone: Option<CallerGoneSpec>,
     /// Checks that skip work already being done or already done for the same unit of work.
     pub idempotency: Option<IdempotencySpec>,
+    /// Instances added and removed as a metric moves (target tracking or step scaling);
+    /// `instances` is then the count at the start.
+    pub autoscaling: Option<AutoscalingSpec>,
     /// Endpoints by name, each a list of steps run in order.
     pub endpoints: IndexMap<String, Vec<StepSpec>>,
+}
+
+/// An autoscaler: every `period` it averages its metric per instance in service over the last
+/// `periods` periods and launches or retires instances, between `min` and `max`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscalingSpec {
+    /// Fewest instances (in service or being provisioned).
+    pub min: PositiveInt,
+    /// Most instances (in service or being provisioned).
+    pub max: PositiveInt,
+    /// What is measured per instance in service: "cpu" (the share of its workers' time spent in
+    /// CPU steps), "in_flight" (requests admitted and not finished), "queue" (requests waiting
+    /// for a worker) or "backlog" (visible messages of `queue`, a queue this service consumes).
+    pub metric: AutoscaleMetricSpec,
+    /// With metric "backlog": the message queue.
+    pub queue: Option<String>,
+    /// Target tracking: the metric's value per instance to keep (e.g. 0.6 for "cpu"). The
+    /// autoscaler wants ceil(instances × metric / target) instances.
+    pub target: Option<Factor>,
+    /// Step scaling instead of a target: instances added when the metric is above a threshold
+    /// or removed when it is below one, e.g. `[{"above": 0.8, "add": 2}, {"above": 0.6, "add":
+    /// 1}, {"below": 0.3, "add": -1}]`. The furthest threshold crossed applies; after a change
+    /// (and after each launch comes into service) `periods` whole periods are measured again
+    /// before the next decision.
+    pub steps: Option<Vec<ScalingStepSpec>>,
+    /// Length of one metric period (default "1m").
+    pub period: Option<DurationValue>,
+    /// Periods averaged for a decision (default 3).
+    pub periods: Option<PositiveInt>,
+    /// Target tracking scales in only while the metric is below this share of the target
+    /// (default 0.9), so a steady load does not flap.
+    pub scale_in_below: Option<Factor>,
+    /// Least time between a scale-out and the next one (default "60s").
+    pub scale_out_cooldown: Option<DurationValue>,
+    /// Least time between any scaling and a scale-in (default "300s").
+    pub scale_in_cooldown: Option<DurationValue>,
+    /// Time from a launch to the instance taking requests (default "60s"; a distribution draws
+    /// each launch's).
+    pub provisioning: Option<DistValue>,
+    /// A new instance's first moments: its CPU steps take longer (a cold JIT, empty local caches).
+    pub warm_up: Option<WarmUpSpec>,
+    /// Price of one instance-hour (default: the `cost_per_hour` of a sizing knob on this
+    /// service's instances, if the model has one).
+    pub cost_per_hour: Option<Factor>,
+}
+
+/// The metric an autoscaler tracks.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AutoscaleMetricSpec {
+    /// The share of workers' time spent in CPU steps, per instance.
+    Cpu,
+    /// Requests admitted and not finished, per instance (sampled every second).
+    InFlight,
+    /// Requests waiting for a worker, per instance (sampled every second).
+    Queue,
+    /// Visible messages of a queue per instance of its consuming service (sampled every second).
+    Backlog,
+}
+
+/// One step of step scaling: a threshold crossed and the instances it adds (or removes).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScalingStepSpec {
+    /// Applies when the metric is above this.
+    pub above: Option<f64>,
+    /// Applies when the metric is below this.
+    pub below: Option<f64>,
+    /// Instances added (negative: removed).
+    pub add: i32,
+}
+
+/// How a newly provisioned instance starts.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WarmUpSpec {
+    /// How long the warm-up lasts after the instance takes requests.
+    #[serde(rename = "for")]
+    pub lasts: DurationValue,
+    /// Multiplier of its CPU steps' time meanwhile (e.g. 3).
+    pub cpu_factor: Factor,
 }
 
 /// A waiting line in front of a group of workers.

@@ -55,6 +55,11 @@ pub(super) struct Checker {
 }
 
 impl Checker {
+    /// Errors found so far.
+    pub(super) fn error_count(&self) -> usize {
+        self.errors.len()
+    }
+
     pub(super) fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.errors.push(Diagnostic {
             path: path.into(),
@@ -238,7 +243,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
     let total_instances: u64 = spec
         .services
         .values()
-        .map(|s| u64::from(s.instances.map_or(1, |n| n.0)))
+        .map(|s| u64::from(s.autoscaling.as_ref().map_or(s.instances.map_or(1, |n| n.0), |a| a.max.0)))
         .sum();
     if total_instances > u64::from(MAX_INSTANCES) {
         check.error(
@@ -333,10 +338,20 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         if service.health_check.as_ref().is_some_and(|h| h.interval.0 == 0) {
             check.error(format!("{path}.health_check.interval"), "expected a duration above 0");
         }
+        if let Some(n) = service.autoscaling.as_ref().map(|a| a.max).filter(|n| n.0 > MAX_INSTANCES) {
+            check.error(
+                format!("{path}.autoscaling.max"),
+                format!("expected at most {MAX_INSTANCES} instances, got {}", n.0),
+            );
+        }
         let lines = resolve_lines(service.queue.as_ref(), &classes, &format!("{path}.queue"), &mut check);
+        let instances = service.instances.map_or(1, |n| n.0);
+        let autoscaling = service.autoscaling.as_ref().and_then(|a| {
+            super::validate_autoscaling::autoscaling(a, instances, spec, &format!("{path}.autoscaling"), &mut check)
+        });
         services.push(Service {
             name: service_name.clone(),
-            instances: service.instances.map_or(1, |n| n.0),
+            instances,
             workers: service.workers.map_or(1, |n| n.0),
             lines,
             balancer: service.balancer.unwrap_or(Balancer::RoundRobin),
@@ -346,6 +361,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             endpoints: ids,
             on_caller_gone: service.on_caller_gone.unwrap_or(CallerGone::Finish),
             idempotency: resilience::idempotency(service.idempotency.as_ref(), &path, &mut check),
+            autoscaling,
         });
     }
 
@@ -492,6 +508,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
 
     let slos = resolve_slos(spec, &names, &mut check);
     let actions = resolve_actions(spec, &links, &databases, duration_ns, &mut check);
+    super::validate_autoscaling::check_combinations(&services, &queues, |e| endpoints[e].service.0, &actions, &mut check);
     if check.errors.is_empty() {
         check_call_cycles(&endpoints, &mut check);
     }

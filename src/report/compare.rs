@@ -70,6 +70,7 @@ pub fn comparison(report: &ScenarioReport) -> String {
         }
         out.push_str(&t.render());
         out.push_str(&new_clients(&report.baseline, &run.result));
+        out.push_str(&fleet_lines(&report.baseline, &run.result));
         if !run.result.slos.is_empty() {
             out.push_str(&super::cascade::render(&run.result.cascade));
         }
@@ -173,6 +174,40 @@ fn storm_per_run(runs: &[(&str, &crate::results::RunResult)]) -> String {
     out.push_str(&t.render());
     if !note.is_empty() {
         out.push_str(&format!("  {note}\n"));
+    }
+    out
+}
+
+/// The scenario's autoscaled fleets, which the baseline may not have: one line each, with the
+/// instance-hours the baseline's fleet of the service pays over the same time.
+fn fleet_lines(baseline: &crate::results::RunResult, scenario: &crate::results::RunResult) -> String {
+    let hours = (scenario.model.duration_s - scenario.model.warmup_s) / 3600.0;
+    let mut out = String::new();
+    for a in &scenario.autoscalers {
+        let fixed = baseline
+            .services
+            .iter()
+            .find(|s| s.name == a.name && !baseline.autoscalers.iter().any(|b| b.name == a.name))
+            .map(|s| {
+                format!(
+                    " (the baseline's {} instances: {})",
+                    s.instances,
+                    human::value(f64::from(s.instances) * hours, Quantity::Number)
+                )
+            })
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  autoscaled {} ({}): {} instances in service (at most {}), {} instance-hours{fixed}, \
+             {} scale-outs, {} scale-ins, under-provisioned {}\n",
+            a.name,
+            a.rule,
+            human::value(a.instances.mean, Quantity::Number),
+            human::value(a.instances_max.mean, Quantity::Number),
+            human::value(a.instance_hours.mean, Quantity::Number),
+            human::value(a.scale_outs.mean, Quantity::Number),
+            human::value(a.scale_ins.mean, Quantity::Number),
+            human::value(a.under_provisioned_s.mean, Quantity::Seconds),
+        ));
     }
     out
 }

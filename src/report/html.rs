@@ -84,6 +84,7 @@ fn write_report_files(dir: &Path, input: &ReportInput, topology: Option<&Topolog
             let mut figures = vec![plot::latency_over_time(result, None), plot::stations_over_time(result, None)];
             figures.extend(plot::cascade(result, None));
             figures.extend(plot::storm_over_time(result, None));
+            figures.extend(plot::fleet_over_time(result, None));
             figures
         }
         ReportInput::Scenarios(report) => {
@@ -154,6 +155,7 @@ fn scenario_figures(report: &ScenarioReport) -> Vec<Figure> {
     ];
     figures.extend(plot::cascade(&report.baseline, None));
     figures.extend(plot::storm_over_time(&report.baseline, None));
+    figures.extend(plot::fleet_over_time(&report.baseline, None));
     if !report.baseline.clients.is_empty() {
         figures.push(plot::scenarios_compared(report));
     }
@@ -163,6 +165,7 @@ fn scenario_figures(report: &ScenarioReport) -> Vec<Figure> {
             Some(plot::stations_over_time(&run.result, Some(&run.name))),
             plot::cascade(&run.result, Some(&run.name)),
             plot::storm_over_time(&run.result, Some(&run.name)),
+            plot::fleet_over_time(&run.result, Some(&run.name)),
         ];
         for mut figure in own.into_iter().flatten() {
             figure.name = scenario_figure(&figure.name, i, &run.name);

@@ -13,7 +13,8 @@ use crate::results::catalog;
 use crate::results::metric::Unit;
 use crate::results::resilience::{CallSiteSummary, EffectSummary, QueueSummary};
 use crate::results::{
-    ClientSummary, Counts, DatabaseSummary, EndpointSummary, GroupSummary, PoolSummary, RunResult, ServiceSummary, SloResult,
+    AutoscaleSummary, ClientSummary, Counts, DatabaseSummary, EndpointSummary, GroupSummary, PoolSummary, RunResult,
+    ServiceSummary, SloResult,
 };
 use crate::stats::Estimate;
 use std::borrow::Cow;
@@ -72,6 +73,7 @@ pub enum Subject {
     Groups,
     Endpoints,
     Services,
+    Autoscaling,
     Databases,
     Pools,
     Queues,
@@ -352,6 +354,24 @@ static SERVICES: Rows<ServiceSummary> = Rows {
     ],
 };
 
+static AUTOSCALING: Rows<AutoscaleSummary> = Rows {
+    subject: Subject::Autoscaling,
+    title: "Autoscaling (instances in service; instance-hours paid from the warm-up on, provisioning included)",
+    catalog_kind: Some("services"),
+    rows: |r| r.autoscalers.iter().collect(),
+    columns: &[
+        column("service", |a| text(&a.name)),
+        column("rule", |a| text(&a.rule)),
+        stat("instances", |a| &a.instances),
+        stat("instances_max", |a| &a.instances_max),
+        stat("instance_hours", |a| &a.instance_hours),
+        column("cost", |a| a.cost.as_ref().map_or(text("–"), Cell::Number)),
+        stat("scale_outs", |a| &a.scale_outs),
+        stat("scale_ins", |a| &a.scale_ins),
+        stat("under_provisioned", |a| &a.under_provisioned_s),
+    ],
+};
+
 static DATABASES: Rows<DatabaseSummary> = Rows {
     subject: Subject::Databases,
     title: "Databases",
@@ -503,6 +523,7 @@ pub static SECTIONS: &[&dyn Section] = &[
     &GROUPS,
     &ENDPOINTS,
     &SERVICES,
+    &AUTOSCALING,
     &DATABASES,
     &POOLS,
     &QUEUES,

@@ -124,6 +124,16 @@ pub const CATALOG: &[Kind] = &[
                 stat("available", Share, FALLS, true, false),
                 stat("wasted_cpu", Seconds, RISES, true, false),
             ],
+            // An autoscaled service's fleet.
+            &[
+                stat("instances", Count, RISES, true, true),
+                stat("instances_max", Count, RISES, true, false),
+                stat("instance_hours", Count, RISES, true, false),
+                stat("cost", Count, RISES, true, false),
+                stat("scale_outs", Count, RISES, true, false),
+                stat("scale_ins", Count, RISES, true, false),
+                stat("under_provisioned", Seconds, RISES, true, false),
+            ],
         ],
     },
     Kind {

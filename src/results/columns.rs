@@ -10,8 +10,8 @@
 
 use super::resilience::{EffectWindow, QueueWindow};
 use super::{
-    ClientSummary, DatabaseSummary, EffectSummary, EndpointSummary, PoolSummary, QueueSummary, RunResult, ServiceSummary,
-    StationSeries, TrafficWindow,
+    AutoscaleSummary, AutoscaleWindow, ClientSummary, DatabaseSummary, EffectSummary, EndpointSummary, PoolSummary, QueueSummary,
+    RunResult, ServiceSummary, StationSeries, TrafficWindow,
 };
 use crate::stats::Estimate;
 
@@ -349,9 +349,40 @@ static WASTED: Run<ServiceSummary> = Run {
     })]],
 };
 
+/// Autoscaled services' fleets over the run, after every other row.
+static AUTOSCALERS: Run<AutoscaleSummary> = Run {
+    kind: "service",
+    catalog_kind: "services",
+    components: |r| &r.autoscalers,
+    name: |a| &a.name,
+    columns: &[&[
+        run("instances", "instances", |a: &AutoscaleSummary| Some(&a.instances)),
+        run("instances_max", "instances_max", |a: &AutoscaleSummary| {
+            Some(&a.instances_max)
+        }),
+        run("instance_hours", "instance_hours", |a: &AutoscaleSummary| {
+            Some(&a.instance_hours)
+        }),
+        run("cost", "cost", |a: &AutoscaleSummary| a.cost.as_ref()),
+        run("scale_outs", "scale_outs", |a: &AutoscaleSummary| Some(&a.scale_outs)),
+        run("scale_ins", "scale_ins", |a: &AutoscaleSummary| Some(&a.scale_ins)),
+        run("under_provisioned_s", "under_provisioned", |a: &AutoscaleSummary| {
+            Some(&a.under_provisioned_s)
+        }),
+    ]],
+};
+
 /// Every column over the run, kind by kind, in the order `summary.csv` writes them.
 pub static RUN: &[&dyn RunTable] = &[
-    &CLIENTS, &ENDPOINTS, &SERVICES, &DATABASES, &POOLS, &QUEUES, &EFFECTS, &WASTED,
+    &CLIENTS,
+    &ENDPOINTS,
+    &SERVICES,
+    &DATABASES,
+    &POOLS,
+    &QUEUES,
+    &EFFECTS,
+    &WASTED,
+    &AUTOSCALERS,
 ];
 
 /// The start of traffic window `i`.
@@ -484,7 +515,19 @@ pub static WINDOWS: &[&dyn WindowTable] = &[
     &CONNECTION_WINDOWS,
     &QUEUE_WINDOWS,
     &EFFECT_WINDOWS,
+    &AUTOSCALER_WINDOWS,
 ];
+
+/// An autoscaled service's instances in service per window, after every other kind's windows.
+static AUTOSCALER_WINDOWS: Windows<AutoscaleSummary, [AutoscaleWindow]> = Windows {
+    kind: "service",
+    catalog_kind: "services",
+    components: |r| &r.autoscalers,
+    name: |a| &a.name,
+    windows: |a| &a.series,
+    start: |w, i| w.get(i).map(|w| w.start_s),
+    columns: &[window("instances", &["instances"], |w, i| w[i].instances)],
+};
 
 #[cfg(test)]
 mod tests {

@@ -104,11 +104,31 @@ pub(super) fn summary(model: &Model, warnings: &[String], verdict: Verdict, kept
         .enumerate()
         .map(|(s, service)| {
             let stations: Vec<&StationResult> = reps.iter().map(|r| &r.services[s]).collect();
+            // An autoscaled service's workers are those of its instances in service, over time.
+            let autoscaled = service.autoscaling.is_some();
+            let utilisation = if autoscaled {
+                estimate(reps, |r| {
+                    let serving = r.autoscalers[s].as_ref().map_or(0.0, |a| a.in_service_mean);
+                    r.services[s].busy_mean / (serving * f64::from(service.workers))
+                })
+            } else {
+                estimate(&stations, |st| st.busy_mean / st.capacity as f64)
+            };
+            let mut series = station_series(model, &kept.folds.services[s], capacity(&stations));
+            if autoscaled {
+                let busy = kept.folds.services[s].busy.means();
+                let serving = kept.folds.autoscalers[s].means();
+                series.utilisation = busy
+                    .iter()
+                    .zip(&serving)
+                    .map(|(b, n)| b / (n * f64::from(service.workers)))
+                    .collect();
+            }
             ServiceSummary {
                 name: service.name.clone(),
                 instances: service.instances,
                 workers: service.workers,
-                utilisation: estimate(&stations, |st| st.busy_mean / st.capacity as f64),
+                utilisation,
                 queue_length: estimate(&stations, |st| st.waiting_mean),
                 queue_length_max: estimate(&stations, |st| st.waiting_max),
                 in_service: estimate(&stations, |st| st.inside_mean),
@@ -116,7 +136,7 @@ pub(super) fn summary(model: &Model, warnings: &[String], verdict: Verdict, kept
                 instances_up: estimate(reps, |r| r.lives[s].up_mean),
                 available: estimate(reps, |r| r.lives[s].available),
                 crashes: reps.iter().map(|r| r.lives[s].crashes).sum(),
-                series: station_series(model, &kept.folds.services[s], capacity(&stations)),
+                series,
                 wasted: super::resilience::wasted(reps, s),
             }
         })
@@ -207,6 +227,7 @@ pub(super) fn summary(model: &Model, warnings: &[String], verdict: Verdict, kept
         cascade: super::cascade::analyse(model, client_series, endpoint_series, &kept.shares),
         rollouts: rollout_summaries(model, reps),
         groups: group_summaries(model, reps, &observed_s),
+        autoscalers: super::autoscaling::summaries(model, reps, &observed_s, &kept.folds.autoscalers),
     };
     result.slos = evaluate_slos(model, &result, client_series, endpoint_series, &kept.window_values);
     result

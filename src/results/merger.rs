@@ -38,6 +38,8 @@ pub(super) struct Folds {
     pub queues: Vec<QueueFold>,
     /// Per side effect: executions and duplicates.
     pub effects: Vec<Option<CountSeries<2>>>,
+    /// Per service: instances in service (empty for a fixed fleet).
+    pub autoscalers: Vec<MeanRows>,
 }
 
 /// Busy units and waiting jobs of a station, per window.
@@ -104,6 +106,14 @@ impl Folds {
                 .iter_mut()
                 .map(|e| Some(std::mem::replace(&mut e.series, CountSeries::new(0, 1, 0))))
                 .collect(),
+            autoscalers: rep
+                .autoscalers
+                .iter_mut()
+                .map(|a| {
+                    a.as_mut()
+                        .map_or_else(MeanRows::default, |a| rows_of(std::mem::take(&mut a.in_service_series)))
+                })
+                .collect(),
         }
     }
 
@@ -154,6 +164,9 @@ impl Folds {
         for (m, t) in self.effects.iter_mut().zip(other.effects) {
             counts(m, t);
         }
+        for (m, t) in self.autoscalers.iter_mut().zip(other.autoscalers) {
+            m.add(&t);
+        }
     }
 
     /// No replication's series yet: one empty entry per component of `model`.
@@ -172,6 +185,7 @@ impl Folds {
             pools: default(model.pools.len()),
             queues: default(model.queues.len()),
             effects: none(model.effects.len()),
+            autoscalers: default(model.services.len()),
         }
     }
 }

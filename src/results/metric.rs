@@ -182,7 +182,12 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
             "wasted_cpu" => Some(s.wasted.cpu_s.clone()),
             "instances_up" => Some(s.instances_up.clone()),
             "available" => Some(s.available.clone()),
-            _ => wait(&s.worker_wait, stat),
+            _ => result
+                .autoscalers
+                .iter()
+                .find(|a| a.name == component)
+                .and_then(|a| a.statistic(stat))
+                .or_else(|| wait(&s.worker_wait, stat)),
         };
         return valued("services", name, stat, estimate);
     }

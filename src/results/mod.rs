@@ -4,6 +4,7 @@
 //! Each metric is an [`Estimate`]: the mean across replications of the per-replication value,
 //! with its 95 % confidence interval (Student t), so differences can be judged.
 
+mod autoscaling;
 mod cascade;
 pub mod catalog;
 pub mod columns;
@@ -15,6 +16,7 @@ pub mod metric;
 pub mod resilience;
 pub mod slo;
 
+pub use autoscaling::{AutoscaleSummary, AutoscaleWindow};
 pub use coverage::Coverage;
 pub use merge::summarize;
 pub use merger::{watched_windows, Finished, Merger};
@@ -67,6 +69,10 @@ pub struct RunResult {
     pub rollouts: Vec<RolloutSummary>,
     /// Groups of clients, reported together.
     pub groups: Vec<GroupSummary>,
+    /// Autoscaled services: their fleets over time, instance-hours and cost (absent when no
+    /// service autoscales).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub autoscalers: Vec<AutoscaleSummary>,
 }
 
 /// Clients reported together: their requests as one.

@@ -2,10 +2,11 @@
 //! driven through them by the [`crate::engine`]. One call to [`run_replication`] is one
 //! independent replication. A request's life is in `request.rs`; each component kind owns its
 //! state in a file named after it (`client.rs`, `service.rs`, `database.rs`, `pool.rs`,
-//! `mqueue.rs`, `cache.rs`, `policy.rs`, `rollout.rs`, `crash_loop.rs`).
+//! `mqueue.rs`, `cache.rs`, `policy.rs`, `rollout.rs`, `crash_loop.rs`, `autoscaler.rs`).
 
 mod abandon;
 mod actions;
+mod autoscaler;
 mod balancer;
 mod cache;
 mod call;

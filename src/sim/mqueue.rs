@@ -322,6 +322,11 @@ impl<'m> MessageQueues<'m> {
         }
     }
 
+    /// Messages of queue `q` visible now (waiting to be received).
+    pub fn visible(&self, q: usize) -> u32 {
+        self.states[q].visible_now
+    }
+
     /// What each queue measured.
     pub fn results(self) -> Vec<QueueResult> {
         self.states

@@ -45,6 +45,8 @@ pub struct ReplicationResult {
     pub lives: Vec<LifeResult>,
     /// Per rollout action, in the order of the model's timed actions.
     pub rollouts: Vec<RolloutResult>,
+    /// Per service: what its autoscaler did (`None` for a fixed fleet).
+    pub autoscalers: Vec<Option<AutoscaleResult>>,
 }
 
 /// Columns of [`QueueResult::totals`] and [`QueueResult::series`] (the queue's counts by kind).
@@ -104,6 +106,27 @@ pub struct LifeResult {
     pub available: f64,
     /// Crashes since the warm-up.
     pub crashes: u64,
+}
+
+/// What an autoscaler did in one replication, from the warm-up on.
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
+pub struct AutoscaleResult {
+    /// Mean instances in service (taking requests).
+    pub in_service_mean: f64,
+    /// Most instances in service at once.
+    pub in_service_max: f64,
+    /// Mean instances paid for: in service or being provisioned.
+    pub billed_mean: f64,
+    /// Scale-outs decided.
+    pub scale_outs: u64,
+    /// Scale-ins decided.
+    pub scale_ins: u64,
+    /// Instances launched.
+    pub launched: u64,
+    /// Time whose metric periods were above the target (under-provisioned), nanoseconds.
+    pub above_target_ns: Nanos,
+    /// Mean instances in service per window.
+    pub in_service_series: Vec<f64>,
 }
 
 /// What a rollout did in one replication.
@@ -274,6 +297,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
     }
     let lives = world.services.lives(end_ns);
     let rollouts = world.rollouts.results();
+    let autoscalers = world.autoscalers.results();
     let World {
         clients,
         services,
@@ -316,5 +340,6 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         skipped,
         lives,
         rollouts,
+        autoscalers,
     }
 }

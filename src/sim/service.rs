@@ -66,6 +66,8 @@ struct ServiceState {
     down: u32,
     /// Crash loops in force that crash its instances on requests.
     poison_loops: u32,
+    /// CPU time of the CPU steps started so far, nanoseconds (read by its autoscaler).
+    cpu_ns: u64,
 }
 
 /// Every service of the model.
@@ -109,12 +111,14 @@ impl<'m> Services<'m> {
         let states = specs
             .iter()
             .map(|s| ServiceState {
-                instances: (0..s.instances)
-                    .map(|_| Instance {
+                // An autoscaled service has a slot for each instance it may have; those beyond
+                // its starting count wait, down and out of rotation, to be launched.
+                instances: (0..s.max_instances())
+                    .map(|i| Instance {
                         workers: Resource::with_lines(s.workers, &line_rules(s), warmup, window, windows)
                             .without_wait_histogram(),
                         in_flight: 0,
-                        up: true,
+                        up: i < s.instances,
                         epoch: 0,
                         cpu_factor: 1.0,
                         changed_by: None,
@@ -122,7 +126,13 @@ impl<'m> Services<'m> {
                         up_since_ns: 0,
                     })
                     .collect(),
-                rotation: Rotation::new(s.instances, s.balancer),
+                rotation: {
+                    let mut r = Rotation::new(s.max_instances(), s.balancer);
+                    for i in (s.instances..s.max_instances()).rev() {
+                        r.remove(i);
+                    }
+                    r
+                },
                 line_of_class: (0..classes)
                     .map(|c| s.lines.iter().position(|l| l.class == Some(c)).unwrap_or(s.lines.len() - 1))
                     .collect(),
@@ -139,6 +149,7 @@ impl<'m> Services<'m> {
                 idempotency: IdempotencyState::default(),
                 down: 0,
                 poison_loops: 0,
+                cpu_ns: 0,
             })
             .collect();
         Services {
@@ -270,13 +281,54 @@ impl<'m> Services<'m> {
 
     /// How long a CPU step of `cost` takes on instance `i` (a rolled-out change scales it).
     pub fn cpu_time(&mut self, s: ServiceId, i: u32, cost: &Dist) -> Nanos {
-        let took = cost.sample_ns(&mut self.states[s.0].rng);
-        let factor = self.instance(s, i).cpu_factor;
-        if factor == 1.0 {
-            took
+        let state = &mut self.states[s.0];
+        let drawn = cost.sample_ns(&mut state.rng);
+        let factor = state.instances[i as usize].cpu_factor;
+        let took = if factor == 1.0 {
+            drawn
         } else {
-            (took as f64 * factor).min(crate::model::units::MAX_NANOS as f64) as u64
+            (drawn as f64 * factor).min(crate::model::units::MAX_NANOS as f64) as u64
+        };
+        state.cpu_ns = state.cpu_ns.wrapping_add(took);
+        took
+    }
+
+    /// CPU time of the CPU steps started so far, all instances (its autoscaler's CPU metric).
+    pub fn cpu_ns(&self, s: ServiceId) -> u64 {
+        self.states[s.0].cpu_ns
+    }
+
+    /// Requests admitted and not finished, all instances.
+    pub fn in_flight_total(&self, s: ServiceId) -> u32 {
+        self.states[s.0].in_flight
+    }
+
+    /// A launched instance `i` is provisioned: it is up, and in rotation at once (or, with
+    /// health checks, at the next one).
+    pub fn launched(&mut self, s: ServiceId, i: u32, queue: &mut EventQueue<Event>) {
+        self.restart(s, i, queue);
+    }
+
+    /// Instance `i` is retired by its autoscaler: out of rotation at once (deregistered, not
+    /// waiting for a health check) and down, so nothing new reaches it; what it admitted
+    /// finishes (its epoch stays).
+    pub fn retire(&mut self, s: ServiceId, i: u32, now: Nanos) {
+        let state = &mut self.states[s.0];
+        let inst = &mut state.instances[i as usize];
+        if !inst.up {
+            return;
         }
+        inst.up = false;
+        inst.cpu_factor = 1.0;
+        state.up -= 1;
+        state.rotation.remove(i);
+        state.up_level.set(now, f64::from(state.up));
+        state.none_up.set(now, f64::from(u8::from(state.up == 0)));
+    }
+
+    /// Instance `i`'s CPU steps take `factor` times their drawn time (a warm-up; 1 after it).
+    pub fn set_cpu_factor(&mut self, s: ServiceId, i: u32, factor: f64) {
+        self.instance_mut(s, i).cpu_factor = factor;
     }
 
     /// Instance `i` crashes: what it was doing is reset (lazily: its epoch moves on) and it takes

@@ -1,5 +1,6 @@
 //! The simulated world: the state of every component in one replication, and the event dispatch.
 
+use super::autoscaler::Autoscalers;
 use super::cache::Caches;
 use super::client::Clients;
 use super::crash_loop::CrashLoops;
@@ -128,6 +129,13 @@ pub enum Event {
         /// What happens.
         what: InstanceEvent,
     },
+    /// Something happens to an autoscaled service.
+    Autoscale {
+        /// Index of the service.
+        service: u32,
+        /// What happens.
+        what: AutoscaleEvent,
+    },
     /// A rollout moves on.
     Rollout {
         /// Index of the rollout's timed action.
@@ -157,6 +165,28 @@ pub enum InstanceEvent {
     },
     /// The balancer checks its health: in rotation if up, out if down.
     HealthCheck,
+}
+
+/// What happens to an autoscaled service.
+#[derive(Clone, Copy, Debug)]
+pub enum AutoscaleEvent {
+    /// Its metric is sampled (every second); at the end of a period the autoscaler decides.
+    Tick,
+    /// A launched instance slot is provisioned, unless that launch was cancelled (`life` is the
+    /// slot's launch count when it was launched).
+    Provisioned {
+        /// The instance slot.
+        instance: u32,
+        /// The slot's launch count at the launch.
+        life: u32,
+    },
+    /// A new instance's warm-up is over.
+    WarmedUp {
+        /// The instance slot.
+        instance: u32,
+        /// The slot's launch count at the launch.
+        life: u32,
+    },
 }
 
 /// What happens to a rollout.
@@ -210,6 +240,8 @@ pub struct World<'m> {
     pub(super) crash_loops: CrashLoops<'m>,
     /// The rollouts: where their change is, and their rollback rules' windows.
     pub(super) rollouts: Rollouts<'m>,
+    /// The services' autoscalers.
+    pub(super) autoscalers: Autoscalers,
 }
 
 impl<'m> World<'m> {
@@ -264,10 +296,12 @@ impl<'m> World<'m> {
                 .collect(),
             crash_loops: CrashLoops::new(&model.actions, |i| rng("action", &i.to_string())),
             rollouts: Rollouts::new(&model.actions, model.services.iter().map(|s| s.instances).collect()),
+            autoscalers: Autoscalers::new(&model.services, (warmup, window, windows), |name| rng("autoscaler", name)),
         };
         world.clients.schedule_first_arrivals(queue);
         world.queues.schedule_producers(queue);
         world.schedule_actions(queue);
+        world.schedule_autoscalers(queue);
         world
     }
 
@@ -282,6 +316,7 @@ impl<'m> World<'m> {
             e.arrivals.finish(end_ns);
         }
         self.queues.finish(end_ns);
+        self.autoscalers.finish(end_ns);
     }
 
     /// Remove a finished job and let go of its unit of work. An attempt it still waited for is
@@ -430,6 +465,7 @@ impl Process for World<'_> {
             Event::CacheTimeout { job, step } => self.on_cache_timeout(job, step, queue),
             Event::QueueTimeout { job, ticket } => self.on_queue_timeout(job, ticket, queue),
             Event::Instance { service, instance, what } => self.on_instance_event(service, instance, what, queue),
+            Event::Autoscale { service, what } => self.on_autoscale(service, what, queue),
             Event::Rollout { action, what } => {
                 let change = self.rollouts.on_event(action, what, queue);
                 self.apply(change);

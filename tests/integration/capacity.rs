@@ -115,7 +115,13 @@ fn predicted_utilisation_is_a_lower_bound_and_within_ten_percent_without_retries
             );
             let ci = s.ci95.max(0.0);
             assert!(s.measured + ci >= s.predicted * (1.0 - noise), "below the lower bound: {at}");
-            if retried == 0 {
+            // An autoscaled fleet is as large as its autoscaler makes it: the arithmetic divides
+            // by its largest, so it is a lower bound only.
+            let autoscaled = model
+                .services
+                .iter()
+                .any(|m| s.name == format!("services.{}", m.name) && m.autoscaling.is_some());
+            if retried == 0 && !autoscaled {
                 assert!(s.measured - ci <= s.predicted * WAITING_LEFT_OUT * (1.0 + noise), "{at}");
             }
         }

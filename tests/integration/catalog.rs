@@ -12,8 +12,8 @@ use capsim::results::metric::{resolve, series};
 use capsim::results::RunResult;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One component of every kind: an open and a batch client in one group, a service calling a
-/// mail service with a side effect, a database behind a pool, a queue fed by a burst (a trigger,
+/// One component of every kind: an open and a batch client in one group, an autoscaled service
+/// (with a price) calling a mail service with a side effect, a database behind a pool, a queue fed by a burst (a trigger,
 /// so the blast radius is judged). A third client gives up after 1 ms, before the api's CPU step
 /// (after its transaction) starts, so the api wastes CPU.
 const MODEL: &str = r#"{ "duration": "2m", "warmup": "10s", "replications": 2, "seed": 1,
@@ -22,7 +22,9 @@ const MODEL: &str = r#"{ "duration": "2m", "warmup": "10s", "replications": 2, "
     "batch": { "closed": { "users": 2, "requests": 5, "deadline": "1m" }, "calls": "api.get", "group": "all" },
     "impatient": { "open": { "rate": "5/s" }, "calls": "api.get", "timeout": "1ms" } },
   "services": {
-    "api": { "workers": 4, "endpoints": { "get": [
+    "api": { "workers": 4,
+      "autoscaling": { "min": 1, "max": 2, "metric": "cpu", "target": 0.5, "cost_per_hour": 0.2 },
+      "endpoints": { "get": [
       { "transaction": { "pool": "p", "queries": 2, "query": "exp(2ms)" } },
       { "cpu": "exp(5ms)" },
       { "call": "mail.send", "effect": "email" } ] } },
@@ -161,6 +163,7 @@ fn typed_window(r: &RunResult, kind: &str, name: &str, label: &str, i: usize) ->
     match kind {
         "client" => traffic(&r.clients.iter().find(|c| c.name == name).unwrap().series),
         "endpoint" => traffic(&r.endpoints.iter().find(|e| e.name == name).unwrap().series),
+        "service" if label == "instances" => r.autoscalers.iter().find(|a| a.name == name).unwrap().series[i].instances,
         "service" => station(&r.services.iter().find(|s| s.name == name).unwrap().series),
         "pool" => station(&r.pools.iter().find(|p| p.name == name).unwrap().series),
         "database" => {
@@ -195,9 +198,11 @@ fn typed_window(r: &RunResult, kind: &str, name: &str, label: &str, i: usize) ->
     }
 }
 
-/// The component names of `kind` ("client") in `result`.
-fn components(r: &RunResult, kind: &str) -> Vec<String> {
+/// The component names of `kind` ("client") in `result` that have column `label`: every one of
+/// the kind, but only autoscaled services have instances.
+fn components(r: &RunResult, kind: &str, label: &str) -> Vec<String> {
     let names: Vec<&String> = match kind {
+        "service" if label == "instances" => r.autoscalers.iter().map(|a| &a.name).collect(),
         "client" => r.clients.iter().map(|c| &c.name).collect(),
         "endpoint" => r.endpoints.iter().map(|e| &e.name).collect(),
         "service" => r.services.iter().map(|s| &s.name).collect(),
@@ -268,8 +273,8 @@ fn every_column_of_the_registry_is_in_the_csv_files_with_the_typed_results_value
     let windows = result.clients[0].series.len();
     assert!(windows > 1, "the model has several windows");
     for table in WINDOWS {
-        for name in components(&result, table.kind()) {
-            for label in table.labels() {
+        for label in table.labels() {
+            for name in components(&result, table.kind(), label.label) {
                 let column: Vec<_> = timeseries
                     .iter()
                     .filter(|r| r["kind"] == table.kind() && r["component"] == name && r["metric"] == label.label)

@@ -3,6 +3,7 @@
 //!
 //! The CLI tests run the real binary (`CARGO_BIN_EXE_capsim`); the property tests use the library.
 
+mod autoscaling;
 mod bad_input;
 mod blast_radius;
 mod capacity;
