@@ -19,7 +19,9 @@ pub mod values;
 pub use dist::Dist;
 pub use error::{Diagnostic, ModelError};
 pub use load::{load_model, parse_model};
-pub use resilience::{Breaker, Budget, CallSite, CallerGone, Idempotency, MessageQueue, QueueId, Throttle};
+pub use resilience::{
+    Breaker, Budget, Bulkhead, CallSite, CallerGone, Idempotency, Limit, LimitKind, MessageQueue, QueueId, RateLimit, Throttle,
+};
 pub use units::Nanos;
 
 /// Index of a client in [`Model::clients`].
@@ -90,6 +92,8 @@ pub struct Model {
     pub call_sites: Vec<CallSite>,
     /// Names of the side effects steps have; [`Endpoint::effects`] indexes it.
     pub effects: Vec<String>,
+    /// Rate limits and bulkheads, wherever they are (services, clients, call steps).
+    pub limits: Vec<Limit>,
     /// The metric watched for a metastability verdict, when the model asks for one.
     pub metastability: Option<String>,
 }
@@ -441,14 +445,17 @@ pub struct RetryOn {
     pub rejected: bool,
     /// Attempts that failed along the way.
     pub error: bool,
+    /// Attempts over a rate limit (HTTP 429).
+    pub rate_limited: bool,
 }
 
 impl RetryOn {
-    /// Every kind of failure: timeouts, rejections and errors.
+    /// Every kind of failure: timeouts, rejections, errors and rate limits.
     pub const ALL: RetryOn = RetryOn {
         timeout: true,
         rejected: true,
         error: true,
+        rate_limited: true,
     };
 }
 
@@ -511,6 +518,8 @@ pub struct Service {
     pub on_caller_gone: CallerGone,
     /// Checks that skip work for a unit already in flight or done.
     pub idempotency: Idempotency,
+    /// The token bucket in front of the service (index in [`Model::limits`]).
+    pub rate_limit: Option<usize>,
 }
 
 /// One waiting line in front of a service's workers.
@@ -575,7 +584,7 @@ pub enum Step {
 }
 
 /// Messages a step sends to a queue.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Publish {
     /// The queue (an index in [`Model::queues`]).
     pub queue: u32,
@@ -583,6 +592,8 @@ pub struct Publish {
     pub messages: u32,
     /// The endpoint the queue's consumer delivers each message to.
     pub consumer: EndpointId,
+    /// How long each message stays invisible after it is sent (SQS DelaySeconds); none when absent.
+    pub delay: Option<Dist>,
 }
 
 /// Database work: queries in sequence over one connection.

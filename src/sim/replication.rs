@@ -45,6 +45,17 @@ pub struct ReplicationResult {
     pub lives: Vec<LifeResult>,
     /// Per rollout action, in the order of the model's timed actions.
     pub rollouts: Vec<RolloutResult>,
+    /// Per rate limit or bulkhead, in the order of the model's limits.
+    pub limits: Vec<LimitResult>,
+}
+
+/// What a rate limit or a bulkhead let through and turned away.
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
+pub struct LimitResult {
+    /// Admitted and rejected since the warm-up (see [`limit_column`]).
+    pub totals: [u64; 2],
+    /// The same per window.
+    pub series: CountSeries<2>,
 }
 
 /// Columns of [`QueueResult::totals`] and [`QueueResult::series`] (the queue's counts by kind).
@@ -59,6 +70,14 @@ pub mod queue_column {
     pub const DELETED: usize = 3;
     /// Messages moved to the dead-letter queue.
     pub const DEAD_LETTERED: usize = 4;
+}
+
+/// Columns of [`LimitResult::totals`] and [`LimitResult::series`].
+pub mod limit_column {
+    /// Requests (or call attempts) let through.
+    pub const ADMITTED: usize = 0;
+    /// Requests turned away: over the rate, or no place in the bulkhead (nor in its line).
+    pub const REJECTED: usize = 1;
 }
 
 /// A message queue's counts and levels.
@@ -284,6 +303,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         queues,
         effects,
         policies,
+        limits,
         ..
     } = world;
     let queues = queues.results();
@@ -316,5 +336,6 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         skipped,
         lives,
         rollouts,
+        limits: limits.results(),
     }
 }

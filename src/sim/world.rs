@@ -1,5 +1,6 @@
 //! The simulated world: the state of every component in one replication, and the event dispatch.
 
+use super::bulkhead::Bulkheads;
 use super::cache::Caches;
 use super::client::Clients;
 use super::crash_loop::CrashLoops;
@@ -8,6 +9,7 @@ use super::job::{Job, JobRef, JobSlab, Outcome, Owner};
 use super::mqueue::MessageQueues;
 use super::policy::CallPolicies;
 use super::pool::Pools;
+use super::rate_limit::Limits;
 use super::resource::Waiter;
 use super::rollout::{Change, Rollouts};
 use super::service::Services;
@@ -128,6 +130,13 @@ pub enum Event {
         /// What happens.
         what: InstanceEvent,
     },
+    /// An attempt waiting for a place in its call's bulkhead has waited its `max_wait`.
+    BulkheadTimeout {
+        /// The caller.
+        job: JobRef,
+        /// The attempt that waits.
+        attempt: u32,
+    },
     /// A rollout moves on.
     Rollout {
         /// Index of the rollout's timed action.
@@ -210,6 +219,10 @@ pub struct World<'m> {
     pub(super) crash_loops: CrashLoops<'m>,
     /// The rollouts: where their change is, and their rollback rules' windows.
     pub(super) rollouts: Rollouts<'m>,
+    /// The rate limits' buckets and every limit's counts.
+    pub(super) limits: Limits,
+    /// The bulkheads' places and lines.
+    pub(super) bulkheads: Bulkheads,
 }
 
 impl<'m> World<'m> {
@@ -264,6 +277,8 @@ impl<'m> World<'m> {
                 .collect(),
             crash_loops: CrashLoops::new(&model.actions, |i| rng("action", &i.to_string())),
             rollouts: Rollouts::new(&model.actions, model.services.iter().map(|s| s.instances).collect()),
+            limits: Limits::new(&model.limits, (warmup, window, windows)),
+            bulkheads: Bulkheads::new(&model.limits),
         };
         world.clients.schedule_first_arrivals(queue);
         world.queues.schedule_producers(queue);
@@ -429,6 +444,7 @@ impl Process for World<'_> {
             } => self.on_message_visible(q, message, visibility, queue),
             Event::CacheTimeout { job, step } => self.on_cache_timeout(job, step, queue),
             Event::QueueTimeout { job, ticket } => self.on_queue_timeout(job, ticket, queue),
+            Event::BulkheadTimeout { job, attempt } => self.on_bulkhead_timeout(job, attempt, queue),
             Event::Instance { service, instance, what } => self.on_instance_event(service, instance, what, queue),
             Event::Rollout { action, what } => {
                 let change = self.rollouts.on_event(action, what, queue);

@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod blast_radius;
+mod bulkheads;
 mod capacity;
 mod capacity_sweep;
 mod catalog;
@@ -25,6 +26,7 @@ mod outputs;
 mod plots;
 mod properties;
 mod publish;
+mod rate_limits;
 mod report;
 mod retry_storm;
 mod run_shards;
