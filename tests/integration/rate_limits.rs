@@ -149,3 +149,32 @@ fn a_rate_limit_on_a_call_step_limits_that_call_only_and_is_resolvable_by_metric
     // 15 in the first window of 10 s / 60.
     assert!((windows[0].1 - 90.0).abs() < 1e-6, "{:?}", windows[0]);
 }
+
+#[test]
+fn limits_and_delayed_messages_are_byte_identical_whatever_the_thread_count() {
+    // A rate-limited service, a bulkhead with a line and a timed wait, a retry on 429s and a
+    // delayed publish, in one model: its JSON with 1 and 3 threads.
+    let json = r#"{
+  "duration": "2m", "warmup": "10s", "replications": 5, "seed": 4,
+  "clients": { "web": { "open": { "rate": "120/s" }, "calls": "api.get",
+      "retry": { "attempts": 2, "backoff": "20ms", "retry_on": ["rate_limited"] } } },
+  "services": {
+    "api": { "workers": 8, "rate_limit": { "rate": "100/s", "burst": 10 }, "endpoints": { "get": [
+        { "call": "db.read", "bulkhead": { "max_concurrent": 2, "queue": 4, "max_wait": "30ms" } },
+        { "publish": "audits", "delay": "exp(2s)" } ] } },
+    "db": { "workers": 4, "endpoints": { "read": [ { "cpu": "exp(15ms)" } ] } },
+    "audit": { "workers": 2, "endpoints": { "write": [ { "cpu": "exp(3ms)" } ] } } },
+  "queues": { "audits": { "visibility_timeout": "30s", "consumer": { "calls": "audit.write", "concurrency": 4 } } }
+}"#;
+    let dir = super::scratch_dir("limits-threads");
+    let model = dir.join("m.json");
+    std::fs::write(&model, json).unwrap();
+    let out = |threads: &str| {
+        let run = super::capsim(&["run", model.to_str().unwrap(), "--json", "-", "--quiet", "--threads", threads]);
+        run.expect_code(0);
+        run.stdout.clone()
+    };
+    let (one, three) = (out("1"), out("3"));
+    assert!(one.contains("\"limits\""));
+    assert_eq!(one, three);
+}
