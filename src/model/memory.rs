@@ -149,7 +149,8 @@ pub fn sweep_point(model: &Model) -> u64 {
         + model.databases.len()
         + model.pools.len()
         + model.queues.len()
-        + model.effects.len()) as u64;
+        + model.effects.len()
+        + model.limits.len()) as u64;
     let windows = model.window_count() as u64;
     components.saturating_mul(SWEEP_POINT_COMPONENT_BYTES.saturating_add(windows.saturating_mul(SWEEP_POINT_WINDOW_BYTES)))
 }
@@ -186,7 +187,9 @@ pub fn estimate(model: &Model) -> MemoryNeed {
     // Busy and waiting levels per station; connection levels per database; queue backlogs.
     let level_series = 2 * (instances + lanes + model.pools.len() as u64 + model.queues.len() as u64)
         + model.databases.len() as u64
-        + model.effects.len() as u64;
+        + model.effects.len() as u64
+        // Admitted and rejected per limit.
+        + model.limits.len() as u64;
     // Answers and arrivals per latency series.
     let per_window = latency_series * (WINDOW_HISTOGRAM_BYTES + WINDOW_EVENTS_BYTES) + level_series * WINDOW_LEVEL_BYTES;
     let full_histograms =
@@ -200,7 +203,18 @@ pub fn estimate(model: &Model) -> MemoryNeed {
         + model.queues.len()
         + model.effects.len()
         + model.call_sites.len()
-        + model.actions.len();
+        + model.actions.len()
+        + model.limits.len();
+    // A bulkhead keeps its places and line per instance of its caller (its waiters are requests
+    // in flight, counted with them).
+    let compartments: u64 = model
+        .limits
+        .iter()
+        .map(|l| match &l.kind {
+            super::LimitKind::Bulkhead(b) => u64::from(b.instances),
+            super::LimitKind::RateLimit(_) => 0,
+        })
+        .sum();
     // A closed user with a fixed number of requests keeps its finishing time and counts.
     let batch_users: u64 = model
         .clients
@@ -223,7 +237,8 @@ pub fn estimate(model: &Model) -> MemoryNeed {
             + window_judged_bytes(model),
         in_flight_per_thread: u64::from(model.max_in_flight)
             .saturating_mul(chain_depth)
-            .saturating_mul(REQUEST_JOB_BYTES),
+            .saturating_mul(REQUEST_JOB_BYTES)
+            .saturating_add(compartments * 48),
         replications: u64::from(model.replications) * if watch_runs_twice(model) { 2 } else { 1 },
         copies: if model.metastability.is_some() { 2 } else { 1 },
         windows,

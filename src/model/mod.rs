@@ -20,7 +20,9 @@ pub mod values;
 pub use dist::Dist;
 pub use error::{Diagnostic, ModelError};
 pub use load::{load_model, parse_model};
-pub use resilience::{Breaker, Budget, CallSite, CallerGone, Idempotency, MessageQueue, QueueId, Throttle};
+pub use resilience::{
+    Breaker, Budget, Bulkhead, CallSite, CallerGone, Idempotency, Limit, LimitKind, MessageQueue, QueueId, RateLimit, Throttle,
+};
 pub use units::Nanos;
 
 /// Index of a client in [`Model::clients`].
@@ -91,6 +93,8 @@ pub struct Model {
     pub call_sites: Vec<CallSite>,
     /// Names of the side effects steps have; [`Endpoint::effects`] indexes it.
     pub effects: Vec<String>,
+    /// Rate limits and bulkheads, wherever they are (services, clients, call steps).
+    pub limits: Vec<Limit>,
     /// The metric watched for a metastability verdict, when the model asks for one.
     pub metastability: Option<String>,
 }
@@ -442,14 +446,17 @@ pub struct RetryOn {
     pub rejected: bool,
     /// Attempts that failed along the way.
     pub error: bool,
+    /// Attempts over a rate limit (HTTP 429).
+    pub rate_limited: bool,
 }
 
 impl RetryOn {
-    /// Every kind of failure: timeouts, rejections and errors.
+    /// Every kind of failure: timeouts, rejections, errors and rate limits.
     pub const ALL: RetryOn = RetryOn {
         timeout: true,
         rejected: true,
         error: true,
+        rate_limited: true,
     };
 }
 
@@ -514,6 +521,8 @@ pub struct Service {
     pub idempotency: Idempotency,
     /// Its autoscaler, if it has one (`instances` is then the count at the start).
     pub autoscaling: Option<Autoscaling>,
+    /// The token bucket in front of the service (index in [`Model::limits`]).
+    pub rate_limit: Option<usize>,
 }
 
 impl Service {
@@ -646,7 +655,7 @@ pub enum Step {
 }
 
 /// Messages a step sends to a queue.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Publish {
     /// The queue (an index in [`Model::queues`]).
     pub queue: u32,
@@ -654,6 +663,8 @@ pub struct Publish {
     pub messages: u32,
     /// The endpoint the queue's consumer delivers each message to.
     pub consumer: EndpointId,
+    /// How long each message stays invisible after it is sent (SQS DelaySeconds); none when absent.
+    pub delay: Option<Dist>,
 }
 
 /// Database work: queries in sequence over one connection.

@@ -1,5 +1,6 @@
 //! Resolved resilience settings: message queues and their producers, call policies (retry
-//! budgets, adaptive throttling, circuit breakers), idempotency checks and side effects.
+//! budgets, adaptive throttling, circuit breakers), limits (rate limits, bulkheads), idempotency
+//! checks and side effects.
 
 use super::{Call, Nanos};
 
@@ -9,7 +10,7 @@ pub struct QueueId(pub usize);
 
 /// Where a call is made from (a client, or a call step of an endpoint), with the policies that
 /// keep state across calls there.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct CallSite {
     /// "client web" or "api.checkout → menu.get".
     pub name: String,
@@ -19,6 +20,10 @@ pub struct CallSite {
     pub throttle: Option<Throttle>,
     /// Circuit breaker.
     pub breaker: Option<Breaker>,
+    /// The token bucket on its attempts (index in [`super::Model::limits`]).
+    pub rate_limit: Option<usize>,
+    /// The bulkhead on its attempts in flight (index in [`super::Model::limits`]).
+    pub bulkhead: Option<usize>,
 }
 
 impl CallSite {
@@ -26,6 +31,46 @@ impl CallSite {
     pub fn has_policy(&self) -> bool {
         self.budget.is_some() || self.throttle.is_some() || self.breaker.is_some()
     }
+}
+
+/// A rate limit or a bulkhead, with the name its counts are reported under.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limit {
+    /// "api.rate_limit", "web.bulkhead", "api.checkout->payments.charge.bulkhead".
+    pub name: String,
+    /// What it limits and how.
+    pub kind: LimitKind,
+}
+
+/// What a limit is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LimitKind {
+    /// A token bucket.
+    RateLimit(RateLimit),
+    /// A cap on calls in flight.
+    Bulkhead(Bulkhead),
+}
+
+/// A token bucket: `rate_per_s` tokens a second up to `burst`, full at the start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    /// Tokens added per second.
+    pub rate_per_s: f64,
+    /// Most tokens held.
+    pub burst: u32,
+}
+
+/// A bulkhead: calls in flight at once per instance of the caller, and the line for a place.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bulkhead {
+    /// Calls in flight at once.
+    pub max_concurrent: u32,
+    /// Most calls waiting for a place (0: rejected at once; `u32::MAX`: unbounded).
+    pub queue: u32,
+    /// Longest wait for a place; no limit when absent.
+    pub max_wait_ns: Option<Nanos>,
+    /// Instances of the calling side (1 for a client): each has its own places and line.
+    pub instances: u32,
 }
 
 /// A retry budget over a sliding window.

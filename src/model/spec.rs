@@ -325,6 +325,11 @@ pub struct ClientSpec {
     pub throttle: Option<ThrottleSpec>,
     /// A circuit breaker in front of the calls.
     pub breaker: Option<BreakerSpec>,
+    /// A token bucket on the client's own sending: an attempt over the rate fails at once as
+    /// `rate_limited` (a 429 the client gives itself).
+    pub rate_limit: Option<RateLimitSpec>,
+    /// A cap on the client's attempts in flight at once; more wait in a line or are rejected.
+    pub bulkhead: Option<BulkheadSpec>,
     /// The request class of its requests, inherited by every call they lead to: a service queue
     /// with `classes` gives each class its own line, served in priority order.
     pub class: Option<String>,
@@ -439,7 +444,8 @@ pub struct RetrySpec {
     pub jitter: Option<JitterSpec>,
     /// Retries allowed as a share of requests (as in gRPC and Finagle); unlimited when absent.
     pub budget: Option<BudgetSpec>,
-    /// Which failed attempts are retried (default all three: `["timeout", "rejected", "error"]`).
+    /// Which failed attempts are retried (default all four: `["timeout", "rejected", "error",
+    /// "rate_limited"]`).
     pub retry_on: Option<Vec<RetryOnSpec>>,
 }
 
@@ -454,6 +460,9 @@ pub enum RetryOnSpec {
     Rejected,
     /// The attempt failed along the way: a downstream call failed, no connection could be had.
     Error,
+    /// The attempt was over a rate limit (HTTP 429): the service's, the caller's or the client's
+    /// own token bucket. Retried only when listed (or when `retry_on` is left out).
+    RateLimited,
 }
 
 /// How a backoff wait is randomised.
@@ -499,6 +508,9 @@ pub struct ServiceSpec {
     /// Instances added and removed as a metric moves (target tracking or step scaling);
     /// `instances` is then the count at the start.
     pub autoscaling: Option<AutoscalingSpec>,
+    /// A token bucket in front of the whole service (an API gateway's limit, shared by its
+    /// instances and endpoints): a request over the rate is answered 429 (`rate_limited`) at once.
+    pub rate_limit: Option<RateLimitSpec>,
     /// Endpoints by name, each a list of steps run in order.
     pub endpoints: IndexMap<String, Vec<StepSpec>>,
 }
@@ -672,7 +684,9 @@ pub struct AsyncSpec {
 pub struct StepSpec {
     /// CPU work: holds a worker for a duration drawn from this distribution.
     pub cpu: Option<DistValue>,
-    /// A wait that uses no CPU (e.g. a third-party API): holds the worker only in a synchronous service.
+    /// A wait that uses no CPU (e.g. a third-party API): holds the worker only in a synchronous
+    /// service. With `publish`: each message becomes visible to the queue's consumer only this
+    /// long after it is sent (SQS DelaySeconds); the request does not wait.
     pub delay: Option<DistValue>,
     /// A synchronous call to "service.endpoint".
     pub call: Option<String>,
@@ -684,6 +698,12 @@ pub struct StepSpec {
     pub throttle: Option<ThrottleSpec>,
     /// With `call`: a circuit breaker in front of the call.
     pub breaker: Option<BreakerSpec>,
+    /// With `call`: a token bucket on this call site's attempts; one over the rate fails at once
+    /// as `rate_limited`.
+    pub rate_limit: Option<RateLimitSpec>,
+    /// With `call`: a cap on this call's attempts in flight at once from each instance of the
+    /// service; more wait in a line (when it has one) or are rejected at once.
+    pub bulkhead: Option<BulkheadSpec>,
     /// A side effect (e.g. "email") that happens when this step completes; counted per unit of work.
     pub effect: Option<String>,
     /// Database work holding one connection for all its queries.
@@ -908,6 +928,32 @@ pub struct BudgetSpec {
     pub min_per_s: Option<Factor>,
     /// The sliding window (default "10s").
     pub window: Option<DurationValue>,
+}
+
+/// A token bucket: tokens refill continuously at `rate` up to `burst`, the bucket starts full, and
+/// each request takes one token or, when none is left, is rejected as `rate_limited` (HTTP 429).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// Tokens added per unit of time: the sustained rate let through, e.g. "100/s".
+    pub rate: RateValue,
+    /// Most tokens held: requests let through at once after a quiet spell (default: one second
+    /// of `rate`, at least 1).
+    pub burst: Option<PositiveInt>,
+}
+
+/// A bulkhead: at most `max_concurrent` attempts of one call in flight at once (per instance of
+/// the calling service); another waits in a line when one is configured, else is rejected.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkheadSpec {
+    /// Attempts in flight at once.
+    pub max_concurrent: PositiveInt,
+    /// Most attempts waiting for a place; one more is rejected (default: unbounded when
+    /// `max_wait` is set, else 0: rejected at once).
+    pub queue: Option<NonNegativeInt>,
+    /// Longest wait for a place before the attempt is rejected (default: no limit).
+    pub max_wait: Option<DurationValue>,
 }
 
 /// Client-side adaptive throttling (Google SRE book): before each attempt, reject it locally with

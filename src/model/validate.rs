@@ -276,6 +276,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
     let mut endpoints = Vec::new();
     let mut call_sites: Vec<CallSite> = Vec::new();
     let mut effects: Vec<String> = Vec::new();
+    let mut limits: Vec<Limit> = Vec::new();
     for (s, (service_name, service)) in spec.services.iter().enumerate() {
         let path = format!("services.{}", key(service_name));
         let mut ids = Vec::new();
@@ -313,7 +314,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                             format!("expected a share of requests above 0 and at most 1, got {share}"),
                         );
                     }
-                    let resolved = resolve_step(step, &step_path, &context, &mut call_sites, &mut check)?;
+                    let resolved = resolve_step(step, &step_path, &context, (&mut call_sites, &mut limits), &mut check)?;
                     step_effects.push(effect);
                     shares.push(share);
                     Some((resolved, cache))
@@ -362,6 +363,10 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             on_caller_gone: service.on_caller_gone.unwrap_or(CallerGone::Finish),
             idempotency: resilience::idempotency(service.idempotency.as_ref(), &path, &mut check),
             autoscaling,
+            rate_limit: service.rate_limit.as_ref().and_then(|r| {
+                let name = format!("{service_name}.rate_limit");
+                resilience::rate_limit(r, &name, &format!("{path}.rate_limit"), &mut limits, &mut check)
+            }),
         });
     }
 
@@ -434,11 +439,19 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             .get_index(endpoints[target.0].service.0)
             .map_or("", |s| s.0.as_str())
             .to_string();
+        let policies = resilience::SitePolicies {
+            retry: c.retry.as_ref(),
+            throttle: c.throttle.as_ref(),
+            breaker: c.breaker.as_ref(),
+            rate_limit: c.rate_limit.as_ref(),
+            bulkhead: c.bulkhead.as_ref(),
+        };
         call_sites.push(resilience::call_site(
             format!("client {name}"),
-            c.retry.as_ref(),
-            c.throttle.as_ref(),
-            c.breaker.as_ref(),
+            policies,
+            name,
+            1,
+            &mut limits,
             &path,
             &mut check,
         ));
@@ -477,9 +490,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         if let Some(resolved) = resilience::queue(name, q, target, make_call, published, &mut check) {
             call_sites.push(CallSite {
                 name: format!("queue {name} consumer"),
-                budget: None,
-                throttle: None,
-                breaker: None,
+                ..CallSite::default()
             });
             queues.push(resolved);
         }
@@ -542,6 +553,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         queues,
         call_sites,
         effects,
+        limits,
         metastability,
     };
     let need = super::memory::estimate(&model);
@@ -701,7 +713,13 @@ struct StepContext<'a> {
 
 /// Resolve one endpoint step; `None` (with an error recorded) when it cannot be. A call step
 /// adds its call site to `sites`.
-fn resolve_step(step: &StepSpec, path: &str, cx: &StepContext, sites: &mut Vec<CallSite>, check: &mut Checker) -> Option<Step> {
+fn resolve_step(
+    step: &StepSpec,
+    path: &str,
+    cx: &StepContext,
+    (sites, limits): (&mut Vec<CallSite>, &mut Vec<Limit>),
+    check: &mut Checker,
+) -> Option<Step> {
     let StepContext {
         service_name,
         spec,
@@ -713,7 +731,8 @@ fn resolve_step(step: &StepSpec, path: &str, cx: &StepContext, sites: &mut Vec<C
     } = *cx;
     let kinds = [
         step.cpu.is_some(),
-        step.delay.is_some(),
+        // With `publish`, `delay` is the messages' delay, not a step of its own.
+        step.delay.is_some() && step.publish.is_none(),
         step.call.is_some(),
         step.transaction.is_some(),
         step.publish.is_some(),
@@ -758,6 +777,7 @@ fn resolve_step(step: &StepSpec, path: &str, cx: &StepContext, sites: &mut Vec<C
             queue: queue as u32,
             messages: step.messages.map_or(1, |m| m.0),
             consumer,
+            delay: step.delay.as_ref().map(|d| d.0.clone()).filter(|d| d.mean_secs() > 0.0),
         }));
     }
     if step.call.is_none()
@@ -766,6 +786,17 @@ fn resolve_step(step: &StepSpec, path: &str, cx: &StepContext, sites: &mut Vec<C
         check.error(
             path,
             "\"timeout\", \"retry\", \"throttle\" and \"breaker\" belong to a \"call\" step",
+        );
+        return None;
+    }
+    if step.call.is_none() && (step.rate_limit.is_some() || step.bulkhead.is_some()) {
+        let field = if step.rate_limit.is_some() { "rate_limit" } else { "bulkhead" };
+        check.error(
+            format!("{path}.{field}"),
+            format!(
+                "\"{field}\" belongs to a \"call\" step (a limit on all of a service's requests is services.{}.rate_limit)",
+                key(service_name)
+            ),
         );
         return None;
     }
@@ -784,11 +815,33 @@ fn resolve_step(step: &StepSpec, path: &str, cx: &StepContext, sites: &mut Vec<C
             }
         };
         let target_service = reference.split('.').next().unwrap_or_default();
+        let policies = resilience::SitePolicies {
+            retry: step.retry.as_ref(),
+            throttle: step.throttle.as_ref(),
+            breaker: step.breaker.as_ref(),
+            rate_limit: step.rate_limit.as_ref(),
+            bulkhead: step.bulkhead.as_ref(),
+        };
+        // Limits are named after the call; a second call to the same endpoint gets a number.
+        let mut limit_name = format!("{}->{reference}", cx.endpoint);
+        let taken = |n: &str| {
+            limits
+                .iter()
+                .any(|l| l.name.starts_with(n) && l.name[n.len()..].starts_with('.'))
+        };
+        for k in 2.. {
+            if !taken(&limit_name) {
+                break;
+            }
+            limit_name = format!("{}->{reference}#{k}", cx.endpoint);
+        }
+        let instances = spec.services.get(service_name).and_then(|s| s.instances).map_or(1, |n| n.0);
         sites.push(resilience::call_site(
             format!("{} → {reference}", cx.endpoint),
-            step.retry.as_ref(),
-            step.throttle.as_ref(),
-            step.breaker.as_ref(),
+            policies,
+            &limit_name,
+            instances,
+            limits,
             path,
             check,
         ));
@@ -1021,7 +1074,7 @@ fn resolve_retry(retry: Option<&RetrySpec>, path: &str, check: &mut Checker) -> 
         Some([]) => {
             check.error(
                 format!("{path}.retry.retry_on"),
-                "expected at least one of \"timeout\", \"rejected\", \"error\" (leave out \"retry\" to never retry)",
+                "expected at least one of \"timeout\", \"rejected\", \"error\", \"rate_limited\" (leave out \"retry\" to never retry)",
             );
             RetryOn::ALL
         }
@@ -1029,6 +1082,7 @@ fn resolve_retry(retry: Option<&RetrySpec>, path: &str, check: &mut Checker) -> 
             timeout: kinds.contains(&RetryOnSpec::Timeout),
             rejected: kinds.contains(&RetryOnSpec::Rejected),
             error: kinds.contains(&RetryOnSpec::Error),
+            rate_limited: kinds.contains(&RetryOnSpec::RateLimited),
         },
     };
     Retry {

@@ -2,9 +2,11 @@
 //! message queues and the metastability metric.
 
 use super::resilience::{CompletedStore, Idempotency, MessageQueue};
-use super::spec::{BreakerSpec, BudgetSpec, IdempotencySpec, MessageQueueSpec, RetrySpec, ThrottleSpec};
+use super::spec::{
+    BreakerSpec, BudgetSpec, BulkheadSpec, IdempotencySpec, MessageQueueSpec, RateLimitSpec, RetrySpec, ThrottleSpec,
+};
 use super::validate::{key, Checker};
-use super::{Breaker, Budget, Call, CallSite, EndpointId, Nanos, Retry, Throttle};
+use super::{Breaker, Budget, Bulkhead, Call, CallSite, EndpointId, Limit, LimitKind, Nanos, RateLimit, Retry, Throttle};
 
 /// Default sliding window of budgets and breakers: 10 s.
 const DEFAULT_WINDOW_NS: Nanos = 10_000_000_000;
@@ -13,23 +15,118 @@ const DEFAULT_THROTTLE_WINDOW_NS: Nanos = 120_000_000_000;
 /// Most distinct side effects in a model (a unit of work keeps one bit per effect).
 pub const MAX_EFFECTS: usize = 64;
 
-/// Build the call site of a call: its name and its policies, checked.
+/// The policies of a call as written: retries, throttle, breaker, rate limit and bulkhead.
+pub(super) struct SitePolicies<'a> {
+    pub retry: Option<&'a RetrySpec>,
+    pub throttle: Option<&'a ThrottleSpec>,
+    pub breaker: Option<&'a BreakerSpec>,
+    pub rate_limit: Option<&'a RateLimitSpec>,
+    pub bulkhead: Option<&'a BulkheadSpec>,
+}
+
+/// Build the call site of a call: its name and its policies, checked. Its rate limit and
+/// bulkhead are added to `limits`, named `limit_name` + ".rate_limit" / ".bulkhead"; `instances`
+/// is how many instances the calling side has (each has its own bulkhead).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn call_site(
     name: String,
-    retry: Option<&RetrySpec>,
-    throttle: Option<&ThrottleSpec>,
-    breaker: Option<&BreakerSpec>,
+    policies: SitePolicies,
+    limit_name: &str,
+    instances: u32,
+    limits: &mut Vec<Limit>,
     path: &str,
     check: &mut Checker,
 ) -> CallSite {
+    let rate_limit = policies.rate_limit.and_then(|r| {
+        rate_limit(
+            r,
+            &format!("{limit_name}.rate_limit"),
+            &format!("{path}.rate_limit"),
+            limits,
+            check,
+        )
+    });
+    let bulkhead = policies.bulkhead.and_then(|b| {
+        let kind = LimitKind::Bulkhead(resolve_bulkhead(b, instances, &format!("{path}.bulkhead"), check)?);
+        limits.push(Limit {
+            name: format!("{limit_name}.bulkhead"),
+            kind,
+        });
+        Some(limits.len() - 1)
+    });
     CallSite {
         name,
-        budget: retry
+        budget: policies
+            .retry
             .and_then(|r| r.budget.as_ref())
             .and_then(|b| budget(b, &format!("{path}.retry.budget"), check)),
-        throttle: throttle.and_then(|t| resolve_throttle(t, &format!("{path}.throttle"), check)),
-        breaker: breaker.and_then(|b| resolve_breaker(b, &format!("{path}.breaker"), check)),
+        throttle: policies
+            .throttle
+            .and_then(|t| resolve_throttle(t, &format!("{path}.throttle"), check)),
+        breaker: policies
+            .breaker
+            .and_then(|b| resolve_breaker(b, &format!("{path}.breaker"), check)),
+        rate_limit,
+        bulkhead,
     }
+}
+
+/// A token bucket named `name`, added to `limits`; its index.
+pub(super) fn rate_limit(
+    r: &RateLimitSpec,
+    name: &str,
+    path: &str,
+    limits: &mut Vec<Limit>,
+    check: &mut Checker,
+) -> Option<usize> {
+    let rate_per_s = r.rate.0;
+    if !(rate_per_s > 0.0 && rate_per_s.is_finite()) {
+        check.error(
+            format!("{path}.rate"),
+            format!("expected a rate above 0 (leave out \"rate_limit\" for none), got {rate_per_s}/s"),
+        );
+        return None;
+    }
+    // One second of the rate by default, at least one token.
+    let burst = r
+        .burst
+        .map_or_else(|| rate_per_s.ceil().clamp(1.0, f64::from(u32::MAX)) as u32, |b| b.0);
+    limits.push(Limit {
+        name: name.to_string(),
+        kind: LimitKind::RateLimit(RateLimit { rate_per_s, burst }),
+    });
+    Some(limits.len() - 1)
+}
+
+fn resolve_bulkhead(b: &BulkheadSpec, instances: u32, path: &str, check: &mut Checker) -> Option<Bulkhead> {
+    let max_wait_ns = match b.max_wait {
+        Some(w) if w.0 == 0 => {
+            check.error(
+                format!("{path}.max_wait"),
+                "expected a duration above 0 (leave it out to wait without limit, or set \"queue\": 0 to reject at once)",
+            );
+            return None;
+        }
+        w => w.map(|w| w.0),
+    };
+    let queue = match (b.queue, max_wait_ns) {
+        (Some(q), _) => q.0,
+        (None, Some(_)) => u32::MAX,
+        (None, None) => 0,
+    };
+    if queue == 0 && max_wait_ns.is_some() {
+        check.error(
+            format!("{path}.max_wait"),
+            "a bulkhead with \"queue\": 0 rejects at once: \"max_wait\" needs a line",
+        );
+        return None;
+    }
+    Some(Bulkhead {
+        max_concurrent: b.max_concurrent.0,
+        queue,
+        max_wait_ns,
+        instances,
+    })
 }
 
 fn window(w: Option<super::values::DurationValue>, default: Nanos, path: &str, check: &mut Checker) -> Option<Nanos> {

@@ -11,7 +11,7 @@
 use super::human::{self, Quantity};
 use crate::results::catalog;
 use crate::results::metric::Unit;
-use crate::results::resilience::{CallSiteSummary, EffectSummary, QueueSummary};
+use crate::results::resilience::{CallSiteSummary, EffectSummary, LimitSummary, QueueSummary};
 use crate::results::{
     AutoscaleSummary, ClientSummary, Counts, DatabaseSummary, EndpointSummary, GroupSummary, PoolSummary, RunResult,
     ServiceSummary, SloResult,
@@ -80,6 +80,7 @@ pub enum Subject {
     Effects,
     WastedWork,
     CallPolicies,
+    Limits,
     Slos,
 }
 
@@ -473,6 +474,22 @@ static CALL_POLICIES: Rows<CallSiteSummary> = Rows {
     ],
 };
 
+static LIMITS: Rows<LimitSummary> = Rows {
+    subject: Subject::Limits,
+    title: "Rate limits and bulkheads (rejected: over the rate, or no place)",
+    catalog_kind: Some("limits"),
+    rows: |r| r.limits.iter().collect(),
+    columns: &[
+        column("limit", |l| text(&l.name)),
+        column("kind", |l| text(&l.kind)),
+        column("setting", |l| text(&l.setting)),
+        rate("admitted", |l| &l.admitted_per_s),
+        rate("rejected", |l| &l.rejected_per_s),
+        stat("rejected_share", |l| &l.rejected_share),
+        column("rejected total", |l| Cell::Count(l.rejected)),
+    ],
+};
+
 static SLOS: Rows<SloResult> = Rows {
     subject: Subject::Slos,
     title: "Service level objectives",
@@ -530,6 +547,7 @@ pub static SECTIONS: &[&dyn Section] = &[
     &EFFECTS,
     &WASTED_WORK,
     &CALL_POLICIES,
+    &LIMITS,
     &SLOS,
 ];
 

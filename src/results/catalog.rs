@@ -173,6 +173,14 @@ pub const CATALOG: &[Kind] = &[
         ]],
     },
     Kind {
+        name: "limits",
+        groups: &[&[
+            stat("admitted", Count, FALLS, true, true),
+            stat("rejected", Count, RISES, true, true),
+            stat("rejected_share", Share, RISES, true, true),
+        ]],
+    },
+    Kind {
         name: "side effects",
         groups: &[&[stat("per_unit", Count, RISES, true, false)]],
     },

@@ -8,7 +8,7 @@
 //! A new component kind adds its tables here and to [`RUN`] and [`WINDOWS`]; a column that is a
 //! statistic of its kind names it, and a unit test checks the names against the catalog.
 
-use super::resilience::{EffectWindow, QueueWindow};
+use super::resilience::{EffectWindow, LimitSummary, LimitWindow, QueueWindow};
 use super::{
     AutoscaleSummary, AutoscaleWindow, ClientSummary, DatabaseSummary, EffectSummary, EndpointSummary, PoolSummary, QueueSummary,
     RunResult, ServiceSummary, StationSeries, TrafficWindow,
@@ -337,6 +337,19 @@ static EFFECTS: Run<EffectSummary> = Run {
     columns: &[&[run("per_unit", "per_unit", |e: &EffectSummary| Some(&e.per_unit))]],
 };
 
+/// Rate limits and bulkheads over the run.
+static LIMITS: Run<LimitSummary> = Run {
+    kind: "limit",
+    catalog_kind: "limits",
+    components: |r| &r.limits,
+    name: |l| &l.name,
+    columns: &[&[
+        run("admitted_per_s", "admitted", |l: &LimitSummary| Some(&l.admitted_per_s)),
+        run("rejected_per_s", "rejected", |l: &LimitSummary| Some(&l.rejected_per_s)),
+        run("rejected_share", "rejected_share", |l: &LimitSummary| Some(&l.rejected_share)),
+    ]],
+};
+
 /// The CPU services spent on callers who had left, after every other row and only for the
 /// services that wasted some.
 static WASTED: Run<ServiceSummary> = Run {
@@ -383,6 +396,7 @@ pub static RUN: &[&dyn RunTable] = &[
     &EFFECTS,
     &WASTED,
     &AUTOSCALERS,
+    &LIMITS,
 ];
 
 /// The start of traffic window `i`.
@@ -505,6 +519,20 @@ static EFFECT_WINDOWS: Windows<EffectSummary, [EffectWindow]> = Windows {
     ],
 };
 
+static LIMIT_WINDOWS: Windows<LimitSummary, [LimitWindow]> = Windows {
+    kind: "limit",
+    catalog_kind: "limits",
+    components: |r| &r.limits,
+    name: |l| &l.name,
+    windows: |l| &l.series,
+    start: |w, i| w.get(i).map(|w| w.start_s),
+    columns: &[
+        window("admitted_per_s", &["admitted"], |w, i| w[i].admitted_per_s),
+        window("rejected_per_s", &["rejected"], |w, i| w[i].rejected_per_s),
+        window("rejected_share", &["rejected_share"], |w, i| w[i].rejected_share),
+    ],
+};
+
 /// Every column per window, kind by kind, in the order `timeseries.csv` writes them.
 pub static WINDOWS: &[&dyn WindowTable] = &[
     &CLIENT_WINDOWS,
@@ -516,6 +544,7 @@ pub static WINDOWS: &[&dyn WindowTable] = &[
     &QUEUE_WINDOWS,
     &EFFECT_WINDOWS,
     &AUTOSCALER_WINDOWS,
+    &LIMIT_WINDOWS,
 ];
 
 /// An autoscaled service's instances in service per window, after every other kind's windows.

@@ -221,6 +221,7 @@ pub(super) fn summary(model: &Model, warnings: &[String], verdict: Verdict, kept
         queues,
         effects: super::resilience::effects(model, reps, &kept.folds.effects),
         call_sites: super::resilience::call_sites(model, reps),
+        limits: super::resilience::limits(model, reps, &kept.folds.limits),
         slos: Vec::new(),
         metastability: None,
         // The blast radius is also judged in each replication's own windows.

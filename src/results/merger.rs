@@ -40,6 +40,8 @@ pub(super) struct Folds {
     pub effects: Vec<Option<CountSeries<2>>>,
     /// Per service: instances in service (empty for a fixed fleet).
     pub autoscalers: Vec<MeanRows>,
+    /// Per rate limit or bulkhead: admitted and rejected.
+    pub limits: Vec<Option<CountSeries<2>>>,
 }
 
 /// Busy units and waiting jobs of a station, per window.
@@ -114,6 +116,11 @@ impl Folds {
                         .map_or_else(MeanRows::default, |a| rows_of(std::mem::take(&mut a.in_service_series)))
                 })
                 .collect(),
+            limits: rep
+                .limits
+                .iter_mut()
+                .map(|l| Some(std::mem::replace(&mut l.series, CountSeries::new(0, 1, 0))))
+                .collect(),
         }
     }
 
@@ -167,6 +174,9 @@ impl Folds {
         for (m, t) in self.autoscalers.iter_mut().zip(other.autoscalers) {
             m.add(&t);
         }
+        for (m, t) in self.limits.iter_mut().zip(other.limits) {
+            counts(m, t);
+        }
     }
 
     /// No replication's series yet: one empty entry per component of `model`.
@@ -186,6 +196,7 @@ impl Folds {
             queues: default(model.queues.len()),
             effects: none(model.effects.len()),
             autoscalers: default(model.services.len()),
+            limits: none(model.limits.len()),
         }
     }
 }

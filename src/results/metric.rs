@@ -129,6 +129,18 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
         .iter()
         .find_map(|p| name.strip_prefix(p))
         .unwrap_or(name);
+    // Limits first: their names have dots ("api.rate_limit", "api.checkout->pay.charge.bulkhead").
+    for l in &result.limits {
+        if let Some(stat) = name.strip_prefix(l.name.as_str()).and_then(|r| r.strip_prefix('.')) {
+            let estimate = match stat {
+                "admitted" => Some(l.admitted_per_s.clone()),
+                "rejected" => Some(l.rejected_per_s.clone()),
+                "rejected_share" => Some(l.rejected_share.clone()),
+                _ => None,
+            };
+            return valued("limits", name, stat, estimate);
+        }
+    }
     // Endpoints first: "api.checkout.p99" has a dot in the component name.
     for e in &result.endpoints {
         if let Some(stat) = name.strip_prefix(e.name.as_str()).and_then(|r| r.strip_prefix('.')) {
@@ -241,6 +253,7 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
     names.extend(result.queues.iter().map(|q| q.name.as_str()));
     names.extend(result.effects.iter().map(|e| e.name.as_str()));
     names.extend(result.groups.iter().map(|g| g.name.as_str()));
+    names.extend(result.limits.iter().map(|l| l.name.as_str()));
     Err(format!(
         "no component \"{component}\" in \"{name}\" (components: {})",
         names.join(", ")
@@ -314,8 +327,14 @@ pub fn series(result: &RunResult, name: &str) -> Result<Vec<(f64, f64)>, String>
             .iter()
             .find_map(|table| table.series(result, component, stat))
     };
-    // Endpoints first: "api.checkout.p99" has a dot in the component name.
-    let found = if let Some(e) = result
+    // Limits and endpoints first: their names have dots.
+    let found = if let Some(l) = result
+        .limits
+        .iter()
+        .find(|l| name.strip_prefix(l.name.as_str()).is_some_and(|r| r.starts_with('.')))
+    {
+        windows(&l.name, &name[l.name.len() + 1..])
+    } else if let Some(e) = result
         .endpoints
         .iter()
         .find(|e| name.strip_prefix(e.name.as_str()).is_some_and(|r| r.starts_with('.')))

@@ -20,7 +20,9 @@ pub use autoscaling::{AutoscaleSummary, AutoscaleWindow};
 pub use coverage::Coverage;
 pub use merge::summarize;
 pub use merger::{watched_windows, Finished, Merger};
-pub use resilience::{CallSiteSummary, EffectSummary, Metastability, QueueSummary, ReplicationMetastability, WastedSummary};
+pub use resilience::{
+    CallSiteSummary, EffectSummary, LimitSummary, Metastability, QueueSummary, ReplicationMetastability, WastedSummary,
+};
 pub use slo::SloStatus;
 
 use crate::stats::Estimate;
@@ -58,6 +60,10 @@ pub struct RunResult {
     pub effects: Vec<EffectSummary>,
     /// Per call site with a policy (retry budget, throttling, breaker).
     pub call_sites: Vec<CallSiteSummary>,
+    /// Per rate limit or bulkhead: what it let through and turned away (absent when the model
+    /// has none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<LimitSummary>,
     /// Service level objectives and whether they held.
     pub slos: Vec<SloResult>,
     /// Whether the watched metric came back to its baseline after the trigger (when the model asks).

@@ -5,7 +5,7 @@ use super::merge::{counts, error_rate, estimate, latency_summary, window_starts}
 use super::metric::series;
 use super::{Counts, LatencySummary, RunResult};
 use crate::model::units::{format_duration_f64, nanos_to_secs};
-use crate::model::Model;
+use crate::model::{LimitKind, Model};
 use crate::sim::replication::queue_column as column;
 use crate::sim::tally::RequestTally;
 use crate::sim::ReplicationResult;
@@ -364,6 +364,118 @@ pub fn wasted(reps: &[ReplicationResult], s: usize) -> WastedSummary {
         skipped_in_flight: reps.iter().map(|r| r.skipped[s].0).sum(),
         skipped_completed: reps.iter().map(|r| r.skipped[s].1).sum(),
     }
+}
+
+/// A rate limit or a bulkhead: what it let through and what it turned away.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LimitSummary {
+    /// "api.rate_limit", "web.bulkhead", "api.checkout->payments.charge.bulkhead".
+    pub name: String,
+    /// "rate limit" or "bulkhead".
+    pub kind: String,
+    /// Its settings: "100/s, burst 20"; "8 at once, line 16, max wait 50 ms".
+    pub setting: String,
+    /// Requests (call attempts) let through, total over replications after the warm-up.
+    pub admitted: u64,
+    /// Requests turned away, total.
+    pub rejected: u64,
+    /// Let through per second.
+    pub admitted_per_s: Estimate,
+    /// Turned away per second.
+    pub rejected_per_s: Estimate,
+    /// Share of the requests it saw that it turned away.
+    pub rejected_share: Estimate,
+    /// Per time window.
+    pub series: Vec<LimitWindow>,
+}
+
+/// One window of a limit, over replications.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LimitWindow {
+    /// Start of the window, seconds.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub start_s: f64,
+    /// Let through per second.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub admitted_per_s: f64,
+    /// Turned away per second.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub rejected_per_s: f64,
+    /// Share of the window's requests turned away (null when it saw none).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub rejected_share: f64,
+}
+
+/// How a limit is set, in words.
+fn limit_setting(kind: &LimitKind) -> String {
+    match kind {
+        LimitKind::RateLimit(r) => format!("{}/s, burst {}", super::metric::significant(r.rate_per_s), r.burst),
+        LimitKind::Bulkhead(b) => {
+            let mut text = format!("{} at once", b.max_concurrent);
+            match b.queue {
+                0 => text.push_str(", no line"),
+                u32::MAX => text.push_str(", line unbounded"),
+                q => text.push_str(&format!(", line {q}")),
+            }
+            if let Some(w) = b.max_wait_ns {
+                text.push_str(&format!(", max wait {}", crate::model::units::format_duration(w)));
+            }
+            if b.instances > 1 {
+                text.push_str(" per instance");
+            }
+            text
+        }
+    }
+}
+
+/// Every rate limit and bulkhead of the model.
+pub(super) fn limits(model: &Model, reps: &[ReplicationResult], folds: &[Option<CountSeries<2>>]) -> Vec<LimitSummary> {
+    use crate::sim::replication::limit_column::{ADMITTED, REJECTED};
+    let observed_s = |r: &ReplicationResult| nanos_to_secs(r.end_ns.saturating_sub(model.warmup_ns)).max(f64::MIN_POSITIVE);
+    let share = |admitted: u64, rejected: u64| {
+        if admitted + rejected == 0 {
+            f64::NAN
+        } else {
+            rejected as f64 / (admitted + rejected) as f64
+        }
+    };
+    model
+        .limits
+        .iter()
+        .enumerate()
+        .map(|(l, limit)| {
+            let window_s = nanos_to_secs(model.window_ns);
+            let rows = folds[l].as_ref().map_or(&[][..], |m| m.rows());
+            let starts = window_starts(model, rows.len());
+            LimitSummary {
+                name: limit.name.clone(),
+                kind: match limit.kind {
+                    LimitKind::RateLimit(_) => "rate limit",
+                    LimitKind::Bulkhead(_) => "bulkhead",
+                }
+                .into(),
+                setting: limit_setting(&limit.kind),
+                admitted: reps.iter().map(|r| r.limits[l].totals[ADMITTED]).sum(),
+                rejected: reps.iter().map(|r| r.limits[l].totals[REJECTED]).sum(),
+                admitted_per_s: estimate(reps, |r| r.limits[l].totals[ADMITTED] as f64 / observed_s(r)),
+                rejected_per_s: estimate(reps, |r| r.limits[l].totals[REJECTED] as f64 / observed_s(r)),
+                rejected_share: estimate(reps, |r| share(r.limits[l].totals[ADMITTED], r.limits[l].totals[REJECTED])),
+                series: rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, row)| {
+                        let covering = super::merge::replications_in_window(model, reps, i);
+                        LimitWindow {
+                            start_s: starts[i],
+                            admitted_per_s: row[ADMITTED] as f64 / covering / window_s,
+                            rejected_per_s: row[REJECTED] as f64 / covering / window_s,
+                            rejected_share: share(row[ADMITTED], row[REJECTED]),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// The call sites that have a policy.

@@ -165,6 +165,7 @@ impl World<'_> {
                 if let Some(child) = job.child {
                     self.orphan(child);
                 }
+                self.attempt_closed(job_ref, queue);
                 job_ref
             }
             Some(Step::Transaction(_)) => {

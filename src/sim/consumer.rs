@@ -11,7 +11,7 @@ use crate::engine::EventQueue;
 impl World<'_> {
     /// A steady producer publishes a message and draws its next one.
     pub(super) fn on_publish(&mut self, q: u32, producer: u32, queue: &mut EventQueue<Event>) {
-        self.publish(q, queue);
+        self.publish(q, 0, queue);
         self.queues.schedule_next_publish(q, producer, queue);
     }
 
@@ -20,14 +20,14 @@ impl World<'_> {
         let burst = &self.model.queues[q as usize].bursts[b as usize];
         if burst.over_ns == 0 {
             for _ in sent..burst.messages {
-                self.publish(q, queue);
+                self.publish(q, 0, queue);
                 if self.stop.is_some() {
                     return;
                 }
             }
             return;
         }
-        self.publish(q, queue);
+        self.publish(q, 0, queue);
         if sent + 1 < burst.messages {
             let event = Event::BurstMessage {
                 queue: q,
@@ -38,12 +38,13 @@ impl World<'_> {
         }
     }
 
-    /// Put a new message (a new unit of work) in queue `q`, from a producer or a publish step; a
-    /// queue holding more messages than the model allows in flight stops the run as unstable.
-    pub(super) fn publish(&mut self, q: u32, queue: &mut EventQueue<Event>) {
+    /// Put a new message (a new unit of work) in queue `q`, from a producer or a publish step,
+    /// visible after `delay_ns`; a queue holding more messages than the model allows in flight
+    /// stops the run as unstable.
+    pub(super) fn publish(&mut self, q: u32, delay_ns: u64, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let unit = self.units.create();
-        let stored = self.queues.publish(q, unit, now);
+        let stored = self.queues.publish(q, unit, delay_ns, queue);
         if stored > self.model.max_in_flight && self.stop.is_none() {
             self.stop = Some(format!(
                 "unstable: queue {} holds more than {} messages at t = {}",

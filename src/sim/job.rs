@@ -19,8 +19,21 @@ pub enum Outcome {
     Timeout,
     /// Refused at admission: a full queue, or too many requests in flight.
     Rejected,
+    /// Over a rate limit (HTTP 429); counted with the rejected.
+    RateLimited,
     /// Failed along the way: a downstream call failed, a connection could not be had.
     Error,
+}
+
+/// Where a caller's current attempt is with its call's bulkhead, if the call has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InBulkhead {
+    /// Not in one: no bulkhead, or the attempt is not out.
+    No,
+    /// Waiting in the line for a place.
+    Waiting,
+    /// Holding a place until the attempt ends.
+    Holding,
 }
 
 /// Who a job works for.
@@ -130,6 +143,8 @@ pub struct Job {
     pub sent_ns: Nanos,
     /// Whether the current attempt is a half-open breaker's probe.
     pub probe: bool,
+    /// Where the current attempt is with its call's bulkhead.
+    pub bulkhead: InBulkhead,
     /// The last backoff wait (decorrelated jitter grows from it).
     pub last_backoff_ns: Nanos,
     /// (service, instance) that refused or failed this job's latest call attempt: a retry to a
@@ -166,6 +181,7 @@ impl Job {
             deduped: false,
             sent_ns: 0,
             probe: false,
+            bulkhead: InBulkhead::No,
             last_backoff_ns: 0,
             avoid: None,
             class: None,

@@ -2,12 +2,14 @@
 //! driven through them by the [`crate::engine`]. One call to [`run_replication`] is one
 //! independent replication. A request's life is in `request.rs`; each component kind owns its
 //! state in a file named after it (`client.rs`, `service.rs`, `database.rs`, `pool.rs`,
-//! `mqueue.rs`, `cache.rs`, `policy.rs`, `rollout.rs`, `crash_loop.rs`, `autoscaler.rs`).
+//! `mqueue.rs`, `cache.rs`, `policy.rs`, `rate_limit.rs`, `bulkhead.rs`, `rollout.rs`,
+//! `crash_loop.rs`, `autoscaler.rs`).
 
 mod abandon;
 mod actions;
 mod autoscaler;
 mod balancer;
+mod bulkhead;
 mod cache;
 mod call;
 mod client;
@@ -20,6 +22,7 @@ mod lifecycle;
 mod mqueue;
 mod policy;
 mod pool;
+mod rate_limit;
 pub mod replication;
 mod request;
 mod resource;

@@ -2,7 +2,9 @@
 //! consumer with a concurrency limit receives visible messages and delivers each as a call. A
 //! received message is invisible for the visibility timeout; a successful delivery deletes it; a
 //! failed one (error or the consumer's timeout) makes it visible again after the error visibility
-//! timeout; past `max_receives` receives a message goes to the dead-letter queue.
+//! timeout; past `max_receives` receives a message goes to the dead-letter queue. A message
+//! published with a delay (SQS DelaySeconds) is invisible until the delay is over: a message not
+//! yet received and not visible is a delayed one.
 
 use super::job::Outcome;
 use super::replication::{means, queue_column as column, QueueResult};
@@ -44,6 +46,8 @@ struct QueueState {
     stored: u32,
     /// Messages visible now.
     visible_now: u32,
+    /// Messages published with a delay that is not over yet.
+    delayed: u32,
     /// Deliveries in progress (consumer slots in use).
     busy: u32,
     /// The consumer's deliveries: outcomes and latencies.
@@ -70,7 +74,8 @@ impl QueueState {
 
     fn levels(&mut self, now: Nanos) {
         self.backlog.set(now, f64::from(self.visible_now));
-        self.invisible.set(now, f64::from(self.stored - self.visible_now));
+        self.invisible
+            .set(now, f64::from(self.stored - self.visible_now - self.delayed));
     }
 
     /// Take a message out of the queue (deleted or dead-lettered); returns its unit of work.
@@ -128,6 +133,7 @@ impl<'m> MessageQueues<'m> {
                 visible: VecDeque::new(),
                 stored: 0,
                 visible_now: 0,
+                delayed: 0,
                 busy: 0,
                 tally: RequestTally::new(warmup, window, windows),
                 series: CountSeries::new(warmup, window, windows),
@@ -175,18 +181,31 @@ impl<'m> MessageQueues<'m> {
         }
     }
 
-    /// Put a new message for unit of work `unit` in queue `q` at `now`; returns the messages stored.
-    pub fn publish(&mut self, q: u32, unit: u32, now: Nanos) -> u32 {
+    /// Put a new message for unit of work `unit` in queue `q`, visible after `delay_ns` (at once
+    /// when 0); returns the messages stored.
+    pub fn publish(&mut self, q: u32, unit: u32, delay_ns: Nanos, queue: &mut EventQueue<Event>) -> u32 {
+        let now = queue.now();
         let state = &mut self.states[q as usize];
+        let delayed = delay_ns > 0;
         let message = state.messages.insert(Message {
             unit,
             receives: 0,
             visibility: 0,
-            visible: true,
+            visible: !delayed,
         });
-        state.visible.push_back((message, 0));
+        if delayed {
+            state.delayed += 1;
+            let event = Event::MessageVisible {
+                queue: q,
+                message,
+                visibility: 0,
+            };
+            queue.schedule_in(delay_ns, event);
+        } else {
+            state.visible.push_back((message, 0));
+            state.visible_now += 1;
+        }
         state.stored += 1;
-        state.visible_now += 1;
         state.count(now, self.warmup_ns, column::PUBLISHED);
         state.levels(now);
         state.stored
@@ -255,6 +274,10 @@ impl<'m> MessageQueues<'m> {
         };
         if message.visibility != visibility || message.visible {
             return false;
+        }
+        if message.receives == 0 {
+            // Its delay is over.
+            state.delayed -= 1;
         }
         message.visible = true;
         state.visible.push_back((message_ref, visibility));

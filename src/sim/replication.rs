@@ -47,6 +47,17 @@ pub struct ReplicationResult {
     pub rollouts: Vec<RolloutResult>,
     /// Per service: what its autoscaler did (`None` for a fixed fleet).
     pub autoscalers: Vec<Option<AutoscaleResult>>,
+    /// Per rate limit or bulkhead, in the order of the model's limits.
+    pub limits: Vec<LimitResult>,
+}
+
+/// What a rate limit or a bulkhead let through and turned away.
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
+pub struct LimitResult {
+    /// Admitted and rejected since the warm-up (see [`limit_column`]).
+    pub totals: [u64; 2],
+    /// The same per window.
+    pub series: CountSeries<2>,
 }
 
 /// Columns of [`QueueResult::totals`] and [`QueueResult::series`] (the queue's counts by kind).
@@ -61,6 +72,14 @@ pub mod queue_column {
     pub const DELETED: usize = 3;
     /// Messages moved to the dead-letter queue.
     pub const DEAD_LETTERED: usize = 4;
+}
+
+/// Columns of [`LimitResult::totals`] and [`LimitResult::series`].
+pub mod limit_column {
+    /// Requests (or call attempts) let through.
+    pub const ADMITTED: usize = 0;
+    /// Requests turned away: over the rate, or no place in the bulkhead (nor in its line).
+    pub const REJECTED: usize = 1;
 }
 
 /// A message queue's counts and levels.
@@ -308,6 +327,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         queues,
         effects,
         policies,
+        limits,
         ..
     } = world;
     let queues = queues.results();
@@ -341,5 +361,6 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         lives,
         rollouts,
         autoscalers,
+        limits: limits.results(),
     }
 }

@@ -21,8 +21,9 @@
 //! The components (clients, services, databases, queues, call policies) keep their own state and
 //! say what happens at each stage; this module moves the request from one stage to the next.
 
+use super::bulkhead::{Place, Waiter};
 use super::call::backoff_wait;
-use super::job::{Job, JobRef, Outcome, Owner, Parent, Stage};
+use super::job::{InBulkhead, Job, JobRef, JobSlab, Outcome, Owner, Parent, Stage};
 use super::resource::Admission;
 use super::world::{schedule_network, Event, World};
 use crate::engine::EventQueue;
@@ -55,14 +56,13 @@ impl World<'_> {
         self.start_attempt(job, queue);
     }
 
-    /// Send the next attempt of the job's call: a new job at the target endpoint, delivered after
-    /// half the link's round trip, and the caller's timeout for it.
+    /// Start the next attempt of the job's call: the call site's policies, rate limit and bulkhead
+    /// may refuse it (or hold it in the bulkhead's line); otherwise it is sent.
     pub(super) fn start_attempt(&mut self, caller: JobRef, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let Some(job) = self.jobs.get(caller) else {
             return;
         };
-        let owner = job.owner;
         let Some(call) = self.current_call(job) else {
             return;
         };
@@ -74,11 +74,152 @@ impl World<'_> {
         job.attempt = job.attempt.wrapping_add(1);
         job.sent_ns = now;
         job.probe = false;
-        if self.model.call_sites[call.site].has_policy() && self.policy_refuses(caller, call.site, first, now) {
+        let site = &self.model.call_sites[call.site];
+        if site.has_policy() && self.policy_refuses(caller, call.site, first, now) {
             // Failed locally, without a request on the network.
             self.attempt_failed(caller, Outcome::Rejected, queue);
             return;
         }
+        if let Some(limit) = site.rate_limit {
+            if !self.limits.admit(limit, now) {
+                // Over the call site's own rate: a 429 without a request on the network.
+                self.attempt_failed(caller, Outcome::RateLimited, queue);
+                return;
+            }
+        }
+        if let Some(limit) = site.bulkhead {
+            if !self.enter_bulkhead(caller, limit, queue) {
+                return;
+            }
+        }
+        self.send_attempt(caller, queue);
+    }
+
+    /// The attempt of `caller` asks its call's bulkhead `limit` for a place: true when it has one
+    /// and goes; otherwise it waits in the line (its `max_wait` running) or fails as rejected.
+    fn enter_bulkhead(&mut self, caller: JobRef, limit: usize, queue: &mut EventQueue<Event>) -> bool {
+        let now = queue.now();
+        let Some(job) = self.jobs.get(caller) else {
+            return false;
+        };
+        let waiter = Waiter {
+            job: caller,
+            attempt: job.attempt,
+        };
+        let instance = match job.owner {
+            Owner::Endpoint { instance, .. } => instance,
+            _ => 0,
+        };
+        let jobs = &self.jobs;
+        let place = self
+            .bulkheads
+            .enter(limit, instance, waiter, |w| World::waits_for_a_place(jobs, w));
+        match place {
+            Place::Taken => {
+                self.limits.count(limit, now, true);
+                if let Some(job) = self.jobs.get_mut(caller) {
+                    job.bulkhead = InBulkhead::Holding;
+                }
+                true
+            }
+            Place::Waiting => {
+                if let Some(job) = self.jobs.get_mut(caller) {
+                    job.bulkhead = InBulkhead::Waiting;
+                }
+                if let crate::model::LimitKind::Bulkhead(b) = &self.model.limits[limit].kind {
+                    if let Some(max_wait) = b.max_wait_ns {
+                        let event = Event::BulkheadTimeout {
+                            job: caller,
+                            attempt: waiter.attempt,
+                        };
+                        queue.schedule_in(max_wait, event);
+                    }
+                }
+                false
+            }
+            Place::Rejected => {
+                self.limits.count(limit, now, false);
+                self.attempt_failed(caller, Outcome::Rejected, queue);
+                false
+            }
+        }
+    }
+
+    /// Whether a bulkhead's waiter still waits: its job lives, at the same attempt, in the line.
+    fn waits_for_a_place(jobs: &JobSlab, w: &Waiter) -> bool {
+        jobs.get(w.job)
+            .is_some_and(|j| j.attempt == w.attempt && j.bulkhead == InBulkhead::Waiting)
+    }
+
+    /// An attempt waited its bulkhead's `max_wait` for a place: unless it got one (or its job
+    /// moved on) since, it fails as rejected.
+    pub(super) fn on_bulkhead_timeout(&mut self, job_ref: JobRef, attempt: u32, queue: &mut EventQueue<Event>) {
+        let waiter = Waiter { job: job_ref, attempt };
+        if !World::waits_for_a_place(&self.jobs, &waiter) {
+            return;
+        }
+        self.leave_bulkhead(job_ref, queue);
+        if let Some(limit) = self.bulkhead_of(job_ref) {
+            self.limits.count(limit, queue.now(), false);
+        }
+        self.attempt_failed(job_ref, Outcome::Rejected, queue);
+    }
+
+    /// The bulkhead of the job's current call, if it has one.
+    fn bulkhead_of(&self, job_ref: JobRef) -> Option<usize> {
+        let job = self.jobs.get(job_ref)?;
+        self.model.call_sites[self.current_call(job)?.site].bulkhead
+    }
+
+    /// The job's current attempt ended (answered, timed out, or its cache answered stale): it
+    /// gives its bulkhead place back, or leaves the line it waited in.
+    pub(super) fn attempt_closed(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        if self.jobs.get(job_ref).is_some_and(|j| j.bulkhead != InBulkhead::No) {
+            self.leave_bulkhead(job_ref, queue);
+        }
+    }
+
+    /// The job leaves its bulkhead: a place it held goes to the first live waiter, which is sent.
+    fn leave_bulkhead(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        let Some(limit) = self.bulkhead_of(job_ref) else {
+            return;
+        };
+        let Some(job) = self.jobs.get_mut(job_ref) else {
+            return;
+        };
+        let instance = match job.owner {
+            Owner::Endpoint { instance, .. } => instance,
+            _ => 0,
+        };
+        match std::mem::replace(&mut job.bulkhead, InBulkhead::No) {
+            InBulkhead::No => {}
+            InBulkhead::Waiting => self.bulkheads.left_line(limit, instance),
+            InBulkhead::Holding => {
+                let jobs = &self.jobs;
+                let next = self.bulkheads.leave(limit, instance, |w| World::waits_for_a_place(jobs, w));
+                if let Some(next) = next {
+                    self.limits.count(limit, queue.now(), true);
+                    if let Some(granted) = self.jobs.get_mut(next.job) {
+                        granted.bulkhead = InBulkhead::Holding;
+                        granted.sent_ns = queue.now();
+                    }
+                    self.send_attempt(next.job, queue);
+                }
+            }
+        }
+    }
+
+    /// Put the job's current attempt on the network: a new job at the target endpoint,
+    /// delivered after half the link's round trip, and the caller's timeout for it.
+    fn send_attempt(&mut self, caller: JobRef, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let Some(job) = self.jobs.get(caller) else {
+            return;
+        };
+        let owner = job.owner;
+        let Some(call) = self.current_call(job) else {
+            return;
+        };
         let round_trip = self.round_trip(&call.link, owner);
         let out = round_trip / 2;
         if let Some(wasted) = self.wasted_by(caller, now) {
@@ -126,6 +267,17 @@ impl World<'_> {
         let sid = self.model.endpoints[endpoint as usize].service;
         let s = sid.0;
         let spec = &self.model.services[s];
+        if let Some(limit) = spec.rate_limit {
+            if !self.limits.admit(limit, now) {
+                // The service's gateway answers 429 before any instance sees the request.
+                self.endpoints[endpoint as usize].start(now);
+                if let Some(job) = self.jobs.get_mut(job_ref) {
+                    job.started_ns = now;
+                }
+                self.finish_job(job_ref, Outcome::RateLimited, queue);
+                return;
+            }
+        }
         let picked = self.pick_instance(sid, job_ref);
         // The request class comes from the caller (a client request has its client's).
         let class = self
@@ -326,7 +478,8 @@ impl World<'_> {
             Step::Transaction(_) => self.begin_transaction(job_ref, queue),
             Step::Publish(p) => {
                 for _ in 0..p.messages {
-                    self.publish(p.queue, queue);
+                    let delay_ns = p.delay.as_ref().map_or(0, |d| d.sample_ns(self.services.rng(sid)));
+                    self.publish(p.queue, delay_ns, queue);
                 }
                 // The request goes on at once, its messages on their own.
                 queue.schedule_in(0, Event::StepDone(job_ref));
@@ -468,6 +621,9 @@ impl World<'_> {
         }
         // Closing the attempt makes its pending timeout stale.
         job.attempt = job.attempt.wrapping_add(1);
+        if job.bulkhead != InBulkhead::No {
+            self.attempt_closed(to, queue);
+        }
         self.record_attempt(to, outcome == Outcome::Ok, queue.now());
         if outcome == Outcome::Ok {
             if let Some(job) = self.jobs.get_mut(to) {
@@ -489,7 +645,10 @@ impl World<'_> {
             return;
         }
         job.attempt = job.attempt.wrapping_add(1);
-        let (owner, child) = (job.owner, job.child);
+        let (owner, child, in_bulkhead) = (job.owner, job.child, job.bulkhead);
+        if in_bulkhead != InBulkhead::No {
+            self.attempt_closed(job_ref, queue);
+        }
         if let Some(tally) = self.tally_of(owner) {
             tally.attempt_timeout(queue.now());
         }
@@ -513,6 +672,7 @@ impl World<'_> {
             Outcome::Timeout => call.retry.retry_on.timeout,
             Outcome::Rejected => call.retry.retry_on.rejected,
             Outcome::Error => call.retry.retry_on.error,
+            Outcome::RateLimited => call.retry.retry_on.rate_limited,
             Outcome::Ok => false,
         };
         if retried && tries < call.retry.attempts && self.policies.allows_retry(call.site, queue.now()) {

@@ -81,7 +81,7 @@ impl RequestTally {
                 self.latency_ok.record(latency);
             }
             Outcome::Timeout => self.timeouts += 1,
-            Outcome::Rejected => self.rejected += 1,
+            Outcome::Rejected | Outcome::RateLimited => self.rejected += 1,
             Outcome::Error => self.errors += 1,
         }
         let ok = outcome == Outcome::Ok;

@@ -1,6 +1,7 @@
 //! The simulated world: the state of every component in one replication, and the event dispatch.
 
 use super::autoscaler::Autoscalers;
+use super::bulkhead::Bulkheads;
 use super::cache::Caches;
 use super::client::Clients;
 use super::crash_loop::CrashLoops;
@@ -9,6 +10,7 @@ use super::job::{Job, JobRef, JobSlab, Outcome, Owner};
 use super::mqueue::MessageQueues;
 use super::policy::CallPolicies;
 use super::pool::Pools;
+use super::rate_limit::Limits;
 use super::resource::Waiter;
 use super::rollout::{Change, Rollouts};
 use super::service::Services;
@@ -136,6 +138,13 @@ pub enum Event {
         /// What happens.
         what: AutoscaleEvent,
     },
+    /// An attempt waiting for a place in its call's bulkhead has waited its `max_wait`.
+    BulkheadTimeout {
+        /// The caller.
+        job: JobRef,
+        /// The attempt that waits.
+        attempt: u32,
+    },
     /// A rollout moves on.
     Rollout {
         /// Index of the rollout's timed action.
@@ -242,6 +251,10 @@ pub struct World<'m> {
     pub(super) rollouts: Rollouts<'m>,
     /// The services' autoscalers.
     pub(super) autoscalers: Autoscalers,
+    /// The rate limits' buckets and every limit's counts.
+    pub(super) limits: Limits,
+    /// The bulkheads' places and lines.
+    pub(super) bulkheads: Bulkheads,
 }
 
 impl<'m> World<'m> {
@@ -297,6 +310,8 @@ impl<'m> World<'m> {
             crash_loops: CrashLoops::new(&model.actions, |i| rng("action", &i.to_string())),
             rollouts: Rollouts::new(&model.actions, model.services.iter().map(|s| s.instances).collect()),
             autoscalers: Autoscalers::new(&model.services, (warmup, window, windows), |name| rng("autoscaler", name)),
+            limits: Limits::new(&model.limits, (warmup, window, windows)),
+            bulkheads: Bulkheads::new(&model.limits),
         };
         world.clients.schedule_first_arrivals(queue);
         world.queues.schedule_producers(queue);
@@ -464,6 +479,7 @@ impl Process for World<'_> {
             } => self.on_message_visible(q, message, visibility, queue),
             Event::CacheTimeout { job, step } => self.on_cache_timeout(job, step, queue),
             Event::QueueTimeout { job, ticket } => self.on_queue_timeout(job, ticket, queue),
+            Event::BulkheadTimeout { job, attempt } => self.on_bulkhead_timeout(job, attempt, queue),
             Event::Instance { service, instance, what } => self.on_instance_event(service, instance, what, queue),
             Event::Autoscale { service, what } => self.on_autoscale(service, what, queue),
             Event::Rollout { action, what } => {

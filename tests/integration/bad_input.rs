@@ -27,6 +27,15 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        file: "bad_limits.json",
+        fragments: &[
+            "services.api.rate_limit.rate: expected a rate above 0",
+            "clients.web.bulkhead.max_wait: expected a duration above 0",
+            "clients.mobile.bulkhead.max_wait: a bulkhead with \"queue\": 0 rejects at once",
+            "services.api.endpoints.get[0].rate_limit: \"rate_limit\" belongs to a \"call\" step",
+        ],
+    },
+    Case {
         file: "bad_metastability.json",
         fragments: &[
             "metastability.metric: expected \"component.statistic\"",

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// One component of every kind: an open and a batch client in one group, an autoscaled service
 /// (with a price) calling a mail service with a side effect, a database behind a pool, a queue fed by a burst (a trigger,
 /// so the blast radius is judged). A third client gives up after 1 ms, before the api's CPU step
-/// (after its transaction) starts, so the api wastes CPU.
+/// (after its transaction) starts, so the api wastes CPU. The mail service has a rate limit.
 const MODEL: &str = r#"{ "duration": "2m", "warmup": "10s", "replications": 2, "seed": 1,
   "clients": {
     "web": { "open": { "rate": "20/s" }, "calls": "api.get", "group": "all" },
@@ -28,7 +28,8 @@ const MODEL: &str = r#"{ "duration": "2m", "warmup": "10s", "replications": 2, "
       { "transaction": { "pool": "p", "queries": 2, "query": "exp(2ms)" } },
       { "cpu": "exp(5ms)" },
       { "call": "mail.send", "effect": "email" } ] } },
-    "mail": { "workers": 2, "endpoints": { "send": [ { "delay": "exp(10ms)" } ] } } },
+    "mail": { "workers": 2, "rate_limit": { "rate": "1000/s", "burst": 100 },
+      "endpoints": { "send": [ { "delay": "exp(10ms)" } ] } } },
   "databases": { "db": { "cores": 2, "max_connections": 20 } },
   "pools": { "p": { "database": "db", "size": 4 } },
   "queues": { "jobs": {
@@ -47,6 +48,7 @@ fn component(kind: &str) -> &'static str {
         "pools" => "p",
         "queues" => "jobs",
         "side effects" => "email",
+        "limits" => "mail.rate_limit",
         "blast_radius" => "blast_radius",
         other => panic!("a kind the test does not know: {other} (add a component of it to MODEL)"),
     }
@@ -194,6 +196,15 @@ fn typed_window(r: &RunResult, kind: &str, name: &str, label: &str, i: usize) ->
                 other => panic!("an effect window column the test does not know: {other}"),
             }
         }
+        "limit" => {
+            let w = &r.limits.iter().find(|l| l.name == name).unwrap().series[i];
+            match label {
+                "admitted_per_s" => w.admitted_per_s,
+                "rejected_per_s" => w.rejected_per_s,
+                "rejected_share" => w.rejected_share,
+                other => panic!("a limit window column the test does not know: {other}"),
+            }
+        }
         other => panic!("a kind the test does not know: {other}"),
     }
 }
@@ -210,6 +221,7 @@ fn components(r: &RunResult, kind: &str, label: &str) -> Vec<String> {
         "pool" => r.pools.iter().map(|p| &p.name).collect(),
         "queue" => r.queues.iter().map(|q| &q.name).collect(),
         "effect" => r.effects.iter().map(|e| &e.name).collect(),
+        "limit" => r.limits.iter().map(|l| &l.name).collect(),
         other => panic!("a kind the test does not know: {other}"),
     };
     names.into_iter().cloned().collect()

@@ -6,6 +6,7 @@
 mod autoscaling;
 mod bad_input;
 mod blast_radius;
+mod bulkheads;
 mod capacity;
 mod capacity_sweep;
 mod catalog;
@@ -26,6 +27,7 @@ mod outputs;
 mod plots;
 mod properties;
 mod publish;
+mod rate_limits;
 mod report;
 mod retry_storm;
 mod run_shards;

@@ -137,3 +137,66 @@ fn publish_steps_are_checked_by_name_and_may_not_loop_back() {
             .stderr_has(message);
     }
 }
+
+/// A step publishing with a `delay`, on a queue whose consumer is never busy (1,000 slots for
+/// 40 messages a second of 5 ms): a message is received the moment it becomes visible.
+fn delayed(delay: &str) -> Value {
+    let dir = scratch_dir(&format!("publish-delay-{}", delay.replace(['"', ' '], "")));
+    let model = dir.join("delayed.json");
+    let text = MODEL
+        .replace(
+            "\"messages\": MESSAGES, \"share\": SHARE",
+            &format!("\"messages\": 2, \"delay\": {delay}"),
+        )
+        .replace("MAILERS", "1000")
+        .replace("\"concurrency\": 8", "\"concurrency\": 1000")
+        .replace("\"replications\": 4", "\"replications\": 2, \"window\": \"10s\"");
+    std::fs::write(&model, text).unwrap();
+    let run = capsim(&["run", &model.display().to_string(), "--json", "-", "--quiet"]);
+    run.expect_code(0);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+fn receives_per_window(result: &Value) -> Vec<f64> {
+    result["queues"][0]["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["receives_per_s"].as_f64().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_delayed_message_is_received_exactly_its_delay_after_it_was_published() {
+    // Same seed, same orders: without a delay each message is received when it is published;
+    // with a delay of 20 s (two 10 s windows) every receive moves two windows later, so the
+    // receives per window are the undelayed ones shifted by two windows, exactly.
+    let now = delayed("\"0s\"");
+    let later = delayed("\"20s\"");
+    let (a, b) = (receives_per_window(&now), receives_per_window(&later));
+    assert_eq!(a.len(), 60);
+    assert_eq!(&b[..2], &[0.0, 0.0]);
+    assert_eq!(&b[2..], &a[..a.len() - 2]);
+    // Messages per request are conserved: two per order, each done, or still in the queue (the
+    // last 20 s's messages still delayed) at the end.
+    for r in [&now, &later] {
+        let q = &r["queues"][0];
+        assert_eq!(published(r), 2 * orders(r));
+        let done = q["deleted"].as_u64().unwrap();
+        let left = q["left_at_end"].as_u64().unwrap();
+        assert_eq!(done + left + q["dead_lettered"].as_u64().unwrap(), published(r));
+    }
+    // Roughly 20 s × 40 orders × 2 messages × 2 replications are still delayed at the end.
+    let left = later["queues"][0]["left_at_end"].as_u64().unwrap() as f64;
+    let expected = 20.0 * 40.0 * 2.0 * 2.0;
+    assert!((left - expected).abs() <= 4.0 * (2.0 * expected).sqrt(), "{left}");
+}
+
+#[test]
+fn a_delay_drawn_from_a_distribution_never_shows_a_message_before_its_shortest_delay() {
+    // Delays uniform in [30 s, 40 s]: nothing is received in the first three 10 s windows.
+    let r = delayed("\"uniform(30s, 40s)\"");
+    let w = receives_per_window(&r);
+    assert_eq!(&w[..3], &[0.0, 0.0, 0.0]);
+    assert!(w[4] > 0.0);
+}
