@@ -283,3 +283,26 @@ fn bad_autoscalers_are_refused_with_their_json_path() {
         "{message}"
     );
 }
+
+#[test]
+fn a_backlog_metric_reads_the_queue_the_service_consumes() {
+    // 600 messages arrive in the first second; the consumer delivers one at a time and each takes
+    // exactly 1 s of CPU, so the backlog at second k is about 600 − k. The first decision (3m)
+    // averages the samples at 1..180 s: about 600 − 90.5 = 509.5 visible messages for one
+    // instance, a target of 100 per instance: wanted ⌈5.1⌉ = 6, five launches serving from 4m.
+    // At 5m the mean is about 390 over 2.67 instances in service (146 each, above 90: no
+    // scale-in); at 6m 330 over 4.33 (76 each) would scale in, but the scale-in cooldown (5
+    // minutes since the launch at 3m) holds the fleet at 6 until 8m.
+    let json = r#"{ "name": "backlog", "duration": "10m", "warmup": "0s", "window": "1m", "replications": 2, "seed": 2,
+        "services": { "worker": { "instances": 1, "workers": 1,
+            "autoscaling": { "min": 1, "max": 10, "metric": "backlog", "queue": "jobs", "target": 100, "provisioning": "60s" },
+            "endpoints": { "process": [ { "cpu": "1s" } ] } } },
+        "queues": { "jobs": {
+            "producers": { "cron": { "bursts": [ { "at": "0s", "messages": 600, "over": "1s" } ] } },
+            "visibility_timeout": "30s",
+            "consumer": { "calls": "worker.process", "concurrency": 1 } } } }"#;
+    let result = run(json);
+    let fleet = fleet(&result);
+    assert_eq!(&fleet[..6], &[1.0, 1.0, 1.0, 1.0, 6.0, 6.0], "{fleet:?}");
+    assert_eq!(result.autoscalers[0].scale_outs.mean, 1.0);
+}
