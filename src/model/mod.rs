@@ -488,6 +488,7 @@ impl Retry {
 /// Load balancing over instances.
 pub use spec::BalancerSpec as Balancer;
 /// Queue discipline of a group of workers.
+pub use spec::CpuSharingSpec as CpuSharing;
 pub use spec::DisciplineSpec as Discipline;
 /// Randomisation of a backoff wait.
 pub use spec::JitterSpec as Jitter;
@@ -523,6 +524,8 @@ pub struct Service {
     pub autoscaling: Option<Autoscaling>,
     /// The token bucket in front of the service (index in [`Model::limits`]).
     pub rate_limit: Option<usize>,
+    /// CPU cores per instance and how CPU steps share them; `None`: a core per worker.
+    pub cores: Option<(u32, CpuSharing)>,
 }
 
 impl Service {

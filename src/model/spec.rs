@@ -498,6 +498,14 @@ pub struct ServiceSpec {
     /// A retry goes to another instance than the one that refused or failed the previous attempt
     /// (default false).
     pub retry_other_instance: Option<bool>,
+    /// CPU cores per instance, apart from its workers (16 Puma threads on 4 vCPUs): CPU steps
+    /// share the cores while delays and waits on calls, queries and workers use none (default:
+    /// a core per worker, no sharing).
+    pub cores: Option<PositiveInt>,
+    /// How CPU steps share the cores (default "ps"): "ps" (processor sharing: with n steps on c
+    /// cores each runs at min(1, c/n) speed) or "fifo" (a step waits for a free core, then runs
+    /// at full speed).
+    pub cpu_sharing: Option<CpuSharingSpec>,
     /// When present, the service is asynchronous: only CPU steps hold a worker.
     #[serde(rename = "async")]
     pub asynchronous: Option<AsyncSpec>,
@@ -513,6 +521,16 @@ pub struct ServiceSpec {
     pub rate_limit: Option<RateLimitSpec>,
     /// Endpoints by name, each a list of steps run in order.
     pub endpoints: IndexMap<String, Vec<StepSpec>>,
+}
+
+/// How CPU steps share an instance's cores.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CpuSharingSpec {
+    /// Processor sharing: every step in progress runs, at min(1, cores / steps) speed.
+    Ps,
+    /// First in, first out: a step waits for a free core, then runs at full speed.
+    Fifo,
 }
 
 /// An autoscaler: every `period` it averages its metric per instance in service over the last

@@ -363,6 +363,17 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             on_caller_gone: service.on_caller_gone.unwrap_or(CallerGone::Finish),
             idempotency: resilience::idempotency(service.idempotency.as_ref(), &path, &mut check),
             autoscaling,
+            cores: match (service.cores, service.cpu_sharing) {
+                (Some(c), sharing) => Some((c.0, sharing.unwrap_or(CpuSharing::Ps))),
+                (None, Some(_)) => {
+                    check.error(
+                        format!("{path}.cpu_sharing"),
+                        "says how CPU steps share the \"cores\": give the cores",
+                    );
+                    None
+                }
+                (None, None) => None,
+            },
             rate_limit: service.rate_limit.as_ref().and_then(|r| {
                 let name = format!("{service_name}.rate_limit");
                 resilience::rate_limit(r, &name, &format!("{path}.rate_limit"), &mut limits, &mut check)

@@ -13,7 +13,7 @@ use crate::results::catalog;
 use crate::results::metric::Unit;
 use crate::results::resilience::{CallSiteSummary, EffectSummary, LimitSummary, QueueSummary};
 use crate::results::{
-    AutoscaleSummary, ClientSummary, Counts, DatabaseSummary, EndpointSummary, GroupSummary, PoolSummary, RunResult,
+    AutoscaleSummary, ClientSummary, Counts, CpuSummary, DatabaseSummary, EndpointSummary, GroupSummary, PoolSummary, RunResult,
     ServiceSummary, SloResult,
 };
 use crate::stats::Estimate;
@@ -74,6 +74,7 @@ pub enum Subject {
     Endpoints,
     Services,
     Autoscaling,
+    Cpus,
     Databases,
     Pools,
     Queues,
@@ -373,6 +374,20 @@ static AUTOSCALING: Rows<AutoscaleSummary> = Rows {
     ],
 };
 
+static CPUS: Rows<CpuSummary> = Rows {
+    subject: Subject::Cpus,
+    title: "CPU cores (CPU steps share an instance's cores; other steps use none)",
+    catalog_kind: Some("services"),
+    rows: |r| r.cpus.iter().collect(),
+    columns: &[
+        column("service", |c| text(&c.name)),
+        column("cores", |c| Cell::Count(c.cores.into())),
+        column("sharing", |c| text(&c.sharing)),
+        stat("cpu", |c| &c.utilisation),
+        stat("run_queue", |c| &c.run_queue),
+    ],
+};
+
 static DATABASES: Rows<DatabaseSummary> = Rows {
     subject: Subject::Databases,
     title: "Databases",
@@ -541,6 +556,7 @@ pub static SECTIONS: &[&dyn Section] = &[
     &ENDPOINTS,
     &SERVICES,
     &AUTOSCALING,
+    &CPUS,
     &DATABASES,
     &POOLS,
     &QUEUES,

@@ -134,6 +134,11 @@ pub const CATALOG: &[Kind] = &[
                 stat("scale_ins", Count, RISES, true, false),
                 stat("under_provisioned", Seconds, RISES, true, false),
             ],
+            // Cores apart from workers.
+            &[
+                stat("cpu", Share, RISES, true, false),
+                stat("run_queue", Count, RISES, true, false),
+            ],
         ],
     },
     Kind {

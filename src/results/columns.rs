@@ -10,8 +10,8 @@
 
 use super::resilience::{EffectWindow, LimitSummary, LimitWindow, QueueWindow};
 use super::{
-    AutoscaleSummary, AutoscaleWindow, ClientSummary, DatabaseSummary, EffectSummary, EndpointSummary, PoolSummary, QueueSummary,
-    RunResult, ServiceSummary, StationSeries, TrafficWindow,
+    AutoscaleSummary, AutoscaleWindow, ClientSummary, CpuSummary, DatabaseSummary, EffectSummary, EndpointSummary, PoolSummary,
+    QueueSummary, RunResult, ServiceSummary, StationSeries, TrafficWindow,
 };
 use crate::stats::Estimate;
 
@@ -385,6 +385,18 @@ static AUTOSCALERS: Run<AutoscaleSummary> = Run {
     ]],
 };
 
+/// The cores of services with fewer cores than workers, after every other row.
+static CPUS: Run<CpuSummary> = Run {
+    kind: "service",
+    catalog_kind: "services",
+    components: |r| &r.cpus,
+    name: |c| &c.name,
+    columns: &[&[
+        run("cpu_utilisation", "cpu", |c: &CpuSummary| Some(&c.utilisation)),
+        run("run_queue", "run_queue", |c: &CpuSummary| Some(&c.run_queue)),
+    ]],
+};
+
 /// Every column over the run, kind by kind, in the order `summary.csv` writes them.
 pub static RUN: &[&dyn RunTable] = &[
     &CLIENTS,
@@ -397,6 +409,7 @@ pub static RUN: &[&dyn RunTable] = &[
     &WASTED,
     &AUTOSCALERS,
     &LIMITS,
+    &CPUS,
 ];
 
 /// The start of traffic window `i`.

@@ -199,6 +199,13 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
                 .iter()
                 .find(|a| a.name == component)
                 .and_then(|a| a.statistic(stat))
+                .or_else(|| {
+                    result
+                        .cpus
+                        .iter()
+                        .find(|c| c.name == component)
+                        .and_then(|c| c.statistic(stat))
+                })
                 .or_else(|| wait(&s.worker_wait, stat)),
         };
         return valued("services", name, stat, estimate);

@@ -9,6 +9,7 @@ mod cascade;
 pub mod catalog;
 pub mod columns;
 mod coverage;
+mod cpu;
 mod merge;
 mod merger;
 pub mod metastability;
@@ -18,6 +19,7 @@ pub mod slo;
 
 pub use autoscaling::{AutoscaleSummary, AutoscaleWindow};
 pub use coverage::Coverage;
+pub use cpu::CpuSummary;
 pub use merge::summarize;
 pub use merger::{watched_windows, Finished, Merger};
 pub use resilience::{
@@ -79,6 +81,9 @@ pub struct RunResult {
     /// service autoscales).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub autoscalers: Vec<AutoscaleSummary>,
+    /// Services with fewer cores than workers: their cores (absent when none has).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpus: Vec<CpuSummary>,
 }
 
 /// Clients reported together: their requests as one.

@@ -115,7 +115,8 @@ impl Autoscalers {
                 let mut billed = LevelSeries::new(warmup, window, windows);
                 billed.set(0, f64::from(s.instances));
                 Some(Scaler {
-                    workers: f64::from(s.workers),
+                    // CPU is a share of the cores: a core per worker unless the service has its own.
+                    workers: f64::from(s.cores.map_or(s.workers, |(cores, _)| cores)),
                     lives: vec![0; spec.max as usize],
                     slots,
                     serving: s.instances,

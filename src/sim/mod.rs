@@ -3,7 +3,7 @@
 //! independent replication. A request's life is in `request.rs`; each component kind owns its
 //! state in a file named after it (`client.rs`, `service.rs`, `database.rs`, `pool.rs`,
 //! `mqueue.rs`, `cache.rs`, `policy.rs`, `rate_limit.rs`, `bulkhead.rs`, `rollout.rs`,
-//! `crash_loop.rs`, `autoscaler.rs`).
+//! `crash_loop.rs`, `autoscaler.rs`, `cpu.rs`).
 
 mod abandon;
 mod actions;
@@ -14,6 +14,7 @@ mod cache;
 mod call;
 mod client;
 mod consumer;
+mod cpu;
 mod crash_loop;
 mod database;
 mod effects;

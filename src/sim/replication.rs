@@ -47,6 +47,8 @@ pub struct ReplicationResult {
     pub rollouts: Vec<RolloutResult>,
     /// Per service: what its autoscaler did (`None` for a fixed fleet).
     pub autoscalers: Vec<Option<AutoscaleResult>>,
+    /// Per service: what its cores did (`None` for a core per worker).
+    pub cpus: Vec<Option<CpuResult>>,
     /// Per rate limit or bulkhead, in the order of the model's limits.
     pub limits: Vec<LimitResult>,
 }
@@ -125,6 +127,15 @@ pub struct LifeResult {
     pub available: f64,
     /// Crashes since the warm-up.
     pub crashes: u64,
+}
+
+/// What a service's cores did in one replication, from the warm-up on.
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
+pub struct CpuResult {
+    /// Mean cores busy, all instances.
+    pub busy_mean: f64,
+    /// Mean CPU steps waiting for a core, or sharing beyond the cores.
+    pub queued_mean: f64,
 }
 
 /// What an autoscaler did in one replication, from the warm-up on.
@@ -317,6 +328,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
     let lives = world.services.lives(end_ns);
     let rollouts = world.rollouts.results();
     let autoscalers = world.autoscalers.results();
+    let cpus = world.cpus.results(end_ns);
     let World {
         clients,
         services,
@@ -361,6 +373,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         lives,
         rollouts,
         autoscalers,
+        cpus,
         limits: limits.results(),
     }
 }

@@ -467,7 +467,11 @@ impl World<'_> {
                 if let Some(wasted) = self.wasted_by(job_ref, queue.now()) {
                     wasted.cpu_ns += u128::from(took);
                 }
-                queue.schedule_in(took, Event::StepDone(job_ref));
+                if self.cpus.has_cores(sid) {
+                    self.cpus.start(sid, instance, job_ref, took, queue);
+                } else {
+                    queue.schedule_in(took, Event::StepDone(job_ref));
+                }
             }
             Step::Delay(wait) => {
                 let took = wait.sample_ns(self.services.rng(sid));

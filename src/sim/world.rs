@@ -4,6 +4,7 @@ use super::autoscaler::Autoscalers;
 use super::bulkhead::Bulkheads;
 use super::cache::Caches;
 use super::client::Clients;
+use super::cpu::Cpus;
 use super::crash_loop::CrashLoops;
 use super::database::Databases;
 use super::job::{Job, JobRef, JobSlab, Outcome, Owner};
@@ -131,6 +132,15 @@ pub enum Event {
         /// What happens.
         what: InstanceEvent,
     },
+    /// A processor of an instance with cores of its own moves on.
+    Cpu {
+        /// Index of the service.
+        service: u32,
+        /// Index of the instance.
+        instance: u32,
+        /// What happens.
+        what: CpuEvent,
+    },
     /// Something happens to an autoscaled service.
     Autoscale {
         /// Index of the service.
@@ -174,6 +184,16 @@ pub enum InstanceEvent {
     },
     /// The balancer checks its health: in rotation if up, out if down.
     HealthCheck,
+}
+
+/// What happens to an instance's cores.
+#[derive(Clone, Copy, Debug)]
+pub enum CpuEvent {
+    /// First in, first out: this job's CPU step is done.
+    Done(JobRef),
+    /// Processor sharing: the first step to finish at the present speed is done, unless the
+    /// processor changed since (a later generation).
+    Next(u32),
 }
 
 /// What happens to an autoscaled service.
@@ -251,6 +271,10 @@ pub struct World<'m> {
     pub(super) rollouts: Rollouts<'m>,
     /// The services' autoscalers.
     pub(super) autoscalers: Autoscalers,
+    /// The cores of services that have fewer than their workers.
+    pub(super) cpus: Cpus,
+    /// Steps a processor event finished (kept to reuse its memory).
+    cpu_done: Vec<JobRef>,
     /// The rate limits' buckets and every limit's counts.
     pub(super) limits: Limits,
     /// The bulkheads' places and lines.
@@ -310,6 +334,8 @@ impl<'m> World<'m> {
             crash_loops: CrashLoops::new(&model.actions, |i| rng("action", &i.to_string())),
             rollouts: Rollouts::new(&model.actions, model.services.iter().map(|s| s.instances).collect()),
             autoscalers: Autoscalers::new(&model.services, (warmup, window, windows), |name| rng("autoscaler", name)),
+            cpus: Cpus::new(&model.services, warmup),
+            cpu_done: Vec::new(),
             limits: Limits::new(&model.limits, (warmup, window, windows)),
             bulkheads: Bulkheads::new(&model.limits),
         };
@@ -482,6 +508,15 @@ impl Process for World<'_> {
             Event::BulkheadTimeout { job, attempt } => self.on_bulkhead_timeout(job, attempt, queue),
             Event::Instance { service, instance, what } => self.on_instance_event(service, instance, what, queue),
             Event::Autoscale { service, what } => self.on_autoscale(service, what, queue),
+            Event::Cpu { service, instance, what } => {
+                let mut done = std::mem::take(&mut self.cpu_done);
+                self.cpus
+                    .on_event(crate::model::ServiceId(service as usize), instance, what, queue, &mut done);
+                for job in done.drain(..) {
+                    self.on_step_done(job, queue);
+                }
+                self.cpu_done = done;
+            }
             Event::Rollout { action, what } => {
                 let change = self.rollouts.on_event(action, what, queue);
                 self.apply(change);

@@ -26,6 +26,7 @@ mod mg1;
 mod mm1;
 mod mmc;
 mod priority;
+mod processor_sharing;
 mod sizing;
 mod tandem;
 

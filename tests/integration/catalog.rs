@@ -13,7 +13,7 @@ use capsim::results::RunResult;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One component of every kind: an open and a batch client in one group, an autoscaled service
-/// (with a price) calling a mail service with a side effect, a database behind a pool, a queue fed by a burst (a trigger,
+/// (with a price) on 2 cores calling a mail service with a side effect, a database behind a pool, a queue fed by a burst (a trigger,
 /// so the blast radius is judged). A third client gives up after 1 ms, before the api's CPU step
 /// (after its transaction) starts, so the api wastes CPU. The mail service has a rate limit.
 const MODEL: &str = r#"{ "duration": "2m", "warmup": "10s", "replications": 2, "seed": 1,
@@ -22,7 +22,7 @@ const MODEL: &str = r#"{ "duration": "2m", "warmup": "10s", "replications": 2, "
     "batch": { "closed": { "users": 2, "requests": 5, "deadline": "1m" }, "calls": "api.get", "group": "all" },
     "impatient": { "open": { "rate": "5/s" }, "calls": "api.get", "timeout": "1ms" } },
   "services": {
-    "api": { "workers": 4,
+    "api": { "workers": 4, "cores": 2,
       "autoscaling": { "min": 1, "max": 2, "metric": "cpu", "target": 0.5, "cost_per_hour": 0.2 },
       "endpoints": { "get": [
       { "transaction": { "pool": "p", "queries": 2, "query": "exp(2ms)" } },

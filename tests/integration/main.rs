@@ -12,6 +12,7 @@ mod capacity_sweep;
 mod catalog;
 mod check;
 mod cli;
+mod cpu_cores;
 mod data_growth_and_caches;
 mod determinism;
 mod headline;
