@@ -69,7 +69,7 @@ fn endpoint_secs(model: &Model, e: usize, memo: &mut Vec<Option<f64>>) -> f64 {
         };
         if let Some(cache) = endpoint.caches.get(i).and_then(Option::as_ref) {
             let miss = cache.timeout_ns.map_or(secs, |t| secs.min(secs_of(t)));
-            secs = cache.hit_ratio * cache.hit.mean_secs() + (1.0 - cache.hit_ratio) * miss;
+            secs = cache.planned_hit_ratio() * cache.hit.mean_secs() + (1.0 - cache.planned_hit_ratio()) * miss;
         }
         total += secs * endpoint.shares.get(i).copied().unwrap_or(1.0);
     }
@@ -232,7 +232,7 @@ pub fn miss_ratio(endpoint: &super::Endpoint, i: usize) -> f64 {
             .caches
             .get(i)
             .and_then(Option::as_ref)
-            .map_or(1.0, |c| 1.0 - c.hit_ratio)
+            .map_or(1.0, |c| 1.0 - c.planned_hit_ratio())
 }
 
 /// The utilisation of every station at the traffic `level`, by arithmetic.

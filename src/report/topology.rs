@@ -210,7 +210,7 @@ impl Topology {
                 let name = format!("{} cache", model.services[s].name);
                 let entry = caches[s].get_or_insert_with(|| (t.node(Kind::Cache, &name, String::new()), 0.0, 0.0));
                 entry.1 += lookups;
-                entry.2 += lookups * cache.hit_ratio;
+                entry.2 += lookups * cache.planned_hit_ratio();
                 let node = entry.0;
                 t.edge(services[s], node, Flow::Lookups, (lookups, rates.burst_requests[e] * share));
             }

@@ -38,6 +38,8 @@ pub(super) struct Folds {
     pub queues: Vec<QueueFold>,
     /// Per side effect: executions and duplicates.
     pub effects: Vec<Option<CountSeries<2>>>,
+    /// Per cache with a key space: hits, misses and coalesced look-ups.
+    pub caches: Vec<Option<CountSeries<3>>>,
 }
 
 /// Busy units and waiting jobs of a station, per window.
@@ -104,6 +106,11 @@ impl Folds {
                 .iter_mut()
                 .map(|e| Some(std::mem::replace(&mut e.series, CountSeries::new(0, 1, 0))))
                 .collect(),
+            caches: rep
+                .caches
+                .iter_mut()
+                .map(|c| Some(std::mem::replace(&mut c.series, CountSeries::new(0, 1, 0))))
+                .collect(),
         }
     }
 
@@ -154,6 +161,9 @@ impl Folds {
         for (m, t) in self.effects.iter_mut().zip(other.effects) {
             counts(m, t);
         }
+        for (m, t) in self.caches.iter_mut().zip(other.caches) {
+            counts(m, t);
+        }
     }
 
     /// No replication's series yet: one empty entry per component of `model`.
@@ -172,6 +182,7 @@ impl Folds {
             pools: default(model.pools.len()),
             queues: default(model.queues.len()),
             effects: none(model.effects.len()),
+            caches: none(model.key_spaces.len()),
         }
     }
 }

@@ -129,6 +129,19 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
         .iter()
         .find_map(|p| name.strip_prefix(p))
         .unwrap_or(name);
+    // Caches first: an unnamed one is "api.menu[1]", and no name of a cache is another
+    // component's.
+    for c in &result.caches {
+        if let Some(stat) = name.strip_prefix(c.name.as_str()).and_then(|r| r.strip_prefix('.')) {
+            let estimate = match stat {
+                "hit_ratio" => Some(c.hit_ratio.clone()),
+                "misses" => Some(c.misses_per_s.clone()),
+                "coalesced" => Some(c.coalesced_per_s.clone()),
+                _ => None,
+            };
+            return valued("caches", name, stat, estimate);
+        }
+    }
     // Endpoints first: "api.checkout.p99" has a dot in the component name.
     for e in &result.endpoints {
         if let Some(stat) = name.strip_prefix(e.name.as_str()).and_then(|r| r.strip_prefix('.')) {
@@ -236,6 +249,7 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
     names.extend(result.queues.iter().map(|q| q.name.as_str()));
     names.extend(result.effects.iter().map(|e| e.name.as_str()));
     names.extend(result.groups.iter().map(|g| g.name.as_str()));
+    names.extend(result.caches.iter().map(|c| c.name.as_str()));
     Err(format!(
         "no component \"{component}\" in \"{name}\" (components: {})",
         names.join(", ")
@@ -309,8 +323,15 @@ pub fn series(result: &RunResult, name: &str) -> Result<Vec<(f64, f64)>, String>
             .iter()
             .find_map(|table| table.series(result, component, stat))
     };
-    // Endpoints first: "api.checkout.p99" has a dot in the component name.
-    let found = if let Some(e) = result
+    // Caches and endpoints first: "api.menu[1].hit_ratio", "api.checkout.p99" have a dot in the
+    // component name.
+    let found = if let Some(c) = result
+        .caches
+        .iter()
+        .find(|c| name.strip_prefix(c.name.as_str()).is_some_and(|r| r.starts_with('.')))
+    {
+        windows(&c.name, &name[c.name.len() + 1..])
+    } else if let Some(e) = result
         .endpoints
         .iter()
         .find(|e| name.strip_prefix(e.name.as_str()).is_some_and(|r| r.starts_with('.')))

@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod blast_radius;
+mod cache_keys;
 mod capacity;
 mod capacity_sweep;
 mod catalog;
