@@ -199,8 +199,9 @@ impl Topology {
                 at
             })
             .collect();
-        // A service's caches: look-ups and hits, to show the hit ratio they add up to.
-        let mut caches: Vec<Option<(usize, f64, f64)>> = vec![None; model.services.len()];
+        // A service's caches: look-ups and hits, to show the hit ratio they add up to (a key
+        // space counts as cold: its hit ratio emerges in the run), and whether one has keys.
+        let mut caches: Vec<Option<(usize, f64, f64, bool)>> = vec![None; model.services.len()];
         for (e, endpoint) in model.endpoints.iter().enumerate() {
             let s = endpoint.service.0;
             for (i, cache) in endpoint.caches.iter().enumerate() {
@@ -208,16 +209,23 @@ impl Topology {
                 let share = endpoint.shares.get(i).copied().unwrap_or(1.0);
                 let lookups = rates.endpoints[e] * share;
                 let name = format!("{} cache", model.services[s].name);
-                let entry = caches[s].get_or_insert_with(|| (t.node(Kind::Cache, &name, String::new()), 0.0, 0.0));
+                let entry = caches[s].get_or_insert_with(|| (t.node(Kind::Cache, &name, String::new()), 0.0, 0.0, false));
                 entry.1 += lookups;
                 entry.2 += lookups * cache.planned_hit_ratio();
+                entry.3 |= matches!(cache.lookup, crate::model::Lookup::Keys(_));
                 let node = entry.0;
                 t.edge(services[s], node, Flow::Lookups, (lookups, rates.burst_requests[e] * share));
             }
         }
-        for (node, lookups, hits) in caches.into_iter().flatten() {
-            t.nodes[node].capacity = if lookups > 0.0 {
-                format!("hit {:.0} %", 100.0 * hits / lookups)
+        for (node, lookups, hits, keyed) in caches.into_iter().flatten() {
+            t.nodes[node].capacity = if keyed && hits == 0.0 {
+                "keys, cold".into()
+            } else if lookups > 0.0 {
+                format!(
+                    "hit {:.0} %{}",
+                    100.0 * hits / lookups,
+                    if keyed { ", keys cold" } else { "" }
+                )
             } else {
                 "cache".into()
             };

@@ -58,7 +58,7 @@ fn an_lru_cache_under_zipf_popularity_hits_as_ches_approximation_says() {
     let expected = che_hit_ratio(&p, c);
     assert!((expected - 0.43666).abs() < 1e-4, "Che: {expected}");
     let r = run(&model(
-        r#""duration": "130s", "warmup": "30s", "replications": 4, "seed": 7"#,
+        r#""duration": "130s", "warmup": "30s", "replications": 10, "seed": 7"#,
         "1000/s",
         r#"{ "keys": 10000, "popularity": "zipf(0.8)", "capacity": 1000 }"#,
         r#"[ { "cpu": "1us" } ]"#,
