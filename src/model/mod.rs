@@ -578,12 +578,12 @@ pub enum Lookup {
 }
 
 impl Cache {
-    /// The share of look-ups the capacity arithmetic counts as hits: the fixed ratio, or none for
-    /// a key space (its worst case, a cold or flushed cache, sends every look-up to the backend).
-    pub fn planned_hit_ratio(&self) -> f64 {
+    /// The share of look-ups the capacity arithmetic counts as hits: the fixed ratio, or the key
+    /// space's steady state (`hits`, per key space: [`capacity::key_space_hits`]).
+    pub fn planned_hit_ratio(&self, hits: &[f64]) -> f64 {
         match self.lookup {
             Lookup::Ratio(r) => r,
-            Lookup::Keys(_) => 0.0,
+            Lookup::Keys(k) => hits.get(k as usize).copied().unwrap_or(0.0),
         }
     }
 }
