@@ -14,7 +14,7 @@
 //! simulation shows.
 
 use super::error::Diagnostic;
-use super::{Arrivals, ConnectionSource, Model, Nanos, Step};
+use super::{Arrivals, ConnectionSource, KeySpace, Lookup, Model, Nanos, Popularity, Step};
 
 /// Which traffic level the arithmetic uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,14 +39,14 @@ pub struct OfferedLoad {
 /// Unloaded time of one request at each endpoint, seconds: every step at its mean, a cached step
 /// as hit ratio × hit time + the rest × the step, a call as its round trip plus the callee's own
 /// unloaded time (at most the call's timeout), a transaction as queries × (query + round trip).
-fn unloaded_secs(model: &Model) -> Vec<f64> {
+fn unloaded_secs(model: &Model, hits: &[f64]) -> Vec<f64> {
     let mut memo: Vec<Option<f64>> = vec![None; model.endpoints.len()];
     (0..model.endpoints.len())
-        .map(|e| endpoint_secs(model, e, &mut memo))
+        .map(|e| endpoint_secs(model, e, hits, &mut memo))
         .collect()
 }
 
-fn endpoint_secs(model: &Model, e: usize, memo: &mut Vec<Option<f64>>) -> f64 {
+fn endpoint_secs(model: &Model, e: usize, hits: &[f64], memo: &mut Vec<Option<f64>>) -> f64 {
     if let Some(secs) = memo[e] {
         return secs;
     }
@@ -59,7 +59,7 @@ fn endpoint_secs(model: &Model, e: usize, memo: &mut Vec<Option<f64>>) -> f64 {
             Step::Publish(_) => 0.0,
             Step::Call(call) => {
                 let round_trip = call.link.latency.as_ref().map_or(0.0, |l| l.mean_secs());
-                let answer = round_trip + endpoint_secs(model, call.target.0, memo);
+                let answer = round_trip + endpoint_secs(model, call.target.0, hits, memo);
                 call.timeout_ns.map_or(answer, |t| answer.min(secs_of(t)))
             }
             Step::Transaction(tx) => {
@@ -69,7 +69,8 @@ fn endpoint_secs(model: &Model, e: usize, memo: &mut Vec<Option<f64>>) -> f64 {
         };
         if let Some(cache) = endpoint.caches.get(i).and_then(Option::as_ref) {
             let miss = cache.timeout_ns.map_or(secs, |t| secs.min(secs_of(t)));
-            secs = cache.hit_ratio * cache.hit.mean_secs() + (1.0 - cache.hit_ratio) * miss;
+            let hit = cache.planned_hit_ratio(hits);
+            secs = hit * cache.hit.mean_secs() + (1.0 - hit) * miss;
         }
         total += secs * endpoint.shares.get(i).copied().unwrap_or(1.0);
     }
@@ -99,12 +100,13 @@ pub struct Rates {
 
 /// The requests and messages per second at the traffic `level`, by arithmetic.
 pub fn rates(model: &Model, level: Level) -> Rates {
-    rates_given(model, level, &unloaded_secs(model))
+    let hits = key_space_hits(model, level);
+    rates_given(model, level, &unloaded_secs(model, &hits), &hits)
 }
 
 /// [`rates`], given each endpoint's unloaded time in seconds (closed users wait for it between
-/// requests).
-fn rates_given(model: &Model, level: Level, unloaded: &[f64]) -> Rates {
+/// requests) and each key space's planned hit ratio.
+fn rates_given(model: &Model, level: Level, unloaded: &[f64], hits: &[f64]) -> Rates {
     let clients: Vec<f64> = model
         .clients
         .iter()
@@ -113,14 +115,14 @@ fn rates_given(model: &Model, level: Level, unloaded: &[f64]) -> Rates {
     let producers: Vec<Vec<(String, f64)>> = model.queues.iter().map(|q| producer_rates(model, q, level)).collect();
     let mut endpoints = vec![0.0; model.endpoints.len()];
     for (client, rate) in model.clients.iter().zip(&clients) {
-        add_rate(model, client.call.target.0, *rate, &mut endpoints);
+        add_rate(model, client.call.target.0, *rate, hits, &mut endpoints);
     }
     let mut burst_requests = vec![0.0; model.endpoints.len()];
     for (q, producers) in model.queues.iter().zip(&producers) {
         let rate = producers.iter().map(|(_, rate)| rate).sum();
-        add_rate(model, q.call.target.0, rate, &mut endpoints);
+        add_rate(model, q.call.target.0, rate, hits, &mut endpoints);
         let messages: f64 = q.bursts.iter().map(|b| f64::from(b.messages)).sum();
-        add_rate(model, q.call.target.0, messages, &mut burst_requests);
+        add_rate(model, q.call.target.0, messages, hits, &mut burst_requests);
     }
     Rates {
         clients,
@@ -206,16 +208,17 @@ fn mean_factor(profile: &super::Profile, from_ns: Nanos, to_ns: Nanos) -> f64 {
 /// Add `rate` arrivals at endpoint `e` and at everything it calls or publishes to (neither forms
 /// a cycle): a cache in front of a call passes on only its misses, a publish step its messages to
 /// the queue's consumer.
-fn add_rate(model: &Model, e: usize, rate: f64, rates: &mut [f64]) {
+fn add_rate(model: &Model, e: usize, rate: f64, hits: &[f64], rates: &mut [f64]) {
     rates[e] += rate;
     let endpoint = &model.endpoints[e];
     for (i, step) in endpoint.steps.iter().enumerate() {
         match step {
-            Step::Call(call) => add_rate(model, call.target.0, rate * miss_ratio(endpoint, i), rates),
+            Step::Call(call) => add_rate(model, call.target.0, rate * miss_ratio(endpoint, i, hits), hits, rates),
             Step::Publish(p) => add_rate(
                 model,
                 p.consumer.0,
-                rate * miss_ratio(endpoint, i) * f64::from(p.messages),
+                rate * miss_ratio(endpoint, i, hits) * f64::from(p.messages),
+                hits,
                 rates,
             ),
             _ => {}
@@ -224,21 +227,22 @@ fn add_rate(model: &Model, e: usize, rate: f64, rates: &mut [f64]) {
 }
 
 /// The share of requests that run step `i` of `endpoint` past its cache: those that take the step
-/// at all (its `share`) and miss the cache.
-pub fn miss_ratio(endpoint: &super::Endpoint, i: usize) -> f64 {
+/// at all (its `share`) and miss the cache (`hits`: each key space's planned hit ratio).
+pub fn miss_ratio(endpoint: &super::Endpoint, i: usize, hits: &[f64]) -> f64 {
     let share = endpoint.shares.get(i).copied().unwrap_or(1.0);
     share
         * endpoint
             .caches
             .get(i)
             .and_then(Option::as_ref)
-            .map_or(1.0, |c| 1.0 - c.hit_ratio)
+            .map_or(1.0, |c| 1.0 - c.planned_hit_ratio(hits))
 }
 
 /// The utilisation of every station at the traffic `level`, by arithmetic.
 pub fn offered_load(model: &Model, level: Level) -> OfferedLoad {
-    let unloaded = unloaded_secs(model);
-    let rates = rates_given(model, level, &unloaded).endpoints;
+    let hits = key_space_hits(model, level);
+    let unloaded = unloaded_secs(model, &hits);
+    let rates = rates_given(model, level, &unloaded, &hits).endpoints;
     let mut services = vec![0.0; model.services.len()];
     let mut databases = vec![0.0; model.databases.len()];
     let mut pools = vec![0.0; model.pools.len()];
@@ -256,7 +260,7 @@ pub fn offered_load(model: &Model, level: Level) -> OfferedLoad {
         }
         for (i, step) in endpoint.steps.iter().enumerate() {
             if let Step::Transaction(tx) = step {
-                let rate = rates[e] * miss_ratio(endpoint, i);
+                let rate = rates[e] * miss_ratio(endpoint, i, &hits);
                 let queries = f64::from(tx.queries);
                 databases[tx.database.0] += rate * queries * tx.query.mean_secs();
                 if let ConnectionSource::Pool(p) = tx.connection {
@@ -280,6 +284,102 @@ pub fn offered_load(model: &Model, level: Level) -> OfferedLoad {
         databases,
         pools,
     }
+}
+
+/// The planned hit ratio of each key space at the traffic `level`: [`key_space_hit_ratio`] at the
+/// look-ups per second that reach it. Its look-ups may pass other key spaces' caches first, so the
+/// rates are worked out twice: with every key space missing, then with the ratios found.
+pub fn key_space_hits(model: &Model, level: Level) -> Vec<f64> {
+    let mut hits = vec![0.0; model.key_spaces.len()];
+    if hits.is_empty() {
+        return hits;
+    }
+    for _ in 0..2 {
+        let rates = rates_given(model, level, &unloaded_secs(model, &hits), &hits).endpoints;
+        let mut lookups = vec![0.0; hits.len()];
+        for (e, endpoint) in model.endpoints.iter().enumerate() {
+            for (i, cache) in endpoint.caches.iter().enumerate() {
+                if let Some(Lookup::Keys(k)) = cache.as_ref().map(|c| c.lookup) {
+                    lookups[k as usize] += rates[e] * endpoint.shares.get(i).copied().unwrap_or(1.0);
+                }
+            }
+        }
+        hits = model
+            .key_spaces
+            .iter()
+            .zip(&lookups)
+            .map(|(space, &rate)| key_space_hit_ratio(space, rate))
+            .collect();
+    }
+    hits
+}
+
+/// The steady-state hit ratio of `space` looked up `lookups` times per second, every look-up's
+/// key drawn independently: per key i of popularity p_i, Che's approximation of LRU, 1 − e^(−λ
+/// p_i t_C) with t_C solving Σ_i (1 − e^(−λ p_i t_C)) = capacity, and with a TTL T counted from
+/// the fill, the renewal share λ p_i T / (1 + λ p_i T), the lower of the two; weighted by p_i.
+/// The cold start, flushes and fill delays are left out, so a run measures at most this (up to
+/// the approximation) and the backend's demand by arithmetic stays a lower bound. Keys are taken
+/// in groups of similar popularity (consecutive keys, each group at most 1 % wider than the one
+/// before), so the cost is O(keys) once and O(log keys) per step of the bisection.
+pub fn key_space_hit_ratio(space: &KeySpace, lookups: f64) -> f64 {
+    if lookups <= 0.0 || !lookups.is_finite() {
+        return 0.0;
+    }
+    let n = space.keys as usize;
+    // (keys in the group, popularity of each).
+    let groups: Vec<(f64, f64)> = match space.popularity {
+        Popularity::Uniform => vec![(n as f64, 1.0 / n as f64)],
+        Popularity::Zipf(s) => {
+            let mut groups = Vec::new();
+            let (mut start, mut total) = (0usize, 0.0);
+            while start < n {
+                let end = (start + 1).max((start as f64 * 1.01) as usize).min(n);
+                let weight: f64 = (start + 1..=end).map(|i| (i as f64).powf(-s)).sum();
+                total += weight;
+                groups.push(((end - start) as f64, weight / (end - start) as f64));
+                start = end;
+            }
+            groups.into_iter().map(|(count, w)| (count, w / total)).collect()
+        }
+    };
+    let held = |t: f64| {
+        groups
+            .iter()
+            .map(|(count, p)| count * (1.0 - (-lookups * p * t).exp()))
+            .sum::<f64>()
+    };
+    let capacity = f64::from(space.capacity);
+    let t_c = if space.capacity >= space.keys {
+        f64::INFINITY
+    } else {
+        let (mut lo, mut hi) = (0.0, 1.0);
+        let mut doublings = 0;
+        while held(hi) < capacity && doublings < 200 {
+            (lo, hi) = (hi, hi * 2.0);
+            doublings += 1;
+        }
+        for _ in 0..100 {
+            let mid = 0.5 * (lo + hi);
+            if held(mid) < capacity {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        hi
+    };
+    let ttl = space.ttl_ns.map(secs_of);
+    groups
+        .iter()
+        .map(|(count, p)| {
+            let rate = lookups * p;
+            let lru = 1.0 - (-rate * t_c).exp();
+            let renewal = ttl.map_or(1.0, |t| rate * t / (1.0 + rate * t));
+            count * p * lru.min(renewal)
+        })
+        .sum::<f64>()
+        .clamp(0.0, 1.0)
 }
 
 /// Push a warning for every service, database and pool whose demand at peak reaches its capacity.
@@ -317,5 +417,48 @@ pub fn warn_about_overload(model: &Model, warnings: &mut Vec<Diagnostic>) {
             f64::from(pool.size),
             "connections",
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn space(keys: u32, popularity: Popularity, capacity: u32, ttl_ns: Option<Nanos>) -> KeySpace {
+        KeySpace {
+            name: "menu".into(),
+            keys,
+            popularity,
+            capacity,
+            ttl_ns,
+            coalesce: false,
+            warm: false,
+        }
+    }
+
+    #[test]
+    fn a_uniform_lru_cache_holds_its_share_of_the_keys() {
+        // Uniform p = 1/N: N (1 − e^(−λ t_C / N)) = C, so every key hits 1 − e^(−λ t_C / N) = C/N.
+        let h = key_space_hit_ratio(&space(1000, Popularity::Uniform, 250, None), 500.0);
+        assert!((h - 0.25).abs() < 1e-9, "{h}");
+    }
+
+    #[test]
+    fn a_ttl_cache_of_one_key_hits_lambda_t_over_one_plus_lambda_t() {
+        let h = key_space_hit_ratio(&space(1, Popularity::Uniform, 1, Some(100_000_000)), 10.0);
+        assert!((h - 0.5).abs() < 1e-12, "{h}");
+    }
+
+    #[test]
+    fn an_unbounded_cache_without_ttl_hits_every_look_up_in_steady_state_and_nothing_without_look_ups() {
+        assert_eq!(key_space_hit_ratio(&space(10, Popularity::Zipf(0.8), 10, None), 5.0), 1.0);
+        assert_eq!(key_space_hit_ratio(&space(10, Popularity::Zipf(0.8), 5, None), 0.0), 0.0);
+    }
+
+    #[test]
+    fn a_zipf_lru_cache_follows_ches_approximation_with_its_keys_grouped() {
+        // N = 10,000, s = 0.8, C = 1,000: Che's approximation (keys one by one) gives 0.43666.
+        let h = key_space_hit_ratio(&space(10_000, Popularity::Zipf(0.8), 1000, None), 1000.0);
+        assert!((h - 0.43666).abs() < 5e-4, "{h}");
     }
 }

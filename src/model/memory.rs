@@ -56,6 +56,10 @@ pub const KEPT_REPLICATION_BYTES: u64 = 1024;
 /// one to be merged (see `capsim::replications`).
 pub const FINISHED_PER_THREAD: u64 = 2;
 
+/// Bytes of one key of a cache's key space in a replication: its place in the LRU list (two
+/// indices), when it was filled, and the fill in flight it waits for (see `sim::key_space`).
+pub const KEY_BYTES: u64 = 20;
+
 /// Bytes of one job in flight: its slab entry plus its share of pending events (a timeout and a
 /// reply or step, ~48 bytes each in the queue). `sim::job` checks the entry stays within it.
 pub const REQUEST_JOB_BYTES: u64 = 384;
@@ -67,6 +71,8 @@ pub struct MemoryNeed {
     pub series_per_replication: u64,
     /// One replication's whole-run histograms while it is simulated.
     pub histograms_per_replication: u64,
+    /// One replication's cache entries while it is simulated (key spaces × [`KEY_BYTES`]).
+    pub caches_per_replication: u64,
     /// What a merged replication keeps.
     pub kept_per_replication: u64,
     /// One replication's requests in flight at `max_in_flight`.
@@ -100,6 +106,7 @@ impl MemoryNeed {
             .saturating_add(self.histograms_per_replication)
             .saturating_mul(self.copies)
             .saturating_add(self.in_flight_per_thread)
+            .saturating_add(self.caches_per_replication)
     }
 
     /// Bytes needed whatever the threads: the running sums (one set of series) and the merged
@@ -231,6 +238,7 @@ pub fn estimate(model: &Model) -> MemoryNeed {
     MemoryNeed {
         series_per_replication: windows.saturating_mul(per_window),
         histograms_per_replication: full_histograms * FULL_HISTOGRAM_BYTES,
+        caches_per_replication: model.key_spaces.iter().map(|k| u64::from(k.keys) * KEY_BYTES).sum(),
         kept_per_replication: KEPT_REPLICATION_BYTES
             + components as u64 * KEPT_COMPONENT_BYTES
             + batch_users * 24
@@ -308,9 +316,14 @@ pub fn refusal(model: &Model, need: &MemoryNeed, budget: u64) -> String {
         (a, b) if a == b => format!("{} MB", need.total(1) / 1_000_000),
         (a, _) => a,
     };
+    let caches = if need.caches_per_replication > 0 {
+        format!(", {} for the caches' keys", format_bytes(need.caches_per_replication))
+    } else {
+        String::new()
+    };
     format!(
         "this run needs about {needed} with one thread: a replication's series take {} ({} windows × {} latency series), \
-         held {} times ({held}), plus {} of whole-run histograms, {} for up to {} requests in flight ({} jobs deep) \
+         held {} times ({held}), plus {} of whole-run histograms{caches}, {} for up to {} requests in flight ({} jobs deep) \
          and {} for the {} {replications} merged; more than the {} allowed: use {fewer}a coarser \"window\", \
          a lower limits.max_in_flight, or raise limits.max_memory (--max-memory) if the machine has the memory",
         format_bytes(need.series_per_replication),
@@ -354,6 +367,7 @@ mod tests {
         MemoryNeed {
             series_per_replication: series,
             histograms_per_replication: 100,
+            caches_per_replication: 0,
             kept_per_replication: kept,
             in_flight_per_thread: 1000,
             replications,

@@ -95,6 +95,9 @@ pub struct Model {
     pub effects: Vec<String>,
     /// Rate limits and bulkheads, wherever they are (services, clients, call steps).
     pub limits: Vec<Limit>,
+    /// The caches with a key space, each once however many steps share it; [`Lookup::Keys`]
+    /// indexes it.
+    pub key_spaces: Vec<KeySpace>,
     /// The metric watched for a metastability verdict, when the model asks for one.
     pub metastability: Option<String>,
 }
@@ -200,6 +203,11 @@ pub enum ActionKind {
     CrashLoop(CrashLoop),
     /// A change rolled out to a service's instances.
     Rollout(Rollout),
+    /// A cache with a key space drops every entry.
+    Flush {
+        /// The cache (an index in [`Model::key_spaces`]).
+        cache: u32,
+    },
 }
 
 /// Instances that crash repeatedly, each restart taking time.
@@ -632,14 +640,63 @@ pub struct Endpoint {
 /// A cache in front of a call or a transaction: hits skip it.
 #[derive(Clone, Debug)]
 pub struct Cache {
-    /// Share of requests the cache answers.
-    pub hit_ratio: f64,
+    /// How a look-up is decided: a fixed share of hits, or a key of a key space.
+    pub lookup: Lookup,
     /// Time of a hit.
     pub hit: Dist,
     /// Answer a failed miss from the stale copy instead of failing.
     pub serve_stale: bool,
     /// Answer a miss from the stale copy when the backend takes longer than this.
     pub timeout_ns: Option<Nanos>,
+}
+
+/// How a cache decides whether a look-up hits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Lookup {
+    /// This share of look-ups hits, drawn independently.
+    Ratio(f64),
+    /// A key drawn from the key space (an index in [`Model::key_spaces`]) hits when its entry is
+    /// there and fresh.
+    Keys(u32),
+}
+
+impl Cache {
+    /// The share of look-ups the capacity arithmetic counts as hits: the fixed ratio, or the key
+    /// space's steady state (`hits`, per key space: [`capacity::key_space_hits`]).
+    pub fn planned_hit_ratio(&self, hits: &[f64]) -> f64 {
+        match self.lookup {
+            Lookup::Ratio(r) => r,
+            Lookup::Keys(k) => hits.get(k as usize).copied().unwrap_or(0.0),
+        }
+    }
+}
+
+/// How look-ups pick a cache's keys.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Popularity {
+    /// Every key alike.
+    Uniform,
+    /// Key i (counted from 1) in proportion to 1/i^s.
+    Zipf(f64),
+}
+
+/// A cache with a key space: its entries, shared by every step whose cache has its name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeySpace {
+    /// Its name, or "service.endpoint[step]" for an unnamed cache of one step.
+    pub name: String,
+    /// Keys 0..keys; key 0 is the most popular.
+    pub keys: u32,
+    /// How look-ups pick keys.
+    pub popularity: Popularity,
+    /// Most entries held at once (the least recently used is evicted); `keys` when unbounded.
+    pub capacity: u32,
+    /// How long an entry stays after it was filled; forever when absent.
+    pub ttl_ns: Option<Nanos>,
+    /// Whether concurrent misses of a key wait for the first one's fill.
+    pub coalesce: bool,
+    /// Whether it starts full with the most popular keys (else empty).
+    pub warm: bool,
 }
 
 /// One step of an endpoint.

@@ -3,7 +3,7 @@
 //! These `*Spec` types only describe the file. [`super::validate`] turns them into a resolved
 //! [`super::Model`] with typed ids, where every name refers to something that exists.
 
-use super::values::{ByteSize, DistValue, DurationValue, Factor, NonNegativeInt, PositiveInt, RateValue};
+use super::values::{ByteSize, DistValue, DurationValue, Factor, NonNegativeInt, PopularityValue, PositiveInt, RateValue};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -148,7 +148,7 @@ pub struct ScenarioSpec {
 }
 
 /// A change at a simulated time: exactly one of `add_latency`, `scale_traffic`, `inject`, `down`,
-/// `crash`, `crash_loop`, `rollout`.
+/// `crash`, `crash_loop`, `rollout`, `flush`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionSpec {
@@ -173,6 +173,17 @@ pub struct ActionSpec {
     /// Roll a change out to a service's instances: everywhere at once, or to a canary first, with
     /// an optional automatic rollback. With `for`, people revert it by hand after that long.
     pub rollout: Option<RolloutSpec>,
+    /// Empty a cache with a key space: every entry is dropped at once (the look-ups after it miss
+    /// until their keys are filled again: a stampede on the backend).
+    pub flush: Option<FlushSpec>,
+}
+
+/// A cache emptied at once.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlushSpec {
+    /// The cache's `name`.
+    pub cache: String,
 }
 
 /// Instances that crash repeatedly and take a while to restart each time.
@@ -738,12 +749,36 @@ pub struct StepSpec {
     pub share: Option<Factor>,
 }
 
-/// A cache in front of a call or a transaction.
+/// A cache in front of a call or a transaction: exactly one of `hit_ratio` (a fixed share of
+/// hits) or `keys` (a key space whose hit ratio emerges: look-ups draw keys by popularity, a
+/// miss fills its key when the backend answers, entries leave by LRU eviction, expiry or a flush).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CacheSpec {
     /// Share of requests answered by the cache, from 0 to 1; the others fall through (misses).
-    pub hit_ratio: Factor,
+    pub hit_ratio: Option<Factor>,
+    /// Or the number of keys the step's look-ups are spread over (at most 10,000,000): the cache
+    /// starts empty and a miss fills its key when the backend step succeeds.
+    pub keys: Option<PositiveInt>,
+    /// With `keys`: how look-ups pick keys, "uniform" (default) or "zipf(s)" (key i, counted
+    /// from 1, is looked up in proportion to 1/i^s; s at least 0, e.g. "zipf(0.8)").
+    pub popularity: Option<PopularityValue>,
+    /// With `keys`: most keys held at once; filling one more evicts the least recently used
+    /// (default: unbounded, every key fits).
+    pub capacity: Option<PositiveInt>,
+    /// With `keys`: how long an entry stays after it was filled; a look-up after that is a miss
+    /// (default: entries never expire).
+    pub ttl: Option<DurationValue>,
+    /// With `keys`: concurrent misses of one key wait for the first miss's backend answer instead
+    /// of all going to the backend (request coalescing, default false).
+    pub coalesce: Option<bool>,
+    /// With `keys`: start full with the most popular keys (as many as fit), filled at time 0,
+    /// instead of empty (default false: a cold start).
+    pub warm: Option<bool>,
+    /// With `keys`: a name, so a `flush` action can empty the cache and so steps whose caches
+    /// have the same name share its contents (they must declare the same key space: `keys`,
+    /// `popularity`, `capacity`, `ttl`, `coalesce`, `warm`).
+    pub name: Option<String>,
     /// Time of a hit (default "0.5ms").
     pub hit: Option<DistValue>,
     /// When a miss fails (the call fails or times out, no database connection can be had), answer

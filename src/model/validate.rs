@@ -277,6 +277,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
     let mut call_sites: Vec<CallSite> = Vec::new();
     let mut effects: Vec<String> = Vec::new();
     let mut limits: Vec<Limit> = Vec::new();
+    let mut key_spaces = KeySpaces::default();
     for (s, (service_name, service)) in spec.services.iter().enumerate() {
         let path = format!("services.{}", key(service_name));
         let mut ids = Vec::new();
@@ -297,7 +298,8 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                         .effect
                         .as_deref()
                         .and_then(|e| resilience::effect_id(e, &mut effects, &format!("{step_path}.effect"), &mut check));
-                    let cache = resolve_cache(step, &step_path, &mut check);
+                    let unnamed = format!("{endpoint_full}[{i}]");
+                    let cache = resolve_cache(step, &step_path, &unnamed, spec, &mut key_spaces, &mut check);
                     let context = StepContext {
                         service_name,
                         endpoint: &endpoint_full,
@@ -529,7 +531,8 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
     });
 
     let slos = resolve_slos(spec, &names, &mut check);
-    let actions = resolve_actions(spec, &links, &databases, duration_ns, &mut check);
+    let key_spaces = key_spaces.spaces;
+    let actions = resolve_actions(spec, &links, &databases, &key_spaces, duration_ns, &mut check);
     super::validate_autoscaling::check_combinations(&services, &queues, |e| endpoints[e].service.0, &actions, &mut check);
     if check.errors.is_empty() {
         check_call_cycles(&endpoints, &mut check);
@@ -565,6 +568,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
         call_sites,
         effects,
         limits,
+        key_spaces,
         metastability,
     };
     let need = super::memory::estimate(&model);
@@ -995,37 +999,161 @@ fn resolve_database(name: &str, d: &DatabaseSpec, check: &mut Checker) -> Databa
     }
 }
 
-/// The cache in front of a step, if it has one.
-fn resolve_cache(step: &StepSpec, path: &str, check: &mut Checker) -> Option<Cache> {
+/// Most keys a cache's key space may have: its state is arrays of this length per replication.
+pub const MAX_KEYS: u32 = 10_000_000;
+
+/// The caches with a key space met so far: each with the path of the step that declared it first.
+#[derive(Default)]
+struct KeySpaces {
+    spaces: Vec<KeySpace>,
+    first_path: Vec<String>,
+}
+
+/// The cache in front of a step, if it has one; a key space joins `spaces` (a named one once,
+/// however many steps share it).
+fn resolve_cache(
+    step: &StepSpec,
+    path: &str,
+    unnamed: &str,
+    spec: &ModelSpec,
+    spaces: &mut KeySpaces,
+    check: &mut Checker,
+) -> Option<Cache> {
     let c = step.cache.as_ref()?;
+    let path = format!("{path}.cache");
     if step.call.is_none() && step.transaction.is_none() {
-        check.error(
-            format!("{path}.cache"),
-            "a cache belongs to a \"call\" or \"transaction\" step",
-        );
-        return None;
-    }
-    if c.hit_ratio.0 > 1.0 {
-        check.error(
-            format!("{path}.cache.hit_ratio"),
-            format!("expected a share from 0 to 1, got {}", c.hit_ratio.0),
-        );
+        check.error(&path, "a cache belongs to a \"call\" or \"transaction\" step");
         return None;
     }
     let serve_stale = c.serve_stale.unwrap_or(false);
     if c.timeout.is_some() && !serve_stale {
         check.error(
-            format!("{path}.cache.timeout"),
+            format!("{path}.timeout"),
             "a cache timeout answers from the stale copy: set \"serve_stale\": true",
         );
         return None;
     }
+    let lookup = match (c.hit_ratio, c.keys) {
+        (Some(ratio), None) => {
+            let key_space_fields = [
+                ("popularity", c.popularity.is_some()),
+                ("capacity", c.capacity.is_some()),
+                ("ttl", c.ttl.is_some()),
+                ("coalesce", c.coalesce.is_some()),
+                ("warm", c.warm.is_some()),
+                ("name", c.name.is_some()),
+            ];
+            if let Some((field, _)) = key_space_fields.iter().find(|(_, set)| *set) {
+                check.error(
+                    format!("{path}.{field}"),
+                    format!("\"{field}\" belongs to a cache with a key space (\"keys\"), not to a fixed \"hit_ratio\""),
+                );
+                return None;
+            }
+            if ratio.0 > 1.0 {
+                check.error(
+                    format!("{path}.hit_ratio"),
+                    format!("expected a share from 0 to 1, got {}", ratio.0),
+                );
+                return None;
+            }
+            Lookup::Ratio(ratio.0)
+        }
+        (None, Some(keys)) => Lookup::Keys(resolve_key_space(c, keys.0, &path, unnamed, spec, spaces, check)?),
+        (Some(_), Some(_)) => {
+            check.error(
+                &path,
+                "a cache has either a fixed \"hit_ratio\" or a key space (\"keys\"), not both",
+            );
+            return None;
+        }
+        (None, None) => {
+            check.error(
+                &path,
+                "a cache needs exactly one of \"hit_ratio\" (a fixed share of hits) or \"keys\" (a key space)",
+            );
+            return None;
+        }
+    };
     Some(Cache {
-        hit_ratio: c.hit_ratio.0,
+        lookup,
         hit: c.hit.as_ref().map_or(Dist::constant(0.0005), |d| d.0.clone()),
         serve_stale,
-        timeout_ns: resolve_timeout(c.timeout, &format!("{path}.cache.timeout"), check),
+        timeout_ns: resolve_timeout(c.timeout, &format!("{path}.timeout"), check),
     })
+}
+
+/// The key space of cache `c` (at `path`) with `keys` keys: its index in `spaces`, a named one
+/// shared with the steps before that named it.
+fn resolve_key_space(
+    c: &CacheSpec,
+    keys: u32,
+    path: &str,
+    unnamed: &str,
+    spec: &ModelSpec,
+    spaces: &mut KeySpaces,
+    check: &mut Checker,
+) -> Option<u32> {
+    if keys > MAX_KEYS {
+        check.error(
+            format!("{path}.keys"),
+            format!("expected at most {MAX_KEYS} keys (each costs memory in every replication), got {keys}"),
+        );
+        return None;
+    }
+    if let Some(ttl) = c.ttl.filter(|t| t.0 == 0) {
+        check.error(
+            format!("{path}.ttl"),
+            format!("expected a time to live above 0, got {}", format_duration(ttl.0)),
+        );
+        return None;
+    }
+    let space = KeySpace {
+        name: c.name.clone().unwrap_or_else(|| unnamed.to_string()),
+        keys,
+        popularity: c.popularity.map_or(Popularity::Uniform, |p| p.0),
+        capacity: c.capacity.map_or(keys, |n| n.0.min(keys)),
+        ttl_ns: c.ttl.map(|t| t.0),
+        coalesce: c.coalesce.unwrap_or(false),
+        warm: c.warm.unwrap_or(false),
+    };
+    let Some(name) = &c.name else {
+        spaces.spaces.push(space);
+        spaces.first_path.push(path.to_string());
+        return Some(spaces.spaces.len() as u32 - 1);
+    };
+    let taken = spec.clients.contains_key(name)
+        || spec.services.contains_key(name)
+        || spec.databases.contains_key(name)
+        || spec.pools.contains_key(name)
+        || spec.queues.contains_key(name)
+        || spec.clients.values().any(|cl| cl.group.as_ref() == Some(name));
+    if taken || name.is_empty() || name.contains('.') || name.contains("->") {
+        check.error(
+            format!("{path}.name"),
+            format!("a cache's name must be non-empty, without \".\" or \"->\", and not a component's name (\"{name}\")"),
+        );
+        return None;
+    }
+    match spaces.spaces.iter().position(|s| &s.name == name) {
+        Some(i) if spaces.spaces[i] == space => Some(i as u32),
+        Some(i) => {
+            check.error(
+                path,
+                format!(
+                    "the cache \"{name}\" is declared at {} with another key space: steps that share a cache \
+                     declare the same \"keys\", \"popularity\", \"capacity\", \"ttl\", \"coalesce\" and \"warm\"",
+                    spaces.first_path[i]
+                ),
+            );
+            None
+        }
+        None => {
+            spaces.spaces.push(space);
+            spaces.first_path.push(path.to_string());
+            Some(spaces.spaces.len() as u32 - 1)
+        }
+    }
 }
 
 /// A load test: the rate and profile of the real client it follows, times (scale − 1).
@@ -1359,6 +1487,7 @@ fn resolve_actions(
     spec: &ModelSpec,
     links: &LinkTable,
     databases: &[Database],
+    key_spaces: &[KeySpace],
     duration_ns: Nanos,
     check: &mut Checker,
 ) -> Vec<TimedAction> {
@@ -1373,12 +1502,13 @@ fn resolve_actions(
             a.crash.is_some(),
             a.crash_loop.is_some(),
             a.rollout.is_some(),
+            a.flush.is_some(),
         ];
         if kinds.iter().filter(|&&k| k).count() != 1 {
             check.error(
                 &path,
                 "an action needs exactly one of \"add_latency\", \"scale_traffic\", \"inject\", \"down\", \"crash\", \
-                 \"crash_loop\", \"rollout\"",
+                 \"crash_loop\", \"rollout\", \"flush\"",
             );
             continue;
         }
@@ -1536,6 +1666,24 @@ fn resolve_actions(
                 Some(r) => ActionKind::Rollout(r),
                 None => continue,
             }
+        } else if let Some(f) = &a.flush {
+            let Some(cache) = key_spaces.iter().position(|k| k.name == f.cache) else {
+                let named: Vec<&String> = key_spaces.iter().map(|k| &k.name).filter(|n| !n.contains('.')).collect();
+                check.error(
+                    format!("{path}.flush.cache"),
+                    format!(
+                        "no cache named \"{}\" (caches with a key space and a name: {})",
+                        f.cache,
+                        list(named.into_iter())
+                    ),
+                );
+                continue;
+            };
+            if a.lasts.is_some() {
+                check.error(format!("{path}.for"), "a flush happens at once; leave \"for\" out");
+                continue;
+            }
+            ActionKind::Flush { cache: cache as u32 }
         } else {
             continue;
         };

@@ -3,6 +3,7 @@
 
 use super::dist::Dist;
 use super::units::{parse_duration, parse_rate, Nanos};
+use super::Popularity;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
@@ -20,6 +21,10 @@ pub struct RateValue(pub f64);
 /// A distribution of durations ("5ms", "exp(1.2ms)", "lognormal(p50=5ms, p99=40ms)").
 #[derive(Clone, Debug, PartialEq)]
 pub struct DistValue(pub Dist);
+
+/// How a cache's look-ups pick keys, written "uniform" or "zipf(s)".
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PopularityValue(pub Popularity);
 
 /// A whole number of at least 1 (instances, workers, cores, pool size).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +101,48 @@ impl JsonSchema for ByteSize {
         string_schema(
             "An amount of memory: a number and a unit among B, KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB.",
             &["2GB", "512MiB"],
+        )
+    }
+}
+
+/// "uniform" or "zipf(s)" with s a finite number of at least 0.
+fn parse_popularity(text: &str) -> Result<Popularity, String> {
+    let t = text.trim();
+    if t == "uniform" {
+        return Ok(Popularity::Uniform);
+    }
+    let inner = t
+        .strip_prefix("zipf(")
+        .and_then(|r| r.strip_suffix(')'))
+        .ok_or("expected \"uniform\" or \"zipf(s)\" like \"zipf(0.8)\"")?;
+    let s: f64 = inner
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number as the Zipf exponent in \"zipf(s)\", like \"zipf(0.8)\"".to_string())?;
+    if !s.is_finite() || s < 0.0 {
+        return Err("a Zipf exponent is a finite number of at least 0 (0 is uniform)".into());
+    }
+    if s > 100.0 {
+        return Err("a Zipf exponent is at most 100 (above, every look-up is of one key)".into());
+    }
+    Ok(Popularity::Zipf(s))
+}
+
+impl<'de> Deserialize<'de> for PopularityValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_text(d, "a key popularity like \"zipf(0.8)\"", parse_popularity).map(PopularityValue)
+    }
+}
+
+impl JsonSchema for PopularityValue {
+    fn schema_name() -> Cow<'static, str> {
+        "Popularity".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        string_schema(
+            "How look-ups pick keys: \"uniform\" (every key alike) or \"zipf(s)\" (key i, counted from 1, in \
+             proportion to 1/i^s, s at least 0).",
+            &["uniform", "zipf(0.8)"],
         )
     }
 }

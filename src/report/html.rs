@@ -85,6 +85,7 @@ fn write_report_files(dir: &Path, input: &ReportInput, topology: Option<&Topolog
             figures.extend(plot::cascade(result, None));
             figures.extend(plot::storm_over_time(result, None));
             figures.extend(plot::fleet_over_time(result, None));
+            figures.extend(plot::caches_over_time(result, None));
             figures
         }
         ReportInput::Scenarios(report) => {
@@ -156,6 +157,7 @@ fn scenario_figures(report: &ScenarioReport) -> Vec<Figure> {
     figures.extend(plot::cascade(&report.baseline, None));
     figures.extend(plot::storm_over_time(&report.baseline, None));
     figures.extend(plot::fleet_over_time(&report.baseline, None));
+    figures.extend(plot::caches_over_time(&report.baseline, None));
     if !report.baseline.clients.is_empty() {
         figures.push(plot::scenarios_compared(report));
     }
@@ -166,6 +168,7 @@ fn scenario_figures(report: &ScenarioReport) -> Vec<Figure> {
             plot::cascade(&run.result, Some(&run.name)),
             plot::storm_over_time(&run.result, Some(&run.name)),
             plot::fleet_over_time(&run.result, Some(&run.name)),
+            plot::caches_over_time(&run.result, Some(&run.name)),
         ];
         for mut figure in own.into_iter().flatten() {
             figure.name = scenario_figure(&figure.name, i, &run.name);
@@ -329,6 +332,7 @@ fn page(input: &ReportInput, svgs: &[(&str, String)], diagram: Option<&str>) -> 
             out.push_str(&figure("stations"));
             out.push_str(&figure("cascade"));
             out.push_str(&figure("storm"));
+            out.push_str(&figure("caches"));
             out.push_str(&details_html(
                 "details",
                 "All metrics: clients, endpoints, services, databases, pools…",
@@ -779,7 +783,7 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String, diag
     out.push_str("<h2 id=\"baseline\">Baseline</h2>\n");
     out.push_str(&run_body(&report.baseline, "h3"));
     out.push_str(&figure("latency"));
-    let plots = [figure("stations"), figure("cascade"), figure("storm")].concat();
+    let plots = [figure("stations"), figure("cascade"), figure("storm"), figure("caches")].concat();
     out.push_str(&details_html(
         "baseline-plots",
         "The baseline's stations, cascade and retry storm over time (plots)",
@@ -867,6 +871,7 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String, diag
         out.push_str(&figure(&scenario_figure("latency", i, &run.name)));
         out.push_str(&figure(&scenario_figure("stations", i, &run.name)));
         out.push_str(&figure(&scenario_figure("storm", i, &run.name)));
+        out.push_str(&figure(&scenario_figure("caches", i, &run.name)));
         out.push_str("</details>\n");
     }
     out

@@ -23,6 +23,7 @@ const OWN_STEMS: &[&str] = &[
     "latency",
     "stations",
     "storm",
+    "caches",
     "scenarios",
     "ladder",
     "sizing",

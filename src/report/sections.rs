@@ -13,8 +13,8 @@ use crate::results::catalog;
 use crate::results::metric::Unit;
 use crate::results::resilience::{CallSiteSummary, EffectSummary, LimitSummary, QueueSummary};
 use crate::results::{
-    AutoscaleSummary, ClientSummary, Counts, CpuSummary, DatabaseSummary, EndpointSummary, GroupSummary, PoolSummary, RunResult,
-    ServiceSummary, SloResult,
+    AutoscaleSummary, ClientSummary, Counts, CpuSummary, DatabaseSummary, EndpointSummary, GroupSummary, KeySpaceSummary,
+    PoolSummary, RunResult, ServiceSummary, SloResult,
 };
 use crate::stats::Estimate;
 use std::borrow::Cow;
@@ -78,6 +78,7 @@ pub enum Subject {
     Databases,
     Pools,
     Queues,
+    Caches,
     Effects,
     WastedWork,
     CallPolicies,
@@ -443,6 +444,33 @@ static QUEUES: Rows<QueueSummary> = Rows {
     ],
 };
 
+static CACHES: Rows<KeySpaceSummary> = Rows {
+    subject: Subject::Caches,
+    title: "Caches with a key space (totals over replications; misses go to the backend)",
+    catalog_kind: Some("caches"),
+    rows: |r| r.caches.iter().collect(),
+    columns: &[
+        column("cache", |c| text(&c.name)),
+        column("keys", |c| {
+            Cell::Text(
+                format!(
+                    "{} of {}, {}",
+                    human::count(c.capacity.into()),
+                    human::count(c.keys.into()),
+                    c.popularity
+                )
+                .into(),
+            )
+        }),
+        stat("hit_ratio", |c| &c.hit_ratio),
+        rate("misses", |c| &c.misses_per_s),
+        rate("coalesced", |c| &c.coalesced_per_s),
+        column("stale", |c| Cell::Count(c.stale)),
+        column("evictions", |c| Cell::Count(c.evictions)),
+        column("expirations", |c| Cell::Count(c.expirations)),
+    ],
+};
+
 static EFFECTS: Rows<EffectSummary> = Rows {
     subject: Subject::Effects,
     title: "Side effects (1.00 per unit of work means no duplicates)",
@@ -560,6 +588,7 @@ pub static SECTIONS: &[&dyn Section] = &[
     &DATABASES,
     &POOLS,
     &QUEUES,
+    &CACHES,
     &EFFECTS,
     &WASTED_WORK,
     &CALL_POLICIES,

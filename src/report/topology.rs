@@ -161,6 +161,7 @@ impl Topology {
     /// The topology of `model`, with every edge's rate at peak by the capacity arithmetic.
     pub fn of(model: &Model) -> Topology {
         let rates = capacity::rates(model, Level::Peak);
+        let hits = capacity::key_space_hits(model, Level::Peak);
         let mut t = Topology {
             nodes: Vec::new(),
             edges: Vec::new(),
@@ -199,8 +200,9 @@ impl Topology {
                 at
             })
             .collect();
-        // A service's caches: look-ups and hits, to show the hit ratio they add up to.
-        let mut caches: Vec<Option<(usize, f64, f64)>> = vec![None; model.services.len()];
+        // A service's caches: look-ups and hits, to show the hit ratio they add up to (a key
+        // space's steady state by arithmetic), and whether one has keys.
+        let mut caches: Vec<Option<(usize, f64, f64, bool)>> = vec![None; model.services.len()];
         for (e, endpoint) in model.endpoints.iter().enumerate() {
             let s = endpoint.service.0;
             for (i, cache) in endpoint.caches.iter().enumerate() {
@@ -208,16 +210,17 @@ impl Topology {
                 let share = endpoint.shares.get(i).copied().unwrap_or(1.0);
                 let lookups = rates.endpoints[e] * share;
                 let name = format!("{} cache", model.services[s].name);
-                let entry = caches[s].get_or_insert_with(|| (t.node(Kind::Cache, &name, String::new()), 0.0, 0.0));
+                let entry = caches[s].get_or_insert_with(|| (t.node(Kind::Cache, &name, String::new()), 0.0, 0.0, false));
                 entry.1 += lookups;
-                entry.2 += lookups * cache.hit_ratio;
+                entry.2 += lookups * cache.planned_hit_ratio(&hits);
+                entry.3 |= matches!(cache.lookup, crate::model::Lookup::Keys(_));
                 let node = entry.0;
                 t.edge(services[s], node, Flow::Lookups, (lookups, rates.burst_requests[e] * share));
             }
         }
-        for (node, lookups, hits) in caches.into_iter().flatten() {
+        for (node, lookups, hit, keyed) in caches.into_iter().flatten() {
             t.nodes[node].capacity = if lookups > 0.0 {
-                format!("hit {:.0} %", 100.0 * hits / lookups)
+                format!("hit {:.0} %{}", 100.0 * hit / lookups, if keyed { " (keys)" } else { "" })
             } else {
                 "cache".into()
             };
@@ -264,7 +267,7 @@ impl Topology {
             for (i, step) in endpoint.steps.iter().enumerate() {
                 // Requests past the step's cache, per second and in bursts, times `each`.
                 let past_cache = |each: u32| {
-                    let k = capacity::miss_ratio(endpoint, i) * f64::from(each);
+                    let k = capacity::miss_ratio(endpoint, i, &hits) * f64::from(each);
                     (rates.endpoints[e] * k, rates.burst_requests[e] * k)
                 };
                 match step {

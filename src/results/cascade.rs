@@ -74,6 +74,19 @@ fn action_targets(model: &Model, kind: &ActionKind) -> Vec<Node> {
             .map(|e| Node::Endpoint(e.0))
             .collect(),
         ActionKind::ScaleTraffic { client, .. } => vec![Node::Endpoint(model.clients[client.0].call.target.0)],
+        // The endpoints that look the cache up: their look-ups miss after it.
+        ActionKind::Flush { cache } => model
+            .endpoints
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                e.caches
+                    .iter()
+                    .flatten()
+                    .any(|c| c.lookup == crate::model::Lookup::Keys(*cache))
+            })
+            .map(|(e, _)| Node::Endpoint(e))
+            .collect(),
         ActionKind::AddLatency { link, .. } => {
             // The far side of every call or query that crosses the link.
             let mut targets = Vec::new();

@@ -186,6 +186,14 @@ pub const CATALOG: &[Kind] = &[
         ]],
     },
     Kind {
+        name: "caches",
+        groups: &[&[
+            stat("hit_ratio", Share, FALLS, true, true),
+            stat("misses", Count, RISES, true, true),
+            stat("coalesced", Count, RISES, true, true),
+        ]],
+    },
+    Kind {
         name: "side effects",
         groups: &[&[stat("per_unit", Count, RISES, true, false)]],
     },

@@ -10,8 +10,8 @@
 
 use super::resilience::{EffectWindow, LimitSummary, LimitWindow, QueueWindow};
 use super::{
-    AutoscaleSummary, AutoscaleWindow, ClientSummary, CpuSummary, DatabaseSummary, EffectSummary, EndpointSummary, PoolSummary,
-    QueueSummary, RunResult, ServiceSummary, StationSeries, TrafficWindow,
+    AutoscaleSummary, AutoscaleWindow, CacheWindow, ClientSummary, CpuSummary, DatabaseSummary, EffectSummary, EndpointSummary,
+    KeySpaceSummary, PoolSummary, QueueSummary, RunResult, ServiceSummary, StationSeries, TrafficWindow,
 };
 use crate::stats::Estimate;
 
@@ -328,6 +328,19 @@ static QUEUES: Run<QueueSummary> = Run {
     ]],
 };
 
+/// Caches with a key space over the run: their hit ratio and the look-ups the backend got.
+static CACHES: Run<KeySpaceSummary> = Run {
+    kind: "cache",
+    catalog_kind: "caches",
+    components: |r| &r.caches,
+    name: |c| &c.name,
+    columns: &[&[
+        run("hit_ratio", "hit_ratio", |c: &KeySpaceSummary| Some(&c.hit_ratio)),
+        run("misses_per_s", "misses", |c: &KeySpaceSummary| Some(&c.misses_per_s)),
+        run("coalesced_per_s", "coalesced", |c: &KeySpaceSummary| Some(&c.coalesced_per_s)),
+    ]],
+};
+
 /// Side effects over the run.
 static EFFECTS: Run<EffectSummary> = Run {
     kind: "effect",
@@ -410,6 +423,7 @@ pub static RUN: &[&dyn RunTable] = &[
     &AUTOSCALERS,
     &LIMITS,
     &CPUS,
+    &CACHES,
 ];
 
 /// The start of traffic window `i`.
@@ -546,6 +560,20 @@ static LIMIT_WINDOWS: Windows<LimitSummary, [LimitWindow]> = Windows {
     ],
 };
 
+static CACHE_WINDOWS: Windows<KeySpaceSummary, [CacheWindow]> = Windows {
+    kind: "cache",
+    catalog_kind: "caches",
+    components: |r| &r.caches,
+    name: |c| &c.name,
+    windows: |c| &c.series,
+    start: |w, i| w.get(i).map(|w| w.start_s),
+    columns: &[
+        window("hit_ratio", &["hit_ratio"], |w, i| w[i].hit_ratio),
+        window("misses_per_s", &["misses"], |w, i| w[i].misses_per_s),
+        window("coalesced_per_s", &["coalesced"], |w, i| w[i].coalesced_per_s),
+    ],
+};
+
 /// Every column per window, kind by kind, in the order `timeseries.csv` writes them.
 pub static WINDOWS: &[&dyn WindowTable] = &[
     &CLIENT_WINDOWS,
@@ -558,6 +586,7 @@ pub static WINDOWS: &[&dyn WindowTable] = &[
     &EFFECT_WINDOWS,
     &AUTOSCALER_WINDOWS,
     &LIMIT_WINDOWS,
+    &CACHE_WINDOWS,
 ];
 
 /// An autoscaled service's instances in service per window, after every other kind's windows.

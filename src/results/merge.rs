@@ -220,6 +220,7 @@ pub(super) fn summary(model: &Model, warnings: &[String], verdict: Verdict, kept
         pools,
         queues,
         effects: super::resilience::effects(model, reps, &kept.folds.effects),
+        caches: key_space_summaries(model, reps, &observed_s, &kept.folds.caches),
         call_sites: super::resilience::call_sites(model, reps),
         limits: super::resilience::limits(model, reps, &kept.folds.limits),
         slos: Vec::new(),
@@ -233,6 +234,62 @@ pub(super) fn summary(model: &Model, warnings: &[String], verdict: Verdict, kept
     };
     result.slos = evaluate_slos(model, &result, client_series, endpoint_series, &kept.window_values);
     result
+}
+
+/// The caches with a key space: totals, estimates per replication, and windows from the summed
+/// counts.
+fn key_space_summaries(
+    model: &Model,
+    reps: &[ReplicationResult],
+    observed_s: &dyn Fn(&ReplicationResult) -> f64,
+    folds: &[Option<crate::stats::CountSeries<3>>],
+) -> Vec<KeySpaceSummary> {
+    let ratio = |hits: u64, all: u64| if all == 0 { f64::NAN } else { hits as f64 / all as f64 };
+    let window_s = nanos_to_secs(model.window_ns);
+    model
+        .key_spaces
+        .iter()
+        .enumerate()
+        .map(|(k, space)| {
+            let total = |f: fn(&crate::sim::ReplicationResult, usize) -> u64| reps.iter().map(|r| f(r, k)).sum::<u64>();
+            let rows = folds[k].as_ref().map_or(&[][..], |m| m.rows());
+            let starts = window_starts(model, rows.len());
+            KeySpaceSummary {
+                name: space.name.clone(),
+                keys: space.keys,
+                capacity: space.capacity,
+                popularity: match space.popularity {
+                    crate::model::Popularity::Uniform => "uniform".into(),
+                    crate::model::Popularity::Zipf(s) => format!("zipf({s})"),
+                },
+                hits: total(|r, k| r.caches[k].hits),
+                misses: total(|r, k| r.caches[k].misses),
+                coalesced: total(|r, k| r.caches[k].coalesced),
+                stale: total(|r, k| r.caches[k].stale),
+                evictions: total(|r, k| r.caches[k].evictions),
+                expirations: total(|r, k| r.caches[k].expirations),
+                hit_ratio: estimate(reps, |r| {
+                    let c = &r.caches[k];
+                    ratio(c.hits, c.hits + c.misses + c.coalesced)
+                }),
+                misses_per_s: estimate(reps, |r| r.caches[k].misses as f64 / observed_s(r)),
+                coalesced_per_s: estimate(reps, |r| r.caches[k].coalesced as f64 / observed_s(r)),
+                series: rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, row)| {
+                        let covering = replications_in_window(model, reps, i);
+                        CacheWindow {
+                            start_s: starts[i],
+                            hit_ratio: ratio(row[0], row[0] + row[1] + row[2]),
+                            misses_per_s: row[1] as f64 / covering / window_s,
+                            coalesced_per_s: row[2] as f64 / covering / window_s,
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// Cache lookups of endpoint `e`, totals over the replications.
@@ -615,5 +672,6 @@ pub(super) fn describe_action(model: &Model, kind: &crate::model::ActionKind) ->
             };
             format!("{} CPU ×{} rollout, {reach}", model.services[r.service.0].name, r.cpu_factor)
         }
+        ActionKind::Flush { cache } => format!("{} cache flushed", model.key_spaces[*cache as usize].name),
     }
 }

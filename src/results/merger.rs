@@ -42,6 +42,8 @@ pub(super) struct Folds {
     pub autoscalers: Vec<MeanRows>,
     /// Per rate limit or bulkhead: admitted and rejected.
     pub limits: Vec<Option<CountSeries<2>>>,
+    /// Per cache with a key space: hits, misses and coalesced look-ups.
+    pub caches: Vec<Option<CountSeries<3>>>,
 }
 
 /// Busy units and waiting jobs of a station, per window.
@@ -121,6 +123,11 @@ impl Folds {
                 .iter_mut()
                 .map(|l| Some(std::mem::replace(&mut l.series, CountSeries::new(0, 1, 0))))
                 .collect(),
+            caches: rep
+                .caches
+                .iter_mut()
+                .map(|c| Some(std::mem::replace(&mut c.series, CountSeries::new(0, 1, 0))))
+                .collect(),
         }
     }
 
@@ -177,6 +184,9 @@ impl Folds {
         for (m, t) in self.limits.iter_mut().zip(other.limits) {
             counts(m, t);
         }
+        for (m, t) in self.caches.iter_mut().zip(other.caches) {
+            counts(m, t);
+        }
     }
 
     /// No replication's series yet: one empty entry per component of `model`.
@@ -197,6 +207,7 @@ impl Folds {
             effects: none(model.effects.len()),
             autoscalers: default(model.services.len()),
             limits: none(model.limits.len()),
+            caches: none(model.key_spaces.len()),
         }
     }
 }

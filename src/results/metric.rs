@@ -141,6 +141,19 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
             return valued("limits", name, stat, estimate);
         }
     }
+    // Caches first: an unnamed one is "api.menu[1]", and no name of a cache is another
+    // component's.
+    for c in &result.caches {
+        if let Some(stat) = name.strip_prefix(c.name.as_str()).and_then(|r| r.strip_prefix('.')) {
+            let estimate = match stat {
+                "hit_ratio" => Some(c.hit_ratio.clone()),
+                "misses" => Some(c.misses_per_s.clone()),
+                "coalesced" => Some(c.coalesced_per_s.clone()),
+                _ => None,
+            };
+            return valued("caches", name, stat, estimate);
+        }
+    }
     // Endpoints first: "api.checkout.p99" has a dot in the component name.
     for e in &result.endpoints {
         if let Some(stat) = name.strip_prefix(e.name.as_str()).and_then(|r| r.strip_prefix('.')) {
@@ -261,6 +274,7 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
     names.extend(result.effects.iter().map(|e| e.name.as_str()));
     names.extend(result.groups.iter().map(|g| g.name.as_str()));
     names.extend(result.limits.iter().map(|l| l.name.as_str()));
+    names.extend(result.caches.iter().map(|c| c.name.as_str()));
     Err(format!(
         "no component \"{component}\" in \"{name}\" (components: {})",
         names.join(", ")
@@ -334,13 +348,20 @@ pub fn series(result: &RunResult, name: &str) -> Result<Vec<(f64, f64)>, String>
             .iter()
             .find_map(|table| table.series(result, component, stat))
     };
-    // Limits and endpoints first: their names have dots.
+    // Limits, caches and endpoints first: their names may have dots ("api.rate_limit",
+    // "api.menu[1].hit_ratio", "api.checkout.p99").
     let found = if let Some(l) = result
         .limits
         .iter()
         .find(|l| name.strip_prefix(l.name.as_str()).is_some_and(|r| r.starts_with('.')))
     {
         windows(&l.name, &name[l.name.len() + 1..])
+    } else if let Some(c) = result
+        .caches
+        .iter()
+        .find(|c| name.strip_prefix(c.name.as_str()).is_some_and(|r| r.starts_with('.')))
+    {
+        windows(&c.name, &name[c.name.len() + 1..])
     } else if let Some(e) = result
         .endpoints
         .iter()

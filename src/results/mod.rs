@@ -60,6 +60,9 @@ pub struct RunResult {
     pub queues: Vec<QueueSummary>,
     /// Per side effect.
     pub effects: Vec<EffectSummary>,
+    /// Per cache with a key space (left out without one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub caches: Vec<KeySpaceSummary>,
     /// Per call site with a policy (retry budget, throttling, breaker).
     pub call_sites: Vec<CallSiteSummary>,
     /// Per rate limit or bulkhead: what it let through and turned away (absent when the model
@@ -370,6 +373,56 @@ pub struct CacheSummary {
     /// Hits over lookups (null when none).
     #[serde(deserialize_with = "crate::stats::nan::number")]
     pub hit_ratio: f64,
+}
+
+/// A cache with a key space: what its look-ups found, every step that shares it together.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeySpaceSummary {
+    /// Its name ("service.endpoint[step]" when the model gives none).
+    pub name: String,
+    /// Keys in its key space.
+    pub keys: u32,
+    /// Most entries held at once.
+    pub capacity: u32,
+    /// How look-ups pick keys: "uniform" or "zipf(s)".
+    pub popularity: String,
+    /// Look-ups answered by an entry (total).
+    pub hits: u64,
+    /// Look-ups that went to the backend (total).
+    pub misses: u64,
+    /// Look-ups that waited for another miss's fill of their key (total; coalescing).
+    pub coalesced: u64,
+    /// Misses whose backend failed, answered from the stale copy (total).
+    pub stale: u64,
+    /// Entries evicted to make room, least recently used first (total).
+    pub evictions: u64,
+    /// Entries found expired (total).
+    pub expirations: u64,
+    /// Hits over look-ups, per replication.
+    pub hit_ratio: Estimate,
+    /// Look-ups sent to the backend per second.
+    pub misses_per_s: Estimate,
+    /// Look-ups that waited for a fill in flight per second.
+    pub coalesced_per_s: Estimate,
+    /// Per time window.
+    pub series: Vec<CacheWindow>,
+}
+
+/// One window of a cache with a key space, merged over replications.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CacheWindow {
+    /// Start of the window, seconds since the start of the run.
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub start_s: f64,
+    /// Hits over look-ups (null without look-ups).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub hit_ratio: f64,
+    /// Look-ups sent to the backend per second (per replication).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub misses_per_s: f64,
+    /// Look-ups that waited for a fill in flight per second (per replication).
+    #[serde(deserialize_with = "crate::stats::nan::number")]
+    pub coalesced_per_s: f64,
 }
 
 /// Waiting for a unit (worker, core, connection).

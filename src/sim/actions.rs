@@ -1,6 +1,6 @@
 //! Timed actions: changes that start at a simulated time and may be undone later — added link
 //! latency, scaled traffic, queries injected into a database, a service taken down, crashes,
-//! crash loops (`lifecycle.rs`) and rollouts (`rollout.rs`).
+//! crash loops (`lifecycle.rs`), rollouts (`rollout.rs`) and cache flushes (`cache.rs`).
 
 use super::job::{Job, Owner};
 use super::world::{Event, World};
@@ -91,6 +91,11 @@ impl World<'_> {
             }
             ActionKind::Down { service } => {
                 self.services.set_down(*service, undo);
+            }
+            ActionKind::Flush { cache } => {
+                if !undo {
+                    self.caches.flush(*cache);
+                }
             }
         }
     }

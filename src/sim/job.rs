@@ -155,6 +155,9 @@ pub struct Job {
     /// Whether a live caller is waiting for this job's answer: the request in flight is then
     /// the caller's, counted once (see `World::requests_in_flight`).
     pub awaited: bool,
+    /// The cache fill its current step's backend answer makes (a miss of a key space), or
+    /// [`super::key_space::NONE`]: the entry is filled when the step succeeds.
+    pub fill: u32,
 }
 
 impl Job {
@@ -186,6 +189,7 @@ impl Job {
             avoid: None,
             class: None,
             awaited: false,
+            fill: super::key_space::NONE,
         }
     }
 }

@@ -19,6 +19,7 @@ mod crash_loop;
 mod database;
 mod effects;
 mod job;
+mod key_space;
 mod lifecycle;
 mod mqueue;
 mod policy;

@@ -2,6 +2,7 @@
 
 use super::cache::CacheTally;
 use super::job::{Owner, Stage};
+use super::key_space::KeySpaceTally;
 use super::resource::Resource;
 use super::tally::{BatchTally, EffectTally, RequestTally, WastedWork};
 use super::world::World;
@@ -35,6 +36,8 @@ pub struct ReplicationResult {
     pub queues: Vec<QueueResult>,
     /// Per side effect.
     pub effects: Vec<EffectTally>,
+    /// Per cache with a key space.
+    pub caches: Vec<KeySpaceTally>,
     /// Per call site.
     pub sites: Vec<SiteResult>,
     /// Per service: work done for callers who had left.
@@ -346,6 +349,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
     let sites = policies.results(end_ns);
     let wasted = services.wasted_work();
     let skipped = services.skipped();
+    let (cache_tallies, key_spaces) = caches.results();
     ReplicationResult {
         replication,
         stop,
@@ -355,7 +359,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         endpoints: endpoints
             .into_iter()
             .zip(endpoint_in_flight)
-            .zip(caches.results())
+            .zip(cache_tallies)
             .map(|((tally, in_flight_at_end), cache)| EndpointResult {
                 tally,
                 cache,
@@ -367,6 +371,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         pools: pools.results(),
         queues,
         effects,
+        caches: key_spaces,
         sites,
         wasted,
         skipped,

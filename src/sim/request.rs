@@ -505,9 +505,11 @@ impl World<'_> {
         self.next_step(job_ref, queue);
     }
 
-    /// The job's current step completed: record its side effect, move to the next step and start
-    /// it (a job left behind by a cache timeout is done).
+    /// The job's current step completed: fill the cache entry its miss was for, record its side
+    /// effect, move to the next step and start it (a job left behind by a cache timeout is done).
     pub(super) fn next_step(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
+        // The step succeeded: a cache miss's answer fills its key.
+        self.fill_over(job_ref, true, queue);
         self.record_effect(job_ref, queue.now());
         if self.jobs.get(job_ref).is_some_and(|j| j.stage == Stage::Detached) {
             self.retire(job_ref);

@@ -84,6 +84,15 @@ pub enum Event {
         /// The step whose backend it waited for.
         step: u32,
     },
+    /// The fill a cache look-up waited for is over (coalescing).
+    CacheFill {
+        /// The waiting job.
+        job: JobRef,
+        /// The step that looked the cache up.
+        step: u32,
+        /// Whether the backend answered (else the fill failed).
+        ok: bool,
+    },
     /// A request stops waiting for a worker: it waited its line's `max_wait` and is shed.
     QueueTimeout {
         /// The waiting job.
@@ -313,7 +322,8 @@ impl<'m> World<'m> {
             caches: Caches::new(
                 model.services.iter().map(|s| rng("cache", &s.name)).collect(),
                 model.endpoints.len(),
-                warmup,
+                &model.key_spaces,
+                (warmup, window, windows),
             ),
             databases,
             pools,
@@ -364,6 +374,10 @@ impl<'m> World<'m> {
     /// awaited by nobody from now on.
     pub(super) fn retire(&mut self, job_ref: JobRef) -> Option<Job> {
         let job = self.jobs.remove(job_ref)?;
+        if job.fill != super::key_space::NONE {
+            // Retired before its backend answered: the cache entry is not filled.
+            self.caches.abandon(job.fill);
+        }
         if job.awaited {
             self.awaited_jobs -= 1;
         }
@@ -504,6 +518,7 @@ impl Process for World<'_> {
                 visibility,
             } => self.on_message_visible(q, message, visibility, queue),
             Event::CacheTimeout { job, step } => self.on_cache_timeout(job, step, queue),
+            Event::CacheFill { job, step, ok } => self.on_cache_fill(job, step, ok, queue),
             Event::QueueTimeout { job, ticket } => self.on_queue_timeout(job, ticket, queue),
             Event::BulkheadTimeout { job, attempt } => self.on_bulkhead_timeout(job, attempt, queue),
             Event::Instance { service, instance, what } => self.on_instance_event(service, instance, what, queue),
@@ -521,6 +536,9 @@ impl Process for World<'_> {
                 let change = self.rollouts.on_event(action, what, queue);
                 self.apply(change);
             }
+        }
+        if self.caches.any_abandoned() {
+            self.caches.settle_abandoned(queue);
         }
         self.stop.take()
     }

@@ -11,6 +11,29 @@ struct Case {
 
 const CASES: &[Case] = &[
     Case {
+        file: "cache_keys_zero.json",
+        fragments: &["services.api.endpoints.get[0].cache.keys", "positive integer", "got 0"],
+    },
+    Case {
+        file: "cache_zipf_negative.json",
+        fragments: &[
+            "services.api.endpoints.get[0].cache.popularity",
+            "a Zipf exponent is a finite number of at least 0",
+            "zipf(-0.5)",
+        ],
+    },
+    Case {
+        file: "bad_cache_keys.json",
+        fragments: &[
+            "services.api.endpoints.get[0].cache: a cache has either a fixed \"hit_ratio\" or a key space (\"keys\"), not both",
+            "services.api.endpoints.get[2].cache: the cache \"menu\" is declared at services.api.endpoints.get[1].cache with \
+             another key space",
+            "services.api.endpoints.get[3].cache.keys: expected at most 10000000 keys",
+            "services.api.endpoints.get[4].cache: a cache needs exactly one of \"hit_ratio\"",
+            "actions[0].flush.cache: no cache named \"menus\" (caches with a key space and a name: \"menu\")",
+        ],
+    },
+    Case {
         file: "queue_bad_consumer.json",
         fragments: &[
             "queues.documents.consumer.calls: no service named \"pipline\"",

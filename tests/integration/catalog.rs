@@ -13,7 +13,8 @@ use capsim::results::RunResult;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One component of every kind: an open and a batch client in one group, an autoscaled service
-/// (with a price) on 2 cores calling a mail service with a side effect, a database behind a pool, a queue fed by a burst (a trigger,
+/// (with a price) on 2 cores calling a mail service with a side effect, a database behind a pool
+/// and a cache with a key space, a queue fed by a burst (a trigger,
 /// so the blast radius is judged). A third client gives up after 1 ms, before the api's CPU step
 /// (after its transaction) starts, so the api wastes CPU. The mail service has a rate limit.
 const MODEL: &str = r#"{ "duration": "2m", "warmup": "10s", "replications": 2, "seed": 1,
@@ -25,7 +26,7 @@ const MODEL: &str = r#"{ "duration": "2m", "warmup": "10s", "replications": 2, "
     "api": { "workers": 4, "cores": 2,
       "autoscaling": { "min": 1, "max": 2, "metric": "cpu", "target": 0.5, "cost_per_hour": 0.2 },
       "endpoints": { "get": [
-      { "transaction": { "pool": "p", "queries": 2, "query": "exp(2ms)" } },
+      { "transaction": { "pool": "p", "queries": 2, "query": "exp(2ms)" }, "cache": { "name": "menu", "keys": 100 } },
       { "cpu": "exp(5ms)" },
       { "call": "mail.send", "effect": "email" } ] } },
     "mail": { "workers": 2, "rate_limit": { "rate": "1000/s", "burst": 100 },
@@ -49,6 +50,7 @@ fn component(kind: &str) -> &'static str {
         "queues" => "jobs",
         "side effects" => "email",
         "limits" => "mail.rate_limit",
+        "caches" => "menu",
         "blast_radius" => "blast_radius",
         other => panic!("a kind the test does not know: {other} (add a component of it to MODEL)"),
     }
@@ -205,6 +207,15 @@ fn typed_window(r: &RunResult, kind: &str, name: &str, label: &str, i: usize) ->
                 other => panic!("a limit window column the test does not know: {other}"),
             }
         }
+        "cache" => {
+            let w = &r.caches.iter().find(|c| c.name == name).unwrap().series[i];
+            match label {
+                "hit_ratio" => w.hit_ratio,
+                "misses_per_s" => w.misses_per_s,
+                "coalesced_per_s" => w.coalesced_per_s,
+                other => panic!("a cache window column the test does not know: {other}"),
+            }
+        }
         other => panic!("a kind the test does not know: {other}"),
     }
 }
@@ -222,6 +233,7 @@ fn components(r: &RunResult, kind: &str, label: &str) -> Vec<String> {
         "queue" => r.queues.iter().map(|q| &q.name).collect(),
         "effect" => r.effects.iter().map(|e| &e.name).collect(),
         "limit" => r.limits.iter().map(|l| &l.name).collect(),
+        "cache" => r.caches.iter().map(|c| &c.name).collect(),
         other => panic!("a kind the test does not know: {other}"),
     };
     names.into_iter().cloned().collect()

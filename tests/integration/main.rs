@@ -7,6 +7,7 @@ mod autoscaling;
 mod bad_input;
 mod blast_radius;
 mod bulkheads;
+mod cache_keys;
 mod capacity;
 mod capacity_sweep;
 mod catalog;

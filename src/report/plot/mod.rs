@@ -20,7 +20,9 @@ mod palette;
 mod sweep;
 
 pub use curves::{calibration_percentiles, metastability_curves, sizing_frontier};
-pub use over_time::{cascade, fleet_over_time, latency_over_time, scenarios_compared, stations_over_time, storm_over_time};
+pub use over_time::{
+    caches_over_time, cascade, fleet_over_time, latency_over_time, scenarios_compared, stations_over_time, storm_over_time,
+};
 pub use sweep::{ladder, sweep_curve};
 
 use plotters::prelude::*;

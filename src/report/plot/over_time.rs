@@ -364,6 +364,58 @@ pub fn storm_over_time(result: &RunResult, scenario: Option<&str>) -> Option<Fig
     })
 }
 
+/// Plot (g): caches with a key space over time — each one's hit ratio (the warm-up curve, the
+/// dip after a flush or a wave of expiries), and the look-ups its misses sent to the backend per
+/// second with, dashed, those that waited for a fill in flight. `None` for a model without one.
+pub fn caches_over_time(result: &RunResult, scenario: Option<&str>) -> Option<Figure> {
+    if result.caches.is_empty() {
+        return None;
+    }
+    let (scale, x_label) = time_axis(result);
+    let mid = |start_s: f64| (start_s + result.model.window_s / 2.0) * scale;
+    let (spans, verticals) = action_marks(result, scale);
+    let panel = |heading: &str, y_label: &str| Panel {
+        heading: heading.into(),
+        x_label: x_label.clone(),
+        y_label: y_label.into(),
+        spans: spans.clone(),
+        verticals: verticals.clone(),
+        ..Panel::default()
+    };
+    let mut hits = panel("Hit ratio (hits over look-ups)", "hit ratio (%)");
+    let mut backend = panel(
+        "Misses sent to the backend (dashed: look-ups waiting for a fill in flight)",
+        "look-ups per second",
+    );
+    for (i, c) in result.caches.iter().enumerate() {
+        hits.lines.push(Line {
+            label: c.name.clone(),
+            points: c.series.iter().map(|w| (mid(w.start_s), w.hit_ratio * 100.0)).collect(),
+            colour: i,
+            dashed: false,
+        });
+        backend.lines.push(Line {
+            label: format!("{} misses", c.name),
+            points: c.series.iter().map(|w| (mid(w.start_s), w.misses_per_s)).collect(),
+            colour: i,
+            dashed: false,
+        });
+        if c.coalesced > 0 {
+            backend.lines.push(Line {
+                label: format!("{} coalesced", c.name),
+                points: c.series.iter().map(|w| (mid(w.start_s), w.coalesced_per_s)).collect(),
+                colour: i,
+                dashed: true,
+            });
+        }
+    }
+    Some(Figure {
+        name: "caches".into(),
+        title: title(result, scenario, "caches over time"),
+        panels: vec![hits, backend],
+    })
+}
+
 /// Plot (d): the cascade as a Gantt chart — one row per component whose SLO breached after the
 /// trigger, the first to breach on top, a bar over each stretch of windows in breach; the trigger
 /// and the timed actions are marked. None when nothing breached.
