@@ -34,9 +34,7 @@ pub(super) fn autoscaling(
     if !(min..=max).contains(&instances) {
         check.error(
             format!("{path}.min"),
-            format!(
-                "the service starts with {instances} instances: expected min ≤ instances ≤ max, got min = {min}, max = {max}"
-            ),
+            format!("expected min ≤ {instances} (the service's instances at the start) ≤ max, got min = {min}, max = {max}"),
         );
     }
     let metric = match a.metric {

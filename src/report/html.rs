@@ -333,6 +333,7 @@ fn page(input: &ReportInput, svgs: &[(&str, String)], diagram: Option<&str>) -> 
             out.push_str(&figure("cascade"));
             out.push_str(&figure("storm"));
             out.push_str(&figure("caches"));
+            out.push_str(&figure("fleet"));
             out.push_str(&details_html(
                 "details",
                 "All metrics: clients, endpoints, services, databases, pools…",
@@ -783,10 +784,17 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String, diag
     out.push_str("<h2 id=\"baseline\">Baseline</h2>\n");
     out.push_str(&run_body(&report.baseline, "h3"));
     out.push_str(&figure("latency"));
-    let plots = [figure("stations"), figure("cascade"), figure("storm"), figure("caches")].concat();
+    let plots = [
+        figure("stations"),
+        figure("cascade"),
+        figure("storm"),
+        figure("caches"),
+        figure("fleet"),
+    ]
+    .concat();
     out.push_str(&details_html(
         "baseline-plots",
-        "The baseline's stations, cascade and retry storm over time (plots)",
+        "The baseline's stations, cascade, retry storm, caches and fleet over time (plots)",
         &plots,
     ));
     out.push_str(&details_html(
@@ -872,6 +880,7 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String, diag
         out.push_str(&figure(&scenario_figure("stations", i, &run.name)));
         out.push_str(&figure(&scenario_figure("storm", i, &run.name)));
         out.push_str(&figure(&scenario_figure("caches", i, &run.name)));
+        out.push_str(&figure(&scenario_figure("fleet", i, &run.name)));
         out.push_str("</details>\n");
     }
     out

@@ -18,6 +18,7 @@
 //! below 1 % (18,000 CPU times a minute), far from every threshold above, so every replication
 //! follows this timeline exactly.
 
+use super::refused;
 use capsim::results::{RunResult, SloStatus};
 
 /// The step model, with `autoscaling` and `extra` (more top-level members) spliced in.
@@ -206,14 +207,6 @@ fn a_fixed_fleet_has_no_autoscaling_output() {
     assert!(!text.contains("autoscalers"), "the JSON of a fixed fleet is unchanged");
 }
 
-/// The validator's messages for `json`, one string.
-fn refused(json: &str) -> String {
-    match capsim::model::parse_model(json, "bad.json") {
-        Ok(_) => panic!("accepted"),
-        Err(e) => e.to_string(),
-    }
-}
-
 #[test]
 fn bad_autoscalers_are_refused_with_their_json_path() {
     let cases: &[(&str, &str, &str)] = &[
@@ -225,7 +218,7 @@ fn bad_autoscalers_are_refused_with_their_json_path() {
         (
             r#"{ "min": 2, "max": 4, "metric": "cpu", "target": 0.5 }"#,
             "",
-            "the service starts with 1 instances: expected min ≤ instances ≤ max",
+            "services.api.autoscaling.min: expected min ≤ 1 (the service's instances at the start) ≤ max, got min = 2, max = 4",
         ),
         (
             r#"{ "min": 1, "max": 4, "metric": "cpu" }"#,

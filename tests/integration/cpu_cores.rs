@@ -1,20 +1,14 @@
 //! CPU cores apart from workers, end to end (the queueing results are in tests/analytic/
 //! processor_sharing.rs): what is refused, and what a model without cores keeps.
 
+use super::refused;
+
 fn model(service: &str) -> String {
     format!(
         r#"{{ "name": "cores", "duration": "2m", "warmup": "10s", "replications": 2,
           "clients": {{ "web": {{ "open": {{ "rate": "50/s" }}, "calls": "api.get" }} }},
           "services": {{ "api": {{ {service}, "endpoints": {{ "get": [ {{ "cpu": "exp(10ms)" }} ] }} }} }} }}"#
     )
-}
-
-/// The validator's messages for `json`.
-fn refused(json: &str) -> String {
-    match capsim::model::parse_model(json, "bad.json") {
-        Ok(_) => panic!("accepted"),
-        Err(e) => e.to_string(),
-    }
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! failure and on timeout), resource groups, recurring injections, daily profiles, and the
 //! errors that explain a wrong use of each.
 
+use super::refused;
 use capsim::model::parse_model;
 use capsim::results::RunResult;
 
@@ -15,13 +16,6 @@ fn run(text: &str) -> RunResult {
 fn queries(r: &RunResult) -> u64 {
     let observed = r.model.duration_s - r.model.warmup_s;
     (r.databases[0].queries_per_s.mean * observed * f64::from(r.model.replications)).round() as u64
-}
-
-fn refused(text: &str) -> String {
-    match parse_model(text, "test.json") {
-        Ok(_) => panic!("accepted: {text}"),
-        Err(e) => e.to_string(),
-    }
 }
 
 /// One client calling `api.get` whose steps are `steps`, on database `db` (`db_extra` added to

@@ -69,6 +69,14 @@ pub fn examples() -> Vec<PathBuf> {
     models
 }
 
+/// The validator's messages for a model it must refuse, as one text.
+pub fn refused(json: &str) -> String {
+    match capsim::model::parse_model(json, "bad.json") {
+        Ok(_) => panic!("accepted: {json}"),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// A hostile model of this test suite, in `tests/integration/models/`.
 pub fn hostile(name: &str) -> PathBuf {
     root().join("tests/integration/models").join(name)

@@ -223,7 +223,8 @@ pub fn stations_over_time(result: &RunResult, scenario: Option<&str>) -> Figure 
 }
 
 /// Plot (g): autoscaled fleets over time — each autoscaled service's instances in service per
-/// window and its workers' utilisation, timed actions marked. `None` when no service autoscales.
+/// window, timed actions marked (their utilisation, over the instances in service, is in the
+/// stations plot). `None` when no service autoscales.
 pub fn fleet_over_time(result: &RunResult, scenario: Option<&str>) -> Option<Figure> {
     if result.autoscalers.is_empty() {
         return None;
@@ -231,48 +232,29 @@ pub fn fleet_over_time(result: &RunResult, scenario: Option<&str>) -> Option<Fig
     let (scale, x_label) = time_axis(result);
     let mid = |start_s: f64| (start_s + result.model.window_s / 2.0) * scale;
     let (spans, verticals) = action_marks(result, scale);
-    let mut instances = Panel {
+    let instances = Panel {
         heading: "Instances in service (mean per window)".into(),
-        x_label: x_label.clone(),
-        y_label: "instances".into(),
-        spans: spans.clone(),
-        verticals: verticals.clone(),
-        ..Panel::default()
-    };
-    let mut utilisation = Panel {
-        heading: "Utilisation of the instances in service (share of workers busy)".into(),
         x_label,
-        y_label: "utilisation (%)".into(),
+        y_label: "instances".into(),
         spans,
         verticals,
-        ..Panel::default()
-    };
-    for (i, a) in result.autoscalers.iter().enumerate() {
-        instances.lines.push(Line {
-            label: a.name.clone(),
-            points: a.series.iter().map(|w| (mid(w.start_s), w.instances)).collect(),
-            colour: i,
-            dashed: false,
-        });
-        if let Some(s) = result.services.iter().find(|s| s.name == a.name) {
-            utilisation.lines.push(Line {
+        lines: result
+            .autoscalers
+            .iter()
+            .enumerate()
+            .map(|(i, a)| Line {
                 label: a.name.clone(),
-                points: s
-                    .series
-                    .start_s
-                    .iter()
-                    .zip(&s.series.utilisation)
-                    .map(|(t, u)| (mid(*t), u * 100.0))
-                    .collect(),
+                points: a.series.iter().map(|w| (mid(w.start_s), w.instances)).collect(),
                 colour: i,
                 dashed: false,
-            });
-        }
-    }
+            })
+            .collect(),
+        ..Panel::default()
+    };
     Some(Figure {
         name: "fleet".into(),
         title: title(result, scenario, "autoscaled instances over time"),
-        panels: vec![instances, utilisation],
+        panels: vec![instances],
     })
 }
 
