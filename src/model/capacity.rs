@@ -115,7 +115,13 @@ fn rates_given(model: &Model, level: Level, unloaded: &[f64], hits: &[f64]) -> R
     let producers: Vec<Vec<(String, f64)>> = model.queues.iter().map(|q| producer_rates(model, q, level)).collect();
     let mut endpoints = vec![0.0; model.endpoints.len()];
     for (client, rate) in model.clients.iter().zip(&clients) {
-        add_rate(model, client.call.target.0, *rate, hits, &mut endpoints);
+        add_rate(
+            model,
+            client.call.target.0,
+            *rate * copies(model, &client.call),
+            hits,
+            &mut endpoints,
+        );
     }
     let mut burst_requests = vec![0.0; model.endpoints.len()];
     for (q, producers) in model.queues.iter().zip(&producers) {
@@ -205,6 +211,17 @@ fn mean_factor(profile: &super::Profile, from_ns: Nanos, to_ns: Nanos) -> f64 {
         / SAMPLES as f64
 }
 
+/// Copies of a call's attempts on the network per attempt: a hedge at percentile q sends a
+/// second copy for the (100 − q) % of attempts slower than it. A hedge after a fixed delay adds
+/// a share the arithmetic cannot know without the answers' distribution: none is counted (the
+/// prediction stays a lower bound).
+fn copies(model: &Model, call: &super::Call) -> f64 {
+    match model.call_sites[call.site].hedge.as_ref().map(|h| h.trigger) {
+        Some(super::HedgeTrigger::At(q)) => 2.0 - q / 100.0,
+        _ => 1.0,
+    }
+}
+
 /// Add `rate` arrivals at endpoint `e` and at everything it calls or publishes to (neither forms
 /// a cycle): a cache in front of a call passes on only its misses, a publish step its messages to
 /// the queue's consumer.
@@ -213,7 +230,13 @@ fn add_rate(model: &Model, e: usize, rate: f64, hits: &[f64], rates: &mut [f64])
     let endpoint = &model.endpoints[e];
     for (i, step) in endpoint.steps.iter().enumerate() {
         match step {
-            Step::Call(call) => add_rate(model, call.target.0, rate * miss_ratio(endpoint, i, hits), hits, rates),
+            Step::Call(call) => add_rate(
+                model,
+                call.target.0,
+                rate * miss_ratio(endpoint, i, hits) * copies(model, call),
+                hits,
+                rates,
+            ),
             Step::Publish(p) => add_rate(
                 model,
                 p.consumer.0,

@@ -10,8 +10,9 @@
 //!    ([`FULL_HISTOGRAM_BYTES`] each). A metastability watch copies it once more while its own
 //!    windows are read.
 //! 2. **Its requests in flight**: at most `max_in_flight` requests, each a chain of jobs as deep
-//!    as the deepest chain of calls, plus their events ([`REQUEST_JOB_BYTES`] per job). A
-//!    replication reaches it only when it goes unstable, but then it does.
+//!    as the deepest chain of calls (twice the chain below a hedged call), plus their events
+//!    ([`REQUEST_JOB_BYTES`] per job). A replication reaches it only when it goes unstable, but
+//!    then it does.
 //! 3. **A finished replication waiting for an earlier one** (at most [`FINISHED_PER_THREAD`] per
 //!    thread are held, the one being simulated included) holds its time series until they are
 //!    added to the running sums.
@@ -266,7 +267,8 @@ fn watch_runs_twice(model: &Model) -> bool {
 }
 
 /// Jobs in the deepest chain of calls below any caller (a client, a queue consumer): the
-/// endpoint it calls and every synchronous call below it (calls form no cycle).
+/// endpoint it calls and every synchronous call below it (calls form no cycle); a hedged call
+/// counts its two copies, each with the chain below it.
 fn deepest_chain(model: &Model) -> u64 {
     fn depth(model: &Model, e: usize, memo: &mut Vec<Option<u64>>) -> u64 {
         if let Some(d) = memo[e] {
@@ -276,7 +278,7 @@ fn deepest_chain(model: &Model) -> u64 {
             .steps
             .iter()
             .filter_map(|s| match s {
-                Step::Call(call) => Some(depth(model, call.target.0, memo)),
+                Step::Call(call) => Some(copies(model, call) * depth(model, call.target.0, memo)),
                 _ => None,
             })
             .max()
@@ -285,10 +287,23 @@ fn deepest_chain(model: &Model) -> u64 {
         1 + below
     }
     let mut memo = vec![None; model.endpoints.len()];
-    let from_clients = model.clients.iter().map(|c| c.call.target.0);
-    let from_queues = model.queues.iter().map(|q| q.call.target.0);
-    let roots: Vec<usize> = from_clients.chain(from_queues).collect();
-    roots.into_iter().map(|e| depth(model, e, &mut memo)).max().unwrap_or(0)
+    let from_clients = model.clients.iter().map(|c| &c.call);
+    let from_queues = model.queues.iter().map(|q| &q.call);
+    let roots: Vec<&super::Call> = from_clients.chain(from_queues).collect();
+    roots
+        .into_iter()
+        .map(|call| copies(model, call) * depth(model, call.target.0, &mut memo))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Copies of one attempt of `call` in flight at once: two when it hedges.
+fn copies(model: &Model, call: &super::Call) -> u64 {
+    if model.call_sites[call.site].hedge.is_some() {
+        2
+    } else {
+        1
+    }
 }
 
 /// Why `need` does not fit in `budget` bytes even with one thread, naming what to change.

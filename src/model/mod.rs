@@ -21,7 +21,8 @@ pub use dist::Dist;
 pub use error::{Diagnostic, ModelError};
 pub use load::{load_model, parse_model};
 pub use resilience::{
-    Breaker, Budget, Bulkhead, CallSite, CallerGone, Idempotency, Limit, LimitKind, MessageQueue, QueueId, RateLimit, Throttle,
+    Breaker, Budget, Bulkhead, CallSite, CallerGone, Hedge, HedgeTrigger, Idempotency, Limit, LimitKind, MessageQueue, QueueId,
+    RateLimit, Throttle,
 };
 pub use units::Nanos;
 

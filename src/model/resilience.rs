@@ -24,6 +24,8 @@ pub struct CallSite {
     pub rate_limit: Option<usize>,
     /// The bulkhead on its attempts in flight (index in [`super::Model::limits`]).
     pub bulkhead: Option<usize>,
+    /// When a second copy of an unanswered attempt is sent.
+    pub hedge: Option<Hedge>,
 }
 
 impl CallSite {
@@ -49,6 +51,34 @@ pub enum LimitKind {
     RateLimit(RateLimit),
     /// A cap on calls in flight.
     Bulkhead(Bulkhead),
+}
+
+/// A call's hedging: when it sends a second copy of an attempt still unanswered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hedge {
+    /// "web.hedge", "api.search->index.query.hedge": the name its counts are reported under.
+    pub name: String,
+    /// When the copy goes.
+    pub trigger: HedgeTrigger,
+}
+
+/// When a hedged call's second copy goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HedgeTrigger {
+    /// After a fixed delay.
+    After(Nanos),
+    /// After this percentile (0–100, exclusive) of the call's recent successful answers.
+    At(f64),
+}
+
+impl HedgeTrigger {
+    /// "after 50ms" or "at p95", as reports show it.
+    pub fn setting(&self) -> String {
+        match self {
+            HedgeTrigger::After(ns) => format!("after {}", super::units::format_duration(*ns)),
+            HedgeTrigger::At(q) => format!("at p{q}"),
+        }
+    }
 }
 
 /// A token bucket: `rate_per_s` tokens a second up to `burst`, full at the start.

@@ -341,6 +341,9 @@ pub struct ClientSpec {
     pub rate_limit: Option<RateLimitSpec>,
     /// A cap on the client's attempts in flight at once; more wait in a line or are rejected.
     pub bulkhead: Option<BulkheadSpec>,
+    /// Hedged requests: a second copy of an attempt still unanswered after a delay; the first
+    /// answer wins and the other copy is left to its service's `on_caller_gone`.
+    pub hedge: Option<HedgeSpec>,
     /// The request class of its requests, inherited by every call they lead to: a service queue
     /// with `classes` gives each class its own line, served in priority order.
     pub class: Option<String>,
@@ -733,6 +736,9 @@ pub struct StepSpec {
     /// With `call`: a cap on this call's attempts in flight at once from each instance of the
     /// service; more wait in a line (when it has one) or are rejected at once.
     pub bulkhead: Option<BulkheadSpec>,
+    /// With `call`: hedged requests — a second copy of an attempt still unanswered after a
+    /// delay; the first answer wins, the other copy is left to its service's `on_caller_gone`.
+    pub hedge: Option<HedgeSpec>,
     /// A side effect (e.g. "email") that happens when this step completes; counted per unit of work.
     pub effect: Option<String>,
     /// Database work holding one connection for all its queries.
@@ -1007,6 +1013,20 @@ pub struct BulkheadSpec {
     pub queue: Option<NonNegativeInt>,
     /// Longest wait for a place before the attempt is rejected (default: no limit).
     pub max_wait: Option<DurationValue>,
+}
+
+/// Hedged requests ("The Tail at Scale"): when an attempt is still unanswered after a delay, a
+/// second copy is sent to another pick of the balancer; the first successful answer wins (a
+/// failed copy waits for the other), the other copy works on for nobody. Exactly one of `after`
+/// or `at`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HedgeSpec {
+    /// A fixed delay before the second copy ("50ms").
+    pub after: Option<DurationValue>,
+    /// A percentile of the call's own answered latency, e.g. "p95": the delay follows the last
+    /// 1,000 successful answers (refreshed every 100); no copy is sent before the first 100.
+    pub at: Option<String>,
 }
 
 /// Client-side adaptive throttling (Google SRE book): before each attempt, reject it locally with

@@ -458,6 +458,7 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
             breaker: c.breaker.as_ref(),
             rate_limit: c.rate_limit.as_ref(),
             bulkhead: c.bulkhead.as_ref(),
+            hedge: c.hedge.as_ref(),
         };
         call_sites.push(resilience::call_site(
             format!("client {name}"),
@@ -763,6 +764,10 @@ fn resolve_step(
         check.error(format!("{path}.messages"), "\"messages\" belongs to a \"publish\" step");
         return None;
     }
+    if step.call.is_none() && step.hedge.is_some() {
+        check.error(format!("{path}.hedge"), "\"hedge\" belongs to a \"call\" step");
+        return None;
+    }
     if let Some(name) = &step.publish {
         if step.cache.is_some() {
             check.error(
@@ -836,6 +841,7 @@ fn resolve_step(
             breaker: step.breaker.as_ref(),
             rate_limit: step.rate_limit.as_ref(),
             bulkhead: step.bulkhead.as_ref(),
+            hedge: step.hedge.as_ref(),
         };
         // Limits are named after the call; a second call to the same endpoint gets a number.
         let mut limit_name = format!("{}->{reference}", cx.endpoint);

@@ -3,10 +3,13 @@
 
 use super::resilience::{CompletedStore, Idempotency, MessageQueue};
 use super::spec::{
-    BreakerSpec, BudgetSpec, BulkheadSpec, IdempotencySpec, MessageQueueSpec, RateLimitSpec, RetrySpec, ThrottleSpec,
+    BreakerSpec, BudgetSpec, BulkheadSpec, HedgeSpec, IdempotencySpec, MessageQueueSpec, RateLimitSpec, RetrySpec, ThrottleSpec,
 };
 use super::validate::{key, Checker};
-use super::{Breaker, Budget, Bulkhead, Call, CallSite, EndpointId, Limit, LimitKind, Nanos, RateLimit, Retry, Throttle};
+use super::{
+    Breaker, Budget, Bulkhead, Call, CallSite, EndpointId, Hedge, HedgeTrigger, Limit, LimitKind, Nanos, RateLimit, Retry,
+    Throttle,
+};
 
 /// Default sliding window of budgets and breakers: 10 s.
 const DEFAULT_WINDOW_NS: Nanos = 10_000_000_000;
@@ -22,6 +25,7 @@ pub(super) struct SitePolicies<'a> {
     pub breaker: Option<&'a BreakerSpec>,
     pub rate_limit: Option<&'a RateLimitSpec>,
     pub bulkhead: Option<&'a BulkheadSpec>,
+    pub hedge: Option<&'a HedgeSpec>,
 }
 
 /// Build the call site of a call: its name and its policies, checked. Its rate limit and
@@ -68,6 +72,49 @@ pub(super) fn call_site(
             .and_then(|b| resolve_breaker(b, &format!("{path}.breaker"), check)),
         rate_limit,
         bulkhead,
+        hedge: policies.hedge.and_then(|h| {
+            let trigger = resolve_hedge(h, &format!("{path}.hedge"), check)?;
+            Some(Hedge {
+                name: format!("{limit_name}.hedge"),
+                trigger,
+            })
+        }),
+    }
+}
+
+/// A hedge policy: a fixed delay (`after`) or a percentile of the call's answers (`at`, "p95").
+fn resolve_hedge(h: &HedgeSpec, path: &str, check: &mut Checker) -> Option<HedgeTrigger> {
+    match (&h.after, &h.at) {
+        (Some(after), None) => {
+            if after.0 == 0 {
+                check.error(
+                    format!("{path}.after"),
+                    "expected a delay above 0 (a copy sent at once doubles every call; leave out \"hedge\" for none)",
+                );
+                return None;
+            }
+            Some(HedgeTrigger::After(after.0))
+        }
+        (None, Some(at)) => {
+            let q = at.strip_prefix('p').and_then(|q| q.parse::<f64>().ok());
+            match q {
+                Some(q) if q > 0.0 && q < 100.0 => Some(HedgeTrigger::At(q)),
+                _ => {
+                    check.error(
+                        format!("{path}.at"),
+                        format!("expected a percentile of the call's latency such as \"p95\" (between p0 and p100, exclusive), got \"{at}\""),
+                    );
+                    None
+                }
+            }
+        }
+        _ => {
+            check.error(
+                path.to_string(),
+                "expected exactly one of \"after\" (a delay such as \"50ms\") or \"at\" (a percentile such as \"p95\")",
+            );
+            None
+        }
     }
 }
 

@@ -71,6 +71,9 @@ pub fn comparison(report: &ScenarioReport) -> String {
         out.push_str(&t.render());
         out.push_str(&new_clients(&report.baseline, &run.result));
         out.push_str(&fleet_lines(&report.baseline, &run.result));
+        for line in hedge_lines(&run.result) {
+            out.push_str(&format!("  {line}\n"));
+        }
         if !run.result.slos.is_empty() {
             out.push_str(&super::cascade::render(&run.result.cascade));
         }
@@ -210,6 +213,27 @@ fn fleet_lines(baseline: &crate::results::RunResult, scenario: &crate::results::
         ));
     }
     out
+}
+
+/// What the run's hedged calls cost and won, one sentence each (the comparison's metrics show
+/// what they did to latency and load).
+pub(super) fn hedge_lines(run: &crate::results::RunResult) -> Vec<String> {
+    run.hedges
+        .iter()
+        .map(|h| {
+            format!(
+                "{} ({}): a second copy for {} of {} attempts ({} extra load), waiting {} on average; \
+                 the copy answered first {} of the time",
+                h.name,
+                h.setting,
+                human::count(h.hedges),
+                human::count(h.attempts),
+                human::value(h.extra_load.mean, Quantity::Share),
+                human::value(h.delay_ms.mean, Quantity::Millis),
+                human::value(h.won_share.mean, Quantity::Share),
+            )
+        })
+        .collect()
 }
 
 /// Clients the scenario adds (a load test, say), which the comparison cannot pair: one line each.

@@ -872,6 +872,9 @@ fn scenarios_body(report: &ScenarioReport, figure: &dyn Fn(&str) -> String, diag
                 "<p>{identical} other metrics identical in every replication, not shown.</p>"
             );
         }
+        for line in super::compare::hedge_lines(&run.result) {
+            let _ = writeln!(out, "<p>{}</p>", escape(&line));
+        }
         out.push_str(&lifecycle_html(&run.result));
         out.push_str(&verdicts(&run.result, "h3"));
         out.push_str(&cascade_html(&run.result, "h3"));

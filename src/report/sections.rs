@@ -13,8 +13,8 @@ use crate::results::catalog;
 use crate::results::metric::Unit;
 use crate::results::resilience::{CallSiteSummary, EffectSummary, LimitSummary, QueueSummary};
 use crate::results::{
-    AutoscaleSummary, ClientSummary, Counts, CpuSummary, DatabaseSummary, EndpointSummary, GroupSummary, KeySpaceSummary,
-    PoolSummary, RunResult, ServiceSummary, SloResult,
+    AutoscaleSummary, ClientSummary, Counts, CpuSummary, DatabaseSummary, EndpointSummary, GroupSummary, HedgeSummary,
+    KeySpaceSummary, PoolSummary, RunResult, ServiceSummary, SloResult,
 };
 use crate::stats::Estimate;
 use std::borrow::Cow;
@@ -82,6 +82,7 @@ pub enum Subject {
     Effects,
     WastedWork,
     CallPolicies,
+    Hedges,
     Limits,
     Slos,
 }
@@ -517,6 +518,22 @@ static CALL_POLICIES: Rows<CallSiteSummary> = Rows {
     ],
 };
 
+static HEDGES: Rows<HedgeSummary> = Rows {
+    subject: Subject::Hedges,
+    title: "Hedged calls (a second copy of an attempt unanswered after the delay; the first answer wins)",
+    catalog_kind: Some("hedges"),
+    rows: |r| r.hedges.iter().collect(),
+    columns: &[
+        column("hedge", |h| text(&h.name)),
+        column("setting", |h| text(&h.setting)),
+        stat("delay", |h| &h.delay_ms),
+        column("attempts", |h| Cell::Count(h.attempts)),
+        column("copies sent", |h| Cell::Count(h.hedges)),
+        stat("extra_load", |h| &h.extra_load),
+        stat("won_share", |h| &h.won_share),
+    ],
+};
+
 static LIMITS: Rows<LimitSummary> = Rows {
     subject: Subject::Limits,
     title: "Rate limits and bulkheads (rejected: over the rate, or no place)",
@@ -592,6 +609,7 @@ pub static SECTIONS: &[&dyn Section] = &[
     &EFFECTS,
     &WASTED_WORK,
     &CALL_POLICIES,
+    &HEDGES,
     &LIMITS,
     &SLOS,
 ];

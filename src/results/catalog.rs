@@ -186,6 +186,14 @@ pub const CATALOG: &[Kind] = &[
         ]],
     },
     Kind {
+        name: "hedges",
+        groups: &[&[
+            stat("extra_load", Share, RISES, true, false),
+            stat("won_share", Share, FALLS, true, false),
+            stat("delay", Millis, RISES, true, false),
+        ]],
+    },
+    Kind {
         name: "caches",
         groups: &[&[
             stat("hit_ratio", Share, FALLS, true, true),

@@ -11,7 +11,7 @@
 use super::resilience::{EffectWindow, LimitSummary, LimitWindow, QueueWindow};
 use super::{
     AutoscaleSummary, AutoscaleWindow, CacheWindow, ClientSummary, CpuSummary, DatabaseSummary, EffectSummary, EndpointSummary,
-    KeySpaceSummary, PoolSummary, QueueSummary, RunResult, ServiceSummary, StationSeries, TrafficWindow,
+    HedgeSummary, KeySpaceSummary, PoolSummary, QueueSummary, RunResult, ServiceSummary, StationSeries, TrafficWindow,
 };
 use crate::stats::Estimate;
 
@@ -350,6 +350,19 @@ static EFFECTS: Run<EffectSummary> = Run {
     columns: &[&[run("per_unit", "per_unit", |e: &EffectSummary| Some(&e.per_unit))]],
 };
 
+/// Hedged calls over the run: the extra load, the copies that answered first, the delay.
+static HEDGES: Run<HedgeSummary> = Run {
+    kind: "hedge",
+    catalog_kind: "hedges",
+    components: |r| &r.hedges,
+    name: |h| &h.name,
+    columns: &[&[
+        run("extra_load", "extra_load", |h: &HedgeSummary| Some(&h.extra_load)),
+        run("won_share", "won_share", |h: &HedgeSummary| Some(&h.won_share)),
+        run("delay_ms", "delay", |h: &HedgeSummary| Some(&h.delay_ms)),
+    ]],
+};
+
 /// Rate limits and bulkheads over the run.
 static LIMITS: Run<LimitSummary> = Run {
     kind: "limit",
@@ -424,6 +437,7 @@ pub static RUN: &[&dyn RunTable] = &[
     &LIMITS,
     &CPUS,
     &CACHES,
+    &HEDGES,
 ];
 
 /// The start of traffic window `i`.

@@ -231,6 +231,7 @@ pub(super) fn summary(model: &Model, warnings: &[String], verdict: Verdict, kept
         groups: group_summaries(model, reps, &observed_s),
         autoscalers: super::autoscaling::summaries(model, reps, &observed_s, &kept.folds.autoscalers),
         cpus: super::cpu::summaries(model, reps),
+        hedges: super::hedging::summaries(model, reps),
     };
     result.slos = evaluate_slos(model, &result, client_series, endpoint_series, &kept.window_values);
     result

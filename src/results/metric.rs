@@ -141,6 +141,12 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
             return valued("limits", name, stat, estimate);
         }
     }
+    // Hedges too: "web.hedge", "api.search->index.query.hedge".
+    for h in &result.hedges {
+        if let Some(stat) = name.strip_prefix(h.name.as_str()).and_then(|r| r.strip_prefix('.')) {
+            return valued("hedges", name, stat, h.statistic(stat));
+        }
+    }
     // Caches first: an unnamed one is "api.menu[1]", and no name of a cache is another
     // component's.
     for c in &result.caches {
@@ -274,6 +280,7 @@ pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
     names.extend(result.effects.iter().map(|e| e.name.as_str()));
     names.extend(result.groups.iter().map(|g| g.name.as_str()));
     names.extend(result.limits.iter().map(|l| l.name.as_str()));
+    names.extend(result.hedges.iter().map(|h| h.name.as_str()));
     names.extend(result.caches.iter().map(|c| c.name.as_str()));
     Err(format!(
         "no component \"{component}\" in \"{name}\" (components: {})",

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod columns;
 mod coverage;
 mod cpu;
+mod hedging;
 mod merge;
 mod merger;
 pub mod metastability;
@@ -20,6 +21,7 @@ pub mod slo;
 pub use autoscaling::{AutoscaleSummary, AutoscaleWindow};
 pub use coverage::Coverage;
 pub use cpu::CpuSummary;
+pub use hedging::HedgeSummary;
 pub use merge::summarize;
 pub use merger::{watched_windows, Finished, Merger};
 pub use resilience::{
@@ -87,6 +89,9 @@ pub struct RunResult {
     /// Services with fewer cores than workers: their cores (absent when none has).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cpus: Vec<CpuSummary>,
+    /// Calls that hedge: the extra load and what it won (absent when no call hedges).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hedges: Vec<HedgeSummary>,
 }
 
 /// Clients reported together: their requests as one.

@@ -14,12 +14,33 @@ impl World<'_> {
         // Its caller no longer waits for it: from now on it is a request in flight of its own
         // (the attempts below it are still awaited by it).
         self.stop_awaiting(job);
+        self.mark_orphaned(job);
+    }
+
+    /// Nobody waits for the copies of `job`'s current attempt any more (its caller stopped
+    /// waiting for the attempt).
+    pub(super) fn orphan_attempt(&mut self, job: JobRef) {
+        let Some(j) = self.jobs.get(job) else {
+            return;
+        };
+        let (child, hedge) = (j.child, j.hedge);
+        for copy in [child, hedge].into_iter().flatten() {
+            self.orphan(copy);
+        }
+    }
+
+    /// Mark `job` and the attempts it waits for as working for nobody: down its chain of
+    /// calls, and down each hedge's chain too.
+    fn mark_orphaned(&mut self, job: JobRef) {
         let mut next = Some(job);
         while let Some(r) = next {
             match self.jobs.get_mut(r) {
                 Some(j) if !j.orphaned => {
                     j.orphaned = true;
                     next = j.child;
+                    if let Some(hedge) = j.hedge {
+                        self.mark_orphaned(hedge);
+                    }
                 }
                 _ => return,
             }

@@ -369,10 +369,8 @@ impl World<'_> {
                 };
                 job.attempt = job.attempt.wrapping_add(1);
                 job.tries = 0;
-                // Nobody waits for the attempt any more.
-                if let Some(child) = job.child {
-                    self.orphan(child);
-                }
+                // Nobody waits for the attempt (nor its hedge) any more.
+                self.orphan_attempt(job_ref);
                 self.attempt_closed(job_ref, queue);
                 job_ref
             }
@@ -399,7 +397,11 @@ impl World<'_> {
                 // A caller that gives up from now on leaves the request copy, not the left-behind one.
                 if let Some(caller) = caller {
                     if let Some(c) = self.jobs.get_mut(caller.job).filter(|c| c.attempt == caller.attempt) {
-                        c.child = Some(continuing);
+                        if c.hedge == Some(job_ref) {
+                            c.hedge = Some(continuing);
+                        } else {
+                            c.child = Some(continuing);
+                        }
                     }
                 }
                 continuing

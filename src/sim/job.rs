@@ -80,6 +80,8 @@ pub struct Parent {
     pub reply_delay_ns: Nanos,
     /// Whether the reply delay is the same for every call (a constant or absent link).
     pub reply_delay_fixed: bool,
+    /// Whether this job is the second copy of its caller's attempt (a hedge).
+    pub hedge: bool,
 }
 
 /// Where a job is in its life at its service.
@@ -135,6 +137,9 @@ pub struct Job {
     pub unit: u32,
     /// The current downstream attempt of a call step, so a caller that gives up can tell it.
     pub child: Option<JobRef>,
+    /// The second copy of the current attempt while both copies are out, when the call hedged
+    /// (see [`super::hedge`]); once one fails, `child` is the other and this is `None`.
+    pub hedge: Option<JobRef>,
     /// Whether whoever waited for this job has stopped waiting (its work is wasted).
     pub orphaned: bool,
     /// Whether the job's unit is recorded in its service's in-flight (dedupe) store.
@@ -180,6 +185,7 @@ impl Job {
             mark_ns: 0,
             unit,
             child: None,
+            hedge: None,
             orphaned: false,
             deduped: false,
             sent_ns: 0,

@@ -18,6 +18,7 @@ mod cpu;
 mod crash_loop;
 mod database;
 mod effects;
+mod hedge;
 mod job;
 mod key_space;
 mod lifecycle;

@@ -54,6 +54,26 @@ pub struct ReplicationResult {
     pub cpus: Vec<Option<CpuResult>>,
     /// Per rate limit or bulkhead, in the order of the model's limits.
     pub limits: Vec<LimitResult>,
+    /// Per call site: what hedging did (`None` where it does not hedge).
+    #[serde(default)]
+    pub hedges: Vec<Option<HedgeResult>>,
+}
+
+/// What hedging did at one call site since the warm-up.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug, Default, PartialEq)]
+pub struct HedgeResult {
+    /// Attempts sent (first copies).
+    pub attempts: u64,
+    /// Attempts sent with a delay in force (a percentile trigger has none before its first
+    /// answers).
+    pub armed: u64,
+    /// Second copies sent: the extra load.
+    pub hedges: u64,
+    /// Attempts the second copy answered first (successfully).
+    pub won: u64,
+    /// Sum of the delays in force over the armed attempts, nanoseconds (exact in a float up to
+    /// 2⁵³ ns, 104 days of delays).
+    pub delay_sum_ns: f64,
 }
 
 /// What a rate limit or a bulkhead let through and turned away.
@@ -343,6 +363,7 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         effects,
         policies,
         limits,
+        hedges,
         ..
     } = world;
     let queues = queues.results();
@@ -380,5 +401,6 @@ pub fn run_replication(model: &Model, replication: u32, interrupt: &AtomicBool) 
         autoscalers,
         cpus,
         limits: limits.results(),
+        hedges: hedges.results(),
     }
 }

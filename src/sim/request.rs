@@ -27,9 +27,9 @@ use super::job::{InBulkhead, Job, JobRef, JobSlab, Outcome, Owner, Parent, Stage
 use super::resource::Admission;
 use super::world::{schedule_network, Event, World};
 use crate::engine::EventQueue;
-use crate::model::{ClientId, Dist, ServiceId, Step};
+use crate::model::{Call, ClientId, Dist, ServiceId, Step};
 
-impl World<'_> {
+impl<'m> World<'m> {
     /// An open client's request arrives (unless a change of rate made it stale): send it and draw
     /// the next one.
     pub(super) fn on_arrival(&mut self, c: u32, generation: u32, queue: &mut EventQueue<Event>) {
@@ -210,30 +210,64 @@ impl World<'_> {
     }
 
     /// Put the job's current attempt on the network: a new job at the target endpoint,
-    /// delivered after half the link's round trip, and the caller's timeout for it.
+    /// delivered after half the link's round trip, the caller's timeout for it and, at a call
+    /// that hedges, the moment its second copy is due.
     fn send_attempt(&mut self, caller: JobRef, queue: &mut EventQueue<Event>) {
-        let now = queue.now();
-        let Some(job) = self.jobs.get(caller) else {
+        let Some((call, attempt)) = self.send_copy(caller, false, queue) else {
             return;
         };
-        let owner = job.owner;
+        if let Some(timeout) = call.timeout_ns {
+            queue.schedule_fixed(timeout, Event::AttemptTimeout { job: caller, attempt });
+        }
+        if self.hedges.any() {
+            if let Some(delay) = self.hedges.attempt_sent(call.site, queue.now()) {
+                queue.schedule_in(delay, Event::HedgeDue { job: caller, attempt });
+            }
+        }
+    }
+
+    /// The attempt has waited its hedging delay unanswered: its second copy goes (through the
+    /// call site's rate limit, if any; it shares the attempt's bulkhead place), unless the
+    /// attempt is over or already hedged.
+    pub(super) fn on_hedge_due(&mut self, caller: JobRef, attempt: u32, queue: &mut EventQueue<Event>) {
+        let now = queue.now();
+        let Some(job) = self.jobs.get(caller).filter(|j| j.attempt == attempt && j.hedge.is_none()) else {
+            return;
+        };
         let Some(call) = self.current_call(job) else {
             return;
         };
+        if let Some(limit) = self.model.call_sites[call.site].rate_limit {
+            if !self.limits.admit(limit, now) {
+                // No token for the copy: the attempt goes on alone.
+                return;
+            }
+        }
+        self.hedges.hedge_sent(call.site, now);
+        self.send_copy(caller, true, queue);
+    }
+
+    /// Send a copy of the job's current attempt (its first, or its `hedge`) to the target
+    /// endpoint: the call and the attempt it belongs to.
+    #[inline(always)]
+    fn send_copy(&mut self, caller: JobRef, hedge: bool, queue: &mut EventQueue<Event>) -> Option<(&'m Call, u32)> {
+        let now = queue.now();
+        let job = self.jobs.get(caller)?;
+        let owner = job.owner;
+        let call = self.current_call(job)?;
         let round_trip = self.round_trip(&call.link, owner);
         let out = round_trip / 2;
         if let Some(wasted) = self.wasted_by(caller, now) {
             wasted.calls += 1;
         }
-        let Some(job) = self.jobs.get(caller) else {
-            return;
-        };
+        let job = self.jobs.get(caller)?;
         let (attempt, unit, orphaned) = (job.attempt, job.unit, job.orphaned);
         let parent = Parent {
             job: caller,
             attempt,
             reply_delay_ns: round_trip - out,
             reply_delay_fixed: matches!(call.link.latency, Some(Dist::Constant { .. })),
+            hedge,
         };
         let owner = Owner::Endpoint {
             endpoint: call.target.0 as u32,
@@ -245,12 +279,15 @@ impl World<'_> {
         child_job.awaited = true;
         let child = self.spawn(child_job, now);
         if let Some(job) = self.jobs.get_mut(caller) {
-            job.child = Some(child);
+            if hedge {
+                job.hedge = Some(child);
+            } else {
+                job.child = Some(child);
+                job.hedge = None;
+            }
         }
         schedule_network(queue, &call.link.latency, out, Event::Deliver(child));
-        if let Some(timeout) = call.timeout_ns {
-            queue.schedule_fixed(timeout, Event::AttemptTimeout { job: caller, attempt });
-        }
+        Some((call, attempt))
     }
 
     /// A request reaches its service: pick an instance and admit it or turn it away.
@@ -608,6 +645,7 @@ impl World<'_> {
                 to: parent.job,
                 attempt: parent.attempt,
                 outcome,
+                hedge: parent.hedge,
             };
             if parent.reply_delay_fixed {
                 queue.schedule_fixed(parent.reply_delay_ns, reply);
@@ -617,17 +655,38 @@ impl World<'_> {
         }
     }
 
-    /// An answer arrived. One for an attempt the caller already gave up on is dropped.
-    pub(super) fn on_reply(&mut self, to: JobRef, attempt: u32, outcome: Outcome, queue: &mut EventQueue<Event>) {
+    /// An answer arrived (from the attempt's second copy when `hedge`). One for an attempt the
+    /// caller already gave up on, or already took an answer for, is dropped; a failure while the
+    /// attempt's other copy is still out waits for that copy.
+    pub(super) fn on_reply(&mut self, to: JobRef, attempt: u32, outcome: Outcome, hedge: bool, queue: &mut EventQueue<Event>) {
         let Some(job) = self.jobs.get_mut(to) else {
             return;
         };
         if job.attempt != attempt {
             return;
         }
-        // Closing the attempt makes its pending timeout stale.
+        if outcome != Outcome::Ok {
+            if let Some(copy) = job.hedge.take() {
+                // One of two copies failed: the call waits for the other, now its only one.
+                if !hedge {
+                    job.child = Some(copy);
+                }
+                return;
+            }
+        }
+        // Closing the attempt makes its pending timeout (and hedge) stale.
         job.attempt = job.attempt.wrapping_add(1);
-        if job.bulkhead != InBulkhead::No {
+        let in_bulkhead = job.bulkhead;
+        if job.hedge.is_some() {
+            // The other copy, if still out, works for nobody now.
+            if let Some(other) = if hedge { job.child } else { job.hedge } {
+                self.orphan(other);
+            }
+        }
+        if outcome == Outcome::Ok && self.hedges.any() {
+            self.hedge_answered(to, hedge, queue.now());
+        }
+        if in_bulkhead != InBulkhead::No {
             self.attempt_closed(to, queue);
         }
         self.record_attempt(to, outcome == Outcome::Ok, queue.now());
@@ -651,18 +710,28 @@ impl World<'_> {
             return;
         }
         job.attempt = job.attempt.wrapping_add(1);
-        let (owner, child, in_bulkhead) = (job.owner, job.child, job.bulkhead);
+        let (owner, in_bulkhead) = (job.owner, job.bulkhead);
         if in_bulkhead != InBulkhead::No {
             self.attempt_closed(job_ref, queue);
         }
         if let Some(tally) = self.tally_of(owner) {
             tally.attempt_timeout(queue.now());
         }
-        if let Some(child) = child {
-            self.orphan(child);
-        }
+        self.orphan_attempt(job_ref);
         self.record_attempt(job_ref, false, queue.now());
         self.attempt_failed(job_ref, Outcome::Timeout, queue);
+    }
+
+    /// The job's attempt was answered well, by its second copy when `hedge`: a call that hedges
+    /// at a percentile learns the latency.
+    fn hedge_answered(&mut self, job_ref: JobRef, hedge: bool, now: crate::engine::Nanos) {
+        let Some(job) = self.jobs.get(job_ref) else {
+            return;
+        };
+        let sent_ns = job.sent_ns;
+        if let Some(call) = self.current_call(job) {
+            self.hedges.answered(call.site, now.saturating_sub(sent_ns), hedge, now);
+        }
     }
 
     /// An attempt failed: retry after a backoff if attempts are left, else the call fails.

@@ -5,11 +5,13 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::num::NonZeroU32;
 
-/// A reference to one occupant of a [`Slab`]: its slot and the slot's generation when it was stored.
+/// A reference to one occupant of a [`Slab`]: its slot and the slot's generation when it was
+/// stored. Generations start at 1, so an `Option<Key>` takes no more room than a key.
 pub struct Key<T> {
     slot: u32,
-    generation: u32,
+    generation: NonZeroU32,
     of: PhantomData<fn() -> T>,
 }
 
@@ -39,14 +41,14 @@ impl<T> Eq for Key<T> {}
 
 impl<T> fmt::Debug for Key<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}#{}", self.slot, self.generation)
+        write!(f, "{}#{}", self.slot, self.generation.get())
     }
 }
 
 /// Occupants in reusable slots, each named by a [`Key`] that goes stale when the occupant leaves.
 pub struct Slab<T> {
     /// Per slot: its generation (never reset) and its occupant, if any.
-    slots: Vec<(u32, Option<T>)>,
+    slots: Vec<(NonZeroU32, Option<T>)>,
     free: Vec<u32>,
     live: usize,
 }
@@ -75,10 +77,10 @@ impl<T> Slab<T> {
                 of: PhantomData,
             };
         }
-        self.slots.push((0, Some(value)));
+        self.slots.push((NonZeroU32::MIN, Some(value)));
         Key {
             slot: (self.slots.len() - 1) as u32,
-            generation: 0,
+            generation: NonZeroU32::MIN,
             of: PhantomData,
         }
     }
@@ -105,7 +107,7 @@ impl<T> Slab<T> {
         if entry.0 != key.generation || entry.1.is_none() {
             return None;
         }
-        entry.0 = entry.0.wrapping_add(1);
+        entry.0 = entry.0.checked_add(1).unwrap_or(NonZeroU32::MIN);
         self.free.push(key.slot);
         self.live -= 1;
         entry.1.take()

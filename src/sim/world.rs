@@ -7,6 +7,7 @@ use super::client::Clients;
 use super::cpu::Cpus;
 use super::crash_loop::CrashLoops;
 use super::database::Databases;
+use super::hedge::Hedges;
 use super::job::{Job, JobRef, JobSlab, Outcome, Owner};
 use super::mqueue::MessageQueues;
 use super::policy::CallPolicies;
@@ -56,6 +57,15 @@ pub enum Event {
         attempt: u32,
         /// How the attempt ended.
         outcome: Outcome,
+        /// Whether the answer is from the attempt's second copy (a hedge).
+        hedge: bool,
+    },
+    /// An attempt of a call that hedges has waited its hedging delay.
+    HedgeDue {
+        /// The caller.
+        job: JobRef,
+        /// The attempt that waits.
+        attempt: u32,
     },
     /// The caller stops waiting for an attempt.
     AttemptTimeout {
@@ -288,6 +298,8 @@ pub struct World<'m> {
     pub(super) limits: Limits,
     /// The bulkheads' places and lines.
     pub(super) bulkheads: Bulkheads,
+    /// The hedging call sites' delays and counts.
+    pub(super) hedges: Hedges,
 }
 
 impl<'m> World<'m> {
@@ -348,6 +360,7 @@ impl<'m> World<'m> {
             cpu_done: Vec::new(),
             limits: Limits::new(&model.limits, (warmup, window, windows)),
             bulkheads: Bulkheads::new(&model.limits),
+            hedges: Hedges::new(&model.call_sites, warmup),
         };
         world.clients.schedule_first_arrivals(queue);
         world.queues.schedule_producers(queue);
@@ -382,14 +395,23 @@ impl<'m> World<'m> {
             self.awaited_jobs -= 1;
         }
         if let Some(child) = job.child {
-            if self.jobs.get(child).and_then(|c| c.parent).is_some_and(|p| p.job == job_ref) {
-                self.stop_awaiting(child);
-            }
+            self.stop_awaiting_copy(child, job_ref);
+        }
+        if let Some(hedge) = job.hedge {
+            self.stop_awaiting_copy(hedge, job_ref);
         }
         if job.unit != NO_UNIT {
             self.units.release(job.unit);
         }
         Some(job)
+    }
+
+    /// `copy`, an attempt of `caller` (unless its slot went to another job since), is awaited by
+    /// nobody any more.
+    fn stop_awaiting_copy(&mut self, copy: JobRef, caller: JobRef) {
+        if self.jobs.get(copy).and_then(|c| c.parent).is_some_and(|p| p.job == caller) {
+            self.stop_awaiting(copy);
+        }
     }
 
     /// Nobody waits for `job` any more: it counts as a request in flight of its own.
@@ -503,7 +525,13 @@ impl Process for World<'_> {
             Event::UserReady { client, user } => self.on_user_ready(client, user, queue),
             Event::Deliver(job) => self.on_deliver(job, queue),
             Event::StepDone(job) => self.on_step_done(job, queue),
-            Event::Reply { to, attempt, outcome } => self.on_reply(to, attempt, outcome, queue),
+            Event::Reply {
+                to,
+                attempt,
+                outcome,
+                hedge,
+            } => self.on_reply(to, attempt, outcome, hedge, queue),
+            Event::HedgeDue { job, attempt } => self.on_hedge_due(job, attempt, queue),
             Event::AttemptTimeout { job, attempt } => self.on_attempt_timeout(job, attempt, queue),
             Event::RetryDue { job, attempt } => self.on_retry_due(job, attempt, queue),
             Event::QueryAtDatabase(job) => self.on_query_at_database(job, queue),

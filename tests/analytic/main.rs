@@ -20,6 +20,7 @@
 
 mod contention;
 mod formulas;
+mod hedging;
 mod little;
 mod loss;
 mod mg1;

@@ -12,14 +12,15 @@ use capsim::results::metric::{resolve, series};
 use capsim::results::RunResult;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One component of every kind: an open and a batch client in one group, an autoscaled service
-/// (with a price) on 2 cores calling a mail service with a side effect, a database behind a pool
-/// and a cache with a key space, a queue fed by a burst (a trigger,
-/// so the blast radius is judged). A third client gives up after 1 ms, before the api's CPU step
-/// (after its transaction) starts, so the api wastes CPU. The mail service has a rate limit.
+/// One component of every kind: an open and a batch client in one group (the open one hedges
+/// its calls), an autoscaled service (with a price) on 2 cores calling a mail service with a side
+/// effect, a database behind a pool and a cache with a key space, a queue fed by a burst (a
+/// trigger, so the blast radius is judged). A third client gives up after 1 ms, before the api's
+/// CPU step (after its transaction) starts, so the api wastes CPU. The mail service has a rate
+/// limit.
 const MODEL: &str = r#"{ "duration": "2m", "warmup": "10s", "replications": 2, "seed": 1,
   "clients": {
-    "web": { "open": { "rate": "20/s" }, "calls": "api.get", "group": "all" },
+    "web": { "open": { "rate": "20/s" }, "calls": "api.get", "group": "all", "hedge": { "after": "20ms" } },
     "batch": { "closed": { "users": 2, "requests": 5, "deadline": "1m" }, "calls": "api.get", "group": "all" },
     "impatient": { "open": { "rate": "5/s" }, "calls": "api.get", "timeout": "1ms" } },
   "services": {
@@ -51,6 +52,7 @@ fn component(kind: &str) -> &'static str {
         "side effects" => "email",
         "limits" => "mail.rate_limit",
         "caches" => "menu",
+        "hedges" => "web.hedge",
         "blast_radius" => "blast_radius",
         other => panic!("a kind the test does not know: {other} (add a component of it to MODEL)"),
     }

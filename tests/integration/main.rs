@@ -17,6 +17,7 @@ mod cpu_cores;
 mod data_growth_and_caches;
 mod determinism;
 mod headline;
+mod hedging;
 mod interrupt;
 mod layers;
 mod library;
