@@ -91,7 +91,9 @@ pub struct Rates {
     pub clients: Vec<f64>,
     /// Per queue: per producer, in the order the queue names them, the messages it publishes.
     pub producers: Vec<Vec<(String, f64)>>,
-    /// Per endpoint: the requests arriving, from clients, callers and queue consumers.
+    /// Per endpoint: the requests arriving, from clients, callers and queue consumers, that its
+    /// service's and its own rate limits let through (the rest is answered 429 at once; a call
+    /// step's or a client's own rate limit sends no more than its rate either).
     pub endpoints: Vec<f64>,
     /// Per endpoint: the requests arriving over the whole run from the queues' scheduled bursts
     /// (a count, not a rate; at the mean level, `endpoints` has them spread over the run too).
@@ -113,22 +115,40 @@ fn rates_given(model: &Model, level: Level, unloaded: &[f64], hits: &[f64]) -> R
         .map(|client| client_rate(model, client, level, unloaded))
         .collect();
     let producers: Vec<Vec<(String, f64)>> = model.queues.iter().map(|q| producer_rates(model, q, level)).collect();
-    let mut endpoints = vec![0.0; model.endpoints.len()];
-    for (client, rate) in model.clients.iter().zip(&clients) {
-        add_rate(
-            model,
-            client.call.target.0,
-            *rate * copies(model, &client.call),
-            hits,
-            &mut endpoints,
-        );
-    }
-    let mut burst_requests = vec![0.0; model.endpoints.len()];
-    for (q, producers) in model.queues.iter().zip(&producers) {
-        let rate = producers.iter().map(|(_, rate)| rate).sum();
-        add_rate(model, q.call.target.0, rate, hits, &mut endpoints);
-        let messages: f64 = q.bursts.iter().map(|b| f64::from(b.messages)).sum();
-        add_rate(model, q.call.target.0, messages, hits, &mut burst_requests);
+    // What each rate limit lets through depends on what reaches it, which limits above it cut:
+    // work the flows out with every limit letting all through, then with the shares found, until
+    // no share moves (calls form no cycle, so within the depth of the calls).
+    let mut shares = Shares::all(model);
+    let mut endpoints;
+    let mut burst_requests;
+    let mut rounds = 0;
+    loop {
+        let mut flows = Flows::new(model);
+        for (client, rate) in model.clients.iter().zip(&clients) {
+            let sent = *rate * copies(model, &client.call);
+            flows.call(model, &client.call, sent, hits, &shares);
+        }
+        for (q, producers) in model.queues.iter().zip(&producers) {
+            let rate = producers.iter().map(|(_, rate)| rate).sum();
+            flows.add(model, q.call.target.0, rate, hits, &shares);
+        }
+        let next = Shares::of(model, &flows);
+        endpoints = flows.admitted;
+        burst_requests = vec![0.0; model.endpoints.len()];
+        for q in &model.queues {
+            // A burst's messages as a count over the run, through the shares of its mean rates.
+            let messages: f64 = q.bursts.iter().map(|b| f64::from(b.messages)).sum();
+            let mut counts = Flows::new(model);
+            counts.add(model, q.call.target.0, messages, hits, &next);
+            for (total, count) in burst_requests.iter_mut().zip(counts.admitted) {
+                *total += count;
+            }
+        }
+        rounds += 1;
+        if next == shares || rounds > model.endpoints.len() + model.call_sites.len() {
+            break;
+        }
+        shares = next;
     }
     Rates {
         clients,
@@ -222,29 +242,113 @@ fn copies(model: &Model, call: &super::Call) -> f64 {
     }
 }
 
-/// Add `rate` arrivals at endpoint `e` and at everything it calls or publishes to (neither forms
-/// a cycle): a cache in front of a call passes on only its misses, a publish step its messages to
-/// the queue's consumer.
-fn add_rate(model: &Model, e: usize, rate: f64, hits: &[f64], rates: &mut [f64]) {
-    rates[e] += rate;
-    let endpoint = &model.endpoints[e];
-    for (i, step) in endpoint.steps.iter().enumerate() {
-        match step {
-            Step::Call(call) => add_rate(
-                model,
-                call.target.0,
-                rate * miss_ratio(endpoint, i, hits) * copies(model, call),
-                hits,
-                rates,
-            ),
-            Step::Publish(p) => add_rate(
-                model,
-                p.consumer.0,
-                rate * miss_ratio(endpoint, i, hits) * f64::from(p.messages),
-                hits,
-                rates,
-            ),
-            _ => {}
+/// Requests per second flowing through the model: offered to each endpoint and to each call
+/// site, and let through by the rate limits in front of them.
+struct Flows {
+    /// Per endpoint: arriving, before its service's and its own rate limits.
+    offered: Vec<f64>,
+    /// Per endpoint: let through by them.
+    admitted: Vec<f64>,
+    /// Per call site: attempts sent, before its own rate limit.
+    calls: Vec<f64>,
+}
+
+impl Flows {
+    fn new(model: &Model) -> Flows {
+        Flows {
+            offered: vec![0.0; model.endpoints.len()],
+            admitted: vec![0.0; model.endpoints.len()],
+            calls: vec![0.0; model.call_sites.len()],
+        }
+    }
+
+    /// `rate` attempts of `call` at its call site, of which its rate limit's share goes on.
+    fn call(&mut self, model: &Model, call: &super::Call, rate: f64, hits: &[f64], shares: &Shares) {
+        self.calls[call.site] += rate;
+        self.add(model, call.target.0, rate * shares.sites[call.site], hits, shares);
+    }
+
+    /// `rate` arrivals at endpoint `e` and at everything it calls or publishes to (neither forms a
+    /// cycle): its rate limits' share gets in, a cache in front of a call passes on only its
+    /// misses, a publish step its messages to the queue's consumer.
+    fn add(&mut self, model: &Model, e: usize, rate: f64, hits: &[f64], shares: &Shares) {
+        self.offered[e] += rate;
+        let rate = rate * shares.endpoints[e];
+        self.admitted[e] += rate;
+        let endpoint = &model.endpoints[e];
+        for (i, step) in endpoint.steps.iter().enumerate() {
+            match step {
+                Step::Call(call) => {
+                    let sent = rate * miss_ratio(endpoint, i, hits) * copies(model, call);
+                    self.call(model, call, sent, hits, shares);
+                }
+                Step::Publish(p) => {
+                    let messages = rate * miss_ratio(endpoint, i, hits) * f64::from(p.messages);
+                    self.add(model, p.consumer.0, messages, hits, shares);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The share of what reaches it that each rate limit lets through: per endpoint (its service's
+/// limit, then its own) and per call site (a client's or a call step's own limit).
+#[derive(PartialEq)]
+struct Shares {
+    endpoints: Vec<f64>,
+    sites: Vec<f64>,
+}
+
+impl Shares {
+    /// Every limit lets everything through.
+    fn all(model: &Model) -> Shares {
+        Shares {
+            endpoints: vec![1.0; model.endpoints.len()],
+            sites: vec![1.0; model.call_sites.len()],
+        }
+    }
+
+    /// What each limit lets through of `flows`: at most its token rate (the burst only lends a
+    /// moment's extra; over time a bucket passes its rate).
+    fn of(model: &Model, flows: &Flows) -> Shares {
+        let passes = |limit: Option<usize>, offered: f64| {
+            let rate = match limit.map(|l| &model.limits[l].kind) {
+                Some(super::LimitKind::RateLimit(r)) => r.rate_per_s,
+                _ => return 1.0,
+            };
+            if offered > rate {
+                rate / offered
+            } else {
+                1.0
+            }
+        };
+        let mut at_service = vec![0.0; model.services.len()];
+        for (e, endpoint) in model.endpoints.iter().enumerate() {
+            at_service[endpoint.service.0] += flows.offered[e];
+        }
+        let service_share: Vec<f64> = model
+            .services
+            .iter()
+            .zip(&at_service)
+            .map(|(s, offered)| passes(s.rate_limit, *offered))
+            .collect();
+        Shares {
+            endpoints: model
+                .endpoints
+                .iter()
+                .enumerate()
+                .map(|(e, endpoint)| {
+                    let by_service = service_share[endpoint.service.0];
+                    by_service * passes(endpoint.rate_limit, flows.offered[e] * by_service)
+                })
+                .collect(),
+            sites: model
+                .call_sites
+                .iter()
+                .zip(&flows.calls)
+                .map(|(site, offered)| passes(site.rate_limit, *offered))
+                .collect(),
         }
     }
 }

@@ -636,6 +636,8 @@ pub struct Endpoint {
     pub caches: Vec<Option<Cache>>,
     /// The share of requests that run each step, by step index (1: every request).
     pub shares: Vec<f64>,
+    /// The token bucket in front of the endpoint alone (index in [`Model::limits`]).
+    pub rate_limit: Option<usize>,
 }
 
 /// A cache in front of a call or a transaction: hits skip it.

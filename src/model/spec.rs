@@ -533,6 +533,9 @@ pub struct ServiceSpec {
     /// A token bucket in front of the whole service (an API gateway's limit, shared by its
     /// instances and endpoints): a request over the rate is answered 429 (`rate_limited`) at once.
     pub rate_limit: Option<RateLimitSpec>,
+    /// Token buckets in front of single endpoints, by endpoint name (checked after the service's
+    /// own `rate_limit`): a request to the endpoint over its rate is answered 429 at once.
+    pub endpoint_rate_limits: Option<IndexMap<String, RateLimitSpec>>,
     /// Endpoints by name, each a list of steps run in order.
     pub endpoints: IndexMap<String, Vec<StepSpec>>,
 }

@@ -281,6 +281,19 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
     for (s, (service_name, service)) in spec.services.iter().enumerate() {
         let path = format!("services.{}", key(service_name));
         let mut ids = Vec::new();
+        let endpoint_limits = service.endpoint_rate_limits.as_ref();
+        if let Some(by_name) = endpoint_limits {
+            for name in by_name.keys().filter(|n| !service.endpoints.contains_key(*n)) {
+                let known: Vec<&str> = service.endpoints.keys().map(String::as_str).collect();
+                check.error(
+                    format!("{path}.endpoint_rate_limits.{}", key(name)),
+                    format!(
+                        "service \"{service_name}\" has no endpoint \"{name}\" (endpoints: {})",
+                        known.join(", ")
+                    ),
+                );
+            }
+        }
         for (endpoint_name, steps) in &service.endpoints {
             let endpoint_path = format!("{path}.endpoints.{}", key(endpoint_name));
             if steps.is_empty() {
@@ -330,6 +343,15 @@ pub fn validate(spec: &ModelSpec) -> Result<Validated, Vec<Diagnostic>> {
                 effects: step_effects,
                 caches,
                 shares,
+                rate_limit: endpoint_limits.and_then(|l| l.get(endpoint_name)).and_then(|r| {
+                    resilience::rate_limit(
+                        r,
+                        &format!("{service_name}.{endpoint_name}.rate_limit"),
+                        &format!("{path}.endpoint_rate_limits.{}", key(endpoint_name)),
+                        &mut limits,
+                        &mut check,
+                    )
+                }),
             });
         }
         if let Some(n) = service.instances.filter(|n| n.0 > MAX_INSTANCES) {

@@ -304,16 +304,15 @@ impl<'m> World<'m> {
         let sid = self.model.endpoints[endpoint as usize].service;
         let s = sid.0;
         let spec = &self.model.services[s];
-        if let Some(limit) = spec.rate_limit {
-            if !self.limits.admit(limit, now) {
-                // The service's gateway answers 429 before any instance sees the request.
-                self.endpoints[endpoint as usize].start(now);
-                if let Some(job) = self.jobs.get_mut(job_ref) {
-                    job.started_ns = now;
-                }
-                self.finish_job(job_ref, Outcome::RateLimited, queue);
-                return;
+        let gateway = (spec.rate_limit, self.model.endpoints[endpoint as usize].rate_limit);
+        if gateway != (None, None) && !self.passes_gateway(gateway, now) {
+            // The service's gateway answers 429 before any instance sees the request.
+            self.endpoints[endpoint as usize].start(now);
+            if let Some(job) = self.jobs.get_mut(job_ref) {
+                job.started_ns = now;
             }
+            self.finish_job(job_ref, Outcome::RateLimited, queue);
+            return;
         }
         let picked = self.pick_instance(sid, job_ref);
         // The request class comes from the caller (a client request has its client's).
@@ -432,6 +431,12 @@ impl<'m> World<'m> {
         self.services
             .abandon_wait(sid, instance, line, queue.now(), |w| World::waiter_is_live(jobs, w));
         self.finish_job(job_ref, Outcome::Rejected, queue);
+    }
+
+    /// Whether a request gets through its service's rate limit, then its endpoint's (the indices
+    /// of those limits, where they exist).
+    fn passes_gateway(&mut self, (service, endpoint): (Option<usize>, Option<usize>), now: crate::engine::Nanos) -> bool {
+        service.is_none_or(|l| self.limits.admit(l, now)) && endpoint.is_none_or(|l| self.limits.admit(l, now))
     }
 
     /// Instance `instance` of service `s` refused or failed a job with caller `parent`: remember

@@ -178,3 +178,64 @@ fn limits_and_delayed_messages_are_byte_identical_whatever_the_thread_count() {
     assert!(one.contains("\"limits\""));
     assert_eq!(one, three);
 }
+
+#[test]
+fn an_endpoint_limit_holds_its_endpoint_to_the_token_rate_and_leaves_the_others_alone() {
+    // The same bounds as the service's limit: λ = 500/s on `search` against r = 50/s, b = 10,
+    // T = 300 s, 2 replications; `home` at 100/s shares the service and is never limited.
+    let (r, b, t, reps) = (50.0, 10.0, 300.0, 2.0);
+    let result = run(r#"{
+  "duration": "5m", "warmup": "0s", "replications": 2, "seed": 11,
+  "clients": { "flood": { "open": { "rate": "500/s" }, "calls": "api.search" },
+               "visitors": { "open": { "rate": "100/s" }, "calls": "api.home" } },
+  "services": { "api": { "async": { "max_in_flight": 100000 },
+      "endpoint_rate_limits": { "search": { "rate": "50/s", "burst": 10 } },
+      "endpoints": { "search": [ { "delay": "1ms" } ], "home": [ { "delay": "1ms" } ] } } }
+}"#);
+    let l = limit(&result, "api.search.rate_limit");
+    let admitted = l.admitted as f64;
+    assert!(
+        admitted <= reps * (r * t + b) && admitted >= reps * (r * t - 3.0),
+        "admitted {admitted}"
+    );
+    assert_eq!(result.clients[0].counts.rejected, l.rejected);
+    let visitors = &result.clients[1].counts;
+    assert_eq!((visitors.rejected, visitors.errors), (0, 0));
+    // It is a limit like the others: its share by metric name.
+    let share = capsim::results::metric::resolve(&result, "api.search.rate_limit.rejected_share").expect("a metric");
+    assert_eq!(share.estimate.mean, l.rejected_share.mean);
+}
+
+#[test]
+fn an_endpoint_limit_on_no_such_endpoint_is_refused_with_its_path() {
+    let message = crate::refused(
+        r#"{ "clients": { "c": { "open": { "rate": "1/s" }, "calls": "api.get" } },
+  "services": { "api": { "endpoint_rate_limits": { "serch": { "rate": "5/s" } },
+      "endpoints": { "get": [ { "cpu": "1ms" } ] } } } }"#,
+    );
+    assert!(
+        message.contains("services.api.endpoint_rate_limits.serch") && message.contains("no endpoint \"serch\" (endpoints: get)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_capacity_arithmetic_counts_only_what_a_rate_limit_lets_through() {
+    // 1,000 requests a second against a gateway limit of 200/s in front of 4 workers that take
+    // 10 ms each: offered, the workers would be 1000 × 0.01 / 4 = 250 % busy; through the limit,
+    // 200 × 0.01 / 4 = 50 %. No overload warning, and the run measures the 50 % (admitted
+    // within r·T − 3 and r·T + b, so busy time within 1 ‰ of it over 10 minutes).
+    let json = r#"{
+  "duration": "10m", "warmup": "0s", "replications": 2, "seed": 3,
+  "clients": { "flood": { "open": { "rate": "1000/s" }, "calls": "api.get" } },
+  "services": { "api": { "workers": 4, "rate_limit": { "rate": "200/s", "burst": 10 },
+      "endpoints": { "get": [ { "cpu": "10ms" } ] } } } }"#;
+    let validated = capsim::model::parse_model(json, "limits.json").expect("valid model");
+    assert!(validated.warnings.is_empty(), "{:?}", validated.warnings);
+    use capsim::model::capacity::{offered_load, Level};
+    let predicted = offered_load(&validated.model, Level::Peak).services[0];
+    assert!((predicted - 0.5).abs() < 1e-12, "{predicted}");
+    let r = capsim::run(&validated.model, &[], Some(2));
+    let measured = &r.services[0].utilisation;
+    assert!((measured.mean - 0.5).abs() < 1e-3, "{measured:?}");
+}
