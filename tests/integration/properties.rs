@@ -1,6 +1,6 @@
-//! Properties of random small models, through the library: every request is accounted for,
-//! utilisations are shares, latencies are non-negative; and the engine's clock never runs
-//! backwards.
+//! Properties of random small models (chains of services whose calls may time out, retry and
+//! hedge), through the library: every request is accounted for, utilisations are shares, latencies
+//! are non-negative; and the engine's clock never runs backwards.
 //!
 //! A failing case prints the model JSON: save it to a file and replay it with `capsim run FILE`.
 
@@ -22,6 +22,8 @@ struct ServiceParams {
     cpu_mean_ms: f64,
     /// Timeout (ms) and attempts of this service's call to the next one.
     call_timeout: Option<(u32, u32)>,
+    /// The delay (ms) after which that call sends a second copy of an unanswered attempt.
+    hedge_ms: Option<u32>,
 }
 
 /// Database work done by one service of the chain.
@@ -63,13 +65,17 @@ fn service_params() -> impl Strategy<Value = ServiceParams> {
         prop::option::of(0u32..=10),
         0.1f64..20.0,
         prop::option::of((5u32..=200, 1u32..=3)),
+        prop::option::of(1u32..=50),
     )
-        .prop_map(|(workers, queue_capacity, cpu_mean_ms, call_timeout)| ServiceParams {
-            workers,
-            queue_capacity,
-            cpu_mean_ms,
-            call_timeout,
-        })
+        .prop_map(
+            |(workers, queue_capacity, cpu_mean_ms, call_timeout, hedge_ms)| ServiceParams {
+                workers,
+                queue_capacity,
+                cpu_mean_ms,
+                call_timeout,
+                hedge_ms,
+            },
+        )
 }
 
 fn database_params() -> impl Strategy<Value = DatabaseParams> {
@@ -145,6 +151,9 @@ fn model_json(p: &ModelParams) -> String {
             if let Some((timeout_ms, attempts)) = s.call_timeout {
                 call["timeout"] = json!(format!("{timeout_ms}ms"));
                 call["retry"] = json!({ "attempts": attempts, "backoff": "5ms", "jitter": "full" });
+            }
+            if let Some(ms) = s.hedge_ms {
+                call["hedge"] = json!({ "after": format!("{ms}ms") });
             }
             steps.push(call);
         }
