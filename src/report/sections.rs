@@ -349,7 +349,11 @@ static SERVICES: Rows<ServiceSummary> = Rows {
     rows: |r| r.services.iter().collect(),
     columns: &[
         column("service", |s| text(&s.name)),
-        column("workers", |s| Cell::Text(format!("{}×{}", s.instances, s.workers).into())),
+        column("workers", |s| match s.autoscaled {
+            // An autoscaled fleet: its range of instances.
+            Some([min, max]) => Cell::Text(format!("{min}–{max}×{}", s.workers).into()),
+            None => Cell::Text(format!("{}×{}", s.instances, s.workers).into()),
+        }),
         stat("utilisation", |s| &s.utilisation),
         stat("queue", |s| &s.queue_length),
         column("queue max", |s| Cell::Number(&s.queue_length_max)),

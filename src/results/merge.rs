@@ -127,6 +127,7 @@ pub(super) fn summary(model: &Model, warnings: &[String], verdict: Verdict, kept
             ServiceSummary {
                 name: service.name.clone(),
                 instances: service.instances,
+                autoscaled: service.autoscaling.as_ref().map(|a| [a.min, a.max]),
                 workers: service.workers,
                 utilisation,
                 queue_length: estimate(&stations, |st| st.waiting_mean),

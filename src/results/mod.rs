@@ -460,8 +460,11 @@ pub struct StationSeries {
 pub struct ServiceSummary {
     /// Name.
     pub name: String,
-    /// Instances.
+    /// Instances (at the start, for an autoscaled service).
     pub instances: u32,
+    /// An autoscaled service's fewest and most instances (absent for a fixed fleet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaled: Option<[u32; 2]>,
     /// Workers per instance.
     pub workers: u32,
     /// Mean share of workers busy.

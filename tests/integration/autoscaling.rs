@@ -62,6 +62,8 @@ fn a_step_in_load_gives_the_scale_out_timeline_worked_by_hand() {
         a.instance_hours.mean
     );
     assert_eq!(a.under_provisioned_s.mean, 180.0);
+    // The services table shows the range of the fleet, not its first instance alone.
+    assert_eq!(result.services[0].autoscaled, Some([1, 5]));
     // Utilisation is over the instances in service: 2 workers busy on average over 20 minutes
     // (1 for 10, 3 for 10), over 8 × 1.35 workers.
     let u = &result.services[0].utilisation;
