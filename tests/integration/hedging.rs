@@ -124,3 +124,24 @@ fn a_hedge_is_refused_with_its_path_when_it_is_not_one_delay_or_one_percentile()
         "{message}"
     );
 }
+
+#[test]
+fn the_memory_estimate_counts_both_copies_of_a_hedged_call_and_everything_below_them() {
+    // web -> a -> b -> c: a chain of 4 jobs (the client request and three endpoints). Hedging
+    // the client's call doubles the 3 below it (1 + 2 × 3 = 7); hedging a's call to b as well
+    // doubles b's 2 under each copy of a (1 + 2 × (1 + 2 × 2) = 11).
+    let model = |client_hedge: &str, a_hedge: &str| {
+        format!(
+            r#"{{ "clients": {{ "web": {{ "open": {{ "rate": "1/s" }}, "calls": "a.get" {client_hedge} }} }},
+              "services": {{
+                "a": {{ "endpoints": {{ "get": [ {{ "call": "b.get" {a_hedge} }} ] }} }},
+                "b": {{ "endpoints": {{ "get": [ {{ "call": "c.get" }} ] }} }},
+                "c": {{ "endpoints": {{ "get": [ {{ "cpu": "1ms" }} ] }} }} }} }}"#
+        )
+    };
+    let hedge = r#", "hedge": { "after": "5ms" }"#;
+    for (client, a, depth) in [("", "", 4), (hedge, "", 7), (hedge, hedge, 11)] {
+        let validated = capsim::model::parse_model(&model(client, a), "chain.json").expect("valid model");
+        assert_eq!(capsim::model::memory::estimate(&validated.model).chain_depth, depth);
+    }
+}
