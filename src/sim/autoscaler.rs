@@ -62,7 +62,8 @@ pub enum Decision {
 /// One autoscaled service's scaler.
 struct Scaler {
     spec: Autoscaling,
-    workers: f64,
+    /// What can run CPU steps at once on one instance: its cores, or its workers without cores.
+    cpu_units: f64,
     slots: Vec<Slot>,
     /// Per slot, launches so far: a provisioning or warm-up event of an earlier launch is stale.
     lives: Vec<u32>,
@@ -116,7 +117,7 @@ impl Autoscalers {
                 billed.set(0, f64::from(s.instances));
                 Some(Scaler {
                     // CPU is a share of the cores: a core per worker unless the service has its own.
-                    workers: f64::from(s.cores.map_or(s.workers, |(cores, _)| cores)),
+                    cpu_units: f64::from(s.cores.map_or(s.workers, |(cores, _)| cores)),
                     lives: vec![0; spec.max as usize],
                     slots,
                     serving: s.instances,
@@ -180,7 +181,7 @@ impl Autoscalers {
             AutoscaleMetric::Cpu => {
                 let cpu = at.cpu_ns.saturating_sub(sc.cpu_at_period_start) as f64;
                 sc.cpu_at_period_start = at.cpu_ns;
-                cpu / (sc.spec.period_ns as f64 * sc.workers)
+                cpu / (sc.spec.period_ns as f64 * sc.cpu_units)
             }
             _ => sc.sampled_load / samples,
         };

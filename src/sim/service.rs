@@ -70,6 +70,14 @@ struct ServiceState {
     cpu_ns: u64,
 }
 
+impl ServiceState {
+    /// The count of instances up changed at `now`: record it over time.
+    fn record_up(&mut self, now: Nanos) {
+        self.up_level.set(now, f64::from(self.up));
+        self.none_up.set(now, f64::from(u8::from(self.up == 0)));
+    }
+}
+
 /// Every service of the model.
 pub struct Services<'m> {
     specs: &'m [Service],
@@ -322,8 +330,7 @@ impl<'m> Services<'m> {
         inst.cpu_factor = 1.0;
         state.up -= 1;
         state.rotation.remove(i);
-        state.up_level.set(now, f64::from(state.up));
-        state.none_up.set(now, f64::from(u8::from(state.up == 0)));
+        state.record_up(now);
     }
 
     /// Instance `i`'s CPU steps take `factor` times their drawn time (a warm-up; 1 after it).
@@ -366,9 +373,7 @@ impl<'m> Services<'m> {
     /// checks, else at the next check (checks run at multiples of the interval).
     fn instance_changed(&mut self, s: ServiceId, i: u32, queue: &mut EventQueue<Event>) {
         let now = queue.now();
-        let state = &mut self.states[s.0];
-        state.up_level.set(now, f64::from(state.up));
-        state.none_up.set(now, f64::from(u8::from(state.up == 0)));
+        self.states[s.0].record_up(now);
         match self.specs[s.0].health_check_ns {
             None => self.health_check(s, i),
             Some(interval) => {
