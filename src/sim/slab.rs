@@ -113,6 +113,23 @@ impl<T> Slab<T> {
         entry.1.take()
     }
 
+    /// Let the occupant go, reading what `read` takes from it on the way out (without moving
+    /// the occupant itself); its slot gets a new generation, so `key` and its copies go stale.
+    #[inline]
+    pub fn remove_with<R>(&mut self, key: Key<T>, read: impl FnOnce(&T) -> R) -> Option<R> {
+        let entry = self.slots.get_mut(key.slot as usize)?;
+        if entry.0 != key.generation {
+            return None;
+        }
+        let value = entry.1.as_ref()?;
+        let kept = read(value);
+        entry.0 = entry.0.checked_add(1).unwrap_or(NonZeroU32::MIN);
+        entry.1 = None;
+        self.free.push(key.slot);
+        self.live -= 1;
+        Some(kept)
+    }
+
     /// Occupants now.
     pub fn live(&self) -> usize {
         self.live

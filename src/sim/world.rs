@@ -385,8 +385,8 @@ impl<'m> World<'m> {
 
     /// Remove a finished job and let go of its unit of work. An attempt it still waited for is
     /// awaited by nobody from now on.
-    pub(super) fn retire(&mut self, job_ref: JobRef) -> Option<Job> {
-        let job = self.jobs.remove(job_ref)?;
+    pub(super) fn retire(&mut self, job_ref: JobRef) -> Option<Retired> {
+        let job = self.jobs.remove_with(job_ref, Retired::of)?;
         if job.fill != super::key_space::NONE {
             // Retired before its backend answered: the cache entry is not filled.
             self.caches.abandon(job.fill);
@@ -501,6 +501,54 @@ impl World<'_> {
                 factor,
             } => self.services.change(service, instances, factor, action),
             Change::Undo { action, service } => self.services.undo_change(service, action),
+        }
+    }
+}
+
+/// What a finished job leaves behind for whoever finishes it: the job's slot is freed without
+/// moving the whole job out of it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Retired {
+    /// Who the job worked for.
+    pub owner: Owner,
+    /// Whom it answers.
+    pub parent: Option<super::job::Parent>,
+    /// When it started.
+    pub started_ns: Nanos,
+    /// Where it was in its life.
+    pub stage: super::job::Stage,
+    /// Its unit of work.
+    pub unit: u32,
+    /// Whether its unit was in its service's dedupe store.
+    pub deduped: bool,
+    /// Whether its caller had stopped waiting.
+    pub orphaned: bool,
+    /// Whether a live caller waited for it.
+    awaited: bool,
+    /// The cache fill its step was making.
+    fill: u32,
+    /// Its current downstream attempt.
+    child: Option<JobRef>,
+    /// The second copy of that attempt.
+    hedge: Option<JobRef>,
+}
+
+impl Retired {
+    /// What `job` leaves behind.
+    #[inline]
+    fn of(job: &Job) -> Retired {
+        Retired {
+            owner: job.owner,
+            parent: job.parent,
+            started_ns: job.started_ns,
+            stage: job.stage,
+            unit: job.unit,
+            deduped: job.deduped,
+            orphaned: job.orphaned,
+            awaited: job.awaited,
+            fill: job.fill,
+            child: job.child,
+            hedge: job.hedge,
         }
     }
 }
