@@ -33,22 +33,6 @@ pub struct AutoscaleSummary {
     pub series: Vec<AutoscaleWindow>,
 }
 
-impl AutoscaleSummary {
-    /// Its statistic `stat` (as the catalog names it), if it has it.
-    pub fn statistic(&self, stat: &str) -> Option<Estimate> {
-        match stat {
-            "instances" => Some(self.instances.clone()),
-            "instances_max" => Some(self.instances_max.clone()),
-            "instance_hours" => Some(self.instance_hours.clone()),
-            "cost" => self.cost.clone(),
-            "scale_outs" => Some(self.scale_outs.clone()),
-            "scale_ins" => Some(self.scale_ins.clone()),
-            "under_provisioned" => Some(self.under_provisioned_s.clone()),
-            _ => None,
-        }
-    }
-}
-
 /// One window of an autoscaled fleet.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AutoscaleWindow {

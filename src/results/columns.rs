@@ -5,13 +5,19 @@
 //! from the results. `summary.csv` and `timeseries.csv` are these tables written row by row, in
 //! this order; [`super::metric::series`] reads a component's windows from here too.
 //!
-//! A new component kind adds its tables here and to [`RUN`] and [`WINDOWS`]; a column that is a
-//! statistic of its kind names it, and a unit test checks the names against the catalog.
+//! Metric look-ups (`api.checkout.p99` in `capsim check`, expectations, sweeps) read the same
+//! tables, plus a few columns `summary.csv` leaves out, through [`LOOKUP`]
+//! ([`super::metric::resolve`]).
+//!
+//! A new component kind adds its tables here and to [`RUN`], [`WINDOWS`] and [`LOOKUP`]; a
+//! column that is a statistic of its kind names it, and unit tests check the names against the
+//! catalog both ways.
 
 use super::resilience::{EffectWindow, LimitSummary, LimitWindow, QueueWindow};
 use super::{
-    AutoscaleSummary, AutoscaleWindow, CacheWindow, ClientSummary, CpuSummary, DatabaseSummary, EffectSummary, EndpointSummary,
-    HedgeSummary, KeySpaceSummary, PoolSummary, QueueSummary, RunResult, ServiceSummary, StationSeries, TrafficWindow,
+    AutoscaleSummary, AutoscaleWindow, BlastRadius, CacheWindow, ClientSummary, CpuSummary, DatabaseSummary, EffectSummary,
+    EndpointSummary, GroupSummary, HedgeSummary, KeySpaceSummary, PoolSummary, QueueSummary, RunResult, ServiceSummary,
+    StationSeries, TrafficWindow,
 };
 use crate::stats::Estimate;
 
@@ -56,6 +62,11 @@ pub trait RunTable: Sync {
     /// Each component of the kind in `result`, then each of its columns that has a value:
     /// `row(component, label, value)`.
     fn rows(&self, result: &RunResult, row: &mut dyn FnMut(&str, &'static str, &Estimate));
+    /// Statistic `statistic` of the component named `component`: `None` when the kind has no
+    /// such component in `result`, `Some(None)` when the component has no value for it.
+    fn lookup<'r>(&self, result: &'r RunResult, component: &str, statistic: &str) -> Option<Option<&'r Estimate>>;
+    /// The names of the kind's components in `result`, in order.
+    fn names<'r>(&self, result: &'r RunResult) -> Vec<&'r str>;
 }
 
 /// The columns per time window of one component kind, as `timeseries.csv` writes them.
@@ -113,6 +124,16 @@ impl<R: Sync> RunTable for Run<R> {
                 }
             }
         }
+    }
+
+    fn lookup<'r>(&self, result: &'r RunResult, component: &str, statistic: &str) -> Option<Option<&'r Estimate>> {
+        let found = (self.components)(result).iter().find(|c| (self.name)(c) == component)?;
+        let column = self.columns.iter().flat_map(|g| g.iter()).find(|c| c.statistic == statistic);
+        Some(column.and_then(|c| (c.value)(found)))
+    }
+
+    fn names<'r>(&self, result: &'r RunResult) -> Vec<&'r str> {
+        (self.components)(result).iter().map(self.name).collect()
     }
 }
 
@@ -185,6 +206,15 @@ impl<R: Sync, S: ?Sized> WindowTable for Windows<R, S> {
 
 const fn run<R>(label: &'static str, statistic: &'static str, value: for<'r> fn(&'r R) -> Option<&'r Estimate>) -> RunColumn<R> {
     RunColumn { label, statistic, value }
+}
+
+/// A statistic over the run that only look-ups read: `summary.csv` has no column for it.
+const fn looked_up<R>(statistic: &'static str, value: for<'r> fn(&'r R) -> Option<&'r Estimate>) -> RunColumn<R> {
+    RunColumn {
+        label: "",
+        statistic,
+        value,
+    }
 }
 
 const fn window<S: ?Sized>(
@@ -440,6 +470,133 @@ pub static RUN: &[&dyn RunTable] = &[
     &HEDGES,
 ];
 
+/// A client's statistics over the run that `summary.csv` leaves out.
+static CLIENT_LOOKUPS: Run<ClientSummary> = Run {
+    kind: "client",
+    catalog_kind: "clients",
+    components: |r| &r.clients,
+    name: |c| &c.name,
+    columns: &[&[
+        looked_up("goodput", |c: &ClientSummary| Some(&c.goodput_per_s)),
+        looked_up("makespan", |c: &ClientSummary| c.batch.as_ref().map(|b| &b.makespan_s)),
+        looked_up("slack", |c: &ClientSummary| c.batch.as_ref().and_then(|b| b.slack_s.as_ref())),
+    ]],
+};
+
+/// Groups of clients over the run (look-ups only).
+static GROUPS: Run<GroupSummary> = Run {
+    kind: "group",
+    catalog_kind: "groups of clients",
+    components: |r| &r.groups,
+    name: |g| &g.name,
+    columns: &[&[
+        looked_up("error_rate", |g: &GroupSummary| Some(&g.error_rate)),
+        looked_up("throughput", |g: &GroupSummary| Some(&g.throughput_per_s)),
+        looked_up("goodput", |g: &GroupSummary| Some(&g.goodput_per_s)),
+    ]],
+};
+
+/// A service's statistics over the run that `summary.csv` leaves out (its wasted CPU is there
+/// only when some was wasted; a look-up reads it always).
+static SERVICE_LOOKUPS: Run<ServiceSummary> = Run {
+    kind: "service",
+    catalog_kind: "services",
+    components: |r| &r.services,
+    name: |s| &s.name,
+    columns: &[&[
+        looked_up("wait.p99", |s: &ServiceSummary| Some(&s.worker_wait.p99_ms)),
+        looked_up("waited", |s: &ServiceSummary| Some(&s.worker_wait.waited_share)),
+        looked_up("instances_up", |s: &ServiceSummary| Some(&s.instances_up)),
+        looked_up("available", |s: &ServiceSummary| Some(&s.available)),
+        looked_up("wasted_cpu", |s: &ServiceSummary| Some(&s.wasted.cpu_s)),
+    ]],
+};
+
+/// A database's query times over the run that `summary.csv` leaves out.
+static DATABASE_LOOKUPS: Run<DatabaseSummary> = Run {
+    kind: "database",
+    catalog_kind: "databases",
+    components: |r| &r.databases,
+    name: |d| &d.name,
+    columns: &[&[
+        looked_up("query.p50", |d: &DatabaseSummary| Some(&d.query_time.p50_ms)),
+        looked_up("query.p90", |d: &DatabaseSummary| Some(&d.query_time.p90_ms)),
+        looked_up("query.p99", |d: &DatabaseSummary| Some(&d.query_time.p99_ms)),
+        looked_up("query.p999", |d: &DatabaseSummary| Some(&d.query_time.p999_ms)),
+        looked_up("query.max", |d: &DatabaseSummary| Some(&d.query_time.max_ms)),
+    ]],
+};
+
+/// A pool's share of acquisitions that waited (look-ups only).
+static POOL_LOOKUPS: Run<PoolSummary> = Run {
+    kind: "pool",
+    catalog_kind: "pools",
+    components: |r| &r.pools,
+    name: |p| &p.name,
+    columns: &[&[looked_up("waited", |p: &PoolSummary| Some(&p.acquire_wait.waited_share))]],
+};
+
+/// How far the failure after the trigger reached, as the one component `blast_radius`
+/// (look-ups only).
+static BLAST_RADIUS: Run<BlastRadius> = Run {
+    kind: "blast_radius",
+    catalog_kind: "blast_radius",
+    components: |r| std::slice::from_ref(&r.cascade.blast_radius),
+    name: |_| "blast_radius",
+    columns: &[&[
+        looked_up("endpoints", |b: &BlastRadius| Some(&b.endpoint_share_by_replication)),
+        looked_up("traffic", |b: &BlastRadius| Some(&b.traffic_share_by_replication)),
+    ]],
+};
+
+/// Every table a metric name is looked up in, in order: first the kinds whose names have dots
+/// (a limit "api.rate_limit", a hedge "web.hedge", a cache "api.menu[1]", an endpoint
+/// "api.checkout"), so that "api.checkout.p99" is the endpoint's and not service api's; then
+/// every other kind, with the statistics `summary.csv` leaves out beside its columns.
+pub static LOOKUP: &[&dyn RunTable] = &[
+    &LIMITS,
+    &HEDGES,
+    &CACHES,
+    &ENDPOINTS,
+    &CLIENTS,
+    &CLIENT_LOOKUPS,
+    &GROUPS,
+    &SERVICES,
+    &SERVICE_LOOKUPS,
+    &AUTOSCALERS,
+    &CPUS,
+    &DATABASES,
+    &DATABASE_LOOKUPS,
+    &POOLS,
+    &POOL_LOOKUPS,
+    &QUEUES,
+    &EFFECTS,
+    &BLAST_RADIUS,
+];
+
+/// The component metric `name` is a statistic of: the first component of the [`LOOKUP`] tables
+/// whose name, then a dot, begins `name`. Returns its kind as the catalog names it, its name and
+/// the statistic (the rest of `name`).
+pub fn component_of<'n>(result: &RunResult, name: &'n str) -> Option<(&'static str, &'n str, &'n str)> {
+    LOOKUP.iter().find_map(|table| {
+        let component = table
+            .names(result)
+            .into_iter()
+            .find(|c| name.strip_prefix(c).is_some_and(|rest| rest.starts_with('.')))?;
+        let (component, statistic) = name.split_at(component.len());
+        Some((table.catalog_kind(), component, &statistic[1..]))
+    })
+}
+
+/// Statistic `statistic` of the component named `component` of kind `kind` (as the catalog
+/// names it), from the first [`LOOKUP`] table of that kind that has a value for it.
+pub fn look_up<'r>(result: &'r RunResult, kind: &str, component: &str, statistic: &str) -> Option<&'r Estimate> {
+    LOOKUP
+        .iter()
+        .filter(|t| t.catalog_kind() == kind)
+        .find_map(|t| t.lookup(result, component, statistic).flatten())
+}
+
 /// The start of traffic window `i`.
 fn traffic_start(w: &[TrafficWindow], i: usize) -> Option<f64> {
     w.get(i).map(|w| w.start_s)
@@ -631,7 +788,7 @@ mod tests {
 
     #[test]
     fn every_column_named_after_a_statistic_is_one_the_catalog_has_over_the_run_or_per_window() {
-        for table in RUN {
+        for table in RUN.iter().chain(LOOKUP) {
             for column in table.labels() {
                 for name in column.statistics {
                     let s = statistics(table.catalog_kind()).into_iter().find(|s| s.name == *name);
@@ -711,6 +868,21 @@ mod tests {
             .flat_map(|(kind, names)| names.iter().map(move |n| (*kind, *n)))
             .collect();
         assert_eq!(left_out, said, "catalog statistics without a column of summary.csv");
+    }
+
+    #[test]
+    fn every_statistic_the_catalog_has_over_the_run_is_one_column_a_look_up_reads() {
+        for kind in CATALOG {
+            for s in kind.statistics().filter(|s| s.summary) {
+                let columns = LOOKUP
+                    .iter()
+                    .filter(|t| t.catalog_kind() == kind.name)
+                    .flat_map(|t| t.labels())
+                    .filter(|c| c.statistics.contains(&s.name))
+                    .count();
+                assert_eq!(columns, 1, "{}: {} in {columns} look-up columns", kind.name, s.name);
+            }
+        }
     }
 
     #[test]

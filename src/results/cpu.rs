@@ -22,17 +22,6 @@ pub struct CpuSummary {
     pub run_queue: Estimate,
 }
 
-impl CpuSummary {
-    /// Its statistic `stat` (as the catalog names it), if it has it.
-    pub fn statistic(&self, stat: &str) -> Option<Estimate> {
-        match stat {
-            "cpu" => Some(self.utilisation.clone()),
-            "run_queue" => Some(self.run_queue.clone()),
-            _ => None,
-        }
-    }
-}
-
 /// The services of `model` with cores of their own, over `reps`.
 pub(super) fn summaries(model: &Model, reps: &[ReplicationResult]) -> Vec<CpuSummary> {
     model

@@ -7,18 +7,6 @@ use crate::sim::ReplicationResult;
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
 
-impl HedgeSummary {
-    /// Its statistic `stat` (as the catalog names it), if it has it.
-    pub fn statistic(&self, stat: &str) -> Option<Estimate> {
-        match stat {
-            "extra_load" => Some(self.extra_load.clone()),
-            "won_share" => Some(self.won_share.clone()),
-            "delay" => Some(self.delay_ms.clone()),
-            _ => None,
-        }
-    }
-}
-
 /// A call site that hedges, across replications.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct HedgeSummary {

@@ -1,7 +1,7 @@
 //! Metrics by name, as people write them in expectations and sweeps: `api.checkout.p99`,
 //! `web.error_rate`, `pool.pgbouncer.wait.p95`, `api.utilisation`, `pg.query.p99`.
 
-use crate::results::{LatencySummary, RunResult, WaitSummary};
+use crate::results::RunResult;
 use crate::stats::Estimate;
 
 /// What a metric's values are measured in, to read bounds and print values.
@@ -90,202 +90,50 @@ pub struct MetricValue {
     pub unit: Unit,
 }
 
-fn latency(l: &LatencySummary, stat: &str) -> Option<Estimate> {
-    Some(
-        match stat {
-            "p50" => &l.p50_ms,
-            "p90" => &l.p90_ms,
-            "p99" => &l.p99_ms,
-            "p999" => &l.p999_ms,
-            "max" => &l.max_ms,
-            "mean" => &l.mean_ms,
-            _ => return None,
-        }
-        .clone(),
-    )
-}
-
-fn wait(w: &WaitSummary, stat: &str) -> Option<Estimate> {
-    match stat {
-        "wait.mean" => Some(w.mean_ms.clone()),
-        "wait.p99" => Some(w.p99_ms.clone()),
-        "waited" => Some(w.waited_share.clone()),
-        _ => None,
-    }
-}
-
-/// `estimate` as the value of statistic `stat` of a component of `kind`, in the catalog's unit.
-fn valued(kind: &str, name: &str, stat: &str, estimate: Option<Estimate>) -> Result<MetricValue, String> {
-    match (super::catalog::statistic(kind, stat).filter(|s| s.summary), estimate) {
-        (Some(s), Some(estimate)) => Ok(MetricValue { estimate, unit: s.unit }),
-        _ => Err(unknown(kind, name, stat)),
-    }
-}
-
-/// Resolve `name` against `result`, or explain what exists.
+/// Resolve `name` against `result`, or explain what exists: the component and its statistic are
+/// found in the registry of columns ([`super::columns::LOOKUP`]), the unit in the catalog.
 pub fn resolve(result: &RunResult, name: &str) -> Result<MetricValue, String> {
     let name = name.trim();
     let name = ["client.", "endpoint.", "service.", "database.", "pool."]
         .iter()
         .find_map(|p| name.strip_prefix(p))
         .unwrap_or(name);
-    // Limits first: their names have dots ("api.rate_limit", "api.checkout->pay.charge.bulkhead").
-    for l in &result.limits {
-        if let Some(stat) = name.strip_prefix(l.name.as_str()).and_then(|r| r.strip_prefix('.')) {
-            let estimate = match stat {
-                "admitted" => Some(l.admitted_per_s.clone()),
-                "rejected" => Some(l.rejected_per_s.clone()),
-                "rejected_share" => Some(l.rejected_share.clone()),
-                _ => None,
-            };
-            return valued("limits", name, stat, estimate);
-        }
-    }
-    // Hedges too: "web.hedge", "api.search->index.query.hedge".
-    for h in &result.hedges {
-        if let Some(stat) = name.strip_prefix(h.name.as_str()).and_then(|r| r.strip_prefix('.')) {
-            return valued("hedges", name, stat, h.statistic(stat));
-        }
-    }
-    // Caches first: an unnamed one is "api.menu[1]", and no name of a cache is another
-    // component's.
-    for c in &result.caches {
-        if let Some(stat) = name.strip_prefix(c.name.as_str()).and_then(|r| r.strip_prefix('.')) {
-            let estimate = match stat {
-                "hit_ratio" => Some(c.hit_ratio.clone()),
-                "misses" => Some(c.misses_per_s.clone()),
-                "coalesced" => Some(c.coalesced_per_s.clone()),
-                _ => None,
-            };
-            return valued("caches", name, stat, estimate);
-        }
-    }
-    // Endpoints first: "api.checkout.p99" has a dot in the component name.
-    for e in &result.endpoints {
-        if let Some(stat) = name.strip_prefix(e.name.as_str()).and_then(|r| r.strip_prefix('.')) {
-            let estimate = match stat {
-                "error_rate" => Some(e.error_rate.clone()),
-                "throughput" => Some(e.throughput_per_s.clone()),
-                "sojourn" => Some(e.sojourn_ms.clone()),
-                s => latency(&e.latency, s),
-            };
-            return valued("endpoints", name, stat, estimate);
-        }
-    }
-    let (component, stat) = name
-        .split_once('.')
-        .ok_or_else(|| format!("expected \"component.statistic\" like \"api.checkout.p99\", got \"{name}\""))?;
-    if let Some(c) = result.clients.iter().find(|c| c.name == component) {
-        let estimate = match stat {
-            "error_rate" => Some(c.error_rate.clone()),
-            "throughput" => Some(c.throughput_per_s.clone()),
-            "goodput" => Some(c.goodput_per_s.clone()),
-            "makespan" | "slack" => {
-                let batch = c
-                    .batch
-                    .as_ref()
-                    .ok_or_else(|| format!("client \"{component}\" sends no fixed number of requests"))?;
-                let e = if stat == "makespan" {
-                    Some(batch.makespan_s.clone())
-                } else {
-                    batch.slack_s.clone()
-                };
-                Some(e.ok_or_else(|| format!("client \"{component}\" has no deadline"))?)
+    let Some((kind, component, stat)) = super::columns::component_of(result, name) else {
+        let (component, _) = name
+            .split_once('.')
+            .ok_or_else(|| format!("expected \"component.statistic\" like \"api.checkout.p99\", got \"{name}\""))?;
+        let mut names: Vec<&str> = Vec::new();
+        for table in super::columns::LOOKUP {
+            for n in table.names(result) {
+                if !names.contains(&n) {
+                    names.push(n);
+                }
             }
-            s => latency(&c.latency, s),
-        };
-        return valued("clients", name, stat, estimate);
-    }
-    if let Some(g) = result.groups.iter().find(|g| g.name == component) {
-        let estimate = match stat {
-            "error_rate" => Some(g.error_rate.clone()),
-            "throughput" => Some(g.throughput_per_s.clone()),
-            "goodput" => Some(g.goodput_per_s.clone()),
-            _ => None,
-        };
-        return valued("groups of clients", name, stat, estimate);
-    }
-    if let Some(s) = result.services.iter().find(|s| s.name == component) {
-        let estimate = match stat {
-            "utilisation" => Some(s.utilisation.clone()),
-            "queue" => Some(s.queue_length.clone()),
-            "in_service" => Some(s.in_service.clone()),
-            "wasted_cpu" => Some(s.wasted.cpu_s.clone()),
-            "instances_up" => Some(s.instances_up.clone()),
-            "available" => Some(s.available.clone()),
-            _ => result
-                .autoscalers
+        }
+        return Err(format!(
+            "no component \"{component}\" in \"{name}\" (components: {})",
+            names.join(", ")
+        ));
+    };
+    let estimate = super::columns::look_up(result, kind, component, stat);
+    match (super::catalog::statistic(kind, stat).filter(|s| s.summary), estimate) {
+        (Some(s), Some(estimate)) => Ok(MetricValue {
+            estimate: estimate.clone(),
+            unit: s.unit,
+        }),
+        (Some(_), None) if kind == "clients" && matches!(stat, "makespan" | "slack") => {
+            let batch = result
+                .clients
                 .iter()
-                .find(|a| a.name == component)
-                .and_then(|a| a.statistic(stat))
-                .or_else(|| {
-                    result
-                        .cpus
-                        .iter()
-                        .find(|c| c.name == component)
-                        .and_then(|c| c.statistic(stat))
-                })
-                .or_else(|| wait(&s.worker_wait, stat)),
-        };
-        return valued("services", name, stat, estimate);
+                .find(|c| c.name == component)
+                .and_then(|c| c.batch.as_ref());
+            Err(match batch {
+                None => format!("client \"{component}\" sends no fixed number of requests"),
+                Some(_) => format!("client \"{component}\" has no deadline"),
+            })
+        }
+        _ => Err(unknown(kind, name, stat)),
     }
-    if let Some(d) = result.databases.iter().find(|d| d.name == component) {
-        let estimate = match stat {
-            "utilisation" => Some(d.utilisation.clone()),
-            "queue" => Some(d.queue_length.clone()),
-            "queries" => Some(d.queries_per_s.clone()),
-            "connections" => Some(d.connections_in_use.clone()),
-            s => s.strip_prefix("query.").and_then(|q| latency(&d.query_time, q)),
-        };
-        return valued("databases", name, stat, estimate);
-    }
-    if let Some(p) = result.pools.iter().find(|p| p.name == component) {
-        let estimate = match stat {
-            "utilisation" => Some(p.utilisation.clone()),
-            "waiting" => Some(p.waiting.clone()),
-            _ => wait(&p.acquire_wait, stat),
-        };
-        return valued("pools", name, stat, estimate);
-    }
-    if let Some(q) = result.queues.iter().find(|q| q.name == component) {
-        let estimate = match stat {
-            "amplification" => Some(q.amplification.clone()),
-            "goodput" => Some(q.goodput_per_s.clone()),
-            "deliveries" => Some(q.deliveries_per_s.clone()),
-            "backlog" => Some(q.backlog.clone()),
-            "error_rate" => Some(q.delivery_error_rate.clone()),
-            _ => None,
-        };
-        return valued("queues", name, stat, estimate);
-    }
-    if let Some(e) = result.effects.iter().find(|e| e.name == component) {
-        let estimate = (stat == "per_unit").then(|| e.per_unit.clone());
-        return valued("side effects", name, stat, estimate);
-    }
-    if component == "blast_radius" {
-        let b = &result.cascade.blast_radius;
-        let estimate = match stat {
-            "endpoints" => Some(b.endpoint_share_by_replication.clone()),
-            "traffic" => Some(b.traffic_share_by_replication.clone()),
-            _ => None,
-        };
-        return valued("blast_radius", name, stat, estimate);
-    }
-    let mut names: Vec<&str> = result.clients.iter().map(|c| c.name.as_str()).collect();
-    names.extend(result.endpoints.iter().map(|e| e.name.as_str()));
-    names.extend(result.services.iter().map(|s| s.name.as_str()));
-    names.extend(result.databases.iter().map(|d| d.name.as_str()));
-    names.extend(result.pools.iter().map(|p| p.name.as_str()));
-    names.extend(result.queues.iter().map(|q| q.name.as_str()));
-    names.extend(result.effects.iter().map(|e| e.name.as_str()));
-    names.extend(result.groups.iter().map(|g| g.name.as_str()));
-    names.extend(result.limits.iter().map(|l| l.name.as_str()));
-    names.extend(result.hedges.iter().map(|h| h.name.as_str()));
-    names.extend(result.caches.iter().map(|c| c.name.as_str()));
-    Err(format!(
-        "no component \"{component}\" in \"{name}\" (components: {})",
-        names.join(", ")
-    ))
 }
 
 /// Statistic `stat` of metric `name` is not one of its kind's.
@@ -355,29 +203,14 @@ pub fn series(result: &RunResult, name: &str) -> Result<Vec<(f64, f64)>, String>
             .iter()
             .find_map(|table| table.series(result, component, stat))
     };
-    // Limits, caches and endpoints first: their names may have dots ("api.rate_limit",
+    // The component as look-ups find it: names may have dots ("api.rate_limit",
     // "api.menu[1].hit_ratio", "api.checkout.p99").
-    let found = if let Some(l) = result
-        .limits
-        .iter()
-        .find(|l| name.strip_prefix(l.name.as_str()).is_some_and(|r| r.starts_with('.')))
-    {
-        windows(&l.name, &name[l.name.len() + 1..])
-    } else if let Some(c) = result
-        .caches
-        .iter()
-        .find(|c| name.strip_prefix(c.name.as_str()).is_some_and(|r| r.starts_with('.')))
-    {
-        windows(&c.name, &name[c.name.len() + 1..])
-    } else if let Some(e) = result
-        .endpoints
-        .iter()
-        .find(|e| name.strip_prefix(e.name.as_str()).is_some_and(|r| r.starts_with('.')))
-    {
-        windows(&e.name, &name[e.name.len() + 1..])
-    } else {
-        let (component, stat) = name.split_once('.').unwrap_or((name, ""));
-        windows(component, stat)
+    let found = match super::columns::component_of(result, name) {
+        Some((_, component, stat)) => windows(component, stat),
+        None => {
+            let (component, stat) = name.split_once('.').unwrap_or((name, ""));
+            windows(component, stat)
+        }
     };
     found.ok_or_else(|| {
         format!(
