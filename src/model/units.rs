@@ -229,9 +229,19 @@ pub fn nanos_to_secs(ns: Nanos) -> f64 {
 
 /// Seconds as nanoseconds, rounded to the nearest; negative or NaN gives 0 and values beyond
 /// the range of [`Nanos`] saturate.
+#[inline]
 pub fn secs_to_nanos(s: f64) -> Nanos {
     if s > 0.0 {
-        (s * NS_PER_S as f64).round() as Nanos
+        let ns = s * NS_PER_S as f64;
+        // `ns.round()` without its library call (every sampled duration comes through here):
+        // the whole part (saturating), plus one when what was cut is a half or more. Below 2^53
+        // the whole part and the difference are exact; above, `ns` is a whole number already.
+        let whole = ns as Nanos;
+        if ns - whole as f64 >= 0.5 {
+            whole.saturating_add(1)
+        } else {
+            whole
+        }
     } else {
         0
     }
@@ -491,6 +501,36 @@ mod tests {
         assert_eq!(secs_to_nanos(f64::NAN), 0);
         assert_eq!(secs_to_nanos(f64::INFINITY), u64::MAX);
         assert_eq!(secs_to_nanos(1e30), u64::MAX);
+    }
+
+    #[test]
+    fn seconds_become_the_nanoseconds_rounding_gives_to_the_last_bit() {
+        // Halves, the doubles either side of them, whole numbers past 2^53 and 2^63, and the
+        // top of the range, against f64::round.
+        let mut cases = vec![0.5e-9, 1.5e-9, 2.5e-9, 1e-12, 3e-10, 123.456789];
+        for ns in [
+            0.5f64,
+            1.5,
+            2.5,
+            1e6 + 0.5,
+            4503599627370495.5,
+            9007199254740993.0,
+            9.3e18,
+            1.8e19,
+            1.8446744073709552e19,
+        ] {
+            for x in [ns, f64::from_bits(ns.to_bits() - 1), f64::from_bits(ns.to_bits() + 1)] {
+                cases.push(x / 1e9);
+            }
+        }
+        let mut x = 1e-10f64;
+        while x < 2e10 {
+            cases.push(x);
+            x *= 1.0001;
+        }
+        for s in cases {
+            assert_eq!(secs_to_nanos(s), (s * 1e9).round() as Nanos, "{s:e} s");
+        }
     }
 
     #[test]
