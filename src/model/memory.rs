@@ -17,7 +17,8 @@
 //!    thread are held, the one being simulated included) holds its time series until they are
 //!    added to the running sums.
 //! 4. **The running sums**: one set of time series (of the replications that ran, or of those
-//!    cut short while none ran).
+//!    cut short while none ran), whose histograms' counts may outgrow 4 bytes
+//!    ([`SUMMED_WINDOW_HISTOGRAM_BYTES`]).
 //! 5. **Each merged replication** keeps its counts and settled histograms: at most
 //!    [`KEPT_COMPONENT_BYTES`] per component, plus the finishing time of each closed user of a
 //!    batch.
@@ -29,10 +30,16 @@
 
 use super::{Model, Step};
 
-/// Bytes of one window of a latency series: an HDR histogram of 2 significant digits (256
-/// sub-buckets of 8 bytes for each power of two up to the largest latency: 23 of them reach 1 s,
-/// 24 KiB) and the window's counts.
-pub const WINDOW_HISTOGRAM_BYTES: u64 = 24 * 1024 + 128;
+/// Bytes of one window of a latency series in a replication: an HDR histogram of 2 significant
+/// digits (256 sub-buckets for each power of two up to the largest latency: 23 of them reach
+/// 1 s) whose counts take 4 bytes each — a replication's window counts fewer values than its
+/// event budget, so none reaches 2^32 while the budget is below it — 12 KiB, and the window's
+/// counts.
+pub const WINDOW_HISTOGRAM_BYTES: u64 = 12 * 1024 + 128;
+
+/// Bytes of the same window in the running sums over replications, or in a replication whose
+/// event budget reaches 2^32: its counts may outgrow 4 bytes and take 8 (24 KiB).
+pub const SUMMED_WINDOW_HISTOGRAM_BYTES: u64 = 24 * 1024 + 128;
 
 /// Bytes of one whole-run histogram of a replication (3 significant digits: 2048 sub-buckets of
 /// 8 bytes for each power of two, 20 of them reach 1 s, 160 KiB): request latencies per client,
@@ -70,6 +77,8 @@ pub const REQUEST_JOB_BYTES: u64 = 384;
 pub struct MemoryNeed {
     /// One replication's time series (windows × series).
     pub series_per_replication: u64,
+    /// The running sums of the replications' time series (counts of 8 bytes).
+    pub series_summed: u64,
     /// One replication's whole-run histograms while it is simulated.
     pub histograms_per_replication: u64,
     /// One replication's cache entries while it is simulated (key spaces × [`KEY_BYTES`]).
@@ -113,7 +122,7 @@ impl MemoryNeed {
     /// Bytes needed whatever the threads: the running sums (one set of series) and the merged
     /// replications.
     pub fn merged(&self) -> u64 {
-        self.series_per_replication
+        self.series_summed
             .saturating_add(self.kept_per_replication.saturating_mul(self.replications))
     }
 
@@ -198,8 +207,16 @@ pub fn estimate(model: &Model) -> MemoryNeed {
         + model.effects.len() as u64
         // Admitted and rejected per limit.
         + model.limits.len() as u64;
-    // Answers and arrivals per latency series.
-    let per_window = latency_series * (WINDOW_HISTOGRAM_BYTES + WINDOW_EVENTS_BYTES) + level_series * WINDOW_LEVEL_BYTES;
+    // Answers and arrivals per latency series; a replication's window histograms count in 4
+    // bytes while its event budget keeps every count below 2^32.
+    let histogram = if model.max_events <= u64::from(u32::MAX) {
+        WINDOW_HISTOGRAM_BYTES
+    } else {
+        SUMMED_WINDOW_HISTOGRAM_BYTES
+    };
+    let levels = level_series * WINDOW_LEVEL_BYTES;
+    let per_window = latency_series * (histogram + WINDOW_EVENTS_BYTES) + levels;
+    let per_window_summed = latency_series * (SUMMED_WINDOW_HISTOGRAM_BYTES + WINDOW_EVENTS_BYTES) + levels;
     let full_histograms =
         latency_series + model.services.len() as u64 + 2 * model.databases.len() as u64 + model.pools.len() as u64;
     let chain_depth = 1 + deepest_chain(model);
@@ -238,6 +255,7 @@ pub fn estimate(model: &Model) -> MemoryNeed {
         .sum();
     MemoryNeed {
         series_per_replication: windows.saturating_mul(per_window),
+        series_summed: windows.saturating_mul(per_window_summed),
         histograms_per_replication: full_histograms * FULL_HISTOGRAM_BYTES,
         caches_per_replication: model.key_spaces.iter().map(|k| u64::from(k.keys) * KEY_BYTES).sum(),
         kept_per_replication: KEPT_REPLICATION_BYTES
@@ -310,9 +328,9 @@ fn copies(model: &Model, call: &super::Call) -> u64 {
 pub fn refusal(model: &Model, need: &MemoryNeed, budget: u64) -> String {
     use super::units::format_bytes;
     let held = if need.copies > 1 {
-        "the replication being simulated, its copy for the metastability watch and the running sums"
+        "for the replication being simulated, held twice (it is copied for the metastability watch)"
     } else {
-        "the replication being simulated and the running sums"
+        "for the replication being simulated"
     };
     let merged = need.kept_per_replication.saturating_mul(need.replications);
     let replications = if need.replications == 1 {
@@ -337,14 +355,14 @@ pub fn refusal(model: &Model, need: &MemoryNeed, budget: u64) -> String {
         String::new()
     };
     format!(
-        "this run needs about {needed} with one thread: a replication's series take {} ({} windows × {} latency series), \
-         held {} times ({held}), plus {} of whole-run histograms{caches}, {} for up to {} requests in flight ({} jobs deep) \
+        "this run needs about {needed} with one thread: the time series ({} windows × {} latency series) take {} \
+         {held} and {} for the running sums over replications, plus {} of whole-run histograms{caches}, {} for up to {} requests in flight ({} jobs deep) \
          and {} for the {} {replications} merged; more than the {} allowed: use {fewer}a coarser \"window\", \
          a lower limits.max_in_flight, or raise limits.max_memory (--max-memory) if the machine has the memory",
-        format_bytes(need.series_per_replication),
         need.windows,
         need.latency_series,
-        need.copies + 1,
+        format_bytes(need.series_per_replication),
+        format_bytes(need.series_summed),
         format_bytes(need.histograms_per_replication.saturating_mul(need.copies)),
         format_bytes(need.in_flight_per_thread),
         model.max_in_flight,
@@ -381,6 +399,7 @@ mod tests {
     fn need(series: u64, kept: u64, replications: u64) -> MemoryNeed {
         MemoryNeed {
             series_per_replication: series,
+            series_summed: series,
             histograms_per_replication: 100,
             caches_per_replication: 0,
             kept_per_replication: kept,
@@ -418,7 +437,10 @@ mod tests {
         .unwrap()
         .model;
         let series_bound = refusal(&model, &need(10_000, 50, 3), 1);
-        assert!(series_bound.contains("held 2 times"), "{series_bound}");
+        assert!(
+            series_bound.contains("for the running sums over replications"),
+            "{series_bound}"
+        );
         assert!(!series_bound.contains("fewer replications"), "{series_bound}");
         // Just above the budget, the need is said precisely enough to differ from it.
         let close = need(900_000_000, 50, 3);

@@ -1,5 +1,83 @@
 //! HDR bucket counts: HdrHistogram's layout (lowest value 1, growing as needed), recorded with a
-//! few integer operations per value.
+//! few integer operations per value, in 4 bytes per bucket until a bucket counts 2^32 values.
+
+/// Counts per bucket index: 4 bytes each while every count fits in 32 bits (a replication's
+/// window, which sees at most its event budget of values, always does), 8 bytes from the first
+/// count that does not, for good. Widening keeps every count: nothing saturates below 2^64.
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
+enum Counts {
+    /// Every count below 2^32.
+    Narrow(Vec<u32>),
+    /// Some count reached 2^32.
+    Wide(Vec<u64>),
+}
+
+impl Counts {
+    /// Buckets held.
+    #[inline]
+    fn len(&self) -> usize {
+        match self {
+            Counts::Narrow(c) => c.len(),
+            Counts::Wide(c) => c.len(),
+        }
+    }
+
+    /// The count of bucket index `i`.
+    #[inline]
+    fn get(&self, i: usize) -> u64 {
+        match self {
+            Counts::Narrow(c) => u64::from(c[i]),
+            Counts::Wide(c) => c[i],
+        }
+    }
+
+    /// Adds `n` to bucket index `i`, widening every count first if it would not fit in 32 bits.
+    #[inline]
+    fn add(&mut self, i: usize, n: u64) {
+        match self {
+            Counts::Narrow(c) => match u32::try_from(n).ok().and_then(|n| c[i].checked_add(n)) {
+                Some(sum) => c[i] = sum,
+                None => {
+                    self.widen();
+                    self.add(i, n);
+                }
+            },
+            Counts::Wide(c) => c[i] = c[i].saturating_add(n),
+        }
+    }
+
+    /// Eight bytes per count from now on (rare: kept out of the recording path).
+    #[cold]
+    #[inline(never)]
+    fn widen(&mut self) {
+        if let Counts::Narrow(c) = self {
+            *self = Counts::Wide(c.iter().map(|&n| u64::from(n)).collect());
+        }
+    }
+
+    /// Lengthens to `len` buckets, the new ones empty.
+    fn resize(&mut self, len: usize) {
+        match self {
+            Counts::Narrow(c) => c.resize(len, 0),
+            Counts::Wide(c) => c.resize(len, 0),
+        }
+    }
+
+    /// The first bucket index at which the running count reaches `wanted`.
+    fn reaching(&self, wanted: u64) -> Option<usize> {
+        fn walk<C: Copy + Into<u64>>(counts: &[C], wanted: u64) -> Option<usize> {
+            let mut running = 0u64;
+            counts.iter().position(|&n| {
+                running = running.saturating_add(n.into());
+                running >= wanted
+            })
+        }
+        match self {
+            Counts::Narrow(c) => walk(c, wanted),
+            Counts::Wide(c) => walk(c, wanted),
+        }
+    }
+}
 
 /// Counts of values per HDR bucket, laid out exactly as HdrHistogram lays out a histogram made
 /// with a lowest value of 1 and auto-resizing (`Histogram::new(sigfig)`): the same values share a
@@ -13,7 +91,7 @@
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub(crate) struct HdrCounts {
     /// Values recorded per bucket index.
-    counts: Vec<u64>,
+    counts: Counts,
     /// Values recorded in all (saturating).
     total: u64,
     /// Significant decimal digits (0..=5).
@@ -34,7 +112,7 @@ impl HdrCounts {
         let largest = 2 * 10_u32.pow(u32::from(sigfig));
         let magnitude = f64::from(largest).log2().ceil() as u8;
         let mut counts = HdrCounts {
-            counts: Vec::new(),
+            counts: Counts::Narrow(Vec::new()),
             total: 0,
             sigfig,
             half_magnitude: magnitude - 1,
@@ -65,7 +143,7 @@ impl HdrCounts {
         if i >= self.counts.len() {
             self.grow_to(value);
         }
-        self.counts[i] = self.counts[i].saturating_add(n);
+        self.counts.add(i, n);
         self.total = self.total.saturating_add(n);
     }
 
@@ -74,15 +152,19 @@ impl HdrCounts {
         if other.sigfig == self.sigfig {
             // The same layout: bucket by bucket.
             if other.counts.len() > self.counts.len() {
-                self.counts.resize(other.counts.len(), 0);
+                self.counts.resize(other.counts.len());
             }
-            for (mine, &theirs) in self.counts.iter_mut().zip(&other.counts) {
-                *mine = mine.saturating_add(theirs);
+            for i in 0..other.counts.len() {
+                let n = other.counts.get(i);
+                if n != 0 {
+                    self.counts.add(i, n);
+                }
             }
             self.total = self.total.saturating_add(other.total);
         } else {
             // Another layout: each of its buckets counted at its lowest value.
-            for (i, &n) in other.counts.iter().enumerate() {
+            for i in 0..other.counts.len() {
+                let n = other.counts.get(i);
                 if n != 0 {
                     self.record_n(other.value_at(i), n);
                 }
@@ -97,19 +179,15 @@ impl HdrCounts {
     pub(crate) fn value_at_quantile(&self, q: f64) -> u64 {
         let q = q.min(1.0);
         let wanted = ((q * self.total as f64).ceil() as u64).max(1);
-        let mut running = 0u64;
-        for (i, &n) in self.counts.iter().enumerate() {
-            running = running.saturating_add(n);
-            if running >= wanted {
-                let value = self.value_at(i);
-                return if q == 0.0 {
-                    self.lowest_equivalent(value)
-                } else {
-                    self.highest_equivalent(value)
-                };
-            }
+        let Some(i) = self.counts.reaching(wanted) else {
+            return 0;
+        };
+        let value = self.value_at(i);
+        if q == 0.0 {
+            self.lowest_equivalent(value)
+        } else {
+            self.highest_equivalent(value)
         }
-        0
     }
 
     /// The bucket of values of the same magnitude as `value`.
@@ -172,7 +250,7 @@ impl HdrCounts {
         }
         let len = (buckets + 1) << self.half_magnitude;
         if len > self.counts.len() {
-            self.counts.resize(len, 0);
+            self.counts.resize(len);
         }
     }
 }
@@ -234,6 +312,34 @@ mod tests {
                 prop_assert_eq!(ours.value_at_quantile(q), hdr.value_at_quantile(q), "q = {}", q);
             }
         }
+    }
+
+    #[test]
+    fn counts_take_four_bytes_until_one_passes_two_to_the_32_and_then_lose_nothing() {
+        let mut ours = HdrCounts::new(2);
+        let mut hdr = reference(2, &[]);
+        for (value, n) in [(1_000u64, 5u64), (70_000, 3_000_000_000), (2_000_000, 7)] {
+            ours.record_n(value, n);
+            hdr.record_n(value, n).unwrap();
+        }
+        assert!(matches!(ours.counts, Counts::Narrow(_)), "every count fits in 32 bits");
+        // 3e9 + 3e9 in one bucket passes 2^32 (4.29e9): the counts widen, exactly.
+        ours.record_n(70_000, 3_000_000_000);
+        hdr.record_n(70_000, 3_000_000_000).unwrap();
+        assert!(matches!(ours.counts, Counts::Wide(_)));
+        let mut summed = HdrCounts::new(2);
+        summed.add(&ours);
+        summed.add(&ours);
+        let mut twice = reference(2, &[]);
+        twice.add(&hdr).unwrap();
+        twice.add(&hdr).unwrap();
+        for (ours, hdr) in [(&ours, &hdr), (&summed, &twice)] {
+            assert_eq!(ours.total(), hdr.len());
+            for q in QUANTILES {
+                assert_eq!(ours.value_at_quantile(q), hdr.value_at_quantile(q), "q {q}");
+            }
+        }
+        assert_eq!(summed.counts.get(ours.index_of(70_000)), 12_000_000_000);
     }
 
     #[test]

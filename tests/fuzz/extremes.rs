@@ -313,10 +313,12 @@ isolated_test!(
         let r = capsim::run(&validated.model, &[], Some(2));
         assert!(r.verdict.complete);
         assert_eq!(r.clients[0].throughput_per_s.n, 10_000);
-        // The quickstart model's hour at the finest window (8700 windows of 400 ms) would hold
-        // more than 1 GB of series per replication: refused before it starts, naming the budget.
+        // The quickstart model's hour at a fine window (8700 windows of 400 ms) would hold about
+        // 0.55 GB of series for the replication simulated and 1.1 GB of running sums: refused
+        // before it starts under a budget of 1.5 GB, naming the budget.
         let mut big = example("quickstart.json");
         big["window"] = json!("400ms");
+        big["limits"] = json!({ "max_memory": "1.5GB" });
         let refused = parse_model(&big.to_string(), "big.json").map(|_| ()).expect_err("refused");
         assert!(refused.to_string().contains("limits.max_memory"), "{refused}");
     }

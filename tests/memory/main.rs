@@ -85,15 +85,15 @@ fn peak_memory_of(args: &[&str]) -> u64 {
 
 #[test]
 fn a_run_estimated_above_its_memory_budget_is_refused_before_it_starts_naming_what_to_change() {
-    // 8700 windows of 400 ms × 5 latency series × ~24 KiB of histogram each: about 1.1 GB of
-    // series per replication, held twice with one thread (the replication being simulated and
-    // the running sums), plus 115 MB of requests in flight: about 2.3 GB, above the default
-    // budget of 2 GB. Refused with exit 2 at once, naming the knobs that matter.
+    // 8700 windows of 400 ms × 5 latency series: the replication being simulated holds ~12 KiB
+    // of histogram (4-byte counts) per window and series, the running sums ~24 KiB (8-byte
+    // counts): 0.55 + 1.08 GB, plus 115 MB of requests in flight: about 1.7 GB, above a budget
+    // of 1.5 GB. Refused with exit 2 at once, naming the knobs that matter.
     let model = quickstart_with_windows_of("400ms", 2);
-    let refused = capsim_fails(&["run", model.to_str().unwrap(), "-q"], 2);
+    let refused = capsim_fails(&["run", model.to_str().unwrap(), "-q", "--max-memory", "1.5GB"], 2);
     for needle in [
         "limits.max_memory: this run needs about",
-        "held 2 times",
+        "for the running sums over replications",
         "a coarser \"window\"",
         "--max-memory",
     ] {
