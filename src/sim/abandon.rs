@@ -48,6 +48,7 @@ impl World<'_> {
     }
 
     /// Whether the job works for nobody and its service stops such work.
+    #[inline]
     pub(super) fn stops_for_nobody(&self, job_ref: JobRef) -> bool {
         match self.jobs.get(job_ref) {
             Some(job) if job.orphaned => match job.owner {
@@ -76,6 +77,7 @@ impl World<'_> {
 
     /// The wasted-work tally to charge, when `job_ref` is an endpoint job working for nobody
     /// after the warm-up.
+    #[inline]
     pub(super) fn wasted_by(&mut self, job_ref: JobRef, now: crate::engine::Nanos) -> Option<&mut WastedWork> {
         if now < self.model.warmup_ns {
             return None;

@@ -115,6 +115,7 @@ impl World<'_> {
     }
 
     /// Whether the job's instance crashed since the job arrived.
+    #[inline]
     pub(super) fn was_reset(&self, job_ref: super::job::JobRef) -> bool {
         match self.jobs.get(job_ref).map(|j| (j.owner, j.epoch)) {
             Some((Owner::Endpoint { endpoint, instance }, epoch)) => {

@@ -77,6 +77,7 @@ impl Rotation {
     }
 
     /// Instance `i` now has `in_flight` requests.
+    #[inline]
     pub fn set_load(&mut self, i: u32, in_flight: u32) {
         self.load[i as usize] = in_flight;
         if let Some(h) = self.heap.as_mut() {

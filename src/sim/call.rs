@@ -11,6 +11,7 @@ use rand::RngExt;
 
 impl<'m> World<'m> {
     /// The call the job is making now: the client's call, or its current call step.
+    #[inline]
     pub(super) fn current_call(&self, job: &Job) -> Option<&'m Call> {
         match job.owner {
             Owner::Client { client, .. } => Some(&self.model.clients[client as usize].call),
@@ -24,6 +25,7 @@ impl<'m> World<'m> {
     }
 
     /// The random stream of whoever owns the job.
+    #[inline]
     pub(super) fn rng_of(&mut self, owner: Owner) -> &mut Stream {
         match owner {
             Owner::Client { client, .. } => self.clients.rng(crate::model::ClientId(client as usize)),
@@ -37,6 +39,7 @@ impl<'m> World<'m> {
     }
 
     /// The tally that counts this owner's retries and timeouts.
+    #[inline]
     pub(super) fn tally_of(&mut self, owner: Owner) -> Option<&mut super::tally::RequestTally> {
         match owner {
             Owner::Client { client, .. } => Some(self.clients.tally(crate::model::ClientId(client as usize))),
@@ -62,6 +65,7 @@ impl<'m> World<'m> {
 
     /// An attempt of `job_ref` that went on the network ended at `now`, well (`ok`) or not: tell
     /// its call site's throttle and breaker.
+    #[inline]
     pub(super) fn record_attempt(&mut self, job_ref: JobRef, ok: bool, now: Nanos) {
         let Some(job) = self.jobs.get(job_ref) else {
             return;

@@ -157,6 +157,7 @@ impl<'m> Clients<'m> {
     }
 
     /// A request of client `c` starts at `now`.
+    #[inline]
     pub fn request_started(&mut self, c: ClientId, now: Nanos) {
         self.states[c.0].tally.start(now);
     }

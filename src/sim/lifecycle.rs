@@ -103,10 +103,15 @@ impl World<'_> {
 
     /// A request starts CPU work on instance `i` of service `s`: a crash loop with a per-request
     /// probability may crash the instance. Returns whether it did.
+    #[inline]
     pub(super) fn poisoned(&mut self, s: usize, i: u32, queue: &mut EventQueue<Event>) -> bool {
-        if !self.services.is_poisoned(ServiceId(s)) {
-            return false;
-        }
+        self.services.is_poisoned(ServiceId(s)) && self.crashes_on_request(s, i, queue)
+    }
+
+    /// Whether the crash loop poisoning service `s` crashes instance `i` on this request (and
+    /// then crashes it).
+    #[inline(never)]
+    fn crashes_on_request(&mut self, s: usize, i: u32, queue: &mut EventQueue<Event>) -> bool {
         match self.crash_loops.crashes_on_request(s, i) {
             Some(action) => {
                 self.loop_crash(action, s, i, queue);

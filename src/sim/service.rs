@@ -177,12 +177,14 @@ impl<'m> Services<'m> {
 
     /// The instance a new request goes to, as the balancer picks it among the instances in
     /// rotation (never `avoid`, when another is there); `None` when none is.
+    #[inline]
     pub fn pick_instance(&mut self, s: ServiceId, avoid: Option<u32>) -> Option<u32> {
         let state = &mut self.states[s.0];
         state.rotation.pick(avoid, &mut state.rng)
     }
 
     /// Whether no timed action takes the service down.
+    #[inline]
     pub fn takes_requests(&self, s: ServiceId) -> bool {
         self.states[s.0].down == 0
     }
@@ -194,41 +196,49 @@ impl<'m> Services<'m> {
     }
 
     /// How many times instance `i` crashed: a job that arrived at another count was reset.
+    #[inline]
     pub fn epoch(&self, s: ServiceId, i: u32) -> u32 {
         self.instance(s, i).epoch
     }
 
     /// Whether instance `i` is up (it may be down and still in rotation until a health check).
+    #[inline]
     pub fn is_up(&self, s: ServiceId, i: u32) -> bool {
         self.instance(s, i).up
     }
 
     /// Requests admitted by instance `i` and not finished.
+    #[inline]
     pub fn in_flight(&self, s: ServiceId, i: u32) -> u32 {
         self.instance(s, i).in_flight
     }
 
     /// The rollout whose change instance `i` runs, if any.
+    #[inline]
     pub fn changed_by(&self, s: ServiceId, i: u32) -> Option<u32> {
         self.instance(s, i).changed_by
     }
 
     /// The service's idempotency stores.
+    #[inline]
     pub fn idempotency(&mut self, s: ServiceId) -> &mut IdempotencyState {
         &mut self.states[s.0].idempotency
     }
 
     /// The service's random stream (CPU times, delays, links and jitter of its calls, balancing).
+    #[inline]
     pub fn rng(&mut self, s: ServiceId) -> &mut Stream {
         &mut self.states[s.0].rng
     }
 
     /// The service's tally of work done for callers who had left.
+    #[inline]
     pub fn wasted(&mut self, s: ServiceId) -> &mut WastedWork {
         &mut self.states[s.0].wasted
     }
 
     /// The waiting line of requests of `class`: the class's own, or the last.
+    #[inline]
     pub fn line_of(&self, s: ServiceId, class: Option<u32>) -> usize {
         let last = self.specs[s.0].lines.len() - 1;
         class
@@ -268,6 +278,7 @@ impl<'m> Services<'m> {
     }
 
     /// Instance `i` admitted a request at `now`.
+    #[inline]
     pub fn admitted(&mut self, s: ServiceId, i: u32, now: Nanos) {
         let state = &mut self.states[s.0];
         let inst = &mut state.instances[i as usize];
@@ -278,6 +289,7 @@ impl<'m> Services<'m> {
     }
 
     /// A request admitted by instance `i` left at `now`.
+    #[inline]
     pub fn left(&mut self, s: ServiceId, i: u32, now: Nanos) {
         let state = &mut self.states[s.0];
         let inst = &mut state.instances[i as usize];
@@ -288,6 +300,7 @@ impl<'m> Services<'m> {
     }
 
     /// How long a CPU step of `cost` takes on instance `i` (a rolled-out change scales it).
+    #[inline]
     pub fn cpu_time(&mut self, s: ServiceId, i: u32, cost: &Dist) -> Nanos {
         let state = &mut self.states[s.0];
         let drawn = cost.sample_ns(&mut state.rng);
@@ -418,6 +431,7 @@ impl<'m> Services<'m> {
     }
 
     /// Whether some crash loop in force crashes the service's instances on requests.
+    #[inline]
     pub fn is_poisoned(&self, s: ServiceId) -> bool {
         self.states[s.0].poison_loops > 0
     }

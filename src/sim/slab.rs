@@ -66,6 +66,7 @@ impl<T> Default for Slab<T> {
 impl<T> Slab<T> {
     /// Store an occupant and return its key. A reused slot keeps the generation its last
     /// removal gave it, so no older key matches.
+    #[inline]
     pub fn insert(&mut self, value: T) -> Key<T> {
         self.live += 1;
         if let Some(slot) = self.free.pop() {

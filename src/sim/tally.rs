@@ -60,6 +60,7 @@ impl RequestTally {
     }
 
     /// A request started at `now`.
+    #[inline]
     pub fn start(&mut self, now: Nanos) {
         if self.counts(now) {
             self.started += 1;
@@ -68,6 +69,7 @@ impl RequestTally {
     }
 
     /// A request that started at `started_ns` ended at `now` with `outcome`.
+    #[inline]
     pub fn finish(&mut self, now: Nanos, started_ns: Nanos, outcome: Outcome) {
         if !self.counts(now) {
             return;
@@ -193,7 +195,17 @@ pub struct IdempotencyState {
 
 impl IdempotencyState {
     /// Whether a request for unit `key` arriving at `now` is skipped, and why.
+    #[inline]
     pub fn check(&mut self, spec: &crate::model::Idempotency, key: u64, now: Nanos) -> Option<Skip> {
+        if spec.dedupe_capacity.is_none() && spec.completed.is_none() {
+            return None;
+        }
+        self.look_up(spec, key, now)
+    }
+
+    /// [`IdempotencyState::check`] for a service with a store to look in.
+    #[inline(never)]
+    fn look_up(&mut self, spec: &crate::model::Idempotency, key: u64, now: Nanos) -> Option<Skip> {
         if spec.dedupe_capacity.is_some() && self.in_flight.contains_key(&key) {
             return Some(Skip::InFlight);
         }
@@ -215,10 +227,17 @@ impl IdempotencyState {
 
     /// An admitted request for `key` starts; true when the in-flight store tracks it (it has a
     /// dedupe store with room).
+    #[inline]
     pub fn start(&mut self, spec: &crate::model::Idempotency, key: u64) -> bool {
-        let Some(capacity) = spec.dedupe_capacity else {
-            return false;
-        };
+        match spec.dedupe_capacity {
+            Some(capacity) => self.track(key, capacity),
+            None => false,
+        }
+    }
+
+    /// Track a request for `key` in an in-flight store of `capacity` units, if it has room.
+    #[inline(never)]
+    fn track(&mut self, key: u64, capacity: u32) -> bool {
         if let Some(n) = self.in_flight.get_mut(&key) {
             *n += 1;
             return true;
@@ -241,10 +260,16 @@ impl IdempotencyState {
     }
 
     /// Unit `key` was completed at `now`: remember it (forgetting the oldest or expired keys).
+    #[inline]
     pub fn completed(&mut self, spec: &crate::model::Idempotency, key: u64, now: Nanos) {
-        let Some(store) = spec.completed.as_ref() else {
-            return;
-        };
+        if let Some(store) = spec.completed.as_ref() {
+            self.remember(store, key, now);
+        }
+    }
+
+    /// Remember that unit `key` was completed at `now` in `store`.
+    #[inline(never)]
+    fn remember(&mut self, store: &crate::model::resilience::CompletedStore, key: u64, now: Nanos) {
         self.completed.insert(key, now);
         self.completed_order.push_back((key, now));
         while let Some(&(oldest, at)) = self.completed_order.front() {

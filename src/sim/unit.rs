@@ -26,6 +26,7 @@ pub struct Units {
 
 impl Units {
     /// A new unit with one reference.
+    #[inline]
     pub fn create(&mut self) -> u32 {
         let unit = Unit {
             key: self.next_key,
@@ -46,6 +47,7 @@ impl Units {
     }
 
     /// One more reference to `u`.
+    #[inline]
     pub fn retain(&mut self, u: u32) {
         if let Some(unit) = self.slots.get_mut(u as usize) {
             unit.refs += 1;
@@ -53,6 +55,7 @@ impl Units {
     }
 
     /// One reference fewer to `u`; its slot is freed at zero.
+    #[inline]
     pub fn release(&mut self, u: u32) {
         if let Some(unit) = self.slots.get_mut(u as usize) {
             unit.refs -= 1;
@@ -63,6 +66,7 @@ impl Units {
     }
 
     /// The unit's key (`u64::MAX` for [`NO_UNIT`]).
+    #[inline]
     pub fn key(&self, u: u32) -> u64 {
         self.slots.get(u as usize).map_or(u64::MAX, |unit| unit.key)
     }

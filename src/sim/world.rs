@@ -432,6 +432,7 @@ impl<'m> World<'m> {
 
     /// Store a new job (which holds a reference to its unit of work), stopping the run when more
     /// requests are in flight than the model allows.
+    #[inline]
     pub(super) fn spawn(&mut self, job: Job, now: Nanos) -> JobRef {
         if job.awaited {
             self.awaited_jobs += 1;
@@ -444,6 +445,7 @@ impl<'m> World<'m> {
     }
 
     /// Why the run is unstable: requests in flight and the longest waiting line.
+    #[cold]
     fn unstable_verdict(&self, now: Nanos) -> String {
         let mut longest: (u32, String) = (0, String::new());
         for s in 0..self.model.services.len() {
@@ -556,6 +558,7 @@ impl Retired {
 /// Schedule an event that crosses a link: a constant latency is the same for every crossing, so
 /// the event can go to the queue's fixed-delay lane. (Zero delays stay in the heap: an event due
 /// now sifts straight to the top, cheaper than checking lanes on every pop.)
+#[inline]
 pub(super) fn schedule_network(queue: &mut EventQueue<Event>, link: &Option<Dist>, delay: Nanos, event: Event) {
     match link {
         Some(Dist::Constant { .. }) => queue.schedule_fixed(delay, event),

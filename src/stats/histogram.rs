@@ -70,7 +70,7 @@ impl LatencyHistogram {
     }
 
     /// Records one latency of `ns` nanoseconds (0 ns is a valid latency).
-    #[inline]
+    #[inline(always)]
     pub fn record(&mut self, ns: Nanos) {
         let bucketed = ns.min(MAX_BUCKETED_NS);
         match &mut self.hist {

@@ -65,6 +65,7 @@ impl TimeWeighted {
 
     /// The level becomes `level` at `now_ns` and holds until the next change; a non-finite
     /// level is ignored (the previous one stays).
+    #[inline]
     pub fn set(&mut self, now_ns: Nanos, level: f64) {
         if !level.is_finite() {
             return;

@@ -354,6 +354,7 @@ impl LevelSeries {
 
     /// The level becomes `level` at `now_ns` and holds until the next change; a non-finite level
     /// is ignored.
+    #[inline]
     pub fn set(&mut self, now_ns: Nanos, level: f64) {
         if !level.is_finite() {
             return;
@@ -373,6 +374,13 @@ impl LevelSeries {
             (self.last_ns, self.level) = (now, level);
             return;
         }
+        self.set_in_another_window(now, level);
+    }
+
+    /// [`LevelSeries::set`] when the change is not in the latest change's window (or there is
+    /// no window yet): integrate window by window up to `now`.
+    #[inline(never)]
+    fn set_in_another_window(&mut self, now: Nanos, level: f64) {
         self.advance(now);
         if let Some(i) = self.window_at(now) {
             let w = self.window_mut(i);
