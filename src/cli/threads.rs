@@ -24,9 +24,10 @@ pub fn replication_pool(requested: Option<usize>, models: &[&Model]) -> Result<r
         let fit = need.threads_within(model.max_memory, threads as u64).unwrap_or(1) as usize;
         if fit < threads {
             tell!(
-                "note: {fit} replication threads instead of {threads}: each holds up to {} (its replications' series, \
+                "note: {fit} replication {} instead of {threads}: each holds up to {} (its replications' series, \
                  and its requests in flight when they pile up to limits.max_in_flight), and limits.max_memory is {} \
                  (results do not depend on the thread count)",
+                if fit == 1 { "thread" } else { "threads" },
                 crate::model::units::format_bytes(need.per_thread()),
                 crate::model::units::format_bytes(model.max_memory)
             );

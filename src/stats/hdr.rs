@@ -63,6 +63,37 @@ impl Counts {
         }
     }
 
+    /// Adds `other`'s counts bucket by bucket (the same layout), widening first if a sum would
+    /// not fit in 32 bits.
+    fn add_all(&mut self, other: &Counts) {
+        if other.len() > self.len() {
+            self.resize(other.len());
+        }
+        if let (Counts::Narrow(mine), Counts::Narrow(theirs)) = (&mut *self, other) {
+            if mine.iter().zip(theirs).all(|(&a, &b)| a.checked_add(b).is_some()) {
+                for (a, &b) in mine.iter_mut().zip(theirs) {
+                    *a += b;
+                }
+                return;
+            }
+        }
+        self.widen();
+        if let Counts::Wide(mine) = self {
+            match other {
+                Counts::Narrow(theirs) => {
+                    for (a, &b) in mine.iter_mut().zip(theirs) {
+                        *a = a.saturating_add(u64::from(b));
+                    }
+                }
+                Counts::Wide(theirs) => {
+                    for (a, &b) in mine.iter_mut().zip(theirs) {
+                        *a = a.saturating_add(b);
+                    }
+                }
+            }
+        }
+    }
+
     /// The first bucket index at which the running count reaches `wanted`.
     fn reaching(&self, wanted: u64) -> Option<usize> {
         fn walk<C: Copy + Into<u64>>(counts: &[C], wanted: u64) -> Option<usize> {
@@ -151,15 +182,7 @@ impl HdrCounts {
     pub(crate) fn add(&mut self, other: &HdrCounts) {
         if other.sigfig == self.sigfig {
             // The same layout: bucket by bucket.
-            if other.counts.len() > self.counts.len() {
-                self.counts.resize(other.counts.len());
-            }
-            for i in 0..other.counts.len() {
-                let n = other.counts.get(i);
-                if n != 0 {
-                    self.counts.add(i, n);
-                }
-            }
+            self.counts.add_all(&other.counts);
             self.total = self.total.saturating_add(other.total);
         } else {
             // Another layout: each of its buckets counted at its lowest value.
@@ -340,6 +363,13 @@ mod tests {
             }
         }
         assert_eq!(summed.counts.get(ours.index_of(70_000)), 12_000_000_000);
+        // Two narrow histograms whose sum does not fit: the sum widens too.
+        let mut a = HdrCounts::new(2);
+        a.record_n(70_000, 3_000_000_000);
+        let b = a.clone();
+        a.add(&b);
+        assert!(matches!(a.counts, Counts::Wide(_)));
+        assert_eq!((a.counts.get(a.index_of(70_000)), a.total()), (6_000_000_000, 6_000_000_000));
     }
 
     #[test]
