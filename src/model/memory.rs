@@ -428,6 +428,29 @@ mod tests {
     }
 
     #[test]
+    fn window_histograms_count_in_four_bytes_up_to_an_event_budget_of_two_to_the_32() {
+        // One client and one endpoint: 2 latency series; 60 windows of 1 s; one worker line,
+        // whose busy and waiting levels are the 2 level series.
+        let model_with = |budget: u64| {
+            let text = format!(
+                r#"{{ "duration": "1m", "warmup": "0s", "window": "1s", "limits": {{ "max_events": {budget} }},
+                    "clients": {{ "web": {{ "open": {{ "rate": "1/s" }}, "calls": "api.get" }} }},
+                    "services": {{ "api": {{ "endpoints": {{ "get": [ {{ "cpu": "1ms" }} ] }} }} }} }}"#
+            );
+            estimate(&crate::model::parse_model(&text, "m.json").unwrap().model)
+        };
+        let levels = 2 * WINDOW_LEVEL_BYTES;
+        let narrow = 60 * (2 * (12 * 1024 + 128 + WINDOW_EVENTS_BYTES) + levels);
+        let wide = 60 * (2 * (24 * 1024 + 128 + WINDOW_EVENTS_BYTES) + levels);
+        let at_most = model_with(u64::from(u32::MAX));
+        assert_eq!((at_most.windows, at_most.latency_series), (60, 2));
+        assert_eq!((at_most.series_per_replication, at_most.series_summed), (narrow, wide));
+        // One event more and a replication's counts may pass 2^32: 8 bytes each.
+        let beyond = model_with(u64::from(u32::MAX) + 1);
+        assert_eq!((beyond.series_per_replication, beyond.series_summed), (wide, wide));
+    }
+
+    #[test]
     fn fewer_replications_are_suggested_only_where_the_merged_ones_weigh() {
         let model = crate::model::parse_model(
             r#"{ "clients": { "web": { "open": { "rate": "1/s" }, "calls": "api.get" } },
