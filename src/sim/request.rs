@@ -213,7 +213,7 @@ impl<'m> World<'m> {
     /// delivered after half the link's round trip, the caller's timeout for it and, at a call
     /// that hedges, the moment its second copy is due.
     fn send_attempt(&mut self, caller: JobRef, queue: &mut EventQueue<Event>) {
-        let Some((call, attempt)) = self.send_copy(caller, false, queue) else {
+        let Some((call, attempt, at_once)) = self.send_copy(caller, false, queue) else {
             return;
         };
         if let Some(timeout) = call.timeout_ns {
@@ -223,6 +223,10 @@ impl<'m> World<'m> {
             if let Some(delay) = self.hedges.attempt_sent(call.site, queue.now()) {
                 queue.schedule_in(delay, Event::HedgeDue { job: caller, attempt });
             }
+        }
+        if let Some(child) = at_once {
+            // The caller's clocks run first: the attempt may be over before this returns.
+            self.deliver_at_once(child, queue);
         }
     }
 
@@ -244,13 +248,21 @@ impl<'m> World<'m> {
             }
         }
         self.hedges.hedge_sent(call.site, now);
-        self.send_copy(caller, true, queue);
+        if let Some((_, _, Some(copy))) = self.send_copy(caller, true, queue) {
+            self.deliver_at_once(copy, queue);
+        }
     }
 
     /// Send a copy of the job's current attempt (its first, or its `hedge`) to the target
-    /// endpoint: the call and the attempt it belongs to.
+    /// endpoint: the call and the attempt it belongs to, and the copy when it arrives at once
+    /// (no time on the network), for the caller to deliver after setting its own clocks.
     #[inline(always)]
-    fn send_copy(&mut self, caller: JobRef, hedge: bool, queue: &mut EventQueue<Event>) -> Option<(&'m Call, u32)> {
+    fn send_copy(
+        &mut self,
+        caller: JobRef,
+        hedge: bool,
+        queue: &mut EventQueue<Event>,
+    ) -> Option<(&'m Call, u32, Option<JobRef>)> {
         let now = queue.now();
         let job = self.jobs.get(caller)?;
         let owner = job.owner;
@@ -286,8 +298,11 @@ impl<'m> World<'m> {
                 job.hedge = None;
             }
         }
+        if out == 0 && self.hop_at_once() {
+            return Some((call, attempt, Some(child)));
+        }
         schedule_network(queue, &call.link.latency, out, Event::Deliver(child));
-        Some((call, attempt))
+        Some((call, attempt, None))
     }
 
     /// A request reaches its service: pick an instance and admit it or turn it away.
@@ -652,7 +667,10 @@ impl<'m> World<'m> {
                 outcome,
                 hedge: parent.hedge,
             };
-            if parent.reply_delay_fixed {
+            if parent.reply_delay_ns == 0 && self.hop_at_once() {
+                // No time on the network: the caller takes the answer now.
+                self.reply_at_once(parent, outcome, queue);
+            } else if parent.reply_delay_fixed {
                 queue.schedule_fixed(parent.reply_delay_ns, reply);
             } else {
                 queue.schedule_in(parent.reply_delay_ns, reply);

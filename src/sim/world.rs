@@ -8,7 +8,7 @@ use super::cpu::Cpus;
 use super::crash_loop::CrashLoops;
 use super::database::Databases;
 use super::hedge::Hedges;
-use super::job::{Job, JobRef, JobSlab, Outcome, Owner};
+use super::job::{Job, JobRef, JobSlab, Outcome, Owner, Parent};
 use super::mqueue::MessageQueues;
 use super::policy::CallPolicies;
 use super::pool::Pools;
@@ -20,6 +20,11 @@ use super::tally::{EffectTally, RequestTally};
 use super::unit::{Units, NO_UNIT};
 use crate::engine::{stream, EventQueue, Nanos, Process, Stream};
 use crate::model::{Dist, Model, Step};
+
+/// Hops over links that take no time taken at once, one inside another, before the next goes
+/// through the event queue (at the same instant): deep enough for any call chain a model draws,
+/// shallow enough for a thread's stack.
+const MAX_HOPS_AT_ONCE: u32 = 64;
 
 /// Everything that can happen, each naming the job (and attempt or ticket) it concerns.
 #[derive(Clone, Copy, Debug)]
@@ -294,6 +299,9 @@ pub struct World<'m> {
     pub(super) cpus: Cpus,
     /// Steps a processor event finished (kept to reuse its memory).
     cpu_done: Vec<JobRef>,
+    /// Hops taken at once (deliveries and answers over links that take no time) now running one
+    /// inside another; see [`World::hop_at_once`].
+    hops_at_once: u32,
     /// The rate limits' buckets and every limit's counts.
     pub(super) limits: Limits,
     /// The bulkheads' places and lines.
@@ -340,6 +348,7 @@ impl<'m> World<'m> {
             databases,
             pools,
             stop: None,
+            hops_at_once: 0,
             link_extra_ns: vec![0; model.links.len()],
             action_active: vec![false; model.actions.len()],
             action_rng: rng("actions", "injected"),
@@ -428,6 +437,30 @@ impl<'m> World<'m> {
     /// however deep it is (its jobs are at most this many × the deepest chain of calls).
     pub fn requests_in_flight(&self) -> usize {
         self.jobs.live() - self.awaited_jobs
+    }
+
+    /// Whether a hop over a link that takes no time (a delivery or an answer) is taken at once,
+    /// inside the event that sent it, rather than as an event of its own at the same instant:
+    /// at once, unless `MAX_HOPS_AT_ONCE` such hops already run one inside another (a long
+    /// chain of calls answered at once, like a step list of idempotent calls to a store that
+    /// skips them, then goes on from the event queue instead of deeper into the stack).
+    #[inline]
+    pub(super) fn hop_at_once(&self) -> bool {
+        self.hops_at_once < MAX_HOPS_AT_ONCE
+    }
+
+    /// Deliver `job`, sent over a link that takes no time, at once.
+    pub(super) fn deliver_at_once(&mut self, job: JobRef, queue: &mut EventQueue<Event>) {
+        self.hops_at_once += 1;
+        self.on_deliver(job, queue);
+        self.hops_at_once -= 1;
+    }
+
+    /// Give a caller its answer, sent over a link that takes no time, at once.
+    pub(super) fn reply_at_once(&mut self, parent: Parent, outcome: Outcome, queue: &mut EventQueue<Event>) {
+        self.hops_at_once += 1;
+        self.on_reply(parent.job, parent.attempt, outcome, parent.hedge, queue);
+        self.hops_at_once -= 1;
     }
 
     /// Store a new job (which holds a reference to its unit of work), stopping the run when more

@@ -86,3 +86,25 @@ fn closed_users_raise_the_default_limit_on_requests_in_flight() {
     .expect("valid");
     assert_eq!(validated.model.max_in_flight, 600_001);
 }
+
+#[test]
+fn a_chain_of_twenty_thousand_calls_answered_at_once_runs_within_a_threads_stack() {
+    // Each request of `front.get` calls `store.put` 20,000 times for the same unit of work over
+    // links that take no time: the first call costs 1 ms of CPU, the store skips the other
+    // 19,999 as completed and answers them at once. Taken one inside another, those hops would
+    // need a stack 20,000 calls deep; past a fixed depth they go through the event queue.
+    // Requests arrive 1 s apart: every one takes exactly 1 ms and ends well.
+    let steps = vec![r#"{ "call": "store.put" }"#; 20_000].join(", ");
+    let r = run(&format!(
+        r#"{{ "duration": "20s", "warmup": "0s", "replications": 1,
+  "clients": {{ "web": {{ "open": {{ "rate": "1/s" }}, "calls": "front.get" }} }},
+  "services": {{ "front": {{ "workers": 4, "endpoints": {{ "get": [ {steps} ] }} }},
+                "store": {{ "workers": 4, "idempotency": {{ "skip_completed": {{ "capacity": 1000, "ttl": "1h" }} }},
+                           "endpoints": {{ "put": [ {{ "cpu": "1ms" }} ] }} }} }} }}"#
+    ));
+    assert!(r.verdict.complete && !r.verdict.unstable, "{:?}", r.verdict.messages);
+    let web = &r.clients[0];
+    assert!(web.counts.started >= 10, "{} requests", web.counts.started);
+    assert_eq!(web.counts.ok, web.counts.started - web.counts.in_flight_at_end);
+    assert_eq!((web.latency.mean_ms.mean, web.latency.max_ms.mean), (1.0, 1.0));
+}
