@@ -81,7 +81,8 @@ impl<'m> World<'m> {
         self.databases.connections_in_use(d, pooled, now);
     }
 
-    /// Send the next query: half the round trip to the database.
+    /// Send the next query: half the round trip to the database (at once over a link that takes
+    /// no time).
     fn send_query(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
         let Some(tx) = self.current_transaction(job_ref) else {
             return;
@@ -97,7 +98,11 @@ impl<'m> World<'m> {
         if let Some(job) = self.jobs.get_mut(job_ref) {
             job.query_back_ns = round_trip - out;
         }
-        schedule_network(queue, &tx.link.latency, out, Event::QueryAtDatabase(job_ref));
+        if out == 0 && self.hop_at_once() {
+            self.hop_now(|w| w.on_query_at_database(job_ref, queue));
+        } else {
+            schedule_network(queue, &tx.link.latency, out, Event::QueryAtDatabase(job_ref));
+        }
     }
 
     /// A query reaches the database: run it on a free core, or wait for one.
@@ -116,7 +121,8 @@ impl<'m> World<'m> {
         }
     }
 
-    /// A core finished the query: hand the core to the next query and send the result back.
+    /// A core finished the query: hand the core to the next query and send the result back (at
+    /// once over a link that takes no time).
     pub(super) fn on_query_done(&mut self, job_ref: JobRef, queue: &mut EventQueue<Event>) {
         let now = queue.now();
         let Some((_, d, group)) = self.query_of(job_ref) else {
@@ -140,6 +146,9 @@ impl<'m> World<'m> {
             }
         }
         match (owner, self.current_transaction(job_ref)) {
+            (Owner::Endpoint { .. }, Some(_)) if back == 0 && self.hop_at_once() => {
+                self.hop_now(|w| w.on_query_back(job_ref, queue));
+            }
             (Owner::Endpoint { .. }, Some(tx)) => schedule_network(queue, &tx.link.latency, back, Event::QueryBack(job_ref)),
             // Injected work answers no one: it is done.
             _ => {

@@ -449,18 +449,23 @@ impl<'m> World<'m> {
         self.hops_at_once < MAX_HOPS_AT_ONCE
     }
 
+    /// Take a hop over a link that takes no time at once: `arrive` (what happens at the other
+    /// end) runs inside the current event, one hop deeper.
+    #[inline]
+    pub(super) fn hop_now(&mut self, arrive: impl FnOnce(&mut Self)) {
+        self.hops_at_once += 1;
+        arrive(self);
+        self.hops_at_once -= 1;
+    }
+
     /// Deliver `job`, sent over a link that takes no time, at once.
     pub(super) fn deliver_at_once(&mut self, job: JobRef, queue: &mut EventQueue<Event>) {
-        self.hops_at_once += 1;
-        self.on_deliver(job, queue);
-        self.hops_at_once -= 1;
+        self.hop_now(|w| w.on_deliver(job, queue));
     }
 
     /// Give a caller its answer, sent over a link that takes no time, at once.
     pub(super) fn reply_at_once(&mut self, parent: Parent, outcome: Outcome, queue: &mut EventQueue<Event>) {
-        self.hops_at_once += 1;
-        self.on_reply(parent.job, parent.attempt, outcome, parent.hedge, queue);
-        self.hops_at_once -= 1;
+        self.hop_now(|w| w.on_reply(parent.job, parent.attempt, outcome, parent.hedge, queue));
     }
 
     /// Store a new job (which holds a reference to its unit of work), stopping the run when more
