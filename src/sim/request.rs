@@ -3,7 +3,8 @@
 //! 1. A client's request arrives ([`World::on_arrival`], [`World::on_user_ready`]) and becomes a
 //!    job whose only step is the client's call.
 //! 2. An attempt of a call is sent ([`World::start_attempt`]): a new job at the target endpoint,
-//!    delivered after half the link's round trip, with the caller's timeout running.
+//!    delivered after half the link's round trip (at once, inside the sending event, over a link
+//!    that takes no time), with the caller's timeout running.
 //! 3. It is delivered ([`World::on_deliver`]): the balancer picks an instance, which admits it
 //!    (a worker, a place in line, or the asynchronous cap) or turns it away.
 //! 4. Its endpoint's steps run one after another ([`World::run_step`]): CPU, delays, calls

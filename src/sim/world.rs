@@ -299,8 +299,8 @@ pub struct World<'m> {
     pub(super) cpus: Cpus,
     /// Steps a processor event finished (kept to reuse its memory).
     cpu_done: Vec<JobRef>,
-    /// Hops taken at once (deliveries and answers over links that take no time) now running one
-    /// inside another; see [`World::hop_at_once`].
+    /// Hops taken at once (deliveries, answers, queries and their results over links that take
+    /// no time) now running one inside another; see [`World::hop_at_once`].
     hops_at_once: u32,
     /// The rate limits' buckets and every limit's counts.
     pub(super) limits: Limits,
@@ -439,11 +439,12 @@ impl<'m> World<'m> {
         self.jobs.live() - self.awaited_jobs
     }
 
-    /// Whether a hop over a link that takes no time (a delivery or an answer) is taken at once,
-    /// inside the event that sent it, rather than as an event of its own at the same instant:
-    /// at once, unless `MAX_HOPS_AT_ONCE` such hops already run one inside another (a long
-    /// chain of calls answered at once, like a step list of idempotent calls to a store that
-    /// skips them, then goes on from the event queue instead of deeper into the stack).
+    /// Whether a hop over a link that takes no time (a delivery, an answer, a query or its
+    /// result) is taken at once, inside the event that sent it, rather than as an event of its
+    /// own at the same instant: at once, unless `MAX_HOPS_AT_ONCE` such hops already run one
+    /// inside another (a long chain of calls answered at once, like a step list of idempotent
+    /// calls to a store that skips them, then goes on from the event queue instead of deeper
+    /// into the stack).
     #[inline]
     pub(super) fn hop_at_once(&self) -> bool {
         self.hops_at_once < MAX_HOPS_AT_ONCE
