@@ -274,7 +274,7 @@ impl<'m> World<'m> {
             wasted.calls += 1;
         }
         let job = self.jobs.get(caller)?;
-        let (attempt, unit, orphaned) = (job.attempt, job.unit, job.orphaned);
+        let (attempt, unit, orphaned, class) = (job.attempt, job.unit, job.orphaned, job.class);
         let parent = Parent {
             job: caller,
             attempt,
@@ -288,6 +288,9 @@ impl<'m> World<'m> {
         };
         self.units.retain(unit);
         let mut child_job = Job::new(owner, Some(parent), now.saturating_add(out), unit);
+        // The request class goes with the request (a client request has its client's), even
+        // if its caller is gone by the time it arrives.
+        child_job.class = class;
         child_job.orphaned = orphaned;
         child_job.awaited = true;
         let child = self.spawn(child_job, now);
@@ -331,13 +334,6 @@ impl<'m> World<'m> {
             return;
         }
         let picked = self.pick_instance(sid, job_ref);
-        // The request class comes from the caller (a client request has its client's).
-        let class = self
-            .jobs
-            .get(job_ref)
-            .and_then(|j| j.parent)
-            .and_then(|p| self.jobs.get(p.job))
-            .and_then(|caller| caller.class);
         let instance = picked.unwrap_or(0);
         self.endpoints[endpoint as usize].start(now);
         let Some(job) = self.jobs.get_mut(job_ref) else {
@@ -346,7 +342,6 @@ impl<'m> World<'m> {
         job.owner = Owner::Endpoint { endpoint, instance };
         job.started_ns = now;
         job.epoch = self.services.epoch(sid, instance);
-        job.class = class;
         if !self.services.takes_requests(sid) || picked.is_none() {
             self.finish_job(job_ref, Outcome::Rejected, queue);
             return;

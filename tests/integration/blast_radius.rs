@@ -342,3 +342,34 @@ fn a_latency_rollback_rule_fires_on_a_slow_canary_and_not_on_a_mild_change() {
     assert_eq!(mild.rollouts[0].rolled_back, 0, "{:?}", mild.rollouts[0]);
     assert!(mild.rollouts[0].undone_after_s.is_none());
 }
+
+#[test]
+fn a_request_whose_caller_gave_up_before_it_arrived_still_waits_in_its_classs_line() {
+    // checkout's requests take 0.5 s to reach api and its clients wait only 100 ms: every one
+    // arrives after its caller has gone. Their class, critical, has a line of its own where a
+    // request waiting over 1 ms is shed; batch keeps api's one worker 90 % busy (0.9 s of CPU
+    // a second). A critical request is shed when it finds the worker busy (for more than 1 ms),
+    // so by PASTA the share shed is the worker's busy share, ~0.9. In the queue's own line,
+    // which sheds nothing, none would be shed.
+    let model = capsim::model::parse_model(
+        r#"{ "duration": "1h", "warmup": "1m", "replications": 1, "seed": 3,
+  "clients": { "checkout": { "open": { "rate": "1/s" }, "calls": "api.pay", "class": "critical", "timeout": "100ms" },
+               "batch": { "open": { "rate": "1/s" }, "calls": "api.export" } },
+  "links": { "checkout -> api": { "latency": "1s" } },
+  "services": { "api": { "workers": 1,
+      "queue": { "classes": [ { "class": "critical", "capacity": 100, "max_wait": "1ms" } ] },
+      "endpoints": { "pay": [ { "cpu": "1ms" } ], "export": [ { "cpu": "0.9s" } ] } } } }"#,
+        "orphans.json",
+    )
+    .unwrap()
+    .model;
+    let r = capsim::run(&model, &[], Some(1));
+    let checkout = &r.clients[0].counts;
+    assert_eq!(checkout.timeouts, checkout.started, "every caller gives up first");
+    let pay = &r.endpoints.iter().find(|e| e.name == "api.pay").unwrap().counts;
+    let shed = pay.rejected as f64 / (pay.ok + pay.rejected) as f64;
+    let busy = r.services[0].utilisation.mean;
+    // Each arrival finds the worker busy or not: a binomial share, within 4 standard errors.
+    let bound = 4.0 * (busy * (1.0 - busy) / (pay.ok + pay.rejected) as f64).sqrt();
+    assert!((shed - busy).abs() < bound, "shed {shed}, busy {busy} ± {bound}");
+}
