@@ -302,7 +302,7 @@ impl<'m> World<'m> {
                 job.hedge = None;
             }
         }
-        if out == 0 && self.hop_at_once() {
+        if self.hop_at_once(out) {
             return Some((call, attempt, Some(child)));
         }
         schedule_network(queue, &call.link.latency, out, Event::Deliver(child));
@@ -656,21 +656,24 @@ impl<'m> World<'m> {
             }
         }
         self.endpoints[endpoint as usize].finish(now, job.started_ns, outcome);
-        if let Some(parent) = job.parent {
-            let reply = Event::Reply {
-                to: parent.job,
-                attempt: parent.attempt,
-                outcome,
-                hedge: parent.hedge,
-            };
-            if parent.reply_delay_ns == 0 && self.hop_at_once() {
-                // No time on the network: the caller takes the answer now.
-                self.reply_at_once(parent, outcome, queue);
-            } else if parent.reply_delay_fixed {
-                queue.schedule_fixed(parent.reply_delay_ns, reply);
-            } else {
-                queue.schedule_in(parent.reply_delay_ns, reply);
-            }
+        let Some(parent) = job.parent else {
+            return;
+        };
+        if self.hop_at_once(parent.reply_delay_ns) {
+            // No time on the network: the caller takes the answer now.
+            self.reply_at_once(parent, outcome, queue);
+            return;
+        }
+        let reply = Event::Reply {
+            to: parent.job,
+            attempt: parent.attempt,
+            outcome,
+            hedge: parent.hedge,
+        };
+        if parent.reply_delay_fixed {
+            queue.schedule_fixed(parent.reply_delay_ns, reply);
+        } else {
+            queue.schedule_in(parent.reply_delay_ns, reply);
         }
     }
 

@@ -98,7 +98,7 @@ impl<'m> World<'m> {
         if let Some(job) = self.jobs.get_mut(job_ref) {
             job.query_back_ns = round_trip - out;
         }
-        if out == 0 && self.hop_at_once() {
+        if self.hop_at_once(out) {
             self.hop_now(|w| w.on_query_at_database(job_ref, queue));
         } else {
             schedule_network(queue, &tx.link.latency, out, Event::QueryAtDatabase(job_ref));
@@ -146,7 +146,7 @@ impl<'m> World<'m> {
             }
         }
         match (owner, self.current_transaction(job_ref)) {
-            (Owner::Endpoint { .. }, Some(_)) if back == 0 && self.hop_at_once() => {
+            (Owner::Endpoint { .. }, Some(_)) if self.hop_at_once(back) => {
                 self.hop_now(|w| w.on_query_back(job_ref, queue));
             }
             (Owner::Endpoint { .. }, Some(tx)) => schedule_network(queue, &tx.link.latency, back, Event::QueryBack(job_ref)),

@@ -439,15 +439,15 @@ impl<'m> World<'m> {
         self.jobs.live() - self.awaited_jobs
     }
 
-    /// Whether a hop over a link that takes no time (a delivery, an answer, a query or its
-    /// result) is taken at once, inside the event that sent it, rather than as an event of its
-    /// own at the same instant: at once, unless `MAX_HOPS_AT_ONCE` such hops already run one
-    /// inside another (a long chain of calls answered at once, like a step list of idempotent
-    /// calls to a store that skips them, then goes on from the event queue instead of deeper
-    /// into the stack).
+    /// Whether a hop (a delivery, an answer, a query or its result) that takes `delay` on the
+    /// network is taken at once, inside the event that sent it, rather than as an event of its
+    /// own: when it takes no time, unless `MAX_HOPS_AT_ONCE` such hops already run one inside
+    /// another (a long chain of calls answered at once, like a step list of idempotent calls to
+    /// a store that skips them, then goes on from the event queue at the same instant instead of
+    /// deeper into the stack).
     #[inline]
-    pub(super) fn hop_at_once(&self) -> bool {
-        self.hops_at_once < MAX_HOPS_AT_ONCE
+    pub(super) fn hop_at_once(&self, delay: Nanos) -> bool {
+        delay == 0 && self.hops_at_once < MAX_HOPS_AT_ONCE
     }
 
     /// Take a hop over a link that takes no time at once: `arrive` (what happens at the other
@@ -595,8 +595,9 @@ impl Retired {
 }
 
 /// Schedule an event that crosses a link: a constant latency is the same for every crossing, so
-/// the event can go to the queue's fixed-delay lane. (Zero delays stay in the heap: an event due
-/// now sifts straight to the top, cheaper than checking lanes on every pop.)
+/// the event can go to the queue's fixed-delay lane. (A zero delay is mostly taken at once, see
+/// [`World::hop_at_once`]; past that bound it stays in the heap: an event due now sifts straight
+/// to the top, cheaper than checking lanes on every pop.)
 #[inline]
 pub(super) fn schedule_network(queue: &mut EventQueue<Event>, link: &Option<Dist>, delay: Nanos, event: Event) {
     match link {
