@@ -87,7 +87,7 @@ impl<E: Copy> EventHeap<E> {
     }
 
     /// Removes and returns the entry of smallest key.
-    #[inline]
+    #[inline(always)]
     pub(super) fn pop(&mut self) -> Option<Keyed<E>> {
         let last = self.entries.pop()?;
         let Some(&root) = self.entries.first() else {

@@ -7,35 +7,55 @@ use std::collections::VecDeque;
 /// Most fixed-delay lanes; delays seen after these are full go to the heap.
 const MAX_LANES: usize = 8;
 
+/// In [`EventQueue::lane_head_at`]: the far heap, not a lane.
+const FAR: usize = usize::MAX;
+
+/// How far ahead of now an event is due, at least, to wait in the far heap: a simulated second,
+/// long beside a request's steps (micro- to milliseconds), short beside a user's think time.
+pub const FAR_NS: Nanos = 1_000_000_000;
+
 /// Events scheduled with one and the same delay: their due times never decrease, so a FIFO
 /// holds them in order and costs O(1) per event instead of a heap's O(log n).
 struct Lane<E> {
-    delay: Nanos,
     entries: VecDeque<Keyed<E>>,
 }
 
 /// The future event list. Events due at the same time pop in the order they were scheduled.
 ///
-/// Most events sit in a binary heap. Events scheduled with [`EventQueue::schedule_fixed`] (timeouts
+/// Most events sit in a binary heap, or two: events due at least [`FAR_NS`] after they are
+/// scheduled (idle users' think times, queue messages' visibility timeouts, periodic ticks) go
+/// to a heap of their own, so the heap of the events due soon stays small and its pops and pushes
+/// walk few levels. Events scheduled with [`EventQueue::schedule_fixed`] (timeouts
 /// and constant network delays, which are many and mostly cancelled) go to a FIFO lane per
 /// delay value instead. Every entry carries its (due time, sequence) key and `pop` takes the
-/// smallest key over the heap and the lane heads, so the order is exactly the same as with the
-/// heap alone: lanes change the cost, never the run. The smallest lane head is kept at hand, so
-/// looking at the earliest event costs one comparison however many lanes there are.
+/// smallest key over the heaps and the lane heads, so the order is exactly the same as with one
+/// heap alone: the second heap and the lanes change the cost, never the run. The smallest key
+/// outside the near heap (over the lane heads and the far heap) is kept at hand, so looking at
+/// the earliest event costs one comparison however many lanes there are.
 ///
 /// Cancellation is lazy: the queue never searches for an event to remove. A payload that guards
 /// something (a timeout, say) carries that thing's generation, and the handler drops it when the
 /// generation no longer matches.
 pub struct EventQueue<E> {
+    /// Events due less than `far_ns` after they were scheduled.
     heap: EventHeap<E>,
+    /// Events due `far_ns` or more after they were scheduled.
+    far: EventHeap<E>,
+    /// How far ahead an event goes to the far heap.
+    far_ns: Nanos,
     lanes: Vec<Lane<E>>,
     /// The key of each lane's head ([`NO_KEY`] for an empty lane), side by side so that finding
     /// the smallest is one short scan.
     heads: Vec<Key>,
-    /// The smallest key over the lane heads ([`NO_KEY`] when every lane is empty).
+    /// Each lane's delay, side by side so that finding a delay's lane is one short scan.
+    delays: Vec<Nanos>,
+    /// The smallest key over the lane heads and the far heap ([`NO_KEY`] when all are empty):
+    /// the one comparison a pop makes before it takes the near heap's earliest event.
     lane_head: Key,
-    /// The lane whose head has key `lane_head`.
+    /// The lane whose head has key `lane_head`, or [`FAR`] for the far heap.
     lane_head_at: usize,
+    /// The smallest key in the far heap ([`NO_KEY`] when it is empty).
+    far_head: Key,
     next_seq: u64,
     now: Nanos,
 }
@@ -49,12 +69,21 @@ impl<E: Copy> Default for EventQueue<E> {
 impl<E: Copy> EventQueue<E> {
     /// An empty queue at time zero.
     pub fn new() -> Self {
+        Self::with_far_horizon(FAR_NS)
+    }
+
+    /// An empty queue at time zero whose events due `far_ns` or more ahead wait in the far heap.
+    pub fn with_far_horizon(far_ns: Nanos) -> Self {
         EventQueue {
             heap: EventHeap::with_capacity(1024),
+            far: EventHeap::with_capacity(1024),
+            far_ns,
             lanes: Vec::new(),
             heads: Vec::new(),
+            delays: Vec::with_capacity(MAX_LANES),
             lane_head: NO_KEY,
             lane_head_at: 0,
+            far_head: NO_KEY,
             next_seq: 0,
             now: 0,
         }
@@ -79,7 +108,21 @@ impl<E: Copy> EventQueue<E> {
     #[inline(always)]
     pub fn schedule_at(&mut self, at: Nanos, event: E) {
         let k = self.next_key(at.max(self.now));
-        self.heap.push(k, event);
+        if at.saturating_sub(self.now) < self.far_ns {
+            self.heap.push(k, event);
+        } else {
+            self.push_far(k, event);
+        }
+    }
+
+    /// Put an event due far ahead in the far heap (rarer than the near: kept out of line).
+    #[inline(never)]
+    fn push_far(&mut self, k: Key, event: E) {
+        self.far.push(k, event);
+        self.far_head = self.far.min_key();
+        if self.far_head < self.lane_head {
+            (self.lane_head, self.lane_head_at) = (self.far_head, FAR);
+        }
     }
 
     /// Schedule `event` after `delay` nanoseconds from now (saturating at the end of time).
@@ -92,16 +135,9 @@ impl<E: Copy> EventQueue<E> {
     /// constant network latency): such events are kept in a FIFO lane for that delay.
     pub fn schedule_fixed(&mut self, delay: Nanos, event: E) {
         let at = self.now.saturating_add(delay);
-        let lane = match self.lanes.iter().position(|l| l.delay == delay) {
+        let lane = match self.delays.iter().position(|&d| d == delay) {
             Some(i) => i,
-            None if self.lanes.len() < MAX_LANES => {
-                self.lanes.push(Lane {
-                    delay,
-                    entries: VecDeque::with_capacity(256),
-                });
-                self.heads.push(NO_KEY);
-                self.lanes.len() - 1
-            }
+            None if self.lanes.len() < MAX_LANES => self.open_lane(delay),
             None => return self.schedule_at(at, event),
         };
         let k = self.next_key(at);
@@ -114,6 +150,17 @@ impl<E: Copy> EventQueue<E> {
             }
         }
         entries.push_back(Keyed::new(k, event));
+    }
+
+    /// A new lane for `delay`, its index.
+    #[cold]
+    fn open_lane(&mut self, delay: Nanos) -> usize {
+        self.lanes.push(Lane {
+            entries: VecDeque::with_capacity(256),
+        });
+        self.heads.push(NO_KEY);
+        self.delays.push(delay);
+        self.lanes.len() - 1
     }
 
     /// The key of the earliest pending event ([`NO_KEY`] when nothing is pending).
@@ -149,9 +196,14 @@ impl<E: Copy> EventQueue<E> {
             if self.lane_head == NO_KEY || due(self.lane_head) > horizon {
                 return None;
             }
-            let entries = &mut self.lanes[self.lane_head_at].entries;
-            let entry = entries.pop_front()?;
-            self.heads[self.lane_head_at] = entries.front().map_or(NO_KEY, Keyed::key);
+            let entry = if self.lane_head_at == FAR {
+                self.pop_far()?
+            } else {
+                let entries = &mut self.lanes[self.lane_head_at].entries;
+                let entry = entries.pop_front()?;
+                self.heads[self.lane_head_at] = entries.front().map_or(NO_KEY, Keyed::key);
+                entry
+            };
             self.find_lane_head();
             entry
         };
@@ -161,9 +213,17 @@ impl<E: Copy> EventQueue<E> {
         Some((at, entry.event))
     }
 
+    /// Take the earliest event of the far heap (rarer than the near: kept out of line).
+    #[inline(never)]
+    fn pop_far(&mut self) -> Option<Keyed<E>> {
+        let entry = self.far.pop();
+        self.far_head = self.far.min_key();
+        entry
+    }
+
     /// Finds the smallest lane head again, after one was popped.
     fn find_lane_head(&mut self) {
-        (self.lane_head, self.lane_head_at) = (NO_KEY, 0);
+        (self.lane_head, self.lane_head_at) = (self.far_head, FAR);
         for (i, &head) in self.heads.iter().enumerate() {
             if head < self.lane_head {
                 (self.lane_head, self.lane_head_at) = (head, i);
@@ -173,7 +233,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Number of pending events (stale cancelled timers included).
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes.iter().map(|l| l.entries.len()).sum::<usize>()
+        self.heap.len() + self.far.len() + self.lanes.iter().map(|l| l.entries.len()).sum::<usize>()
     }
 
     /// True when nothing is pending.
@@ -199,9 +259,10 @@ mod tests {
     }
 
     #[test]
-    fn fixed_delay_lanes_pop_in_the_same_order_as_the_heap_alone() {
-        let mut mixed = EventQueue::new();
-        let mut heap_only = EventQueue::new();
+    fn fixed_delay_lanes_and_the_far_heap_pop_in_the_same_order_as_one_heap_alone() {
+        // Delays of 8 or more wait in the far heap.
+        let mut mixed = EventQueue::with_far_horizon(8);
+        let mut heap_only = EventQueue::with_far_horizon(Nanos::MAX);
         let mut order = (Vec::new(), Vec::new());
         for step in 0..2_000u64 {
             let delay = [5, 7, 5, 3, 11, 7][(step % 6) as usize] + step % 4;
@@ -268,9 +329,10 @@ mod tests {
     proptest! {
         #[test]
         fn any_schedule_pops_exactly_like_a_scan_for_the_smallest_time_and_sequence(
-            steps in prop::collection::vec(step(), 1..400)
+            steps in prop::collection::vec(step(), 1..400),
+            far_ns in 1..80u64,
         ) {
-            let mut q = EventQueue::new();
+            let mut q = EventQueue::with_far_horizon(far_ns);
             let mut naive = Naive { pending: Vec::new(), seq: 0, now: 0 };
             for (id, s) in steps.iter().enumerate() {
                 let id = id as u32;

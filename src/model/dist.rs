@@ -24,6 +24,8 @@ pub enum Dist {
     Constant {
         /// The duration, in seconds.
         secs: f64,
+        /// The same duration as every draw gives it, in nanoseconds (worked out once, not per draw).
+        ns: Nanos,
     },
     /// Exponential ("memoryless") durations.
     Exponential {
@@ -187,8 +189,14 @@ impl Dist {
 
     /// A constant duration of `seconds` (negative or NaN counts as 0, capped at 100 years).
     pub fn constant(seconds: f64) -> Dist {
+        Dist::exactly(seconds.max(0.0).min(MAX_NANOS as f64 / 1e9))
+    }
+
+    /// Always `secs` seconds, as given.
+    fn exactly(secs: f64) -> Dist {
         Dist::Constant {
-            secs: seconds.max(0.0).min(MAX_NANOS as f64 / 1e9),
+            secs,
+            ns: secs_to_nanos(secs).min(MAX_NANOS),
         }
     }
 
@@ -201,13 +209,16 @@ impl Dist {
 
     /// Draw one duration in nanoseconds (rounded, never negative, saturating at 100 years).
     pub fn sample_ns<R: Rng + ?Sized>(&self, rng: &mut R) -> Nanos {
+        if let Dist::Constant { ns, .. } = self {
+            return *ns;
+        }
         secs_to_nanos(self.sample_secs(rng)).min(MAX_NANOS)
     }
 
     /// Draw one duration in seconds.
     fn sample_secs<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
-            Dist::Constant { secs } => *secs,
+            Dist::Constant { secs, .. } => *secs,
             Dist::Shifted { offset, base } => offset + base.sample_secs(rng),
             Dist::Exponential { mean } => mean * exp1(rng),
             Dist::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),
@@ -235,7 +246,7 @@ impl Dist {
     /// Analytic mean in seconds (infinite for a Pareto of shape <= 1).
     pub fn mean_secs(&self) -> f64 {
         match self {
-            Dist::Constant { secs } => *secs,
+            Dist::Constant { secs, .. } => *secs,
             Dist::Shifted { offset, base } => offset + base.mean_secs(),
             Dist::Exponential { mean } => *mean,
             Dist::Uniform { min, max } => (min + max) / 2.0,
@@ -303,7 +314,7 @@ impl Dist {
             return Dist::constant(0.0);
         }
         match self {
-            Dist::Constant { secs } => Dist::Constant { secs: secs * k },
+            Dist::Constant { secs, .. } => Dist::exactly(secs * k),
             Dist::Shifted { offset, base } => base.scaled(k).shifted(offset * k),
             Dist::Exponential { mean } => Dist::Exponential { mean: mean * k },
             Dist::Uniform { min, max } => Dist::Uniform {
@@ -342,7 +353,7 @@ impl Dist {
     /// as long as draws stay non-negative on average; each draw is still clamped at 0).
     pub fn shifted(&self, offset_secs: f64) -> Dist {
         match self {
-            Dist::Constant { secs } => Dist::constant(secs + offset_secs),
+            Dist::Constant { secs, .. } => Dist::constant(secs + offset_secs),
             Dist::Shifted { offset, base } => base.shifted(offset + offset_secs),
             _ if offset_secs == 0.0 => self.clone(),
             other => Dist::Shifted {
@@ -583,7 +594,7 @@ impl fmt::Display for Dist {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = |secs: &f64| format_secs_exact(*secs);
         match self {
-            Dist::Constant { secs } => write!(f, "{}", d(secs)),
+            Dist::Constant { secs, .. } => write!(f, "{}", d(secs)),
             Dist::Shifted { offset, base } => write!(f, "{base} + {}", d(offset)),
             Dist::Exponential { mean } => write!(f, "exp({})", d(mean)),
             Dist::Uniform { min, max } => write!(f, "uniform({}, {})", d(min), d(max)),
@@ -696,11 +707,11 @@ mod tests {
         let ms = 1e-3;
         let gamma = |shape, scale| Dist::gamma(shape, scale).unwrap();
         let cases: Vec<(&str, Dist)> = vec![
-            ("5ms", Dist::Constant { secs: 5.0 / 1e3 }),
-            (" 0 ", Dist::Constant { secs: 0.0 }),
-            ("1h30m", Dist::Constant { secs: 5400.0 }),
-            ("const(5ms)", Dist::Constant { secs: 5.0 / 1e3 }),
-            (" Constant ( value = 5ms ) ", Dist::Constant { secs: 5.0 / 1e3 }),
+            ("5ms", Dist::exactly(5.0 / 1e3)),
+            (" 0 ", Dist::exactly(0.0)),
+            ("1h30m", Dist::exactly(5400.0)),
+            ("const(5ms)", Dist::exactly(5.0 / 1e3)),
+            (" Constant ( value = 5ms ) ", Dist::exactly(5.0 / 1e3)),
             ("exp(1.2ms)", Dist::Exponential { mean: 1.2 / 1e3 }),
             ("exp(mean=1.2ms)", Dist::Exponential { mean: 1.2 / 1e3 }),
             ("exponential( 1.2ms )", Dist::Exponential { mean: 1.2 / 1e3 }),
