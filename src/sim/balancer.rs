@@ -95,11 +95,9 @@ impl Rotation {
         let avoid = avoid.filter(|&a| n > 1 && self.contains(a));
         let chosen = match self.rule {
             Balancer::RoundRobin => {
-                let mut i = self.members[(self.cursor % n) as usize];
-                self.cursor = (self.cursor + 1) % n;
+                let mut i = self.next_in_turn(n);
                 if Some(i) == avoid {
-                    i = self.members[(self.cursor % n) as usize];
-                    self.cursor = (self.cursor + 1) % n;
+                    i = self.next_in_turn(n);
                 }
                 i
             }
@@ -135,6 +133,22 @@ impl Rotation {
             }
         };
         Some(chosen)
+    }
+
+    /// The member whose turn it is among `n`, and the turn moves on (a compare, not a division:
+    /// this runs for every request).
+    #[inline]
+    fn next_in_turn(&mut self, n: u32) -> u32 {
+        if self.cursor >= n {
+            // The rotation shrank since the last turn.
+            self.cursor %= n;
+        }
+        let i = self.members[self.cursor as usize];
+        self.cursor += 1;
+        if self.cursor == n {
+            self.cursor = 0;
+        }
+        i
     }
 
     /// A member drawn uniformly, other than `avoid` (which, when given, is a member and not the

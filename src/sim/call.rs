@@ -67,6 +67,9 @@ impl<'m> World<'m> {
     /// its call site's throttle and breaker.
     #[inline]
     pub(super) fn record_attempt(&mut self, job_ref: JobRef, ok: bool, now: Nanos) {
+        if !self.policies.learn_from_attempts() {
+            return;
+        }
         let Some(job) = self.jobs.get(job_ref) else {
             return;
         };

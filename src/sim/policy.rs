@@ -318,6 +318,8 @@ pub enum Verdict {
 /// request path asks them before an attempt, before a retry, and tells them how attempts ended.
 pub struct CallPolicies {
     sites: Vec<SiteState>,
+    /// Whether any site has a throttle or a breaker (which learn from every attempt's end).
+    learns: bool,
     /// Draws of throttling decisions.
     rng: Stream,
     warmup_ns: Nanos,
@@ -328,6 +330,7 @@ impl CallPolicies {
     pub fn new(sites: &[CallSite], rng: Stream, warmup_ns: Nanos) -> Self {
         CallPolicies {
             sites: sites.iter().map(SiteState::new).collect(),
+            learns: sites.iter().any(|s| s.throttle.is_some() || s.breaker.is_some()),
             rng,
             warmup_ns,
         }
@@ -361,6 +364,13 @@ impl CallPolicies {
             }
         }
         Verdict::Go { probe: false }
+    }
+
+    /// Whether any call site's throttle or breaker learns from attempts' ends (when none does,
+    /// the caller need not look up the site of each attempt that ends).
+    #[inline]
+    pub fn learn_from_attempts(&self) -> bool {
+        self.learns
     }
 
     /// An attempt at `site` sent at `sent_ns` (a breaker's probe when `probe`) ended at `now`,

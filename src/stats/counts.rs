@@ -9,6 +9,10 @@ pub struct CountSeries<const K: usize> {
     window_ns: Nanos,
     #[serde(with = "flat_rows")]
     rows: Vec<[u64; K]>,
+    /// The window of the latest count, `[from, to)` and its row: the next count, mostly in the
+    /// same window, lands with two comparisons instead of a division.
+    #[serde(skip)]
+    cursor: (Nanos, Nanos, usize),
 }
 
 /// The rows written as one flat list of counts (serde has no arrays of a generic length): a
@@ -36,19 +40,35 @@ impl<const K: usize> CountSeries<K> {
             start_ns,
             window_ns: window_ns.max(1),
             rows: vec![[0; K]; windows],
+            cursor: (0, 0, 0),
         }
     }
 
     /// Add one to counter `which` in the window holding `now_ns` (ignored outside the windows).
+    #[inline]
     pub fn add(&mut self, now_ns: Nanos, which: usize) {
-        let Some(offset) = now_ns.checked_sub(self.start_ns) else {
+        let (from, to, _) = self.cursor;
+        let in_cursor_window = (from..to).contains(&now_ns);
+        if !in_cursor_window && !self.move_cursor(now_ns) {
             return;
+        }
+        self.rows[self.cursor.2][which] += 1;
+    }
+
+    /// Move the cursor to the window holding `now_ns`; false (the cursor stays) when none does.
+    #[cold]
+    fn move_cursor(&mut self, now_ns: Nanos) -> bool {
+        let Some(offset) = now_ns.checked_sub(self.start_ns) else {
+            return false;
         };
-        if let Some(row) = usize::try_from(offset / self.window_ns)
-            .ok()
-            .and_then(|i| self.rows.get_mut(i))
-        {
-            row[which] += 1;
+        let i = offset / self.window_ns;
+        match usize::try_from(i) {
+            Ok(row) if row < self.rows.len() => {
+                let from = self.start_ns + i * self.window_ns;
+                self.cursor = (from, from.saturating_add(self.window_ns), row);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -78,6 +98,8 @@ mod tests {
             s.add(t, 0);
         }
         s.add(125, 1);
-        assert_eq!(s.rows(), &[[2, 0], [1, 0], [1, 1]]);
+        // Back to an earlier window (counts need not come in time order).
+        s.add(101, 1);
+        assert_eq!(s.rows(), &[[2, 1], [1, 0], [1, 1]]);
     }
 }
