@@ -1,5 +1,7 @@
 //! Event counts per fixed-width time window after the warm-up, several counters side by side.
 
+use super::series::Cursor;
+
 type Nanos = u64;
 
 /// `K` counters per window; window `i` covers `[start + i·width, start + (i+1)·width)`.
@@ -9,10 +11,15 @@ pub struct CountSeries<const K: usize> {
     window_ns: Nanos,
     #[serde(with = "flat_rows")]
     rows: Vec<[u64; K]>,
-    /// The window of the latest count, `[from, to)` and its row: the next count, mostly in the
-    /// same window, lands with two comparisons instead of a division.
-    #[serde(skip)]
-    cursor: (Nanos, Nanos, usize),
+    /// The window of the latest count: the next count, mostly in the same window, lands with two
+    /// comparisons instead of a division.
+    #[serde(skip, default = "no_window")]
+    cursor: Cursor,
+}
+
+/// The cursor of a series read back from a shard: on no window yet.
+fn no_window() -> Cursor {
+    Cursor::NOWHERE
 }
 
 /// The rows written as one flat list of counts (serde has no arrays of a generic length): a
@@ -40,35 +47,28 @@ impl<const K: usize> CountSeries<K> {
             start_ns,
             window_ns: window_ns.max(1),
             rows: vec![[0; K]; windows],
-            cursor: (0, 0, 0),
+            cursor: Cursor::NOWHERE,
         }
     }
 
     /// Add one to counter `which` in the window holding `now_ns` (ignored outside the windows).
     #[inline]
     pub fn add(&mut self, now_ns: Nanos, which: usize) {
-        let (from, to, _) = self.cursor;
-        let in_cursor_window = (from..to).contains(&now_ns);
-        if !in_cursor_window && !self.move_cursor(now_ns) {
+        if !self.cursor.holds(now_ns) && !self.move_cursor(now_ns) {
             return;
         }
-        self.rows[self.cursor.2][which] += 1;
+        self.rows[self.cursor.i][which] += 1;
     }
 
     /// Move the cursor to the window holding `now_ns`; false (the cursor stays) when none does.
     #[cold]
     fn move_cursor(&mut self, now_ns: Nanos) -> bool {
-        let Some(offset) = now_ns.checked_sub(self.start_ns) else {
-            return false;
-        };
-        let i = offset / self.window_ns;
-        match usize::try_from(i) {
-            Ok(row) if row < self.rows.len() => {
-                let from = self.start_ns + i * self.window_ns;
-                self.cursor = (from, from.saturating_add(self.window_ns), row);
+        match Cursor::at(self.start_ns, self.window_ns, self.rows.len(), now_ns) {
+            Some(cursor) => {
+                self.cursor = cursor;
                 true
             }
-            _ => false,
+            None => false,
         }
     }
 

@@ -32,9 +32,9 @@ struct Grid {
 /// The window being filled, with the times it covers: most events fall in the same window as
 /// the one before, so finding their window is two comparisons instead of a division.
 #[derive(serde::Serialize, serde::Deserialize, Clone, Copy, Debug)]
-struct Cursor {
+pub(super) struct Cursor {
     /// Index of the window.
-    i: usize,
+    pub(super) i: usize,
     /// Start of the window, in nanoseconds.
     from_ns: Nanos,
     /// End of the window (excluded), in nanoseconds.
@@ -43,7 +43,7 @@ struct Cursor {
 
 impl Cursor {
     /// A cursor on no window: it holds no time.
-    const NOWHERE: Cursor = Cursor {
+    pub(super) const NOWHERE: Cursor = Cursor {
         i: 0,
         from_ns: 0,
         to_ns: 0,
@@ -51,8 +51,22 @@ impl Cursor {
 
     /// Whether `now_ns` lies in the cursor's window.
     #[inline]
-    fn holds(&self, now_ns: Nanos) -> bool {
+    pub(super) fn holds(&self, now_ns: Nanos) -> bool {
         self.from_ns <= now_ns && now_ns < self.to_ns
+    }
+
+    /// A cursor on the window holding `now_ns` among `windows` windows of `window_ns` (at least
+    /// 1) from `start_ns`, if any (the one division of a record that changes window).
+    pub(super) fn at(start_ns: Nanos, window_ns: Nanos, windows: usize, now_ns: Nanos) -> Option<Cursor> {
+        let n = now_ns.checked_sub(start_ns)? / window_ns;
+        let i = usize::try_from(n).ok().filter(|&i| i < windows)?;
+        // No overflow: the window starts at or before `now_ns`.
+        let from_ns = start_ns + n * window_ns;
+        Some(Cursor {
+            i,
+            from_ns,
+            to_ns: from_ns.saturating_add(window_ns),
+        })
     }
 }
 
@@ -70,25 +84,12 @@ impl Grid {
 
     /// A cursor on the window holding `now_ns`, if any.
     fn cursor_at(&self, now_ns: Nanos) -> Option<Cursor> {
-        let i = self.index(now_ns)?;
-        Some(Cursor {
-            i,
-            from_ns: self.window_start_ns(i),
-            to_ns: self.window_start_ns(i + 1),
-        })
+        Cursor::at(self.start_ns, self.window_ns, self.max_windows, now_ns)
     }
 
     /// Whether two grids put windows at the same times (their counts may differ).
     fn aligned(&self, other: &Grid) -> bool {
         self.start_ns == other.start_ns && self.window_ns == other.window_ns
-    }
-
-    /// The window holding time `now_ns`, if any.
-    fn index(&self, now_ns: Nanos) -> Option<usize> {
-        let offset = now_ns.checked_sub(self.start_ns)?;
-        usize::try_from(offset / self.window_ns)
-            .ok()
-            .filter(|&i| i < self.max_windows)
     }
 
     /// Start of window `i`, in nanoseconds (saturating far out).
